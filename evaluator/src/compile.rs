@@ -1,0 +1,932 @@
+//! Validation of meaning, and the immutable prepared form evaluation runs on.
+//!
+//! Everything that can be parsed or resolved once is done here: variation names become
+//! indices, regexes/semvers/CIDRs/dates are parsed, salts are filled in, environment overrides
+//! are merged into one effective targeting per environment, prerequisite cycles are rejected.
+//! Every problem is reported with its path; nothing here panics on any input.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::context::TARGETING_KEY;
+use crate::duration::parse_duration;
+use crate::matching::{compile_clause, parse_instant, CompiledClause};
+use crate::model::{
+    Canary, CanaryStatus, EnvironmentOverride, Experiment, Flag, FlagFile, FlagKind, Rollout, Rule,
+    Segment, Target, SCHEMA_VERSION,
+};
+use crate::validation::{self, field_path, index_path, Problems, ValidationErrors};
+
+/// Longest flag or segment key accepted.
+pub const MAX_KEY_LEN: usize = 256;
+/// Prerequisite chains deeper than this are rejected (evaluation recursion stays shallow).
+pub const MAX_PREREQUISITE_DEPTH: usize = 32;
+
+/// A validated, compiled flag file. Immutable: to change flags, build a new one and swap it.
+#[derive(Debug, Clone)]
+pub struct FlagSet {
+    pub(crate) file: FlagFile,
+    pub(crate) flags: Vec<CompiledFlag>,
+    pub(crate) index: HashMap<String, usize>,
+    pub(crate) segments: Vec<CompiledSegment>,
+    /// Declared environment names (empty: any name is accepted).
+    pub(crate) environments: HashSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledFlag {
+    pub kind: FlagKind,
+    pub off_variation: usize,
+    /// (flag index, variation index) pairs.
+    pub prerequisites: Vec<(usize, usize)>,
+    pub base: CompiledTargeting,
+    pub environments: HashMap<String, CompiledTargeting>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledTargeting {
+    pub enabled: bool,
+    pub default_variation: usize,
+    pub deny: HashSet<String>,
+    /// Targeting key → variation index.
+    pub targets: HashMap<String, usize>,
+    pub rules: Vec<CompiledRule>,
+    pub split: Option<Split>,
+}
+
+impl CompiledTargeting {
+    /// Whether anything could serve other than the default (else the reason is STATIC).
+    pub fn has_targeting(&self) -> bool {
+        !self.deny.is_empty()
+            || !self.targets.is_empty()
+            || !self.rules.is_empty()
+            || self.split.is_some()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    pub clauses: Vec<CompiledClause>,
+    pub variation: usize,
+}
+
+/// Where the unit for hashing comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Stickiness {
+    TargetingKey,
+    Attribute(String),
+}
+
+impl Stickiness {
+    fn new(attribute: Option<&str>) -> Self {
+        match attribute {
+            None | Some(TARGETING_KEY) => Stickiness::TargetingKey,
+            Some(name) => Stickiness::Attribute(name.to_string()),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Stickiness::TargetingKey => TARGETING_KEY,
+            Stickiness::Attribute(name) => name,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Split {
+    Rollout { percent_bp: u32, variation: usize, stickiness: Stickiness, salt: String },
+    Canary {
+        baseline: usize,
+        canary: usize,
+        percent_bp: u32,
+        status: CanaryStatus,
+        stickiness: Stickiness,
+        salt: String,
+    },
+    Experiment {
+        /// (variation index, weight in bp)
+        variants: Vec<(usize, u32)>,
+        traffic_bp: u32,
+        stickiness: Stickiness,
+        salt: String,
+        experiment_salt: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledSegment {
+    pub included: HashSet<String>,
+    pub excluded: HashSet<String>,
+    pub rules: Vec<Vec<CompiledClause>>,
+}
+
+impl FlagSet {
+    /// Parses, validates and compiles a flag file, reporting every problem with its path.
+    pub fn from_json(text: &str) -> Result<FlagSet, ValidationErrors> {
+        let mut problems = Problems::default();
+        let Some(decoded) = validation::decode(text, &mut problems) else {
+            return problems.into_result(FlagSet::empty());
+        };
+        let extra_flags: HashSet<String> = decoded.broken_flag_keys.into_iter().collect();
+        let extra_segments: HashSet<String> = decoded.broken_segment_keys.into_iter().collect();
+        let compiled = Compiler {
+            file: &decoded.file,
+            flag_indices: &decoded.flag_indices,
+            segment_indices: &decoded.segment_indices,
+            broken_flag_keys: &extra_flags,
+            broken_segment_keys: &extra_segments,
+            problems: &mut problems,
+        }
+        .compile();
+        match compiled {
+            Some(parts) if problems.is_empty() => Ok(parts.into_set(decoded.file)),
+            _ => problems.into_result(FlagSet::empty()),
+        }
+    }
+
+    /// Validates and compiles an already-decoded file (from the dashboard's forms, say).
+    pub fn from_file(file: FlagFile) -> Result<FlagSet, ValidationErrors> {
+        let mut problems = Problems::default();
+        let flag_indices: Vec<usize> = (0..file.flags.len()).collect();
+        let segment_indices: Vec<usize> = (0..file.segments.len()).collect();
+        let none = HashSet::new();
+        let compiled = Compiler {
+            file: &file,
+            flag_indices: &flag_indices,
+            segment_indices: &segment_indices,
+            broken_flag_keys: &none,
+            broken_segment_keys: &none,
+            problems: &mut problems,
+        }
+        .compile();
+        match compiled {
+            Some(parts) if problems.is_empty() => Ok(parts.into_set(file)),
+            _ => problems.into_result(FlagSet::empty()),
+        }
+    }
+
+    fn empty() -> FlagSet {
+        FlagSet {
+            file: FlagFile {
+                schema: None,
+                schema_version: SCHEMA_VERSION,
+                environments: Vec::new(),
+                segments: Vec::new(),
+                flags: Vec::new(),
+            },
+            flags: Vec::new(),
+            index: HashMap::new(),
+            segments: Vec::new(),
+            environments: HashSet::new(),
+        }
+    }
+
+    /// The validated source model.
+    pub fn file(&self) -> &FlagFile {
+        &self.file
+    }
+
+    pub fn into_file(self) -> FlagFile {
+        self.file
+    }
+
+    /// Flag keys in file order.
+    pub fn flag_keys(&self) -> impl Iterator<Item = &str> {
+        self.file.flags.iter().map(|f| f.key.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// The source of one flag.
+    pub fn flag(&self, key: &str) -> Option<&Flag> {
+        self.index.get(key).map(|&i| &self.file.flags[i])
+    }
+}
+
+/// Compiled parts, before they are joined with the file they borrow nothing from.
+struct Parts {
+    flags: Vec<CompiledFlag>,
+    index: HashMap<String, usize>,
+    segments: Vec<CompiledSegment>,
+    environments: HashSet<String>,
+}
+
+impl Parts {
+    fn into_set(self, file: FlagFile) -> FlagSet {
+        FlagSet {
+            file,
+            flags: self.flags,
+            index: self.index,
+            segments: self.segments,
+            environments: self.environments,
+        }
+    }
+}
+
+struct Compiler<'a> {
+    file: &'a FlagFile,
+    /// Original index (for paths) of each decoded flag / segment.
+    flag_indices: &'a [usize],
+    segment_indices: &'a [usize],
+    /// Keys of parts that failed to decode: references to them are not "unknown".
+    broken_flag_keys: &'a HashSet<String>,
+    broken_segment_keys: &'a HashSet<String>,
+    problems: &'a mut Problems,
+}
+
+impl Compiler<'_> {
+    fn compile(mut self) -> Option<Parts> {
+        let file = self.file;
+        if file.schema_version != SCHEMA_VERSION {
+            self.problems.push(
+                "schema_version",
+                format!("unsupported schema version {} (this engine reads {SCHEMA_VERSION})", file.schema_version),
+            );
+        }
+        let environments = self.check_environments();
+        let segment_index = self.index_keys(
+            file.segments.iter().map(|s| s.key.as_str()),
+            self.segment_indices,
+            "segments",
+        );
+        let flag_index =
+            self.index_keys(file.flags.iter().map(|f| f.key.as_str()), self.flag_indices, "flags");
+
+        let mut segments = Vec::with_capacity(file.segments.len());
+        for (position, segment) in file.segments.iter().enumerate() {
+            let path = index_path("segments", self.segment_indices[position]);
+            segments.push(self.compile_segment(segment, &path, &segment_index));
+        }
+
+        let mut flags = Vec::with_capacity(file.flags.len());
+        for (position, flag) in file.flags.iter().enumerate() {
+            let path = index_path("flags", self.flag_indices[position]);
+            flags.push(self.compile_flag(flag, &path, &flag_index, &segment_index, &environments));
+        }
+        self.check_prerequisite_cycles(&flag_index);
+
+        let flags: Option<Vec<CompiledFlag>> = flags.into_iter().collect();
+        let segments: Option<Vec<CompiledSegment>> = segments.into_iter().collect();
+        Some(Parts { flags: flags?, index: flag_index, segments: segments?, environments })
+    }
+
+    fn check_environments(&mut self) -> HashSet<String> {
+        let mut seen = HashSet::new();
+        for (i, name) in self.file.environments.iter().enumerate() {
+            let path = index_path("environments", i);
+            if name.trim().is_empty() {
+                self.problems.push(path, "environment name is empty");
+            } else if !seen.insert(name.clone()) {
+                self.problems.push(path, format!("duplicate environment {name:?}"));
+            }
+        }
+        seen
+    }
+
+    /// Checks keys (non-empty, no control characters, unique) and indexes them.
+    fn index_keys<'k>(
+        &mut self,
+        keys: impl Iterator<Item = &'k str>,
+        original: &[usize],
+        list: &str,
+    ) -> HashMap<String, usize> {
+        let mut index = HashMap::new();
+        let mut first_at: HashMap<&str, usize> = HashMap::new();
+        for (position, key) in keys.enumerate() {
+            let path = field_path(&index_path(list, original[position]), "key");
+            if let Some(problem) = key_problem(key) {
+                self.problems.push(path, problem);
+                continue;
+            }
+            if let Some(first) = first_at.get(key) {
+                self.problems
+                    .push(path, format!("duplicate key {key:?} (first used at {list}[{first}])"));
+                continue;
+            }
+            first_at.insert(key, original[position]);
+            index.insert(key.to_string(), position);
+        }
+        index
+    }
+
+    fn compile_segment(
+        &mut self,
+        segment: &Segment,
+        path: &str,
+        segment_index: &HashMap<String, usize>,
+    ) -> Option<CompiledSegment> {
+        let before = self.problems_len();
+        let included: HashSet<String> = segment.included.iter().cloned().collect();
+        let excluded: HashSet<String> = segment.excluded.iter().cloned().collect();
+        for (i, key) in segment.excluded.iter().enumerate() {
+            if included.contains(key) {
+                self.problems.push(
+                    index_path(&field_path(path, "excluded"), i),
+                    format!("{key:?} is both included and excluded"),
+                );
+            }
+        }
+        let mut rules = Vec::with_capacity(segment.rules.len());
+        for (r, rule) in segment.rules.iter().enumerate() {
+            let rule_path = index_path(&field_path(path, "rules"), r);
+            if rule.clauses.iter().any(|c| c.operator == crate::model::Operator::InSegment) {
+                self.problems.push(
+                    field_path(&rule_path, "clauses"),
+                    "segments cannot reference other segments (in_segment)",
+                );
+                continue;
+            }
+            rules.push(self.compile_clauses(&rule.clauses, &rule_path, segment_index));
+        }
+        let rules: Option<Vec<_>> = rules.into_iter().collect();
+        (self.problems_len() == before).then_some(CompiledSegment { included, excluded, rules: rules? })
+    }
+
+    fn compile_clauses(
+        &mut self,
+        clauses: &[crate::model::Clause],
+        rule_path: &str,
+        segment_index: &HashMap<String, usize>,
+    ) -> Option<Vec<CompiledClause>> {
+        let clauses_path = field_path(rule_path, "clauses");
+        if clauses.is_empty() {
+            self.problems.push(&clauses_path, "a rule needs at least one clause");
+        }
+        let broken = self.broken_segment_keys;
+        let lookup = |key: &str| -> Option<usize> {
+            match segment_index.get(key) {
+                Some(&i) => Some(i),
+                // A segment that failed to decode is already reported; point at a dummy so
+                // this clause is not reported as an unknown reference too.
+                None if broken.contains(key) => Some(usize::MAX),
+                None => None,
+            }
+        };
+        let mut compiled = Vec::with_capacity(clauses.len());
+        let mut ok = true;
+        for (c, clause) in clauses.iter().enumerate() {
+            let clause_path = index_path(&clauses_path, c);
+            let mut found = Vec::new();
+            match compile_clause(clause, &lookup, &mut found) {
+                Some(cc) if found.is_empty() => compiled.push(cc),
+                _ => ok = false,
+            }
+            for (suffix, message) in found {
+                self.problems.push(join_suffix(&clause_path, &suffix), message);
+            }
+        }
+        ok.then_some(compiled)
+    }
+
+    fn compile_flag(
+        &mut self,
+        flag: &Flag,
+        path: &str,
+        flag_index: &HashMap<String, usize>,
+        segment_index: &HashMap<String, usize>,
+        environments: &HashSet<String>,
+    ) -> Option<CompiledFlag> {
+        let before = self.problems_len();
+        let variations = self.check_variations(flag, path);
+        let off_variation = self.variation_ref(&variations, &flag.off_variation, &field_path(path, "off_variation"));
+        let default_variation =
+            self.variation_ref(&variations, &flag.default_variation, &field_path(path, "default_variation"));
+        for (t, tag) in flag.tags.iter().enumerate() {
+            if tag.trim().is_empty() {
+                self.problems.push(index_path(&field_path(path, "tags"), t), "tag is empty");
+            }
+        }
+        let prerequisites = self.compile_prerequisites(flag, path, flag_index);
+
+        let scope = FlagScope { flag, variations: &variations, segment_index };
+        let targets = self.compile_targets(&scope, &flag.targets, &flag.deny, path);
+        let rules = self.compile_rules(&scope, &flag.rules, &field_path(path, "rules"));
+        let split = self.compile_split(
+            &scope,
+            SplitParts { rollout: &flag.rollout, canary: &flag.canary, experiment: &flag.experiment },
+            path,
+        );
+        let base = match (default_variation, targets, rules, split) {
+            (Some(default_variation), Some((deny, targets)), Some(rules), Some(split)) => {
+                Some(CompiledTargeting { enabled: flag.enabled, default_variation, deny, targets, rules, split })
+            }
+            _ => None,
+        };
+
+        let mut compiled_envs = HashMap::new();
+        for (name, over) in &flag.environments {
+            let env_path = field_path(&field_path(path, "environments"), name);
+            if !environments.is_empty() && !environments.contains(name) {
+                self.problems.push(
+                    &env_path,
+                    format!("environment {name:?} is not declared in the top-level \"environments\" list"),
+                );
+                continue;
+            }
+            // Overrides are checked even when the base is broken, so every problem shows;
+            // the placeholder base is never evaluated (the flag is rejected).
+            let placeholder;
+            let base_ref = match &base {
+                Some(base) => base,
+                None => {
+                    placeholder = CompiledTargeting {
+                        enabled: false,
+                        default_variation: 0,
+                        deny: HashSet::new(),
+                        targets: HashMap::new(),
+                        rules: Vec::new(),
+                        split: None,
+                    };
+                    &placeholder
+                }
+            };
+            if let Some(env) = self.compile_override(&scope, base_ref, over, &env_path) {
+                compiled_envs.insert(name.clone(), env);
+            }
+        }
+
+        if self.problems_len() != before {
+            return None;
+        }
+        Some(CompiledFlag {
+            kind: flag.kind,
+            off_variation: off_variation?,
+            prerequisites: prerequisites?,
+            base: base?,
+            environments: compiled_envs,
+        })
+    }
+
+    /// Variation names → indices, checking names, uniqueness and value types.
+    fn check_variations(&mut self, flag: &Flag, path: &str) -> HashMap<String, usize> {
+        let list_path = field_path(path, "variations");
+        if flag.variations.is_empty() {
+            self.problems.push(&list_path, "a flag needs at least one variation");
+        }
+        let mut names = HashMap::new();
+        for (i, variation) in flag.variations.iter().enumerate() {
+            let v_path = index_path(&list_path, i);
+            if variation.name.trim().is_empty() {
+                self.problems.push(field_path(&v_path, "name"), "variation name is empty");
+            } else if names.insert(variation.name.clone(), i).is_some() {
+                self.problems.push(
+                    field_path(&v_path, "name"),
+                    format!("duplicate variation name {:?}", variation.name),
+                );
+            }
+            let fits = match flag.kind {
+                FlagKind::Boolean => variation.value.is_boolean(),
+                FlagKind::String => variation.value.is_string(),
+                FlagKind::Number => variation.value.is_number(),
+                FlagKind::Json => true,
+            };
+            if !fits {
+                self.problems.push(
+                    field_path(&v_path, "value"),
+                    format!(
+                        "a {} flag needs {} values, got {}",
+                        flag.kind.as_str(),
+                        flag.kind.as_str(),
+                        crate::context::json_type(&variation.value)
+                    ),
+                );
+            }
+        }
+        names
+    }
+
+    fn variation_ref(&mut self, variations: &HashMap<String, usize>, name: &str, path: &str) -> Option<usize> {
+        match variations.get(name) {
+            Some(&i) => Some(i),
+            None => {
+                let mut known: Vec<&str> = variations.keys().map(String::as_str).collect();
+                known.sort_unstable();
+                self.problems.push(path, format!("unknown variation {name:?} (variations: {})", known.join(", ")));
+                None
+            }
+        }
+    }
+
+    fn compile_prerequisites(
+        &mut self,
+        flag: &Flag,
+        path: &str,
+        flag_index: &HashMap<String, usize>,
+    ) -> Option<Vec<(usize, usize)>> {
+        let mut out = Vec::with_capacity(flag.prerequisites.len());
+        let mut ok = true;
+        for (i, prerequisite) in flag.prerequisites.iter().enumerate() {
+            let p_path = index_path(&field_path(path, "prerequisites"), i);
+            if prerequisite.flag == flag.key {
+                self.problems.push(field_path(&p_path, "flag"), "a flag cannot be its own prerequisite");
+                ok = false;
+                continue;
+            }
+            let Some(&target) = flag_index.get(&prerequisite.flag) else {
+                if !self.broken_flag_keys.contains(&prerequisite.flag) {
+                    self.problems
+                        .push(field_path(&p_path, "flag"), format!("unknown flag {:?}", prerequisite.flag));
+                }
+                ok = false;
+                continue;
+            };
+            let target_flag = &self.file.flags[target];
+            match target_flag.variations.iter().position(|v| v.name == prerequisite.variation) {
+                Some(v) => out.push((target, v)),
+                None => {
+                    self.problems.push(
+                        field_path(&p_path, "variation"),
+                        format!("flag {:?} has no variation {:?}", prerequisite.flag, prerequisite.variation),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// Rejects prerequisite cycles and chains deeper than [`MAX_PREREQUISITE_DEPTH`].
+    fn check_prerequisite_cycles(&mut self, flag_index: &HashMap<String, usize>) {
+        let flags = &self.file.flags;
+        let edges: Vec<Vec<usize>> = flags
+            .iter()
+            .map(|f| f.prerequisites.iter().filter_map(|p| flag_index.get(&p.flag).copied()).collect())
+            .collect();
+        // 0 = unvisited, 1 = on the stack, 2 = done; iterative DFS so hostile depth cannot
+        // overflow the stack.
+        let mut state = vec![0u8; flags.len()];
+        let mut reported = HashSet::new();
+        for start in 0..flags.len() {
+            if state[start] != 0 {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            state[start] = 1;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                if *next < edges[node].len() {
+                    let child = edges[node][*next];
+                    *next += 1;
+                    match state[child] {
+                        0 => {
+                            state[child] = 1;
+                            stack.push((child, 0));
+                            if stack.len() > MAX_PREREQUISITE_DEPTH + 1 && reported.insert(start) {
+                                self.problems.push(
+                                    field_path(&index_path("flags", self.flag_indices[start]), "prerequisites"),
+                                    format!("prerequisite chain deeper than {MAX_PREREQUISITE_DEPTH}"),
+                                );
+                            }
+                        }
+                        1 => {
+                            let cycle_start = stack.iter().position(|&(n, _)| n == child).unwrap_or(0);
+                            let mut names: Vec<&str> =
+                                stack[cycle_start..].iter().map(|&(n, _)| flags[n].key.as_str()).collect();
+                            names.push(flags[child].key.as_str());
+                            if reported.insert(child) {
+                                self.problems.push(
+                                    field_path(&index_path("flags", self.flag_indices[child]), "prerequisites"),
+                                    format!("prerequisite cycle: {}", names.join(" → ")),
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
+                } else {
+                    state[node] = 2;
+                    stack.pop();
+                }
+            }
+        }
+    }
+
+    fn compile_targets(
+        &mut self,
+        scope: &FlagScope,
+        targets: &[Target],
+        deny: &[String],
+        path: &str,
+    ) -> Option<(HashSet<String>, HashMap<String, usize>)> {
+        let before = self.problems_len();
+        let mut deny_set = HashSet::new();
+        for (i, key) in deny.iter().enumerate() {
+            if !deny_set.insert(key.clone()) {
+                self.problems.push(index_path(&field_path(path, "deny"), i), format!("duplicate key {key:?}"));
+            }
+        }
+        let mut map = HashMap::new();
+        for (t, target) in targets.iter().enumerate() {
+            let t_path = index_path(&field_path(path, "targets"), t);
+            let variation = self.variation_ref(scope.variations, &target.variation, &field_path(&t_path, "variation"));
+            for (k, key) in target.keys.iter().enumerate() {
+                let k_path = index_path(&field_path(&t_path, "keys"), k);
+                if deny_set.contains(key) {
+                    self.problems.push(k_path, format!("{key:?} is also on the deny list"));
+                } else if let Some(v) = variation {
+                    if map.insert(key.clone(), v).is_some() {
+                        self.problems.push(k_path, format!("{key:?} is targeted more than once"));
+                    }
+                }
+            }
+        }
+        (self.problems_len() == before).then_some((deny_set, map))
+    }
+
+    fn compile_rules(&mut self, scope: &FlagScope, rules: &[Rule], path: &str) -> Option<Vec<CompiledRule>> {
+        let mut out = Vec::with_capacity(rules.len());
+        let mut ok = true;
+        for (r, rule) in rules.iter().enumerate() {
+            let r_path = index_path(path, r);
+            let variation = self.variation_ref(scope.variations, &rule.variation, &field_path(&r_path, "variation"));
+            let clauses = self.compile_clauses(&rule.clauses, &r_path, scope.segment_index);
+            match (variation, clauses) {
+                (Some(variation), Some(clauses)) => out.push(CompiledRule { clauses, variation }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// The split; `Some(None)` when the flag has none, `None` when it is invalid.
+    fn compile_split(&mut self, scope: &FlagScope, parts: SplitParts, path: &str) -> Option<Option<Split>> {
+        let count = parts.rollout.is_some() as u8 + parts.canary.is_some() as u8 + parts.experiment.is_some() as u8;
+        if count > 1 {
+            self.problems.push(path, "only one of rollout, canary and experiment may be set");
+            return None;
+        }
+        if let Some(rollout) = parts.rollout {
+            return self.compile_rollout(scope, rollout, &field_path(path, "rollout")).map(Some);
+        }
+        if let Some(canary) = parts.canary {
+            return self.compile_canary(scope, canary, &field_path(path, "canary")).map(Some);
+        }
+        if let Some(experiment) = parts.experiment {
+            return self.compile_experiment(scope, experiment, &field_path(path, "experiment")).map(Some);
+        }
+        Some(None)
+    }
+
+    fn compile_rollout(&mut self, scope: &FlagScope, rollout: &Rollout, path: &str) -> Option<Split> {
+        let before = self.problems_len();
+        self.check_bp(rollout.percent_bp, &field_path(path, "percent_bp"));
+        let variation = self.variation_ref(scope.variations, &rollout.variation, &field_path(path, "variation"));
+        let stickiness = self.stickiness(rollout.stickiness.as_deref(), path);
+        let salt = self.salt(rollout.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
+        (self.problems_len() == before).then_some(Split::Rollout {
+            percent_bp: rollout.percent_bp,
+            variation: variation?,
+            stickiness,
+            salt,
+        })
+    }
+
+    fn compile_canary(&mut self, scope: &FlagScope, canary: &Canary, path: &str) -> Option<Split> {
+        let before = self.problems_len();
+        let baseline = self.variation_ref(scope.variations, &canary.baseline, &field_path(path, "baseline"));
+        let canary_variation = self.variation_ref(scope.variations, &canary.canary, &field_path(path, "canary"));
+        if baseline.is_some() && baseline == canary_variation {
+            self.problems.push(field_path(path, "canary"), "canary and baseline must be different variations");
+        }
+        let stages_path = field_path(path, "stages");
+        if canary.stages.is_empty() {
+            self.problems.push(&stages_path, "a canary needs at least one stage");
+        }
+        let mut percents_bp = Vec::with_capacity(canary.stages.len());
+        for (s, stage) in canary.stages.iter().enumerate() {
+            let s_path = index_path(&stages_path, s);
+            let bp = percent_to_bp(stage.percent);
+            match bp {
+                Some(bp) if bp > 0 && bp <= 10_000 => {
+                    if let Some(&previous) = percents_bp.last() {
+                        if bp <= previous {
+                            self.problems.push(
+                                field_path(&s_path, "percent"),
+                                format!(
+                                    "stage percents must increase: {} after {}",
+                                    stage.percent,
+                                    previous as f64 / 100.0
+                                ),
+                            );
+                        }
+                    }
+                    percents_bp.push(bp);
+                }
+                _ => self.problems.push(
+                    field_path(&s_path, "percent"),
+                    format!("percent must be in (0, 100] with at most two decimals, got {}", stage.percent),
+                ),
+            }
+            if let Err(e) = parse_duration(&stage.min_duration) {
+                self.problems.push(field_path(&s_path, "min_duration"), e);
+            }
+            let gate_path = field_path(&s_path, "gate");
+            let gate = &stage.gate;
+            if !(0.0..=1.0).contains(&gate.max_error_rate) {
+                self.problems.push(
+                    field_path(&gate_path, "max_error_rate"),
+                    format!("max_error_rate is a fraction in [0, 1], got {}", gate.max_error_rate),
+                );
+            }
+            if !(gate.max_p99_ms.is_finite() && gate.max_p99_ms > 0.0) {
+                self.problems.push(
+                    field_path(&gate_path, "max_p99_ms"),
+                    format!("max_p99_ms must be a positive number of milliseconds, got {}", gate.max_p99_ms),
+                );
+            }
+        }
+        if !canary.stages.is_empty() && canary.current_stage >= canary.stages.len() {
+            self.problems.push(
+                field_path(path, "current_stage"),
+                format!("current_stage {} is out of range (0..{})", canary.current_stage, canary.stages.len()),
+            );
+        }
+        if let Some(started) = &canary.stage_started_at {
+            if parse_instant(started).is_none() {
+                self.problems.push(
+                    field_path(path, "stage_started_at"),
+                    format!("invalid RFC 3339 date-time {started:?}"),
+                );
+            }
+        }
+        let stickiness = self.stickiness(canary.stickiness.as_deref(), path);
+        let salt = self.salt(canary.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
+        if self.problems_len() != before {
+            return None;
+        }
+        Some(Split::Canary {
+            baseline: baseline?,
+            canary: canary_variation?,
+            percent_bp: *percents_bp.get(canary.current_stage)?,
+            status: canary.status,
+            stickiness,
+            salt,
+        })
+    }
+
+    fn compile_experiment(&mut self, scope: &FlagScope, experiment: &Experiment, path: &str) -> Option<Split> {
+        let before = self.problems_len();
+        let variants_path = field_path(path, "variants");
+        if experiment.variants.is_empty() {
+            self.problems.push(&variants_path, "an experiment needs at least one variant");
+        }
+        let mut variants = Vec::with_capacity(experiment.variants.len());
+        let mut seen = HashSet::new();
+        let mut total: u64 = 0;
+        for (v, variant) in experiment.variants.iter().enumerate() {
+            let v_path = index_path(&variants_path, v);
+            total += variant.weight_bp as u64;
+            if variant.weight_bp > 10_000 {
+                self.problems.push(field_path(&v_path, "weight_bp"), "weight_bp must be at most 10000");
+            }
+            if !seen.insert(variant.variation.as_str()) {
+                self.problems.push(
+                    field_path(&v_path, "variation"),
+                    format!("variation {:?} appears twice in the experiment", variant.variation),
+                );
+            }
+            if let Some(index) = self.variation_ref(scope.variations, &variant.variation, &field_path(&v_path, "variation")) {
+                variants.push((index, variant.weight_bp));
+            }
+        }
+        if !experiment.variants.is_empty() && total != 10_000 {
+            self.problems.push(
+                &variants_path,
+                format!("variant weights must sum to 10000 bp (100 %), got {total}"),
+            );
+        }
+        self.check_bp(experiment.traffic_bp, &field_path(path, "traffic_bp"));
+        let stickiness = self.stickiness(experiment.stickiness.as_deref(), path);
+        let salt = self.salt(experiment.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
+        let experiment_salt = match &experiment.experiment_salt {
+            Some(s) => self.salt(Some(s), &scope.flag.key, &field_path(path, "experiment_salt")),
+            None => format!("{}/experiment", scope.flag.key),
+        };
+        (self.problems_len() == before).then_some(Split::Experiment {
+            variants,
+            traffic_bp: experiment.traffic_bp,
+            stickiness,
+            salt,
+            experiment_salt,
+        })
+    }
+
+    /// One environment's effective targeting: base parts, replaced where the override says.
+    fn compile_override(
+        &mut self,
+        scope: &FlagScope,
+        base: &CompiledTargeting,
+        over: &EnvironmentOverride,
+        path: &str,
+    ) -> Option<CompiledTargeting> {
+        let before = self.problems_len();
+        let mut env = base.clone();
+        if let Some(enabled) = over.enabled {
+            env.enabled = enabled;
+        }
+        if let Some(name) = &over.default_variation {
+            env.default_variation =
+                self.variation_ref(scope.variations, name, &field_path(path, "default_variation")).unwrap_or(0);
+        }
+        if over.targets.is_some() || over.deny.is_some() {
+            let targets = over.targets.as_deref().unwrap_or(&scope.flag.targets);
+            let deny = over.deny.as_deref().unwrap_or(&scope.flag.deny);
+            if let Some((deny, targets)) = self.compile_targets(scope, targets, deny, path) {
+                env.deny = deny;
+                env.targets = targets;
+            }
+        }
+        if let Some(rules) = &over.rules {
+            env.rules = self.compile_rules(scope, rules, &field_path(path, "rules")).unwrap_or_default();
+        }
+        if over.overrides_split() {
+            let parts = SplitParts { rollout: &over.rollout, canary: &over.canary, experiment: &over.experiment };
+            env.split = self.compile_split(scope, parts, path).flatten();
+        }
+        (self.problems_len() == before).then_some(env)
+    }
+
+    fn check_bp(&mut self, bp: u32, path: &str) {
+        if bp > 10_000 {
+            self.problems.push(path, format!("basis points must be 0..=10000 (100 %), got {bp}"));
+        }
+    }
+
+    fn stickiness(&mut self, attribute: Option<&str>, path: &str) -> Stickiness {
+        if let Some(name) = attribute {
+            if name.trim().is_empty() {
+                self.problems.push(field_path(path, "stickiness"), "stickiness attribute name is empty");
+            }
+        }
+        Stickiness::new(attribute)
+    }
+
+    fn salt(&mut self, salt: Option<&str>, key: &str, path: &str) -> String {
+        match salt {
+            Some("") => {
+                self.problems.push(path, "salt is empty (omit it to use the default)");
+                String::new()
+            }
+            Some(salt) => salt.to_string(),
+            None => key.to_string(),
+        }
+    }
+
+    fn problems_len(&self) -> usize {
+        self.problems.len()
+    }
+}
+
+/// What rules and splits of one flag resolve names against.
+struct FlagScope<'a> {
+    flag: &'a Flag,
+    variations: &'a HashMap<String, usize>,
+    segment_index: &'a HashMap<String, usize>,
+}
+
+struct SplitParts<'a> {
+    rollout: &'a Option<Rollout>,
+    canary: &'a Option<Canary>,
+    experiment: &'a Option<Experiment>,
+}
+
+/// A percent with at most two decimals, in basis points.
+fn percent_to_bp(percent: f64) -> Option<u32> {
+    if !percent.is_finite() {
+        return None;
+    }
+    let bp = percent * 100.0;
+    let rounded = bp.round();
+    ((bp - rounded).abs() < 1e-6 && (0.0..=10_000.0).contains(&rounded)).then_some(rounded as u32)
+}
+
+fn key_problem(key: &str) -> Option<String> {
+    if key.trim().is_empty() {
+        Some("key is empty".into())
+    } else if key.chars().any(char::is_control) {
+        Some("key contains control characters".into())
+    } else if key.len() > MAX_KEY_LEN {
+        Some(format!("key is longer than {MAX_KEY_LEN} bytes"))
+    } else {
+        None
+    }
+}
+
+fn join_suffix(path: &str, suffix: &str) -> String {
+    if suffix.starts_with('[') {
+        format!("{path}{suffix}")
+    } else if let Some(bracket) = suffix.find('[') {
+        format!("{}{}", field_path(path, &suffix[..bracket]), &suffix[bracket..])
+    } else {
+        field_path(path, suffix)
+    }
+}
+
+/// Canary stage percents of a canary, in basis points (for tools that show them).
+pub fn stage_percent_bp(percent: f64) -> Option<u32> {
+    percent_to_bp(percent)
+}

@@ -1,0 +1,141 @@
+//! The evaluation context: who is asking. OpenFeature's flat shape:
+//! `{"targetingKey": "user-1", "country": "FR", "plan": "pro", "tags": ["beta"]}`.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+/// The attribute name that refers to the context's targeting key.
+pub const TARGETING_KEY: &str = "targetingKey";
+
+/// A user (or device, session, request) with attributes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context {
+    targeting_key: Option<String>,
+    attributes: HashMap<String, Value>,
+}
+
+/// Why a context could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ContextError {
+    #[error("context is not valid JSON: {0}")]
+    Syntax(String),
+    #[error("context must be a JSON object, got {0}")]
+    NotAnObject(&'static str),
+    #[error("context.targetingKey must be a string, got {0}")]
+    TargetingKeyType(&'static str),
+}
+
+impl Context {
+    /// A context with only a targeting key.
+    pub fn new(targeting_key: impl Into<String>) -> Self {
+        Context { targeting_key: Some(targeting_key.into()), attributes: HashMap::new() }
+    }
+
+    /// An anonymous context (no targeting key): splits that need a unit will not match.
+    pub fn anonymous() -> Self {
+        Context::default()
+    }
+
+    /// Adds or replaces an attribute. `targetingKey` sets the targeting key.
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<Value>) {
+        let name = name.into();
+        let value = value.into();
+        if name == TARGETING_KEY {
+            self.targeting_key = match value {
+                Value::String(s) => Some(s),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            };
+        } else {
+            self.attributes.insert(name, value);
+        }
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, ContextError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ContextError::Syntax(e.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// Reads a JSON object. `targetingKey` must be a string (or a number, taken in decimal).
+    pub fn from_value(value: Value) -> Result<Self, ContextError> {
+        let Value::Object(map) = value else {
+            return Err(ContextError::NotAnObject(json_type(&value)));
+        };
+        let mut context = Context::default();
+        for (name, value) in map {
+            if name == TARGETING_KEY {
+                context.targeting_key = match value {
+                    Value::String(s) => Some(s),
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::Null => None,
+                    other => return Err(ContextError::TargetingKeyType(json_type(&other))),
+                };
+            } else {
+                context.attributes.insert(name, value);
+            }
+        }
+        Ok(context)
+    }
+
+    pub fn targeting_key(&self) -> Option<&str> {
+        self.targeting_key.as_deref()
+    }
+
+    /// An attribute's value, or `None` when absent or JSON null.
+    pub fn attribute(&self, name: &str) -> Option<&Value> {
+        self.attributes.get(name).filter(|v| !v.is_null())
+    }
+
+    pub fn attributes(&self) -> &HashMap<String, Value> {
+        &self.attributes
+    }
+}
+
+/// The JSON type name of a value, for messages.
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_flat_openfeature_context() {
+        let c = Context::from_json(r#"{"targetingKey":"u1","country":"FR","n":null}"#).unwrap();
+        assert_eq!(c.targeting_key(), Some("u1"));
+        assert_eq!(c.attribute("country"), Some(&Value::from("FR")));
+        assert_eq!(c.attribute("n"), None);
+        assert_eq!(c.attribute("targetingKey"), None);
+    }
+
+    #[test]
+    fn rejects_non_objects_and_bad_keys() {
+        assert_eq!(Context::from_json("[1]"), Err(ContextError::NotAnObject("array")));
+        assert_eq!(
+            Context::from_json(r#"{"targetingKey": true}"#),
+            Err(ContextError::TargetingKeyType("boolean"))
+        );
+        assert!(matches!(Context::from_json("{"), Err(ContextError::Syntax(_))));
+    }
+
+    #[test]
+    fn numeric_targeting_key_is_plain_decimal() {
+        let c = Context::from_json(r#"{"targetingKey": 42}"#).unwrap();
+        assert_eq!(c.targeting_key(), Some("42"));
+    }
+}

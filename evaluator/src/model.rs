@@ -1,0 +1,412 @@
+//! The flag file as admins write it: plain serde types, no behaviour.
+//!
+//! These types are the JSON format (schema version 1). They are what the dashboard edits and
+//! what the server stores. Evaluation never walks them directly: [`crate::FlagSet`] validates
+//! them and compiles them into a prepared form first.
+//!
+//! Unknown fields are *not* rejected by serde here; validation reports every one of them with
+//! its path instead, so an admin sees all problems at once.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The only flag-file schema version this engine reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole flag file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct FlagFile {
+    /// Optional pointer to the JSON Schema, for editors.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Must be 1.
+    pub schema_version: u32,
+    /// Environment names flags may override (e.g. dev, staging, prod). When non-empty, an
+    /// override for an undeclared environment is an error, and so is evaluating in one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
+    /// Reusable audiences that rules reference with the `in_segment` operator.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
+    pub flags: Vec<Flag>,
+}
+
+/// The type of every variation value of a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    Boolean,
+    String,
+    Number,
+    Json,
+}
+
+impl FlagKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::Boolean => "boolean",
+            FlagKind::String => "string",
+            FlagKind::Number => "number",
+            FlagKind::Json => "json",
+        }
+    }
+}
+
+/// One flag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Flag {
+    /// Unique key; any non-empty UTF-8 without control characters.
+    pub key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    pub kind: FlagKind,
+    /// Named values this flag can serve. Names are unique within the flag.
+    pub variations: Vec<Variation>,
+    /// Kill switch: when false the flag serves `off_variation` to everyone.
+    pub enabled: bool,
+    /// Served when the flag is disabled, a prerequisite fails or a user is on the deny list.
+    pub off_variation: String,
+    /// Served when the flag is enabled and nothing else matched.
+    pub default_variation: String,
+    /// Other flags that must serve a given variation first (evaluated in the same context).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prerequisites: Vec<Prerequisite>,
+    /// Allow lists: these targeting keys are served the given variation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    /// Deny list: these targeting keys are served the off variation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<String>,
+    /// Evaluated in order; the first rule whose clauses all match serves its variation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+    /// At most one of `rollout`, `canary` and `experiment` (the flag's "split").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Rollout>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Canary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Experiment>,
+    /// Per-environment replacements of targeting parts and `enabled`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, EnvironmentOverride>,
+}
+
+/// A named value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Variation {
+    pub name: String,
+    pub value: Value,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// What an environment replaces. A missing field keeps the flag's base value. Setting any of
+/// `rollout`, `canary` or `experiment` replaces the base flag's whole split.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct EnvironmentOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_variation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<Target>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<Rule>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Rollout>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Canary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Experiment>,
+}
+
+impl EnvironmentOverride {
+    /// Whether this override replaces the flag's split.
+    pub fn overrides_split(&self) -> bool {
+        self.rollout.is_some() || self.canary.is_some() || self.experiment.is_some()
+    }
+}
+
+/// An allow list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Target {
+    pub variation: String,
+    pub keys: Vec<String>,
+}
+
+/// A flag that must serve `variation` before this flag evaluates its targeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Prerequisite {
+    pub flag: String,
+    pub variation: String,
+}
+
+/// All clauses must match (AND); then the rule serves `variation`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Rule {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    pub clauses: Vec<Clause>,
+    pub variation: String,
+}
+
+/// One test of the context. A clause matches when the attribute matches *any* of the values
+/// (for list attributes: any element against any value); `negate` inverts the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Clause {
+    /// Context attribute name; `targetingKey` is the context's targeting key. Not used by
+    /// `in_segment`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub attribute: String,
+    pub operator: Operator,
+    pub values: Vec<Value>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub negate: bool,
+    /// For the string operators (in, not_in, eq, contains, starts_with, ends_with, regex).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub case_insensitive: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Clause operators. Numbers compare as f64, semvers by semver precedence, dates as instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    In,
+    NotIn,
+    Eq,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Regex,
+    NumEq,
+    NumLt,
+    NumLte,
+    NumGt,
+    NumGte,
+    SemverEq,
+    SemverLt,
+    SemverLte,
+    SemverGt,
+    SemverGte,
+    DateBefore,
+    DateAfter,
+    IpInCidr,
+    InSegment,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 21] = [
+        Operator::In,
+        Operator::NotIn,
+        Operator::Eq,
+        Operator::Contains,
+        Operator::StartsWith,
+        Operator::EndsWith,
+        Operator::Regex,
+        Operator::NumEq,
+        Operator::NumLt,
+        Operator::NumLte,
+        Operator::NumGt,
+        Operator::NumGte,
+        Operator::SemverEq,
+        Operator::SemverLt,
+        Operator::SemverLte,
+        Operator::SemverGt,
+        Operator::SemverGte,
+        Operator::DateBefore,
+        Operator::DateAfter,
+        Operator::IpInCidr,
+        Operator::InSegment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::In => "in",
+            Operator::NotIn => "not_in",
+            Operator::Eq => "eq",
+            Operator::Contains => "contains",
+            Operator::StartsWith => "starts_with",
+            Operator::EndsWith => "ends_with",
+            Operator::Regex => "regex",
+            Operator::NumEq => "num_eq",
+            Operator::NumLt => "num_lt",
+            Operator::NumLte => "num_lte",
+            Operator::NumGt => "num_gt",
+            Operator::NumGte => "num_gte",
+            Operator::SemverEq => "semver_eq",
+            Operator::SemverLt => "semver_lt",
+            Operator::SemverLte => "semver_lte",
+            Operator::SemverGt => "semver_gt",
+            Operator::SemverGte => "semver_gte",
+            Operator::DateBefore => "date_before",
+            Operator::DateAfter => "date_after",
+            Operator::IpInCidr => "ip_in_cidr",
+            Operator::InSegment => "in_segment",
+        }
+    }
+}
+
+/// A percentage of units served `variation`; the rest fall through to the default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Rollout {
+    /// 0..=10000 basis points (10000 = 100 %).
+    pub percent_bp: u32,
+    pub variation: String,
+    /// Context attribute whose value is the unit; default: the targeting key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stickiness: Option<String>,
+    /// Hash salt; default: the flag key. Changing it reshuffles who is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+}
+
+/// A staged release of `canary` against `baseline`, advanced by health gates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Canary {
+    /// Variation served to units outside the current stage's percentage.
+    pub baseline: String,
+    /// The new variation being released.
+    pub canary: String,
+    /// Strictly increasing percentages, e.g. 1 → 10 → 25 → 50 → 100.
+    pub stages: Vec<CanaryStage>,
+    /// Index into `stages`.
+    #[serde(default)]
+    pub current_stage: usize,
+    #[serde(default)]
+    pub status: CanaryStatus,
+    /// When the current stage started (RFC 3339); the controller sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stickiness: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+}
+
+/// One canary stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct CanaryStage {
+    /// Percent of units on the canary, in (0, 100], at most two decimals (0.01 % steps).
+    pub percent: f64,
+    /// How long the stage must run before it may advance, e.g. "30s", "10m", "1h", "1h30m".
+    pub min_duration: String,
+    pub gate: HealthGate,
+}
+
+/// What "healthy" means for a stage. The canary arm is judged over the same window as the
+/// baseline arm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct HealthGate {
+    /// Highest acceptable error rate, 0.0..=1.0.
+    pub max_error_rate: f64,
+    /// Highest acceptable p99 latency in milliseconds.
+    pub max_p99_ms: f64,
+    /// Fewer canary samples than this is "no data": the stage holds.
+    pub min_samples: u64,
+}
+
+/// Where a canary is in its life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CanaryStatus {
+    /// The controller may advance, hold or roll back.
+    #[default]
+    Running,
+    /// Traffic stays at the current stage; the controller leaves it alone.
+    Paused,
+    /// Everyone gets the baseline.
+    RolledBack,
+    /// Everyone gets the canary.
+    Completed,
+}
+
+impl CanaryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CanaryStatus::Running => "running",
+            CanaryStatus::Paused => "paused",
+            CanaryStatus::RolledBack => "rolled_back",
+            CanaryStatus::Completed => "completed",
+        }
+    }
+}
+
+/// An A/B(/n) experiment: `traffic_bp` of units are enrolled (hashed like a rollout), and
+/// enrolled units are split by weight with an independent hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Experiment {
+    pub variants: Vec<ExperimentVariant>,
+    /// Share of units enrolled, 0..=10000 bp; default 10000. Others get the default variation.
+    #[serde(default = "full_traffic")]
+    pub traffic_bp: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stickiness: Option<String>,
+    /// Enrolment salt (like a rollout's); default: the flag key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+    /// Variant-assignment salt; default: `<flag key>/experiment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment_salt: Option<String>,
+}
+
+fn full_traffic() -> u32 {
+    10_000
+}
+
+/// An experiment arm. Weights of all variants sum to 10000.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct ExperimentVariant {
+    pub variation: String,
+    pub weight_bp: u32,
+}
+
+/// A reusable audience: included keys, minus excluded keys, plus anyone matching a rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct Segment {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub included: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<String>,
+    /// A unit is in the segment if all clauses of any one rule match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<SegmentRule>,
+}
+
+/// Clauses that all must match (segment rules serve no variation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
+pub struct SegmentRule {
+    pub clauses: Vec<Clause>,
+}

@@ -1,0 +1,18 @@
+//! # edgeflag-wasm
+//!
+//! The JavaScript face of `edgeflag-evaluator`, for CDN edges (Cloudflare workerd), browsers
+//! and Node. This crate holds *no* evaluation logic: it converts arguments, calls the engine
+//! and converts answers, so every runtime gives the answer the native engine gives.
+//!
+//! Modules, one job each: [`api`] is the exported surface, [`input`] turns JS values into
+//! engine inputs (with size limits), [`output`] turns answers into JS values, [`error`] holds
+//! one error type per operation and the single place they become JS `Error`s, [`typescript`]
+//! is the hand-written part of the generated `.d.ts`.
+
+pub mod api;
+pub mod error;
+pub mod input;
+pub mod output;
+mod typescript;
+
+pub use api::{JsFlagSet, PreparedContext};
