@@ -1,1 +1,114 @@
-fn main() {}
+//! `edgeflag`: validate and evaluate flag files, print bucketing, serve.
+//!
+//! Exit codes: 0 success; 1 the input is invalid (problems printed); 2 usage or I/O error.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use edgeflag_evaluator::{hashing, Context, FlagSet};
+
+#[derive(Parser)]
+#[command(name = "edgeflag", version, about = "Feature flags and canaries: one engine for servers, edges and browsers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a flag file; print every problem with its path.
+    Validate {
+        file: PathBuf,
+    },
+    /// Evaluate one flag (or all) for a context; prints JSON.
+    Eval {
+        file: PathBuf,
+        /// Flag key (omit with --all).
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        flag: Option<String>,
+        /// Evaluate every flag.
+        #[arg(long)]
+        all: bool,
+        /// Environment whose overrides apply (dev, staging, prod...).
+        #[arg(long)]
+        env: Option<String>,
+        /// Evaluation context as JSON, e.g. '{"targetingKey":"user-1","country":"FR"}'.
+        #[arg(long, default_value = "{}")]
+        context: String,
+    },
+    /// Print murmur3 hash and bucket of a unit under a salt (the published bucketing spec).
+    Bucket {
+        salt: String,
+        unit: String,
+    },
+    /// Print the JSON Schema of the flag file.
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("edgeflag: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Validate { file } => {
+            let text = read(&file)?;
+            match FlagSet::from_json(&text) {
+                Ok(set) => {
+                    println!("{}: ok ({} flags)", file.display(), set.len());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    eprintln!("{}: {errors}", file.display());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Eval { file, flag, all, env, context } => {
+            let text = read(&file)?;
+            let set = match FlagSet::from_json(&text) {
+                Ok(set) => set,
+                Err(errors) => {
+                    eprintln!("{}: {errors}", file.display());
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let context = Context::from_json(&context).map_err(|e| format!("--context: {e}"))?;
+            let output = if all {
+                serde_json::to_string_pretty(&set.evaluate_all(&context, env.as_deref()))
+            } else {
+                let key = flag.unwrap_or_default();
+                serde_json::to_string_pretty(&set.evaluate(&key, &context, env.as_deref()))
+            };
+            println!("{}", output.map_err(|e| e.to_string())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bucket { salt, unit } => {
+            let result = serde_json::json!({
+                "salt": salt,
+                "unit": unit,
+                "hash": hashing::hash(&salt, &unit),
+                "bucket": hashing::bucket(&salt, &unit),
+            });
+            println!("{result}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            let schema = edgeflag_evaluator::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema).map_err(|e| e.to_string())?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
