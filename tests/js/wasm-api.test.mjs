@@ -1,0 +1,236 @@
+// The JS API of the WASM package in Node: loading, evaluating, replacing, errors, and the
+// "never a trap" guarantee on hostile input.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+import { FlagSet, PreparedContext, validateFlagFile, hash, bucket, engineVersion } from "../../wasm/pkg/node.js";
+import { examplesFlags, manyFlags, pkgDir } from "./helpers.mjs";
+
+const alice = { targetingKey: "alice", email: "alice@example.com", country: "FR" };
+
+function assertEdgeflagError(fn, code, messagePart) {
+  let thrown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(thrown instanceof Error, `expected an Error, got ${thrown}`);
+  assert.equal(thrown.name, "EdgeflagError");
+  assert.equal(thrown.code, code, thrown.message);
+  if (messagePart) assert.match(thrown.message, messagePart);
+  assert.ok(Array.isArray(thrown.problems));
+  return thrown;
+}
+
+test("loads the example flag file from text and from an object, with the same answers", () => {
+  const fromText = new FlagSet(examplesFlags);
+  const fromObject = new FlagSet(JSON.parse(examplesFlags));
+  assert.deepEqual(fromText.flagKeys, fromObject.flagKeys);
+  assert.ok(fromText.flagKeys.includes("new-dashboard"));
+  for (const key of fromText.flagKeys) {
+    for (const env of [undefined, "dev", "staging", "prod"]) {
+      assert.deepEqual(fromText.evaluate(key, alice, env), fromObject.evaluate(key, alice, env));
+    }
+  }
+});
+
+test("evaluate answers with the documented shape", () => {
+  const flags = new FlagSet(examplesFlags);
+  const r = flags.evaluate("new-dashboard", { targetingKey: "alice" });
+  assert.equal(r.key, "new-dashboard");
+  assert.equal(r.value, true, "alice is on the allow list");
+  assert.equal(r.variant, "on");
+  assert.equal(r.reason, "TARGETING_MATCH");
+  const denied = flags.evaluate("new-dashboard", { targetingKey: "mallory" });
+  assert.equal(denied.variant, "off");
+  assert.equal(denied.reason, "TARGETING_MATCH");
+  for (const key of Object.keys(r)) {
+    assert.ok(
+      ["key", "value", "variant", "reason", "ruleIndex", "arm", "experiment", "errorCode", "errorMessage"].includes(key),
+      `unexpected field ${key}`,
+    );
+  }
+});
+
+test("an unknown flag is an answer with FLAG_NOT_FOUND, not a throw", () => {
+  const flags = new FlagSet(examplesFlags);
+  const r = flags.evaluate("no-such-flag", alice);
+  assert.equal(r.reason, "ERROR");
+  assert.equal(r.errorCode, "FLAG_NOT_FOUND");
+  assert.equal(r.value, null);
+  assert.equal(r.variant, null);
+});
+
+test("evaluateAs reports TYPE_MISMATCH for the wrong kind and rejects unknown kinds", () => {
+  const flags = new FlagSet(manyFlags(1));
+  assert.equal(flags.evaluateAs("flag-0", "boolean", alice).errorCode, undefined);
+  assert.equal(flags.evaluateAs("flag-0", "string", alice).errorCode, "TYPE_MISMATCH");
+  assertEdgeflagError(() => flags.evaluateAs("flag-0", "colour", alice), "INVALID_ARGUMENT", /colour/);
+});
+
+test("evaluateAll answers every flag in file order", () => {
+  const flags = new FlagSet(manyFlags(100));
+  const all = flags.evaluateAll({ targetingKey: "u-1", country: "US" });
+  assert.equal(all.length, 100);
+  assert.deepEqual(all.map((r) => r.key), flags.flagKeys);
+  const on = all.filter((r) => r.value === true).length;
+  assert.ok(on > 20 && on < 80, `a 50 % rollout put ${on}/100 flags on`);
+  const fr = flags.evaluateAll({ targetingKey: "u-1", country: "FR" });
+  assert.ok(fr.every((r) => r.value === true && r.reason === "TARGETING_MATCH" && r.ruleIndex === 0));
+});
+
+test("the object, JSON-text and prepared paths give identical answers", () => {
+  const flags = new FlagSet(examplesFlags);
+  for (const user of ["alice", "bob", "carol", "mallory", "u-42", "u-43"]) {
+    const ctx = { targetingKey: user, email: `${user}@edgeflag.dev`, country: "DE", ip: "10.20.1.2" };
+    const prepared = new PreparedContext(ctx);
+    assert.equal(prepared.targetingKey, user);
+    for (const key of flags.flagKeys) {
+      for (const env of [undefined, "prod"]) {
+        const viaObject = flags.evaluate(key, ctx, env);
+        assert.deepEqual(flags.evaluate(key, JSON.stringify(ctx), env), viaObject);
+        assert.deepEqual(JSON.parse(flags.evaluateJson(key, JSON.stringify(ctx), env)), viaObject);
+        assert.deepEqual(flags.evaluatePrepared(key, prepared, env), viaObject);
+      }
+    }
+    assert.deepEqual(flags.evaluateAllPrepared(prepared, "dev"), flags.evaluateAll(ctx, "dev"));
+    assert.deepEqual(JSON.parse(flags.evaluateAllJson(JSON.stringify(ctx), "dev")), flags.evaluateAll(ctx, "dev"));
+    prepared.free();
+  }
+});
+
+test("a missing context is anonymous: splits report TARGETING_KEY_MISSING", () => {
+  const flags = new FlagSet(manyFlags(1));
+  for (const ctx of [undefined, null, {}]) {
+    const r = flags.evaluate("flag-0", ctx);
+    assert.equal(r.variant, "off");
+    assert.equal(r.errorCode, "TARGETING_KEY_MISSING");
+  }
+});
+
+test("an invalid flag file throws one Error listing every problem with its path", () => {
+  const file = manyFlags(3);
+  file.flags[0].default_variation = "nope";
+  file.flags[1].rules[0].clauses[0].operator = "almost_equal";
+  file.flags[2].rollout.percent_bp = 20000;
+  file.flags[2].surprise = 1;
+  const e = assertEdgeflagError(() => new FlagSet(file), "INVALID_FLAG_FILE");
+  const paths = e.problems.map((p) => p.path);
+  assert.ok(paths.includes("flags[0].default_variation"), paths.join("\n"));
+  assert.ok(paths.some((p) => p.startsWith("flags[1].rules[0].clauses[0]")), paths.join("\n"));
+  assert.ok(paths.some((p) => p.startsWith("flags[2].rollout")), paths.join("\n"));
+  assert.ok(paths.includes("flags[2].surprise"), paths.join("\n"));
+  for (const p of e.problems) {
+    assert.ok(e.message.includes(`${p.path}: ${p.message}`), `message lacks ${p.path}`);
+  }
+  assert.deepEqual(validateFlagFile(file).map((p) => p.path).sort(), [...paths].sort());
+  assert.deepEqual(validateFlagFile(examplesFlags), []);
+});
+
+test("replace swaps atomically and keeps the last good file on error", () => {
+  const flags = new FlagSet(manyFlags(2, "old"));
+  assert.equal(flags.revision, 1);
+  assertEdgeflagError(() => flags.replace("{ not json"), "INVALID_FLAG_FILE");
+  assertEdgeflagError(() => flags.replace({ schema_version: 1, flags: [{ key: "x" }] }), "INVALID_FLAG_FILE");
+  assert.equal(flags.revision, 1);
+  assert.deepEqual(flags.flagKeys, ["old-0", "old-1"]);
+  assert.equal(flags.evaluate("old-0", alice).reason, "TARGETING_MATCH");
+  flags.replace(manyFlags(3, "new"));
+  assert.equal(flags.revision, 2);
+  assert.deepEqual(flags.flagKeys, ["new-0", "new-1", "new-2"]);
+  assert.equal(flags.evaluate("old-0", alice).errorCode, "FLAG_NOT_FOUND");
+});
+
+test("hash and bucket follow the spec vectors", () => {
+  const spec = JSON.parse(readFileSync(path.join(pkgDir, "../../spec/bucketing-vectors.json"), "utf8"));
+  assert.ok(spec.vectors.length > 0);
+  for (const v of spec.vectors) {
+    assert.equal(hash(v.salt, v.unit), v.hash, `hash(${v.salt}, ${v.unit})`);
+    assert.equal(bucket(v.salt, v.unit), v.bucket, `bucket(${v.salt}, ${v.unit})`);
+  }
+  assert.match(engineVersion(), /^\d+\.\d+\.\d+/);
+});
+
+test("wrong argument types throw EdgeflagError, never a RuntimeError", () => {
+  const flags = new FlagSet(examplesFlags);
+  assertEdgeflagError(() => new FlagSet(42), "INVALID_ARGUMENT", /flag file must be/);
+  assertEdgeflagError(() => new FlagSet(undefined), "INVALID_ARGUMENT");
+  assertEdgeflagError(() => new FlagSet(null), "INVALID_ARGUMENT");
+  assertEdgeflagError(() => new FlagSet("[1, 2]"), "INVALID_FLAG_FILE");
+  assertEdgeflagError(() => new FlagSet(""), "INVALID_FLAG_FILE");
+  assertEdgeflagError(() => flags.evaluate(42, alice), "INVALID_ARGUMENT", /flagKey must be a string/);
+  assertEdgeflagError(() => flags.evaluate(undefined, alice), "INVALID_ARGUMENT");
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", alice, 7), "INVALID_ARGUMENT", /env must be a string/);
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", 42), "INVALID_CONTEXT");
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", "not json"), "INVALID_CONTEXT");
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", "[1]"), "INVALID_CONTEXT", /object/);
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", [1, 2]), "INVALID_CONTEXT");
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", { targetingKey: true }), "INVALID_CONTEXT", /targetingKey/);
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", { big: 10n }), "INVALID_CONTEXT", /JSON/);
+  const cyclic = { targetingKey: "a" };
+  cyclic.self = cyclic;
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", cyclic), "INVALID_CONTEXT");
+  assertEdgeflagError(() => new PreparedContext(Symbol("x")), "INVALID_CONTEXT");
+  assertEdgeflagError(() => hash(1, "u"), "INVALID_ARGUMENT");
+  // Still healthy afterwards.
+  assert.equal(flags.evaluate("new-dashboard", { targetingKey: "alice" }).value, true);
+});
+
+test("hostile and huge inputs are refused with errors and the module keeps working", () => {
+  const flags = new FlagSet(examplesFlags);
+  const deep = "[".repeat(100_000) + "]".repeat(100_000);
+  assertEdgeflagError(() => new FlagSet(deep), "INVALID_FLAG_FILE");
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", `{"a":${deep}}`), "INVALID_CONTEXT", /recursion|depth/i);
+  let nested = {};
+  for (let i = 0; i < 100_000; i++) nested = { n: nested };
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", nested), "INVALID_CONTEXT");
+  const huge = "x".repeat(20 * 1024 * 1024);
+  assertEdgeflagError(() => new FlagSet(huge), "INPUT_TOO_LARGE", /too large/);
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", { targetingKey: huge }), "INPUT_TOO_LARGE");
+  assertEdgeflagError(() => flags.evaluate(huge, alice), "INPUT_TOO_LARGE");
+  assertEdgeflagError(() => new FlagSet(`{"schema_version": 1, "flags": [${'"x",'.repeat(500_000)}"x"]}`), "INVALID_FLAG_FILE");
+  // Big but legal: a 900 KB attribute and a 5,000-flag file.
+  const wide = { targetingKey: "u", blob: "y".repeat(900_000) };
+  assert.equal(flags.evaluate("new-dashboard", wide).key, "new-dashboard");
+  const bigSet = new FlagSet(manyFlags(5000));
+  assert.equal(bigSet.evaluateAll(alice).length, 5000);
+  // Odd strings: lone surrogates, NUL, emoji in keys and values.
+  assert.equal(flags.evaluate("\uD800", { targetingKey: "\uDFFF\u0000🚀" }).errorCode, "FLAG_NOT_FOUND");
+  assert.equal(typeof bucket("\uD800", "\u0000"), "number");
+  assert.equal(flags.evaluate("new-dashboard", { targetingKey: "alice" }).value, true);
+});
+
+test("a long prerequisite chain evaluates without exhausting the WASM stack", () => {
+  const n = 2000;
+  const file = manyFlags(n, "chain");
+  for (let i = 1; i < n; i++) file.flags[i].prerequisites = [{ flag: `chain-${i - 1}`, variation: "on" }];
+  let set;
+  try {
+    set = new FlagSet(file);
+  } catch (e) {
+    // Refusing an over-deep chain at load time is also safe: the point is no trap.
+    assert.equal(e.name, "EdgeflagError", String(e));
+    return;
+  }
+  const r = set.evaluate(`chain-${n - 1}`, { targetingKey: "u", country: "FR" });
+  assert.equal(r.value, true);
+});
+
+test("the generated .d.ts types the API with the custom types, not any", () => {
+  const dts = readFileSync(path.join(pkgDir, "edgeflag_wasm.d.ts"), "utf8");
+  const api = dts.slice(0, dts.indexOf("export type InitInput"));
+  assert.doesNotMatch(api, /\bany\b/, "the public API mentions `any`");
+  for (const sig of [
+    "evaluate(flagKey: string, context: EvaluationContext | string, env?: string | null): EvaluationResult;",
+    "evaluateAll(context: EvaluationContext | string, env?: string | null): EvaluationResult[];",
+    "constructor(file: FlagFile | string);",
+    "replace(file: FlagFile | string): void;",
+    "export interface EdgeflagError extends Error",
+    "export function validateFlagFile(file: FlagFile | string): Problem[];",
+  ]) {
+    assert.ok(dts.includes(sig), `missing in .d.ts: ${sig}`);
+  }
+});

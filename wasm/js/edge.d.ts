@@ -1,0 +1,2 @@
+// Ready on import: no init() needed.
+export * from "./edgeflag_wasm.js";

@@ -1,0 +1,245 @@
+//! The exported JS surface: `FlagSet`, `PreparedContext` and a few free functions.
+//! Each method converts its arguments ([`crate::input`]), calls the engine once and converts
+//! the answer ([`crate::output`]); errors become JS `Error`s in [`crate::error`].
+
+use edgeflag_evaluator::model::FlagKind;
+use edgeflag_evaluator::{hashing, parse_flag_file, Context, FlagSet};
+use wasm_bindgen::prelude::*;
+
+use crate::error::{EvaluateError, HashError, LoadError};
+use crate::input::{self, MAX_CONTEXT_CHARS, MAX_FLAG_FILE_CHARS, MAX_NAME_CHARS};
+use crate::output;
+
+/// A validated, compiled flag file. Replace it with `replace()` when a new file arrives: the new file is fully validated first, so a bad file leaves the old set serving.
+#[wasm_bindgen(js_name = FlagSet)]
+pub struct JsFlagSet {
+    inner: FlagSet,
+    revision: u32,
+}
+
+/// A context converted once, for evaluating many flags for the same user (the hot loop).
+#[wasm_bindgen]
+pub struct PreparedContext {
+    inner: Context,
+}
+
+fn load(file: &JsValue) -> Result<FlagSet, LoadError> {
+    let text = input::json_text(file, "flag file", MAX_FLAG_FILE_CHARS)?;
+    FlagSet::from_json(&text).map_err(LoadError::Invalid)
+}
+
+fn flag_key(value: &JsValue) -> Result<String, EvaluateError> {
+    Ok(input::string_arg(value, "flagKey", MAX_NAME_CHARS)?)
+}
+
+fn env(value: &JsValue) -> Result<Option<String>, EvaluateError> {
+    Ok(input::optional_string_arg(value, "env", MAX_NAME_CHARS)?)
+}
+
+fn kind(value: &JsValue) -> Result<FlagKind, EvaluateError> {
+    let name = input::string_arg(value, "kind", MAX_NAME_CHARS)?;
+    match name.as_str() {
+        "boolean" => Ok(FlagKind::Boolean),
+        "string" => Ok(FlagKind::String),
+        "number" => Ok(FlagKind::Number),
+        "json" => Ok(FlagKind::Json),
+        _ => Err(EvaluateError::Kind(name)),
+    }
+}
+
+#[wasm_bindgen(js_class = FlagSet)]
+impl JsFlagSet {
+    /// Parses, validates and compiles a flag file (JSON text or an object). Throws an
+    /// `EdgeflagError` (code `INVALID_FLAG_FILE`) listing every problem with its path.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
+    ) -> Result<JsFlagSet, LoadError> {
+        Ok(JsFlagSet { inner: load(&file)?, revision: 1 })
+    }
+
+    /// Swaps in a new flag file atomically: on any error the current flags keep serving and
+    /// the error is thrown; on success later evaluations see only the new file.
+    pub fn replace(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
+    ) -> Result<(), LoadError> {
+        let next = load(&file)?;
+        self.inner = next;
+        self.revision = self.revision.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Counts successful loads: 1 after the constructor, +1 per successful `replace`.
+    #[wasm_bindgen(getter)]
+    pub fn revision(&self) -> u32 {
+        self.revision
+    }
+
+    /// The keys of every flag, in file order.
+    #[wasm_bindgen(getter, js_name = flagKeys)]
+    pub fn flag_keys(&self) -> Vec<String> {
+        self.inner.flag_keys().map(str::to_owned).collect()
+    }
+
+    /// Evaluates one flag. An unknown flag is an answer (`errorCode: "FLAG_NOT_FOUND"`), not a
+    /// throw; only unusable arguments throw.
+    #[wasm_bindgen(unchecked_return_type = "EvaluationResult")]
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
+        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+    ) -> Result<JsValue, EvaluateError> {
+        let key = flag_key(&flag_key_arg)?;
+        let env = env(&env_arg)?;
+        let ctx = input::context(&context)?;
+        output::to_js(&self.inner.evaluate(&key, &ctx, env.as_deref()))
+    }
+
+    /// Evaluates one flag, expecting a value kind: a flag of another kind answers
+    /// `errorCode: "TYPE_MISMATCH"` (what OpenFeature's typed resolvers need).
+    #[wasm_bindgen(js_name = evaluateAs, unchecked_return_type = "EvaluationResult")]
+    pub fn evaluate_as(
+        &self,
+        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
+        #[wasm_bindgen(js_name = kind, unchecked_param_type = "FlagKind")] kind_arg: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
+        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+    ) -> Result<JsValue, EvaluateError> {
+        let key = flag_key(&flag_key_arg)?;
+        let kind = kind(&kind_arg)?;
+        let env = env(&env_arg)?;
+        let ctx = input::context(&context)?;
+        output::to_js(&self.inner.evaluate_as(&key, kind, &ctx, env.as_deref()))
+    }
+
+    /// Evaluates every flag for one context, in file order.
+    #[wasm_bindgen(js_name = evaluateAll, unchecked_return_type = "EvaluationResult[]")]
+    pub fn evaluate_all(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
+        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+    ) -> Result<JsValue, EvaluateError> {
+        let env = env(&env_arg)?;
+        let ctx = input::context(&context)?;
+        output::to_js(&self.inner.evaluate_all(&ctx, env.as_deref()))
+    }
+
+    /// Fast path: like `evaluate`, with a context converted once by `new PreparedContext()`.
+    #[wasm_bindgen(js_name = evaluatePrepared, unchecked_return_type = "EvaluationResult")]
+    pub fn evaluate_prepared(
+        &self,
+        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
+        context: &PreparedContext,
+        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+    ) -> Result<JsValue, EvaluateError> {
+        let key = flag_key(&flag_key_arg)?;
+        let env = env(&env_arg)?;
+        output::to_js(&self.inner.evaluate(&key, &context.inner, env.as_deref()))
+    }
+
+    /// Fast path: like `evaluateAll`, with a prepared context.
+    #[wasm_bindgen(js_name = evaluateAllPrepared, unchecked_return_type = "EvaluationResult[]")]
+    pub fn evaluate_all_prepared(
+        &self,
+        context: &PreparedContext,
+        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+    ) -> Result<JsValue, EvaluateError> {
+        let env = env(&env_arg)?;
+        output::to_js(&self.inner.evaluate_all(&context.inner, env.as_deref()))
+    }
+
+    /// Text in, text out: the context as JSON text and the answer as JSON text (an
+    /// `EvaluationResult`), for callers that forward the answer without reading it.
+    #[wasm_bindgen(js_name = evaluateJson)]
+    pub fn evaluate_json(
+        &self,
+        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
+        #[wasm_bindgen(js_name = contextJson, unchecked_param_type = "string")] context: JsValue,
+        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+    ) -> Result<String, EvaluateError> {
+        let key = flag_key(&flag_key_arg)?;
+        let env = env(&env_arg)?;
+        let ctx = input::context(&context)?;
+        output::to_json(&self.inner.evaluate(&key, &ctx, env.as_deref()))
+    }
+
+    /// Text in, text out for every flag (a JSON array of `EvaluationResult`).
+    #[wasm_bindgen(js_name = evaluateAllJson)]
+    pub fn evaluate_all_json(
+        &self,
+        #[wasm_bindgen(js_name = contextJson, unchecked_param_type = "string")] context: JsValue,
+        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+    ) -> Result<String, EvaluateError> {
+        let env = env(&env_arg)?;
+        let ctx = input::context(&context)?;
+        output::to_json(&self.inner.evaluate_all(&ctx, env.as_deref()))
+    }
+}
+
+#[wasm_bindgen]
+impl PreparedContext {
+    /// Converts a context (object or JSON text) once. Throws `INVALID_CONTEXT` when unusable.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
+    ) -> Result<PreparedContext, EvaluateError> {
+        Ok(PreparedContext { inner: input::context(&context)? })
+    }
+
+    #[wasm_bindgen(getter, js_name = targetingKey)]
+    pub fn targeting_key(&self) -> Option<String> {
+        self.inner.targeting_key().map(str::to_owned)
+    }
+}
+
+/// Validates a flag file without compiling it: every problem with its path (empty when
+/// valid). Throws only when the argument is not a string or an object.
+#[wasm_bindgen(js_name = validateFlagFile, unchecked_return_type = "Problem[]")]
+pub fn validate_flag_file(
+    #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
+) -> Result<JsValue, LoadError> {
+    let text = input::json_text(&file, "flag file", MAX_FLAG_FILE_CHARS)?;
+    let problems = match parse_flag_file(&text) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.problems,
+    };
+    let list = js_sys::Array::new();
+    for problem in problems {
+        let item = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&item, &"path".into(), &problem.path.into());
+        let _ = js_sys::Reflect::set(&item, &"message".into(), &problem.message.into());
+        list.push(&item);
+    }
+    Ok(list.into())
+}
+
+/// The bucketing hash: murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, as an unsigned
+/// 32-bit number (see `spec/bucketing-vectors.json`).
+#[wasm_bindgen]
+pub fn hash(
+    #[wasm_bindgen(unchecked_param_type = "string")] salt: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+) -> Result<u32, HashError> {
+    let salt = input::string_arg(&salt, "salt", MAX_CONTEXT_CHARS)?;
+    let unit = input::string_arg(&unit, "unit", MAX_CONTEXT_CHARS)?;
+    Ok(hashing::hash(&salt, &unit))
+}
+
+/// The bucket of `unit` under `salt`, in `0..10000` (basis points).
+#[wasm_bindgen]
+pub fn bucket(
+    #[wasm_bindgen(unchecked_param_type = "string")] salt: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
+) -> Result<u32, HashError> {
+    let salt = input::string_arg(&salt, "salt", MAX_CONTEXT_CHARS)?;
+    let unit = input::string_arg(&unit, "unit", MAX_CONTEXT_CHARS)?;
+    Ok(hashing::bucket(&salt, &unit))
+}
+
+/// The engine's version (the crate version), to tag logs and headers.
+#[wasm_bindgen(js_name = engineVersion)]
+pub fn engine_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

@@ -1,0 +1,153 @@
+//! The TypeScript types of contexts, answers, errors and the flag file, appended to the
+//! generated `.d.ts`; the exported functions refer to them with `unchecked_*_type`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Any JSON value (a variation value, a context attribute). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Who is asking (OpenFeature's flat context). `targetingKey` is the unit for splits. */
+export interface EvaluationContext {
+  targetingKey?: string | number | null;
+  [attribute: string]: JsonValue | undefined;
+}
+
+export type Reason =
+  | "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DISABLED" | "DEFAULT" | "PREREQUISITE_FAILED" | "ERROR";
+
+export type ErrorCode =
+  | "FLAG_NOT_FOUND" | "TYPE_MISMATCH" | "PARSE_ERROR" | "TARGETING_KEY_MISSING"
+  | "INVALID_CONTEXT" | "GENERAL";
+
+export type Arm = "canary" | "baseline";
+
+export type FlagKind = "boolean" | "string" | "number" | "json";
+
+/** One flag's answer. `value` and `variant` are null only with reason "ERROR". */
+export interface EvaluationResult {
+  key: string;
+  value: JsonValue;
+  variant: string | null;
+  reason: Reason;
+  /** Index of the matching rule (reason "TARGETING_MATCH" from a rule). */
+  ruleIndex?: number;
+  /** Canary side, for canary flags. */
+  arm?: Arm;
+  /** Present (true) when the value came from an experiment's weighted split. */
+  experiment?: true;
+  errorCode?: ErrorCode;
+  errorMessage?: string;
+}
+
+/** One validation problem: `path` like "flags[3].rules[0].clauses[1].values[0]". */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export type EdgeflagErrorCode =
+  | "INVALID_FLAG_FILE" | "INVALID_CONTEXT" | "INVALID_ARGUMENT" | "INPUT_TOO_LARGE" | "INTERNAL";
+
+/** What every function of this module throws (an `Error` instance). */
+export interface EdgeflagError extends Error {
+  name: "EdgeflagError";
+  code: EdgeflagErrorCode;
+  /** Every located problem (flag files); empty otherwise. */
+  problems: Problem[];
+}
+
+export type Operator =
+  | "in" | "not_in" | "eq" | "contains" | "starts_with" | "ends_with" | "regex"
+  | "num_eq" | "num_lt" | "num_lte" | "num_gt" | "num_gte"
+  | "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte"
+  | "date_before" | "date_after" | "ip_in_cidr" | "in_segment";
+
+export interface Clause {
+  attribute?: string;
+  operator: Operator;
+  values: JsonValue[];
+  negate?: boolean;
+  case_insensitive?: boolean;
+}
+
+export interface Rule { description?: string; clauses: Clause[]; variation: string; }
+export interface Target { variation: string; keys: string[]; }
+export interface Prerequisite { flag: string; variation: string; }
+export interface Variation { name: string; value: JsonValue; description?: string; }
+
+export interface Rollout { percent_bp: number; variation: string; stickiness?: string; salt?: string; }
+
+export interface CanaryStage {
+  percent: number;
+  min_duration: string;
+  gate: { max_error_rate: number; max_p99_ms: number; min_samples: number };
+}
+
+export interface Canary {
+  baseline: string;
+  canary: string;
+  stages: CanaryStage[];
+  current_stage?: number;
+  status?: "running" | "paused" | "rolled_back" | "completed";
+  stage_started_at?: string;
+  stickiness?: string;
+  salt?: string;
+}
+
+export interface Experiment {
+  variants: { variation: string; weight_bp: number }[];
+  traffic_bp?: number;
+  stickiness?: string;
+  salt?: string;
+  experiment_salt?: string;
+}
+
+export interface EnvironmentOverride {
+  enabled?: boolean;
+  default_variation?: string;
+  targets?: Target[];
+  deny?: string[];
+  rules?: Rule[];
+  rollout?: Rollout;
+  canary?: Canary;
+  experiment?: Experiment;
+}
+
+export interface Flag {
+  key: string;
+  description?: string;
+  tags?: string[];
+  kind: FlagKind;
+  variations: Variation[];
+  enabled: boolean;
+  off_variation: string;
+  default_variation: string;
+  prerequisites?: Prerequisite[];
+  targets?: Target[];
+  deny?: string[];
+  rules?: Rule[];
+  rollout?: Rollout;
+  canary?: Canary;
+  experiment?: Experiment;
+  environments?: { [environment: string]: EnvironmentOverride };
+}
+
+export interface Segment {
+  key: string;
+  description?: string;
+  included?: string[];
+  excluded?: string[];
+  rules?: { clauses: Clause[] }[];
+}
+
+/** The flag file (schema version 1), as `examples/flags.json`. */
+export interface FlagFile {
+  $schema?: string;
+  schema_version: 1;
+  environments?: string[];
+  segments?: Segment[];
+  flags: Flag[];
+}
+"#;
