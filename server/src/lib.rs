@@ -1,1 +1,118 @@
-//! placeholder
+//! # edgeflag-server
+//!
+//! `edgeflag serve`: the versioned flag store (SQLite), metric ingestion and aggregation,
+//! Prometheus exposition, OpenFeature remote evaluation (OFREP) and the dashboard's files.
+//!
+//! Modules, one job each: [`config`] (options), [`store`] (durable versions), [`auth`]
+//! (bearer tokens), [`metrics`] (events, windows, exposition), [`http`] (routes), [`demo`]
+//! (simulated traffic), [`clock`].
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod metrics;
+pub mod store;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+
+pub use config::ServeArgs;
+pub use http::AppState;
+pub use metrics::MetricsStore;
+pub use store::{FlagStore, WriteMeta};
+
+/// The empty flag file used when no initial file exists.
+const EMPTY_FLAG_FILE: &str = r#"{"schema_version": 1, "flags": []}"#;
+
+/// Opens the store (importing the initial flag file if it is empty) and resolves the tokens.
+pub fn open_state(args: &ServeArgs) -> anyhow::Result<(AppState, auth::TokenSource)> {
+    let flags = FlagStore::open(&args.data_dir, || initial_flags(args))?;
+    let flags = Arc::new(flags);
+    let (tokens, source) = auth::Tokens::resolve(&flags, args.token.as_deref(), &args.token_name)?;
+    let state = AppState { flags, metrics: Arc::new(MetricsStore::new()), tokens: Arc::new(tokens) };
+    Ok((state, source))
+}
+
+fn initial_flags(args: &ServeArgs) -> anyhow::Result<(String, String)> {
+    let path = match &args.flags {
+        Some(p) => p.clone(),
+        None => {
+            let p = std::path::PathBuf::from(config::DEFAULT_FLAGS_FILE);
+            if !p.is_file() {
+                eprintln!("note: {} not found; starting with an empty flag file", p.display());
+                return Ok((EMPTY_FLAG_FILE.to_string(), "empty initial flag file".to_string()));
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the initial flag file {}", path.display()))?;
+    Ok((text, format!("imported from {}", path.display())))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and stops.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let (state, token_source) = open_state(&args)?;
+    let limits = http::Limits {
+        max_body_bytes: args.max_body_bytes,
+        max_events_body_bytes: args.max_events_body_bytes,
+    };
+    let app = http::router(state.clone(), limits, &args.static_dir);
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+
+    let snap = state.flags.current();
+    println!("edgeflag: flag store {} (version {})", args.data_dir.display(), snap.version);
+    match token_source {
+        auth::TokenSource::Configured => println!("edgeflag: admin token from configuration"),
+        auth::TokenSource::Stored => println!(
+            "edgeflag: admin token was printed on first start (only its hash is stored); set --token or EDGEFLAG_ADMIN_TOKEN to choose one"
+        ),
+        auth::TokenSource::Generated(token) => {
+            println!("edgeflag: generated admin token (shown once, stored hashed): {token}")
+        }
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let demo = args.demo.then(|| {
+        println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
+        tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx))
+    });
+    // Tests and scripts read this line to find the port.
+    println!("edgeflag: listening on http://{addr}/");
+
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    if let Some(handle) = demo {
+        let _ = handle.await;
+    }
+    println!("edgeflag: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    println!("edgeflag: shutting down");
+}

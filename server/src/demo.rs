@@ -1,0 +1,107 @@
+//! Built-in demo traffic: simulated edges evaluating every flag for random users and reporting
+//! metric events, so a new user sees live data. A canary arm's error rate and latency start
+//! climbing after a minute, which is what the health gates are there to catch.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use edgeflag_evaluator::Context;
+use rand::Rng;
+use tokio::sync::watch;
+
+use crate::clock;
+use crate::metrics::{Event, MetricsStore};
+use crate::store::FlagStore;
+
+/// Simulated requests per flag and environment per tick (4 ticks per second).
+const REQUESTS_PER_TICK: usize = 40;
+const TICK: Duration = Duration::from_millis(250);
+/// Healthy error rate of every arm.
+const BASE_ERROR_RATE: f64 = 0.005;
+/// When the canary starts to degrade, and how long until it is at its worst.
+const DEGRADE_AFTER: Duration = Duration::from_secs(60);
+const DEGRADE_RAMP: Duration = Duration::from_secs(240);
+const WORST_EXTRA_ERROR_RATE: f64 = 0.20;
+
+/// Runs until `stop` turns true.
+pub async fn run(flags: Arc<FlagStore>, metrics: Arc<MetricsStore>, mut stop: watch::Receiver<bool>) {
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval(TICK);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let events = generate(&flags, started.elapsed());
+        // Demo events are well-formed by construction; a series-limit refusal just drops a tick.
+        let _ = metrics.ingest(&events, clock::now_ms());
+    }
+}
+
+/// How far the canary has degraded: 0 (healthy) to 1 (worst).
+pub fn degradation(elapsed: Duration) -> f64 {
+    let over = elapsed.saturating_sub(DEGRADE_AFTER).as_secs_f64();
+    (over / DEGRADE_RAMP.as_secs_f64()).min(1.0)
+}
+
+fn generate(flags: &FlagStore, elapsed: Duration) -> Vec<Event> {
+    let snap = flags.current();
+    let file = snap.flags.file();
+    let envs: Vec<Option<&str>> = if file.environments.is_empty() {
+        vec![None]
+    } else {
+        file.environments.iter().map(|e| Some(e.as_str())).collect()
+    };
+    let degraded = degradation(elapsed);
+    let now = clock::now_ms();
+    let mut rng = rand::rng();
+    let mut events = Vec::new();
+    for flag in &file.flags {
+        for env in &envs {
+            for _ in 0..REQUESTS_PER_TICK {
+                let user = format!("user-{}", rng.random_range(0..50_000));
+                let ctx = Context::new(user).with("country", if rng.random_bool(0.3) { "FR" } else { "US" });
+                let eval = snap.flags.evaluate(&flag.key, &ctx, *env);
+                let label = match (eval.arm, eval.variant) {
+                    (Some(arm), _) => arm.as_str().to_string(),
+                    (None, Some(variant)) => variant.to_string(),
+                    (None, None) => continue,
+                };
+                let canary = label == "canary";
+                let error_rate =
+                    BASE_ERROR_RATE + if canary { degraded * WORST_EXTRA_ERROR_RATE } else { 0.0 };
+                let median_ms = if canary { 38.0 * (1.0 + 3.0 * degraded) } else { 35.0 };
+                events.push(Event {
+                    ts_ms: now - rng.random_range(0..250),
+                    flag: flag.key.clone(),
+                    env: env.unwrap_or("default").to_string(),
+                    arm: label,
+                    stage: None,
+                    error: rng.random_bool(error_rate.clamp(0.0, 1.0)),
+                    latency_ms: lognormal(&mut rng, median_ms, 0.45),
+                });
+            }
+        }
+    }
+    events
+}
+
+/// A log-normal sample (Box-Muller): latencies have a long right tail.
+fn lognormal(rng: &mut impl Rng, median: f64, sigma: f64) -> f64 {
+    let u1: f64 = rng.random_range(f64::EPSILON..1.0);
+    let u2: f64 = rng.random();
+    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+    (median * (sigma * z).exp()).min(60_000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canary_degrades_only_after_a_while() {
+        assert_eq!(degradation(Duration::from_secs(30)), 0.0);
+        assert!(degradation(Duration::from_secs(120)) > 0.0);
+        assert_eq!(degradation(Duration::from_secs(3600)), 1.0);
+    }
+}

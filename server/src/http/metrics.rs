@@ -1,0 +1,71 @@
+//! Metric ingestion and queries over HTTP.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{error, AppState};
+use crate::clock;
+use crate::metrics::{parse_batch, prometheus};
+
+/// `POST /api/metrics/events`: 202 `{"accepted": n}` or 400 with every problem.
+pub async fn post_events(State(app): State<AppState>, req: Request) -> Response {
+    let body = match Bytes::from_request(req, &()).await {
+        Ok(b) => b,
+        Err(rejection) => return error(rejection.status(), rejection.body_text()),
+    };
+    let now = clock::now_ms();
+    let events = match parse_batch(&body, now) {
+        Ok(events) => events,
+        Err(e) => {
+            app.metrics.note_rejected(e.events);
+            return (StatusCode::BAD_REQUEST, Json(e)).into_response();
+        }
+    };
+    match app.metrics.ingest(&events, now) {
+        Ok(n) => (StatusCode::ACCEPTED, Json(json!({ "accepted": n }))).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": e.to_string(), "problems": [{"path": "events", "message": e.to_string()}] })),
+        )
+            .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MetricsQuery {
+    flag: Option<String>,
+    env: Option<String>,
+    window: Option<String>,
+}
+
+/// `GET /api/metrics?flag=KEY&env=ENV&window=5m`.
+pub async fn get_metrics(State(app): State<AppState>, Query(q): Query<MetricsQuery>) -> Response {
+    let Some(flag) = q.flag.filter(|f| !f.is_empty()) else {
+        return error(StatusCode::BAD_REQUEST, "query parameter `flag` is required");
+    };
+    let window_text = q.window.as_deref().unwrap_or("5m");
+    let window = match edgeflag_evaluator::duration::parse_duration(window_text) {
+        Ok(d) => d,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("window: {e}")),
+    };
+    let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+    if !(1_000..=crate::metrics::store::RETENTION_MS).contains(&window_ms) {
+        return error(StatusCode::BAD_REQUEST, "window: must be between 1s and 1h");
+    }
+    let env = q.env.filter(|e| !e.is_empty());
+    let report = app.metrics.report(&flag, env.as_deref(), window_ms, clock::now_ms());
+    let mut resp = Json(report).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn prometheus(State(app): State<AppState>) -> Response {
+    let text = prometheus::render(&app.metrics, app.flags.current().version);
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(prometheus::CONTENT_TYPE))], text).into_response()
+}
