@@ -44,6 +44,8 @@ enum Command {
     },
     /// Print the JSON Schema of the flag file.
     Schema,
+    /// Run the server: flag store, metrics, OFREP and the dashboard.
+    Serve(edgeflag_server::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,11 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<ExitCode, String> {
     match command {
+        Command::Serve(args) => {
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
+            runtime.block_on(edgeflag_server::run(args)).map_err(|e| format!("{e:#}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { file } => {
             let text = read(&file)?;
             match FlagSet::from_json(&text) {
