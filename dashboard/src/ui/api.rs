@@ -1,0 +1,91 @@
+//! HTTP calls to the edgeflag server (gloo-net). Futures here are not `Send`: callers use
+//! `LocalResource`, `Action::new_local` or `spawn_local`.
+
+use edgeflag_dashboard::api_types::{api_url, write_outcome, HistoryEntry, WriteOutcome};
+use edgeflag_dashboard::draft::Published;
+use gloo_net::http::{Request, Response};
+
+async fn text_of(response: Response) -> Result<String, String> {
+    response.text().await.map_err(|e| format!("could not read the response: {e}"))
+}
+
+/// `GET /api/flags`: the published file with its ETag and version.
+pub async fn get_published(base: &str) -> Result<Published, String> {
+    let response = Request::get(&api_url(base, "/api/flags"))
+        .send()
+        .await
+        .map_err(|e| format!("server unreachable: {e}"))?;
+    if !response.ok() {
+        return Err(format!("GET /api/flags: HTTP {}", response.status()));
+    }
+    let etag = response.headers().get("ETag").unwrap_or_default();
+    let version = response
+        .headers()
+        .get("X-Edgeflag-Version")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Ok(Published { text: text_of(response).await?, etag, version })
+}
+
+/// Any URL holding a flag file (CORS permitting).
+pub async fn get_text(url: &str) -> Result<String, String> {
+    let response = Request::get(url).send().await.map_err(|e| format!("could not fetch {url}: {e}"))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    text_of(response).await
+}
+
+/// `PUT /api/flags` with `If-Match`, or `POST /api/flags/rollback/{n}` when `rollback` is set.
+pub async fn write(
+    base: &str,
+    etag: &str,
+    token: &str,
+    message: &str,
+    body: Option<String>,
+    rollback: Option<u64>,
+) -> WriteOutcome {
+    let builder = match rollback {
+        Some(n) => Request::post(&api_url(base, &format!("/api/flags/rollback/{n}"))),
+        None => Request::put(&api_url(base, "/api/flags")),
+    }
+    .header("If-Match", etag)
+    .header("Authorization", &format!("Bearer {token}"))
+    .header("Content-Type", "application/json");
+    // Header values must be ASCII-printable; drop anything else from the free-text message.
+    let message: String = message.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
+    let builder = if message.trim().is_empty() { builder } else { builder.header("X-Edgeflag-Message", message.trim()) };
+    let request = match body {
+        Some(text) => builder.body(text),
+        None => builder.build(),
+    };
+    let response = match request {
+        Ok(request) => request.send().await,
+        Err(e) => return WriteOutcome::Failed(format!("could not build the request: {e}")),
+    };
+    match response {
+        Ok(response) => {
+            let status = response.status();
+            let etag = response.headers().get("ETag");
+            let body = response.text().await.unwrap_or_default();
+            write_outcome(status, &body, etag.as_deref())
+        }
+        Err(e) => WriteOutcome::Failed(format!("server unreachable: {e}")),
+    }
+}
+
+pub async fn history(base: &str) -> Result<Vec<HistoryEntry>, String> {
+    let response = Request::get(&api_url(base, "/api/flags/history"))
+        .send()
+        .await
+        .map_err(|e| format!("server unreachable: {e}"))?;
+    if !response.ok() {
+        return Err(format!("GET /api/flags/history: HTTP {}", response.status()));
+    }
+    let text = text_of(response).await?;
+    serde_json::from_str(&text).map_err(|e| format!("unexpected history format: {e}"))
+}
+
+pub async fn version(base: &str, n: u64) -> Result<String, String> {
+    get_text(&api_url(base, &format!("/api/flags/versions/{n}"))).await
+}

@@ -1,0 +1,91 @@
+//! The shell: header with the draft status, tabs, the current page.
+
+use edgeflag_dashboard::draft::DraftState;
+use leptos::prelude::*;
+
+use super::pages::{
+    editor::EditorPage, flags::FlagsPage, history::HistoryPage, load::{load_from_server, LoadPage},
+    preview::PreviewPage, publish::PublishPage, raw::RawPage, segments::SegmentsPage,
+};
+use super::state::{AppState, Page};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    state.persist_draft();
+    leptos::task::spawn_local(load_from_server(state));
+    view! {
+        <header class="top">
+            <h1>"edgeflag"</h1>
+            <StatusBar />
+        </header>
+        <Tabs />
+        <NoticeBanner />
+        <main id="main">
+            {move || match state.page.get() {
+                Page::Flags => view! { <FlagsPage /> }.into_any(),
+                Page::Editor => view! { <EditorPage /> }.into_any(),
+                Page::Segments => view! { <SegmentsPage /> }.into_any(),
+                Page::Raw => view! { <RawPage /> }.into_any(),
+                Page::Preview => view! { <PreviewPage /> }.into_any(),
+                Page::Publish => view! { <PublishPage /> }.into_any(),
+                Page::History => view! { <HistoryPage /> }.into_any(),
+                Page::Load => view! { <LoadPage /> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn Tabs() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <nav class="tabs" aria-label="Screens">
+            {Page::TABS.into_iter().map(|page| view! {
+                <button type="button" class="tab" data-page=page.label()
+                    aria-current=move || (state.page.get() == page).then_some("page")
+                    on:click=move |_| state.page.set(page)>{page.label()}</button>
+            }).collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+fn StatusBar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let draft_state = Memo::new(move |_| state.draft_state());
+    let published_version = move || state.published.with(|p| p.as_ref().map(|p| p.version));
+    let problems = move || state.parsed.with(|p| p.problems.len());
+    let first_problem = move |_| {
+        if let Some(p) = state.parsed.with_untracked(|p| p.problems.problems.first().cloned()) {
+            state.page.set(Page::Raw);
+            state.jump.set(Some(p));
+        }
+    };
+    view! {
+        <div class="status" aria-live="polite">
+            <span data-testid="draft-state" class:modified=move || matches!(draft_state.get(), DraftState::Modified | DraftState::ModifiedAndBehind { .. })>
+                {move || draft_state.get().label(published_version())}
+            </span>
+            <Show when=move || (problems() > 0)>
+                <button type="button" class="link bad" data-testid="problem-count" on:click=first_problem>
+                    {move || format!("{} problem(s)", problems())}
+                </button>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn NoticeBanner() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        {move || state.notice.get().map(|n| view! {
+            <div class=if n.error { "notice error" } else { "notice" } role="status" data-testid="notice">
+                <span>{n.text}</span>
+                <button type="button" aria-label="Dismiss" on:click=move |_| state.notice.set(None)>"×"</button>
+            </div>
+        })}
+    }
+}

@@ -1,0 +1,160 @@
+//! Per-environment overrides of a flag: each part either inherits the flag's value or
+//! replaces it.
+
+use std::sync::Arc;
+
+use edgeflag_dashboard::lens;
+use edgeflag_dashboard::lens::{key_segment, Lens};
+use edgeflag_evaluator::model::{EnvironmentOverride, Flag};
+use leptos::prelude::*;
+
+use crate::ui::components::fields::{FieldErrors, KeyListField};
+use crate::ui::components::rules::RulesEditor;
+use crate::ui::components::split::SplitEditor;
+use crate::ui::components::stored;
+use crate::ui::components::targeting::TargetsEditor;
+use crate::ui::state::AppState;
+
+#[component]
+pub fn EnvironmentsEditor(flag: Lens<Flag>, names: Signal<Vec<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let flag = stored(flag);
+    // Declared environments, plus any override for an undeclared one (so it can be removed).
+    let envs = move || {
+        let declared = state.with_model(|m| m.environments.clone()).unwrap_or_default();
+        let used = flag.with_value(|l| state.read(l, |f| f.environments.keys().cloned().collect::<Vec<_>>())).unwrap_or_default();
+        let mut all = declared;
+        all.extend(used.into_iter().filter(|e| !all.contains(e)));
+        all
+    };
+    view! {
+        <Show when=move || !envs().is_empty() fallback=|| view! {
+            <p class="hint">"The file declares no environments (add them in the Raw JSON tab: \"environments\": [\"staging\", \"prod\"])."</p>
+        }>
+            <For each=envs key=|e| e.clone() let:env>
+                <EnvironmentEditor flag=flag.get_value() env=env names=names />
+            </For>
+        </Show>
+    }
+}
+
+#[component]
+fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (get_env, mut_env) = (env.clone(), env.clone());
+    let over: Lens<EnvironmentOverride> = flag.then(
+        &format!(".environments{}", key_segment(&env)),
+        move |f| f.environments.get(&get_env),
+        move |f| f.environments.get_mut(&mut_env),
+    );
+    let flag = stored(flag);
+    let exists = {
+        let over = over.clone();
+        move || state.read(&over, |_| ()).is_some()
+    };
+    let env_for_toggle = env.clone();
+    let toggle = move |_| {
+        let env = env_for_toggle.clone();
+        flag.with_value(|l| state.write(l, |f| {
+            if f.environments.remove(&env).is_none() {
+                f.environments.insert(env, EnvironmentOverride::default());
+            }
+        }));
+    };
+    let base_flag = move || flag.with_value(|l| state.read(l, Clone::clone));
+    view! {
+        <fieldset class="environment">
+            <legend>{format!("Environment {env}")}</legend>
+            <button type="button" on:click=toggle>{
+                let exists = exists.clone();
+                move || if exists() { "Remove override (inherit everything)" } else { "Override in this environment" }
+            }</button>
+            <Show when=exists.clone()>
+                <EnabledOverride lens=lens!(over, enabled) />
+                <DefaultOverride lens=lens!(over, default_variation) names=names />
+                <Overridable label="Override individual targets" lens=lens!(over, targets)
+                    initial=Arc::new(move || base_flag().map(|f| f.targets).unwrap_or_default())>
+                    <TargetsEditor list=lens!(over, targets).some() names=names />
+                </Overridable>
+                <Overridable label="Override the deny list" lens=lens!(over, deny)
+                    initial=Arc::new(move || base_flag().map(|f| f.deny).unwrap_or_default())>
+                    <KeyListField label="Deny list" lens=lens!(over, deny).some() />
+                </Overridable>
+                <Overridable label="Override the rules" lens=lens!(over, rules)
+                    initial=Arc::new(move || base_flag().map(|f| f.rules).unwrap_or_default())>
+                    <RulesEditor list=lens!(over, rules).some() names=names />
+                </Overridable>
+                <p class="hint">"Split: \"none\" inherits the flag's split; any other choice replaces it here."</p>
+                <SplitEditor rollout=lens!(over, rollout) canary=lens!(over, canary) experiment=lens!(over, experiment) names=names />
+                <FieldErrors path=over.path().to_string() />
+            </Show>
+        </fieldset>
+    }
+}
+
+/// A part that is either inherited (`None`) or replaced (`Some`), with its editor.
+#[component]
+fn Overridable<T: Clone + Send + Sync + 'static>(
+    label: &'static str,
+    lens: Lens<Option<T>>,
+    initial: Arc<dyn Fn() -> T + Send + Sync>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lens = stored(lens);
+    let on = move || lens.with_value(|l| state.read(l, Option::is_some)).unwrap_or(false);
+    view! {
+        <div class="overridable">
+            <label class="field check">
+                <input type="checkbox" prop:checked=on on:change=move |ev| {
+                    let value = event_target_checked(&ev).then(|| initial());
+                    lens.with_value(|l| state.write(l, |x| *x = value));
+                } />
+                <span class="label">{label}</span>
+            </label>
+            <Show when=on>{children()}</Show>
+        </div>
+    }
+}
+
+#[component]
+fn EnabledOverride(lens: Lens<Option<bool>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lens = stored(lens);
+    let current = move || lens.with_value(|l| state.read(l, |v| *v)).flatten();
+    let choices: [(&str, Option<bool>); 3] = [("inherit", None), ("on", Some(true)), ("off", Some(false))];
+    view! {
+        <label class="field"><span class="label">"Enabled"</span>
+            <select on:change=move |ev| {
+                let text = event_target_value(&ev);
+                let value = choices.iter().find(|(t, _)| *t == text).and_then(|(_, v)| *v);
+                lens.with_value(|l| state.write(l, |x| *x = value));
+            }>
+                {choices.into_iter().map(|(t, v)| view! { <option value=t selected=move || current() == v>{t}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn DefaultOverride(lens: Lens<Option<String>>, names: Signal<Vec<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lens = stored(lens);
+    let current = move || lens.with_value(|l| state.read(l, Clone::clone)).flatten();
+    view! {
+        <label class="field"><span class="label">"Default variation"</span>
+            <select on:change=move |ev| {
+                let text = event_target_value(&ev);
+                let value = (!text.is_empty()).then_some(text);
+                lens.with_value(|l| state.write(l, |x| *x = value));
+            }>
+                <option value="" selected=move || current().is_none()>"(inherit)"</option>
+                {move || names.get().into_iter().map(|n| {
+                    let selected = current().as_deref() == Some(n.as_str());
+                    view! { <option value=n.clone() selected=selected>{n}</option> }
+                }).collect_view()}
+            </select>
+            <FieldErrors path=lens.with_value(|l| l.path().to_string()) />
+        </label>
+    }
+}

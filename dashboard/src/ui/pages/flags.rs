@@ -1,0 +1,173 @@
+//! The flags list: search and filter by key, tag, kind and status; create, duplicate, delete.
+
+use edgeflag_dashboard::filter::{all_tags, filter_flags, flag_status, parse_kind, Filter, StatusFilter};
+use edgeflag_dashboard::forms::{new_flag, unique_key};
+use edgeflag_evaluator::model::FlagKind;
+use leptos::prelude::*;
+
+use crate::ui::state::{AppState, Page};
+
+/// Rendering thousands of rows costs more than filtering them: show the first matches.
+const MAX_ROWS: usize = 200;
+
+#[component]
+pub fn FlagsPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let filter = RwSignal::new(Filter::default());
+    let matches = Memo::new(move |_| {
+        let filter = filter.get();
+        state.with_model(|m| filter_flags(m, &filter)).unwrap_or_default()
+    });
+    let tags = Memo::new(move |_| state.with_model(all_tags).unwrap_or_default());
+    let total = move || state.with_model(|m| m.flags.len()).unwrap_or(0);
+    view! {
+        <section aria-labelledby="flags-title">
+            <h2 id="flags-title">"Flags"</h2>
+            <Show when=move || state.with_model(|_| ()).is_none()>
+                <p class="notice error">"The draft is not valid JSON: fix it in the Raw JSON tab."</p>
+            </Show>
+            <div class="filters row" role="search">
+                <label class="field"><span class="label">"Search key or description"</span>
+                    <input type="search" data-testid="flag-search" prop:value=move || filter.with(|f| f.text.clone())
+                        on:input=move |ev| filter.update(|f| f.text = event_target_value(&ev)) />
+                </label>
+                <label class="field"><span class="label">"Tag"</span>
+                    <select on:change=move |ev| filter.update(|f| f.tag = event_target_value(&ev))>
+                        <option value="">"any tag"</option>
+                        {move || tags.get().into_iter().map(|t| view! { <option value=t.clone()>{t}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span class="label">"Kind"</span>
+                    <select on:change=move |ev| filter.update(|f| f.kind = parse_kind(&event_target_value(&ev)))>
+                        <option value="">"any kind"</option>
+                        {[FlagKind::Boolean, FlagKind::String, FlagKind::Number, FlagKind::Json].into_iter()
+                            .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span class="label">"Status"</span>
+                    <select data-testid="status-filter" on:change=move |ev| filter.update(|f| f.status = StatusFilter::parse(&event_target_value(&ev)))>
+                        {StatusFilter::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <p data-testid="match-count" aria-live="polite">
+                {move || {
+                    let n = matches.with(Vec::len);
+                    if n > MAX_ROWS { format!("{n} of {} flags match (showing the first {MAX_ROWS})", total()) }
+                    else { format!("{n} of {} flags match", total()) }
+                }}
+            </p>
+            <FlagTable matches=matches />
+            <NewFlag />
+        </section>
+    }
+}
+
+#[component]
+fn FlagTable(matches: Memo<Vec<usize>>) -> impl IntoView {
+    let rows = move || matches.with(|m| m.iter().take(MAX_ROWS).copied().collect::<Vec<_>>());
+    view! {
+        <table class="flags">
+            <thead><tr><th>"Key"</th><th>"Description"</th><th>"Kind"</th><th>"Tags"</th><th>"Status"</th><th>"Problems"</th><th>"Actions"</th></tr></thead>
+            <tbody>
+                <For each=rows key=|i| *i let:i>
+                    <FlagRow index=i />
+                </For>
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn FlagRow(index: usize) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (confirming, set_confirming) = signal(false);
+    let field = move |f: fn(&edgeflag_evaluator::model::Flag) -> String| {
+        state.with_model(|m| m.flags.get(index).map(f)).flatten().unwrap_or_default()
+    };
+    let key = move || field(|f| f.key.clone());
+    let problems = move || state.problems_within(&format!("flags[{index}]"));
+    let open = move |_| {
+        state.selected.set(Some(index));
+        state.page.set(Page::Editor);
+    };
+    let duplicate = move |_| {
+        state.update_model(|m| {
+            if let Some(flag) = m.flags.get(index).cloned() {
+                let mut copy = flag;
+                copy.key = unique_key(m.flags.iter().map(|f| f.key.as_str()), &copy.key);
+                m.flags.insert(index + 1, copy);
+            }
+        });
+    };
+    let delete = move |_| {
+        state.update_model(|m| {
+            if index < m.flags.len() {
+                m.flags.remove(index);
+            }
+        });
+        state.selected.set(None);
+        set_confirming.set(false);
+    };
+    view! {
+        <tr>
+            // Keys and descriptions are user data: rendered as text nodes, never as markup.
+            <td><button type="button" class="link" on:click=open>{key}</button></td>
+            <td class="description">{move || field(|f| f.description.clone())}</td>
+            <td>{move || field(|f| f.kind.as_str().to_string())}</td>
+            <td>{move || field(|f| f.tags.join(", "))}</td>
+            <td>{move || field(|f| flag_status(f).label())}</td>
+            <td class:bad=move || problems() > 0>{move || match problems() { 0 => String::new(), n => n.to_string() }}</td>
+            <td class="actions">
+                <Show when=move || !confirming.get() fallback=move || view! {
+                    <span role="alert">{move || format!("Delete {}?", key())}</span>
+                    <button type="button" class="danger" on:click=delete>"Yes, delete"</button>
+                    <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
+                }>
+                    <button type="button" on:click=duplicate aria-label=move || format!("Duplicate {}", key())>"Duplicate"</button>
+                    <button type="button" class="danger" on:click=move |_| set_confirming.set(true) aria-label=move || format!("Delete {}", key())>"Delete"</button>
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn NewFlag() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (key, set_key) = signal(String::new());
+    let (kind, set_kind) = signal(FlagKind::Boolean);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let key = key.get_untracked().trim().to_string();
+        if key.is_empty() {
+            state.error("A new flag needs a key.");
+            return;
+        }
+        let mut index = None;
+        state.update_model(|m| {
+            index = Some(m.flags.len());
+            m.flags.push(new_flag(&key, kind.get_untracked()));
+        });
+        if index.is_some() {
+            set_key.set(String::new());
+            state.selected.set(index);
+            state.page.set(Page::Editor);
+        }
+    };
+    view! {
+        <form class="row new-flag" on:submit=create>
+            <h3>"New flag"</h3>
+            <label class="field"><span class="label">"Key"</span>
+                <input type="text" required prop:value=key on:input=move |ev| set_key.set(event_target_value(&ev)) />
+            </label>
+            <label class="field"><span class="label">"Kind"</span>
+                <select on:change=move |ev| set_kind.set(parse_kind(&event_target_value(&ev)).unwrap_or(FlagKind::Boolean))>
+                    {[FlagKind::Boolean, FlagKind::String, FlagKind::Number, FlagKind::Json].into_iter()
+                        .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="submit">"Create flag"</button>
+        </form>
+    }
+}

@@ -1,0 +1,119 @@
+//! History: the server's versions with author and changed flags; view any, roll back.
+
+use edgeflag_dashboard::api_types::WriteOutcome;
+use edgeflag_dashboard::diff::diff_files;
+use edgeflag_dashboard::draft::DraftState;
+use leptos::prelude::*;
+use serde_json::Value;
+
+use super::publish::handle_outcome;
+use crate::ui::api;
+use crate::ui::components::diff_view::DiffView;
+use crate::ui::state::AppState;
+
+#[component]
+pub fn HistoryPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    // Refetched whenever a new version is published from this tab.
+    let history = LocalResource::new(move || {
+        let _ = state.published.with(|p| p.as_ref().map(|p| p.version));
+        let server = state.server.get();
+        async move { api::history(&server).await }
+    });
+    let viewing = RwSignal::new(None::<(u64, String)>);
+    let view_version = Action::new_local(move |n: &u64| {
+        let n = *n;
+        async move {
+            match api::version(&state.server.get_untracked(), n).await {
+                Ok(text) => viewing.set(Some((n, text))),
+                Err(e) => state.error(e),
+            }
+        }
+    });
+    view! {
+        <section aria-labelledby="history-title">
+            <h2 id="history-title">"History"</h2>
+            <button type="button" on:click=move |_| history.refetch()>"Refresh"</button>
+            {move || match history.get() {
+                None => view! { <p>"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="notice error">{e}</p> }.into_any(),
+                Some(Ok(entries)) => view! {
+                    <table class="history" data-testid="history">
+                        <thead><tr><th>"Version"</th><th>"When"</th><th>"Author"</th><th>"Changed flags"</th><th>"Message"</th><th>"Actions"</th></tr></thead>
+                        <tbody>
+                            {entries.into_iter().map(|e| view! {
+                                <tr data-version=e.version.to_string()>
+                                    <td>{e.version}</td><td>{e.created_at}</td><td>{e.author}</td>
+                                    <td>{e.changed_flags.join(", ")}</td><td>{e.message.unwrap_or_default()}</td>
+                                    <td><button type="button" on:click=move |_| { view_version.dispatch(e.version); }>"View"</button>
+                                        <Rollback version=e.version /></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+            <VersionView viewing=viewing />
+        </section>
+    }
+}
+
+#[component]
+fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let json = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+    let entries = Signal::derive(move || {
+        let published = state.published.with(|p| p.as_ref().map(|p| json(&p.text))).unwrap_or(Value::Null);
+        viewing.with(|v| v.as_ref().map(|(_, text)| diff_files(&published, &json(text)))).unwrap_or_default()
+    });
+    view! {
+        <Show when=move || viewing.with(Option::is_some)>
+            <div class="version-view" data-testid="version-view">
+                <h3>{move || format!("Version {}", viewing.with(|v| v.as_ref().map_or(0, |v| v.0)))}</h3>
+                <h4>"Compared with the published version"</h4>
+                <DiffView entries=entries empty="Same as the published version." />
+                <details><summary>"Full JSON"</summary>
+                    <pre class="mono">{move || viewing.with(|v| v.as_ref().map(|v| v.1.clone()).unwrap_or_default())}</pre>
+                </details>
+                <button type="button" on:click=move |_| viewing.set(None)>"Close"</button>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn Rollback(version: u64) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (confirming, set_confirming) = signal(false);
+    let rollback = Action::new_local(move |_: &()| async move {
+        set_confirming.set(false);
+        let Some(etag) = state.published.get_untracked().map(|p| p.etag) else { return };
+        let was_clean = state.draft_state() == DraftState::Clean;
+        let server = state.server.get_untracked();
+        let outcome = api::write(&server, &etag, &state.token.get_untracked(), "", None, Some(version)).await;
+        if !matches!(outcome, WriteOutcome::Published { .. }) {
+            return handle_outcome(state, outcome, String::new()).await;
+        }
+        match api::get_published(&server).await {
+            Ok(published) if was_clean => {
+                let v = published.version;
+                state.reset_to(published);
+                state.info(format!("Rolled back to version {version} (published as version {v})."));
+            }
+            Ok(published) => {
+                state.published.set(Some(published));
+                state.info(format!("Rolled back to version {version}. Your draft still has unpublished edits."));
+            }
+            Err(e) => state.error(e),
+        }
+    });
+    view! {
+        <Show when=move || confirming.get() fallback=move || view! {
+            <button type="button" on:click=move |_| set_confirming.set(true)>"Roll back…"</button>
+        }>
+            <span role="alert">{format!("Publish version {version} again?")}</span>
+            <button type="button" class="danger" on:click=move |_| { rollback.dispatch(()); }>"Yes, roll back"</button>
+            <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
+        </Show>
+    }
+}

@@ -1,0 +1,148 @@
+//! Preview: a context in, every flag's answer out, computed by the evaluator in the page.
+
+use edgeflag_dashboard::forms::context_json;
+use edgeflag_evaluator::{Context, Evaluation};
+use leptos::prelude::*;
+
+use crate::ui::state::AppState;
+
+/// One evaluated flag, as text for the table.
+#[derive(Clone, PartialEq)]
+pub struct Row {
+    pub key: String,
+    pub value: String,
+    pub variant: String,
+    pub reason: String,
+    pub arm: String,
+    pub detail: String,
+}
+
+impl From<Evaluation<'_>> for Row {
+    fn from(e: Evaluation<'_>) -> Row {
+        let mut detail = Vec::new();
+        if let Some(i) = e.rule_index {
+            detail.push(format!("rule {}", i + 1));
+        }
+        if e.experiment {
+            detail.push("experiment".to_string());
+        }
+        if let Some(code) = e.error_code {
+            detail.push(code.as_str().to_string());
+        }
+        if let Some(message) = e.error_message {
+            detail.push(message);
+        }
+        Row {
+            key: e.key.to_string(),
+            value: e.value.map(|v| v.to_string()).unwrap_or_else(|| "—".into()),
+            variant: e.variant.unwrap_or("—").to_string(),
+            reason: e.reason.as_str().to_string(),
+            arm: e.arm.map(|a| a.as_str().to_string()).unwrap_or_default(),
+            detail: detail.join("; "),
+        }
+    }
+}
+
+/// Evaluates all flags (or one) for the preview context (tracked).
+fn evaluate(state: AppState, only: Option<&str>) -> Result<Vec<Row>, String> {
+    let input = state.preview.get();
+    let context = Context::from_value(context_json(&input.targeting_key, &input.attributes)).map_err(|e| e.to_string())?;
+    let env = (!input.environment.is_empty()).then_some(input.environment.as_str());
+    state.parsed.with(|p| match &p.set {
+        Some(set) => Ok(match only {
+            Some(key) => vec![Row::from(set.evaluate(key, &context, env))],
+            None => set.evaluate_all(&context, env).into_iter().map(Row::from).collect(),
+        }),
+        None => Err(format!("The draft has {} problem(s): fix them to see a preview.", p.problems.len())),
+    })
+}
+
+#[component]
+pub fn PreviewPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <section aria-labelledby="preview-title">
+            <h2 id="preview-title">"Preview"</h2>
+            <ContextForm />
+            {move || match evaluate(state, None) {
+                Err(e) => view! { <p class="notice error">{e}</p> }.into_any(),
+                Ok(rows) => view! { <ResultTable rows=rows /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The answer for one flag, shown at the top of its editor so changes show immediately.
+#[component]
+pub fn FlagPreview(#[prop(into)] key: Signal<String>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <details class="flag-preview" open>
+            <summary>"Preview for the context below"</summary>
+            <ContextForm />
+            {move || match evaluate(state, Some(&key.get())) {
+                Err(e) => view! { <p class="notice error">{e}</p> }.into_any(),
+                Ok(rows) => view! { <ResultTable rows=rows /> }.into_any(),
+            }}
+        </details>
+    }
+}
+
+#[component]
+fn ResultTable(rows: Vec<Row>) -> impl IntoView {
+    view! {
+        <table class="results" data-testid="preview-results">
+            <thead><tr><th>"Flag"</th><th>"Value"</th><th>"Variant"</th><th>"Reason"</th><th>"Arm"</th><th>"Detail"</th></tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| view! {
+                    <tr data-flag=r.key.clone()>
+                        <td>{r.key}</td><td class="mono" data-testid="value">{r.value}</td><td data-testid="variant">{r.variant}</td>
+                        <td data-testid="reason">{r.reason}</td><td>{r.arm}</td><td>{r.detail}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn ContextForm() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let preview = state.preview;
+    let envs = move || state.with_model(|m| m.environments.clone()).unwrap_or_default();
+    let count = move || preview.with(|p| p.attributes.len());
+    view! {
+        <div class="context-form" role="group" aria-label="Evaluation context">
+            <div class="row">
+                <label class="field"><span class="label">"Targeting key"</span>
+                    <input type="text" data-testid="ctx-key" prop:value=move || preview.with(|p| p.targeting_key.clone())
+                        on:input=move |ev| preview.update(|p| p.targeting_key = event_target_value(&ev)) />
+                </label>
+                <label class="field"><span class="label">"Environment"</span>
+                    <select on:change=move |ev| preview.update(|p| p.environment = event_target_value(&ev))>
+                        <option value="">"(none)"</option>
+                        {move || envs().into_iter().map(|e| {
+                            let selected = preview.with_untracked(|p| p.environment == e);
+                            view! { <option value=e.clone() selected=selected>{e}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <For each=move || 0..count() key=|i| *i let:i>
+                <div class="row">
+                    <label class="field"><span class="label">"Attribute"</span>
+                        <input type="text" prop:value=move || preview.with(|p| p.attributes.get(i).map(|a| a.0.clone()).unwrap_or_default())
+                            on:input=move |ev| preview.update(|p| if let Some(a) = p.attributes.get_mut(i) { a.0 = event_target_value(&ev) }) />
+                    </label>
+                    <label class="field"><span class="label">"Value (JSON or text)"</span>
+                        <input type="text" prop:value=move || preview.with(|p| p.attributes.get(i).map(|a| a.1.clone()).unwrap_or_default())
+                            on:input=move |ev| preview.update(|p| if let Some(a) = p.attributes.get_mut(i) { a.1 = event_target_value(&ev) }) />
+                    </label>
+                    <button type="button" aria-label=format!("Remove attribute {}", i + 1)
+                        on:click=move |_| preview.update(|p| { if i < p.attributes.len() { p.attributes.remove(i); } })>"×"</button>
+                </div>
+            </For>
+            <button type="button" on:click=move |_| preview.update(|p| p.attributes.push((String::new(), String::new())))>"+ attribute"</button>
+        </div>
+    }
+}
