@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Canary judgement and experiment statistics (evaluator feature `analysis`): unit tests, scipy
+# reference values, clippy, and a wasm32 build with the feature on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+status=0
+cargo test -p edgeflag-evaluator --features analysis -- judgement:: stats:: 2>&1 | tee "$log" || status=1
+cargo test -p edgeflag-evaluator --features analysis --test stats_reference 2>&1 | tee -a "$log" || status=1
+
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
+
+cargo clippy -p edgeflag-evaluator --features analysis --all-targets -- -D warnings || status=1
+if rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+  cargo build -p edgeflag-evaluator --features analysis --target wasm32-unknown-unknown || status=1
+else
+  echo "SKIP wasm32 build: target wasm32-unknown-unknown is not installed"
+fi
+
+echo "analysis: $passed passed, $failed failed"
+if [ "$failed" -ne 0 ]; then status=1; fi
+exit "$status"
