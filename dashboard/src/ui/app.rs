@@ -68,7 +68,7 @@ fn StatusBar() -> impl IntoView {
             <span data-testid="draft-state" class:modified=move || matches!(draft_state.get(), DraftState::Modified | DraftState::ModifiedAndBehind { .. })>
                 {move || draft_state.get().label(published_version())}
             </span>
-            <Show when=move || (problems() > 0)>
+            <Show when=move || { problems() > 0 }>
                 <button type="button" class="link bad" data-testid="problem-count" on:click=first_problem>
                     {move || format!("{} problem(s)", problems())}
                 </button>

@@ -89,7 +89,7 @@ fn ValueEditor(values: Lens<Vec<Value>>, index: usize, input: Memo<ValueInput>) 
                 <option value="">"(choose a segment)"</option>
                 {move || { let current = text(); segments().into_iter().map(|s| {
                     let selected = s == current;
-                    view! { <option value=s.clone() selected=selected>{s}</option> }
+                    let v = s.clone(); view! { <option value=v selected=selected>{s}</option> }
                 }).collect_view() }}
             </select>
         }.into_any(),

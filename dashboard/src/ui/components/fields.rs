@@ -105,10 +105,10 @@ pub fn PercentField(label: &'static str, lens: Lens<u32>) -> impl IntoView {
                 on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { set_local_error.set(None); set_bp(v) } } />
             <input type="number" class="narrow" min="0" max="100" step="0.01" aria-label=format!("{label} in percent")
                 prop:value=move || bp_to_percent(bp())
-                on:change=move |ev| match percent_to_bp(&event_target_value(&ev)) {
+                on:change=move |ev| { match percent_to_bp(&event_target_value(&ev)) {
                     Ok(v) => { set_local_error.set(None); set_bp(v) }
                     Err(e) => set_local_error.set(Some(e)),
-                } />
+                } } />
             <span class="unit">"%"</span>
             <FieldErrors path=path_of(lens) local=local_error />
         </div>
@@ -124,10 +124,10 @@ pub fn FloatField(label: &'static str, lens: Lens<f64>, #[prop(default = "any")]
         <label class="field"><span class="label">{label}</span>
             <input type="number" class="narrow" step=step
                 prop:value=move || lens.with_value(|l| state.read(l, |v| float_to_text(*v))).unwrap_or_default()
-                on:change=move |ev| match event_target_value(&ev).trim().parse::<f64>() {
+                on:change=move |ev| { match event_target_value(&ev).trim().parse::<f64>() {
                     Ok(v) if v.is_finite() => { set_local_error.set(None); lens.with_value(|l| state.write(l, |x| *x = v)) }
                     _ => set_local_error.set(Some("not a number".into())),
-                } />
+                } } />
             <FieldErrors path=path_of(lens) local=local_error />
         </label>
     }
@@ -142,10 +142,10 @@ pub fn UintField(label: &'static str, lens: Lens<u64>) -> impl IntoView {
         <label class="field"><span class="label">{label}</span>
             <input type="number" class="narrow" min="0" step="1"
                 prop:value=move || lens.with_value(|l| state.read(l, |v| v.to_string())).unwrap_or_default()
-                on:change=move |ev| match event_target_value(&ev).trim().parse::<u64>() {
+                on:change=move |ev| { match event_target_value(&ev).trim().parse::<u64>() {
                     Ok(v) => { set_local_error.set(None); lens.with_value(|l| state.write(l, |x| *x = v)) }
                     Err(_) => set_local_error.set(Some("a whole number ≥ 0".into())),
-                } />
+                } } />
             <FieldErrors path=path_of(lens) local=local_error />
         </label>
     }

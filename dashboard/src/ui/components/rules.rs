@@ -51,7 +51,7 @@ fn RuleEditor(list: Lens<Vec<Rule>>, index: usize, names: Signal<Vec<String>>) -
             <div class="row">
                 <button type="button" on:click=move |_| clauses.with_value(|l| state.write(l, |v| v.push(default_clause())))>"+ clause"</button>
                 <button type="button" disabled=move || index == 0 on:click=move |_| swap(index.saturating_sub(1))>"Move up"</button>
-                <button type="button" disabled=move || index >= last() on:click=move |_| swap(index + 1)>"Move down"</button>
+                <button type="button" disabled=move || { index >= last() } on:click=move |_| swap(index + 1)>"Move down"</button>
                 <button type="button" class="danger" on:click=move |_| list.with_value(|l| state.write(l, |v| { if index < v.len() { v.remove(index); } }))>"Remove rule"</button>
             </div>
             <FieldErrors path=clauses.with_value(|l| l.path().to_string()) />

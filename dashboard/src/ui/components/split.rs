@@ -98,9 +98,9 @@ fn CanaryEditor(lens: Lens<Canary>, names: Signal<Vec<String>>) -> impl IntoView
             </div>
             <div class="row">
                 <label class="field"><span class="label">"Current stage"</span>
-                    <select on:change=move |ev| if let Ok(i) = event_target_value(&ev).parse::<usize>() {
+                    <select on:change=move |ev| { if let Ok(i) = event_target_value(&ev).parse::<usize>() {
                         current.with_value(|l| state.write(l, |v| *v = i))
-                    }>
+                    } }>
                         {move || (0..count().max(current_value() + 1)).map(|i| view! {
                             <option value=i.to_string() selected=move || current_value() == i>{format!("stage {}", i + 1)}</option>
                         }).collect_view()}

@@ -53,7 +53,7 @@ fn FlagEditor(index: usize) -> impl IntoView {
     view! {
         <section class="editor" aria-labelledby="editor-title">
             <h2 id="editor-title">"Flag " <code>{key}</code></h2>
-            <p class="hint" class:bad=move || problems() > 0>
+            <p class="hint" class:bad=move || { problems() > 0 }>
                 {move || match problems() { 0 => "No problems.".to_string(), n => format!("{n} problem(s) in this flag: see the messages beside the fields.") }}
             </p>
             <FlagPreview key=key />

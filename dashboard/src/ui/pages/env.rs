@@ -24,7 +24,11 @@ pub fn EnvironmentsEditor(flag: Lens<Flag>, names: Signal<Vec<String>>) -> impl 
         let declared = state.with_model(|m| m.environments.clone()).unwrap_or_default();
         let used = flag.with_value(|l| state.read(l, |f| f.environments.keys().cloned().collect::<Vec<_>>())).unwrap_or_default();
         let mut all = declared;
-        all.extend(used.into_iter().filter(|e| !all.contains(e)));
+        for e in used {
+            if !all.contains(&e) {
+                all.push(e);
+            }
+        }
         all
     };
     view! {
@@ -62,6 +66,16 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
         }));
     };
     let base_flag = move || flag.with_value(|l| state.read(l, Clone::clone));
+    // Copyable lenses: the nested view closures below are re-run and must not move them.
+    let parts = StoredValue::new((
+        lens!(over, enabled),
+        lens!(over, default_variation),
+        lens!(over, targets),
+        lens!(over, deny),
+        lens!(over, rules),
+    ));
+    let splits = StoredValue::new((lens!(over, rollout), lens!(over, canary), lens!(over, experiment)));
+    let over_path = over.path().to_string();
     view! {
         <fieldset class="environment">
             <legend>{format!("Environment {env}")}</legend>
@@ -70,23 +84,23 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
                 move || if exists() { "Remove override (inherit everything)" } else { "Override in this environment" }
             }</button>
             <Show when=exists.clone()>
-                <EnabledOverride lens=lens!(over, enabled) />
-                <DefaultOverride lens=lens!(over, default_variation) names=names />
-                <Overridable label="Override individual targets" lens=lens!(over, targets)
+                <EnabledOverride lens=parts.get_value().0 />
+                <DefaultOverride lens=parts.get_value().1 names=names />
+                <Overridable label="Override individual targets" lens=parts.get_value().2
                     initial=Arc::new(move || base_flag().map(|f| f.targets).unwrap_or_default())>
-                    <TargetsEditor list=lens!(over, targets).some() names=names />
+                    <TargetsEditor list=parts.get_value().2.some() names=names />
                 </Overridable>
-                <Overridable label="Override the deny list" lens=lens!(over, deny)
+                <Overridable label="Override the deny list" lens=parts.get_value().3
                     initial=Arc::new(move || base_flag().map(|f| f.deny).unwrap_or_default())>
-                    <KeyListField label="Deny list" lens=lens!(over, deny).some() />
+                    <KeyListField label="Deny list" lens=parts.get_value().3.some() />
                 </Overridable>
-                <Overridable label="Override the rules" lens=lens!(over, rules)
+                <Overridable label="Override the rules" lens=parts.get_value().4
                     initial=Arc::new(move || base_flag().map(|f| f.rules).unwrap_or_default())>
-                    <RulesEditor list=lens!(over, rules).some() names=names />
+                    <RulesEditor list=parts.get_value().4.some() names=names />
                 </Overridable>
                 <p class="hint">"Split: \"none\" inherits the flag's split; any other choice replaces it here."</p>
-                <SplitEditor rollout=lens!(over, rollout) canary=lens!(over, canary) experiment=lens!(over, experiment) names=names />
-                <FieldErrors path=over.path().to_string() />
+                <SplitEditor rollout=splits.get_value().0 canary=splits.get_value().1 experiment=splits.get_value().2 names=names />
+                <FieldErrors path=over_path.clone() />
             </Show>
         </fieldset>
     }
@@ -151,7 +165,7 @@ fn DefaultOverride(lens: Lens<Option<String>>, names: Signal<Vec<String>>) -> im
                 <option value="" selected=move || current().is_none()>"(inherit)"</option>
                 {move || names.get().into_iter().map(|n| {
                     let selected = current().as_deref() == Some(n.as_str());
-                    view! { <option value=n.clone() selected=selected>{n}</option> }
+                    let v = n.clone(); view! { <option value=v selected=selected>{n}</option> }
                 }).collect_view()}
             </select>
             <FieldErrors path=lens.with_value(|l| l.path().to_string()) />

@@ -34,7 +34,7 @@ pub fn FlagsPage() -> impl IntoView {
                 <label class="field"><span class="label">"Tag"</span>
                     <select on:change=move |ev| filter.update(|f| f.tag = event_target_value(&ev))>
                         <option value="">"any tag"</option>
-                        {move || tags.get().into_iter().map(|t| view! { <option value=t.clone()>{t}</option> }).collect_view()}
+                        {move || tags.get().into_iter().map(|t| { let v = t.clone(); view! { <option value=v>{t}</option> } }).collect_view()}
                     </select>
                 </label>
                 <label class="field"><span class="label">"Kind"</span>
@@ -117,7 +117,7 @@ fn FlagRow(index: usize) -> impl IntoView {
             <td>{move || field(|f| f.kind.as_str().to_string())}</td>
             <td>{move || field(|f| f.tags.join(", "))}</td>
             <td>{move || field(|f| flag_status(f).label())}</td>
-            <td class:bad=move || problems() > 0>{move || match problems() { 0 => String::new(), n => n.to_string() }}</td>
+            <td class:bad=move || { problems() > 0 }>{move || match problems() { 0 => String::new(), n => n.to_string() }}</td>
             <td class="actions">
                 <Show when=move || !confirming.get() fallback=move || view! {
                     <span role="alert">{move || format!("Delete {}?", key())}</span>

@@ -94,12 +94,12 @@ fn ResultTable(rows: Vec<Row>) -> impl IntoView {
         <table class="results" data-testid="preview-results">
             <thead><tr><th>"Flag"</th><th>"Value"</th><th>"Variant"</th><th>"Reason"</th><th>"Arm"</th><th>"Detail"</th></tr></thead>
             <tbody>
-                {rows.into_iter().map(|r| view! {
-                    <tr data-flag=r.key.clone()>
+                {rows.into_iter().map(|r| { let flag = r.key.clone(); view! {
+                    <tr data-flag=flag>
                         <td>{r.key}</td><td class="mono" data-testid="value">{r.value}</td><td data-testid="variant">{r.variant}</td>
                         <td data-testid="reason">{r.reason}</td><td>{r.arm}</td><td>{r.detail}</td>
                     </tr>
-                }).collect_view()}
+                }}).collect_view()}
             </tbody>
         </table>
     }
@@ -123,7 +123,7 @@ fn ContextForm() -> impl IntoView {
                         <option value="">"(none)"</option>
                         {move || envs().into_iter().map(|e| {
                             let selected = preview.with_untracked(|p| p.environment == e);
-                            view! { <option value=e.clone() selected=selected>{e}</option> }
+                            let v = e.clone(); view! { <option value=v selected=selected>{e}</option> }
                         }).collect_view()}
                     </select>
                 </label>

@@ -1,0 +1,278 @@
+// End-to-end tests of the dashboard in Debian's headless Chromium against the real server
+// serving the built dashboard. Run by scripts/test-dashboard.sh (which builds first).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = process.cwd();
+const TOKEN = 'e2e-admin-token';
+const SHOTS = join(ROOT, 'docs/screenshots');
+const example = JSON.parse(readFileSync(join(ROOT, 'examples/flags.json'), 'utf8'));
+
+const results = [];
+const figures = {};
+let server, browser, dataDir;
+
+async function startServer() {
+  dataDir = mkdtempSync(join(tmpdir(), 'edgeflag-e2e-'));
+  server = spawn(join(ROOT, 'target/debug/edgeflag'), [
+    'serve', '--static-dir', join(ROOT, 'dist'), '--addr', '127.0.0.1:0', '--data-dir', dataDir,
+    '--token', TOKEN, '--flags', join(ROOT, 'examples/flags.json'),
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20000);
+    const onData = (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    };
+    server.stdout.on('data', onData);
+    server.stderr.on('data', onData);
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+async function test(name, fn) {
+  try {
+    await fn();
+    results.push([name, true]);
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    results.push([name, false]);
+    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').slice(0, 4).join('\n  ')}`);
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function tab(page, label) {
+  await page.click(`nav.tabs button[data-page="${label}"]`);
+}
+
+async function serverWrite(base, mutate) {
+  const got = await fetch(`${base}/api/flags`);
+  const etag = got.headers.get('etag');
+  const file = mutate(await got.json());
+  const put = await fetch(`${base}/api/flags`, {
+    method: 'PUT', body: JSON.stringify(file, null, 2),
+    headers: { 'If-Match': etag, Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+  });
+  const body = await put.text();
+  assert(put.status === 200, `second writer PUT failed: ${put.status} ${body}`);
+  return JSON.parse(body);
+}
+
+async function previewVariant(page, key) {
+  const cell = page.locator(`[data-testid=preview-results] tr[data-flag="${key}"] [data-testid=variant]`).first();
+  return (await cell.textContent()).trim();
+}
+
+async function main() {
+  const base = await startServer();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.setDefaultTimeout(10000);
+
+  await test('loads the example file from the server', async () => {
+    await page.goto(base + '/');
+    await page.waitForSelector('[data-testid=match-count]');
+    await page.waitForFunction((n) => document.querySelector('[data-testid=match-count]').textContent.startsWith(`${n} of ${n}`), example.flags.length);
+    const state = await page.textContent('[data-testid=draft-state]');
+    assert(state.includes('same as published version 1'), `draft state: ${state}`);
+    await page.screenshot({ path: join(SHOTS, 'flags.png'), fullPage: true });
+  });
+
+  await test('filters the list by status and text', async () => {
+    await page.selectOption('[data-testid=status-filter]', 'canary');
+    await page.waitForFunction(() => document.querySelector('[data-testid=match-count]').textContent.startsWith('1 of'));
+    await page.selectOption('[data-testid=status-filter]', 'any');
+    await page.fill('[data-testid=flag-search]', 'checkout');
+    await page.waitForFunction(() => document.querySelector('[data-testid=match-count]').textContent.startsWith('1 of'));
+    await page.fill('[data-testid=flag-search]', '');
+  });
+
+  await test('changing a rollout changes the preview', async () => {
+    await page.click('table.flags button.link:text-is("new-dashboard")');
+    await page.waitForSelector('[data-testid=preview-results]');
+    const input = page.locator('input[aria-label="Rollout in percent"]').first();
+    await input.fill('0');
+    await input.press('Tab');
+    await page.waitForFunction(() => !document.querySelector('input[aria-label="Rollout in percent"]').matches(':focus'));
+    const before = await previewVariant(page, 'new-dashboard');
+    await input.fill('100');
+    await input.press('Tab');
+    await page.waitForFunction((b) => {
+      const c = document.querySelector('[data-testid=preview-results] tr[data-flag="new-dashboard"] [data-testid=variant]');
+      return c && c.textContent.trim() !== b;
+    }, before);
+    const after = await previewVariant(page, 'new-dashboard');
+    assert(after === 'on', `100 % rollout should serve "on", got ${after} (before: ${before})`);
+    const state = await page.textContent('[data-testid=draft-state]');
+    assert(state.includes('differs'), `draft state after an edit: ${state}`);
+    await page.screenshot({ path: join(SHOTS, 'editor.png'), fullPage: false });
+  });
+
+  await test('the preview page lists every flag', async () => {
+    await tab(page, 'Preview');
+    await page.waitForSelector('[data-testid=preview-results]');
+    const rows = await page.locator('[data-testid=preview-results] tbody tr').count();
+    assert(rows === example.flags.length, `preview rows: ${rows}`);
+    await page.screenshot({ path: join(SHOTS, 'preview.png'), fullPage: true });
+  });
+
+  await test('the draft survives a reload', async () => {
+    await page.reload();
+    await page.waitForFunction(() => (document.querySelector('[data-testid=draft-state]') || {}).textContent?.includes('differs'));
+    const notice = await page.textContent('[data-testid=notice]');
+    assert(notice.includes('Restored your unpublished draft'), `notice: ${notice}`);
+  });
+
+  await test('broken JSON lists path-precise problems and jumps to them', async () => {
+    await tab(page, 'Raw JSON');
+    const file = JSON.parse(await page.inputValue('[data-testid=raw-editor]'));
+    file.flags[0].rollout.percent_bp = 20000;
+    await page.fill('[data-testid=raw-editor]', JSON.stringify(file, null, 2));
+    const item = page.locator('[data-testid=problems] button', { hasText: 'flags[0].rollout.percent_bp' });
+    await item.waitFor();
+    await item.click();
+    const selected = await page.$eval('[data-testid=raw-editor]', (t) => t.value.substring(t.selectionStart, t.selectionEnd));
+    assert(selected === '20000', `selection after jump: ${JSON.stringify(selected)}`);
+    await page.screenshot({ path: join(SHOTS, 'raw-errors.png'), fullPage: false });
+    // A syntax error names its line and jumps there.
+    const text = JSON.stringify(file, null, 2).replace('"schema_version": 1,', '"schema_version": 1');
+    await page.fill('[data-testid=raw-editor]', text);
+    const syntax = page.locator('[data-testid=problems] button', { hasText: 'line' });
+    await syntax.waitFor();
+    file.flags[0].rollout.percent_bp = 10000;
+    await page.fill('[data-testid=raw-editor]', JSON.stringify(file, null, 2));
+    await page.waitForFunction(() => document.querySelector('[data-testid=problems]').children.length === 0);
+  });
+
+  await test('publishing shows a diff and a new version in history', async () => {
+    await tab(page, 'Publish');
+    await page.waitForSelector('.diff-entry');
+    const diff = await page.textContent('[data-testid=diff]');
+    assert(diff.includes('new-dashboard') && diff.includes('"percent_bp": 10000'), `diff: ${diff.slice(0, 300)}`);
+    await page.fill('[data-testid=token]', TOKEN);
+    await page.press('[data-testid=token]', 'Tab');
+    await page.screenshot({ path: join(SHOTS, 'publish-diff.png'), fullPage: false });
+    await page.click('[data-testid=publish]');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=notice]') || {}).textContent?.includes('Published version 2'));
+    await tab(page, 'History');
+    await page.waitForSelector('tr[data-version="2"]');
+    const row = await page.textContent('tr[data-version="2"]');
+    assert(row.includes('new-dashboard') && row.includes('admin'), `history row: ${row}`);
+    await page.screenshot({ path: join(SHOTS, 'history.png'), fullPage: false });
+  });
+
+  await test('a second writer provokes a 412 conflict, shown and resolvable', async () => {
+    await serverWrite(base, (f) => { f.flags[3].enabled = false; return f; });
+    await tab(page, 'Raw JSON');
+    const file = JSON.parse(await page.inputValue('[data-testid=raw-editor]'));
+    file.flags[6].description = 'edited in the dashboard';
+    await page.fill('[data-testid=raw-editor]', JSON.stringify(file, null, 2));
+    await tab(page, 'Publish');
+    await page.click('[data-testid=publish]');
+    await page.waitForSelector('[data-testid=conflict]');
+    const conflict = await page.textContent('[data-testid=conflict]');
+    assert(conflict.includes('version 3') && conflict.includes('recommendations'), `conflict panel: ${conflict.slice(0, 300)}`);
+    const server = await (await fetch(`${base}/api/flags`)).json();
+    assert(server.flags[6].description !== 'edited in the dashboard', 'the server was overwritten');
+    await page.screenshot({ path: join(SHOTS, 'conflict.png'), fullPage: false });
+    await page.click('[data-testid=conflict-reapply]');
+    await page.click('[data-testid=publish]');
+    await page.waitForFunction(() => (document.querySelector('[data-testid=notice]') || {}).textContent?.includes('Published version 4'));
+    const merged = await (await fetch(`${base}/api/flags`)).json();
+    assert(merged.flags[3].enabled === false && merged.flags[6].description === 'edited in the dashboard', 'both changes kept');
+  });
+
+  await test('markup in names and descriptions stays inert text', async () => {
+    const evil = '<img src=x onerror="window.__xss=1"><b>bold</b>';
+    await serverWrite(base, (f) => { f.flags[0].description = evil; return f; });
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('td.description')?.textContent.includes('<img'));
+    const cell = await page.textContent('td.description');
+    assert(cell === evil, `description cell: ${cell}`);
+    assert(await page.$('td.description img') === null, 'an <img> element was created');
+    assert(await page.evaluate(() => window.__xss) === undefined, 'onerror ran');
+  });
+
+  await test('filtering a 5,000-flag file stays under 100 ms', async () => {
+    const big = { schema_version: 1, flags: [] };
+    for (let i = 0; i < 5000; i++) {
+      big.flags.push({
+        key: `flag-${String(i).padStart(4, '0')}`, description: `Generated flag number ${i}`, tags: [`team-${i % 20}`],
+        kind: 'boolean', enabled: i % 3 !== 0, off_variation: 'off', default_variation: 'off',
+        variations: [{ name: 'on', value: true }, { name: 'off', value: false }],
+        rollout: { percent_bp: (i * 37) % 10001, variation: 'on' },
+      });
+    }
+    const path = join(dataDir, 'big.json');
+    writeFileSync(path, JSON.stringify(big, null, 2));
+    await tab(page, 'Load / export');
+    await page.setInputFiles('[data-testid=import-file]', path);
+    await tab(page, 'Flags');
+    await page.waitForFunction(() => document.querySelector('[data-testid=match-count]')?.textContent.includes('of 5000'));
+    const timings = await page.evaluate(async () => {
+      const input = document.querySelector('[data-testid=flag-search]');
+      const count = document.querySelector('[data-testid=match-count]');
+      const out = [];
+      for (const q of ['flag-12', 'number 4', 'flag-0', 'zzz', '7', '', 'flag-49', 'number 1', 'flag-3', '']) {
+        const before = count.textContent;
+        const t0 = performance.now();
+        input.value = q;
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        await new Promise((resolve) => {
+          if (count.textContent !== before) return resolve();
+          const obs = new MutationObserver(() => { obs.disconnect(); resolve(); });
+          obs.observe(count, { childList: true, characterData: true, subtree: true });
+          setTimeout(() => { obs.disconnect(); resolve(); }, 2000);
+        });
+        // Include layout of the updated rows.
+        document.body.getBoundingClientRect();
+        out.push(performance.now() - t0);
+      }
+      return out;
+    });
+    const sorted = [...timings].sort((a, b) => a - b);
+    figures.filterMedianMs = sorted[Math.floor(sorted.length / 2)];
+    figures.filterMaxMs = sorted[sorted.length - 1];
+    console.log(`  filter 5000 flags: median ${figures.filterMedianMs.toFixed(1)} ms, max ${figures.filterMaxMs.toFixed(1)} ms`);
+    assert(figures.filterMedianMs < 100, `median filter time ${figures.filterMedianMs} ms`);
+  });
+
+  await test('no uncaught errors in the page', async () => {
+    assert(pageErrors.length === 0, pageErrors.join('\n'));
+  });
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (e) {
+  console.log(`not ok - harness: ${e.stack || e}`);
+  results.push(['harness', false]);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  if (server) server.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  const passed = results.filter((r) => r[1]).length;
+  const failed = results.length - passed;
+  if (Object.keys(figures).length) writeFileSync(join(ROOT, 'target/dashboard-e2e-figures.json'), JSON.stringify(figures, null, 2));
+  console.log(`${passed} passed, ${failed} failed`);
+  exitCode = failed > 0 ? 1 : 0;
+}
+process.exit(exitCode);
