@@ -148,6 +148,15 @@ pub struct Decoded {
 /// Decodes the JSON text, reporting syntax, type and unknown-field problems into `problems`.
 /// Returns `None` only when the top level itself cannot be read.
 pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
+    // serde would read a struct from an array too; say plainly what the top level must be.
+    if !text.trim_start().starts_with('{') {
+        let message = match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(value) => format!("a flag file must be a JSON object, got {}", crate::context::json_type(&value)),
+            Err(e) => format!("invalid JSON: {e}"),
+        };
+        problems.push("", message);
+        return None;
+    }
     let raw: RawFile = decode_part(text, "", problems)?;
     let mut decoded = Decoded {
         file: FlagFile {
