@@ -1,1 +1,62 @@
-fn main() {}
+//! Evaluation speed: a rollout flag behind 5 rules, an experiment flag, and `evaluate_all`
+//! over 100 flags. Run: `cargo bench -p edgeflag-evaluator --bench evaluate`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use edgeflag_evaluator::{Context, FlagSet};
+use serde_json::{json, Value};
+use std::hint::black_box;
+
+fn rollout_flag(key: &str) -> Value {
+    let clause = |attr: &str, op: &str, values: Value| json!({"attribute": attr, "operator": op, "values": values});
+    json!({
+        "key": key, "kind": "boolean", "enabled": true,
+        "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+        "off_variation": "off", "default_variation": "off",
+        "rules": [
+            {"clauses": [clause("country", "in", json!(["DE", "AT", "CH"]))], "variation": "on"},
+            {"clauses": [clause("email", "ends_with", json!(["@example.org"]))], "variation": "on"},
+            {"clauses": [clause("app_version", "semver_gte", json!(["9.0.0"]))], "variation": "on"},
+            {"clauses": [clause("ip", "ip_in_cidr", json!(["10.0.0.0/8"]))], "variation": "on"},
+            {"clauses": [clause("plan", "regex", json!(["^ent(erprise)?$"]))], "variation": "on"}
+        ],
+        "rollout": {"percent_bp": 2500, "variation": "on"}
+    })
+}
+
+fn experiment_flag(key: &str) -> Value {
+    json!({
+        "key": key, "kind": "string", "enabled": true,
+        "variations": [{"name": "a", "value": "A"}, {"name": "b", "value": "B"}, {"name": "c", "value": "C"}],
+        "off_variation": "a", "default_variation": "a",
+        "experiment": {"variants": [{"variation": "a", "weight_bp": 3334}, {"variation": "b", "weight_bp": 3333}, {"variation": "c", "weight_bp": 3333}]}
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let mut flags = vec![rollout_flag("rollout"), experiment_flag("experiment")];
+    for i in 0..98 {
+        flags.push(if i % 2 == 0 { rollout_flag(&format!("r{i}")) } else { experiment_flag(&format!("e{i}")) });
+    }
+    let set = FlagSet::from_json(&json!({"schema_version": 1, "flags": flags}).to_string()).expect("valid bench file");
+    // Matches no rule, so all five are tested before the rollout decides.
+    let ctx = Context::new("user-8172")
+        .with("country", "FR")
+        .with("email", "ana@example.com")
+        .with("app_version", "2.1.0")
+        .with("ip", "192.168.1.20")
+        .with("plan", "free");
+    c.bench_function("rollout flag, 5 rules not matching", |b| b.iter(|| black_box(set.evaluate(black_box("rollout"), &ctx, None))));
+    c.bench_function("experiment flag", |b| b.iter(|| black_box(set.evaluate(black_box("experiment"), &ctx, None))));
+    c.bench_function("evaluate_all, 100 flags", |b| b.iter(|| black_box(set.evaluate_all(&ctx, None))));
+    c.bench_function("peer: serde_json parse of the context", |b| {
+        let text = r#"{"targetingKey":"user-8172","country":"FR","email":"ana@example.com","app_version":"2.1.0","ip":"192.168.1.20","plan":"free"}"#;
+        b.iter(|| black_box(Context::from_json(black_box(text))))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3)).warm_up_time(std::time::Duration::from_secs(1));
+    targets = bench
+}
+criterion_main!(benches);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything edgeflag's build, main job and tests need. Idempotent: each step checks
+# first and skips what is already there, so a second run takes seconds.
+#
+#   wasm32-unknown-unknown target, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
+#   trunk 0.21.14 (0.22 needs a newer rustc), Debian's chromium, prometheus (promtool), wrk,
+#   and the npm packages of package.json (workerd, playwright-core, the Unleash spec, binaryen).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal wasm-bindgen = "=0.2.130" in the crates
+TRUNK_VERSION=0.21.14
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n==> setup: %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+step "rust target wasm32-unknown-unknown"
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "already installed"
+else
+  rustup target add wasm32-unknown-unknown
+fi
+
+step "wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$WASM_BINDGEN_VERSION" ]; then
+  echo "already installed"
+else
+  # Not --locked: its lock file pins a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+step "trunk $TRUNK_VERSION (about 8 minutes the first time)"
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$TRUNK_VERSION" ]; then
+  echo "already installed"
+else
+  cargo install trunk --version "$TRUNK_VERSION" --locked --force
+fi
+
+step "Debian packages: chromium, prometheus (promtool), wrk"
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v promtool >/dev/null || missing+=(prometheus)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "already installed"
+else
+  as_root apt-get update
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+step "npm packages (package-lock.json)"
+if [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1; then
+  echo "already installed"
+else
+  # No install scripts needed: workerd's binary ships in its platform package.
+  npm ci --no-audit --no-fund
+fi
+
+echo
+echo "setup: done"
