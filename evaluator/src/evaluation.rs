@@ -17,6 +17,12 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::compile::{CompiledTargeting, FlagSet, Split, Stickiness};
+use crate::context::Context;
+use crate::hashing;
+use crate::matching::SegmentLookup;
+use crate::model::{CanaryStatus, FlagKind};
+
 /// Why a value was served (OpenFeature reason names, plus `PREREQUISITE_FAILED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -134,12 +140,6 @@ impl<'a> Evaluation<'a> {
         }
     }
 }
-
-use crate::compile::{CompiledFlag, CompiledTargeting, FlagSet, Split, Stickiness};
-use crate::context::Context;
-use crate::hashing;
-use crate::matching::SegmentLookup;
-use crate::model::{CanaryStatus, FlagKind};
 
 impl SegmentLookup for FlagSet {
     fn in_segment(&self, segment: usize, context: &Context) -> bool {
@@ -279,7 +279,7 @@ impl FlagSet {
             }
         }
         if let Some(split) = &targeting.split {
-            if let Some(result) = self.evaluate_split(index, flag, targeting, split, context) {
+            if let Some(result) = self.evaluate_split(index, targeting, split, context) {
                 return result;
             }
         }
@@ -291,12 +291,10 @@ impl FlagSet {
     fn evaluate_split<'a>(
         &'a self,
         index: usize,
-        flag: &CompiledFlag,
         targeting: &CompiledTargeting,
         split: &Split,
         context: &Context,
     ) -> Option<Evaluation<'a>> {
-        let _ = flag;
         let stickiness = match split {
             Split::Canary { status: CanaryStatus::RolledBack, baseline, .. } => {
                 return Some(Evaluation { arm: Some(Arm::Baseline), ..self.serve(index, *baseline, Reason::Split) });
