@@ -38,6 +38,13 @@ const CIDRS: [&str; 4] = ["10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32", "8.8.
 const TAGS: [&str; 5] = ["beta", "staff", "vip", "early", "ß-tester"];
 const SEGMENTS: [&str; 3] = ["internal", "europe", "power-users"];
 
+fn is_string_operator(op: Operator) -> bool {
+    matches!(
+        op,
+        Operator::In | Operator::NotIn | Operator::Eq | Operator::Contains | Operator::StartsWith | Operator::EndsWith | Operator::Regex
+    )
+}
+
 struct Gen {
     rng: SmallRng,
 }
@@ -141,7 +148,7 @@ impl Gen {
             operator,
             values,
             negate: self.chance(0.15),
-            case_insensitive: self.chance(0.2),
+            case_insensitive: is_string_operator(operator) && self.chance(0.2),
         }
     }
 
@@ -194,7 +201,8 @@ impl Gen {
                 None,
             ),
             2 => {
-                let percents: &[f64] = self.pick(&[&[1.0, 10.0, 50.0, 100.0][..], &[0.5, 25.25, 100.0][..], &[5.0][..]]);
+                const PLANS_PERCENT: [&[f64]; 3] = [&[1.0, 10.0, 50.0, 100.0], &[0.5, 25.25, 100.0], &[5.0]];
+                let percents: &[f64] = *self.pick(&PLANS_PERCENT);
                 let stages: Vec<CanaryStage> = percents
                     .iter()
                     .map(|&percent| CanaryStage {

@@ -1,0 +1,176 @@
+// The example edge worker in the real workerd runtime: bundled flags, cookie/header users,
+// forwarding to an origin, polling a flag URL and keeping the last good file.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import path from "node:path";
+
+import { FlagSet } from "../../wasm/pkg/node.js";
+import { examplesFlags, manyFlags, root } from "./helpers.mjs";
+import { startWorkerd } from "./workerd.mjs";
+
+const config = path.join(root, "examples/edge-worker/config.capnp");
+const reference = new FlagSet(examplesFlags);
+
+/** What the worker must put in x-edgeflag for this context (computed by the same engine in Node). */
+function expectedHeader(flags, ctx, env) {
+  return flags
+    .evaluateAll(ctx, env)
+    .filter((r) => r.variant !== null)
+    .map((r) => `${encodeURIComponent(r.key)}=${encodeURIComponent(r.variant)}`)
+    .join(",");
+}
+
+function parseHeader(value) {
+  return Object.fromEntries(value.split(",").map((p) => p.split("=").map(decodeURIComponent)));
+}
+
+// A loopback origin: serves the flag file (mutable, with ETag) and echoes forwarded requests.
+const origin = { flagsText: JSON.stringify(manyFlags(3, "remote")), status: 200, flagRequests: 0 };
+let originServer;
+let originBase;
+
+before(async () => {
+  originServer = http.createServer((req, res) => {
+    if (req.url === "/flags.json") {
+      origin.flagRequests++;
+      const etag = `"${origin.flagsText.length}-${origin.status}-${hashText(origin.flagsText)}"`;
+      if (origin.status === 200 && req.headers["if-none-match"] === etag) {
+        res.writeHead(304).end();
+        return;
+      }
+      res.writeHead(origin.status, { "content-type": "application/json", etag }).end(origin.flagsText);
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ path: req.url, flags: req.headers["x-edgeflag"] ?? null, user: req.headers["x-user-id"] ?? null }));
+  });
+  await new Promise((r) => originServer.listen(0, "127.0.0.1", r));
+  originBase = `http://127.0.0.1:${originServer.address().port}`;
+});
+
+after(() => originServer?.close());
+
+function hashText(s) {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+  return h >>> 0;
+}
+
+test("bundled flags: known users get the engine's answers, by header and by cookie", async () => {
+  const wd = await startWorkerd(config, { EDGEFLAG_ENV: "prod" });
+  try {
+    for (const user of ["alice", "bob", "carol", "mallory", "user-17", "user-18", "ünïcode-✓"]) {
+      // Header values are ASCII; non-ASCII ids travel in the (percent-encoded) cookie only.
+      const ascii = /^[\x20-\x7e]*$/.test(user);
+      const byHeader = ascii ? await fetch(`${wd.base}/`, { headers: { "x-user-id": user } }) : null;
+      const ctx = { targetingKey: user };
+      const expected = expectedHeader(reference, ctx, "prod");
+      const viaCookie = await fetch(`${wd.base}/page`, { headers: { cookie: `theme=dark; ef_uid=${encodeURIComponent(user)}` } });
+      assert.equal(viaCookie.status, 200);
+      assert.equal(viaCookie.headers.get("x-edgeflag"), expected, `cookie user ${user}`);
+      const body = await viaCookie.json();
+      assert.equal(body.user, user);
+      for (const r of reference.evaluateAll(ctx, "prod")) assert.deepEqual(body.flags[r.key], r);
+      assert.equal(viaCookie.headers.get("set-cookie"), null, "known users get no new cookie");
+      if (byHeader) {
+        assert.equal(byHeader.headers.get("x-edgeflag"), expected, `header user ${user}`);
+      }
+    }
+    // Facts from examples/flags.json, independent of the engine under test.
+    assert.equal(parseHeader((await fetch(`${wd.base}/`, { headers: { "x-user-id": "alice" } })).headers.get("x-edgeflag"))["new-dashboard"], "on");
+    assert.equal(parseHeader((await fetch(`${wd.base}/`, { headers: { "x-user-id": "mallory" } })).headers.get("x-edgeflag"))["new-dashboard"], "off");
+  } finally {
+    await wd.stop();
+  }
+});
+
+test("attributes come from request headers (country, ip, email)", async () => {
+  const wd = await startWorkerd(config, {});
+  try {
+    const headers = { "x-user-id": "dave", "cf-ipcountry": "FR", "cf-connecting-ip": "10.20.3.4", "x-user-email": "dave@edgeflag.dev" };
+    const res = await fetch(`${wd.base}/`, { headers });
+    const ctx = { targetingKey: "dave", country: "FR", ip: "10.20.3.4", email: "dave@edgeflag.dev" };
+    assert.equal(res.headers.get("x-edgeflag"), expectedHeader(reference, ctx, undefined));
+    const plain = await fetch(`${wd.base}/`, { headers: { "x-user-id": "dave" } });
+    assert.equal(plain.headers.get("x-edgeflag"), expectedHeader(reference, { targetingKey: "dave" }, undefined));
+  } finally {
+    await wd.stop();
+  }
+});
+
+test("anonymous users get a sticky id cookie", async () => {
+  const wd = await startWorkerd(config, {});
+  try {
+    const first = await fetch(`${wd.base}/`);
+    const setCookie = first.headers.get("set-cookie");
+    assert.match(setCookie ?? "", /^ef_uid=[0-9a-f-]{36};/);
+    const id = decodeURIComponent(setCookie.split(";")[0].split("=")[1]);
+    assert.equal((await first.json()).user, id);
+    const again = await fetch(`${wd.base}/`, { headers: { cookie: `ef_uid=${id}` } });
+    assert.equal(again.headers.get("x-edgeflag"), first.headers.get("x-edgeflag"));
+  } finally {
+    await wd.stop();
+  }
+});
+
+test("forwards to the origin with the flags header", async () => {
+  const wd = await startWorkerd(config, { EDGEFLAG_ORIGIN_URL: originBase, EDGEFLAG_ENV: "staging" });
+  try {
+    const res = await fetch(`${wd.base}/checkout?step=2`, { headers: { "x-user-id": "user-5" } });
+    assert.equal(res.status, 200);
+    const echoed = await res.json();
+    assert.equal(echoed.path, "/checkout?step=2");
+    assert.equal(echoed.user, "user-5");
+    assert.equal(echoed.flags, expectedHeader(reference, { targetingKey: "user-5" }, "staging"));
+  } finally {
+    await wd.stop();
+  }
+});
+
+test("polls FLAGS_URL, swaps in new files, keeps the last good one when a refresh fails", async () => {
+  origin.flagsText = JSON.stringify(manyFlags(3, "remote"));
+  origin.status = 200;
+  const wd = await startWorkerd(config, { EDGEFLAG_FLAGS_URL: `${originBase}/flags.json`, EDGEFLAG_FLAGS_TTL_MS: "0" });
+  const status = async () => (await fetch(`${wd.base}/__edgeflag/status`)).json();
+  const waitFor = async (what, check) => {
+    const deadline = Date.now() + 10_000;
+    let last;
+    while (Date.now() < deadline) {
+      last = await status();
+      if (check(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+  };
+  try {
+    let s = await status();
+    assert.equal(s.source, "url");
+    assert.deepEqual(s.flagKeys, ["remote-0", "remote-1", "remote-2"]);
+    const remote = new FlagSet(origin.flagsText);
+    const res = await fetch(`${wd.base}/`, { headers: { "x-user-id": "u-9", "cf-ipcountry": "US" } });
+    assert.equal(res.headers.get("x-edgeflag"), expectedHeader(remote, { targetingKey: "u-9", country: "US" }));
+
+    // An invalid file: the worker keeps serving the previous flags.
+    origin.flagsText = JSON.stringify({ schema_version: 1, flags: [{ key: "broken" }] });
+    const failuresBefore = s.failures;
+    s = await waitFor("a failed refresh", (x) => x.failures > failuresBefore);
+    assert.match(s.lastError, /invalid flag file/);
+    assert.deepEqual(s.flagKeys, ["remote-0", "remote-1", "remote-2"]);
+    // The origin down (HTTP 500): still the last good flags.
+    origin.status = 500;
+    s = await waitFor("an HTTP failure", (x) => /HTTP 500/.test(x.lastError ?? ""));
+    assert.deepEqual(s.flagKeys, ["remote-0", "remote-1", "remote-2"]);
+    const during = await fetch(`${wd.base}/`, { headers: { "x-user-id": "u-9", "cf-ipcountry": "US" } });
+    assert.equal(during.headers.get("x-edgeflag"), expectedHeader(remote, { targetingKey: "u-9", country: "US" }));
+
+    // A good new file arrives: swapped in.
+    origin.status = 200;
+    origin.flagsText = JSON.stringify(manyFlags(2, "fresh"));
+    s = await waitFor("the new file", (x) => x.flagKeys[0] === "fresh-0");
+    assert.equal(s.lastError, null);
+    assert.ok(s.revision >= 2);
+  } finally {
+    await wd.stop();
+  }
+});
