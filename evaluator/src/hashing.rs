@@ -16,9 +16,14 @@ pub const BUCKETS: u32 = 10_000;
 
 /// murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, without building the joined string.
 pub fn hash(salt: &str, unit: &str) -> u32 {
+    hash_seeded(salt, unit, 0)
+}
+
+/// [`hash`] with another murmur3 seed (Unleash hashes variants with seed 86028157).
+pub fn hash_seeded(salt: &str, unit: &str, seed: u32) -> u32 {
     let mut bytes = salt.as_bytes().chain(&b":"[..]).chain(unit.as_bytes());
     // Reading from in-memory slices cannot fail; 0 keeps this total rather than panicking.
-    murmur3::murmur3_32(&mut bytes, 0).unwrap_or(0)
+    murmur3::murmur3_32(&mut bytes, seed).unwrap_or(0)
 }
 
 /// Maps a hash onto `0..10000` by multiply-shift (no modulo bias worth speaking of).

@@ -32,6 +32,8 @@ pub mod evaluation;
 pub mod hashing;
 pub mod matching;
 pub mod model;
+// Unleash client-API payloads evaluated by the same clauses and hashing.
+pub mod unleash;
 pub mod validation;
 
 // Canary gate decisions and experiment analysis (feature `analysis`; kept out of edge WASM).

@@ -1,0 +1,211 @@
+//! Unleash activation strategies. Each strategy is its constraints (plus the constraints of
+//! its segments) as native clauses, AND one activation test; a feature's strategies are OR'd.
+//! List tests (`userWithId`, `remoteAddress`) are native `in`/`ip_in_cidr` clauses; the
+//! percentage tests hash with [`crate::hashing`] under Unleash's normalisation.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::hashing;
+use crate::matching::compile_clause;
+use crate::model::{Clause, Operator};
+
+use super::constraint::{translate, Check};
+use super::context::UnleashContext;
+use super::payload::{value_text, StrategyDef, VariantDef};
+
+/// Where a percentage strategy's unit comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stickiness {
+    /// `userId`, then `sessionId`, then a random number (flexibleRollout's "default").
+    Default,
+    Random,
+    /// A context field (`userId`, `sessionId` or any property).
+    Field(String),
+}
+
+impl Stickiness {
+    fn parse(name: &str) -> Self {
+        match name {
+            "" | "default" => Stickiness::Default,
+            "random" => Stickiness::Random,
+            other => Stickiness::Field(other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Activation {
+    Always,
+    Never,
+    /// The unit is in when `murmur3("groupId:unit") % 100 + 1 <= percentage`.
+    Percentage { stickiness: Stickiness, group_id: String, percentage: f64 },
+    /// `percentage >= random(1..=100)`.
+    Random { percentage: f64 },
+    /// Any of the checks (native clauses).
+    AnyOf(Vec<Check>),
+}
+
+/// A prepared strategy.
+#[derive(Debug, Clone)]
+pub struct Strategy {
+    pub checks: Vec<Check>,
+    pub activation: Activation,
+    pub variants: Vec<VariantDef>,
+    /// Hash group for this strategy's variants: `groupId`, else the feature name.
+    pub group_id: String,
+    pub variant_stickiness: Option<String>,
+}
+
+impl Strategy {
+    pub fn compile(def: &StrategyDef, feature: &str, segments: &HashMap<u64, Vec<Check>>) -> Strategy {
+        let mut checks: Vec<Check> = def.constraints.iter().map(translate).collect();
+        for id in &def.segments {
+            match segments.get(id) {
+                Some(segment) => checks.extend(segment.iter().cloned()),
+                // A strategy pointing at an unknown segment never matches (as in the SDKs).
+                None => checks.push(Check::Constant(false)),
+            }
+        }
+        let param = |name: &str| def.parameters.get(name).and_then(value_text);
+        let percent = |name: &str| param(name).and_then(|p| p.trim().parse::<f64>().ok()).unwrap_or(f64::NAN);
+        let activation = match def.name.as_str() {
+            "default" => Activation::Always,
+            "userWithId" => list_clause("userId", Operator::In, split_list(param("userIds"))),
+            "gradualRolloutUserId" => Activation::Percentage {
+                stickiness: Stickiness::Field("userId".into()),
+                group_id: param("groupId").unwrap_or_default(),
+                percentage: percent("percentage"),
+            },
+            "gradualRolloutSessionId" => Activation::Percentage {
+                stickiness: Stickiness::Field("sessionId".into()),
+                group_id: param("groupId").unwrap_or_default(),
+                percentage: percent("percentage"),
+            },
+            "gradualRolloutRandom" => Activation::Random { percentage: percent("percentage") },
+            "flexibleRollout" => Activation::Percentage {
+                stickiness: Stickiness::parse(&param("stickiness").unwrap_or_default()),
+                group_id: param("groupId").unwrap_or_else(|| feature.to_string()),
+                percentage: percent("rollout"),
+            },
+            "remoteAddress" => remote_address(split_list(param("IPs"))),
+            "applicationHostname" => {
+                let hostname = std::env::var("HOSTNAME").unwrap_or_else(|_| "undefined".into()).to_lowercase();
+                let names = split_list(param("hostNames").map(|h| h.to_lowercase()));
+                if names.contains(&hostname) {
+                    Activation::Always
+                } else {
+                    Activation::Never
+                }
+            }
+            // Custom strategies this engine does not know are off, like in the SDKs.
+            _ => Activation::Never,
+        };
+        let group_id = param("groupId").unwrap_or_else(|| feature.to_string());
+        let variant_stickiness =
+            def.variants.first().and_then(|v| v.stickiness.clone()).or_else(|| param("stickiness"));
+        Strategy { checks, activation, variants: def.variants.clone(), group_id, variant_stickiness }
+    }
+
+    pub fn is_enabled(&self, context: &UnleashContext) -> bool {
+        self.checks.iter().all(|check| check.matches(context)) && self.activation.holds(context)
+    }
+}
+
+impl Activation {
+    fn holds(&self, context: &UnleashContext) -> bool {
+        match self {
+            Activation::Always => true,
+            Activation::Never => false,
+            Activation::Percentage { stickiness, group_id, percentage } => {
+                let unit = match stickiness {
+                    Stickiness::Default => context
+                        .field("userId")
+                        .or_else(|| context.field("sessionId"))
+                        .map(|u| u.into_owned())
+                        .unwrap_or_else(|| random_unit(10_000)),
+                    Stickiness::Random => random_unit(10_000),
+                    Stickiness::Field(name) => match context.field(name) {
+                        Some(unit) => unit.into_owned(),
+                        None => return false,
+                    },
+                };
+                *percentage > 0.0 && normalized_hash(group_id, &unit, 100, 0) as f64 <= *percentage
+            }
+            Activation::Random { percentage } => *percentage >= (random_u64() % 100 + 1) as f64,
+            Activation::AnyOf(checks) => checks.iter().any(|check| check.matches(context)),
+        }
+    }
+}
+
+/// Unleash's normalised hash: `murmur3("groupId:unit", seed) % normalizer + 1`.
+pub fn normalized_hash(group_id: &str, unit: &str, normalizer: u32, seed: u32) -> u32 {
+    hashing::hash_seeded(group_id, unit, seed) % normalizer.max(1) + 1
+}
+
+/// `"a, b ,c"` → `["a", "b", "c"]` (the SDKs split on commas with surrounding spaces).
+fn split_list(text: Option<String>) -> Vec<String> {
+    text.map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+fn list_clause(attribute: &str, operator: Operator, values: Vec<String>) -> Activation {
+    match native_clause(attribute, operator, values) {
+        Some(check) => Activation::AnyOf(vec![check]),
+        None => Activation::Never,
+    }
+}
+
+fn native_clause(attribute: &str, operator: Operator, values: Vec<String>) -> Option<Check> {
+    if values.is_empty() {
+        return None;
+    }
+    let clause = Clause {
+        attribute: attribute.to_string(),
+        operator,
+        values: values.into_iter().map(Value::String).collect(),
+        negate: false,
+        case_insensitive: false,
+    };
+    let mut problems = Vec::new();
+    compile_clause(&clause, &|_| None, &mut problems).filter(|_| problems.is_empty()).map(Check::Clause)
+}
+
+/// The remote address equals an entry, or is inside one of its IPv4 ranges (the SDKs only
+/// treat IPv4 entries as ranges; IPv6 entries match exactly).
+fn remote_address(ranges: Vec<String>) -> Activation {
+    let cidrs: Vec<String> = ranges
+        .iter()
+        .filter(|r| !r.contains(':') && r.parse::<ipnet::Ipv4Net>().is_ok())
+        .cloned()
+        .collect();
+    let mut checks: Vec<Check> = native_clause("remoteAddress", Operator::In, ranges).into_iter().collect();
+    checks.extend(native_clause("remoteAddress", Operator::IpInCidr, cidrs));
+    if checks.is_empty() {
+        Activation::Never
+    } else {
+        Activation::AnyOf(checks)
+    }
+}
+
+/// A random unit in `1..=range`, as the SDKs use for random stickiness.
+pub fn random_unit(range: u64) -> String {
+    (random_u64() % range + 1).to_string()
+}
+
+/// SplitMix64 over a process-wide counter: uniform enough for random rollouts, needs no OS
+/// entropy (bare wasm32 has none), and is seeded from the clock where there is one.
+pub fn random_u64() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+    if STATE.load(Ordering::Relaxed) == 0 {
+        let seed = super::context::now_ms().unwrap_or(1) as u64 | 1;
+        let _ = STATE.compare_exchange(0, seed, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    let mut z = STATE.fetch_add(GAMMA, Ordering::Relaxed).wrapping_add(GAMMA);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

@@ -1,0 +1,97 @@
+//! The official Unleash client specification (npm `@unleash/client-specification`, pinned in
+//! the root package.json), run against `edgeflag_evaluator::unleash`: every spec file listed
+//! in its `index.json`, every `tests` entry (isEnabled) and every `variantTests` entry
+//! (getVariant). Prints `N passed, M failed` and fails on any failure.
+//!
+//! The suite directory defaults to the root `node_modules`; `UNLEASH_SPEC_DIR` overrides it.
+
+use std::path::PathBuf;
+
+use edgeflag_evaluator::unleash::{now_ms, UnleashContext, UnleashSet};
+use serde_json::Value;
+
+fn spec_dir() -> PathBuf {
+    match std::env::var_os("UNLEASH_SPEC_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../node_modules/@unleash/client-specification/specifications"),
+    }
+}
+
+fn read_json(path: &PathBuf) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("{}: {e} (run `npm install` at the repo root for @unleash/client-specification)", path.display())
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: Vec<String>,
+    tests: usize,
+    variant_tests: usize,
+}
+
+#[test]
+fn official_unleash_client_specification() {
+    let dir = spec_dir();
+    let index = read_json(&dir.join("index.json"));
+    let files: Vec<&str> = index.as_array().expect("index.json is a list").iter().filter_map(Value::as_str).collect();
+    assert!(!files.is_empty(), "index.json lists no spec files");
+    let mut tally = Tally::default();
+    for file in &files {
+        let spec = read_json(&dir.join(file));
+        let state = serde_json::to_string(&spec["state"]).expect("state serializes");
+        let set = match UnleashSet::from_json(&state) {
+            Ok(set) => set,
+            Err(e) => {
+                tally.failed.push(format!("{file}: state does not load: {e}"));
+                continue;
+            }
+        };
+        let (before_pass, before_fail) = (tally.passed, tally.failed.len());
+        for test in spec["tests"].as_array().into_iter().flatten() {
+            tally.tests += 1;
+            let context = UnleashContext::from_value(test["context"].clone(), now_ms()).expect("spec context is valid");
+            let name = test["toggleName"].as_str().unwrap_or_default();
+            let got = set.is_enabled(name, &context);
+            if Value::Bool(got) == test["expectedResult"] {
+                tally.passed += 1;
+            } else {
+                tally.failed.push(format!("{file}: {}: isEnabled({name}) = {got}", test["description"]));
+            }
+        }
+        for test in spec["variantTests"].as_array().into_iter().flatten() {
+            tally.variant_tests += 1;
+            let context = UnleashContext::from_value(test["context"].clone(), now_ms()).expect("spec context is valid");
+            let name = test["toggleName"].as_str().unwrap_or_default();
+            let got = serde_json::to_value(set.get_variant(name, &context)).expect("variant serializes");
+            if got == test["expectedResult"] {
+                tally.passed += 1;
+            } else {
+                tally.failed.push(format!(
+                    "{file}: {}: getVariant({name}) = {got}, expected {}",
+                    test["description"], test["expectedResult"]
+                ));
+            }
+        }
+        println!(
+            "{file}: {} passed, {} failed",
+            tally.passed - before_pass,
+            tally.failed.len() - before_fail
+        );
+    }
+    for failure in &tally.failed {
+        println!("FAILED {failure}");
+    }
+    println!(
+        "unleash spec (native): {} files, {} tests + {} variantTests: {} passed, {} failed",
+        files.len(),
+        tally.tests,
+        tally.variant_tests,
+        tally.passed,
+        tally.failed.len()
+    );
+    assert!(tally.failed.is_empty(), "{} Unleash spec cases failed (listed above)", tally.failed.len());
+}
