@@ -15,6 +15,13 @@ struct Cli {
     command: Command,
 }
 
+/// Flag file formats `eval` reads.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Native,
+    Unleash,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check a flag file; print every problem with its path.
@@ -36,6 +43,10 @@ enum Command {
         /// Evaluation context as JSON, e.g. '{"targetingKey":"user-1","country":"FR"}'.
         #[arg(long, default_value = "{}")]
         context: String,
+        /// `unleash`: FILE is an Unleash client API payload, --flag a feature name, --context an
+        /// Unleash context; prints `{"name","enabled","variant"}` (see evaluator/UNLEASH.md).
+        #[arg(long, value_enum, default_value_t = Format::Native)]
+        format: Format,
     },
     /// Print murmur3 hash and bucket of a unit under a salt (the published bucketing spec).
     Bucket {
@@ -79,7 +90,13 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 }
             }
         }
-        Command::Eval { file, flag, all, env, context } => {
+        Command::Eval { file, flag, all, env, context, format: Format::Unleash } => {
+            if env.is_some() {
+                return Err("--env does not apply to --format unleash: put \"environment\" in --context".into());
+            }
+            eval_unleash(&file, flag, all, &context)
+        }
+        Command::Eval { file, flag, all, env, context, format: Format::Native } => {
             let text = read(&file)?;
             let set = match FlagSet::from_json(&text) {
                 Ok(set) => set,
@@ -118,4 +135,26 @@ fn run(command: Command) -> Result<ExitCode, String> {
 
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// `eval --format unleash`: isEnabled and getVariant as the Unleash SDKs answer them.
+fn eval_unleash(file: &Path, flag: Option<String>, all: bool, context: &str) -> Result<ExitCode, String> {
+    use edgeflag_evaluator::unleash::{now_ms, UnleashContext, UnleashSet};
+    let text = read(file)?;
+    let set = match UnleashSet::from_json(&text) {
+        Ok(set) => set,
+        Err(errors) => {
+            eprintln!("{}: {errors}", file.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let context = UnleashContext::from_json(context, now_ms()).map_err(|e| format!("--context: {e}"))?;
+    let key = flag.unwrap_or_default();
+    let output = if all {
+        serde_json::to_string_pretty(&set.evaluate_all(&context))
+    } else {
+        serde_json::to_string_pretty(&set.evaluate(&key, &context))
+    };
+    println!("{}", output.map_err(|e| e.to_string())?);
+    Ok(ExitCode::SUCCESS)
 }
