@@ -7,12 +7,16 @@
 //! Modules, one job each: [`api`] is the exported surface, [`input`] turns JS values into
 //! engine inputs (with size limits), [`output`] turns answers into JS values, [`error`] holds
 //! one error type per operation and the single place they become JS `Error`s, [`typescript`]
-//! is the hand-written part of the generated `.d.ts`.
+//! is the hand-written part of the generated `.d.ts`, [`unleash`] (feature `unleash`,
+//! on by default) evaluates Unleash client payloads.
 
 pub mod api;
 pub mod error;
 pub mod input;
 pub mod output;
 mod typescript;
+#[cfg(feature = "unleash")]
+pub mod unleash;
 
 pub use api::{JsFlagSet, PreparedContext};
+

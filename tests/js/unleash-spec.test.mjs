@@ -1,0 +1,96 @@
+// The official Unleash client specification (npm @unleash/client-specification, pinned in the
+// root package.json) through the WASM module (`evaluateUnleash`) and through the `edgeflag`
+// CLI (`eval --format unleash`). The native run is evaluator/tests/unleash_spec.rs.
+// Each runtime prints `unleash spec (<runtime>): N passed, M failed` and fails on any failure.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { evaluateUnleash } from "../../wasm/pkg/node.js";
+import { root } from "./helpers.mjs";
+
+const specDir =
+  process.env.UNLEASH_SPEC_DIR ?? path.join(root, "node_modules/@unleash/client-specification/specifications");
+const cli = process.env.EDGEFLAG_BIN ?? path.join(root, "target/debug/edgeflag");
+
+/** Every case of every spec file: { file, state, description, toggleName, context, check }. */
+function cases() {
+  const files = JSON.parse(readFileSync(path.join(specDir, "index.json"), "utf8"));
+  const out = [];
+  for (const file of files) {
+    const spec = JSON.parse(readFileSync(path.join(specDir, file), "utf8"));
+    const state = JSON.stringify(spec.state);
+    for (const t of spec.tests ?? []) out.push({ file, state, ...t, kind: "enabled" });
+    for (const t of spec.variantTests ?? []) out.push({ file, state, ...t, kind: "variant" });
+  }
+  return { files, out };
+}
+
+/** Runs every case through `evaluate(case) -> {enabled, variant}` and reports per runtime. */
+function runSuite(runtime, evaluate) {
+  const { files, out } = cases();
+  const failures = [];
+  let passed = 0;
+  for (const c of out) {
+    let answer;
+    try {
+      answer = evaluate(c);
+    } catch (e) {
+      failures.push(`${c.file}: ${c.description}: threw ${e.message}`);
+      continue;
+    }
+    const got = c.kind === "enabled" ? answer.enabled : answer.variant;
+    try {
+      assert.deepStrictEqual(got, c.expectedResult);
+      passed += 1;
+    } catch {
+      failures.push(`${c.file}: ${c.description}: got ${JSON.stringify(got)}, expected ${JSON.stringify(c.expectedResult)}`);
+    }
+  }
+  for (const f of failures) console.log(`FAILED (${runtime}) ${f}`);
+  const tests = out.filter((c) => c.kind === "enabled").length;
+  console.log(
+    `unleash spec (${runtime}): ${files.length} files, ${tests} tests + ${out.length - tests} variantTests: ` +
+      `${passed} passed, ${failures.length} failed`,
+  );
+  assert.ok(out.length > 0, "the spec has no cases");
+  assert.deepEqual(failures, [], `${failures.length} Unleash spec cases failed in ${runtime}`);
+}
+
+test("Unleash client specification through the WASM module", () => {
+  runSuite("wasm", (c) => JSON.parse(evaluateUnleash(c.state, JSON.stringify(c.context), c.toggleName)));
+});
+
+test("Unleash client specification through `edgeflag eval --format unleash`", () => {
+  assert.ok(existsSync(cli), `${cli} missing: cargo build -p edgeflag-cli (or set EDGEFLAG_BIN)`);
+  const dir = mkdtempSync(path.join(tmpdir(), "edgeflag-unleash-"));
+  const written = new Map();
+  try {
+    runSuite("cli", (c) => {
+      let file = written.get(c.file);
+      if (!file) {
+        file = path.join(dir, c.file);
+        writeFileSync(file, c.state);
+        written.set(c.file, file);
+      }
+      const args = ["eval", "--format", "unleash", file, "--flag", c.toggleName, "--context", JSON.stringify(c.context)];
+      const run = spawnSync(cli, args, { encoding: "utf8" });
+      if (run.status !== 0) throw new Error(`exit ${run.status}: ${run.stderr}`);
+      return JSON.parse(run.stdout);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("evaluateUnleash rejects unreadable payloads and contexts with the field's path", () => {
+  assert.throws(() => evaluateUnleash('{"features":[{"name":3}]}', "{}", "x"), /features\[0\]\.name/);
+  assert.throws(() => evaluateUnleash('{"features":[]}', "[1]", "x"), /must be a JSON object/);
+  const all = JSON.parse(evaluateUnleash('{"features":[{"name":"a","enabled":true,"strategies":[]}]}', "{}"));
+  assert.deepEqual(all, [
+    { name: "a", enabled: true, variant: { name: "disabled", enabled: false, feature_enabled: true } },
+  ]);
+});
