@@ -95,3 +95,70 @@ fn official_unleash_client_specification() {
     );
     assert!(tally.failed.is_empty(), "{} Unleash spec cases failed (listed above)", tally.failed.len());
 }
+
+// Behaviour the spec does not pin down, and the error paths.
+
+fn ctx(json: &str) -> UnleashContext {
+    UnleashContext::from_json(json, None).expect("test context is valid")
+}
+
+#[test]
+fn unreadable_payloads_name_the_field() {
+    let err = UnleashSet::from_json(r#"{"features":[{"name":"a"},{"name":3}]}"#).expect_err("name must be a string");
+    assert_eq!(err.problems[0].path, "features[1].name", "{err}");
+    assert!(UnleashSet::from_json("{").is_err());
+    assert!(UnleashContext::from_json("[1]", None).is_err());
+    assert!(UnleashContext::from_json(r#"{"properties": 3}"#, None).is_err());
+}
+
+#[test]
+fn top_level_fields_win_over_properties_and_empty_means_absent() {
+    let set = UnleashSet::from_json(
+        r#"{"features":[{"name":"f","enabled":true,"strategies":[{"name":"default",
+            "constraints":[{"contextName":"userId","operator":"IN","values":["top"]}]}]}]}"#,
+    )
+    .expect("payload loads");
+    assert!(set.is_enabled("f", &ctx(r#"{"userId":"top","properties":{"userId":"prop"}}"#)));
+    assert!(!set.is_enabled("f", &ctx(r#"{"userId":"other","properties":{"userId":"top"}}"#)));
+    assert!(set.is_enabled("f", &ctx(r#"{"userId":"","properties":{"userId":"top"}}"#)));
+    assert!(!set.is_enabled("missing", &ctx("{}")));
+}
+
+#[test]
+fn unknown_strategies_are_off_and_bad_regexes_do_not_load_or_panic() {
+    let set = UnleashSet::from_json(
+        r#"{"features":[
+            {"name":"custom","enabled":true,"strategies":[{"name":"myCustomStrategy"}]},
+            {"name":"huge","enabled":true,"strategies":[{"name":"default",
+              "constraints":[{"contextName":"userId","operator":"REGEX","value":"(a{1000}){1000}"}]}]}]}"#,
+    )
+    .expect("payload loads");
+    assert!(!set.is_enabled("custom", &ctx(r#"{"userId":"u"}"#)));
+    assert!(!set.is_enabled("huge", &ctx(r#"{"userId":"aaaa"}"#)));
+}
+
+#[test]
+fn random_rollouts_follow_their_percentage() {
+    let set = UnleashSet::from_json(
+        r#"{"features":[{"name":"half","enabled":true,"strategies":[
+            {"name":"flexibleRollout","parameters":{"rollout":"50","stickiness":"random","groupId":"g"}}]}]}"#,
+    )
+    .expect("payload loads");
+    let on = (0..4000).filter(|_| set.is_enabled("half", &ctx("{}"))).count();
+    // Binomial(4000, 0.5): ±6 standard deviations is 1810..2190.
+    assert!((1810..=2190).contains(&on), "{on} of 4000 enabled at 50 %");
+}
+
+#[test]
+fn date_constraints_use_the_supplied_clock_when_the_context_has_no_time() {
+    let set = UnleashSet::from_json(
+        r#"{"features":[{"name":"d","enabled":true,"strategies":[{"name":"default",
+            "constraints":[{"contextName":"currentTime","operator":"DATE_AFTER","value":"2022-01-29T13:00:00.000Z"}]}]}]}"#,
+    )
+    .expect("payload loads");
+    let after = UnleashContext::from_json("{}", Some(1_700_000_000_000)).expect("context");
+    let before = UnleashContext::from_json("{}", Some(1_600_000_000_000)).expect("context");
+    assert!(set.is_enabled("d", &after));
+    assert!(!set.is_enabled("d", &before));
+    assert!(!set.is_enabled("d", &ctx("{}")), "no clock, no time: date constraints do not match");
+}

@@ -64,8 +64,12 @@ test("Unleash client specification through the WASM module", () => {
   runSuite("wasm", (c) => JSON.parse(evaluateUnleash(c.state, JSON.stringify(c.context), c.toggleName)));
 });
 
-test("Unleash client specification through `edgeflag eval --format unleash`", () => {
-  assert.ok(existsSync(cli), `${cli} missing: cargo build -p edgeflag-cli (or set EDGEFLAG_BIN)`);
+test("Unleash client specification through `edgeflag eval --format unleash`", (t) => {
+  if (!existsSync(cli)) {
+    // scripts/test-unleash.sh builds it; other suites that glob tests/js may not have.
+    t.skip(`${cli} not built (cargo build -p edgeflag-cli, or set EDGEFLAG_BIN)`);
+    return;
+  }
   const dir = mkdtempSync(path.join(tmpdir(), "edgeflag-unleash-"));
   const written = new Map();
   try {
