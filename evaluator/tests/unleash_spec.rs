@@ -20,7 +20,10 @@ fn spec_dir() -> PathBuf {
 
 fn read_json(path: &PathBuf) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!("{}: {e} (run `npm install` at the repo root for @unleash/client-specification)", path.display())
+        panic!(
+            "{}: {e} (run `npm install` at the repo root for @unleash/client-specification)",
+            path.display()
+        )
     });
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -37,7 +40,12 @@ struct Tally {
 fn official_unleash_client_specification() {
     let dir = spec_dir();
     let index = read_json(&dir.join("index.json"));
-    let files: Vec<&str> = index.as_array().expect("index.json is a list").iter().filter_map(Value::as_str).collect();
+    let files: Vec<&str> = index
+        .as_array()
+        .expect("index.json is a list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(!files.is_empty(), "index.json lists no spec files");
     let mut tally = Tally::default();
     for file in &files {
@@ -46,27 +54,35 @@ fn official_unleash_client_specification() {
         let set = match UnleashSet::from_json(&state) {
             Ok(set) => set,
             Err(e) => {
-                tally.failed.push(format!("{file}: state does not load: {e}"));
+                tally
+                    .failed
+                    .push(format!("{file}: state does not load: {e}"));
                 continue;
             }
         };
         let (before_pass, before_fail) = (tally.passed, tally.failed.len());
         for test in spec["tests"].as_array().into_iter().flatten() {
             tally.tests += 1;
-            let context = UnleashContext::from_value(test["context"].clone(), now_ms()).expect("spec context is valid");
+            let context = UnleashContext::from_value(test["context"].clone(), now_ms())
+                .expect("spec context is valid");
             let name = test["toggleName"].as_str().unwrap_or_default();
             let got = set.is_enabled(name, &context);
             if Value::Bool(got) == test["expectedResult"] {
                 tally.passed += 1;
             } else {
-                tally.failed.push(format!("{file}: {}: isEnabled({name}) = {got}", test["description"]));
+                tally.failed.push(format!(
+                    "{file}: {}: isEnabled({name}) = {got}",
+                    test["description"]
+                ));
             }
         }
         for test in spec["variantTests"].as_array().into_iter().flatten() {
             tally.variant_tests += 1;
-            let context = UnleashContext::from_value(test["context"].clone(), now_ms()).expect("spec context is valid");
+            let context = UnleashContext::from_value(test["context"].clone(), now_ms())
+                .expect("spec context is valid");
             let name = test["toggleName"].as_str().unwrap_or_default();
-            let got = serde_json::to_value(set.get_variant(name, &context)).expect("variant serializes");
+            let got =
+                serde_json::to_value(set.get_variant(name, &context)).expect("variant serializes");
             if got == test["expectedResult"] {
                 tally.passed += 1;
             } else {
@@ -93,7 +109,11 @@ fn official_unleash_client_specification() {
         tally.passed,
         tally.failed.len()
     );
-    assert!(tally.failed.is_empty(), "{} Unleash spec cases failed (listed above)", tally.failed.len());
+    assert!(
+        tally.failed.is_empty(),
+        "{} Unleash spec cases failed (listed above)",
+        tally.failed.len()
+    );
 }
 
 // Behaviour the spec does not pin down, and the error paths.
@@ -104,7 +124,8 @@ fn ctx(json: &str) -> UnleashContext {
 
 #[test]
 fn unreadable_payloads_name_the_field() {
-    let err = UnleashSet::from_json(r#"{"features":[{"name":"a"},{"name":3}]}"#).expect_err("name must be a string");
+    let err = UnleashSet::from_json(r#"{"features":[{"name":"a"},{"name":3}]}"#)
+        .expect_err("name must be a string");
     assert_eq!(err.problems[0].path, "features[1].name", "{err}");
     assert!(UnleashSet::from_json("{").is_err());
     assert!(UnleashContext::from_json("[1]", None).is_err());
@@ -118,8 +139,14 @@ fn top_level_fields_win_over_properties_and_empty_means_absent() {
             "constraints":[{"contextName":"userId","operator":"IN","values":["top"]}]}]}]}"#,
     )
     .expect("payload loads");
-    assert!(set.is_enabled("f", &ctx(r#"{"userId":"top","properties":{"userId":"prop"}}"#)));
-    assert!(!set.is_enabled("f", &ctx(r#"{"userId":"other","properties":{"userId":"top"}}"#)));
+    assert!(set.is_enabled(
+        "f",
+        &ctx(r#"{"userId":"top","properties":{"userId":"prop"}}"#)
+    ));
+    assert!(!set.is_enabled(
+        "f",
+        &ctx(r#"{"userId":"other","properties":{"userId":"top"}}"#)
+    ));
     assert!(set.is_enabled("f", &ctx(r#"{"userId":"","properties":{"userId":"top"}}"#)));
     assert!(!set.is_enabled("missing", &ctx("{}")));
 }
@@ -144,7 +171,9 @@ fn random_rollouts_follow_their_percentage() {
             {"name":"flexibleRollout","parameters":{"rollout":"50","stickiness":"random","groupId":"g"}}]}]}"#,
     )
     .expect("payload loads");
-    let on = (0..4000).filter(|_| set.is_enabled("half", &ctx("{}"))).count();
+    let on = (0..4000)
+        .filter(|_| set.is_enabled("half", &ctx("{}")))
+        .count();
     // Binomial(4000, 0.5): ±6 standard deviations is 1810..2190.
     assert!((1810..=2190).contains(&on), "{on} of 4000 enabled at 50 %");
 }
@@ -160,5 +189,8 @@ fn date_constraints_use_the_supplied_clock_when_the_context_has_no_time() {
     let before = UnleashContext::from_json("{}", Some(1_600_000_000_000)).expect("context");
     assert!(set.is_enabled("d", &after));
     assert!(!set.is_enabled("d", &before));
-    assert!(!set.is_enabled("d", &ctx("{}")), "no clock, no time: date constraints do not match");
+    assert!(
+        !set.is_enabled("d", &ctx("{}")),
+        "no clock, no time: date constraints do not match"
+    );
 }

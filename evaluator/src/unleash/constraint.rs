@@ -47,9 +47,17 @@ pub fn translate(def: &ConstraintDef) -> Check {
         return Check::Constant(false);
     };
     // Single-valued operators read `value`; list operators read `values` (either as fallback).
-    let single = def.value.as_ref().and_then(value_text).or_else(|| def.values.first().and_then(value_text));
+    let single = def
+        .value
+        .as_ref()
+        .and_then(value_text)
+        .or_else(|| def.values.first().and_then(value_text));
     let list: Vec<String> = if def.values.is_empty() {
-        def.value.as_ref().and_then(value_text).into_iter().collect()
+        def.value
+            .as_ref()
+            .and_then(value_text)
+            .into_iter()
+            .collect()
     } else {
         def.values.iter().filter_map(value_text).collect()
     };
@@ -60,18 +68,33 @@ pub fn translate(def: &ConstraintDef) -> Check {
                 // `some` over nothing: IN is false, NOT_IN is true.
                 return Check::Constant((operator == Operator::NotIn) != def.inverted);
             }
-            (&def.context_name, list.into_iter().map(Value::String).collect())
+            (
+                &def.context_name,
+                list.into_iter().map(Value::String).collect(),
+            )
         }
         Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
-            let cleaned: Vec<Value> =
-                list.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).map(Value::from).collect();
+            let cleaned: Vec<Value> = list
+                .iter()
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(Value::from)
+                .collect();
             if cleaned.is_empty() {
                 return invalid;
             }
             (&def.context_name, cleaned)
         }
-        Operator::NumEq | Operator::NumLt | Operator::NumLte | Operator::NumGt | Operator::NumGte => {
-            match single.as_deref().map(str::trim).and_then(|s| s.parse::<f64>().ok()) {
+        Operator::NumEq
+        | Operator::NumLt
+        | Operator::NumLte
+        | Operator::NumGt
+        | Operator::NumGte => {
+            match single
+                .as_deref()
+                .map(str::trim)
+                .and_then(|s| s.parse::<f64>().ok())
+            {
                 Some(n) if n.is_finite() => match serde_json::Number::from_f64(n) {
                     Some(number) => (&def.context_name, vec![Value::Number(number)]),
                     None => return invalid,
@@ -79,12 +102,20 @@ pub fn translate(def: &ConstraintDef) -> Check {
                 _ => return invalid,
             }
         }
-        Operator::SemverEq | Operator::SemverLt | Operator::SemverLte | Operator::SemverGt | Operator::SemverGte => match single {
-            Some(v) if semver::Version::parse(v.trim()).is_ok() => (&def.context_name, vec![Value::String(v)]),
+        Operator::SemverEq
+        | Operator::SemverLt
+        | Operator::SemverLte
+        | Operator::SemverGt
+        | Operator::SemverGte => match single {
+            Some(v) if semver::Version::parse(v.trim()).is_ok() => {
+                (&def.context_name, vec![Value::String(v)])
+            }
             _ => return invalid,
         },
         Operator::DateBefore | Operator::DateAfter => match single {
-            Some(v) if crate::matching::parse_instant(&v).is_some() => (CURRENT_TIME, vec![Value::String(v)]),
+            Some(v) if crate::matching::parse_instant(&v).is_some() => {
+                (CURRENT_TIME, vec![Value::String(v)])
+            }
             _ => return invalid,
         },
         Operator::Regex => match single {
@@ -123,7 +154,15 @@ pub fn translate(def: &ConstraintDef) -> Check {
 }
 
 fn is_string_operator(op: Operator) -> bool {
-    matches!(op, Operator::In | Operator::NotIn | Operator::Contains | Operator::StartsWith | Operator::EndsWith | Operator::Regex)
+    matches!(
+        op,
+        Operator::In
+            | Operator::NotIn
+            | Operator::Contains
+            | Operator::StartsWith
+            | Operator::EndsWith
+            | Operator::Regex
+    )
 }
 
 /// Unleash operator names → native operators.

@@ -55,7 +55,8 @@ impl UnleashContext {
     }
 
     pub fn from_json(text: &str, now_ms: Option<i64>) -> Result<Self, ContextError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| ContextError::Syntax(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ContextError::Syntax(e.to_string()))?;
         Self::from_value(value, now_ms)
     }
 
@@ -89,7 +90,9 @@ fn truthy(value: &Value) -> bool {
 pub fn now_ms() -> Option<i64> {
     #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     {
-        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
         i64::try_from(since.as_millis()).ok()
     }
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]

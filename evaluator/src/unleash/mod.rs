@@ -14,6 +14,7 @@ pub mod context;
 pub mod payload;
 pub mod strategy;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -59,7 +60,12 @@ pub struct UnleashVariant<'a> {
 
 impl UnleashVariant<'_> {
     fn disabled(feature_enabled: bool) -> Self {
-        UnleashVariant { name: DISABLED_VARIANT, payload: None, enabled: false, feature_enabled }
+        UnleashVariant {
+            name: DISABLED_VARIANT,
+            payload: None,
+            enabled: false,
+            feature_enabled,
+        }
     }
 }
 
@@ -79,7 +85,10 @@ impl UnleashSet {
             let path = error.path().to_string();
             let message = error.inner().to_string();
             ValidationErrors {
-                problems: vec![Problem { path: if path == "." { String::new() } else { path }, message }],
+                problems: vec![Problem {
+                    path: if path == "." { String::new() } else { path },
+                    message,
+                }],
                 omitted: 0,
             }
         })?;
@@ -90,7 +99,12 @@ impl UnleashSet {
         let (features, segments) = payload.into_state();
         let segments: HashMap<u64, Vec<constraint::Check>> = segments
             .iter()
-            .map(|s| (s.id, s.constraints.iter().map(constraint::translate).collect()))
+            .map(|s| {
+                (
+                    s.id,
+                    s.constraints.iter().map(constraint::translate).collect(),
+                )
+            })
             .collect();
         let mut index = HashMap::with_capacity(features.len());
         let features: Vec<CompiledFeature> = features
@@ -99,7 +113,11 @@ impl UnleashSet {
             .map(|(i, f): (usize, Feature)| {
                 index.insert(f.name.clone(), i);
                 CompiledFeature {
-                    strategies: f.strategies.iter().map(|s| Strategy::compile(s, &f.name, &segments)).collect(),
+                    strategies: f
+                        .strategies
+                        .iter()
+                        .map(|s| Strategy::compile(s, &f.name, &segments))
+                        .collect(),
                     name: f.name,
                     enabled: f.enabled,
                     variants: f.variants,
@@ -117,7 +135,9 @@ impl UnleashSet {
 
     /// `isEnabled(name, context)`; an unknown feature is disabled.
     pub fn is_enabled(&self, name: &str, context: &UnleashContext) -> bool {
-        self.index.get(name).is_some_and(|&i| self.resolve(i, context).0)
+        self.index
+            .get(name)
+            .is_some_and(|&i| self.resolve(i, context).0)
     }
 
     /// `getVariant(name, context)`.
@@ -129,21 +149,40 @@ impl UnleashSet {
     }
 
     /// Both answers, consistent with each other (one draw for random strategies).
-    pub fn evaluate<'a>(&'a self, name: &'a str, context: &UnleashContext) -> UnleashEvaluation<'a> {
+    pub fn evaluate<'a>(
+        &'a self,
+        name: &'a str,
+        context: &UnleashContext,
+    ) -> UnleashEvaluation<'a> {
         match self.index.get(name) {
             Some(&i) => {
                 let (enabled, variant) = self.variant_of(i, context);
-                UnleashEvaluation { name: &self.features[i].name, enabled, variant }
+                UnleashEvaluation {
+                    name: &self.features[i].name,
+                    enabled,
+                    variant,
+                }
             }
-            None => UnleashEvaluation { name, enabled: false, variant: UnleashVariant::disabled(false) },
+            None => UnleashEvaluation {
+                name,
+                enabled: false,
+                variant: UnleashVariant::disabled(false),
+            },
         }
     }
 
     pub fn evaluate_all<'a>(&'a self, context: &UnleashContext) -> Vec<UnleashEvaluation<'a>> {
-        self.features.iter().map(|f| self.evaluate(&f.name, context)).collect()
+        self.features
+            .iter()
+            .map(|f| self.evaluate(&f.name, context))
+            .collect()
     }
 
-    fn variant_of<'a>(&'a self, index: usize, context: &UnleashContext) -> (bool, UnleashVariant<'a>) {
+    fn variant_of<'a>(
+        &'a self,
+        index: usize,
+        context: &UnleashContext,
+    ) -> (bool, UnleashVariant<'a>) {
         let feature = &self.features[index];
         let (enabled, strategy) = self.resolve(index, context);
         if !enabled {
@@ -151,16 +190,29 @@ impl UnleashSet {
         }
         // A matching strategy with variants decides; otherwise the feature's variants do.
         let chosen = match strategy.filter(|s| !s.variants.is_empty()) {
-            Some(s) => select_variant(&s.variants, &s.group_id, s.variant_stickiness.as_deref(), context),
+            Some(s) => select_variant(
+                &s.variants,
+                &s.group_id,
+                s.variant_stickiness.as_deref(),
+                context,
+            ),
             None => select_variant(
                 &feature.variants,
                 &feature.name,
-                feature.variants.first().and_then(|v| v.stickiness.as_deref()),
+                feature
+                    .variants
+                    .first()
+                    .and_then(|v| v.stickiness.as_deref()),
                 context,
             ),
         };
         let variant = match chosen {
-            Some(v) => UnleashVariant { name: &v.name, payload: v.payload.as_ref(), enabled: true, feature_enabled: true },
+            Some(v) => UnleashVariant {
+                name: &v.name,
+                payload: v.payload.as_ref(),
+                enabled: true,
+                feature_enabled: true,
+            },
             None => UnleashVariant::disabled(true),
         };
         (true, variant)
@@ -184,7 +236,9 @@ impl UnleashSet {
     /// Parents must exist and have no parents themselves (one level, as in the SDKs).
     fn dependencies_hold(&self, feature: &CompiledFeature, context: &UnleashContext) -> bool {
         feature.dependencies.iter().all(|dependency| {
-            let Some(&parent) = self.index.get(&dependency.feature) else { return false };
+            let Some(&parent) = self.index.get(&dependency.feature) else {
+                return false;
+            };
             if !self.features[parent].dependencies.is_empty() {
                 return false;
             }
@@ -208,12 +262,19 @@ fn select_variant<'v>(
     stickiness: Option<&str>,
     context: &UnleashContext,
 ) -> Option<&'v VariantDef> {
-    let total: u32 = variants.iter().map(|v| v.weight).fold(0, u32::saturating_add);
+    let total: u32 = variants
+        .iter()
+        .map(|v| v.weight)
+        .fold(0, u32::saturating_add);
     if total == 0 {
         return None;
     }
     let overridden = variants.iter().find(|v| {
-        v.overrides.iter().any(|o| context.field(&o.context_name).is_some_and(|f| o.values.iter().any(|x| *x == *f)))
+        v.overrides.iter().any(|o| {
+            context
+                .field(&o.context_name)
+                .is_some_and(|f| o.values.iter().any(|x| *x == *f))
+        })
     });
     if overridden.is_some() {
         return overridden;
@@ -231,14 +292,14 @@ fn select_variant<'v>(
 }
 
 /// The variant hash unit: `default` is userId, sessionId, remoteAddress, else random.
-fn variant_unit(stickiness: Option<&str>, context: &UnleashContext) -> String {
+fn variant_unit<'c>(stickiness: Option<&str>, context: &'c UnleashContext) -> Cow<'c, str> {
+    let random = || Cow::Owned(random_unit(100_000));
     match stickiness {
         None | Some("default") => ["userId", "sessionId", "remoteAddress"]
             .iter()
             .find_map(|f| context.field(f))
-            .map(|u| u.into_owned())
-            .unwrap_or_else(|| random_unit(100_000)),
-        Some("random") => random_unit(100_000),
-        Some(field) => context.field(field).map(|u| u.into_owned()).unwrap_or_else(|| random_unit(100_000)),
+            .unwrap_or_else(random),
+        Some("random") => random(),
+        Some(field) => context.field(field).unwrap_or_else(random),
     }
 }

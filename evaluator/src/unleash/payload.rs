@@ -113,12 +113,20 @@ pub enum DeltaEvent {
         #[serde(default, deserialize_with = "null_as_empty")]
         segments: Vec<SegmentDef>,
     },
-    FeatureUpdated { feature: Feature },
+    FeatureUpdated {
+        feature: Feature,
+    },
     #[serde(rename_all = "camelCase")]
-    FeatureRemoved { feature_name: String },
-    SegmentUpdated { segment: SegmentDef },
+    FeatureRemoved {
+        feature_name: String,
+    },
+    SegmentUpdated {
+        segment: SegmentDef,
+    },
     #[serde(rename_all = "camelCase")]
-    SegmentRemoved { segment_id: u64 },
+    SegmentRemoved {
+        segment_id: u64,
+    },
 }
 
 impl Payload {
@@ -128,7 +136,10 @@ impl Payload {
         let mut segments = self.segments;
         for event in self.events {
             match event {
-                DeltaEvent::Hydration { features: f, segments: s } => {
+                DeltaEvent::Hydration {
+                    features: f,
+                    segments: s,
+                } => {
                     features = f;
                     segments = s;
                 }
@@ -136,12 +147,16 @@ impl Payload {
                     features.retain(|f| f.name != feature.name);
                     features.push(feature);
                 }
-                DeltaEvent::FeatureRemoved { feature_name } => features.retain(|f| f.name != feature_name),
+                DeltaEvent::FeatureRemoved { feature_name } => {
+                    features.retain(|f| f.name != feature_name)
+                }
                 DeltaEvent::SegmentUpdated { segment } => {
                     segments.retain(|s| s.id != segment.id);
                     segments.push(segment);
                 }
-                DeltaEvent::SegmentRemoved { segment_id } => segments.retain(|s| s.id != segment_id),
+                DeltaEvent::SegmentRemoved { segment_id } => {
+                    segments.retain(|s| s.id != segment_id)
+                }
             }
         }
         (features, segments)

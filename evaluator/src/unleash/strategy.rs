@@ -3,6 +3,7 @@
 //! List tests (`userWithId`, `remoteAddress`) are native `in`/`ip_in_cidr` clauses; the
 //! percentage tests hash with [`crate::hashing`] under Unleash's normalisation.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -40,9 +41,15 @@ pub enum Activation {
     Always,
     Never,
     /// The unit is in when `murmur3("groupId:unit") % 100 + 1 <= percentage`.
-    Percentage { stickiness: Stickiness, group_id: String, percentage: f64 },
+    Percentage {
+        stickiness: Stickiness,
+        group_id: String,
+        percentage: f64,
+    },
     /// `percentage >= random(1..=100)`.
-    Random { percentage: f64 },
+    Random {
+        percentage: f64,
+    },
     /// Any of the checks (native clauses).
     AnyOf(Vec<Check>),
 }
@@ -59,7 +66,11 @@ pub struct Strategy {
 }
 
 impl Strategy {
-    pub fn compile(def: &StrategyDef, feature: &str, segments: &HashMap<u64, Vec<Check>>) -> Strategy {
+    pub fn compile(
+        def: &StrategyDef,
+        feature: &str,
+        segments: &HashMap<u64, Vec<Check>>,
+    ) -> Strategy {
         let mut checks: Vec<Check> = def.constraints.iter().map(translate).collect();
         for id in &def.segments {
             match segments.get(id) {
@@ -69,7 +80,11 @@ impl Strategy {
             }
         }
         let param = |name: &str| def.parameters.get(name).and_then(value_text);
-        let percent = |name: &str| param(name).and_then(|p| p.trim().parse::<f64>().ok()).unwrap_or(f64::NAN);
+        let percent = |name: &str| {
+            param(name)
+                .and_then(|p| p.trim().parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
         let activation = match def.name.as_str() {
             "default" => Activation::Always,
             "userWithId" => list_clause("userId", Operator::In, split_list(param("userIds"))),
@@ -83,7 +98,9 @@ impl Strategy {
                 group_id: param("groupId").unwrap_or_default(),
                 percentage: percent("percentage"),
             },
-            "gradualRolloutRandom" => Activation::Random { percentage: percent("percentage") },
+            "gradualRolloutRandom" => Activation::Random {
+                percentage: percent("percentage"),
+            },
             "flexibleRollout" => Activation::Percentage {
                 stickiness: Stickiness::parse(&param("stickiness").unwrap_or_default()),
                 group_id: param("groupId").unwrap_or_else(|| feature.to_string()),
@@ -91,7 +108,9 @@ impl Strategy {
             },
             "remoteAddress" => remote_address(split_list(param("IPs"))),
             "applicationHostname" => {
-                let hostname = std::env::var("HOSTNAME").unwrap_or_else(|_| "undefined".into()).to_lowercase();
+                let hostname = std::env::var("HOSTNAME")
+                    .unwrap_or_else(|_| "undefined".into())
+                    .to_lowercase();
                 let names = split_list(param("hostNames").map(|h| h.to_lowercase()));
                 if names.contains(&hostname) {
                     Activation::Always
@@ -103,9 +122,18 @@ impl Strategy {
             _ => Activation::Never,
         };
         let group_id = param("groupId").unwrap_or_else(|| feature.to_string());
-        let variant_stickiness =
-            def.variants.first().and_then(|v| v.stickiness.clone()).or_else(|| param("stickiness"));
-        Strategy { checks, activation, variants: def.variants.clone(), group_id, variant_stickiness }
+        let variant_stickiness = def
+            .variants
+            .first()
+            .and_then(|v| v.stickiness.clone())
+            .or_else(|| param("stickiness"));
+        Strategy {
+            checks,
+            activation,
+            variants: def.variants.clone(),
+            group_id,
+            variant_stickiness,
+        }
     }
 
     pub fn is_enabled(&self, context: &UnleashContext) -> bool {
@@ -118,16 +146,20 @@ impl Activation {
         match self {
             Activation::Always => true,
             Activation::Never => false,
-            Activation::Percentage { stickiness, group_id, percentage } => {
-                let unit = match stickiness {
+            Activation::Percentage {
+                stickiness,
+                group_id,
+                percentage,
+            } => {
+                // Borrowed from the context when it is a string: no allocation per evaluation.
+                let unit: Cow<'_, str> = match stickiness {
                     Stickiness::Default => context
                         .field("userId")
                         .or_else(|| context.field("sessionId"))
-                        .map(|u| u.into_owned())
-                        .unwrap_or_else(|| random_unit(10_000)),
-                    Stickiness::Random => random_unit(10_000),
+                        .unwrap_or_else(|| Cow::Owned(random_unit(10_000))),
+                    Stickiness::Random => Cow::Owned(random_unit(10_000)),
                     Stickiness::Field(name) => match context.field(name) {
-                        Some(unit) => unit.into_owned(),
+                        Some(unit) => unit,
                         None => return false,
                     },
                 };
@@ -146,8 +178,13 @@ pub fn normalized_hash(group_id: &str, unit: &str, normalizer: u32, seed: u32) -
 
 /// `"a, b ,c"` → `["a", "b", "c"]` (the SDKs split on commas with surrounding spaces).
 fn split_list(text: Option<String>) -> Vec<String> {
-    text.map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default()
+    text.map(|t| {
+        t.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 fn list_clause(attribute: &str, operator: Operator, values: Vec<String>) -> Activation {
@@ -169,7 +206,9 @@ fn native_clause(attribute: &str, operator: Operator, values: Vec<String>) -> Op
         case_insensitive: false,
     };
     let mut problems = Vec::new();
-    compile_clause(&clause, &|_| None, &mut problems).filter(|_| problems.is_empty()).map(Check::Clause)
+    compile_clause(&clause, &|_| None, &mut problems)
+        .filter(|_| problems.is_empty())
+        .map(Check::Clause)
 }
 
 /// The remote address equals an entry, or is inside one of its IPv4 ranges (the SDKs only
@@ -180,7 +219,9 @@ fn remote_address(ranges: Vec<String>) -> Activation {
         .filter(|r| !r.contains(':') && r.parse::<ipnet::Ipv4Net>().is_ok())
         .cloned()
         .collect();
-    let mut checks: Vec<Check> = native_clause("remoteAddress", Operator::In, ranges).into_iter().collect();
+    let mut checks: Vec<Check> = native_clause("remoteAddress", Operator::In, ranges)
+        .into_iter()
+        .collect();
     checks.extend(native_clause("remoteAddress", Operator::IpInCidr, cidrs));
     if checks.is_empty() {
         Activation::Never
@@ -204,7 +245,9 @@ pub fn random_u64() -> u64 {
         let seed = super::context::now_ms().unwrap_or(1) as u64 | 1;
         let _ = STATE.compare_exchange(0, seed, Ordering::Relaxed, Ordering::Relaxed);
     }
-    let mut z = STATE.fetch_add(GAMMA, Ordering::Relaxed).wrapping_add(GAMMA);
+    let mut z = STATE
+        .fetch_add(GAMMA, Ordering::Relaxed)
+        .wrapping_add(GAMMA);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
