@@ -4,6 +4,7 @@
 #
 #   scripts/build-wasm.sh            # optimized package (wasm-release profile + wasm-opt)
 #   EDGEFLAG_WASM_OPT=0 scripts/build-wasm.sh   # skip wasm-opt (for size comparisons)
+#   EDGEFLAG_WASM_LEAN=1 scripts/build-wasm.sh  # without evaluateUnleash (smaller edge build)
 #
 # Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli 0.2.130 on PATH (or in
 # ~/.cargo/bin), and `npm ci` at the repo root for node_modules/.bin/wasm-opt (binaryen).
@@ -24,7 +25,9 @@ if [[ "$have" != "$want" ]]; then
   exit 1
 fi
 
-cargo build -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$PROFILE"
+features=()
+if [[ "${EDGEFLAG_WASM_LEAN:-0}" == 1 ]]; then features=(--no-default-features); fi
+cargo build -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$PROFILE" "${features[@]}"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"

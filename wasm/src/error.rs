@@ -48,6 +48,19 @@ pub enum EvaluateError {
     Output(String),
 }
 
+/// Evaluating an Unleash payload (feature `unleash`).
+#[derive(Debug, thiserror::Error)]
+pub enum UnleashError {
+    #[error(transparent)]
+    Argument(#[from] InputError),
+    #[error("Unleash payload: {0}")]
+    Payload(ValidationErrors),
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error("could not build the result: {0}")]
+    Output(String),
+}
+
 /// Computing a hash or bucket.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -107,6 +120,23 @@ impl ErrorInfo for EvaluateError {
     }
 }
 
+impl ErrorInfo for UnleashError {
+    fn code(&self) -> &'static str {
+        match self {
+            UnleashError::Argument(e) => e.code(),
+            UnleashError::Payload(_) => "INVALID_FLAG_FILE",
+            UnleashError::Context(_) => "INVALID_CONTEXT",
+            UnleashError::Output(_) => "INTERNAL",
+        }
+    }
+    fn problems(&self) -> &[Problem] {
+        match self {
+            UnleashError::Payload(errors) => &errors.problems,
+            _ => &[],
+        }
+    }
+}
+
 impl ErrorInfo for HashError {
     fn code(&self) -> &'static str {
         match self {
@@ -142,4 +172,4 @@ macro_rules! into_js_error {
     )*};
 }
 
-into_js_error!(InputError, LoadError, ContextInputError, EvaluateError, HashError);
+into_js_error!(InputError, LoadError, ContextInputError, EvaluateError, UnleashError, HashError);

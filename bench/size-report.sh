@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# What each size step buys: the .wasm after cargo, after wasm-bindgen, after wasm-opt, for
+# the plain `release` profile (opt-level 3) and `wasm-release` (opt-level "s", panic abort),
+# plus opt-level "z" as a variant. Raw and gzip -9 bytes. Uses its own target dir
+# (target/size-report) so the variants do not evict the shared build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=target/size-report
+WASM_OPT=node_modules/.bin/wasm-opt
+FEATURES=(--enable-bulk-memory --enable-multivalue --enable-mutable-globals
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+size() { printf '%9d %9d' "$(wc -c < "$1")" "$(gzip -9 -c "$1" | wc -c)"; }
+
+printf '%-44s %9s %9s\n' "step" "raw" "gzip"
+variant() { # name profile [env...]
+  local name=$1 profile=$2
+  shift 2
+  env "$@" cargo build -q -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$profile"
+  local out="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/edgeflag_wasm.wasm"
+  printf '%-44s %s\n' "$name: cargo" "$(size "$out")"
+  wasm-bindgen --target web --out-dir "$work/$name" --out-name m "$out"
+  printf '%-44s %s\n' "$name: + wasm-bindgen" "$(size "$work/$name/m_bg.wasm")"
+  for level in -Os -Oz; do
+    "$WASM_OPT" "$level" --strip-debug --strip-producers "${FEATURES[@]}" -o "$work/$name/o.wasm" "$work/$name/m_bg.wasm"
+    printf '%-44s %s\n' "$name: + wasm-opt $level" "$(size "$work/$name/o.wasm")"
+  done
+}
+variant "release (opt 3)" release
+variant "wasm-release (opt s, panic abort)" wasm-release
+variant "wasm-release with opt z" wasm-release CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=z
