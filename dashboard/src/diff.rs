@@ -47,8 +47,24 @@ pub struct DiffEntry {
     pub lines: Vec<DiffLine>,
 }
 
+/// `800.0` and `800` mean the same to the evaluator; the forms write floats for float fields
+/// while files written by hand often use integers. Whole floats become integers so that
+/// neither the diff nor "draft differs" reports a change that is not one.
+pub fn normalize(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(normalize).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Differences from `old` to `new`, flags first (in `new`'s order, removed ones last).
 pub fn diff_files(old: &Value, new: &Value) -> Vec<DiffEntry> {
+    let (old, new) = (&normalize(old), &normalize(new));
     let mut out = keyed_diff("flag", items(old, "flags"), items(new, "flags"));
     out.extend(keyed_diff("segment", items(old, "segments"), items(new, "segments")));
     // Everything else at the top level (schema_version, environments, $schema, unknowns).
@@ -219,6 +235,16 @@ mod tests {
         );
         assert!(diff[0].lines.iter().all(|l| l.tag == LineTag::Added));
         assert_eq!(changed_flag_keys(&old, &new), ["brand-new", "old-banner"]);
+    }
+
+    #[test]
+    fn whole_floats_equal_integers() {
+        let old = sample();
+        let mut new = sample();
+        new["flags"][2]["canary"]["stages"][0]["percent"] = serde_json::json!(1.0);
+        assert!(diff_files(&old, &new).is_empty());
+        new["flags"][2]["canary"]["stages"][0]["percent"] = serde_json::json!(1.5);
+        assert_eq!(changed_flag_keys(&old, &new), ["search-v2"]);
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub struct Published {
 /// Texts that are not JSON compare as text.
 pub fn same_content(a: &str, b: &str) -> bool {
     match (serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)) {
-        (Ok(a), Ok(b)) => a == b,
+        (Ok(a), Ok(b)) => crate::diff::normalize(&a) == crate::diff::normalize(&b),
         _ => a == b,
     }
 }
@@ -151,6 +151,7 @@ mod tests {
     fn formatting_does_not_count_as_a_change() {
         assert!(same_content(r#"{"a":1,"b":[1,2]}"#, "{\n  \"b\": [1, 2],\n  \"a\": 1\n}"));
         assert!(!same_content(r#"{"a":1}"#, r#"{"a":2}"#));
+        assert!(same_content(r#"{"a":800}"#, r#"{"a":800.0}"#));
         assert!(!same_content("{broken", r#"{"a":1}"#));
         assert!(same_content("{broken", "{broken"));
     }

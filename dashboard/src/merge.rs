@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::diff::items;
+use crate::diff::{items, normalize};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rebased {
@@ -20,6 +20,7 @@ pub struct Rebased {
 
 /// Applies the changes from `base` to `mine` onto `theirs`.
 pub fn rebase(base: &Value, mine: &Value, theirs: &Value) -> Rebased {
+    let (base, mine, theirs) = (&normalize(base), &normalize(mine), &normalize(theirs));
     let mut merged = theirs.clone();
     let mut applied = Vec::new();
     let mut conflicts = Vec::new();

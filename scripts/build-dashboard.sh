@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the dashboard into dist/ with trunk (offline), using npm binaryen's wasm-opt.
+# Prints the bundle sizes (raw and gzipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -x node_modules/.bin/wasm-opt ]]; then
+  echo "node_modules/.bin/wasm-opt is missing: run 'npm ci' at the repo root" >&2
+  exit 1
+fi
+# trunk only uses tools on PATH (it cannot download here); npm's binaryen is newer than Debian's.
+export PATH="$PWD/node_modules/.bin:$PATH"
+# Type-erased views: a smaller bundle (measured in dashboard/README.md).
+export RUSTFLAGS="${RUSTFLAGS:-} --cfg=erase_components"
+trunk build --release --offline "$@"
+
+wasm=$(ls dist/*_bg.wasm)
+js=$(ls dist/edgeflag-dashboard-*.js)
+size() { stat -c %s "$1"; }
+gz() { gzip -9 -c "$1" | wc -c; }
+printf 'dashboard bundle: wasm %d B (%d B gz), js %d B (%d B gz), total gz %d KB\n' \
+  "$(size "$wasm")" "$(gz "$wasm")" "$(size "$js")" "$(gz "$js")" $(( ($(gz "$wasm") + $(gz "$js")) / 1024 ))
