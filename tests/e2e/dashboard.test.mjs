@@ -226,6 +226,20 @@ async function main() {
     await page.setInputFiles('[data-testid=import-file]', path);
     await tab(page, 'Flags');
     await page.waitForFunction(() => document.querySelector('[data-testid=match-count]')?.textContent.includes('of 5000'));
+    const queries = ['flag-12', 'number 4', 'flag-0', 'zzz', '7', '', 'flag-49', 'number 1', 'flag-3', ''];
+    // Peer in the same page: a bare JS filter of the same flags (no rendering), per query.
+    const peerMs = await page.evaluate(({ flags, queries }) => {
+      const t0 = performance.now();
+      let n = 0;
+      for (let r = 0; r < 10; r++) {
+        for (const q of queries) {
+          const needle = q.toLowerCase();
+          n += flags.filter((f) => f.key.toLowerCase().includes(needle) || f.description.toLowerCase().includes(needle)).length;
+        }
+      }
+      return n >= 0 ? (performance.now() - t0) / (10 * queries.length) : 0;
+    }, { flags: big.flags, queries });
+    figures.peerJsFilterMs = peerMs;
     const timings = await page.evaluate(async () => {
       const input = document.querySelector('[data-testid=flag-search]');
       const count = document.querySelector('[data-testid=match-count]');
@@ -250,7 +264,7 @@ async function main() {
     const sorted = [...timings].sort((a, b) => a - b);
     figures.filterMedianMs = sorted[Math.floor(sorted.length / 2)];
     figures.filterMaxMs = sorted[sorted.length - 1];
-    console.log(`  filter 5000 flags: median ${figures.filterMedianMs.toFixed(1)} ms, max ${figures.filterMaxMs.toFixed(1)} ms`);
+    console.log(`  filter 5000 flags (input event to updated list): median ${figures.filterMedianMs.toFixed(1)} ms, max ${figures.filterMaxMs.toFixed(1)} ms; bare JS filter of the same data ${peerMs.toFixed(2)} ms per query`);
     assert(figures.filterMedianMs < 100, `median filter time ${figures.filterMedianMs} ms`);
   });
 
