@@ -136,7 +136,7 @@ impl Filter {
         (needle_lower.is_empty()
             || contains_ignore_case(&flag.key, needle_lower)
             || contains_ignore_case(&flag.description, needle_lower))
-            && (self.tag.is_empty() || flag.tags.iter().any(|t| *t == self.tag))
+            && (self.tag.is_empty() || flag.tags.contains(&self.tag))
             && self.kind.is_none_or(|k| flag.kind == k)
             && flag_status(flag).matches(self.status)
     }
