@@ -15,10 +15,11 @@ trap 'rm -rf "$work"' EXIT
 size() { printf '%9d %9d' "$(wc -c < "$1")" "$(gzip -9 -c "$1" | wc -c)"; }
 
 printf '%-44s %9s %9s\n' "step" "raw" "gzip"
-variant() { # name profile [env...]
-  local name=$1 profile=$2
-  shift 2
-  env "$@" cargo build -q -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$profile"
+variant() { # name profile features [env...]
+  local name=$1 profile=$2 features=$3
+  shift 3
+  # shellcheck disable=SC2086 # $features is empty or one flag
+  env "$@" cargo build -q -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$profile" $features
   local out="$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/edgeflag_wasm.wasm"
   printf '%-44s %s\n' "$name: cargo" "$(size "$out")"
   wasm-bindgen --target web --out-dir "$work/$name" --out-name m "$out"
@@ -28,6 +29,11 @@ variant() { # name profile [env...]
     printf '%-44s %s\n' "$name: + wasm-opt $level" "$(size "$work/$name/o.wasm")"
   done
 }
-variant "release (opt 3)" release
-variant "wasm-release (opt s, panic abort)" wasm-release
-variant "wasm-release with opt z" wasm-release CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=z
+# `bench/size-report.sh lean` runs only the builds without the `unleash` feature.
+if [[ "${1:-all}" != lean ]]; then
+  variant "release (opt 3)" release ""
+  variant "wasm-release (opt s, panic abort)" wasm-release ""
+  variant "wasm-release with opt z" wasm-release "" CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=z
+fi
+variant "lean (no unleash), opt s" wasm-release --no-default-features
+variant "lean (no unleash), opt z" wasm-release --no-default-features CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=z
