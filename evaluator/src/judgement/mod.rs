@@ -60,6 +60,8 @@ mod canary;
 mod checks;
 mod experiment;
 mod metrics;
+#[cfg(test)]
+mod no_panic_tests;
 mod policy;
 
 use serde::Serialize;

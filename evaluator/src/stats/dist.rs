@@ -39,11 +39,22 @@ pub fn normal_quantile(p: f64) -> Result<f64, StatsError> {
     checked_result("normal quantile", standard_normal()?.inverse_cdf(p))
 }
 
-fn students_t(df: f64) -> Result<StudentsT, StatsError> {
+/// Above this many degrees of freedom the normal distribution is used: it is then within ~5e-8
+/// (relative, in the tail) of the t distribution, while statrs' t tail drifts (1e-6 at 1e9
+/// degrees of freedom, against SciPy) and its t quantile panics for infinite df.
+const NORMAL_DF: f64 = 1e8;
+
+/// `Ok(None)` means "use the normal distribution" (df is huge or infinite).
+fn students_t(df: f64) -> Result<Option<StudentsT>, StatsError> {
     if df.is_nan() || df <= 0.0 {
         return Err(StatsError::degenerate(format!("degrees of freedom must be > 0, got {df}")));
     }
-    StudentsT::new(0.0, 1.0, df).map_err(|e| StatsError::degenerate(format!("t distribution: {e}")))
+    if df > NORMAL_DF {
+        return Ok(None);
+    }
+    StudentsT::new(0.0, 1.0, df)
+        .map(Some)
+        .map_err(|e| StatsError::degenerate(format!("t distribution: {e}")))
 }
 
 /// Two-sided p-value of a t statistic with `df` degrees of freedom.
@@ -51,18 +62,51 @@ pub fn students_t_two_sided_p(t: f64, df: f64) -> Result<f64, StatsError> {
     if t.is_nan() {
         return Err(StatsError::degenerate("t statistic is NaN"));
     }
+    let Some(dist) = students_t(df)? else {
+        return normal_two_sided_p(t);
+    };
     if t.is_infinite() {
         return Ok(0.0);
     }
-    let tail = checked_result("t tail", students_t(df)?.sf(t.abs()))?;
+    let tail = checked_result("t tail", dist.sf(t.abs()))?;
     Ok((2.0 * tail).min(1.0))
 }
 
 /// The Student's t quantile for p in (0, 1).
 pub fn students_t_quantile(p: f64, df: f64) -> Result<f64, StatsError> {
     check_probability("probability", p)?;
-    let dist = students_t(df)?;
-    checked_result("t quantile", dist.inverse_cdf(p))
+    let Some(dist) = students_t(df)? else {
+        return normal_quantile(p);
+    };
+    // statrs' own `inverse_cdf` for t panics for tiny p, is wrong for df < ~0.01 and hangs for
+    // some large df (probed with statrs 0.18), so the quantile is found by bisection on its
+    // survival function, which is reliable over the whole domain.
+    let upper_tail = if p > 0.5 { 1.0 - p } else { p };
+    if upper_tail == 0.5 {
+        return Ok(0.0);
+    }
+    let mut high = 1.0f64;
+    while checked_result("t tail", dist.sf(high))? > upper_tail {
+        high *= 2.0;
+        // Beyond this statrs' tail underflows (k² overflows): no usable quantile.
+        if high > 1e150 {
+            return Err(StatsError::degenerate(format!("t quantile of {p} with {df} degrees of freedom is too large")));
+        }
+    }
+    let mut low = if high > 1.0 { high / 2.0 } else { 0.0 };
+    for _ in 0..200 {
+        let mid = low + (high - low) / 2.0;
+        if mid <= low || mid >= high {
+            break;
+        }
+        if checked_result("t tail", dist.sf(mid))? > upper_tail {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    let x = low + (high - low) / 2.0;
+    Ok(if p > 0.5 { x } else { -x })
 }
 
 /// P(X > x) for a chi-square X with `df` degrees of freedom (x ≥ 0, finite).
@@ -94,6 +138,37 @@ mod tests {
         assert!(chi_squared_sf(-1.0, 2.0).is_err());
         assert!(chi_squared_sf(f64::INFINITY, 2.0).is_err());
         assert!(chi_squared_sf(1.0, 0.0).is_err());
+        assert!(students_t_two_sided_p(f64::INFINITY, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn huge_degrees_of_freedom_use_the_normal_distribution() {
+        // Found by the property test: statrs panics inverting the t CDF with df = inf.
+        let normal = normal_quantile(0.975).unwrap_or(f64::NAN);
+        assert_eq!(students_t_quantile(0.975, f64::INFINITY), Ok(normal));
+        assert_eq!(students_t_quantile(0.975, 1e12), Ok(normal));
+        // scipy.stats.t.ppf(0.975, 1e7) -> 1.959964221767205
+        let near = students_t_quantile(0.975, 1e7).unwrap_or(f64::NAN);
+        assert!((near - 1.959964221767205).abs() < 1e-7, "{near}");
+        assert_eq!(students_t_two_sided_p(1.0, f64::INFINITY), normal_two_sided_p(1.0));
+    }
+
+    #[test]
+    fn t_quantile_inverts_the_cdf_where_statrs_inverse_does_not() {
+        // statrs' StudentsT::inverse_cdf(0.975) with df = 0.001 returns ~2.6e8, whose CDF is
+        // 0.51; it hangs for df ≈ 1.86e7, p = 0.6. The bisection must invert the tail exactly.
+        for df in [0.5, 1.0, 7.3, 1e3, 1.8620871366628658e7] {
+            for p in [0.6, 0.975, 0.999_999, 0.025] {
+                let q = students_t_quantile(p, df).unwrap_or(f64::NAN);
+                let tail = if p > 0.5 { 1.0 - p } else { p };
+                let back = students_t_two_sided_p(q, df).unwrap_or(f64::NAN) / 2.0;
+                // 1e-7: statrs' t tail itself is only that smooth at ~1e7 degrees of freedom.
+                assert!(((back - tail) / tail).abs() < 1e-7, "df={df} p={p} q={q} back={back}");
+            }
+        }
+        assert_eq!(students_t_quantile(0.5, 3.0), Ok(0.0));
+        // With df = 0.001 the 97.5 % quantile is far beyond f64: an error, not garbage.
+        assert!(matches!(students_t_quantile(0.975, 0.001), Err(StatsError::Degenerate { .. })));
     }
 
     #[test]
