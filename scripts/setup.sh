@@ -49,12 +49,15 @@ else
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-step "npm packages (package-lock.json)"
+step "npm packages (package.json, package-lock.json)"
 if [ -d node_modules ] && npm ls --depth=0 >/dev/null 2>&1; then
   echo "already installed"
 else
-  # No install scripts needed: workerd's binary ships in its platform package.
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: the registry here does not serve workerd's macOS/Windows builds, so the lock
+  # file has no entries for those optional packages and `npm ci` refuses it. `npm install`
+  # installs exactly the locked versions for this platform. No install scripts are needed:
+  # workerd's binary ships in its platform package.
+  npm install --no-audit --no-fund
 fi
 
 echo
