@@ -23,8 +23,10 @@ fn clause_flag(clause: Value) -> String {
     file(json!([flag(json!({"rules": [{"clauses": [clause], "variation": "on"}]}))]))
 }
 
-/// (name, text, [(path, message fragment)])
-fn corpus() -> Vec<(&'static str, String, Vec<(&'static str, &'static str)>)> {
+/// (name, file text, [(path, message fragment)])
+type Case = (&'static str, String, Vec<(&'static str, &'static str)>);
+
+fn corpus() -> Vec<Case> {
     let stage = |p: f64| json!({"percent": p, "min_duration": "1m", "gate": {"max_error_rate": 0.01, "max_p99_ms": 500, "min_samples": 1}});
     vec![
         ("syntax", "{\"schema_version\": 1, \"flags\": [".into(), vec![("flags", "invalid JSON")]),
