@@ -561,6 +561,8 @@ impl Compiler<'_> {
         // 0 = unvisited, 1 = on the stack, 2 = done; iterative DFS so hostile depth cannot
         // overflow the stack.
         let mut state = vec![0u8; flags.len()];
+        // Longest prerequisite chain below each finished flag.
+        let mut depth = vec![0usize; flags.len()];
         let mut reported = HashSet::new();
         for start in 0..flags.len() {
             if state[start] != 0 {
@@ -576,12 +578,6 @@ impl Compiler<'_> {
                         0 => {
                             state[child] = 1;
                             stack.push((child, 0));
-                            if stack.len() > MAX_PREREQUISITE_DEPTH + 1 && reported.insert(start) {
-                                self.problems.push(
-                                    field_path(&index_path("flags", self.flag_indices[start]), "prerequisites"),
-                                    format!("prerequisite chain deeper than {MAX_PREREQUISITE_DEPTH}"),
-                                );
-                            }
                         }
                         1 => {
                             let cycle_start = stack.iter().position(|&(n, _)| n == child).unwrap_or(0);
@@ -598,6 +594,16 @@ impl Compiler<'_> {
                         _ => {}
                     }
                 } else {
+                    // Chain length below this flag; children are finished (or on a reported
+                    // cycle, counted as 0), so visiting order does not matter.
+                    let below = edges[node].iter().map(|&c| if state[c] == 2 { depth[c] } else { 0 }).max();
+                    depth[node] = below.map_or(0, |d| d + 1);
+                    if depth[node] > MAX_PREREQUISITE_DEPTH && reported.insert(node) {
+                        self.problems.push(
+                            field_path(&index_path("flags", self.flag_indices[node]), "prerequisites"),
+                            format!("prerequisite chain deeper than {MAX_PREREQUISITE_DEPTH}"),
+                        );
+                    }
                     state[node] = 2;
                     stack.pop();
                 }

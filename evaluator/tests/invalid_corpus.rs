@@ -91,6 +91,26 @@ fn every_invalid_file_is_rejected_with_the_expected_paths() {
 }
 
 #[test]
+fn deep_prerequisite_chains_are_rejected_in_any_order() {
+    let chain = |reversed: bool| {
+        let mut flags: Vec<Value> = (0..40)
+            .map(|i| {
+                let prerequisites = if i == 0 { json!([]) } else { json!([{"flag": format!("f{}", i - 1), "variation": "on"}]) };
+                flag(json!({"key": format!("f{i}"), "prerequisites": prerequisites}))
+            })
+            .collect();
+        if reversed {
+            flags.reverse();
+        }
+        FlagSet::from_json(&file(Value::Array(flags)))
+    };
+    for reversed in [false, true] {
+        let errors = chain(reversed).expect_err("a 40-deep chain must be rejected");
+        assert!(errors.problems.iter().any(|p| p.message.contains("deeper than")), "{errors}");
+    }
+}
+
+#[test]
 fn all_problems_of_many_flags_are_reported_together() {
     let flags: Vec<Value> = (0..5).map(|i| flag(json!({"key": format!("f{i}"), "default_variation": "nope"}))).collect();
     let errors = FlagSet::from_json(&file(Value::Array(flags))).unwrap_err();
