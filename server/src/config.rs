@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Options of `edgeflag serve` (also the standalone `edgeflag-server` binary).
 #[derive(Debug, Clone, clap::Args)]
@@ -43,6 +44,30 @@ pub struct ServeArgs {
     /// Largest accepted metric-event batch body, in bytes.
     #[arg(long, default_value_t = 8 * 1024 * 1024)]
     pub max_events_body_bytes: usize,
+
+    /// How often the canary controller judges running canaries (e.g. "10s", "500ms").
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub controller_interval: Duration,
+
+    /// Metrics window judged [default: the current stage's `min_duration`].
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub controller_window: Option<Duration>,
+
+    /// Consecutive failed judgements that roll a canary back.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub controller_failures: u32,
+
+    /// Do not run the canary controller (canaries then only change by hand).
+    #[arg(long)]
+    pub no_controller: bool,
+}
+
+fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    let d = edgeflag_evaluator::duration::parse_duration(text)?;
+    if d.is_zero() {
+        return Err("must be greater than 0".into());
+    }
+    Ok(d)
 }
 
 impl ServeArgs {
@@ -58,6 +83,10 @@ impl ServeArgs {
             token_name: "admin".to_string(),
             max_body_bytes: 1024 * 1024,
             max_events_body_bytes: 8 * 1024 * 1024,
+            controller_interval: Duration::from_secs(10),
+            controller_window: None,
+            controller_failures: 3,
+            no_controller: false,
         }
     }
 }

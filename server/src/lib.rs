@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod controller;
 pub mod demo;
 pub mod http;
 pub mod metrics;
@@ -81,7 +82,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let demo = args.demo.then(|| {
         println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
-        tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx))
+        tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx.clone()))
+    });
+    let controller = (!args.no_controller).then(|| {
+        println!(
+            "edgeflag: canary controller running every {:?} (author \"{}\")",
+            args.controller_interval,
+            controller::AUTHOR
+        );
+        tokio::spawn(controller::run(controller::Controller::new(
+            state.flags.clone(),
+            state.metrics.clone(),
+            controller_config(&args),
+        ), stop_rx.clone()))
     });
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
@@ -91,8 +104,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(handle) = demo {
         let _ = handle.await;
     }
+    if let Some(handle) = controller {
+        let _ = handle.await;
+    }
     println!("edgeflag: stopped");
     Ok(())
+}
+
+/// The controller's settings from the command line.
+pub fn controller_config(args: &ServeArgs) -> controller::ControllerConfig {
+    controller::ControllerConfig {
+        interval: args.controller_interval,
+        window: args.controller_window,
+        policy: edgeflag_evaluator::judgement::CanaryPolicy {
+            failures_to_rollback: args.controller_failures,
+            ..Default::default()
+        },
+    }
 }
 
 async fn shutdown_signal() {

@@ -263,6 +263,44 @@ impl MetricsStore {
         acc.summary()
     }
 
+    /// One arm over the last `window_ms`, summed over the environments `envs` (`None` = all):
+    /// the summary and the merged latency histogram as (upper bound ms, count) pairs in
+    /// increasing order. What the canary controller judges.
+    pub fn arm_window(
+        &self,
+        flag: &str,
+        envs: Option<&[String]>,
+        arm: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> (ArmSummary, Vec<(f64, u64)>) {
+        let to = now_ms.div_euclid(BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+        let from = to - round_up(window_ms.clamp(BUCKET_MS, RETENTION_MS), BUCKET_MS);
+        let inner = self.lock();
+        let mut acc = Acc::default();
+        if let Some(by_env) = inner.series.get(flag) {
+            for (env, by_arm) in by_env {
+                if envs.is_some_and(|want| !want.iter().any(|w| w == env)) {
+                    continue;
+                }
+                if let Some(series) = by_arm.get(arm) {
+                    acc.add_range(series, from, to);
+                }
+            }
+        }
+        drop(inner);
+        let buckets = acc
+            .hist
+            .as_ref()
+            .map(|h| {
+                h.iter_recorded()
+                    .map(|v| (h.highest_equivalent(v.value_iterated_to()) as f64 / UNITS_PER_MS, u64::from(v.count_at_value())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (acc.summary(), buckets)
+    }
+
     /// Per-arm summaries and time series over the last `window_ms`, at most 60 points.
     pub fn report(&self, flag: &str, env: Option<&str>, window_ms: i64, now_ms: i64) -> WindowReport {
         let window_ms = round_up(window_ms.clamp(BUCKET_MS, RETENTION_MS), BUCKET_MS);
