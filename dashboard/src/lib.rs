@@ -6,14 +6,17 @@
 //! `edgeflag-evaluator`, the same engine the servers and edges run.
 
 pub mod api_types;
+pub mod canary;
 pub mod diff;
 pub mod draft;
+pub mod experiment;
 pub mod filter;
 pub mod forms;
 pub mod jsonpath;
 pub mod lens;
 pub mod merge;
 pub mod problems;
+pub mod prometheus;
 
 #[cfg(test)]
 mod testdata;

@@ -34,3 +34,8 @@ pub const SAMPLE: &str = r##"{
 pub fn sample_file() -> FlagFile {
     serde_json::from_str(SAMPLE).expect("the sample flag file deserializes")
 }
+
+/// The repository's example file (canary `payment-processor`, experiment `checkout-redesign`).
+pub fn example() -> FlagFile {
+    serde_json::from_str(include_str!("../../examples/flags.json")).expect("examples/flags.json deserializes")
+}

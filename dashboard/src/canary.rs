@@ -1,0 +1,293 @@
+//! Canary view logic: the server's `GET /api/metrics` response, its conversion into the
+//! evaluator's [`CanaryInput`] (the decision itself is `judge_canary`'s, never ours), chart
+//! geometry, and the manual stage edits (advance, pause, resume, roll back).
+
+use std::collections::BTreeMap;
+
+use edgeflag_evaluator::judgement::{ArmMetrics, CanaryInput, CanaryJudgement, Outcome};
+use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
+use serde::Deserialize;
+
+/// `GET /api/metrics?flag=&env=&window=` (see `server/README.md`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MetricsResponse {
+    pub flag: String,
+    #[serde(default)]
+    pub env: Option<String>,
+    #[serde(default)]
+    pub window_seconds: u64,
+    #[serde(default)]
+    pub bucket_seconds: u64,
+    #[serde(default)]
+    pub generated_at: String,
+    /// Keyed by arm (`canary`, `baseline`) or variant name.
+    #[serde(default)]
+    pub arms: BTreeMap<String, ArmData>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ArmData {
+    pub summary: ArmSummary,
+    #[serde(default)]
+    pub series: Vec<SeriesPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ArmSummary {
+    pub requests: u64,
+    pub errors: u64,
+    #[serde(default)]
+    pub error_rate: Option<f64>,
+    #[serde(default)]
+    pub p99_ms: Option<f64>,
+    #[serde(default)]
+    pub mean_latency_ms: Option<f64>,
+}
+
+/// One time bucket of an arm.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SeriesPoint {
+    pub start: String,
+    pub requests: u64,
+    pub errors: u64,
+    #[serde(default)]
+    pub error_rate: Option<f64>,
+    #[serde(default)]
+    pub p99_ms: Option<f64>,
+}
+
+/// Decodes the metrics response, naming what is wrong.
+pub fn parse_metrics(text: &str) -> Result<MetricsResponse, String> {
+    serde_json::from_str(text).map_err(|e| format!("unexpected /api/metrics response: {e}"))
+}
+
+/// The canary in force for `env`: the environment's own split when it overrides one (a
+/// rollout or experiment there means no canary), else the flag's.
+pub fn effective_canary<'a>(flag: &'a Flag, env: Option<&str>) -> Option<&'a Canary> {
+    match env.and_then(|e| flag.environments.get(e)) {
+        Some(o) if o.overrides_split() => o.canary.as_ref(),
+        _ => flag.canary.as_ref(),
+    }
+}
+
+/// The mutable canary for `env` (same choice as [`effective_canary`]).
+pub fn effective_canary_mut<'a>(flag: &'a mut Flag, env: Option<&str>) -> Option<&'a mut Canary> {
+    let overrides = env.and_then(|e| flag.environments.get(e)).is_some_and(|o| o.overrides_split());
+    match env {
+        Some(e) if overrides => flag.environments.get_mut(e).and_then(|o| o.canary.as_mut()),
+        _ => flag.canary.as_mut(),
+    }
+}
+
+/// An arm with no requests is no data (`None`), so the judgement holds instead of judging zeros.
+fn arm_metrics(response: &MetricsResponse, arm: &str) -> Option<ArmMetrics> {
+    let data = response.arms.get(arm)?;
+    if data.summary.requests == 0 {
+        return None;
+    }
+    Some(ArmMetrics {
+        requests: data.summary.requests,
+        errors: data.summary.errors,
+        // The endpoint gives no latency distribution, only percentiles: p99 is what it reports.
+        p99_ms: data.summary.p99_ms.filter(|p| p.is_finite()),
+        latency: None,
+    })
+}
+
+/// The judgement's input from a metrics response (or none, when the source failed).
+pub fn canary_input(response: Option<&MetricsResponse>, now: &str, consecutive_failures: u32) -> CanaryInput {
+    CanaryInput {
+        now: now.to_string(),
+        canary: response.and_then(|r| arm_metrics(r, "canary")),
+        baseline: response.and_then(|r| arm_metrics(r, "baseline")),
+        consecutive_failures,
+    }
+}
+
+/// The headline health word. Missing or too-few data is "unknown", never "healthy".
+pub fn health_label(judgement: &CanaryJudgement) -> &'static str {
+    let any = |o: Outcome| judgement.checks.iter().any(|c| c.outcome == o);
+    if judgement.checks.is_empty() {
+        "unknown"
+    } else if any(Outcome::Fail) {
+        "failing"
+    } else if any(Outcome::NoData) {
+        "unknown"
+    } else if any(Outcome::Inconclusive) {
+        "inconclusive"
+    } else {
+        "healthy"
+    }
+}
+
+/// A chart: SVG polyline points for each series, scaled into `width` × `height` (y grows
+/// down), and the y of each threshold line. Points without a value (empty buckets) are gaps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub lines: Vec<String>,
+    pub thresholds: Vec<f64>,
+    pub y_max: f64,
+}
+
+pub fn chart(series: &[Vec<Option<f64>>], thresholds: &[f64], width: f64, height: f64) -> Chart {
+    let finite = |v: &f64| v.is_finite() && *v >= 0.0;
+    let data_max = series.iter().flatten().flatten().copied().filter(finite).fold(0.0, f64::max);
+    let limit_max = thresholds.iter().copied().filter(finite).fold(0.0, f64::max);
+    let y_max = match data_max.max(limit_max) * 1.1 {
+        m if m > 0.0 => m,
+        _ => 1.0,
+    };
+    let y = |v: f64| height - v / y_max * height;
+    let lines = series
+        .iter()
+        .map(|values| {
+            let step = if values.len() > 1 { width / (values.len() - 1) as f64 } else { 0.0 };
+            values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.filter(finite).map(|v| format!("{:.1},{:.1}", i as f64 * step, y(v))))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let thresholds = thresholds.iter().copied().filter(finite).map(y).collect();
+    Chart { lines, thresholds, y_max }
+}
+
+/// Values of one arm's series, for a chart.
+pub fn series_values(response: &MetricsResponse, arm: &str, pick: fn(&SeriesPoint) -> Option<f64>) -> Vec<Option<f64>> {
+    response.arms.get(arm).map(|a| a.series.iter().map(pick).collect()).unwrap_or_default()
+}
+
+/// A manual edit of the canary from the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManualAction {
+    Advance,
+    Pause,
+    Resume,
+    Rollback,
+}
+
+/// Applies a manual action; `now` (RFC 3339) becomes the new stage's start. Advancing past
+/// the last stage completes the canary.
+pub fn apply_manual(canary: &mut Canary, action: ManualAction, now: &str) -> Result<(), String> {
+    match action {
+        ManualAction::Advance => {
+            if canary.status != CanaryStatus::Running && canary.status != CanaryStatus::Paused {
+                return Err(format!("the canary is {}: nothing to advance", canary.status.as_str()));
+            }
+            if canary.current_stage + 1 < canary.stages.len() {
+                canary.current_stage += 1;
+                canary.stage_started_at = Some(now.to_string());
+            } else {
+                canary.status = CanaryStatus::Completed;
+            }
+        }
+        ManualAction::Pause => canary.status = CanaryStatus::Paused,
+        ManualAction::Resume => {
+            canary.status = CanaryStatus::Running;
+            canary.stage_started_at = Some(now.to_string());
+        }
+        ManualAction::Rollback => canary.status = CanaryStatus::RolledBack,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
+
+    const RESPONSE: &str = r#"{"flag": "payment-processor", "env": "prod", "window_seconds": 300, "bucket_seconds": 10,
+      "generated_at": "2026-11-23T10:05:00Z",
+      "arms": {
+        "baseline": {"summary": {"requests": 5000, "errors": 20, "error_rate": 0.004, "p50_ms": 30.0, "p90_ms": 60.0, "p99_ms": 100.0, "mean_latency_ms": 35.0},
+                     "series": [{"start": "2026-11-23T10:00:10Z", "requests": 160, "errors": 1, "error_rate": 0.00625, "p99_ms": 98.3},
+                                {"start": "2026-11-23T10:00:20Z", "requests": 0, "errors": 0, "error_rate": 0, "p99_ms": null}]},
+        "canary": {"summary": {"requests": 0, "errors": 0, "error_rate": 0, "p50_ms": null, "p90_ms": null, "p99_ms": null, "mean_latency_ms": null},
+                   "series": []}}}"#;
+
+    fn flag() -> Flag {
+        let file = crate::testdata::example();
+        file.flags.into_iter().find(|f| f.key == "payment-processor").unwrap_or_else(|| panic!("no payment-processor"))
+    }
+
+    #[test]
+    fn parses_the_server_shape_with_nulls() {
+        let r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.arms["baseline"].series[1].p99_ms, None);
+        assert_eq!(r.arms["baseline"].summary.p99_ms, Some(100.0));
+        assert!(parse_metrics("{\"arms\": 3}").is_err());
+    }
+
+    #[test]
+    fn empty_arms_are_no_data_and_the_judgement_is_unknown() {
+        let r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
+        let input = canary_input(Some(&r), "2026-11-23T10:05:00Z", 2);
+        assert_eq!(input.canary, None, "a canary arm with 0 requests is no data");
+        assert_eq!(input.baseline.as_ref().map(|b| (b.requests, b.errors, b.p99_ms)), Some((5000, 20, Some(100.0))));
+        assert_eq!(input.consecutive_failures, 2);
+        let f = flag();
+        let canary = effective_canary(&f, Some("prod")).unwrap_or_else(|| panic!("no canary"));
+        let j = judge_canary(canary, &input, &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(health_label(&j), "unknown");
+        let failed_source = canary_input(None, "2026-11-23T10:05:00Z", 0);
+        let j = judge_canary(canary, &failed_source, &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(health_label(&j), "unknown");
+    }
+
+    #[test]
+    fn a_bad_canary_is_failing() {
+        let mut r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(c) = r.arms.get_mut("canary") {
+            c.summary = ArmSummary { requests: 1000, errors: 200, error_rate: Some(0.2), p99_ms: Some(90.0), mean_latency_ms: None };
+        }
+        let f = flag();
+        let canary = effective_canary(&f, None).unwrap_or_else(|| panic!("no canary"));
+        let j = judge_canary(canary, &canary_input(Some(&r), "2026-11-23T10:05:00Z", 0), &CanaryPolicy::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(health_label(&j), "failing");
+    }
+
+    #[test]
+    fn environment_override_wins() {
+        let f = flag();
+        assert_eq!(effective_canary(&f, Some("dev")).map(|c| c.status), Some(CanaryStatus::Completed));
+        assert_eq!(effective_canary(&f, Some("prod")).map(|c| c.status), Some(CanaryStatus::Running));
+        let mut f = f;
+        if let Some(c) = effective_canary_mut(&mut f, Some("dev")) {
+            c.status = CanaryStatus::Paused;
+        }
+        assert_eq!(f.canary.as_ref().map(|c| c.status), Some(CanaryStatus::Running));
+        assert_eq!(effective_canary(&f, Some("dev")).map(|c| c.status), Some(CanaryStatus::Paused));
+    }
+
+    #[test]
+    fn chart_scales_and_leaves_gaps() {
+        let c = chart(&[vec![Some(0.0), None, Some(50.0)]], &[100.0], 200.0, 100.0);
+        assert!((c.y_max - 110.0).abs() < 1e-9, "{}", c.y_max);
+        assert_eq!(c.lines, vec!["0.0,100.0 200.0,54.5".to_string()]);
+        assert_eq!(c.thresholds.len(), 1);
+        assert!((c.thresholds[0] - (100.0 - 100.0 / 110.0 * 100.0)).abs() < 1e-9);
+        let empty = chart(&[vec![None, Some(f64::NAN)]], &[], 10.0, 10.0);
+        assert_eq!(empty.y_max, 1.0);
+        assert_eq!(empty.lines, vec![String::new()]);
+    }
+
+    #[test]
+    fn manual_actions() {
+        let f = flag();
+        let mut c = f.canary.clone().unwrap_or_else(|| panic!("no canary"));
+        apply_manual(&mut c, ManualAction::Advance, "2026-11-23T11:00:00Z").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((c.current_stage, c.stage_started_at.as_deref()), (1, Some("2026-11-23T11:00:00Z")));
+        apply_manual(&mut c, ManualAction::Pause, "x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.status, CanaryStatus::Paused);
+        apply_manual(&mut c, ManualAction::Rollback, "x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.status, CanaryStatus::RolledBack);
+        assert!(apply_manual(&mut c, ManualAction::Advance, "x").is_err());
+        c.status = CanaryStatus::Running;
+        c.current_stage = c.stages.len() - 1;
+        apply_manual(&mut c, ManualAction::Advance, "x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.status, CanaryStatus::Completed);
+    }
+}
