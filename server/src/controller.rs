@@ -87,11 +87,12 @@ impl Controller {
                 .map_or(60_000, |d| d.as_millis() as i64),
         };
         let now_ms = clock::now_ms();
-        let arm = |name: &str| arm_metrics(&self.metrics, flag, envs.as_deref(), name, window_ms, now_ms);
+        let arm = |name: &str| self.metrics.arm_window(flag, envs.as_deref(), name, window_ms, now_ms);
+        let (canary_arm, baseline_arm) = arms_with_common_bounds(arm("canary"), arm("baseline"));
         let input = CanaryInput {
             now: clock::ms_to_rfc3339(now_ms),
-            canary: arm("canary"),
-            baseline: arm("baseline"),
+            canary: canary_arm,
+            baseline: baseline_arm,
             consecutive_failures: self.failures.get(&target).copied().unwrap_or(0),
         };
         let judgement = match judge_canary(&canary, &input, &self.config.policy) {
@@ -218,25 +219,33 @@ fn metric_envs(file: &FlagFile, key: &str, env: Option<&str>) -> Option<Vec<Stri
     )
 }
 
-/// One arm's metrics for the judgement; `None` without any request (a metrics gap is "no data").
-fn arm_metrics(
-    metrics: &MetricsStore,
-    flag: &str,
-    envs: Option<&[String]>,
-    arm: &str,
-    window_ms: i64,
-    now_ms: i64,
-) -> Option<ArmMetrics> {
-    let (summary, buckets) = metrics.arm_window(flag, envs, arm, window_ms, now_ms);
-    if summary.requests == 0 {
-        return None;
-    }
-    let latency = (!buckets.is_empty()).then(|| {
-        Latency::Histogram(Histogram {
-            buckets: buckets.into_iter().map(|(le, count)| Bucket { le: Some(le), count }).collect(),
-        })
-    });
-    Some(ArmMetrics { requests: summary.requests, errors: summary.errors, p99_ms: summary.p99_ms, latency })
+type ArmWindow = (crate::metrics::ArmSummary, Vec<(f64, u64)>);
+
+/// Both arms' metrics for the judgement; an arm without any request is `None` (a metrics gap
+/// is "no data"). The latency histograms get the union of both arms' bucket bounds (zero
+/// counts where an arm has none): the rank test needs identical bounds.
+fn arms_with_common_bounds(canary: ArmWindow, baseline: ArmWindow) -> (Option<ArmMetrics>, Option<ArmMetrics>) {
+    let mut bounds: Vec<f64> = canary.1.iter().chain(&baseline.1).map(|(le, _)| *le).collect();
+    bounds.sort_by(f64::total_cmp);
+    bounds.dedup();
+    let convert = |(summary, buckets): ArmWindow| {
+        if summary.requests == 0 {
+            return None;
+        }
+        let latency = (!buckets.is_empty()).then(|| {
+            let mut counts = buckets.into_iter().peekable();
+            let buckets = bounds
+                .iter()
+                .map(|le| {
+                    let count = counts.next_if(|(b, _)| b == le).map_or(0, |(_, c)| c);
+                    Bucket { le: Some(*le), count }
+                })
+                .collect();
+            Latency::Histogram(Histogram { buckets })
+        });
+        Some(ArmMetrics { requests: summary.requests, errors: summary.errors, p99_ms: summary.p99_ms, latency })
+    };
+    (convert(canary), convert(baseline))
 }
 
 fn label((key, env): &Target) -> String {

@@ -1,6 +1,8 @@
 //! Built-in demo traffic: simulated edges evaluating every flag for random users and reporting
 //! metric events, so a new user sees live data. A canary arm's error rate and latency start
-//! climbing after a minute, which is what the health gates are there to catch.
+//! climbing after a minute, which is what the health gates are there to catch. Only flags
+//! tagged `demo-failing` degrade when the file has any (see `server/demo/flags.json`: one
+//! canary advances to completion, the other is rolled back); otherwise every canary does.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +24,8 @@ const BASE_ERROR_RATE: f64 = 0.005;
 const DEGRADE_AFTER: Duration = Duration::from_secs(60);
 const DEGRADE_RAMP: Duration = Duration::from_secs(240);
 const WORST_EXTRA_ERROR_RATE: f64 = 0.20;
+/// Tag of the flags whose canary degrades (when no flag has it, all canaries degrade).
+pub const FAILING_TAG: &str = "demo-failing";
 
 /// Runs until `stop` turns true.
 pub async fn run(flags: Arc<FlagStore>, metrics: Arc<MetricsStore>, mut stop: watch::Receiver<bool>) {
@@ -53,10 +57,12 @@ fn generate(flags: &FlagStore, elapsed: Duration) -> Vec<Event> {
         file.environments.iter().map(|e| Some(e.as_str())).collect()
     };
     let degraded = degradation(elapsed);
+    let any_tagged = file.flags.iter().any(|f| f.tags.iter().any(|t| t == FAILING_TAG));
     let now = clock::now_ms();
     let mut rng = rand::rng();
     let mut events = Vec::new();
     for flag in &file.flags {
+        let degraded = if !any_tagged || flag.tags.iter().any(|t| t == FAILING_TAG) { degraded } else { 0.0 };
         for env in &envs {
             for _ in 0..REQUESTS_PER_TICK {
                 let user = format!("user-{}", rng.random_range(0..50_000));
@@ -70,7 +76,8 @@ fn generate(flags: &FlagStore, elapsed: Duration) -> Vec<Event> {
                 let canary = label == "canary";
                 let error_rate =
                     BASE_ERROR_RATE + if canary { degraded * WORST_EXTRA_ERROR_RATE } else { 0.0 };
-                let median_ms = if canary { 38.0 * (1.0 + 3.0 * degraded) } else { 35.0 };
+                // A healthy canary is as fast as the baseline (the gates tolerate 10 % on the median).
+                let median_ms = if canary { 35.0 * (1.0 + 3.0 * degraded) } else { 35.0 };
                 events.push(Event {
                     ts_ms: now - rng.random_range(0..250),
                     flag: flag.key.clone(),

@@ -85,14 +85,16 @@ async fn start(flags: Value) -> Running {
     Running { base, stop, _dir: dir }
 }
 
-/// A recorded stream: `n` events of one arm, `errors` of them failed, latencies 30..50 ms.
+/// A recorded stream: `n` events of one arm, `errors` of them failed, latencies 30..50 ms
+/// (the canary's shifted by 0.5 ms so the two arms' histograms have different buckets).
 fn stream(key: &str, arm: &str, n: usize, errors: usize) -> Vec<Value> {
+    let shift = if arm == "canary" { 0.5 } else { 0.0 };
     let now = edgeflag_server::clock::now_ms();
     (0..n)
         .map(|i| {
             json!({"ts": now - (i as i64 % 1000), "flag": key, "env": "prod", "arm": arm,
                    "outcome": if i < errors { "error" } else { "ok" },
-                   "latency_ms": 30.0 + (i % 20) as f64})
+                   "latency_ms": 30.0 + shift + (i % 20) as f64})
         })
         .collect()
 }
