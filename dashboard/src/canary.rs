@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use edgeflag_evaluator::judgement::{ArmMetrics, CanaryInput, CanaryJudgement, Outcome};
+use edgeflag_evaluator::judgement::{ArmMetrics, CanaryInput, CanaryJudgement, CheckKind, Outcome};
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
 use serde::Deserialize;
 
@@ -104,16 +104,21 @@ pub fn canary_input(response: Option<&MetricsResponse>, now: &str, consecutive_f
     }
 }
 
-/// The headline health word. Missing or too-few data is "unknown", never "healthy".
+/// The headline health word, a summary of the evaluator's check outcomes (the decision
+/// itself is the judgement's `action`). Missing data for the gate's own checks (samples,
+/// error rate, p99) is "unknown", never "healthy"; gaps only in the baseline comparisons
+/// (e.g. no latency distribution) are "inconclusive".
 pub fn health_label(judgement: &CanaryJudgement) -> &'static str {
     let any = |o: Outcome| judgement.checks.iter().any(|c| c.outcome == o);
+    let gate = [CheckKind::Samples, CheckKind::ErrorRate, CheckKind::P99Latency];
+    let gate_gap = judgement.checks.iter().any(|c| gate.contains(&c.check) && c.outcome != Outcome::Pass);
     if judgement.checks.is_empty() {
         "unknown"
     } else if any(Outcome::Fail) {
         "failing"
-    } else if any(Outcome::NoData) {
+    } else if gate_gap {
         "unknown"
-    } else if any(Outcome::Inconclusive) {
+    } else if any(Outcome::NoData) || any(Outcome::Inconclusive) {
         "inconclusive"
     } else {
         "healthy"
@@ -247,6 +252,22 @@ mod tests {
         let j = judge_canary(canary, &canary_input(Some(&r), "2026-11-23T10:05:00Z", 0), &CanaryPolicy::default())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(health_label(&j), "failing");
+    }
+
+    #[test]
+    fn good_gate_numbers_without_latency_distribution_are_inconclusive_not_healthy() {
+        let mut r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(c) = r.arms.get_mut("canary") {
+            c.summary = ArmSummary { requests: 1000, errors: 4, error_rate: Some(0.004), p99_ms: Some(90.0), mean_latency_ms: None };
+        }
+        let f = flag();
+        let canary = effective_canary(&f, None).unwrap_or_else(|| panic!("no canary"));
+        let j = judge_canary(canary, &canary_input(Some(&r), "2026-11-23T10:05:00Z", 0), &CanaryPolicy::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(health_label(&j), "inconclusive", "{j:?}");
+        let mut all_pass = j.clone();
+        all_pass.checks.iter_mut().for_each(|c| c.outcome = Outcome::Pass);
+        assert_eq!(health_label(&all_pass), "healthy");
     }
 
     #[test]

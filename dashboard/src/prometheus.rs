@@ -5,6 +5,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::canary::{ArmData, ArmSummary, SeriesPoint};
+
 #[derive(Deserialize)]
 struct Response {
     status: String,
@@ -76,9 +78,75 @@ pub fn query_range_url(base: &str, query: &str, end_s: f64, window_s: u64, step_
     )
 }
 
+/// Fills a query template: `{flag}`, `{env}`, `{arm}` (escaped for a PromQL string) and
+/// `{step}` (seconds).
+pub fn fill_query(template: &str, flag: &str, env: &str, arm: &str, step_s: u64) -> String {
+    let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+    template
+        .replace("{flag}", &esc(flag))
+        .replace("{env}", &esc(env))
+        .replace("{arm}", &esc(arm))
+        .replace("{step}", &step_s.to_string())
+}
+
+/// One arm's data from three `query_range` results on the same steps: requests per step,
+/// error rate and p99 (ms). The summary sums requests; errors are requests × rate per step;
+/// p99 is the latest finite value (Prometheus gives no window-wide percentile here).
+pub fn to_arm(requests: &[Point], error_rate: &[Point], p99_ms: &[Point]) -> ArmData {
+    let at = |points: &[Point], t: f64| points.iter().find(|p| p.0 == t).and_then(|p| p.1);
+    let series: Vec<SeriesPoint> = requests
+        .iter()
+        .map(|&(t, r)| {
+            let requests = r.filter(|r| *r >= 0.0).map_or(0, |r| r.round() as u64);
+            let rate = at(error_rate, t).filter(|e| (0.0..=1.0).contains(e));
+            SeriesPoint {
+                start: format!("{t}"),
+                requests,
+                errors: rate.map_or(0, |e| (e * requests as f64).round() as u64),
+                error_rate: rate,
+                p99_ms: at(p99_ms, t),
+            }
+        })
+        .collect();
+    let total: u64 = series.iter().map(|p| p.requests).sum();
+    let errors: u64 = series.iter().map(|p| p.errors).sum();
+    ArmData {
+        summary: ArmSummary {
+            requests: total,
+            errors,
+            error_rate: (total > 0).then(|| errors as f64 / total as f64),
+            p99_ms: p99_ms.iter().rev().find_map(|p| p.1),
+            mean_latency_ms: None,
+        },
+        series,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn templates_are_filled_and_escaped() {
+        assert_eq!(
+            fill_query(r#"x{flag="{flag}",env="{env}",arm="{arm}"}[{step}s]"#, "a\"b", "prod", "canary", 10),
+            r#"x{flag="a\"b",env="prod",arm="canary"}[10s]"#
+        );
+    }
+
+    #[test]
+    fn arm_from_three_queries() {
+        let requests = [(10.0, Some(100.0)), (20.0, None), (30.0, Some(300.0))];
+        let rate = [(10.0, Some(0.01)), (30.0, Some(0.1))];
+        let p99 = [(10.0, Some(120.0)), (30.0, None)];
+        let arm = to_arm(&requests, &rate, &p99);
+        assert_eq!((arm.summary.requests, arm.summary.errors), (400, 31));
+        assert_eq!(arm.summary.p99_ms, Some(120.0));
+        assert_eq!(arm.series[1].requests, 0);
+        assert_eq!(arm.series[2].error_rate, Some(0.1));
+        let empty = to_arm(&[], &[], &[]);
+        assert_eq!((empty.summary.requests, empty.summary.error_rate), (0, None));
+    }
 
     #[test]
     fn values_are_strings_and_nan_is_a_gap() {

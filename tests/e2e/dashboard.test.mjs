@@ -198,6 +198,73 @@ async function main() {
     assert(merged.flags[3].enabled === false && merged.flags[6].description === 'edited in the dashboard', 'both changes kept');
   });
 
+  await test('the canary view charts real metrics, shows the evaluator decision, and "unknown" without data', async () => {
+    // Canary and baseline arms of payment-processor in prod, within the last few seconds.
+    const now = Date.now();
+    const events = [];
+    for (let i = 0; i < 120; i++) {
+      events.push({ ts: now - i * 40, flag: 'payment-processor', env: 'prod', arm: 'canary', stage: 0, outcome: 'ok', latency_ms: 40 + (i % 50) });
+    }
+    for (let i = 0; i < 300; i++) {
+      events.push({ ts: now - i * 15, flag: 'payment-processor', env: 'prod', arm: 'baseline', outcome: i % 150 === 0 ? 'error' : 'ok', latency_ms: 35 + (i % 60) });
+    }
+    const posted = await fetch(`${base}/api/metrics/events`, { method: 'POST', body: JSON.stringify({ events }), headers: { 'Content-Type': 'application/json' } });
+    assert(posted.status === 202, `POST /api/metrics/events: ${posted.status} ${await posted.text()}`);
+
+    await tab(page, 'Canary');
+    await page.selectOption('[data-testid=canary-flag]', 'payment-processor');
+    await page.selectOption('[data-testid=canary-env]', 'prod');
+    await page.waitForSelector('[data-testid=canary-decision]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart]').length === 3);
+    const points = await page.getAttribute('[data-testid=chart] polyline[data-arm=canary]', 'points');
+    assert(points && points.trim().split(' ').length >= 1, `canary series is empty: "${points}"`);
+    const thresholds = await page.locator('[data-testid=threshold]').count();
+    assert(thresholds === 2, `expected the error-rate and p99 gate lines, got ${thresholds}`);
+    const health = (await page.textContent('[data-testid=canary-health]')).trim();
+    assert(!health.includes('unknown') && !health.includes('healthy'), `with data and no latency distribution in /api/metrics: ${health}`);
+    const decision = await page.textContent('[data-testid=canary-decision]');
+    assert(/Decision: (hold|advance|rollback|complete)/.test(decision), `decision: ${decision}`);
+    const checks = await page.textContent('[data-testid=canary-checks]');
+    assert(checks.includes('samples') && checks.includes('error_rate'), `checks: ${checks}`);
+    await page.screenshot({ path: join(SHOTS, 'canary.png'), fullPage: true });
+
+    // No events in staging: the view must say "unknown", never "healthy".
+    await page.selectOption('[data-testid=canary-env]', 'staging');
+    await page.waitForFunction(() => /Health: unknown/.test(document.querySelector('[data-testid=canary-health]')?.textContent ?? ''));
+
+    // Pause edits the draft like any edit.
+    await page.selectOption('[data-testid=canary-env]', 'prod');
+    await page.click('[data-testid=canary-pause]');
+    await page.waitForFunction(() => /Status: paused/.test(document.querySelector('[data-testid=canary-status]')?.textContent ?? ''));
+    await page.click('[data-testid=canary-resume]');
+    await page.waitForFunction(() => /Status: running/.test(document.querySelector('[data-testid=canary-status]')?.textContent ?? ''));
+  });
+
+  await test('the experiment view analyses pasted data: lift, p-value, winner only when significant', async () => {
+    await tab(page, 'Experiment');
+    await page.selectOption('[data-testid=experiment-flag]', 'checkout-redesign');
+    await page.check('[data-testid=experiment-use-pasted]');
+    const data = { assignments: { control: 10000, treatment: 10050 }, metrics: [{ name: 'checkout', kind: 'conversion',
+      arms: { control: { units: 10000, conversions: 1000 }, treatment: { units: 10050, conversions: 1200 } } }] };
+    await page.fill('[data-testid=experiment-json]', JSON.stringify(data));
+    await page.waitForSelector('[data-testid=experiment-comparisons] tr[data-variant=treatment]');
+    const winner = (await page.textContent('tr[data-variant=treatment] [data-testid=winner]')).trim();
+    assert(winner === 'treatment', `winner: ${winner}`);
+    // Same rates: not significant, no winner.
+    data.metrics[0].arms.treatment.conversions = 1005;
+    await page.fill('[data-testid=experiment-json]', JSON.stringify(data));
+    await page.waitForFunction(() => document.querySelector('tr[data-variant=treatment] [data-testid=winner]')?.textContent.trim() === '—');
+    // Broken assignment: the SRM warning shows and no winner is declared.
+    data.assignments.treatment = 12000;
+    data.metrics[0].arms.treatment = { units: 12000, conversions: 2000 };
+    await page.fill('[data-testid=experiment-json]', JSON.stringify(data));
+    await page.waitForFunction(() => /Sample ratio mismatch/.test(document.querySelector('[data-testid=experiment-srm]')?.textContent ?? ''));
+    const noWinner = (await page.textContent('tr[data-variant=treatment] [data-testid=winner]')).trim();
+    assert(noWinner === '—', `winner despite SRM: ${noWinner}`);
+    await page.screenshot({ path: join(SHOTS, 'experiment.png'), fullPage: true });
+    await tab(page, 'Flags');
+  });
+
   await test('markup in names and descriptions stays inert text', async () => {
     const evil = '<img src=x onerror="window.__xss=1"><b>bold</b>';
     await serverWrite(base, (f) => { f.flags[0].description = evil; return f; });

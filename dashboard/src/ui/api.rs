@@ -3,6 +3,8 @@
 
 use edgeflag_dashboard::api_types::{api_url, write_outcome, HistoryEntry, WriteOutcome};
 use edgeflag_dashboard::draft::Published;
+use edgeflag_dashboard::canary::{parse_metrics, MetricsResponse};
+use edgeflag_dashboard::prometheus::{parse_query_range, Point};
 use gloo_net::http::{Request, Response};
 
 async fn text_of(response: Response) -> Result<String, String> {
@@ -88,4 +90,22 @@ pub async fn history(base: &str) -> Result<Vec<HistoryEntry>, String> {
 
 pub async fn version(base: &str, n: u64) -> Result<String, String> {
     get_text(&api_url(base, &format!("/api/flags/versions/{n}"))).await
+}
+
+fn encode(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
+}
+
+/// `GET /api/metrics?flag=&env=&window=` (an empty `env` merges all environments).
+pub async fn metrics(base: &str, flag: &str, env: &str, window: &str) -> Result<MetricsResponse, String> {
+    let mut path = format!("/api/metrics?flag={}&window={}", encode(flag), encode(window));
+    if !env.is_empty() {
+        path.push_str(&format!("&env={}", encode(env)));
+    }
+    parse_metrics(&get_text(&api_url(base, &path)).await?)
+}
+
+/// One Prometheus `query_range` series.
+pub async fn prometheus_range(url: &str) -> Result<Vec<Point>, String> {
+    parse_query_range(&get_text(url).await?)
 }

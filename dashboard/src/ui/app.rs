@@ -4,6 +4,7 @@ use edgeflag_dashboard::draft::DraftState;
 use leptos::prelude::*;
 
 use super::pages::{
+    canary::CanaryPage, experiment::ExperimentPage,
     editor::EditorPage, flags::FlagsPage, history::HistoryPage, load::{load_from_server, LoadPage},
     preview::PreviewPage, publish::PublishPage, raw::RawPage, segments::SegmentsPage,
 };
@@ -32,6 +33,8 @@ pub fn App() -> impl IntoView {
                 Page::Publish => view! { <PublishPage /> }.into_any(),
                 Page::History => view! { <HistoryPage /> }.into_any(),
                 Page::Load => view! { <LoadPage /> }.into_any(),
+                Page::Canary => view! { <CanaryPage /> }.into_any(),
+                Page::Experiment => view! { <ExperimentPage /> }.into_any(),
             }}
         </main>
     }

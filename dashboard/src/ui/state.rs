@@ -23,10 +23,12 @@ pub enum Page {
     Publish,
     History,
     Load,
+    Canary,
+    Experiment,
 }
 
 impl Page {
-    pub const TABS: [Page; 8] = [
+    pub const TABS: [Page; 10] = [
         Page::Flags,
         Page::Editor,
         Page::Segments,
@@ -35,6 +37,8 @@ impl Page {
         Page::Publish,
         Page::History,
         Page::Load,
+        Page::Canary,
+        Page::Experiment,
     ];
 
     pub fn label(self) -> &'static str {
@@ -47,6 +51,8 @@ impl Page {
             Page::Publish => "Publish",
             Page::History => "History",
             Page::Load => "Load / export",
+            Page::Canary => "Canary",
+            Page::Experiment => "Experiment",
         }
     }
 }

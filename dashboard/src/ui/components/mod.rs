@@ -1,6 +1,7 @@
 //! Form pieces shared by the pages. Each edits one part of the draft through a [`Lens`]
 //! (`edgeflag_dashboard::lens`) and shows the evaluator's problems for that part's path.
 
+pub mod chart;
 pub mod clause;
 pub mod diff_view;
 pub mod fields;

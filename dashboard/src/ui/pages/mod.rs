@@ -1,6 +1,8 @@
 //! One module per screen.
 
+pub mod canary;
 pub mod editor;
+pub mod experiment;
 pub mod env;
 pub mod flags;
 pub mod history;

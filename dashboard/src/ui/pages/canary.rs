@@ -1,0 +1,289 @@
+//! Canary: a canary flag's stages and gates, its metrics (the server's `/api/metrics` or a
+//! Prometheus server) as charts, the decision of the evaluator's `judge_canary`, and buttons
+//! that edit the draft (advance, pause, resume, roll back) like any other edit.
+
+use edgeflag_dashboard::canary::{
+    apply_manual, canary_input, effective_canary, effective_canary_mut, health_label, series_values, ArmData,
+    ManualAction, MetricsResponse,
+};
+use edgeflag_dashboard::prometheus::{fill_query, query_range_url, to_arm};
+use edgeflag_evaluator::duration::parse_duration;
+use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
+use edgeflag_evaluator::model::Canary;
+use leptos::prelude::*;
+
+use crate::ui::api;
+use crate::ui::components::chart::LineChart;
+use crate::ui::state::{AppState, Page};
+
+pub fn now_iso() -> String {
+    String::from(js_sys::Date::new_0().to_iso_string())
+}
+
+/// Where the metrics come from.
+#[derive(Clone, PartialEq)]
+struct Prometheus {
+    url: String,
+    requests: String,
+    error_rate: String,
+    p99_ms: String,
+}
+
+impl Default for Prometheus {
+    fn default() -> Self {
+        let sel = r#"{flag="{flag}",env="{env}",arm="{arm}"}"#;
+        Prometheus {
+            url: String::new(),
+            requests: format!("sum(increase(edgeflag_flag_requests_total{sel}[{{step}}s]))"),
+            error_rate: format!(
+                "sum(rate(edgeflag_flag_errors_total{sel}[{{step}}s])) / sum(rate(edgeflag_flag_requests_total{sel}[{{step}}s]))"
+            ),
+            p99_ms: format!(
+                "1000 * histogram_quantile(0.99, sum by (le) (rate(edgeflag_flag_latency_seconds_bucket{sel}[{{step}}s])))"
+            ),
+        }
+    }
+}
+
+async fn from_prometheus(p: Prometheus, flag: String, env: String, window: String) -> Result<MetricsResponse, String> {
+    if p.url.trim().is_empty() {
+        return Err("no Prometheus URL set".into());
+    }
+    let window_s = parse_duration(&window).map_err(|e| format!("window: {e}"))?.as_secs().max(1);
+    let step = (window_s / 60).max(10);
+    let end = js_sys::Date::now() / 1000.0;
+    let mut response = MetricsResponse {
+        flag: flag.clone(),
+        env: Some(env.clone()),
+        window_seconds: window_s,
+        bucket_seconds: step,
+        generated_at: now_iso(),
+        arms: Default::default(),
+    };
+    for arm in ["canary", "baseline"] {
+        let url = |q: &str| query_range_url(&p.url, &fill_query(q, &flag, &env, arm, step), end, window_s, step);
+        let requests = api::prometheus_range(&url(&p.requests)).await?;
+        let error_rate = api::prometheus_range(&url(&p.error_rate)).await?;
+        let p99 = api::prometheus_range(&url(&p.p99_ms)).await?;
+        let data: ArmData = to_arm(&requests, &error_rate, &p99);
+        response.arms.insert(arm.to_string(), data);
+    }
+    Ok(response)
+}
+
+#[component]
+pub fn CanaryPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let flags = Memo::new(move |_| {
+        state
+            .with_model(|m| {
+                m.flags
+                    .iter()
+                    .filter(|f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()))
+                    .map(|f| f.key.clone())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    let envs = Memo::new(move |_| state.with_model(|m| m.environments.clone()).unwrap_or_default());
+    let chosen = RwSignal::new(String::new());
+    let flag = Memo::new(move |_| {
+        let c = chosen.get();
+        if c.is_empty() { flags.with(|l| l.first().cloned().unwrap_or_default()) } else { c }
+    });
+    let env = RwSignal::new(String::new());
+    let window = RwSignal::new("5m".to_string());
+    let use_prometheus = RwSignal::new(false);
+    let prometheus = RwSignal::new(Prometheus::default());
+    let refresh = RwSignal::new(0u32);
+
+    let metrics = LocalResource::new(move || {
+        refresh.track();
+        let (server, key, env, window) = (state.server.get(), flag.get(), env.get(), window.get());
+        let prom = use_prometheus.get().then(|| prometheus.get());
+        async move {
+            if key.is_empty() {
+                return Err("no canary flag in the draft".to_string());
+            }
+            match prom {
+                Some(p) => from_prometheus(p, key, env, window).await,
+                None => api::metrics(&server, &key, &env, &window).await,
+            }
+        }
+    });
+
+    // The canary in force for the selected flag and environment (tracked, from the draft).
+    let canary = Memo::new(move |_| {
+        let (key, env) = (flag.get(), env.get());
+        state
+            .with_model(|m| {
+                m.flags.iter().find(|f| f.key == key).and_then(|f| effective_canary(f, (!env.is_empty()).then_some(env.as_str())).cloned())
+            })
+            .flatten()
+    });
+
+    let act = move |action: ManualAction| {
+        let (key, env) = (flag.get_untracked(), env.get_untracked());
+        let mut result = Err(format!("no canary for {key}"));
+        state.update_model(|m| {
+            if let Some(c) = m
+                .flags
+                .iter_mut()
+                .find(|f| f.key == key)
+                .and_then(|f| effective_canary_mut(f, (!env.is_empty()).then_some(env.as_str())))
+            {
+                result = apply_manual(c, action, &now_iso());
+            }
+        });
+        match result {
+            Ok(()) => state.info(format!("{key}: draft updated ({action:?}). Publish it to apply.")),
+            Err(e) => state.error(e),
+        }
+    };
+
+    view! {
+        <section aria-labelledby="canary-title" class="canary">
+            <h2 id="canary-title">"Canary"</h2>
+            <div class="row">
+                <label>"Flag "
+                    <select data-testid="canary-flag" on:change=move |ev| chosen.set(event_target_value(&ev))>
+                        {move || flags.get().into_iter().map(|k| {
+                            let selected = k == flag.get_untracked();
+                            view! { <option value=k.clone() selected=selected>{k.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Environment "
+                    <select data-testid="canary-env" on:change=move |ev| env.set(event_target_value(&ev))>
+                        <option value="">"(all, base canary)"</option>
+                        {move || envs.get().into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Window "
+                    <input data-testid="canary-window" size="5" prop:value=move || window.get()
+                        on:change=move |ev| window.set(event_target_value(&ev)) />
+                </label>
+                <button type="button" data-testid="canary-refresh" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+            </div>
+            <PrometheusSettings enabled=use_prometheus settings=prometheus />
+            {move || match canary.get() {
+                None => view! { <p data-testid="canary-none">"No canary for this flag in this environment."</p> }.into_any(),
+                Some(c) => view! { <Stages canary=c /> }.into_any(),
+            }}
+            <div class="row">
+                <button type="button" data-testid="canary-advance" on:click=move |_| act(ManualAction::Advance)>"Advance"</button>
+                <button type="button" data-testid="canary-pause" on:click=move |_| act(ManualAction::Pause)>"Pause"</button>
+                <button type="button" data-testid="canary-resume" on:click=move |_| act(ManualAction::Resume)>"Resume"</button>
+                <button type="button" class="danger" data-testid="canary-rollback" on:click=move |_| act(ManualAction::Rollback)>"Roll back"</button>
+                <button type="button" on:click=move |_| state.page.set(Page::Publish)>"Review and publish…"</button>
+            </div>
+            {move || {
+                let fetched = metrics.get();
+                let Some(c) = canary.get() else { return view! { <p></p> }.into_any() };
+                match fetched {
+                    None => view! { <p data-testid="canary-loading">"Loading metrics…"</p> }.into_any(),
+                    Some(result) => view! { <Judgement canary=c metrics=result /> }.into_any(),
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -> impl IntoView {
+    let field = move |label: &'static str, get: fn(&Prometheus) -> String, set: fn(&mut Prometheus, String)| {
+        view! {
+            <label class="block">{label}
+                <input class="mono wide" prop:value=move || settings.with(get)
+                    on:change=move |ev| { let v = event_target_value(&ev); settings.update(|p| set(p, v)); } />
+            </label>
+        }
+    };
+    view! {
+        <details class="prometheus">
+            <summary>"Metrics source: "{move || if enabled.get() { "Prometheus" } else { "this server's /api/metrics" }}</summary>
+            <label><input type="checkbox" data-testid="use-prometheus" prop:checked=move || enabled.get()
+                on:change=move |ev| enabled.set(event_target_checked(&ev)) />" Use a Prometheus server (query_range API)"</label>
+            {field("Prometheus URL", |p| p.url.clone(), |p, v| p.url = v)}
+            {field("Requests per step", |p| p.requests.clone(), |p, v| p.requests = v)}
+            {field("Error rate", |p| p.error_rate.clone(), |p, v| p.error_rate = v)}
+            {field("p99 (ms)", |p| p.p99_ms.clone(), |p, v| p.p99_ms = v)}
+            <p class="hint">"Placeholders: {flag} {env} {arm} {step} (seconds)."</p>
+        </details>
+    }
+}
+
+#[component]
+fn Stages(canary: Canary) -> impl IntoView {
+    let current = canary.current_stage;
+    view! {
+        <p data-testid="canary-status">
+            "Status: "<strong>{canary.status.as_str()}</strong>
+            {format!(" · stage {} of {}", current + 1, canary.stages.len())}
+            {canary.stage_started_at.clone().map(|s| format!(" · started {s}"))}
+            {format!(" · baseline {} → canary {}", canary.baseline, canary.canary)}
+        </p>
+        <table class="stages" data-testid="canary-stages">
+            <thead><tr><th>"Stage"</th><th>"Canary %"</th><th>"Min duration"</th><th>"Max error rate"</th><th>"Max p99 (ms)"</th><th>"Min samples"</th></tr></thead>
+            <tbody>
+                {canary.stages.into_iter().enumerate().map(|(i, s)| view! {
+                    <tr class:current=i == current aria-current=(i == current).then_some("step")>
+                        <td>{i + 1}</td><td>{s.percent}</td><td>{s.min_duration}</td>
+                        <td>{s.gate.max_error_rate}</td><td>{s.gate.max_p99_ms}</td><td>{s.gate.min_samples}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn Judgement(canary: Canary, metrics: Result<MetricsResponse, String>) -> impl IntoView {
+    let gate = canary.stages.get(canary.current_stage).map(|s| s.gate.clone());
+    let input = canary_input(metrics.as_ref().ok(), &now_iso(), 0);
+    let judgement = judge_canary(&canary, &input, &CanaryPolicy::default());
+    let health = match (&metrics, &judgement) {
+        (Ok(_), Ok(j)) => health_label(j),
+        _ => "unknown",
+    };
+    let source_error = metrics.as_ref().err().map(|e| view! { <p class="notice error" data-testid="metrics-error">"Metrics source failed: "{e.clone()}</p> });
+    let charts = metrics.as_ref().ok().map(|r| {
+        let arms = |pick| vec![("canary", series_values(r, "canary", pick)), ("baseline", series_values(r, "baseline", pick))];
+        view! {
+            <div class="charts">
+                <LineChart title="Requests per bucket" series=arms(|p| Some(p.requests as f64)) thresholds=vec![] />
+                <LineChart title="Error rate" series=arms(|p| if p.requests > 0 { p.error_rate } else { None })
+                    thresholds=gate.iter().map(|g| g.max_error_rate).collect() />
+                <LineChart title="p99 latency" unit=" ms" series=arms(|p| p.p99_ms)
+                    thresholds=gate.iter().map(|g| g.max_p99_ms).collect() />
+            </div>
+        }
+    });
+    let decision = match judgement {
+        Err(e) => view! { <p class="notice error" data-testid="canary-decision">"Cannot judge: "{e.to_string()}</p> }.into_any(),
+        Ok(j) => view! {
+            <div class="decision">
+                <p data-testid="canary-decision">"Decision: "<strong>{j.action.as_str()}</strong>
+                    {j.next_stage.map(|n| format!(" (to stage {})", n + 1))}</p>
+                <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                <table class="checks" data-testid="canary-checks">
+                    <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
+                    <tbody>{j.checks.into_iter().map(|c| {
+                        let num = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
+                        let outcome = serde_json::to_value(c.outcome).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                        let check = serde_json::to_value(c.check).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                        view! { <tr class=format!("outcome-{outcome}")><td>{check}</td><td>{outcome.clone()}</td><td>{num(c.observed)}</td><td>{num(c.limit)}</td>
+                            <td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr> }
+                    }).collect_view()}</tbody>
+                </table>
+                <p class="hint">"Judged by the evaluator's judge_canary with the default policy, as one judgement (no failure count carried over)."</p>
+            </div>
+        }.into_any(),
+    };
+    view! {
+        <p class=format!("health health-{health}") data-testid="canary-health">"Health: "<strong>{health}</strong></p>
+        {source_error}
+        {charts}
+        {decision}
+    }
+}
