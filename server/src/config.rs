@@ -57,6 +57,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub controller_failures: u32,
 
+    /// Judge canaries on their own gates only, without the canary-versus-baseline comparisons
+    /// (they need baseline traffic, which a 100 % stage does not have).
+    #[arg(long)]
+    pub controller_no_baseline: bool,
+
     /// Do not run the canary controller (canaries then only change by hand).
     #[arg(long)]
     pub no_controller: bool,
@@ -86,6 +91,7 @@ impl ServeArgs {
             controller_interval: Duration::from_secs(10),
             controller_window: None,
             controller_failures: 3,
+            controller_no_baseline: false,
             no_controller: false,
         }
     }

@@ -118,6 +118,7 @@ pub fn controller_config(args: &ServeArgs) -> controller::ControllerConfig {
         window: args.controller_window,
         policy: edgeflag_evaluator::judgement::CanaryPolicy {
             failures_to_rollback: args.controller_failures,
+            compare_with_baseline: !args.controller_no_baseline,
             ..Default::default()
         },
     }
