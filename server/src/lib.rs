@@ -5,7 +5,7 @@
 //!
 //! Modules, one job each: [`config`] (options), [`store`] (durable versions), [`auth`]
 //! (bearer tokens), [`metrics`] (events, windows, exposition), [`http`] (routes), [`demo`]
-//! (simulated traffic), [`clock`].
+//! (simulated traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md), [`clock`].
 
 pub mod auth;
 pub mod clock;
