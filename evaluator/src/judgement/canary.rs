@@ -9,7 +9,7 @@ use super::metrics::ArmMetrics;
 use super::policy::CanaryPolicy;
 use super::JudgementError;
 use crate::duration::parse_duration;
-use crate::model::{Canary, CanaryStatus, HealthGate};
+use crate::model::{Canary, CanaryStage, CanaryStatus, HealthGate};
 
 /// What the controller observed since the current stage started. JSON is snake_case:
 /// `{"now": "2026-01-01T10:00:00Z", "canary": {...}, "baseline": {...}, "consecutive_failures": 1}`.
@@ -119,7 +119,7 @@ pub fn judge_canary(canary: &Canary, input: &CanaryInput, policy: &CanaryPolicy)
         None => None,
     };
 
-    let checks = run_checks(input, &stage.gate, policy);
+    let checks = run_checks(input, stage, policy);
     let failed: Vec<&CheckResult> = checks.iter().filter(|c| c.outcome == Outcome::Fail).collect();
     let all_pass = checks.iter().all(|c| c.outcome == Outcome::Pass);
     // A failure extends the streak; a clean pass ends it; no data / inconclusive keeps it, so
@@ -184,7 +184,8 @@ pub fn judge_canary(canary: &Canary, input: &CanaryInput, policy: &CanaryPolicy)
 }
 
 /// The checks in their fixed order: samples, error rate, p99, then the two comparisons.
-fn run_checks(input: &CanaryInput, gate: &HealthGate, policy: &CanaryPolicy) -> Vec<CheckResult> {
+fn run_checks(input: &CanaryInput, stage: &CanaryStage, policy: &CanaryPolicy) -> Vec<CheckResult> {
+    let gate = &stage.gate;
     let samples = checks::samples(input.canary.as_ref(), gate);
     let enough = samples.outcome == Outcome::Pass;
     let mut results = vec![samples];
@@ -193,7 +194,9 @@ fn run_checks(input: &CanaryInput, gate: &HealthGate, policy: &CanaryPolicy) -> 
     };
     results.push(checks::error_rate(canary, gate, enough));
     results.push(checks::p99_latency(canary, gate, enough));
-    if policy.compare_with_baseline {
+    // A 100 % stage leaves no baseline traffic to compare with: the absolute gate judges it,
+    // otherwise the last stage would hold for ever on "no baseline metrics".
+    if policy.compare_with_baseline && stage.percent < 100.0 {
         let min_baseline = policy.min_baseline_samples.unwrap_or(gate.min_samples);
         let baseline = input.baseline.as_ref();
         results.push(checks::error_rate_vs_baseline(canary, baseline, enough, min_baseline, policy));

@@ -290,3 +290,16 @@ fn durations_read_well() {
     assert_eq!(format_ms(0), "0s");
     assert_eq!(format_ms(3_723_004), "1h2m3s4ms");
 }
+
+#[test]
+fn full_stage_is_judged_without_a_baseline() {
+    // At 100 % nobody is on the baseline; the absolute gate alone decides.
+    let no_baseline = input(AFTER_15M, Some(healthy_arm(5000, 20)), None, 0);
+    let judgement = judge(&canary_at(2), &no_baseline);
+    assert_eq!(judgement.action, CanaryAction::Complete, "{judgement:#?}");
+    assert_eq!(outcome(&judgement, CheckKind::ErrorRateVsBaseline), None);
+    // Below 100 % a missing baseline still holds.
+    assert_eq!(judge(&canary_at(1), &no_baseline).action, CanaryAction::Hold);
+    let failing = input(AFTER_15M, Some(healthy_arm(5000, 500)), None, 2);
+    assert_eq!(judge(&canary_at(2), &failing).action, CanaryAction::Rollback);
+}
