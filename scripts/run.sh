@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The main job: set up, build the dashboard, and start the server on 127.0.0.1 with the example
-# flag file and the demo traffic generator. Open the printed URL; Ctrl-C stops it cleanly.
+# The main job: set up, build the dashboard, and start the server on 127.0.0.1 with the demo
+# flag file (examples/flags.json with 15 s canary stages and a second, failing canary), the demo
+# traffic generator and the canary controller: within about two minutes payment-processor
+# advances through its stages and completes, and ranking-model is rolled back automatically.
+# Open the printed URL; Ctrl-C stops it cleanly.
 #   EDGEFLAG_ADDR=127.0.0.1:9090 scripts/run.sh      # another address
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +13,11 @@ scripts/setup.sh
 if [ -x scripts/build-dashboard.sh ]; then
   scripts/build-dashboard.sh
 fi
-echo "==> run: validating examples/flags.json"
-cargo run --quiet --release -p edgeflag-cli -- validate examples/flags.json
+FLAGS=${EDGEFLAG_FLAGS:-server/demo/flags.json}
+echo "==> run: validating $FLAGS"
+cargo run --quiet --release -p edgeflag-cli -- validate "$FLAGS"
 echo "==> run: starting the server (Ctrl-C to stop)"
 exec cargo run --quiet --release -p edgeflag-cli -- serve --demo \
-  --addr "${EDGEFLAG_ADDR:-127.0.0.1:8080}" --flags examples/flags.json --static-dir dist \
+  --addr "${EDGEFLAG_ADDR:-127.0.0.1:8080}" --flags "$FLAGS" --static-dir dist \
+  --controller-interval 3s \
   --data-dir "${EDGEFLAG_DATA_DIR:-edgeflag-data}"
