@@ -129,7 +129,8 @@ pub fn health_label(judgement: &CanaryJudgement) -> &'static str {
 /// down), and the y of each threshold line. Points without a value (empty buckets) are gaps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
-    pub lines: Vec<String>,
+    /// Per series, its (x, y) points; a point between gaps is drawn as a dot by the view.
+    pub lines: Vec<Vec<(f64, f64)>>,
     pub thresholds: Vec<f64>,
     pub y_max: f64,
 }
@@ -150,13 +151,17 @@ pub fn chart(series: &[Vec<Option<f64>>], thresholds: &[f64], width: f64, height
             values
                 .iter()
                 .enumerate()
-                .filter_map(|(i, v)| v.filter(finite).map(|v| format!("{:.1},{:.1}", i as f64 * step, y(v))))
-                .collect::<Vec<_>>()
-                .join(" ")
+                .filter_map(|(i, v)| v.filter(finite).map(|v| (i as f64 * step, y(v))))
+                .collect()
         })
         .collect();
     let thresholds = thresholds.iter().copied().filter(finite).map(y).collect();
     Chart { lines, thresholds, y_max }
+}
+
+/// SVG `points` attribute.
+pub fn points_attr(points: &[(f64, f64)]) -> String {
+    points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ")
 }
 
 /// Values of one arm's series, for a chart.
@@ -287,12 +292,12 @@ mod tests {
     fn chart_scales_and_leaves_gaps() {
         let c = chart(&[vec![Some(0.0), None, Some(50.0)]], &[100.0], 200.0, 100.0);
         assert!((c.y_max - 110.0).abs() < 1e-9, "{}", c.y_max);
-        assert_eq!(c.lines, vec!["0.0,100.0 200.0,54.5".to_string()]);
+        assert_eq!(points_attr(&c.lines[0]), "0.0,100.0 200.0,54.5");
         assert_eq!(c.thresholds.len(), 1);
         assert!((c.thresholds[0] - (100.0 - 100.0 / 110.0 * 100.0)).abs() < 1e-9);
         let empty = chart(&[vec![None, Some(f64::NAN)]], &[], 10.0, 10.0);
         assert_eq!(empty.y_max, 1.0);
-        assert_eq!(empty.lines, vec![String::new()]);
+        assert_eq!(empty.lines, vec![Vec::<(f64, f64)>::new()]);
     }
 
     #[test]

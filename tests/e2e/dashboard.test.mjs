@@ -241,8 +241,22 @@ async function main() {
   });
 
   await test('the experiment view analyses pasted data: lift, p-value, winner only when significant', async () => {
+    // From the metrics endpoint: units = requests per variant, conversions = ok outcomes.
+    const now = Date.now();
+    const events = [];
+    for (let i = 0; i < 200; i++) {
+      events.push({ ts: now - i * 20, flag: 'checkout-redesign', env: 'prod', variant: 'control', outcome: i % 10 === 0 ? 'error' : 'ok', latency_ms: 20 });
+      events.push({ ts: now - i * 20, flag: 'checkout-redesign', env: 'prod', variant: 'treatment', outcome: i % 20 === 0 ? 'error' : 'ok', latency_ms: 20 });
+    }
+    const posted = await fetch(`${base}/api/metrics/events`, { method: 'POST', body: JSON.stringify({ events }), headers: { 'Content-Type': 'application/json' } });
+    assert(posted.status === 202, `POST /api/metrics/events: ${posted.status}`);
     await tab(page, 'Experiment');
     await page.selectOption('[data-testid=experiment-flag]', 'checkout-redesign');
+    await page.waitForSelector('[data-testid=experiment-comparisons] tr[data-variant=treatment]');
+    const counts = await page.textContent('[data-testid=experiment-counts]');
+    assert(/control\s*200/.test(counts) && /treatment\s*200/.test(counts), `counts from /api/metrics: ${counts}`);
+    const fromMetrics = await page.textContent('[data-testid=experiment-comparisons] tr[data-variant=treatment]');
+    assert(fromMetrics.includes('0.9500') && fromMetrics.includes('0.9000'), `rates from ok outcomes: ${fromMetrics}`);
     await page.check('[data-testid=experiment-use-pasted]');
     const data = { assignments: { control: 10000, treatment: 10050 }, metrics: [{ name: 'checkout', kind: 'conversion',
       arms: { control: { units: 10000, conversions: 1000 }, treatment: { units: 10050, conversions: 1200 } } }] };

@@ -1,6 +1,6 @@
 //! A small inline-SVG line chart: one polyline per arm and dashed threshold lines.
 
-use edgeflag_dashboard::canary::chart;
+use edgeflag_dashboard::canary::{chart, points_attr};
 use leptos::prelude::*;
 
 const W: f64 = 300.0;
@@ -19,7 +19,14 @@ pub fn LineChart(
     let lines = series
         .iter()
         .zip(c.lines)
-        .map(|((arm, _), points)| view! { <polyline class=format!("series {arm}") data-arm=*arm points=points /> })
+        .map(|((arm, _), points)| {
+            // Dots too: a lone point between empty buckets draws no line segment.
+            let dots = points
+                .iter()
+                .map(|(x, y)| view! { <circle class=format!("dot {arm}") cx=*x cy=*y r="2" /> })
+                .collect_view();
+            view! { <polyline class=format!("series {arm}") data-arm=*arm points=points_attr(&points) />{dots} }
+        })
         .collect_view();
     let limits = c
         .thresholds

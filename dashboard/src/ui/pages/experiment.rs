@@ -147,7 +147,7 @@ fn Report(experiment: Experiment, data: ExperimentData) -> impl IntoView {
                             <tr data-variant=c.variation.clone()>
                                 <td>{c.variation.clone()}</td><td>{word(&c.status)}</td><td>{num(c.control_value)}</td><td>{num(c.treatment_value)}</td>
                                 <td>{pct(c.relative_lift)}</td><td>{format!("[{}, {}]", pct(c.relative_ci_low), pct(c.relative_ci_high))}</td>
-                                <td>{num(c.p_value)}</td><td data-testid="winner">{c.winner.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td>{c.p_value.map(|p| if p < 1e-4 { format!("{p:.2e}") } else { format!("{p:.4}") }).unwrap_or_else(|| "—".into())}</td><td data-testid="winner">{c.winner.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td>{c.remaining_per_arm.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td><td>{c.reason.clone()}</td>
                             </tr>
                         }).collect_view()}</tbody>
