@@ -13,6 +13,7 @@ use edgeflag_evaluator::model::Canary;
 use leptos::prelude::*;
 
 use crate::ui::api;
+use crate::ui::pages::flag_choice::FlagChoice;
 use crate::ui::components::chart::LineChart;
 use crate::ui::state::{AppState, Page};
 
@@ -74,24 +75,8 @@ async fn from_prometheus(p: Prometheus, flag: String, env: String, window: Strin
 #[component]
 pub fn CanaryPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let flags = Memo::new(move |_| {
-        state
-            .with_model(|m| {
-                m.flags
-                    .iter()
-                    .filter(|f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()))
-                    .map(|f| f.key.clone())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    });
-    let envs = Memo::new(move |_| state.with_model(|m| m.environments.clone()).unwrap_or_default());
-    let chosen = RwSignal::new(String::new());
-    let flag = Memo::new(move |_| {
-        let c = chosen.get();
-        if c.is_empty() { flags.with(|l| l.first().cloned().unwrap_or_default()) } else { c }
-    });
-    let env = RwSignal::new(String::new());
+    let FlagChoice { flags, envs, chosen, flag, env } =
+        FlagChoice::new(state, |f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()));
     let window = RwSignal::new("5m".to_string());
     let use_prometheus = RwSignal::new(false);
     let prometheus = RwSignal::new(Prometheus::default());

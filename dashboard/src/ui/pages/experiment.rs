@@ -9,6 +9,7 @@ use edgeflag_evaluator::model::Experiment;
 use leptos::prelude::*;
 
 use crate::ui::api;
+use crate::ui::pages::flag_choice::FlagChoice;
 use crate::ui::state::AppState;
 
 fn word<T: serde::Serialize>(v: &T) -> String {
@@ -26,24 +27,8 @@ fn pct(v: Option<f64>) -> String {
 #[component]
 pub fn ExperimentPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let flags = Memo::new(move |_| {
-        state
-            .with_model(|m| {
-                m.flags
-                    .iter()
-                    .filter(|f| f.experiment.is_some() || f.environments.values().any(|o| o.experiment.is_some()))
-                    .map(|f| f.key.clone())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    });
-    let envs = Memo::new(move |_| state.with_model(|m| m.environments.clone()).unwrap_or_default());
-    let chosen = RwSignal::new(String::new());
-    let flag = Memo::new(move |_| {
-        let c = chosen.get();
-        if c.is_empty() { flags.with(|l| l.first().cloned().unwrap_or_default()) } else { c }
-    });
-    let env = RwSignal::new(String::new());
+    let FlagChoice { flags, envs, chosen, flag, env } =
+        FlagChoice::new(state, |f| f.experiment.is_some() || f.environments.values().any(|o| o.experiment.is_some()));
     let window = RwSignal::new("1h".to_string());
     let pasted = RwSignal::new(String::new());
     let use_pasted = RwSignal::new(false);

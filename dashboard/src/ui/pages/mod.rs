@@ -3,6 +3,7 @@
 pub mod canary;
 pub mod editor;
 pub mod experiment;
+pub mod flag_choice;
 pub mod env;
 pub mod flags;
 pub mod history;
