@@ -13,7 +13,7 @@ use edgeflag_evaluator::model::Canary;
 use leptos::prelude::*;
 
 use crate::ui::api;
-use crate::ui::pages::flag_choice::FlagChoice;
+use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
 use crate::ui::components::chart::LineChart;
 use crate::ui::state::{AppState, Page};
 
@@ -75,8 +75,8 @@ async fn from_prometheus(p: Prometheus, flag: String, env: String, window: Strin
 #[component]
 pub fn CanaryPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let FlagChoice { flags, envs, chosen, flag, env } =
-        FlagChoice::new(state, |f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()));
+    let choice = FlagChoice::new(state, |f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()));
+    let FlagChoice { flag, env, .. } = choice;
     let window = RwSignal::new("5m".to_string());
     let use_prometheus = RwSignal::new(false);
     let prometheus = RwSignal::new(Prometheus::default());
@@ -130,20 +130,7 @@ pub fn CanaryPage() -> impl IntoView {
         <section aria-labelledby="canary-title" class="canary">
             <h2 id="canary-title">"Canary"</h2>
             <div class="row">
-                <label>"Flag "
-                    <select data-testid="canary-flag" on:change=move |ev| chosen.set(event_target_value(&ev))>
-                        {move || flags.get().into_iter().map(|k| {
-                            let selected = k == flag.get_untracked();
-                            view! { <option value=k.clone() selected=selected>{k.clone()}</option> }
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>"Environment "
-                    <select data-testid="canary-env" on:change=move |ev| env.set(event_target_value(&ev))>
-                        <option value="">"(all, base canary)"</option>
-                        {move || envs.get().into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
-                    </select>
-                </label>
+                <FlagChoiceSelects choice=choice id="canary" all_label="(all, base canary)" />
                 <label>"Window "
                     <input data-testid="canary-window" size="5" prop:value=move || window.get()
                         on:change=move |ev| window.set(event_target_value(&ev)) />

@@ -9,7 +9,7 @@ use edgeflag_evaluator::model::Experiment;
 use leptos::prelude::*;
 
 use crate::ui::api;
-use crate::ui::pages::flag_choice::FlagChoice;
+use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
 use crate::ui::state::AppState;
 
 fn word<T: serde::Serialize>(v: &T) -> String {
@@ -27,8 +27,8 @@ fn pct(v: Option<f64>) -> String {
 #[component]
 pub fn ExperimentPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let FlagChoice { flags, envs, chosen, flag, env } =
-        FlagChoice::new(state, |f| f.experiment.is_some() || f.environments.values().any(|o| o.experiment.is_some()));
+    let choice = FlagChoice::new(state, |f| f.experiment.is_some() || f.environments.values().any(|o| o.experiment.is_some()));
+    let FlagChoice { flag, env, .. } = choice;
     let window = RwSignal::new("1h".to_string());
     let pasted = RwSignal::new(String::new());
     let use_pasted = RwSignal::new(false);
@@ -58,20 +58,7 @@ pub fn ExperimentPage() -> impl IntoView {
         <section aria-labelledby="experiment-title" class="experiment">
             <h2 id="experiment-title">"Experiment"</h2>
             <div class="row">
-                <label>"Flag "
-                    <select data-testid="experiment-flag" on:change=move |ev| chosen.set(event_target_value(&ev))>
-                        {move || flags.get().into_iter().map(|k| {
-                            let selected = k == flag.get_untracked();
-                            view! { <option value=k.clone() selected=selected>{k.clone()}</option> }
-                        }).collect_view()}
-                    </select>
-                </label>
-                <label>"Environment "
-                    <select on:change=move |ev| env.set(event_target_value(&ev))>
-                        <option value="">"(all)"</option>
-                        {move || envs.get().into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
-                    </select>
-                </label>
+                <FlagChoiceSelects choice=choice id="experiment" all_label="(all)" />
                 <label>"Window "<input size="5" prop:value=move || window.get() on:change=move |ev| window.set(event_target_value(&ev)) /></label>
                 <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
             </div>

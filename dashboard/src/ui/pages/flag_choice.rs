@@ -32,3 +32,26 @@ impl FlagChoice {
         FlagChoice { flags, envs, chosen, flag, env: RwSignal::new(String::new()) }
     }
 }
+
+/// The two selects of a [`FlagChoice`]; `id` prefixes the test ids (`<id>-flag`, `<id>-env`),
+/// `all_label` names the "no environment" option.
+#[component]
+pub fn FlagChoiceSelects(choice: FlagChoice, id: &'static str, all_label: &'static str) -> impl IntoView {
+    let FlagChoice { flags, envs, chosen, flag, env } = choice;
+    view! {
+        <label>"Flag "
+            <select data-testid=format!("{id}-flag") on:change=move |ev| chosen.set(event_target_value(&ev))>
+                {move || flags.get().into_iter().map(|k| {
+                    let selected = k == flag.get_untracked();
+                    view! { <option value=k.clone() selected=selected>{k.clone()}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+        <label>"Environment "
+            <select data-testid=format!("{id}-env") on:change=move |ev| env.set(event_target_value(&ev))>
+                <option value="">{all_label}</option>
+                {move || envs.get().into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
