@@ -21,12 +21,14 @@
 //! assert_eq!(result.value, Some(&serde_json::json!(true)));
 //! ```
 //!
-//! Modules, one job each: [`model`] is the file format, [`validation`] finds every problem
-//! with its path, [`compile`] prepares the immutable form, [`hashing`] is the bucketing spec,
+//! Modules, one job each: [`model`] is the file format, [`document`] and [`decode`] read it
+//! (reporting every problem with its path through [`validation`]), [`compile`] prepares the immutable form, [`hashing`] is the bucketing spec,
 //! [`matching`] tests clauses, [`evaluation`] applies the precedence, [`context`] is the user.
 
 pub mod compile;
 pub mod context;
+pub mod decode;
+pub mod document;
 pub mod duration;
 pub mod evaluation;
 pub mod hashing;

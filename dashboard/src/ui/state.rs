@@ -70,7 +70,9 @@ fn parse(text: &str) -> Parsed {
     match FlagSet::from_json(text) {
         Ok(set) => Parsed { model: Some(set.file().clone()), set: Some(set), problems: ProblemIndex::default() },
         Err(errors) => Parsed {
-            model: serde_json::from_str(text).ok(),
+            // The structure, even when the semantics do not validate yet (forms still work).
+            model: edgeflag_evaluator::decode::decode(text, &mut Default::default())
+                .and_then(edgeflag_evaluator::decode::Decoded::into_complete),
             set: None,
             problems: ProblemIndex::new(errors.problems),
         },

@@ -1,0 +1,828 @@
+//! The structure of a flag file, read by hand from a [`Json`] tree into [`crate::model`].
+//!
+//! Every problem is reported with its path, and decoding goes on after one: every unknown and
+//! duplicate field, every missing field and every wrong type of a flag are listed at once.
+//! Semantic problems (unknown references, weights, stage order...) are [`crate::compile`]'s.
+//!
+//! The model types also derive `Deserialize` for Rust callers; `tests/decode_agrees.rs` checks
+//! that both read the same files into the same model. This reader exists for the paths and for
+//! size: see [`crate::document`].
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::document::{self, Json};
+use crate::model::{
+    Canary, CanaryStage, CanaryStatus, Clause, EnvironmentOverride, Experiment, ExperimentVariant,
+    Flag, FlagFile, FlagKind, HealthGate, Operator, Prerequisite, Rollout, Rule, Segment,
+    SegmentRule, Target, Variation,
+};
+use crate::validation::{field_path, index_path, Problems, ValidationErrors};
+
+/// A flag file decoded as far as possible: what decoded, and what did not.
+pub struct Decoded {
+    pub file: FlagFile,
+    /// Original index of each entry of `file.flags` (broken flags are left out).
+    pub flag_indices: Vec<usize>,
+    pub segment_indices: Vec<usize>,
+    /// Keys of flags that failed to decode, so references to them are not reported as well.
+    pub broken_flag_keys: Vec<String>,
+    pub broken_segment_keys: Vec<String>,
+    /// Some flag or segment did not decode (with or without a key).
+    incomplete: bool,
+}
+
+impl Decoded {
+    /// The file, if every flag and segment decoded (unknown fields are reported, not fatal):
+    /// for editors that must not drop a broken flag from a draft they write back.
+    pub fn into_complete(self) -> Option<FlagFile> {
+        (!self.incomplete).then_some(self.file)
+    }
+}
+
+/// Decodes the JSON text, reporting syntax, type, missing, unknown and duplicate fields into
+/// `problems`. Returns `None` when the top level itself cannot be read.
+pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
+    let json = match document::parse(text) {
+        Ok(json) => json,
+        Err(e) => {
+            problems.push(e.path, format!("invalid JSON: {}", e.message));
+            return None;
+        }
+    };
+    if !matches!(json, Json::Object(_)) {
+        problems.push(
+            "",
+            format!(
+                "a flag file must be a JSON object, got {}",
+                json.type_name()
+            ),
+        );
+        return None;
+    }
+    let mut top = Fields::of(&json, "", problems)?;
+    let schema = top.optional("$schema", problems, string);
+    let schema_version = top.required("schema_version", problems, u32_);
+    let environments = top.or_default("environments", problems, strings);
+    // Flags and segments are decoded one by one below, after the top level's own problems.
+    let segments = match top.take("segments") {
+        None => Some(&[][..]),
+        Some((node, path)) => array(node, &path, problems),
+    };
+    let flags = match top.take("flags") {
+        None => {
+            problems.push("", "missing field `flags`");
+            None
+        }
+        Some((node, path)) => array(node, &path, problems),
+    };
+    top.finish(problems);
+    let top_level_ok = schema.is_some()
+        && schema_version.is_some()
+        && environments.is_some()
+        && segments.is_some()
+        && flags.is_some();
+
+    let mut decoded = Decoded {
+        file: FlagFile {
+            schema: schema.flatten(),
+            schema_version: schema_version.unwrap_or(0),
+            environments: environments.unwrap_or_default(),
+            segments: Vec::with_capacity(segments.map_or(0, <[Json]>::len)),
+            flags: Vec::with_capacity(flags.map_or(0, <[Json]>::len)),
+        },
+        flag_indices: Vec::with_capacity(flags.map_or(0, <[Json]>::len)),
+        segment_indices: Vec::with_capacity(segments.map_or(0, <[Json]>::len)),
+        broken_flag_keys: Vec::new(),
+        broken_segment_keys: Vec::new(),
+        incomplete: false,
+    };
+    for (index, node) in segments.unwrap_or_default().iter().enumerate() {
+        match segment(node, &index_path("segments", index), problems) {
+            Some(s) => {
+                decoded.file.segments.push(s);
+                decoded.segment_indices.push(index);
+            }
+            None => {
+                decoded.incomplete = true;
+                decoded.broken_segment_keys.extend(key_of(node));
+            }
+        }
+    }
+    for (index, node) in flags.unwrap_or_default().iter().enumerate() {
+        match flag(node, &index_path("flags", index), problems) {
+            Some(f) => {
+                decoded.file.flags.push(f);
+                decoded.flag_indices.push(index);
+            }
+            None => {
+                decoded.incomplete = true;
+                decoded.broken_flag_keys.extend(key_of(node));
+            }
+        }
+    }
+    top_level_ok.then_some(decoded)
+}
+
+/// Reads a flag file's structure only (no semantic checks): for editors that hold drafts
+/// which may not validate yet. Fails on what [`decode`] reports, unknown fields included.
+pub fn read_flag_file(text: &str) -> Result<FlagFile, ValidationErrors> {
+    let mut problems = Problems::default();
+    match decode(text, &mut problems) {
+        Some(decoded) if problems.is_empty() => Ok(decoded.file),
+        _ => Err(problems.into_errors()),
+    }
+}
+
+/// The key of a flag or segment that failed to decode, when it has one.
+fn key_of(node: &Json) -> Option<String> {
+    match node {
+        Json::Object(entries) => {
+            entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "key")
+                .and_then(|(_, v)| match v {
+                    Json::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+        }
+        _ => None,
+    }
+}
+
+/// A reader of one field (or element) value: reports its problems under `path`, and returns
+/// `None` when the value cannot be used.
+type Read<T> = fn(&Json, &str, &mut Problems) -> Option<T>;
+
+/// The fields of one JSON object, taken one by one; [`Fields::finish`] reports the rest.
+struct Fields<'a> {
+    path: &'a str,
+    entries: &'a [(String, Json)],
+    used: Vec<bool>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(node: &'a Json, path: &'a str, problems: &mut Problems) -> Option<Self> {
+        match node {
+            Json::Object(entries) => Some(Fields {
+                path,
+                entries,
+                used: vec![false; entries.len()],
+            }),
+            other => {
+                problems.push(path, invalid_type(other, "an object"));
+                None
+            }
+        }
+    }
+
+    /// The value of `name` (the last one if it appears twice; `finish` reports the duplicate).
+    fn take(&mut self, name: &str) -> Option<(&'a Json, String)> {
+        let position = self.entries.iter().rposition(|(key, _)| key == name)?;
+        for (used, (key, _)) in self.used.iter_mut().zip(self.entries) {
+            *used |= key == name;
+        }
+        Some((&self.entries[position].1, field_path(self.path, name)))
+    }
+
+    fn required<T>(&mut self, name: &str, problems: &mut Problems, read: Read<T>) -> Option<T> {
+        match self.take(name) {
+            Some((node, path)) => read(node, &path, problems),
+            None => {
+                problems.push(self.path, format!("missing field `{name}`"));
+                None
+            }
+        }
+    }
+
+    /// Absent and `null` are `None`; `Some(None)` means present but unusable.
+    fn optional<T>(
+        &mut self,
+        name: &str,
+        problems: &mut Problems,
+        read: Read<T>,
+    ) -> Option<Option<T>> {
+        match self.take(name) {
+            None | Some((Json::Null, _)) => Some(None),
+            Some((node, path)) => read(node, &path, problems).map(Some),
+        }
+    }
+
+    /// Absent is `T::default()` (`null` is not: serde's `#[serde(default)]` rejects it too).
+    fn or_default<T: Default>(
+        &mut self,
+        name: &str,
+        problems: &mut Problems,
+        read: Read<T>,
+    ) -> Option<T> {
+        match self.take(name) {
+            None => Some(T::default()),
+            Some((node, path)) => read(node, &path, problems),
+        }
+    }
+
+    /// Reports every field not taken as unknown, and every repeated one as a duplicate.
+    fn finish(self, problems: &mut Problems) {
+        let mut seen = HashSet::with_capacity(self.entries.len());
+        for ((key, _), used) in self.entries.iter().zip(self.used) {
+            let path = || field_path(self.path, key);
+            if !used {
+                problems.push(path(), "unknown field");
+            }
+            if !seen.insert(key.as_str()) {
+                problems.push(path(), format!("duplicate field `{key}`"));
+            }
+        }
+    }
+}
+
+fn invalid_type(node: &Json, expected: &str) -> String {
+    format!("invalid type: {}, expected {expected}", node.describe())
+}
+
+fn array<'a>(node: &'a Json, path: &str, problems: &mut Problems) -> Option<&'a [Json]> {
+    match node {
+        Json::Array(items) => Some(items),
+        other => {
+            problems.push(path, invalid_type(other, "an array"));
+            None
+        }
+    }
+}
+
+/// Every element read (and every bad one reported); `None` if any was bad.
+fn list<T>(node: &Json, path: &str, problems: &mut Problems, read: Read<T>) -> Option<Vec<T>> {
+    let items = array(node, path, problems)?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for (index, item) in items.iter().enumerate() {
+        match read(item, &index_path(path, index), problems) {
+            Some(value) if ok => out.push(value),
+            Some(_) => {}
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn string(node: &Json, path: &str, problems: &mut Problems) -> Option<String> {
+    match node {
+        Json::String(s) => Some(s.clone()),
+        other => {
+            problems.push(path, invalid_type(other, "a string"));
+            None
+        }
+    }
+}
+
+fn strings(node: &Json, path: &str, problems: &mut Problems) -> Option<Vec<String>> {
+    list(node, path, problems, string)
+}
+
+fn boolean(node: &Json, path: &str, problems: &mut Problems) -> Option<bool> {
+    match node {
+        Json::Bool(b) => Some(*b),
+        other => {
+            problems.push(path, invalid_type(other, "a boolean"));
+            None
+        }
+    }
+}
+
+fn any_value(node: &Json, _path: &str, _problems: &mut Problems) -> Option<serde_json::Value> {
+    Some(node.clone().into_value())
+}
+
+fn number(node: &Json, path: &str, problems: &mut Problems) -> Option<f64> {
+    match node {
+        Json::Number(n) => n.as_f64(),
+        other => {
+            problems.push(path, invalid_type(other, "a number"));
+            None
+        }
+    }
+}
+
+/// A whole number in `0..=max`.
+fn unsigned(node: &Json, path: &str, problems: &mut Problems, max: u64) -> Option<u64> {
+    let expected = || format!("an integer from 0 to {max}");
+    match node {
+        Json::Number(n) => match n.as_u64() {
+            Some(v) if v <= max => Some(v),
+            _ if n.is_f64() => {
+                problems.push(path, invalid_type(node, &expected()));
+                None
+            }
+            _ => {
+                problems.push(
+                    path,
+                    format!(
+                        "invalid value: {}, expected {}",
+                        node.describe(),
+                        expected()
+                    ),
+                );
+                None
+            }
+        },
+        other => {
+            problems.push(path, invalid_type(other, &expected()));
+            None
+        }
+    }
+}
+
+fn u32_(node: &Json, path: &str, problems: &mut Problems) -> Option<u32> {
+    unsigned(node, path, problems, u32::MAX.into()).and_then(|v| u32::try_from(v).ok())
+}
+
+fn u64_(node: &Json, path: &str, problems: &mut Problems) -> Option<u64> {
+    unsigned(node, path, problems, u64::MAX)
+}
+
+fn usize_(node: &Json, path: &str, problems: &mut Problems) -> Option<usize> {
+    let max = u64::try_from(usize::MAX).unwrap_or(u64::MAX);
+    unsigned(node, path, problems, max).and_then(|v| usize::try_from(v).ok())
+}
+
+/// One of a fixed set of names (a serde "unit variant").
+fn one_of<T: Copy>(
+    node: &Json,
+    path: &str,
+    problems: &mut Problems,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Option<T> {
+    let text = string(node, path, problems)?;
+    if let Some(found) = all.iter().copied().find(|v| name(*v) == text) {
+        return Some(found);
+    }
+    let names: Vec<String> = all.iter().map(|v| format!("`{}`", name(*v))).collect();
+    problems.push(
+        path,
+        format!(
+            "unknown variant `{text}`, expected one of {}",
+            names.join(", ")
+        ),
+    );
+    None
+}
+
+fn flag_kind(node: &Json, path: &str, problems: &mut Problems) -> Option<FlagKind> {
+    const ALL: [FlagKind; 4] = [
+        FlagKind::Boolean,
+        FlagKind::String,
+        FlagKind::Number,
+        FlagKind::Json,
+    ];
+    one_of(node, path, problems, &ALL, FlagKind::as_str)
+}
+
+fn operator(node: &Json, path: &str, problems: &mut Problems) -> Option<Operator> {
+    one_of(node, path, problems, &Operator::ALL, Operator::as_str)
+}
+
+fn canary_status(node: &Json, path: &str, problems: &mut Problems) -> Option<CanaryStatus> {
+    const ALL: [CanaryStatus; 4] = [
+        CanaryStatus::Running,
+        CanaryStatus::Paused,
+        CanaryStatus::RolledBack,
+        CanaryStatus::Completed,
+    ];
+    one_of(node, path, problems, &ALL, CanaryStatus::as_str)
+}
+
+fn flag(node: &Json, path: &str, problems: &mut Problems) -> Option<Flag> {
+    let p = problems;
+    let mut f = Fields::of(node, path, p)?;
+    let key = f.required("key", p, string);
+    let description = f.or_default("description", p, string);
+    let tags = f.or_default("tags", p, strings);
+    let kind = f.required("kind", p, flag_kind);
+    let variations = f.required("variations", p, |n, path, p| list(n, path, p, variation));
+    let enabled = f.required("enabled", p, boolean);
+    let off_variation = f.required("off_variation", p, string);
+    let default_variation = f.required("default_variation", p, string);
+    let prerequisites = f.or_default("prerequisites", p, |n, path, p| {
+        list(n, path, p, prerequisite)
+    });
+    let targets = f.or_default("targets", p, targets);
+    let deny = f.or_default("deny", p, strings);
+    let rules = f.or_default("rules", p, rules);
+    let rollout = f.optional("rollout", p, rollout);
+    let canary = f.optional("canary", p, canary);
+    let experiment = f.optional("experiment", p, experiment);
+    let environments = f.or_default("environments", p, environment_overrides);
+    f.finish(p);
+    Some(Flag {
+        key: key?,
+        description: description?,
+        tags: tags?,
+        kind: kind?,
+        variations: variations?,
+        enabled: enabled?,
+        off_variation: off_variation?,
+        default_variation: default_variation?,
+        prerequisites: prerequisites?,
+        targets: targets?,
+        deny: deny?,
+        rules: rules?,
+        rollout: rollout?,
+        canary: canary?,
+        experiment: experiment?,
+        environments: environments?,
+    })
+}
+
+fn variation(node: &Json, path: &str, p: &mut Problems) -> Option<Variation> {
+    let mut f = Fields::of(node, path, p)?;
+    let name = f.required("name", p, string);
+    let value = f.required("value", p, any_value);
+    let description = f.or_default("description", p, string);
+    f.finish(p);
+    Some(Variation {
+        name: name?,
+        value: value?,
+        description: description?,
+    })
+}
+
+fn prerequisite(node: &Json, path: &str, p: &mut Problems) -> Option<Prerequisite> {
+    let mut f = Fields::of(node, path, p)?;
+    let flag = f.required("flag", p, string);
+    let variation = f.required("variation", p, string);
+    f.finish(p);
+    Some(Prerequisite {
+        flag: flag?,
+        variation: variation?,
+    })
+}
+
+fn targets(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Target>> {
+    list(node, path, p, |node, path, p| {
+        let mut f = Fields::of(node, path, p)?;
+        let variation = f.required("variation", p, string);
+        let keys = f.required("keys", p, strings);
+        f.finish(p);
+        Some(Target {
+            variation: variation?,
+            keys: keys?,
+        })
+    })
+}
+
+fn rules(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Rule>> {
+    list(node, path, p, |node, path, p| {
+        let mut f = Fields::of(node, path, p)?;
+        let description = f.or_default("description", p, string);
+        let clauses = f.required("clauses", p, clauses);
+        let variation = f.required("variation", p, string);
+        f.finish(p);
+        Some(Rule {
+            description: description?,
+            clauses: clauses?,
+            variation: variation?,
+        })
+    })
+}
+
+fn clauses(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Clause>> {
+    list(node, path, p, |node, path, p| {
+        let mut f = Fields::of(node, path, p)?;
+        let attribute = f.or_default("attribute", p, string);
+        let operator = f.required("operator", p, operator);
+        let values = f.required("values", p, |n, path, p| list(n, path, p, any_value));
+        let negate = f.or_default("negate", p, boolean);
+        let case_insensitive = f.or_default("case_insensitive", p, boolean);
+        f.finish(p);
+        Some(Clause {
+            attribute: attribute?,
+            operator: operator?,
+            values: values?,
+            negate: negate?,
+            case_insensitive: case_insensitive?,
+        })
+    })
+}
+
+fn rollout(node: &Json, path: &str, p: &mut Problems) -> Option<Rollout> {
+    let mut f = Fields::of(node, path, p)?;
+    let percent_bp = f.required("percent_bp", p, u32_);
+    let variation = f.required("variation", p, string);
+    let stickiness = f.optional("stickiness", p, string);
+    let salt = f.optional("salt", p, string);
+    f.finish(p);
+    Some(Rollout {
+        percent_bp: percent_bp?,
+        variation: variation?,
+        stickiness: stickiness?,
+        salt: salt?,
+    })
+}
+
+fn canary(node: &Json, path: &str, p: &mut Problems) -> Option<Canary> {
+    let mut f = Fields::of(node, path, p)?;
+    let baseline = f.required("baseline", p, string);
+    let canary = f.required("canary", p, string);
+    let stages = f.required("stages", p, |n, path, p| list(n, path, p, canary_stage));
+    let current_stage = f.or_default("current_stage", p, usize_);
+    let status = f.or_default("status", p, canary_status);
+    let stage_started_at = f.optional("stage_started_at", p, string);
+    let stickiness = f.optional("stickiness", p, string);
+    let salt = f.optional("salt", p, string);
+    f.finish(p);
+    Some(Canary {
+        baseline: baseline?,
+        canary: canary?,
+        stages: stages?,
+        current_stage: current_stage?,
+        status: status?,
+        stage_started_at: stage_started_at?,
+        stickiness: stickiness?,
+        salt: salt?,
+    })
+}
+
+fn canary_stage(node: &Json, path: &str, p: &mut Problems) -> Option<CanaryStage> {
+    let mut f = Fields::of(node, path, p)?;
+    let percent = f.required("percent", p, number);
+    let min_duration = f.required("min_duration", p, string);
+    let gate = f.required("gate", p, health_gate);
+    f.finish(p);
+    Some(CanaryStage {
+        percent: percent?,
+        min_duration: min_duration?,
+        gate: gate?,
+    })
+}
+
+fn health_gate(node: &Json, path: &str, p: &mut Problems) -> Option<HealthGate> {
+    let mut f = Fields::of(node, path, p)?;
+    let max_error_rate = f.required("max_error_rate", p, number);
+    let max_p99_ms = f.required("max_p99_ms", p, number);
+    let min_samples = f.required("min_samples", p, u64_);
+    f.finish(p);
+    Some(HealthGate {
+        max_error_rate: max_error_rate?,
+        max_p99_ms: max_p99_ms?,
+        min_samples: min_samples?,
+    })
+}
+
+fn experiment(node: &Json, path: &str, p: &mut Problems) -> Option<Experiment> {
+    let mut f = Fields::of(node, path, p)?;
+    let variants = f.required("variants", p, |n, path, p| {
+        list(n, path, p, |node, path, p| {
+            let mut f = Fields::of(node, path, p)?;
+            let variation = f.required("variation", p, string);
+            let weight_bp = f.required("weight_bp", p, u32_);
+            f.finish(p);
+            Some(ExperimentVariant {
+                variation: variation?,
+                weight_bp: weight_bp?,
+            })
+        })
+    });
+    let traffic_bp = match f.take("traffic_bp") {
+        None => Some(crate::model::FULL_TRAFFIC_BP),
+        Some((node, path)) => u32_(node, &path, p),
+    };
+    let stickiness = f.optional("stickiness", p, string);
+    let salt = f.optional("salt", p, string);
+    let experiment_salt = f.optional("experiment_salt", p, string);
+    f.finish(p);
+    Some(Experiment {
+        variants: variants?,
+        traffic_bp: traffic_bp?,
+        stickiness: stickiness?,
+        salt: salt?,
+        experiment_salt: experiment_salt?,
+    })
+}
+
+fn environment_overrides(
+    node: &Json,
+    path: &str,
+    p: &mut Problems,
+) -> Option<BTreeMap<String, EnvironmentOverride>> {
+    let Json::Object(entries) = node else {
+        p.push(path, invalid_type(node, "an object"));
+        return None;
+    };
+    let mut out = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in entries {
+        let entry_path = field_path(path, name);
+        if out.contains_key(name) {
+            p.push(entry_path.clone(), format!("duplicate field `{name}`"));
+            ok = false;
+        }
+        match environment_override(value, &entry_path, p) {
+            Some(o) => {
+                out.insert(name.clone(), o);
+            }
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn environment_override(node: &Json, path: &str, p: &mut Problems) -> Option<EnvironmentOverride> {
+    let mut f = Fields::of(node, path, p)?;
+    let enabled = f.optional("enabled", p, boolean);
+    let default_variation = f.optional("default_variation", p, string);
+    let targets = f.optional("targets", p, targets);
+    let deny = f.optional("deny", p, strings);
+    let rules = f.optional("rules", p, rules);
+    let rollout = f.optional("rollout", p, rollout);
+    let canary = f.optional("canary", p, canary);
+    let experiment = f.optional("experiment", p, experiment);
+    f.finish(p);
+    Some(EnvironmentOverride {
+        enabled: enabled?,
+        default_variation: default_variation?,
+        targets: targets?,
+        deny: deny?,
+        rules: rules?,
+        rollout: rollout?,
+        canary: canary?,
+        experiment: experiment?,
+    })
+}
+
+fn segment(node: &Json, path: &str, p: &mut Problems) -> Option<Segment> {
+    let mut f = Fields::of(node, path, p)?;
+    let key = f.required("key", p, string);
+    let description = f.or_default("description", p, string);
+    let included = f.or_default("included", p, strings);
+    let excluded = f.or_default("excluded", p, strings);
+    let rules = f.or_default("rules", p, |n, path, p| {
+        list(n, path, p, |node, path, p| {
+            let mut f = Fields::of(node, path, p)?;
+            let clauses = f.required("clauses", p, clauses);
+            f.finish(p);
+            Some(SegmentRule { clauses: clauses? })
+        })
+    });
+    f.finish(p);
+    Some(Segment {
+        key: key?,
+        description: description?,
+        included: included?,
+        excluded: excluded?,
+        rules: rules?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validation::Problem;
+
+    fn problems_of(text: &str) -> Vec<Problem> {
+        let mut problems = Problems::default();
+        decode(text, &mut problems);
+        problems
+            .into_result(())
+            .err()
+            .map(|e| e.problems)
+            .unwrap_or_default()
+    }
+
+    fn paths_of(text: &str) -> Vec<String> {
+        problems_of(text).into_iter().map(|p| p.path).collect()
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line_and_the_path() {
+        let found = problems_of("{\"schema_version\": 1,\n \"flags\": [}");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "flags[0]");
+        assert!(
+            found[0].message.starts_with("invalid JSON") && found[0].message.contains("line 2"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn every_unknown_field_is_reported_with_its_path() {
+        let text = r#"{"schema_version": 1, "colour": 1, "flags": [
+          {"key": "a", "kind": "boolean", "enabled": true, "off_variation": "f",
+           "default_variation": "f", "variations": [{"name": "f", "value": false, "x": 1}],
+           "rules": [{"clauses": [], "variation": "f", "prio": 2}]}
+        ]}"#;
+        assert_eq!(
+            paths_of(text),
+            [
+                "colour",
+                "flags[0].variations[0].x",
+                "flags[0].rules[0].prio"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_problem_of_a_flag_is_reported_and_the_next_flag_too() {
+        let text = r#"{"schema_version": 1, "flags": [
+          {"key": "a", "kind": "boolean", "enabled": "yes", "variations": {}, "off_variation": 1},
+          {"key": "b", "kind": "colour"}
+        ]}"#;
+        let found = problems_of(text);
+        let paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "flags[0].variations",
+                "flags[0].enabled",
+                "flags[0].off_variation",
+                "flags[0]",
+                "flags[1].kind",
+                "flags[1]",
+                "flags[1]",
+                "flags[1]",
+                "flags[1]"
+            ],
+            "{found:?}"
+        );
+        assert_eq!(
+            found[1].message,
+            "invalid type: string \"yes\", expected a boolean"
+        );
+        assert_eq!(found[3].message, "missing field `default_variation`");
+        assert!(
+            found[4]
+                .message
+                .starts_with("unknown variant `colour`, expected one of `boolean`"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn duplicate_fields_are_reported_at_every_level() {
+        let text = r#"{"schema_version": 1, "schema_version": 1, "flags": [
+          {"key": "a", "key": "a", "kind": "boolean", "enabled": true, "off_variation": "f", "default_variation": "f",
+           "variations": [{"name": "f", "value": false}], "environments": {"dev": {}, "dev": {}}}]}"#;
+        let found = problems_of(text);
+        let paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "schema_version",
+                "flags[0].environments.dev",
+                "flags[0].key"
+            ],
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .all(|p| p.message.starts_with("duplicate field")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn numbers_out_of_range_and_fractions_are_refused() {
+        let file = |bp: &str| {
+            format!(
+                r#"{{"schema_version": 1, "flags": [{{"key": "a", "kind": "boolean", "enabled": true,
+                "off_variation": "f", "default_variation": "f", "variations": [{{"name": "f", "value": false}}],
+                "rollout": {{"percent_bp": {bp}, "variation": "f"}}}}]}}"#
+            )
+        };
+        for bp in ["-1", "1.5", "4294967296", "\"10\"", "null"] {
+            let found = problems_of(&file(bp));
+            assert_eq!(found.len(), 1, "{bp}: {found:?}");
+            assert_eq!(found[0].path, "flags[0].rollout.percent_bp", "{bp}");
+        }
+        assert_eq!(problems_of(&file("4294967295")), []);
+    }
+
+    #[test]
+    fn null_means_absent_only_for_optional_fields() {
+        let text = r#"{"$schema": null, "schema_version": 1, "flags": [{"key": "a", "kind": "boolean", "enabled": true,
+            "off_variation": "f", "default_variation": "f", "variations": [{"name": "f", "value": false}],
+            "rollout": null, "tags": null}]}"#;
+        assert_eq!(paths_of(text), ["flags[0].tags"]);
+    }
+
+    #[test]
+    fn broken_flags_keep_their_keys() {
+        let mut problems = Problems::default();
+        let text = r#"{"schema_version": 1, "flags": [{"key": "a", "kind": 5}, {"kind": 5}]}"#;
+        let decoded = decode(text, &mut problems);
+        assert_eq!(
+            decoded.map(|d| d.broken_flag_keys),
+            Some(vec!["a".to_owned()])
+        );
+    }
+
+    #[test]
+    fn a_top_level_that_is_not_an_object_is_named() {
+        assert_eq!(
+            problems_of("[1]")[0].message,
+            "a flag file must be a JSON object, got array"
+        );
+        assert_eq!(paths_of(r#"{"schema_version": 1, "flags": 3}"#), ["flags"]);
+    }
+}
