@@ -4,16 +4,17 @@
 #
 #   scripts/build-wasm.sh            # optimized package (wasm-release profile + wasm-opt)
 #   EDGEFLAG_WASM_OPT=0 scripts/build-wasm.sh   # skip wasm-opt (for size comparisons)
-#   EDGEFLAG_WASM_LEAN=1 scripts/build-wasm.sh  # without evaluateUnleash (smaller edge build)
+#   EDGEFLAG_WASM_LEAN=1 scripts/build-wasm.sh  # only the core (no unleash/ build)
 #
 # Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli 0.2.130 on PATH (or in
-# ~/.cargo/bin), and `npm ci` at the repo root for node_modules/.bin/wasm-opt (binaryen).
+# ~/.cargo/bin), and `npm install` at the repo root for node_modules/.bin/wasm-opt (binaryen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PROFILE=wasm-release
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=wasm/pkg
+rm -rf "$OUT.unleash.tmp"
 WASM_BINDGEN=$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")
 WASM_OPT=node_modules/.bin/wasm-opt
 
@@ -25,35 +26,49 @@ if [[ "$have" != "$want" ]]; then
   exit 1
 fi
 
-features=()
-if [[ "${EDGEFLAG_WASM_LEAN:-0}" == 1 ]]; then features=(--no-default-features); fi
-cargo build -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$PROFILE" "${features[@]}"
-
-rm -rf "$OUT"
-mkdir -p "$OUT"
-# --target web: an ES module with `initSync({module})` (edges, Node) and an async default
-# `init()` (browsers). One .wasm serves every runtime; wrappers in wasm/js pick the loader.
-"$WASM_BINDGEN" --target web --out-dir "$OUT" --out-name edgeflag_wasm \
-  "$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/edgeflag_wasm.wasm"
-
-if [[ "${EDGEFLAG_WASM_OPT:-1}" != 0 ]]; then
-  if [[ ! -x "$WASM_OPT" ]]; then
-    echo "build-wasm: $WASM_OPT missing; run 'npm ci' at the repo root" >&2
-    exit 1
+# Two builds of the one crate: the package root is the core engine, without the Unleash
+# payload model (the module edges and browsers load: ~60 KB gzipped smaller); `unleash/` is the
+# same API plus `evaluateUnleash`, imported as `edgeflag/unleash`. See wasm/README.md "Size".
+# EDGEFLAG_WASM_LEAN=1 skips the unleash/ build (faster when only the core is needed).
+build_one() { # out-dir cargo-feature-args...
+  local out=$1
+  shift
+  cargo build -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$PROFILE" "$@"
+  rm -rf "$out"
+  mkdir -p "$out"
+  # --target web: an ES module with `initSync({module})` (edges, Node) and an async default
+  # `init()` (browsers). One .wasm serves every runtime; wrappers in wasm/js pick the loader.
+  "$WASM_BINDGEN" --target web --out-dir "$out" --out-name edgeflag_wasm \
+    "$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/edgeflag_wasm.wasm"
+  if [[ "${EDGEFLAG_WASM_OPT:-1}" != 0 ]]; then
+    if [[ ! -x "$WASM_OPT" ]]; then
+      echo "build-wasm: $WASM_OPT missing; run 'npm install' at the repo root" >&2
+      exit 1
+    fi
+    # The features rustc 1.95 enables by default for wasm32-unknown-unknown; wasm-opt must
+    # know them to read the module, and adds none beyond them.
+    "$WASM_OPT" -Oz --strip-debug --strip-producers \
+      --enable-bulk-memory --enable-multivalue --enable-mutable-globals \
+      --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext \
+      -o "$out/edgeflag_wasm_bg.wasm.opt" "$out/edgeflag_wasm_bg.wasm"
+    mv "$out/edgeflag_wasm_bg.wasm.opt" "$out/edgeflag_wasm_bg.wasm"
   fi
-  # The features rustc 1.95 enables by default for wasm32-unknown-unknown; wasm-opt must
-  # know them to read the module, and adds none beyond them.
-  "$WASM_OPT" -Oz --strip-debug --strip-producers \
-    --enable-bulk-memory --enable-multivalue --enable-mutable-globals \
-    --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext \
-    -o "$OUT/edgeflag_wasm_bg.wasm.opt" "$OUT/edgeflag_wasm_bg.wasm"
-  mv "$OUT/edgeflag_wasm_bg.wasm.opt" "$OUT/edgeflag_wasm_bg.wasm"
+  cp wasm/js/node.js wasm/js/node.d.ts wasm/js/edge.js wasm/js/edge.d.ts "$out/"
+  rm -f "$out/.gitignore"
+}
+
+# The unleash build first: the core build below replaces the directory's files but keeps it.
+if [[ "${EDGEFLAG_WASM_LEAN:-0}" != 1 ]]; then
+  build_one "$OUT.unleash.tmp"
 fi
-
-cp wasm/js/package.json wasm/js/node.js wasm/js/node.d.ts wasm/js/edge.js wasm/js/edge.d.ts "$OUT/"
+build_one "$OUT" --no-default-features
+if [[ -d "$OUT.unleash.tmp" ]]; then
+  mv "$OUT.unleash.tmp" "$OUT/unleash"
+fi
+cp wasm/js/package.json "$OUT/"
 cp wasm/README.md "$OUT/README.md" 2>/dev/null || true
-rm -f "$OUT/.gitignore"
 
-raw=$(wc -c < "$OUT/edgeflag_wasm_bg.wasm")
-gz=$(gzip -9 -c "$OUT/edgeflag_wasm_bg.wasm" | wc -c)
-echo "build-wasm: $OUT/edgeflag_wasm_bg.wasm ${raw} bytes, ${gz} bytes gzipped"
+for wasm in "$OUT/edgeflag_wasm_bg.wasm" "$OUT/unleash/edgeflag_wasm_bg.wasm"; do
+  [[ -f "$wasm" ]] || continue
+  echo "build-wasm: $wasm $(wc -c < "$wasm") bytes, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped"
+done

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { evaluateUnleash } from "../../wasm/pkg/node.js";
+import { evaluateUnleash } from "../../wasm/pkg/unleash/node.js";
 import { root } from "./helpers.mjs";
 
 const specDir =

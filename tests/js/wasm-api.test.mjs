@@ -2,7 +2,7 @@
 // "never a trap" guarantee on hostile input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import { FlagSet, PreparedContext, validateFlagFile, hash, bucket, engineVersion } from "../../wasm/pkg/node.js";
@@ -240,5 +240,25 @@ test("the generated .d.ts types the API with the custom types, not any", () => {
     "export function validateFlagFile(file: FlagFile | string): Problem[];",
   ]) {
     assert.ok(dts.includes(sig), `missing in .d.ts: ${sig}`);
+  }
+});
+
+test("the package root is the core engine; edgeflag/unleash adds evaluateUnleash with the same answers", async () => {
+  const core = await import("../../wasm/pkg/node.js");
+  const full = await import("../../wasm/pkg/unleash/node.js");
+  assert.equal(core.evaluateUnleash, undefined, "the core module must not carry the Unleash model");
+  assert.equal(typeof full.evaluateUnleash, "function");
+  const a = new core.FlagSet(examplesFlags);
+  const b = new full.FlagSet(examplesFlags);
+  assert.deepEqual(b.evaluateAll(alice, "prod"), a.evaluateAll(alice, "prod"));
+  const coreBytes = readFileSync(path.join(pkgDir, "edgeflag_wasm_bg.wasm")).length;
+  const fullBytes = readFileSync(path.join(pkgDir, "unleash/edgeflag_wasm_bg.wasm")).length;
+  assert.ok(coreBytes < fullBytes, `core ${coreBytes} B should be smaller than unleash ${fullBytes} B`);
+  // Every file the exports map names exists in the built package.
+  const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+  const targets = JSON.stringify(pkg.exports).match(/"\.\/[^"]+\.(js|ts|wasm|json)"/g) ?? [];
+  assert.ok(targets.length > 10, "the exports map lists its files");
+  for (const target of new Set(targets.map((t) => JSON.parse(t)))) {
+    assert.ok(existsSync(path.join(pkgDir, target)), `exports names ${target}, which the build did not write`);
   }
 });
