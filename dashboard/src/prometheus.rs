@@ -114,9 +114,9 @@ pub fn to_arm(requests: &[Point], error_rate: &[Point], p99_ms: &[Point]) -> Arm
         summary: ArmSummary {
             requests: total,
             errors,
-            error_rate: (total > 0).then(|| errors as f64 / total as f64),
+            error_rate: if total > 0 { errors as f64 / total as f64 } else { 0.0 },
             p99_ms: p99_ms.iter().rev().find_map(|p| p.1),
-            mean_latency_ms: None,
+            ..Default::default()
         },
         series,
     }
@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(arm.series[1].requests, 0);
         assert_eq!(arm.series[2].error_rate, Some(0.1));
         let empty = to_arm(&[], &[], &[]);
-        assert_eq!((empty.summary.requests, empty.summary.error_rate), (0, None));
+        assert_eq!((empty.summary.requests, empty.summary.error_rate), (0, 0.0));
     }
 
     #[test]
