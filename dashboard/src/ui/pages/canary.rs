@@ -6,7 +6,7 @@ use edgeflag_dashboard::canary::{
     apply_manual, canary_input, effective_canary, effective_canary_mut, health_label, series_values, ArmData,
     FailureStreak, ManualAction, MetricsResponse, StreakKey,
 };
-use edgeflag_dashboard::prometheus::{fill_query, query_range_url, to_arm};
+use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm};
 use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
 use edgeflag_evaluator::model::Canary;
@@ -28,6 +28,9 @@ struct Prometheus {
     requests: String,
     error_rate: String,
     p99_ms: String,
+    /// Instant query: cumulative latency buckets by `le` (seconds) over the window. Empty: none
+    /// (then the latency comparison with the baseline has no data).
+    latency_buckets: String,
 }
 
 impl Default for Prometheus {
@@ -42,6 +45,7 @@ impl Default for Prometheus {
             p99_ms: format!(
                 "1000 * histogram_quantile(0.99, sum by (le) (rate(edgeflag_flag_latency_seconds_bucket{sel}[{{step}}s])))"
             ),
+            latency_buckets: format!("sum by (le) (increase(edgeflag_flag_latency_seconds_bucket{sel}[{{window}}s]))"),
         }
     }
 }
@@ -62,11 +66,15 @@ async fn from_prometheus(p: Prometheus, flag: String, env: String, window: Strin
         arms: Default::default(),
     };
     for arm in ["canary", "baseline"] {
-        let url = |q: &str| query_range_url(&p.url, &fill_query(q, &flag, &env, arm, step), end, window_s, step);
+        let fill = |q: &str| fill_query(q, &flag, &env, arm, step, window_s);
+        let url = |q: &str| query_range_url(&p.url, &fill(q), end, window_s, step);
         let requests = api::prometheus_range(&url(&p.requests)).await?;
         let error_rate = api::prometheus_range(&url(&p.error_rate)).await?;
         let p99 = api::prometheus_range(&url(&p.p99_ms)).await?;
-        let data: ArmData = to_arm(&requests, &error_rate, &p99);
+        let mut data: ArmData = to_arm(&requests, &error_rate, &p99);
+        if !p.latency_buckets.trim().is_empty() {
+            data.summary.latency_buckets = api::prometheus_buckets(&query_url(&p.url, &fill(&p.latency_buckets), end)).await?;
+        }
         response.arms.insert(arm.to_string(), data);
     }
     Ok(response)
@@ -192,7 +200,8 @@ fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -
             {field("Requests per step", "prometheus-requests", |p| p.requests.clone(), |p, v| p.requests = v)}
             {field("Error rate", "prometheus-error-rate", |p| p.error_rate.clone(), |p, v| p.error_rate = v)}
             {field("p99 (ms)", "prometheus-p99", |p| p.p99_ms.clone(), |p, v| p.p99_ms = v)}
-            <p class="hint">"Placeholders: {flag} {env} {arm} {step} (seconds)."</p>
+            {field("Latency buckets over the window (instant query, by le)", "prometheus-latency-buckets", |p| p.latency_buckets.clone(), |p, v| p.latency_buckets = v)}
+            <p class="hint">"Placeholders: {flag} {env} {arm}, {step} and {window} (seconds). Prometheus must allow this page's origin (--web.cors.origin)."</p>
         </details>
     }
 }
