@@ -1,12 +1,16 @@
-//! Canary view logic: the server's `GET /api/metrics` response, its conversion into the
-//! evaluator's [`CanaryInput`] (the decision itself is `judge_canary`'s, never ours), chart
-//! geometry, and the manual stage edits (advance, pause, resume, roll back).
+//! Canary view logic: the server's `GET /api/metrics` response, the judgement's input from it
+//! (the evaluator's one conversion, shared with the server's controller; the decision itself
+//! is `judge_canary`'s, never ours), the consecutive-failure count carried across refreshes,
+//! chart geometry, and the manual stage edits (advance, pause, resume, roll back).
 
 use std::collections::BTreeMap;
 
-use edgeflag_evaluator::judgement::{ArmMetrics, CanaryInput, CanaryJudgement, CheckKind, Outcome};
+use edgeflag_evaluator::judgement::{self, CanaryInput, CanaryJudgement, CheckKind, JudgementError, Outcome};
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
 use serde::Deserialize;
+
+/// One arm's summary: the evaluator's type, the very one the server serializes.
+pub use edgeflag_evaluator::judgement::ArmSummary;
 
 /// `GET /api/metrics?flag=&env=&window=` (see `server/README.md`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -30,18 +34,6 @@ pub struct ArmData {
     pub summary: ArmSummary,
     #[serde(default)]
     pub series: Vec<SeriesPoint>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ArmSummary {
-    pub requests: u64,
-    pub errors: u64,
-    #[serde(default)]
-    pub error_rate: Option<f64>,
-    #[serde(default)]
-    pub p99_ms: Option<f64>,
-    #[serde(default)]
-    pub mean_latency_ms: Option<f64>,
 }
 
 /// One time bucket of an arm.
@@ -79,28 +71,62 @@ pub fn effective_canary_mut<'a>(flag: &'a mut Flag, env: Option<&str>) -> Option
     }
 }
 
-/// An arm with no requests is no data (`None`), so the judgement holds instead of judging zeros.
-fn arm_metrics(response: &MetricsResponse, arm: &str) -> Option<ArmMetrics> {
-    let data = response.arms.get(arm)?;
-    if data.summary.requests == 0 {
-        return None;
-    }
-    Some(ArmMetrics {
-        requests: data.summary.requests,
-        errors: data.summary.errors,
-        // The endpoint gives no latency distribution, only percentiles: p99 is what it reports.
-        p99_ms: data.summary.p99_ms.filter(|p| p.is_finite()),
-        latency: None,
+/// The judgement's input from a metrics response (or none, when the source failed), through
+/// the evaluator's [`judgement::canary_input`]: an arm with no requests is no data, and the
+/// latency histograms are compared on common bounds. A bad field is named with its path in the
+/// response (`arms.canary.summary.latency_buckets[2].le`).
+pub fn canary_input(
+    response: Option<&MetricsResponse>,
+    now: &str,
+    consecutive_failures: u32,
+) -> Result<CanaryInput, JudgementError> {
+    let summary = |arm: &str| response.and_then(|r| r.arms.get(arm)).map(|a| &a.summary);
+    judgement::canary_input(now, summary("canary"), summary("baseline"), consecutive_failures).map_err(|e| {
+        let path = match e.path.split_once('.') {
+            Some((arm, rest)) => format!("arms.{arm}.summary.{rest}"),
+            None => format!("arms.{}.summary", e.path),
+        };
+        JudgementError { path, message: e.message }
     })
 }
 
-/// The judgement's input from a metrics response (or none, when the source failed).
-pub fn canary_input(response: Option<&MetricsResponse>, now: &str, consecutive_failures: u32) -> CanaryInput {
-    CanaryInput {
-        now: now.to_string(),
-        canary: response.and_then(|r| arm_metrics(r, "canary")),
-        baseline: response.and_then(|r| arm_metrics(r, "baseline")),
-        consecutive_failures,
+/// What a consecutive-failure count belongs to: a flag, an environment (`""` = all) and the
+/// canary's current stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreakKey {
+    pub flag: String,
+    pub env: String,
+    pub stage: usize,
+}
+
+/// The count of consecutive failed judgements, carried from one metrics refresh to the next
+/// (the server's controller keeps the same count per canary), so the judgement's
+/// sustained-failure rule (`failures_to_rollback`) works in the page too. It starts again at
+/// 0 when the flag, the environment or the stage changes. Each fetch of metrics counts once,
+/// however often it is judged again (a draft edit re-judges the same numbers).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailureStreak {
+    key: Option<StreakKey>,
+    /// The fetch judged last, the count it was judged with, and the count its judgement returned.
+    fetch: u64,
+    before: u32,
+    after: u32,
+}
+
+impl FailureStreak {
+    /// The `consecutive_failures` to judge metrics fetch number `fetch` of `key` with.
+    pub fn count_for(&self, key: &StreakKey, fetch: u64) -> u32 {
+        match &self.key {
+            Some(k) if k == key && fetch == self.fetch => self.before,
+            Some(k) if k == key => self.after,
+            _ => 0,
+        }
+    }
+
+    /// Records the judgement of fetch `fetch` of `key`.
+    pub fn record(&mut self, key: StreakKey, fetch: u64, judgement: &CanaryJudgement) {
+        let before = self.count_for(&key, fetch);
+        *self = FailureStreak { key: Some(key), fetch, before, after: judgement.consecutive_failures };
     }
 }
 
@@ -207,6 +233,7 @@ pub fn apply_manual(canary: &mut Canary, action: ManualAction, now: &str) -> Res
 mod tests {
     use super::*;
     use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
+    use edgeflag_evaluator::stats::Bucket;
 
     const RESPONSE: &str = r#"{"flag": "payment-processor", "env": "prod", "window_seconds": 300, "bucket_seconds": 10,
       "generated_at": "2026-11-23T10:05:00Z",
@@ -216,6 +243,10 @@ mod tests {
                                 {"start": "2026-11-23T10:00:20Z", "requests": 0, "errors": 0, "error_rate": 0, "p99_ms": null}]},
         "canary": {"summary": {"requests": 0, "errors": 0, "error_rate": 0, "p50_ms": null, "p90_ms": null, "p99_ms": null, "mean_latency_ms": null},
                    "series": []}}}"#;
+
+    fn judge_input(r: &MetricsResponse) -> CanaryInput {
+        canary_input(Some(r), "2026-11-23T10:05:00Z", 0).unwrap_or_else(|e| panic!("{e}"))
+    }
 
     fn flag() -> Flag {
         let file = crate::testdata::example();
@@ -233,7 +264,7 @@ mod tests {
     #[test]
     fn empty_arms_are_no_data_and_the_judgement_is_unknown() {
         let r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
-        let input = canary_input(Some(&r), "2026-11-23T10:05:00Z", 2);
+        let input = canary_input(Some(&r), "2026-11-23T10:05:00Z", 2).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(input.canary, None, "a canary arm with 0 requests is no data");
         assert_eq!(input.baseline.as_ref().map(|b| (b.requests, b.errors, b.p99_ms)), Some((5000, 20, Some(100.0))));
         assert_eq!(input.consecutive_failures, 2);
@@ -241,7 +272,7 @@ mod tests {
         let canary = effective_canary(&f, Some("prod")).unwrap_or_else(|| panic!("no canary"));
         let j = judge_canary(canary, &input, &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(health_label(&j), "unknown");
-        let failed_source = canary_input(None, "2026-11-23T10:05:00Z", 0);
+        let failed_source = canary_input(None, "2026-11-23T10:05:00Z", 0).unwrap_or_else(|e| panic!("{e}"));
         let j = judge_canary(canary, &failed_source, &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(health_label(&j), "unknown");
     }
@@ -250,11 +281,11 @@ mod tests {
     fn a_bad_canary_is_failing() {
         let mut r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
         if let Some(c) = r.arms.get_mut("canary") {
-            c.summary = ArmSummary { requests: 1000, errors: 200, error_rate: Some(0.2), p99_ms: Some(90.0), mean_latency_ms: None };
+            c.summary = ArmSummary { requests: 1000, errors: 200, error_rate: 0.2, p99_ms: Some(90.0), ..Default::default() };
         }
         let f = flag();
         let canary = effective_canary(&f, None).unwrap_or_else(|| panic!("no canary"));
-        let j = judge_canary(canary, &canary_input(Some(&r), "2026-11-23T10:05:00Z", 0), &CanaryPolicy::default())
+        let j = judge_canary(canary, &judge_input(&r), &CanaryPolicy::default())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(health_label(&j), "failing");
     }
@@ -263,16 +294,92 @@ mod tests {
     fn good_gate_numbers_without_latency_distribution_are_inconclusive_not_healthy() {
         let mut r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
         if let Some(c) = r.arms.get_mut("canary") {
-            c.summary = ArmSummary { requests: 1000, errors: 4, error_rate: Some(0.004), p99_ms: Some(90.0), mean_latency_ms: None };
+            c.summary = ArmSummary { requests: 1000, errors: 4, error_rate: 0.004, p99_ms: Some(90.0), ..Default::default() };
         }
         let f = flag();
         let canary = effective_canary(&f, None).unwrap_or_else(|| panic!("no canary"));
-        let j = judge_canary(canary, &canary_input(Some(&r), "2026-11-23T10:05:00Z", 0), &CanaryPolicy::default())
+        let j = judge_canary(canary, &judge_input(&r), &CanaryPolicy::default())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(health_label(&j), "inconclusive", "{j:?}");
         let mut all_pass = j.clone();
         all_pass.checks.iter_mut().for_each(|c| c.outcome = Outcome::Pass);
         assert_eq!(health_label(&all_pass), "healthy");
+    }
+
+    /// Both arms with gate-good numbers; `buckets` adds the server's latency histograms.
+    fn healthy_response(buckets: bool) -> MetricsResponse {
+        let mut r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
+        let hist = |n: u64| if buckets { (1..=10).map(|i| Bucket { le: Some(10.0 * i as f64), count: n / 10 }).collect() } else { vec![] };
+        for (arm, requests, errors) in [("canary", 1000, 4), ("baseline", 5000, 20)] {
+            if let Some(a) = r.arms.get_mut(arm) {
+                a.summary = ArmSummary { requests, errors, p99_ms: Some(99.0), latency_buckets: hist(requests), ..Default::default() };
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn server_latency_buckets_let_the_page_judge_latency_against_the_baseline() {
+        let f = flag();
+        let canary = effective_canary(&f, Some("prod")).unwrap_or_else(|| panic!("no canary"));
+        let latency = |r: &MetricsResponse| {
+            let j = judge_canary(canary, &judge_input(r), &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+            let outcome = j.checks.iter().find(|c| c.check == CheckKind::LatencyVsBaseline).map(|c| c.outcome);
+            (outcome, health_label(&j), j.action.as_str())
+        };
+        assert_eq!(latency(&healthy_response(false)), (Some(Outcome::NoData), "inconclusive", "hold"));
+        assert_eq!(latency(&healthy_response(true)), (Some(Outcome::Pass), "healthy", "advance"));
+        // The JSON the server sends carries them.
+        let text = r#"{"flag": "f", "arms": {"canary": {"summary": {"requests": 2, "errors": 0,
+            "latency_buckets": [{"le": 12.5, "count": 1}, {"le": 20.0, "count": 1}]}, "series": []}}}"#;
+        let parsed = parse_metrics(text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.arms["canary"].summary.latency_buckets.len(), 2);
+    }
+
+    #[test]
+    fn a_bad_bucket_is_named_by_its_path_in_the_response() {
+        let mut r = healthy_response(true);
+        if let Some(a) = r.arms.get_mut("baseline") {
+            a.summary.latency_buckets.swap(1, 2);
+        }
+        let err = canary_input(Some(&r), "2026-11-23T10:05:00Z", 0).err().map(|e| e.path);
+        assert_eq!(err.as_deref(), Some("arms.baseline.summary.latency_buckets[2].le"));
+    }
+
+    #[test]
+    fn the_failure_count_carries_across_refreshes_and_resets_on_a_new_canary() {
+        let f = flag();
+        let canary = effective_canary(&f, Some("prod")).unwrap_or_else(|| panic!("no canary"));
+        let mut failing = healthy_response(true);
+        if let Some(a) = failing.arms.get_mut("canary") {
+            a.summary.errors = 300;
+        }
+        let key = |env: &str, stage: usize| StreakKey { flag: "payment-processor".into(), env: env.into(), stage };
+        let mut streak = FailureStreak::default();
+        // One refresh = one fetch, judged with the carried count, recorded.
+        let refresh = |streak: &mut FailureStreak, key: StreakKey, fetch: u64| {
+            let count = streak.count_for(&key, fetch);
+            let input = canary_input(Some(&failing), "2026-11-23T10:05:00Z", count).unwrap_or_else(|e| panic!("{e}"));
+            let j = judge_canary(canary, &input, &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+            streak.record(key, fetch, &j);
+            (count, j.action.as_str())
+        };
+        assert_eq!(refresh(&mut streak, key("prod", 0), 1), (0, "hold"));
+        // The same fetch judged again (a draft edit) does not count twice.
+        assert_eq!(refresh(&mut streak, key("prod", 0), 1), (0, "hold"));
+        assert_eq!(refresh(&mut streak, key("prod", 0), 2), (1, "hold"));
+        // Third failed judgement in a row: the policy's sustained-failure rule rolls back.
+        assert_eq!(refresh(&mut streak, key("prod", 0), 3), (2, "rollback"));
+        assert_eq!(streak.count_for(&key("prod", 0), 4), 3);
+        // Another environment, or another stage, starts again at 0.
+        assert_eq!(streak.count_for(&key("staging", 0), 4), 0);
+        assert_eq!(streak.count_for(&key("prod", 1), 4), 0);
+        assert_eq!(refresh(&mut streak, key("staging", 0), 4), (0, "hold"));
+        assert_eq!(streak.count_for(&key("prod", 0), 5), 0, "back on prod: the old count is gone");
+        // A passing judgement resets the count.
+        let j = judge_canary(canary, &judge_input(&healthy_response(true)), &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+        streak.record(key("staging", 0), 5, &j);
+        assert_eq!(streak.count_for(&key("staging", 0), 6), 0);
     }
 
     #[test]

@@ -1,7 +1,12 @@
 //! A Prometheus server as the canary metrics source: the HTTP API's `query_range` response
-//! (`/api/v1/query_range`) parsed into a series of optional values. Prometheus sends sample
-//! values as strings, including "NaN" and "+Inf"; non-finite values become gaps.
+//! (`/api/v1/query_range`) parsed into a series of optional values, and an instant query
+//! (`/api/v1/query`) of the latency histogram's buckets over the window (`sum by (le)`)
+//! parsed into the evaluator's non-cumulative buckets. Prometheus sends sample values as
+//! strings, including "NaN" and "+Inf"; non-finite values become gaps.
 
+use std::collections::BTreeMap;
+
+use edgeflag_evaluator::stats::{Bucket, Histogram};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -10,8 +15,8 @@ use crate::canary::{ArmData, ArmSummary, SeriesPoint};
 #[derive(Deserialize)]
 struct Response {
     status: String,
-    #[serde(default)]
-    data: Option<Data>,
+    #[serde(default, rename = "data")]
+    raw_data: Option<Value>,
     #[serde(default)]
     error: Option<String>,
     #[serde(default, rename = "errorType")]
@@ -44,7 +49,8 @@ pub fn parse_query_range(text: &str) -> Result<Vec<Point>, String> {
             response.error.unwrap_or_default()
         ));
     }
-    let data = response.data.ok_or("Prometheus response without data")?;
+    let raw = response.raw_data.ok_or("Prometheus response without data")?;
+    let data: Data = serde_json::from_value(raw).map_err(|e| format!("data: {e}"))?;
     if data.result_type != "matrix" {
         return Err(format!("data.resultType: expected matrix, got {}", data.result_type));
     }
@@ -60,15 +66,91 @@ pub fn parse_query_range(text: &str) -> Result<Vec<Point>, String> {
         .collect()
 }
 
-/// `query_range` URL for `query` over the last `window_s` seconds ending at `end_s`.
-pub fn query_range_url(base: &str, query: &str, end_s: f64, window_s: u64, step_s: u64) -> String {
-    let enc: String = query
+#[derive(Deserialize)]
+struct VectorData {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    result: Vec<Sample>,
+}
+
+#[derive(Deserialize)]
+struct Sample {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    value: (f64, Value),
+}
+
+/// An instant query of cumulative histogram buckets by `le` in **seconds** (e.g.
+/// `sum by (le) (increase(edgeflag_flag_latency_seconds_bucket{…}[300s]))`) as the evaluator's
+/// non-cumulative buckets in **ms**, `+Inf` last. `increase()` extrapolates, so counts are
+/// rounded and kept non-decreasing across bounds. An empty result is no buckets (no data).
+pub fn parse_latency_buckets(text: &str) -> Result<Vec<Bucket>, String> {
+    let response: Response = serde_json::from_str(text).map_err(|e| format!("not a Prometheus API response: {e}"))?;
+    if response.status != "success" {
+        return Err(format!(
+            "Prometheus error ({}): {}",
+            response.error_type.unwrap_or_default(),
+            response.error.unwrap_or_default()
+        ));
+    }
+    let raw = response.raw_data.ok_or("Prometheus response without data")?;
+    let data: VectorData = serde_json::from_value(raw).map_err(|e| format!("data: {e}"))?;
+    if data.result_type != "vector" {
+        return Err(format!("data.resultType: expected vector, got {}", data.result_type));
+    }
+    let mut cumulative: Vec<(Option<f64>, f64)> = Vec::with_capacity(data.result.len());
+    for (i, sample) in data.result.iter().enumerate() {
+        let le = match sample.metric.get("le").map(String::as_str) {
+            Some("+Inf") => None,
+            Some(text) => match text.parse::<f64>() {
+                Ok(le) if le.is_finite() => Some(le * 1000.0),
+                _ => return Err(format!("data.result[{i}].metric.le: not a bucket bound: {text:?}")),
+            },
+            None => return Err(format!("data.result[{i}].metric.le: missing (aggregate with `sum by (le)`)")),
+        };
+        let count = match &sample.value.1 {
+            Value::String(s) => s.parse::<f64>().ok().filter(|c| c.is_finite() && *c >= 0.0).unwrap_or(0.0),
+            other => return Err(format!("data.result[{i}].value[1]: expected a string, got {other}")),
+        };
+        cumulative.push((le, count));
+    }
+    // +Inf (None) last, finite bounds ascending.
+    cumulative.sort_by(|a, b| match (a.0, b.0) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, _) => std::cmp::Ordering::Greater,
+        (_, None) => std::cmp::Ordering::Less,
+    });
+    let mut running = 0u64;
+    let (bounds, counts): (Vec<Option<f64>>, Vec<u64>) = cumulative
+        .into_iter()
+        .map(|(le, count)| {
+            running = running.max(count.round() as u64);
+            (le, running)
+        })
+        .unzip();
+    let histogram = Histogram::from_cumulative(&bounds, &counts).map_err(|e| format!("latency buckets: {e}"))?;
+    Ok(histogram.buckets)
+}
+
+/// Instant-query URL for `query` at `time_s`.
+pub fn query_url(base: &str, query: &str, time_s: f64) -> String {
+    format!("{}/api/v1/query?query={}&time={time_s}", base.trim_end_matches('/'), encode(query))
+}
+
+fn encode(query: &str) -> String {
+    query
         .bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
-        .collect();
+        .collect()
+}
+
+/// `query_range` URL for `query` over the last `window_s` seconds ending at `end_s`.
+pub fn query_range_url(base: &str, query: &str, end_s: f64, window_s: u64, step_s: u64) -> String {
+    let enc = encode(query);
     format!(
         "{}/api/v1/query_range?query={enc}&start={}&end={}&step={}",
         base.trim_end_matches('/'),
@@ -78,15 +160,16 @@ pub fn query_range_url(base: &str, query: &str, end_s: f64, window_s: u64, step_
     )
 }
 
-/// Fills a query template: `{flag}`, `{env}`, `{arm}` (escaped for a PromQL string) and
-/// `{step}` (seconds).
-pub fn fill_query(template: &str, flag: &str, env: &str, arm: &str, step_s: u64) -> String {
+/// Fills a query template: `{flag}`, `{env}`, `{arm}` (escaped for a PromQL string),
+/// `{step}` and `{window}` (seconds).
+pub fn fill_query(template: &str, flag: &str, env: &str, arm: &str, step_s: u64, window_s: u64) -> String {
     let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
     template
         .replace("{flag}", &esc(flag))
         .replace("{env}", &esc(env))
         .replace("{arm}", &esc(arm))
         .replace("{step}", &step_s.to_string())
+        .replace("{window}", &window_s.to_string())
 }
 
 /// One arm's data from three `query_range` results on the same steps: requests per step,
@@ -114,9 +197,9 @@ pub fn to_arm(requests: &[Point], error_rate: &[Point], p99_ms: &[Point]) -> Arm
         summary: ArmSummary {
             requests: total,
             errors,
-            error_rate: (total > 0).then(|| errors as f64 / total as f64),
+            error_rate: if total > 0 { errors as f64 / total as f64 } else { 0.0 },
             p99_ms: p99_ms.iter().rev().find_map(|p| p.1),
-            mean_latency_ms: None,
+            ..Default::default()
         },
         series,
     }
@@ -129,8 +212,8 @@ mod tests {
     #[test]
     fn templates_are_filled_and_escaped() {
         assert_eq!(
-            fill_query(r#"x{flag="{flag}",env="{env}",arm="{arm}"}[{step}s]"#, "a\"b", "prod", "canary", 10),
-            r#"x{flag="a\"b",env="prod",arm="canary"}[10s]"#
+            fill_query(r#"x{flag="{flag}",env="{env}",arm="{arm}"}[{step}s] [{window}s]"#, "a\"b", "prod", "canary", 10, 300),
+            r#"x{flag="a\"b",env="prod",arm="canary"}[10s] [300s]"#
         );
     }
 
@@ -145,7 +228,7 @@ mod tests {
         assert_eq!(arm.series[1].requests, 0);
         assert_eq!(arm.series[2].error_rate, Some(0.1));
         let empty = to_arm(&[], &[], &[]);
-        assert_eq!((empty.summary.requests, empty.summary.error_rate), (0, None));
+        assert_eq!((empty.summary.requests, empty.summary.error_rate), (0, 0.0));
     }
 
     #[test]
@@ -173,6 +256,31 @@ mod tests {
         let number = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,0.5]]}]}}"#;
         assert!(parse_query_range(number).is_err_and(|e| e.contains("values[0][1]")));
         assert!(parse_query_range("<html>").is_err());
+    }
+
+    #[test]
+    fn latency_buckets_from_an_instant_vector() {
+        // Unordered as Prometheus may send them; cumulative counts in seconds; extrapolated floats.
+        let text = r#"{"status":"success","data":{"resultType":"vector","result":[
+          {"metric":{"le":"+Inf"},"value":[1700000000,"100.4"]},
+          {"metric":{"le":"0.05"},"value":[1700000000,"10.2"]},
+          {"metric":{"le":"0.1"},"value":[1700000000,"90"]},
+          {"metric":{"le":"0.25"},"value":[1700000000,"89.6"]}]}}"#;
+        let buckets = parse_latency_buckets(text).unwrap_or_else(|e| panic!("{e}"));
+        let pairs: Vec<(Option<f64>, u64)> = buckets.iter().map(|b| (b.le, b.count)).collect();
+        assert_eq!(pairs, vec![(Some(50.0), 10), (Some(100.0), 80), (Some(250.0), 0), (None, 10)]);
+        let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+        assert_eq!(parse_latency_buckets(empty), Ok(vec![]));
+        let no_le = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"3"]}]}}"#;
+        assert!(parse_latency_buckets(no_le).is_err_and(|e| e.contains("data.result[0].metric.le")));
+        let bad_le = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"le":"x"},"value":[1,"3"]}]}}"#;
+        assert!(parse_latency_buckets(bad_le).is_err_and(|e| e.contains("data.result[0].metric.le")));
+        let matrix = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+        assert!(parse_latency_buckets(matrix).is_err_and(|e| e.contains("resultType")));
+        assert_eq!(
+            query_url("http://p:9090/", "sum by (le) (x)", 1000.5),
+            "http://p:9090/api/v1/query?query=sum%20by%20%28le%29%20%28x%29&time=1000.5"
+        );
     }
 
     #[test]

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use edgeflag_evaluator::duration::parse_duration;
-use edgeflag_evaluator::judgement::{judge_canary, ArmMetrics, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy, Latency};
+use edgeflag_evaluator::judgement::{
+    canary_input, judge_canary, ArmMetrics, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy,
+};
 use edgeflag_evaluator::model::{Canary, CanaryStatus};
-use edgeflag_evaluator::stats::{Bucket, Histogram};
 use edgeflag_evaluator::FlagFile;
 use tokio::sync::watch;
 
@@ -88,14 +89,13 @@ impl Controller {
         };
         let now_ms = clock::now_ms();
         let arm = |name: &str| self.metrics.arm_window(flag, envs.as_deref(), name, window_ms, now_ms);
-        let (canary_arm, baseline_arm) = arms_with_common_bounds(arm("canary"), arm("baseline"));
-        let input = CanaryInput {
-            now: clock::ms_to_rfc3339(now_ms),
-            canary: canary_arm,
-            baseline: baseline_arm,
-            consecutive_failures: self.failures.get(&target).copied().unwrap_or(0),
-        };
-        let judgement = match judge_canary(&canary, &input, &self.config.policy) {
+        let (canary_arm, baseline_arm) = (arm("canary"), arm("baseline"));
+        // The evaluator's one conversion (the dashboard uses it too): arms without requests are
+        // missing, latency histograms on common bounds.
+        let failures = self.failures.get(&target).copied().unwrap_or(0);
+        let judged = canary_input(&clock::ms_to_rfc3339(now_ms), Some(&canary_arm), Some(&baseline_arm), failures)
+            .and_then(|input| Ok((judge_canary(&canary, &input, &self.config.policy)?, input)));
+        let (judgement, input) = match judged {
             Ok(j) => j,
             Err(e) => {
                 println!("edgeflag: canary-controller: {}: cannot judge: {e}", label(&target));
@@ -219,35 +219,6 @@ fn metric_envs(file: &FlagFile, key: &str, env: Option<&str>) -> Option<Vec<Stri
     )
 }
 
-type ArmWindow = (crate::metrics::ArmSummary, Vec<(f64, u64)>);
-
-/// Both arms' metrics for the judgement; an arm without any request is `None` (a metrics gap
-/// is "no data"). The latency histograms get the union of both arms' bucket bounds (zero
-/// counts where an arm has none): the rank test needs identical bounds.
-fn arms_with_common_bounds(canary: ArmWindow, baseline: ArmWindow) -> (Option<ArmMetrics>, Option<ArmMetrics>) {
-    let mut bounds: Vec<f64> = canary.1.iter().chain(&baseline.1).map(|(le, _)| *le).collect();
-    bounds.sort_by(f64::total_cmp);
-    bounds.dedup();
-    let convert = |(summary, buckets): ArmWindow| {
-        if summary.requests == 0 {
-            return None;
-        }
-        let latency = (!buckets.is_empty()).then(|| {
-            let mut counts = buckets.into_iter().peekable();
-            let buckets = bounds
-                .iter()
-                .map(|le| {
-                    let count = counts.next_if(|(b, _)| b == le).map_or(0, |(_, c)| c);
-                    Bucket { le: Some(*le), count }
-                })
-                .collect();
-            Latency::Histogram(Histogram { buckets })
-        });
-        Some(ArmMetrics { requests: summary.requests, errors: summary.errors, p99_ms: summary.p99_ms, latency })
-    };
-    (convert(canary), convert(baseline))
-}
-
 fn label((key, env): &Target) -> String {
     match env {
         Some(env) => format!("{key} [{env}]"),
@@ -262,7 +233,7 @@ fn describe(m: &Option<ArmMetrics>) -> String {
             "{} requests, {} errors ({:.2}%), p99 {}",
             m.requests,
             m.errors,
-            // arm_metrics never yields 0 requests
+            // canary_input never yields an arm with 0 requests
             m.errors as f64 * 100.0 / m.requests.max(1) as f64,
             m.p99_ms.map_or("n/a".into(), |p| format!("{p:.1} ms"))
         ),
@@ -284,4 +255,46 @@ fn audit_message(target: &Target, j: &CanaryJudgement, input: &CanaryInput) -> S
         describe(&input.baseline),
         j.reasons.join("; ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Event;
+    use edgeflag_evaluator::judgement::ArmSummary;
+
+    /// The controller's input and the one a client builds from `GET /api/metrics` JSON (what
+    /// the dashboard does) are the same, latency histograms included.
+    #[test]
+    fn the_controller_judges_what_api_metrics_reports() {
+        let store = MetricsStore::new();
+        let now = clock::now_ms();
+        let ev = |arm: &str, i: u32, latency_ms: f64| Event {
+            ts_ms: now - i64::from(i) * 10,
+            flag: "f".into(),
+            env: "prod".into(),
+            arm: arm.into(),
+            stage: Some(0),
+            error: i.is_multiple_of(50),
+            latency_ms,
+        };
+        let mut events: Vec<Event> = (0..400).map(|i| ev("baseline", i, 20.0 + f64::from(i % 80))).collect();
+        events.extend((0..200).map(|i| ev("canary", i, 30.0 + f64::from(i % 90) * 1.5)));
+        assert_eq!(store.ingest(&events, now).ok(), Some(600));
+        let window_ms = 5 * 60 * 1000;
+        let envs = vec!["prod".to_string()];
+        let arm = |name: &str| store.arm_window("f", Some(&envs), name, window_ms, now);
+        let (canary_arm, baseline_arm) = (arm("canary"), arm("baseline"));
+        let controller = canary_input("t", Some(&canary_arm), Some(&baseline_arm), 1).unwrap_or_else(|e| panic!("{e}"));
+
+        let json = serde_json::to_value(store.report("f", Some("prod"), window_ms, now)).unwrap_or_else(|e| panic!("{e}"));
+        let summary = |name: &str| -> ArmSummary {
+            serde_json::from_value(json["arms"][name]["summary"].clone()).unwrap_or_else(|e| panic!("{name}: {e}"))
+        };
+        let (c, b) = (summary("canary"), summary("baseline"));
+        let client = canary_input("t", Some(&c), Some(&b), 1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(client, controller);
+        let has_histogram = |m: &Option<ArmMetrics>| m.as_ref().is_some_and(|m| m.latency.is_some());
+        assert!(has_histogram(&client.canary) && has_histogram(&client.baseline), "{client:?}");
+    }
 }

@@ -303,6 +303,12 @@ async fn metric_events_aggregate_and_bad_batches_change_nothing() {
     let canary = &report["arms"]["canary"]["summary"];
     assert_eq!((canary["requests"].as_u64(), canary["errors"].as_u64()), (Some(50), Some(5)));
     assert_eq!(canary["error_rate"].as_f64(), Some(0.1));
+    // The window's latency histogram (non-cumulative buckets, ms): all 50 canary requests took 300 ms.
+    let buckets = canary["latency_buckets"].as_array().expect("latency_buckets");
+    assert_eq!(buckets.iter().filter_map(|b| b["count"].as_u64()).sum::<u64>(), 50);
+    assert!(buckets.iter().all(|b| b["le"].as_f64().is_some_and(|le| (299.0..=302.0).contains(&le))), "{buckets:?}");
+    let base_buckets = base["latency_buckets"].as_array().expect("baseline latency_buckets");
+    assert_eq!(base_buckets.iter().filter_map(|b| b["count"].as_u64()).sum::<u64>(), 200);
     assert_eq!(report["window_seconds"], 300);
     let series = report["arms"]["canary"]["series"].as_array().expect("series");
     assert_eq!(series.iter().filter_map(|p| p["requests"].as_u64()).sum::<u64>(), 50);

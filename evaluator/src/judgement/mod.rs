@@ -44,6 +44,15 @@
 //! Configuration that cannot be judged (stage index out of range, bad `min_duration`, bad
 //! timestamps, NaN thresholds, invalid policy) is a [`JudgementError`] with the field's path.
 //!
+//! # From metrics summaries — [`canary_input`]
+//!
+//! Metrics sources report each arm as an [`ArmSummary`] (requests, errors, percentiles and the
+//! window's latency histogram buckets; the server's `GET /api/metrics` arm `summary`).
+//! [`canary_input`] is the one conversion of a canary and a baseline summary into the
+//! [`CanaryInput`]: arms without requests are missing, and both latency histograms are put on
+//! the union of their bucket bounds for the rank test. The server's canary controller and the
+//! dashboard both use it, so they judge the same numbers the same way.
+//!
 //! # Experiment analysis — [`analyze_experiment`]
 //!
 //! Per metric ([`MetricData`]: conversions, or count/mean/variance), each variation against
@@ -63,6 +72,7 @@ mod metrics;
 #[cfg(test)]
 mod no_panic_tests;
 mod policy;
+mod summary;
 
 use serde::Serialize;
 
@@ -75,6 +85,7 @@ pub use experiment::{
 };
 pub use metrics::{ArmMetrics, Latency};
 pub use policy::CanaryPolicy;
+pub use summary::{canary_input, ArmSummary};
 
 /// A configuration problem that prevents a judgement, with the path of the bad field
 /// (e.g. `canary.stages[2].min_duration`, `policy.alpha`, `input.now`).

@@ -93,19 +93,11 @@ impl Series {
     }
 }
 
-/// Health of one arm over a window: what the dashboard shows and the canary gates judge.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ArmSummary {
-    pub requests: u64,
-    pub errors: u64,
-    /// errors / requests (0 without requests).
-    pub error_rate: f64,
-    /// Latency percentiles in ms; `null` without requests.
-    pub p50_ms: Option<f64>,
-    pub p90_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    pub mean_latency_ms: Option<f64>,
-}
+/// Health of one arm over a window: what the dashboard shows and the canary gates judge. The
+/// evaluator's type, so the server, its controller and the dashboard share one shape and one
+/// conversion into the judgement's input (`judgement::canary_input`).
+pub use edgeflag_evaluator::judgement::ArmSummary;
+use edgeflag_evaluator::stats::Bucket as LatencyBucket;
 
 /// One point of an arm's time series.
 #[derive(Debug, Clone, Serialize)]
@@ -260,20 +252,12 @@ impl MetricsStore {
         for series in select(&inner.series, flag, env).filter(|(a, _)| *a == arm).map(|(_, s)| s) {
             acc.add_range(series, from, to);
         }
-        acc.summary()
+        acc.summary_with_latency()
     }
 
-    /// One arm over the last `window_ms`, summed over the environments `envs` (`None` = all):
-    /// the summary and the merged latency histogram as (upper bound ms, count) pairs in
-    /// increasing order. What the canary controller judges.
-    pub fn arm_window(
-        &self,
-        flag: &str,
-        envs: Option<&[String]>,
-        arm: &str,
-        window_ms: i64,
-        now_ms: i64,
-    ) -> (ArmSummary, Vec<(f64, u64)>) {
+    /// One arm over the last `window_ms`, summed over the environments `envs` (`None` = all),
+    /// with the merged latency histogram. What the canary controller judges.
+    pub fn arm_window(&self, flag: &str, envs: Option<&[String]>, arm: &str, window_ms: i64, now_ms: i64) -> ArmSummary {
         let to = now_ms.div_euclid(BUCKET_MS) * BUCKET_MS + BUCKET_MS;
         let from = to - round_up(window_ms.clamp(BUCKET_MS, RETENTION_MS), BUCKET_MS);
         let inner = self.lock();
@@ -289,16 +273,7 @@ impl MetricsStore {
             }
         }
         drop(inner);
-        let buckets = acc
-            .hist
-            .as_ref()
-            .map(|h| {
-                h.iter_recorded()
-                    .map(|v| (h.highest_equivalent(v.value_iterated_to()) as f64 / UNITS_PER_MS, u64::from(v.count_at_value())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        (acc.summary(), buckets)
+        acc.summary_with_latency()
     }
 
     /// Per-arm summaries and time series over the last `window_ms`, at most 60 points.
@@ -340,7 +315,7 @@ impl MetricsStore {
                         }
                     })
                     .collect();
-                (arm, ArmReport { summary: total.summary(), series })
+                (arm, ArmReport { summary: total.summary_with_latency(), series })
             })
             .collect();
         WindowReport {
@@ -393,6 +368,7 @@ impl Acc {
         }
     }
 
+    /// Counts and percentiles, without the histogram buckets (series points).
     fn summary(&self) -> ArmSummary {
         let q = |quantile: f64| {
             self.hist
@@ -408,7 +384,26 @@ impl Acc {
             p90_ms: q(0.90),
             p99_ms: q(0.99),
             mean_latency_ms: (self.requests > 0).then(|| self.latency_sum_ms / self.requests as f64),
+            latency_buckets: Vec::new(),
         }
+    }
+
+    /// The summary with the merged histogram's non-empty buckets: upper bound in ms (the
+    /// highest value equivalent to the bucket's, so bounds of different arms line up) and count.
+    fn summary_with_latency(&self) -> ArmSummary {
+        let latency_buckets = self
+            .hist
+            .as_ref()
+            .map(|h| {
+                h.iter_recorded()
+                    .map(|v| LatencyBucket {
+                        le: Some(h.highest_equivalent(v.value_iterated_to()) as f64 / UNITS_PER_MS),
+                        count: u64::from(v.count_at_value()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        ArmSummary { latency_buckets, ..self.summary() }
     }
 }
 
@@ -448,6 +443,12 @@ mod tests {
         let points: u64 = report.arms["canary"].series.iter().map(|p| p.requests).sum();
         assert_eq!(points, 10);
         assert_eq!(store.summary("f", Some("prod"), "canary", 60_000), canary.clone());
+        // The window's latency histogram: every request in one bucket, bounds increasing.
+        let buckets = &base.latency_buckets;
+        assert_eq!(buckets.iter().map(|b| b.count).sum::<u64>(), 100);
+        assert!(buckets.windows(2).all(|w| w[0].le < w[1].le), "{buckets:?}");
+        assert!(buckets.iter().all(|b| b.le.is_some_and(|le| (1.0..=101.0).contains(&le))), "{buckets:?}");
+        assert_eq!(canary.latency_buckets.len(), 1, "ten events of 50 ms share one bucket");
         assert_eq!(store.summary("f", Some("dev"), "canary", 60_000).requests, 0);
     }
 

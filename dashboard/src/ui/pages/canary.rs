@@ -4,9 +4,9 @@
 
 use edgeflag_dashboard::canary::{
     apply_manual, canary_input, effective_canary, effective_canary_mut, health_label, series_values, ArmData,
-    ManualAction, MetricsResponse,
+    FailureStreak, ManualAction, MetricsResponse, StreakKey,
 };
-use edgeflag_dashboard::prometheus::{fill_query, query_range_url, to_arm};
+use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm};
 use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
 use edgeflag_evaluator::model::Canary;
@@ -28,6 +28,9 @@ struct Prometheus {
     requests: String,
     error_rate: String,
     p99_ms: String,
+    /// Instant query: cumulative latency buckets by `le` (seconds) over the window. Empty: none
+    /// (then the latency comparison with the baseline has no data).
+    latency_buckets: String,
 }
 
 impl Default for Prometheus {
@@ -42,6 +45,7 @@ impl Default for Prometheus {
             p99_ms: format!(
                 "1000 * histogram_quantile(0.99, sum by (le) (rate(edgeflag_flag_latency_seconds_bucket{sel}[{{step}}s])))"
             ),
+            latency_buckets: format!("sum by (le) (increase(edgeflag_flag_latency_seconds_bucket{sel}[{{window}}s]))"),
         }
     }
 }
@@ -62,11 +66,15 @@ async fn from_prometheus(p: Prometheus, flag: String, env: String, window: Strin
         arms: Default::default(),
     };
     for arm in ["canary", "baseline"] {
-        let url = |q: &str| query_range_url(&p.url, &fill_query(q, &flag, &env, arm, step), end, window_s, step);
+        let fill = |q: &str| fill_query(q, &flag, &env, arm, step, window_s);
+        let url = |q: &str| query_range_url(&p.url, &fill(q), end, window_s, step);
         let requests = api::prometheus_range(&url(&p.requests)).await?;
         let error_rate = api::prometheus_range(&url(&p.error_rate)).await?;
         let p99 = api::prometheus_range(&url(&p.p99_ms)).await?;
-        let data: ArmData = to_arm(&requests, &error_rate, &p99);
+        let mut data: ArmData = to_arm(&requests, &error_rate, &p99);
+        if !p.latency_buckets.trim().is_empty() {
+            data.summary.latency_buckets = api::prometheus_buckets(&query_url(&p.url, &fill(&p.latency_buckets), end)).await?;
+        }
         response.arms.insert(arm.to_string(), data);
     }
     Ok(response)
@@ -81,19 +89,28 @@ pub fn CanaryPage() -> impl IntoView {
     let use_prometheus = RwSignal::new(false);
     let prometheus = RwSignal::new(Prometheus::default());
     let refresh = RwSignal::new(0u32);
+    // Each metrics fetch gets a number, so the failure streak counts every fetch once.
+    let fetches = StoredValue::new(0u64);
+    let streak = StoredValue::new(FailureStreak::default());
 
     let metrics = LocalResource::new(move || {
         refresh.track();
         let (server, key, env, window) = (state.server.get(), flag.get(), env.get(), window.get());
         let prom = use_prometheus.get().then(|| prometheus.get());
+        fetches.update_value(|n| *n += 1);
+        let fetch = fetches.get_value();
         async move {
+            // What was fetched travels with the result: while a new fetch is under way the
+            // previous result is still shown, and its count must stay with its own flag/env.
+            let fetched_for = (fetch, key.clone(), env.clone());
             if key.is_empty() {
-                return Err("no canary flag in the draft".to_string());
+                return (fetched_for, Err("no canary flag in the draft".to_string()));
             }
-            match prom {
+            let result = match prom {
                 Some(p) => from_prometheus(p, key, env, window).await,
                 None => api::metrics(&server, &key, &env, &window).await,
-            }
+            };
+            (fetched_for, result)
         }
     });
 
@@ -154,7 +171,10 @@ pub fn CanaryPage() -> impl IntoView {
                 let Some(c) = canary.get() else { return view! { <p></p> }.into_any() };
                 match fetched {
                     None => view! { <p data-testid="canary-loading">"Loading metrics…"</p> }.into_any(),
-                    Some(result) => view! { <Judgement canary=c metrics=result /> }.into_any(),
+                    Some(((fetch, flag, env), result)) => {
+                        let key = StreakKey { flag, env, stage: c.current_stage };
+                        view! { <Judgement canary=c metrics=result streak=streak key=key fetch=fetch /> }.into_any()
+                    }
                 }
             }}
         </section>
@@ -163,24 +183,25 @@ pub fn CanaryPage() -> impl IntoView {
 
 #[component]
 fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -> impl IntoView {
-    let field = move |label: &'static str, get: fn(&Prometheus) -> String, set: fn(&mut Prometheus, String)| {
+    let field = move |label: &'static str, id: &'static str, get: fn(&Prometheus) -> String, set: fn(&mut Prometheus, String)| {
         view! {
             <label class="block">{label}
-                <input class="mono wide" prop:value=move || settings.with(get)
+                <input class="mono wide" data-testid=id prop:value=move || settings.with(get)
                     on:change=move |ev| { let v = event_target_value(&ev); settings.update(|p| set(p, v)); } />
             </label>
         }
     };
     view! {
-        <details class="prometheus">
+        <details class="prometheus" data-testid="prometheus-settings">
             <summary>"Metrics source: "{move || if enabled.get() { "Prometheus" } else { "this server's /api/metrics" }}</summary>
             <label><input type="checkbox" data-testid="use-prometheus" prop:checked=move || enabled.get()
                 on:change=move |ev| enabled.set(event_target_checked(&ev)) />" Use a Prometheus server (query_range API)"</label>
-            {field("Prometheus URL", |p| p.url.clone(), |p, v| p.url = v)}
-            {field("Requests per step", |p| p.requests.clone(), |p, v| p.requests = v)}
-            {field("Error rate", |p| p.error_rate.clone(), |p, v| p.error_rate = v)}
-            {field("p99 (ms)", |p| p.p99_ms.clone(), |p, v| p.p99_ms = v)}
-            <p class="hint">"Placeholders: {flag} {env} {arm} {step} (seconds)."</p>
+            {field("Prometheus URL", "prometheus-url", |p| p.url.clone(), |p, v| p.url = v)}
+            {field("Requests per step", "prometheus-requests", |p| p.requests.clone(), |p, v| p.requests = v)}
+            {field("Error rate", "prometheus-error-rate", |p| p.error_rate.clone(), |p, v| p.error_rate = v)}
+            {field("p99 (ms)", "prometheus-p99", |p| p.p99_ms.clone(), |p, v| p.p99_ms = v)}
+            {field("Latency buckets over the window (instant query, by le)", "prometheus-latency-buckets", |p| p.latency_buckets.clone(), |p, v| p.latency_buckets = v)}
+            <p class="hint">"Placeholders: {flag} {env} {arm}, {step} and {window} (seconds). Prometheus must allow this page's origin (--web.cors.origin)."</p>
         </details>
     }
 }
@@ -210,10 +231,21 @@ fn Stages(canary: Canary) -> impl IntoView {
 }
 
 #[component]
-fn Judgement(canary: Canary, metrics: Result<MetricsResponse, String>) -> impl IntoView {
+fn Judgement(
+    canary: Canary,
+    metrics: Result<MetricsResponse, String>,
+    streak: StoredValue<FailureStreak>,
+    key: StreakKey,
+    fetch: u64,
+) -> impl IntoView {
     let gate = canary.stages.get(canary.current_stage).map(|s| s.gate.clone());
-    let input = canary_input(metrics.as_ref().ok(), &now_iso(), 0);
-    let judgement = judge_canary(&canary, &input, &CanaryPolicy::default());
+    // The failure count carried from the previous refresh of this flag, environment and stage.
+    let carried = streak.with_value(|s| s.count_for(&key, fetch));
+    let judgement = canary_input(metrics.as_ref().ok(), &now_iso(), carried)
+        .and_then(|input| judge_canary(&canary, &input, &CanaryPolicy::default()));
+    if let Ok(j) = &judgement {
+        streak.update_value(|s| s.record(key.clone(), fetch, j));
+    }
     let health = match (&metrics, &judgement) {
         (Ok(_), Ok(j)) => health_label(j),
         _ => "unknown",
@@ -248,7 +280,11 @@ fn Judgement(canary: Canary, metrics: Result<MetricsResponse, String>) -> impl I
                             <td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr> }
                     }).collect_view()}</tbody>
                 </table>
-                <p class="hint">"Judged by the evaluator's judge_canary with the default policy, as one judgement (no failure count carried over)."</p>
+                <p data-testid="canary-failures">{format!(
+                    "Consecutive failed judgements: {} (was {carried}; rollback at {}). Carried across refreshes of this flag, environment and stage.",
+                    j.consecutive_failures, CanaryPolicy::default().failures_to_rollback
+                )}</p>
+                <p class="hint">"Judged by the evaluator's judge_canary with the default policy."</p>
             </div>
         }.into_any(),
     };
