@@ -205,30 +205,24 @@ fn unit_of<'c>(stickiness: &Stickiness, context: &'c Context) -> Option<Unit<'c>
 
 impl FlagSet {
     /// Evaluates one flag. `env` selects environment overrides (`None`: the base flag).
+    /// The answer borrows from the set and from `key` (a missing flag's answer names the key
+    /// the caller asked for).
     pub fn evaluate<'a>(
         &'a self,
-        key: &str,
+        key: &'a str,
         context: &Context,
         env: Option<&str>,
     ) -> Evaluation<'a> {
         match self.index.get(key) {
             Some(&index) => self.evaluate_index(index, context, env, 0),
-            None => Evaluation {
-                // Not found: the key is not ours to borrow, so the result names none.
-                key: "",
-                ..Evaluation::error(
-                    "",
-                    ErrorCode::FlagNotFound,
-                    format!("flag {key:?} not found"),
-                )
-            },
+            None => Evaluation::error(key, ErrorCode::FlagNotFound, format!("flag {key:?} not found")),
         }
     }
 
     /// Evaluates one flag, failing with `TYPE_MISMATCH` unless it is of `kind`.
     pub fn evaluate_as<'a>(
         &'a self,
-        key: &str,
+        key: &'a str,
         kind: FlagKind,
         context: &Context,
         env: Option<&str>,

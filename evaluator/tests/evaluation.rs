@@ -281,10 +281,11 @@ fn experiment_splits_by_weight_independently_of_enrolment() {
 #[test]
 fn errors_for_unknown_flags_and_wrong_types() {
     let s = set(json!([bool_flag(json!({}))]));
-    let r = s.evaluate("nope", &user("u"), None);
+    let asked = String::from("nope");
+    let r = s.evaluate(&asked, &user("u"), None);
     assert_eq!(
-        (r.reason, r.error_code, r.value),
-        (Reason::Error, Some(ErrorCode::FlagNotFound), None)
+        (r.key, r.reason, r.error_code, r.value),
+        ("nope", Reason::Error, Some(ErrorCode::FlagNotFound), None)
     );
     let r = s.evaluate_as("f", FlagKind::String, &user("u"), None);
     assert_eq!(r.error_code, Some(ErrorCode::TypeMismatch));

@@ -58,6 +58,7 @@ test("evaluate answers with the documented shape", () => {
 test("an unknown flag is an answer with FLAG_NOT_FOUND, not a throw", () => {
   const flags = new FlagSet(examplesFlags);
   const r = flags.evaluate("no-such-flag", alice);
+  assert.equal(r.key, "no-such-flag");
   assert.equal(r.reason, "ERROR");
   assert.equal(r.errorCode, "FLAG_NOT_FOUND");
   assert.equal(r.value, null);

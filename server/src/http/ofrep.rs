@@ -98,11 +98,7 @@ pub async fn evaluate_one(
     let env = environment(&headers, &q);
     let snap = app.flags.current();
     let eval = snap.flags.evaluate(&key, &ctx, env.as_deref());
-    let (mut body, code) = entry(&eval, snap.version);
-    if let Some(obj) = body.as_object_mut() {
-        // The evaluator borrows the key from the flag set; a missing flag echoes the request.
-        obj.insert("key".into(), json!(key));
-    }
+    let (body, code) = entry(&eval, snap.version);
     match code {
         None => (StatusCode::OK, Json(body)).into_response(),
         Some(ErrorCode::FlagNotFound) => failure(StatusCode::NOT_FOUND, body),
