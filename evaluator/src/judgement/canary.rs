@@ -201,7 +201,13 @@ pub fn judge_canary(
                     judgement.next_stage = Some(stage_index + 1);
                     judgement
                         .reasons
-                        .push(format!("{ran}; advance to stage {}", stage_index + 1));
+                        // `current_stage` is 0-based in the file; people count stages from 1.
+                        .push(format!(
+                            "{ran}; advance to stage {} of {} (current_stage {})",
+                            stage_index + 2,
+                            canary.stages.len(),
+                            stage_index + 1
+                        ));
                 }
             }
         }
