@@ -161,9 +161,12 @@ pub fn query_range_url(base: &str, query: &str, end_s: f64, window_s: u64, step_
 }
 
 /// Fills a query template: `{flag}`, `{env}`, `{arm}` (escaped for a PromQL string),
-/// `{step}` and `{window}` (seconds).
+/// `{step}` and `{window}` (seconds). No environment means all of them, as in
+/// `/api/metrics`: the matcher `env="{env}"` becomes `env=~".*"` (`env=""` would match only
+/// the series without one).
 pub fn fill_query(template: &str, flag: &str, env: &str, arm: &str, step_s: u64, window_s: u64) -> String {
     let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+    let template = if env.is_empty() { template.replace(r#"env="{env}""#, r#"env=~".*""#) } else { template.to_owned() };
     template
         .replace("{flag}", &esc(flag))
         .replace("{env}", &esc(env))
@@ -214,6 +217,10 @@ mod tests {
         assert_eq!(
             fill_query(r#"x{flag="{flag}",env="{env}",arm="{arm}"}[{step}s] [{window}s]"#, "a\"b", "prod", "canary", 10, 300),
             r#"x{flag="a\"b",env="prod",arm="canary"}[10s] [300s]"#
+        );
+        assert_eq!(
+            fill_query(r#"x{flag="{flag}",env="{env}",arm="{arm}"}"#, "f", "", "canary", 10, 300),
+            r#"x{flag="f",env=~".*",arm="canary"}"#
         );
     }
 
