@@ -38,9 +38,8 @@ struct Matrix {
 /// One point: unix time in seconds, and the value when it is a finite number.
 pub type Point = (f64, Option<f64>);
 
-/// The first series of a `query_range` matrix (queries are expected to aggregate to one
-/// series). An empty result is `Ok(vec![])`: the caller shows "unknown".
-pub fn parse_query_range(text: &str) -> Result<Vec<Point>, String> {
+/// The `data` of a successful Prometheus API response, or the error it reports.
+fn success_data(text: &str) -> Result<serde_json::Value, String> {
     let response: Response = serde_json::from_str(text).map_err(|e| format!("not a Prometheus API response: {e}"))?;
     if response.status != "success" {
         return Err(format!(
@@ -49,7 +48,13 @@ pub fn parse_query_range(text: &str) -> Result<Vec<Point>, String> {
             response.error.unwrap_or_default()
         ));
     }
-    let raw = response.raw_data.ok_or("Prometheus response without data")?;
+    response.raw_data.ok_or_else(|| "Prometheus response without data".to_owned())
+}
+
+/// The first series of a `query_range` matrix (queries are expected to aggregate to one
+/// series). An empty result is `Ok(vec![])`: the caller shows "unknown".
+pub fn parse_query_range(text: &str) -> Result<Vec<Point>, String> {
+    let raw = success_data(text)?;
     let data: Data = serde_json::from_value(raw).map_err(|e| format!("data: {e}"))?;
     if data.result_type != "matrix" {
         return Err(format!("data.resultType: expected matrix, got {}", data.result_type));
@@ -85,15 +90,7 @@ struct Sample {
 /// non-cumulative buckets in **ms**, `+Inf` last. `increase()` extrapolates, so counts are
 /// rounded and kept non-decreasing across bounds. An empty result is no buckets (no data).
 pub fn parse_latency_buckets(text: &str) -> Result<Vec<Bucket>, String> {
-    let response: Response = serde_json::from_str(text).map_err(|e| format!("not a Prometheus API response: {e}"))?;
-    if response.status != "success" {
-        return Err(format!(
-            "Prometheus error ({}): {}",
-            response.error_type.unwrap_or_default(),
-            response.error.unwrap_or_default()
-        ));
-    }
-    let raw = response.raw_data.ok_or("Prometheus response without data")?;
+    let raw = success_data(text)?;
     let data: VectorData = serde_json::from_value(raw).map_err(|e| format!("data: {e}"))?;
     if data.result_type != "vector" {
         return Err(format!("data.resultType: expected vector, got {}", data.result_type));

@@ -2,91 +2,15 @@
 // the real server (controller off, so only the page judges) and a real Prometheus scraping the
 // server's /metrics. Run by scripts/test-dashboard.sh after tests/e2e/dashboard.test.mjs.
 // Prints "ok - / not ok - / skip -" per test and "N passed, M failed, K skipped".
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 
-const ROOT = process.cwd();
-const TOKEN = 'e2e-admin-token';
-const SHOTS = join(ROOT, 'docs/screenshots');
+import { assert, freePort, openPage, ROOT, run, SHOTS, sleep, start, startServer, stop, tempDir, test } from './harness.mjs';
+
 // EDGEFLAG_PROMETHEUS names another binary (a missing path exercises the skip).
 const PROMETHEUS = (process.env.EDGEFLAG_PROMETHEUS ? [process.env.EDGEFLAG_PROMETHEUS] : ['/usr/bin/prometheus', '/usr/local/bin/prometheus'])
   .find((p) => existsSync(p));
 const FLAG = 'payment-processor';
-
-const results = [];
-const children = [];
-let browser;
-const tempDirs = [];
-
-function tempDir(prefix) {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-
-// Starts a child process and resolves with the first match of `ready` in its output.
-function start(cmd, args, ready, what) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out.slice(-2000)}`)), 30000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = out.match(ready);
-      if (m) { clearTimeout(timer); resolve({ child, match: m }); }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited with ${code}: ${out.slice(-2000)}`)); });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function stop(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function test(name, fn, skipReason) {
-  if (skipReason) {
-    results.push([name, 'skip']);
-    console.log(`skip - ${name}: ${skipReason}`);
-    return;
-  }
-  try {
-    await fn();
-    results.push([name, 'pass']);
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    results.push([name, 'fail']);
-    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').slice(0, 4).join('\n  ')}`);
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function postEvents(base, events) {
   const posted = await fetch(`${base}/api/metrics/events`, {
@@ -121,21 +45,8 @@ async function selectCanary(page, env) {
 }
 
 async function main() {
-  const dataDir = tempDir('edgeflag-e2e-canary-');
-  const { match } = await start(join(ROOT, 'target/debug/edgeflag'), [
-    'serve', '--static-dir', join(ROOT, 'dist'), '--addr', '127.0.0.1:0', '--data-dir', dataDir,
-    '--token', TOKEN, '--flags', join(ROOT, 'examples/flags.json'), '--no-controller',
-  ], /listening on (http:\/\/127\.0\.0\.1:(\d+))/, 'edgeflag server');
-  const base = match[1];
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const page = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.setDefaultTimeout(15000);
+  const base = await startServer(['--flags', join(ROOT, 'examples/flags.json'), '--no-controller']);
+  const { page, pageErrors } = await openPage({ height: 900, timeout: 15000 });
   await page.goto(base + '/');
   await page.waitForSelector('[data-testid=match-count]');
 
@@ -179,7 +90,7 @@ async function main() {
   const promDir = noProm ? null : tempDir('edgeflag-e2e-prometheus-');
   await test('a real Prometheus scraping /metrics feeds the canary view (charts, decision from its numbers)', async () => {
     const port = await freePort();
-    const serverPort = match[2];
+    const serverPort = new URL(base).port;
     writeFileSync(join(promDir, 'prometheus.yml'), [
       'global:', '  scrape_interval: 1s', '  evaluation_interval: 1s',
       'scrape_configs:', '  - job_name: edgeflag', '    metrics_path: /metrics',
@@ -266,18 +177,4 @@ async function main() {
   });
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (e) {
-  console.log(`not ok - harness: ${e.stack || e}`);
-  results.push(['harness', 'fail']);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  for (const child of children) await stop(child).catch(() => {});
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  const count = (s) => results.filter((r) => r[1] === s).length;
-  console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped`);
-  exitCode = count('fail') > 0 ? 1 : 0;
-}
-process.exit(exitCode);
+await run(main);

@@ -1,54 +1,13 @@
 // End-to-end tests of the dashboard in Debian's headless Chromium against the real server
 // serving the built dashboard. Run by scripts/test-dashboard.sh (which builds first).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 
-const ROOT = process.cwd();
-const TOKEN = 'e2e-admin-token';
-const SHOTS = join(ROOT, 'docs/screenshots');
+import { assert, openPage, ROOT, run, SHOTS, startServer, tempDir, test, TOKEN } from './harness.mjs';
+
 const example = JSON.parse(readFileSync(join(ROOT, 'examples/flags.json'), 'utf8'));
 
-const results = [];
 const figures = {};
-let server, browser, dataDir;
-
-async function startServer() {
-  dataDir = mkdtempSync(join(tmpdir(), 'edgeflag-e2e-'));
-  server = spawn(join(ROOT, 'target/debug/edgeflag'), [
-    'serve', '--static-dir', join(ROOT, 'dist'), '--addr', '127.0.0.1:0', '--data-dir', dataDir,
-    '--token', TOKEN, '--flags', join(ROOT, 'examples/flags.json'),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    };
-    server.stdout.on('data', onData);
-    server.stderr.on('data', onData);
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
-
-async function test(name, fn) {
-  try {
-    await fn();
-    results.push([name, true]);
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    results.push([name, false]);
-    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').slice(0, 4).join('\n  ')}`);
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 
 async function tab(page, label) {
   await page.click(`nav.tabs button[data-page="${label}"]`);
@@ -73,17 +32,8 @@ async function previewVariant(page, key) {
 }
 
 async function main() {
-  const base = await startServer();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.setDefaultTimeout(10000);
+  const base = await startServer(['--flags', join(ROOT, 'examples/flags.json')]);
+  const { page, pageErrors } = await openPage();
 
   await test('loads the example file from the server', async () => {
     await page.goto(base + '/');
@@ -305,7 +255,7 @@ async function main() {
         rollout: { percent_bp: (i * 37) % 10001, variation: 'on' },
       });
     }
-    const path = join(dataDir, 'big.json');
+    const path = join(tempDir('edgeflag-e2e-big-'), 'big.json');
     writeFileSync(path, JSON.stringify(big, null, 2));
     await tab(page, 'Load / export');
     await page.setInputFiles('[data-testid=import-file]', path);
@@ -364,20 +314,6 @@ async function main() {
   });
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (e) {
-  console.log(`not ok - harness: ${e.stack || e}`);
-  results.push(['harness', false]);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-  if (server) server.kill('SIGTERM');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  const passed = results.filter((r) => r[1]).length;
-  const failed = results.length - passed;
+await run(main, () => {
   if (Object.keys(figures).length) writeFileSync(join(ROOT, 'target/dashboard-e2e-figures.json'), JSON.stringify(figures, null, 2));
-  console.log(`${passed} passed, ${failed} failed`);
-  exitCode = failed > 0 ? 1 : 0;
-}
-process.exit(exitCode);
+});
