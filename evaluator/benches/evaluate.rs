@@ -35,14 +35,9 @@ fn experiment_flag(key: &str) -> Value {
 fn bench(c: &mut Criterion) {
     let mut flags = vec![rollout_flag("rollout"), experiment_flag("experiment")];
     for i in 0..98 {
-        flags.push(if i % 2 == 0 {
-            rollout_flag(&format!("r{i}"))
-        } else {
-            experiment_flag(&format!("e{i}"))
-        });
+        flags.push(if i % 2 == 0 { rollout_flag(&format!("r{i}")) } else { experiment_flag(&format!("e{i}")) });
     }
-    let set = FlagSet::from_json(&json!({"schema_version": 1, "flags": flags}).to_string())
-        .expect("valid bench file");
+    let set = FlagSet::from_json(&json!({"schema_version": 1, "flags": flags}).to_string()).expect("valid bench file");
     // Matches no rule, so all five are tested before the rollout decides.
     let ctx = Context::new("user-8172")
         .with("country", "FR")
@@ -50,15 +45,9 @@ fn bench(c: &mut Criterion) {
         .with("app_version", "2.1.0")
         .with("ip", "192.168.1.20")
         .with("plan", "free");
-    c.bench_function("rollout flag, 5 rules not matching", |b| {
-        b.iter(|| black_box(set.evaluate(black_box("rollout"), &ctx, None)))
-    });
-    c.bench_function("experiment flag", |b| {
-        b.iter(|| black_box(set.evaluate(black_box("experiment"), &ctx, None)))
-    });
-    c.bench_function("evaluate_all, 100 flags", |b| {
-        b.iter(|| black_box(set.evaluate_all(&ctx, None)))
-    });
+    c.bench_function("rollout flag, 5 rules not matching", |b| b.iter(|| black_box(set.evaluate(black_box("rollout"), &ctx, None))));
+    c.bench_function("experiment flag", |b| b.iter(|| black_box(set.evaluate(black_box("experiment"), &ctx, None))));
+    c.bench_function("evaluate_all, 100 flags", |b| b.iter(|| black_box(set.evaluate_all(&ctx, None))));
     c.bench_function("peer: serde_json parse of the context", |b| {
         let text = r#"{"targetingKey":"user-8172","country":"FR","email":"ana@example.com","app_version":"2.1.0","ip":"192.168.1.20","plan":"free"}"#;
         b.iter(|| black_box(Context::from_json(black_box(text))))

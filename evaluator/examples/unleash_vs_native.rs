@@ -31,7 +31,9 @@ fn main() {
         .to_string(),
     )
     .expect("valid native flag");
-    let constraint = |c: &str, op: &str, v: serde_json::Value| json!({"name": "default", "constraints": [{"contextName": c, "operator": op, "values": v}]});
+    let constraint = |c: &str, op: &str, v: serde_json::Value| {
+        json!({"name": "default", "constraints": [{"contextName": c, "operator": op, "values": v}]})
+    };
     let unleash = UnleashSet::from_json(
         &json!({"features": [{"name": "f", "enabled": true, "strategies": [
             constraint("country", "IN", json!(["DE", "AT", "CH"])),
@@ -68,17 +70,10 @@ fn main() {
         }
         start.elapsed().as_nanos() as f64 / ROUNDS as f64
     };
-    let native_ns =
-        time(&|| native.evaluate(black_box("f"), &native_ctx, None).variant == Some("on"));
+    let native_ns = time(&|| native.evaluate(black_box("f"), &native_ctx, None).variant == Some("on"));
     let unleash_ns = time(&|| unleash.is_enabled(black_box("f"), &unleash_ctx));
     let variant_ns = time(&|| unleash.get_variant(black_box("f"), &unleash_ctx).enabled);
     println!("native evaluate:     {native_ns:8.1} ns");
-    println!(
-        "unleash isEnabled:   {unleash_ns:8.1} ns  ({:.2}x native)",
-        unleash_ns / native_ns
-    );
-    println!(
-        "unleash getVariant:  {variant_ns:8.1} ns  ({:.2}x native)",
-        variant_ns / native_ns
-    );
+    println!("unleash isEnabled:   {unleash_ns:8.1} ns  ({:.2}x native)", unleash_ns / native_ns);
+    println!("unleash getVariant:  {variant_ns:8.1} ns  ({:.2}x native)", variant_ns / native_ns);
 }

@@ -94,12 +94,7 @@ impl Stickiness {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Split {
-    Rollout {
-        percent_bp: u32,
-        variation: usize,
-        stickiness: Stickiness,
-        salt: String,
-    },
+    Rollout { percent_bp: u32, variation: usize, stickiness: Stickiness, salt: String },
     Canary {
         baseline: usize,
         canary: usize,
@@ -235,10 +230,7 @@ impl Compiler<'_> {
         if file.schema_version != SCHEMA_VERSION {
             self.problems.push(
                 "schema_version",
-                format!(
-                    "unsupported schema version {} (this engine reads {SCHEMA_VERSION})",
-                    file.schema_version
-                ),
+                format!("unsupported schema version {} (this engine reads {SCHEMA_VERSION})", file.schema_version),
             );
         }
         let environments = self.check_environments();
@@ -247,11 +239,8 @@ impl Compiler<'_> {
             self.segment_indices,
             "segments",
         );
-        let flag_index = self.index_keys(
-            file.flags.iter().map(|f| f.key.as_str()),
-            self.flag_indices,
-            "flags",
-        );
+        let flag_index =
+            self.index_keys(file.flags.iter().map(|f| f.key.as_str()), self.flag_indices, "flags");
 
         let mut segments = Vec::with_capacity(file.segments.len());
         for (position, segment) in file.segments.iter().enumerate() {
@@ -268,12 +257,7 @@ impl Compiler<'_> {
 
         let flags: Option<Vec<CompiledFlag>> = flags.into_iter().collect();
         let segments: Option<Vec<CompiledSegment>> = segments.into_iter().collect();
-        Some(Parts {
-            flags: flags?,
-            index: flag_index,
-            segments: segments?,
-            environments,
-        })
+        Some(Parts { flags: flags?, index: flag_index, segments: segments?, environments })
     }
 
     fn check_environments(&mut self) -> HashSet<String> {
@@ -283,8 +267,7 @@ impl Compiler<'_> {
             if name.trim().is_empty() {
                 self.problems.push(path, "environment name is empty");
             } else if !seen.insert(name.clone()) {
-                self.problems
-                    .push(path, format!("duplicate environment {name:?}"));
+                self.problems.push(path, format!("duplicate environment {name:?}"));
             }
         }
         seen
@@ -306,10 +289,8 @@ impl Compiler<'_> {
                 continue;
             }
             if let Some(first) = first_at.get(key) {
-                self.problems.push(
-                    path,
-                    format!("duplicate key {key:?} (first used at {list}[{first}])"),
-                );
+                self.problems
+                    .push(path, format!("duplicate key {key:?} (first used at {list}[{first}])"));
                 continue;
             }
             first_at.insert(key, original[position]);
@@ -338,11 +319,7 @@ impl Compiler<'_> {
         let mut rules = Vec::with_capacity(segment.rules.len());
         for (r, rule) in segment.rules.iter().enumerate() {
             let rule_path = index_path(&field_path(path, "rules"), r);
-            if rule
-                .clauses
-                .iter()
-                .any(|c| c.operator == crate::model::Operator::InSegment)
-            {
+            if rule.clauses.iter().any(|c| c.operator == crate::model::Operator::InSegment) {
                 self.problems.push(
                     field_path(&rule_path, "clauses"),
                     "segments cannot reference other segments (in_segment)",
@@ -352,11 +329,7 @@ impl Compiler<'_> {
             rules.push(self.compile_clauses(&rule.clauses, &rule_path, segment_index));
         }
         let rules: Option<Vec<_>> = rules.into_iter().collect();
-        (self.problems_len() == before).then_some(CompiledSegment {
-            included,
-            excluded,
-            rules: rules?,
-        })
+        (self.problems_len() == before).then_some(CompiledSegment { included, excluded, rules: rules? })
     }
 
     fn compile_clauses(
@@ -367,8 +340,7 @@ impl Compiler<'_> {
     ) -> Option<Vec<CompiledClause>> {
         let clauses_path = field_path(rule_path, "clauses");
         if clauses.is_empty() {
-            self.problems
-                .push(&clauses_path, "a rule needs at least one clause");
+            self.problems.push(&clauses_path, "a rule needs at least one clause");
         }
         let broken = self.broken_segment_keys;
         let lookup = |key: &str| -> Option<usize> {
@@ -390,8 +362,7 @@ impl Compiler<'_> {
                 _ => ok = false,
             }
             for (suffix, message) in found {
-                self.problems
-                    .push(join_suffix(&clause_path, &suffix), message);
+                self.problems.push(join_suffix(&clause_path, &suffix), message);
             }
         }
         ok.then_some(compiled)
@@ -407,50 +378,27 @@ impl Compiler<'_> {
     ) -> Option<CompiledFlag> {
         let before = self.problems_len();
         let variations = self.check_variations(flag, path);
-        let off_variation = self.variation_ref(
-            &variations,
-            &flag.off_variation,
-            &field_path(path, "off_variation"),
-        );
-        let default_variation = self.variation_ref(
-            &variations,
-            &flag.default_variation,
-            &field_path(path, "default_variation"),
-        );
+        let off_variation = self.variation_ref(&variations, &flag.off_variation, &field_path(path, "off_variation"));
+        let default_variation =
+            self.variation_ref(&variations, &flag.default_variation, &field_path(path, "default_variation"));
         for (t, tag) in flag.tags.iter().enumerate() {
             if tag.trim().is_empty() {
-                self.problems
-                    .push(index_path(&field_path(path, "tags"), t), "tag is empty");
+                self.problems.push(index_path(&field_path(path, "tags"), t), "tag is empty");
             }
         }
         let prerequisites = self.compile_prerequisites(flag, path, flag_index);
 
-        let scope = FlagScope {
-            flag,
-            variations: &variations,
-            segment_index,
-        };
+        let scope = FlagScope { flag, variations: &variations, segment_index };
         let targets = self.compile_targets(&scope, &flag.targets, &flag.deny, path);
         let rules = self.compile_rules(&scope, &flag.rules, &field_path(path, "rules"));
         let split = self.compile_split(
             &scope,
-            SplitParts {
-                rollout: &flag.rollout,
-                canary: &flag.canary,
-                experiment: &flag.experiment,
-            },
+            SplitParts { rollout: &flag.rollout, canary: &flag.canary, experiment: &flag.experiment },
             path,
         );
         let base = match (default_variation, targets, rules, split) {
             (Some(default_variation), Some((deny, targets)), Some(rules), Some(split)) => {
-                Some(CompiledTargeting {
-                    enabled: flag.enabled,
-                    default_variation,
-                    deny,
-                    targets,
-                    rules,
-                    split,
-                })
+                Some(CompiledTargeting { enabled: flag.enabled, default_variation, deny, targets, rules, split })
             }
             _ => None,
         };
@@ -503,15 +451,13 @@ impl Compiler<'_> {
     fn check_variations(&mut self, flag: &Flag, path: &str) -> HashMap<String, usize> {
         let list_path = field_path(path, "variations");
         if flag.variations.is_empty() {
-            self.problems
-                .push(&list_path, "a flag needs at least one variation");
+            self.problems.push(&list_path, "a flag needs at least one variation");
         }
         let mut names = HashMap::new();
         for (i, variation) in flag.variations.iter().enumerate() {
             let v_path = index_path(&list_path, i);
             if variation.name.trim().is_empty() {
-                self.problems
-                    .push(field_path(&v_path, "name"), "variation name is empty");
+                self.problems.push(field_path(&v_path, "name"), "variation name is empty");
             } else if names.insert(variation.name.clone(), i).is_some() {
                 self.problems.push(
                     field_path(&v_path, "name"),
@@ -539,24 +485,13 @@ impl Compiler<'_> {
         names
     }
 
-    fn variation_ref(
-        &mut self,
-        variations: &HashMap<String, usize>,
-        name: &str,
-        path: &str,
-    ) -> Option<usize> {
+    fn variation_ref(&mut self, variations: &HashMap<String, usize>, name: &str, path: &str) -> Option<usize> {
         match variations.get(name) {
             Some(&i) => Some(i),
             None => {
                 let mut known: Vec<&str> = variations.keys().map(String::as_str).collect();
                 known.sort_unstable();
-                self.problems.push(
-                    path,
-                    format!(
-                        "unknown variation {name:?} (variations: {})",
-                        known.join(", ")
-                    ),
-                );
+                self.problems.push(path, format!("unknown variation {name:?} (variations: {})", known.join(", ")));
                 None
             }
         }
@@ -573,37 +508,25 @@ impl Compiler<'_> {
         for (i, prerequisite) in flag.prerequisites.iter().enumerate() {
             let p_path = index_path(&field_path(path, "prerequisites"), i);
             if prerequisite.flag == flag.key {
-                self.problems.push(
-                    field_path(&p_path, "flag"),
-                    "a flag cannot be its own prerequisite",
-                );
+                self.problems.push(field_path(&p_path, "flag"), "a flag cannot be its own prerequisite");
                 ok = false;
                 continue;
             }
             let Some(&target) = flag_index.get(&prerequisite.flag) else {
                 if !self.broken_flag_keys.contains(&prerequisite.flag) {
-                    self.problems.push(
-                        field_path(&p_path, "flag"),
-                        format!("unknown flag {:?}", prerequisite.flag),
-                    );
+                    self.problems
+                        .push(field_path(&p_path, "flag"), format!("unknown flag {:?}", prerequisite.flag));
                 }
                 ok = false;
                 continue;
             };
             let target_flag = &self.file.flags[target];
-            match target_flag
-                .variations
-                .iter()
-                .position(|v| v.name == prerequisite.variation)
-            {
+            match target_flag.variations.iter().position(|v| v.name == prerequisite.variation) {
                 Some(v) => out.push((target, v)),
                 None => {
                     self.problems.push(
                         field_path(&p_path, "variation"),
-                        format!(
-                            "flag {:?} has no variation {:?}",
-                            prerequisite.flag, prerequisite.variation
-                        ),
+                        format!("flag {:?} has no variation {:?}", prerequisite.flag, prerequisite.variation),
                     );
                     ok = false;
                 }
@@ -617,12 +540,7 @@ impl Compiler<'_> {
         let flags = &self.file.flags;
         let edges: Vec<Vec<usize>> = flags
             .iter()
-            .map(|f| {
-                f.prerequisites
-                    .iter()
-                    .filter_map(|p| flag_index.get(&p.flag).copied())
-                    .collect()
-            })
+            .map(|f| f.prerequisites.iter().filter_map(|p| flag_index.get(&p.flag).copied()).collect())
             .collect();
         // 0 = unvisited, 1 = on the stack, 2 = done; iterative DFS so hostile depth cannot
         // overflow the stack.
@@ -646,19 +564,13 @@ impl Compiler<'_> {
                             stack.push((child, 0));
                         }
                         1 => {
-                            let cycle_start =
-                                stack.iter().position(|&(n, _)| n == child).unwrap_or(0);
-                            let mut names: Vec<&str> = stack[cycle_start..]
-                                .iter()
-                                .map(|&(n, _)| flags[n].key.as_str())
-                                .collect();
+                            let cycle_start = stack.iter().position(|&(n, _)| n == child).unwrap_or(0);
+                            let mut names: Vec<&str> =
+                                stack[cycle_start..].iter().map(|&(n, _)| flags[n].key.as_str()).collect();
                             names.push(flags[child].key.as_str());
                             if reported.insert(child) {
                                 self.problems.push(
-                                    field_path(
-                                        &index_path("flags", self.flag_indices[child]),
-                                        "prerequisites",
-                                    ),
+                                    field_path(&index_path("flags", self.flag_indices[child]), "prerequisites"),
                                     format!("prerequisite cycle: {}", names.join(" → ")),
                                 );
                             }
@@ -668,17 +580,11 @@ impl Compiler<'_> {
                 } else {
                     // Chain length below this flag; children are finished (or on a reported
                     // cycle, counted as 0), so visiting order does not matter.
-                    let below = edges[node]
-                        .iter()
-                        .map(|&c| if state[c] == 2 { depth[c] } else { 0 })
-                        .max();
+                    let below = edges[node].iter().map(|&c| if state[c] == 2 { depth[c] } else { 0 }).max();
                     depth[node] = below.map_or(0, |d| d + 1);
                     if depth[node] > MAX_PREREQUISITE_DEPTH && reported.insert(node) {
                         self.problems.push(
-                            field_path(
-                                &index_path("flags", self.flag_indices[node]),
-                                "prerequisites",
-                            ),
+                            field_path(&index_path("flags", self.flag_indices[node]), "prerequisites"),
                             format!("prerequisite chain deeper than {MAX_PREREQUISITE_DEPTH}"),
                         );
                     }
@@ -700,29 +606,20 @@ impl Compiler<'_> {
         let mut deny_set = HashSet::new();
         for (i, key) in deny.iter().enumerate() {
             if !deny_set.insert(key.clone()) {
-                self.problems.push(
-                    index_path(&field_path(path, "deny"), i),
-                    format!("duplicate key {key:?}"),
-                );
+                self.problems.push(index_path(&field_path(path, "deny"), i), format!("duplicate key {key:?}"));
             }
         }
         let mut map = HashMap::new();
         for (t, target) in targets.iter().enumerate() {
             let t_path = index_path(&field_path(path, "targets"), t);
-            let variation = self.variation_ref(
-                scope.variations,
-                &target.variation,
-                &field_path(&t_path, "variation"),
-            );
+            let variation = self.variation_ref(scope.variations, &target.variation, &field_path(&t_path, "variation"));
             for (k, key) in target.keys.iter().enumerate() {
                 let k_path = index_path(&field_path(&t_path, "keys"), k);
                 if deny_set.contains(key) {
-                    self.problems
-                        .push(k_path, format!("{key:?} is also on the deny list"));
+                    self.problems.push(k_path, format!("{key:?} is also on the deny list"));
                 } else if let Some(v) = variation {
                     if map.insert(key.clone(), v).is_some() {
-                        self.problems
-                            .push(k_path, format!("{key:?} is targeted more than once"));
+                        self.problems.push(k_path, format!("{key:?} is targeted more than once"));
                     }
                 }
             }
@@ -730,21 +627,12 @@ impl Compiler<'_> {
         (self.problems_len() == before).then_some((deny_set, map))
     }
 
-    fn compile_rules(
-        &mut self,
-        scope: &FlagScope,
-        rules: &[Rule],
-        path: &str,
-    ) -> Option<Vec<CompiledRule>> {
+    fn compile_rules(&mut self, scope: &FlagScope, rules: &[Rule], path: &str) -> Option<Vec<CompiledRule>> {
         let mut out = Vec::with_capacity(rules.len());
         let mut ok = true;
         for (r, rule) in rules.iter().enumerate() {
             let r_path = index_path(path, r);
-            let variation = self.variation_ref(
-                scope.variations,
-                &rule.variation,
-                &field_path(&r_path, "variation"),
-            );
+            let variation = self.variation_ref(scope.variations, &rule.variation, &field_path(&r_path, "variation"));
             let clauses = self.compile_clauses(&rule.clauses, &r_path, scope.segment_index);
             match (variation, clauses) {
                 (Some(variation), Some(clauses)) => out.push(CompiledRule { clauses, variation }),
@@ -755,59 +643,30 @@ impl Compiler<'_> {
     }
 
     /// The split; `Some(None)` when the flag has none, `None` when it is invalid.
-    fn compile_split(
-        &mut self,
-        scope: &FlagScope,
-        parts: SplitParts,
-        path: &str,
-    ) -> Option<Option<Split>> {
-        let count = parts.rollout.is_some() as u8
-            + parts.canary.is_some() as u8
-            + parts.experiment.is_some() as u8;
+    fn compile_split(&mut self, scope: &FlagScope, parts: SplitParts, path: &str) -> Option<Option<Split>> {
+        let count = parts.rollout.is_some() as u8 + parts.canary.is_some() as u8 + parts.experiment.is_some() as u8;
         if count > 1 {
-            self.problems.push(
-                path,
-                "only one of rollout, canary and experiment may be set",
-            );
+            self.problems.push(path, "only one of rollout, canary and experiment may be set");
             return None;
         }
         if let Some(rollout) = parts.rollout {
-            return self
-                .compile_rollout(scope, rollout, &field_path(path, "rollout"))
-                .map(Some);
+            return self.compile_rollout(scope, rollout, &field_path(path, "rollout")).map(Some);
         }
         if let Some(canary) = parts.canary {
-            return self
-                .compile_canary(scope, canary, &field_path(path, "canary"))
-                .map(Some);
+            return self.compile_canary(scope, canary, &field_path(path, "canary")).map(Some);
         }
         if let Some(experiment) = parts.experiment {
-            return self
-                .compile_experiment(scope, experiment, &field_path(path, "experiment"))
-                .map(Some);
+            return self.compile_experiment(scope, experiment, &field_path(path, "experiment")).map(Some);
         }
         Some(None)
     }
 
-    fn compile_rollout(
-        &mut self,
-        scope: &FlagScope,
-        rollout: &Rollout,
-        path: &str,
-    ) -> Option<Split> {
+    fn compile_rollout(&mut self, scope: &FlagScope, rollout: &Rollout, path: &str) -> Option<Split> {
         let before = self.problems_len();
         self.check_bp(rollout.percent_bp, &field_path(path, "percent_bp"));
-        let variation = self.variation_ref(
-            scope.variations,
-            &rollout.variation,
-            &field_path(path, "variation"),
-        );
+        let variation = self.variation_ref(scope.variations, &rollout.variation, &field_path(path, "variation"));
         let stickiness = self.stickiness(rollout.stickiness.as_deref(), path);
-        let salt = self.salt(
-            rollout.salt.as_deref(),
-            &scope.flag.key,
-            &field_path(path, "salt"),
-        );
+        let salt = self.salt(rollout.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
         (self.problems_len() == before).then_some(Split::Rollout {
             percent_bp: rollout.percent_bp,
             variation: variation?,
@@ -818,26 +677,14 @@ impl Compiler<'_> {
 
     fn compile_canary(&mut self, scope: &FlagScope, canary: &Canary, path: &str) -> Option<Split> {
         let before = self.problems_len();
-        let baseline = self.variation_ref(
-            scope.variations,
-            &canary.baseline,
-            &field_path(path, "baseline"),
-        );
-        let canary_variation = self.variation_ref(
-            scope.variations,
-            &canary.canary,
-            &field_path(path, "canary"),
-        );
+        let baseline = self.variation_ref(scope.variations, &canary.baseline, &field_path(path, "baseline"));
+        let canary_variation = self.variation_ref(scope.variations, &canary.canary, &field_path(path, "canary"));
         if baseline.is_some() && baseline == canary_variation {
-            self.problems.push(
-                field_path(path, "canary"),
-                "canary and baseline must be different variations",
-            );
+            self.problems.push(field_path(path, "canary"), "canary and baseline must be different variations");
         }
         let stages_path = field_path(path, "stages");
         if canary.stages.is_empty() {
-            self.problems
-                .push(&stages_path, "a canary needs at least one stage");
+            self.problems.push(&stages_path, "a canary needs at least one stage");
         }
         let mut percents_bp = Vec::with_capacity(canary.stages.len());
         for (s, stage) in canary.stages.iter().enumerate() {
@@ -861,10 +708,7 @@ impl Compiler<'_> {
                 }
                 _ => self.problems.push(
                     field_path(&s_path, "percent"),
-                    format!(
-                        "percent must be in (0, 100] with at most two decimals, got {}",
-                        stage.percent
-                    ),
+                    format!("percent must be in (0, 100] with at most two decimals, got {}", stage.percent),
                 ),
             }
             if let Err(e) = parse_duration(&stage.min_duration) {
@@ -875,30 +719,20 @@ impl Compiler<'_> {
             if !(0.0..=1.0).contains(&gate.max_error_rate) {
                 self.problems.push(
                     field_path(&gate_path, "max_error_rate"),
-                    format!(
-                        "max_error_rate is a fraction in [0, 1], got {}",
-                        gate.max_error_rate
-                    ),
+                    format!("max_error_rate is a fraction in [0, 1], got {}", gate.max_error_rate),
                 );
             }
             if !(gate.max_p99_ms.is_finite() && gate.max_p99_ms > 0.0) {
                 self.problems.push(
                     field_path(&gate_path, "max_p99_ms"),
-                    format!(
-                        "max_p99_ms must be a positive number of milliseconds, got {}",
-                        gate.max_p99_ms
-                    ),
+                    format!("max_p99_ms must be a positive number of milliseconds, got {}", gate.max_p99_ms),
                 );
             }
         }
         if !canary.stages.is_empty() && canary.current_stage >= canary.stages.len() {
             self.problems.push(
                 field_path(path, "current_stage"),
-                format!(
-                    "current_stage {} is out of range (0..{})",
-                    canary.current_stage,
-                    canary.stages.len()
-                ),
+                format!("current_stage {} is out of range (0..{})", canary.current_stage, canary.stages.len()),
             );
         }
         if let Some(started) = &canary.stage_started_at {
@@ -910,11 +744,7 @@ impl Compiler<'_> {
             }
         }
         let stickiness = self.stickiness(canary.stickiness.as_deref(), path);
-        let salt = self.salt(
-            canary.salt.as_deref(),
-            &scope.flag.key,
-            &field_path(path, "salt"),
-        );
+        let salt = self.salt(canary.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
         if self.problems_len() != before {
             return None;
         }
@@ -928,17 +758,11 @@ impl Compiler<'_> {
         })
     }
 
-    fn compile_experiment(
-        &mut self,
-        scope: &FlagScope,
-        experiment: &Experiment,
-        path: &str,
-    ) -> Option<Split> {
+    fn compile_experiment(&mut self, scope: &FlagScope, experiment: &Experiment, path: &str) -> Option<Split> {
         let before = self.problems_len();
         let variants_path = field_path(path, "variants");
         if experiment.variants.is_empty() {
-            self.problems
-                .push(&variants_path, "an experiment needs at least one variant");
+            self.problems.push(&variants_path, "an experiment needs at least one variant");
         }
         let mut variants = Vec::with_capacity(experiment.variants.len());
         let mut seen = HashSet::new();
@@ -947,25 +771,15 @@ impl Compiler<'_> {
             let v_path = index_path(&variants_path, v);
             total += variant.weight_bp as u64;
             if variant.weight_bp > 10_000 {
-                self.problems.push(
-                    field_path(&v_path, "weight_bp"),
-                    "weight_bp must be at most 10000",
-                );
+                self.problems.push(field_path(&v_path, "weight_bp"), "weight_bp must be at most 10000");
             }
             if !seen.insert(variant.variation.as_str()) {
                 self.problems.push(
                     field_path(&v_path, "variation"),
-                    format!(
-                        "variation {:?} appears twice in the experiment",
-                        variant.variation
-                    ),
+                    format!("variation {:?} appears twice in the experiment", variant.variation),
                 );
             }
-            if let Some(index) = self.variation_ref(
-                scope.variations,
-                &variant.variation,
-                &field_path(&v_path, "variation"),
-            ) {
+            if let Some(index) = self.variation_ref(scope.variations, &variant.variation, &field_path(&v_path, "variation")) {
                 variants.push((index, variant.weight_bp));
             }
         }
@@ -977,17 +791,9 @@ impl Compiler<'_> {
         }
         self.check_bp(experiment.traffic_bp, &field_path(path, "traffic_bp"));
         let stickiness = self.stickiness(experiment.stickiness.as_deref(), path);
-        let salt = self.salt(
-            experiment.salt.as_deref(),
-            &scope.flag.key,
-            &field_path(path, "salt"),
-        );
+        let salt = self.salt(experiment.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
         let experiment_salt = match &experiment.experiment_salt {
-            Some(s) => self.salt(
-                Some(s),
-                &scope.flag.key,
-                &field_path(path, "experiment_salt"),
-            ),
+            Some(s) => self.salt(Some(s), &scope.flag.key, &field_path(path, "experiment_salt")),
             None => format!("{}/experiment", scope.flag.key),
         };
         (self.problems_len() == before).then_some(Split::Experiment {
@@ -1013,13 +819,8 @@ impl Compiler<'_> {
             env.enabled = enabled;
         }
         if let Some(name) = &over.default_variation {
-            env.default_variation = self
-                .variation_ref(
-                    scope.variations,
-                    name,
-                    &field_path(path, "default_variation"),
-                )
-                .unwrap_or(0);
+            env.default_variation =
+                self.variation_ref(scope.variations, name, &field_path(path, "default_variation")).unwrap_or(0);
         }
         if over.targets.is_some() || over.deny.is_some() {
             let targets = over.targets.as_deref().unwrap_or(&scope.flag.targets);
@@ -1030,16 +831,10 @@ impl Compiler<'_> {
             }
         }
         if let Some(rules) = &over.rules {
-            env.rules = self
-                .compile_rules(scope, rules, &field_path(path, "rules"))
-                .unwrap_or_default();
+            env.rules = self.compile_rules(scope, rules, &field_path(path, "rules")).unwrap_or_default();
         }
         if over.overrides_split() {
-            let parts = SplitParts {
-                rollout: &over.rollout,
-                canary: &over.canary,
-                experiment: &over.experiment,
-            };
+            let parts = SplitParts { rollout: &over.rollout, canary: &over.canary, experiment: &over.experiment };
             env.split = self.compile_split(scope, parts, path).flatten();
         }
         (self.problems_len() == before).then_some(env)
@@ -1047,20 +842,14 @@ impl Compiler<'_> {
 
     fn check_bp(&mut self, bp: u32, path: &str) {
         if bp > 10_000 {
-            self.problems.push(
-                path,
-                format!("basis points must be 0..=10000 (100 %), got {bp}"),
-            );
+            self.problems.push(path, format!("basis points must be 0..=10000 (100 %), got {bp}"));
         }
     }
 
     fn stickiness(&mut self, attribute: Option<&str>, path: &str) -> Stickiness {
         if let Some(name) = attribute {
             if name.trim().is_empty() {
-                self.problems.push(
-                    field_path(path, "stickiness"),
-                    "stickiness attribute name is empty",
-                );
+                self.problems.push(field_path(path, "stickiness"), "stickiness attribute name is empty");
             }
         }
         Stickiness::new(attribute)
@@ -1069,8 +858,7 @@ impl Compiler<'_> {
     fn salt(&mut self, salt: Option<&str>, key: &str, path: &str) -> String {
         match salt {
             Some("") => {
-                self.problems
-                    .push(path, "salt is empty (omit it to use the default)");
+                self.problems.push(path, "salt is empty (omit it to use the default)");
                 String::new()
             }
             Some(salt) => salt.to_string(),
@@ -1122,11 +910,7 @@ fn join_suffix(path: &str, suffix: &str) -> String {
     if suffix.starts_with('[') {
         format!("{path}{suffix}")
     } else if let Some(bracket) = suffix.find('[') {
-        format!(
-            "{}{}",
-            field_path(path, &suffix[..bracket]),
-            &suffix[bracket..]
-        )
+        format!("{}{}", field_path(path, &suffix[..bracket]), &suffix[bracket..])
     } else {
         field_path(path, suffix)
     }

@@ -29,10 +29,7 @@ pub enum ContextError {
 impl Context {
     /// A context with only a targeting key.
     pub fn new(targeting_key: impl Into<String>) -> Self {
-        Context {
-            targeting_key: Some(targeting_key.into()),
-            attributes: HashMap::new(),
-        }
+        Context { targeting_key: Some(targeting_key.into()), attributes: HashMap::new() }
     }
 
     /// An anonymous context (no targeting key): splits that need a unit will not match.
@@ -128,18 +125,12 @@ mod tests {
 
     #[test]
     fn rejects_non_objects_and_bad_keys() {
-        assert_eq!(
-            Context::from_json("[1]"),
-            Err(ContextError::NotAnObject("array"))
-        );
+        assert_eq!(Context::from_json("[1]"), Err(ContextError::NotAnObject("array")));
         assert_eq!(
             Context::from_json(r#"{"targetingKey": true}"#),
             Err(ContextError::TargetingKeyType("boolean"))
         );
-        assert!(matches!(
-            Context::from_json("{"),
-            Err(ContextError::Syntax(_))
-        ));
+        assert!(matches!(Context::from_json("{"), Err(ContextError::Syntax(_))));
     }
 
     #[test]

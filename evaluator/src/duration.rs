@@ -13,9 +13,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
-            return Err(format!(
-                "invalid duration {text:?}: expected a number at {rest:?}"
-            ));
+            return Err(format!("invalid duration {text:?}: expected a number at {rest:?}"));
         }
         let number: u64 = rest[..digits]
             .parse()
@@ -28,11 +26,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
-            "" => {
-                return Err(format!(
-                    "invalid duration {text:?}: missing unit (d, h, m, s, ms)"
-                ))
-            }
+            "" => return Err(format!("invalid duration {text:?}: missing unit (d, h, m, s, ms)")),
             other => return Err(format!("invalid duration {text:?}: unknown unit {other:?}")),
         };
         rest = &rest[unit_len..];
@@ -58,15 +52,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_durations() {
-        for bad in [
-            "",
-            "10",
-            "m",
-            "10x",
-            "1h 30m",
-            "99999999999999999999s",
-            "-5s",
-        ] {
+        for bad in ["", "10", "m", "10x", "1h 30m", "99999999999999999999s", "-5s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -143,9 +143,7 @@ impl<'a> Evaluation<'a> {
 
 impl SegmentLookup for FlagSet {
     fn in_segment(&self, segment: usize, context: &Context) -> bool {
-        let Some(segment) = self.segments.get(segment) else {
-            return false;
-        };
+        let Some(segment) = self.segments.get(segment) else { return false };
         if let Some(key) = context.targeting_key() {
             if segment.excluded.contains(key) {
                 return false;
@@ -154,10 +152,7 @@ impl SegmentLookup for FlagSet {
                 return true;
             }
         }
-        segment
-            .rules
-            .iter()
-            .any(|clauses| clauses.iter().all(|c| c.matches(context, self)))
+        segment.rules.iter().any(|clauses| clauses.iter().all(|c| c.matches(context, self)))
     }
 }
 
@@ -194,8 +189,7 @@ fn unit_of<'c>(stickiness: &Stickiness, context: &'c Context) -> Option<Unit<'c>
                 if let Some(i) = n.as_i64() {
                     Some(Unit::Int(itoa::Buffer::new(), NumberRepr::Signed(i)))
                 } else {
-                    n.as_u64()
-                        .map(|u| Unit::Int(itoa::Buffer::new(), NumberRepr::Unsigned(u)))
+                    n.as_u64().map(|u| Unit::Int(itoa::Buffer::new(), NumberRepr::Unsigned(u)))
                 }
             }
             _ => None,
@@ -204,15 +198,10 @@ fn unit_of<'c>(stickiness: &Stickiness, context: &'c Context) -> Option<Unit<'c>
 }
 
 impl FlagSet {
-    /// Evaluates one flag. `env` selects environment overrides (`None`: the base flag).
-    /// The answer borrows from the set and from `key` (a missing flag's answer names the key
-    /// the caller asked for).
-    pub fn evaluate<'a>(
-        &'a self,
-        key: &'a str,
-        context: &Context,
-        env: Option<&str>,
-    ) -> Evaluation<'a> {
+    /// Evaluates one flag. `env` selects environment overrides (`None`: the base flag). The
+    /// answer borrows from the set and from `key` (a missing flag's answer names the key the
+    /// caller asked for).
+    pub fn evaluate<'a>(&'a self, key: &'a str, context: &Context, env: Option<&str>) -> Evaluation<'a> {
         match self.index.get(key) {
             Some(&index) => self.evaluate_index(index, context, env, 0),
             None => Evaluation::error(key, ErrorCode::FlagNotFound, format!("flag {key:?} not found")),
@@ -232,11 +221,7 @@ impl FlagSet {
             Some(&index) if self.flags[index].kind != kind => Evaluation::error(
                 result.key,
                 ErrorCode::TypeMismatch,
-                format!(
-                    "flag {key:?} is {}, not {}",
-                    self.flags[index].kind.as_str(),
-                    kind.as_str()
-                ),
+                format!("flag {key:?} is {}, not {}", self.flags[index].kind.as_str(), kind.as_str()),
             ),
             _ => result,
         }
@@ -244,9 +229,7 @@ impl FlagSet {
 
     /// Evaluates every flag, in file order (for bootstrapping clients).
     pub fn evaluate_all<'a>(&'a self, context: &Context, env: Option<&str>) -> Vec<Evaluation<'a>> {
-        (0..self.flags.len())
-            .map(|i| self.evaluate_index(i, context, env, 0))
-            .collect()
+        (0..self.flags.len()).map(|i| self.evaluate_index(i, context, env, 0)).collect()
     }
 
     /// Whether `env` may be used (declared, or no environments declared).
@@ -254,23 +237,13 @@ impl FlagSet {
         self.environments.is_empty() || self.environments.contains(env)
     }
 
-    fn evaluate_index<'a>(
-        &'a self,
-        index: usize,
-        context: &Context,
-        env: Option<&str>,
-        depth: usize,
-    ) -> Evaluation<'a> {
+    fn evaluate_index<'a>(&'a self, index: usize, context: &Context, env: Option<&str>, depth: usize) -> Evaluation<'a> {
         let flag = &self.flags[index];
         let key = self.file.flags[index].key.as_str();
         let targeting = match env {
             None => &flag.base,
             Some(name) if !self.knows_environment(name) => {
-                return Evaluation::error(
-                    key,
-                    ErrorCode::InvalidContext,
-                    format!("unknown environment {name:?}"),
-                );
+                return Evaluation::error(key, ErrorCode::InvalidContext, format!("unknown environment {name:?}"));
             }
             Some(name) => flag.environments.get(name).unwrap_or(&flag.base),
         };
@@ -284,12 +257,7 @@ impl FlagSet {
             let passed = depth < crate::compile::MAX_PREREQUISITE_DEPTH && {
                 let result = self.evaluate_index(prerequisite, context, env, depth + 1);
                 result.error_code.is_none()
-                    && result.variant
-                        == Some(
-                            self.file.flags[prerequisite].variations[required]
-                                .name
-                                .as_str(),
-                        )
+                    && result.variant == Some(self.file.flags[prerequisite].variations[required].name.as_str())
             };
             if !passed {
                 return serve(flag.off_variation, Reason::PrerequisiteFailed);
@@ -304,15 +272,8 @@ impl FlagSet {
             }
         }
         for (rule_index, rule) in targeting.rules.iter().enumerate() {
-            if rule
-                .clauses
-                .iter()
-                .all(|clause| clause.matches(context, self))
-            {
-                return Evaluation {
-                    rule_index: Some(rule_index),
-                    ..serve(rule.variation, Reason::TargetingMatch)
-                };
+            if rule.clauses.iter().all(|clause| clause.matches(context, self)) {
+                return Evaluation { rule_index: Some(rule_index), ..serve(rule.variation, Reason::TargetingMatch) };
             }
         }
         if let Some(split) = &targeting.split {
@@ -320,11 +281,7 @@ impl FlagSet {
                 return result;
             }
         }
-        let reason = if targeting.has_targeting() {
-            Reason::Default
-        } else {
-            Reason::Static
-        };
+        let reason = if targeting.has_targeting() { Reason::Default } else { Reason::Static };
         serve(targeting.default_variation, reason)
     }
 
@@ -337,25 +294,11 @@ impl FlagSet {
         context: &Context,
     ) -> Option<Evaluation<'a>> {
         let stickiness = match split {
-            Split::Canary {
-                status: CanaryStatus::RolledBack,
-                baseline,
-                ..
-            } => {
-                return Some(Evaluation {
-                    arm: Some(Arm::Baseline),
-                    ..self.serve(index, *baseline, Reason::Split)
-                });
+            Split::Canary { status: CanaryStatus::RolledBack, baseline, .. } => {
+                return Some(Evaluation { arm: Some(Arm::Baseline), ..self.serve(index, *baseline, Reason::Split) });
             }
-            Split::Canary {
-                status: CanaryStatus::Completed,
-                canary,
-                ..
-            } => {
-                return Some(Evaluation {
-                    arm: Some(Arm::Canary),
-                    ..self.serve(index, *canary, Reason::Split)
-                });
+            Split::Canary { status: CanaryStatus::Completed, canary, .. } => {
+                return Some(Evaluation { arm: Some(Arm::Canary), ..self.serve(index, *canary, Reason::Split) });
             }
             Split::Rollout { stickiness, .. }
             | Split::Canary { stickiness, .. }
@@ -373,46 +316,24 @@ impl FlagSet {
         };
         let unit = unit.as_str();
         match split {
-            Split::Rollout {
-                percent_bp,
-                variation,
-                salt,
-                ..
-            } => hashing::in_rollout(salt, unit, *percent_bp)
-                .then(|| self.serve(index, *variation, Reason::Split)),
-            Split::Canary {
-                baseline,
-                canary,
-                percent_bp,
-                salt,
-                ..
-            } => {
+            Split::Rollout { percent_bp, variation, salt, .. } => {
+                hashing::in_rollout(salt, unit, *percent_bp).then(|| self.serve(index, *variation, Reason::Split))
+            }
+            Split::Canary { baseline, canary, percent_bp, salt, .. } => {
                 let (arm, variation) = if hashing::in_rollout(salt, unit, *percent_bp) {
                     (Arm::Canary, *canary)
                 } else {
                     (Arm::Baseline, *baseline)
                 };
-                Some(Evaluation {
-                    arm: Some(arm),
-                    ..self.serve(index, variation, Reason::Split)
-                })
+                Some(Evaluation { arm: Some(arm), ..self.serve(index, variation, Reason::Split) })
             }
-            Split::Experiment {
-                variants,
-                traffic_bp,
-                salt,
-                experiment_salt,
-                ..
-            } => {
+            Split::Experiment { variants, traffic_bp, salt, experiment_salt, .. } => {
                 if !hashing::in_rollout(salt, unit, *traffic_bp) {
                     return None;
                 }
                 let bucket = hashing::bucket(experiment_salt, unit);
                 let chosen = hashing::pick_weighted(bucket, variants.iter().map(|&(_, w)| w))?;
-                Some(Evaluation {
-                    experiment: true,
-                    ..self.serve(index, variants[chosen].0, Reason::Split)
-                })
+                Some(Evaluation { experiment: true, ..self.serve(index, variants[chosen].0, Reason::Split) })
             }
         }
     }

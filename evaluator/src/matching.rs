@@ -72,24 +72,13 @@ pub enum StringTest {
 #[derive(Debug, Clone)]
 pub enum Test {
     /// `in`/`eq`: JSON equality (numbers by value); strings optionally case-insensitive.
-    OneOf {
-        values: Vec<Value>,
-        case_insensitive: bool,
-        invert: bool,
-    },
-    Strings {
-        test: StringTest,
-        values: Vec<String>,
-        case_insensitive: bool,
-    },
+    OneOf { values: Vec<Value>, case_insensitive: bool, invert: bool },
+    Strings { test: StringTest, values: Vec<String>, case_insensitive: bool },
     Regex(Vec<Regex>),
     Number(Comparison, Vec<f64>),
     Semver(Comparison, Vec<Version>),
     /// Instants as Unix nanoseconds; `before: false` means after.
-    Date {
-        before: bool,
-        instants: Vec<i128>,
-    },
+    Date { before: bool, instants: Vec<i128> },
     Cidr(Vec<IpNet>),
     /// Indices into the flag set's segments.
     Segment(Vec<usize>),
@@ -139,19 +128,11 @@ impl CompiledClause {
 impl Test {
     fn matches_str(&self, s: &str) -> bool {
         match self {
-            Test::OneOf {
-                values,
-                case_insensitive,
-                ..
-            } => values.iter().any(|v| match v {
+            Test::OneOf { values, case_insensitive, .. } => values.iter().any(|v| match v {
                 Value::String(expected) => string_eq(s, expected, *case_insensitive),
                 _ => false,
             }),
-            Test::Strings {
-                test,
-                values,
-                case_insensitive,
-            } => {
+            Test::Strings { test, values, case_insensitive } => {
                 let haystack = fold(s, *case_insensitive);
                 values.iter().any(|needle| match test {
                     StringTest::Contains => haystack.contains(needle.as_str()),
@@ -229,9 +210,7 @@ fn json_eq(expected: &Value, actual: &Value) -> bool {
 }
 
 fn compare_numbers(cmp: Comparison, n: f64, values: &[f64]) -> bool {
-    values
-        .iter()
-        .any(|v| n.partial_cmp(v).is_some_and(|o| cmp.holds(o)))
+    values.iter().any(|v| n.partial_cmp(v).is_some_and(|o| cmp.holds(o)))
 }
 
 fn compare_dates(before: bool, t: i128, instants: &[i128]) -> bool {
@@ -240,9 +219,7 @@ fn compare_dates(before: bool, t: i128, instants: &[i128]) -> bool {
 
 /// RFC 3339 instant as Unix nanoseconds.
 pub fn parse_instant(s: &str) -> Option<i128> {
-    OffsetDateTime::parse(s.trim(), &Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp_nanos())
+    OffsetDateTime::parse(s.trim(), &Rfc3339).ok().map(|t| t.unix_timestamp_nanos())
 }
 
 /// Prepares a clause, or says what is wrong with each bad value (path suffix, message).
@@ -254,33 +231,25 @@ pub fn compile_clause(
 ) -> Option<CompiledClause> {
     let op = clause.operator;
     if op != Operator::InSegment && clause.attribute.trim().is_empty() {
-        problems.push((
-            "attribute".into(),
-            format!("operator {} needs an attribute", op.as_str()),
-        ));
+        problems.push(("attribute".into(), format!("operator {} needs an attribute", op.as_str())));
     }
     if clause.values.is_empty() {
         problems.push(("values".into(), "at least one value is required".into()));
     }
     let ci = clause.case_insensitive;
-    if ci
-        && !matches!(
-            op,
-            Operator::In
-                | Operator::NotIn
-                | Operator::Eq
-                | Operator::Contains
-                | Operator::StartsWith
-                | Operator::EndsWith
-                | Operator::Regex
-        )
-    {
+    if ci && !matches!(
+        op,
+        Operator::In
+            | Operator::NotIn
+            | Operator::Eq
+            | Operator::Contains
+            | Operator::StartsWith
+            | Operator::EndsWith
+            | Operator::Regex
+    ) {
         problems.push((
             "case_insensitive".into(),
-            format!(
-                "case_insensitive applies to string operators, not {}",
-                op.as_str()
-            ),
+            format!("case_insensitive applies to string operators, not {}", op.as_str()),
         ));
     }
     let before = problems.len();
@@ -304,24 +273,14 @@ pub fn compile_clause(
             for (i, value) in clause.values.iter().enumerate() {
                 match value {
                     Value::String(s) if ci => values.push(Value::String(s.to_lowercase())),
-                    Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                        values.push(value.clone())
-                    }
+                    Value::String(_) | Value::Number(_) | Value::Bool(_) => values.push(value.clone()),
                     other => problems.push((
                         format!("values[{i}]"),
-                        format!(
-                            "{} compares strings, numbers or booleans, got {}",
-                            op.as_str(),
-                            json_type(other)
-                        ),
+                        format!("{} compares strings, numbers or booleans, got {}", op.as_str(), json_type(other)),
                     )),
                 }
             }
-            Test::OneOf {
-                values,
-                case_insensitive: ci,
-                invert: op == Operator::NotIn,
-            }
+            Test::OneOf { values, case_insensitive: ci, invert: op == Operator::NotIn }
         }
         Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
             let test = match op {
@@ -333,11 +292,7 @@ pub fn compile_clause(
                 .into_iter()
                 .map(|(_, s)| if ci { s.to_lowercase() } else { s })
                 .collect();
-            Test::Strings {
-                test,
-                values,
-                case_insensitive: ci,
-            }
+            Test::Strings { test, values, case_insensitive: ci }
         }
         Operator::Regex => {
             let mut regexes = Vec::new();
@@ -348,18 +303,12 @@ pub fn compile_clause(
                     .build()
                 {
                     Ok(regex) => regexes.push(regex),
-                    Err(e) => {
-                        problems.push((format!("values[{i}]"), format!("invalid regex: {e}")))
-                    }
+                    Err(e) => problems.push((format!("values[{i}]"), format!("invalid regex: {e}"))),
                 }
             }
             Test::Regex(regexes)
         }
-        Operator::NumEq
-        | Operator::NumLt
-        | Operator::NumLte
-        | Operator::NumGt
-        | Operator::NumGte => {
+        Operator::NumEq | Operator::NumLt | Operator::NumLte | Operator::NumGt | Operator::NumGte => {
             let mut numbers = Vec::new();
             for (i, value) in clause.values.iter().enumerate() {
                 match value.as_f64() {
@@ -386,11 +335,7 @@ pub fn compile_clause(
                     }
                     None => problems.push((
                         format!("values[{i}]"),
-                        format!(
-                            "{} needs a semver string, got {}",
-                            op.as_str(),
-                            json_type(value)
-                        ),
+                        format!("{} needs a semver string, got {}", op.as_str(), json_type(value)),
                     )),
                 }
             }
@@ -403,32 +348,21 @@ pub fn compile_clause(
                     Some(Some(t)) => instants.push(t),
                     _ => problems.push((
                         format!("values[{i}]"),
-                        format!(
-                            "{} needs an RFC 3339 date-time such as \"2026-01-31T00:00:00Z\"",
-                            op.as_str()
-                        ),
+                        format!("{} needs an RFC 3339 date-time such as \"2026-01-31T00:00:00Z\"", op.as_str()),
                     )),
                 }
             }
-            Test::Date {
-                before: op == Operator::DateBefore,
-                instants,
-            }
+            Test::Date { before: op == Operator::DateBefore, instants }
         }
         Operator::IpInCidr => {
             let mut nets = Vec::new();
             for (i, text) in each_string(problems) {
                 let text = text.trim();
-                match text
-                    .parse::<IpNet>()
-                    .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-                {
+                match text.parse::<IpNet>().or_else(|_| text.parse::<IpAddr>().map(IpNet::from)) {
                     Ok(net) => nets.push(net),
                     Err(_) => problems.push((
                         format!("values[{i}]"),
-                        format!(
-                            "invalid CIDR {text:?}: write e.g. \"10.0.0.0/8\" or \"2001:db8::/32\""
-                        ),
+                        format!("invalid CIDR {text:?}: write e.g. \"10.0.0.0/8\" or \"2001:db8::/32\""),
                     )),
                 }
             }
@@ -439,9 +373,7 @@ pub fn compile_clause(
             for (i, key) in each_string(problems) {
                 match segment_index(&key) {
                     Some(index) => indices.push(index),
-                    None => {
-                        problems.push((format!("values[{i}]"), format!("unknown segment {key:?}")))
-                    }
+                    None => problems.push((format!("values[{i}]"), format!("unknown segment {key:?}"))),
                 }
             }
             Test::Segment(indices)
@@ -450,11 +382,7 @@ pub fn compile_clause(
     if problems.len() > before {
         return None;
     }
-    Some(CompiledClause {
-        attribute: Attribute::new(&clause.attribute),
-        test,
-        negate: clause.negate,
-    })
+    Some(CompiledClause { attribute: Attribute::new(&clause.attribute), test, negate: clause.negate })
 }
 
 fn comparison(op: Operator) -> Comparison {
@@ -503,14 +431,8 @@ mod tests {
     #[test]
     fn in_and_not_in_follow_missing_attribute_rules() {
         let c = ctx(json!({"country": "FR"}));
-        assert!(check(
-            &clause("country", Operator::In, json!(["DE", "FR"])),
-            &c
-        ));
-        assert!(!check(
-            &clause("country", Operator::NotIn, json!(["DE", "FR"])),
-            &c
-        ));
+        assert!(check(&clause("country", Operator::In, json!(["DE", "FR"])), &c));
+        assert!(!check(&clause("country", Operator::NotIn, json!(["DE", "FR"])), &c));
         assert!(!check(&clause("missing", Operator::In, json!(["x"])), &c));
         assert!(check(&clause("missing", Operator::NotIn, json!(["x"])), &c));
     }
@@ -530,10 +452,7 @@ mod tests {
     fn arrays_match_any_element() {
         let c = ctx(json!({"groups": ["staff", "beta"]}));
         assert!(check(&clause("groups", Operator::In, json!(["beta"])), &c));
-        assert!(!check(
-            &clause("groups", Operator::In, json!(["gamma"])),
-            &c
-        ));
+        assert!(!check(&clause("groups", Operator::In, json!(["gamma"])), &c));
     }
 
     #[test]
@@ -545,61 +464,22 @@ mod tests {
         assert!(check(&clause("age", Operator::NumGte, json!([30])), &c));
         assert!(!check(&clause("age", Operator::NumGt, json!([30])), &c));
         assert!(check(&clause("score", Operator::NumLt, json!([8])), &c));
-        assert!(check(
-            &clause("version", Operator::SemverGt, json!(["1.9.9"])),
-            &c
-        ));
-        assert!(!check(
-            &clause("version", Operator::SemverLt, json!(["1.2.0"])),
-            &c
-        ));
-        assert!(check(
-            &clause("ip", Operator::IpInCidr, json!(["10.0.0.0/8"])),
-            &c
-        ));
-        assert!(!check(
-            &clause("ip", Operator::IpInCidr, json!(["192.168.0.0/16"])),
-            &c
-        ));
-        assert!(check(
-            &clause(
-                "signup",
-                Operator::DateAfter,
-                json!(["2026-03-01T10:59:59Z"])
-            ),
-            &c
-        ));
-        assert!(check(
-            &clause(
-                "signup",
-                Operator::DateBefore,
-                json!(["2026-03-01T11:00:01Z"])
-            ),
-            &c
-        ));
+        assert!(check(&clause("version", Operator::SemverGt, json!(["1.9.9"])), &c));
+        assert!(!check(&clause("version", Operator::SemverLt, json!(["1.2.0"])), &c));
+        assert!(check(&clause("ip", Operator::IpInCidr, json!(["10.0.0.0/8"])), &c));
+        assert!(!check(&clause("ip", Operator::IpInCidr, json!(["192.168.0.0/16"])), &c));
+        assert!(check(&clause("signup", Operator::DateAfter, json!(["2026-03-01T10:59:59Z"])), &c));
+        assert!(check(&clause("signup", Operator::DateBefore, json!(["2026-03-01T11:00:01Z"])), &c));
         // 1767225600000 ms = 2026-01-01T00:00:00Z
-        assert!(check(
-            &clause(
-                "seen_ms",
-                Operator::DateBefore,
-                json!(["2026-01-01T00:00:01Z"])
-            ),
-            &c
-        ));
+        assert!(check(&clause("seen_ms", Operator::DateBefore, json!(["2026-01-01T00:00:01Z"])), &c));
     }
 
     #[test]
     fn wrong_types_never_match() {
         let c = ctx(json!({"age": "old", "version": "banana", "ip": "not-an-ip"}));
         assert!(!check(&clause("age", Operator::NumLt, json!([100])), &c));
-        assert!(!check(
-            &clause("version", Operator::SemverGt, json!(["0.0.1"])),
-            &c
-        ));
-        assert!(!check(
-            &clause("ip", Operator::IpInCidr, json!(["0.0.0.0/0"])),
-            &c
-        ));
+        assert!(!check(&clause("version", Operator::SemverGt, json!(["0.0.1"])), &c));
+        assert!(!check(&clause("ip", Operator::IpInCidr, json!(["0.0.0.0/0"])), &c));
     }
 
     #[test]

@@ -49,11 +49,7 @@ fn is_zero(n: &usize) -> bool {
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.problems.len() + self.omitted;
-        write!(
-            f,
-            "invalid flag file ({count} problem{})",
-            if count == 1 { "" } else { "s" }
-        )?;
+        write!(f, "invalid flag file ({count} problem{})", if count == 1 { "" } else { "s" })?;
         for problem in &self.problems {
             write!(f, "\n{problem}")?;
         }
@@ -74,10 +70,7 @@ pub struct Problems {
 impl Problems {
     pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         if self.list.len() < MAX_PROBLEMS {
-            self.list.push(Problem {
-                path: path.into(),
-                message: message.into(),
-            });
+            self.list.push(Problem { path: path.into(), message: message.into() });
         } else {
             self.omitted += 1;
         }
@@ -98,20 +91,14 @@ impl Problems {
         if self.list.is_empty() && self.omitted == 0 {
             self.push("", "the flag file could not be read");
         }
-        ValidationErrors {
-            problems: self.list,
-            omitted: self.omitted,
-        }
+        ValidationErrors { problems: self.list, omitted: self.omitted }
     }
 
     pub fn into_result<T>(self, value: T) -> Result<T, ValidationErrors> {
         if self.list.is_empty() {
             Ok(value)
         } else {
-            Err(ValidationErrors {
-                problems: self.list,
-                omitted: self.omitted,
-            })
+            Err(ValidationErrors { problems: self.list, omitted: self.omitted })
         }
     }
 }
@@ -119,9 +106,7 @@ impl Problems {
 /// `parent.name`, or `parent["name"]` when the name is not a plain identifier.
 pub fn field_path(parent: &str, name: &str) -> String {
     let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
     match (parent.is_empty(), plain) {
         (true, true) => name.to_string(),
         (false, true) => format!("{parent}.{name}"),
@@ -159,6 +144,6 @@ mod tests {
         }
         let errors = problems.into_errors();
         assert_eq!((errors.problems.len(), errors.omitted), (MAX_PROBLEMS, 5));
-        assert!(Problems::default().into_errors().problems.len() == 1);
+        assert_eq!(Problems::default().into_errors().problems.len(), 1, "an error always has a reason");
     }
 }

@@ -17,14 +17,9 @@ struct Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../spec/bucketing-vectors.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/bucketing-vectors.json");
     let text = std::fs::read_to_string(path).expect("spec/bucketing-vectors.json is readable");
-    serde_json::from_str::<VectorFile>(&text)
-        .expect("vectors file parses")
-        .vectors
+    serde_json::from_str::<VectorFile>(&text).expect("vectors file parses").vectors
 }
 
 /// murmur3 x86 32-bit exactly as Austin Appleby's reference MurmurHash3_x86_32 describes it.
@@ -73,10 +68,7 @@ fn vectors_file_is_large_and_covers_hard_units() {
     let v = vectors();
     assert!(v.len() >= 50, "only {} vectors", v.len());
     for needle in ["", "José", "日本語", "🚀"] {
-        assert!(
-            v.iter().any(|r| r.unit == needle),
-            "no vector for unit {needle:?}"
-        );
+        assert!(v.iter().any(|r| r.unit == needle), "no vector for unit {needle:?}");
     }
     assert!(v.iter().any(|r| r.unit.len() >= 1000), "no long unit");
 }
@@ -84,32 +76,14 @@ fn vectors_file_is_large_and_covers_hard_units() {
 #[test]
 fn reference_implementation_matches_every_vector() {
     for row in vectors() {
-        assert_eq!(
-            reference_bucket(&row.salt, &row.unit),
-            (row.hash, row.bucket),
-            "salt {:?} unit {:?}",
-            row.salt,
-            row.unit
-        );
+        assert_eq!(reference_bucket(&row.salt, &row.unit), (row.hash, row.bucket), "salt {:?} unit {:?}", row.salt, row.unit);
     }
 }
 
 #[test]
 fn engine_matches_every_vector() {
     for row in vectors() {
-        assert_eq!(
-            edgeflag_evaluator::hashing::hash(&row.salt, &row.unit),
-            row.hash,
-            "hash of {:?}:{:?}",
-            row.salt,
-            row.unit
-        );
-        assert_eq!(
-            edgeflag_evaluator::hashing::bucket(&row.salt, &row.unit),
-            row.bucket,
-            "bucket of {:?}:{:?}",
-            row.salt,
-            row.unit
-        );
+        assert_eq!(edgeflag_evaluator::hashing::hash(&row.salt, &row.unit), row.hash, "hash of {:?}:{:?}", row.salt, row.unit);
+        assert_eq!(edgeflag_evaluator::hashing::bucket(&row.salt, &row.unit), row.bucket, "bucket of {:?}:{:?}", row.salt, row.unit);
     }
 }

@@ -33,14 +33,9 @@ fn no_targeting_is_static_and_disabled_serves_off() {
     let s = set(json!([bool_flag(json!({"default_variation": "on"}))]));
     let r = s.evaluate("f", &user("u"), None);
     assert_eq!((r.variant, r.reason), (Some("on"), Reason::Static));
-    let s = set(json!([bool_flag(
-        json!({"enabled": false, "default_variation": "on"})
-    )]));
+    let s = set(json!([bool_flag(json!({"enabled": false, "default_variation": "on"}))]));
     let r = s.evaluate("f", &user("u"), None);
-    assert_eq!(
-        (r.variant, r.reason, r.value),
-        (Some("off"), Reason::Disabled, Some(&json!(false)))
-    );
+    assert_eq!((r.variant, r.reason, r.value), (Some("off"), Reason::Disabled, Some(&json!(false))));
 }
 
 #[test]
@@ -52,15 +47,9 @@ fn deny_beats_allow_list_which_beats_rules() {
     }))]));
     let mallory = Context::new("mallory").with("plan", "pro");
     assert_eq!(s.evaluate("f", &mallory, None).variant, Some("off"));
-    assert_eq!(
-        s.evaluate("f", &mallory, None).reason,
-        Reason::TargetingMatch
-    );
+    assert_eq!(s.evaluate("f", &mallory, None).reason, Reason::TargetingMatch);
     let alice = s.evaluate("f", &user("alice"), None);
-    assert_eq!(
-        (alice.variant, alice.reason, alice.rule_index),
-        (Some("on"), Reason::TargetingMatch, None)
-    );
+    assert_eq!((alice.variant, alice.reason, alice.rule_index), (Some("on"), Reason::TargetingMatch, None));
     let pro = s.evaluate("f", &Context::new("zed").with("plan", "pro"), None);
     assert_eq!((pro.variant, pro.rule_index), (Some("on"), Some(0)));
     let free = s.evaluate("f", &Context::new("zed").with("plan", "free"), None);
@@ -94,37 +83,20 @@ fn segments_match_by_inclusion_exclusion_and_rules() {
         "flags": [bool_flag(json!({"rules": [{"clauses": [{"operator": "in_segment", "values": ["beta"]}], "variation": "on"}]}))]
     }));
     assert_eq!(s.evaluate("f", &user("in"), None).variant, Some("on"));
-    assert_eq!(
-        s.evaluate("f", &Context::new("out").with("email", "o@corp.com"), None)
-            .variant,
-        Some("off")
-    );
-    assert_eq!(
-        s.evaluate("f", &Context::new("x").with("email", "x@corp.com"), None)
-            .variant,
-        Some("on")
-    );
-    assert_eq!(
-        s.evaluate("f", &Context::new("x").with("email", "x@else.com"), None)
-            .variant,
-        Some("off")
-    );
+    assert_eq!(s.evaluate("f", &Context::new("out").with("email", "o@corp.com"), None).variant, Some("off"));
+    assert_eq!(s.evaluate("f", &Context::new("x").with("email", "x@corp.com"), None).variant, Some("on"));
+    assert_eq!(s.evaluate("f", &Context::new("x").with("email", "x@else.com"), None).variant, Some("off"));
 }
 
 #[test]
 fn prerequisites_gate_the_flag() {
     let s = set(json!([
         bool_flag(json!({"key": "parent", "targets": [{"variation": "on", "keys": ["vip"]}]})),
-        bool_flag(
-            json!({"key": "child", "default_variation": "on", "prerequisites": [{"flag": "parent", "variation": "on"}]})
-        )
+        bool_flag(json!({"key": "child", "default_variation": "on", "prerequisites": [{"flag": "parent", "variation": "on"}]}))
     ]));
     assert_eq!(s.evaluate("child", &user("vip"), None).variant, Some("on"));
     let r = s.evaluate("child", &user("nobody"), None);
-    assert_eq!(
-        (r.variant, r.reason),
-        (Some("off"), Reason::PrerequisiteFailed)
-    );
+    assert_eq!((r.variant, r.reason), (Some("off"), Reason::PrerequisiteFailed));
 }
 
 #[test]
@@ -138,34 +110,19 @@ fn environment_overrides_replace_parts() {
     }));
     assert_eq!(s.evaluate("f", &user("u"), None).variant, Some("off"));
     assert_eq!(s.evaluate("f", &user("u"), Some("dev")).variant, Some("on"));
-    assert_eq!(
-        s.evaluate("f", &user("u"), Some("prod")).reason,
-        Reason::Disabled
-    );
+    assert_eq!(s.evaluate("f", &user("u"), Some("prod")).reason, Reason::Disabled);
     let unknown = s.evaluate("f", &user("u"), Some("qa"));
-    assert_eq!(
-        (unknown.reason, unknown.error_code, unknown.value),
-        (Reason::Error, Some(ErrorCode::InvalidContext), None)
-    );
+    assert_eq!((unknown.reason, unknown.error_code, unknown.value), (Reason::Error, Some(ErrorCode::InvalidContext), None));
 }
 
 #[test]
 fn rollout_uses_the_published_bucket_and_stickiness() {
-    let s = set(json!([bool_flag(
-        json!({"rollout": {"percent_bp": 5000, "variation": "on", "stickiness": "account"}})
-    )]));
+    let s = set(json!([bool_flag(json!({"rollout": {"percent_bp": 5000, "variation": "on", "stickiness": "account"}}))]));
     for account in ["a1", "a2", "a3", "a4", "a5", "a6"] {
         let expected = edgeflag_evaluator::hashing::bucket("f", account) < 5000;
         let r = s.evaluate("f", &Context::new("whoever").with("account", account), None);
         assert_eq!(r.variant == Some("on"), expected, "account {account}");
-        assert_eq!(
-            r.reason,
-            if expected {
-                Reason::Split
-            } else {
-                Reason::Default
-            }
-        );
+        assert_eq!(r.reason, if expected { Reason::Split } else { Reason::Default });
     }
     // Integers are hashed in plain decimal.
     let as_int = s.evaluate("f", &Context::new("u").with("account", 12345), None);
@@ -175,21 +132,10 @@ fn rollout_uses_the_published_bucket_and_stickiness() {
 
 #[test]
 fn missing_unit_does_not_match_the_split() {
-    let s = set(json!([bool_flag(
-        json!({"rollout": {"percent_bp": 10000, "variation": "on"}})
-    )]));
+    let s = set(json!([bool_flag(json!({"rollout": {"percent_bp": 10000, "variation": "on"}}))]));
     let r = s.evaluate("f", &Context::anonymous(), None);
-    assert_eq!(
-        (r.variant, r.reason, r.error_code),
-        (
-            Some("off"),
-            Reason::Default,
-            Some(ErrorCode::TargetingKeyMissing)
-        )
-    );
-    let float_unit = set(json!([bool_flag(
-        json!({"rollout": {"percent_bp": 10000, "variation": "on", "stickiness": "n"}})
-    )]));
+    assert_eq!((r.variant, r.reason, r.error_code), (Some("off"), Reason::Default, Some(ErrorCode::TargetingKeyMissing)));
+    let float_unit = set(json!([bool_flag(json!({"rollout": {"percent_bp": 10000, "variation": "on", "stickiness": "n"}}))]));
     let r = float_unit.evaluate("f", &Context::new("u").with("n", 1.5), None);
     assert_eq!(r.error_code, Some(ErrorCode::TargetingKeyMissing));
 }
@@ -211,21 +157,11 @@ fn canary_serves_the_current_stage_and_reports_the_arm() {
     for i in 0..2000 {
         let r = s.evaluate("f", &user(&format!("user-{i}")), None);
         let in_canary = edgeflag_evaluator::hashing::bucket("f", &format!("user-{i}")) < 5000;
-        assert_eq!(
-            r.arm,
-            Some(if in_canary {
-                Arm::Canary
-            } else {
-                Arm::Baseline
-            })
-        );
+        assert_eq!(r.arm, Some(if in_canary { Arm::Canary } else { Arm::Baseline }));
         assert_eq!(r.variant, Some(if in_canary { "on" } else { "off" }));
         canary += in_canary as usize;
     }
-    assert!(
-        (900..1100).contains(&canary),
-        "{canary} of 2000 in a 50 % stage"
-    );
+    assert!((900..1100).contains(&canary), "{canary} of 2000 in a 50 % stage");
     let rolled_back = set(json!([canary_flag("rolled_back", 1)]));
     let completed = set(json!([canary_flag("completed", 0)]));
     for i in 0..200 {
@@ -242,11 +178,7 @@ fn canary_stages_keep_earlier_users() {
     for i in 0..5000 {
         let u = user(&format!("u{i}"));
         if early.evaluate("f", &u, None).arm == Some(Arm::Canary) {
-            assert_eq!(
-                later.evaluate("f", &u, None).arm,
-                Some(Arm::Canary),
-                "u{i} left the canary"
-            );
+            assert_eq!(later.evaluate("f", &u, None).arm, Some(Arm::Canary), "u{i} left the canary");
         }
     }
 }
@@ -264,10 +196,7 @@ fn experiment_splits_by_weight_independently_of_enrolment() {
     let (small, full) = (flag(2000), flag(10000));
     for i in 0..3000 {
         let u = user(&format!("u{i}"));
-        let (a, b) = (
-            small.evaluate("exp", &u, None),
-            full.evaluate("exp", &u, None),
-        );
+        let (a, b) = (small.evaluate("exp", &u, None), full.evaluate("exp", &u, None));
         assert!(b.experiment);
         if a.experiment {
             // Raising traffic never reshuffles an enrolled unit's variant.
@@ -283,65 +212,27 @@ fn errors_for_unknown_flags_and_wrong_types() {
     let s = set(json!([bool_flag(json!({}))]));
     let asked = String::from("nope");
     let r = s.evaluate(&asked, &user("u"), None);
-    assert_eq!(
-        (r.key, r.reason, r.error_code, r.value),
-        ("nope", Reason::Error, Some(ErrorCode::FlagNotFound), None)
-    );
+    assert_eq!((r.key, r.reason, r.error_code, r.value), ("nope", Reason::Error, Some(ErrorCode::FlagNotFound), None));
     let r = s.evaluate_as("f", FlagKind::String, &user("u"), None);
     assert_eq!(r.error_code, Some(ErrorCode::TypeMismatch));
-    assert_eq!(
-        s.evaluate_as("f", FlagKind::Boolean, &user("u"), None)
-            .error_code,
-        None
-    );
+    assert_eq!(s.evaluate_as("f", FlagKind::Boolean, &user("u"), None).error_code, None);
 }
 
 #[test]
 fn example_file_answers_the_seed_scenarios() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/flags.json"
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/flags.json")).unwrap();
     let s = FlagSet::from_json(&text).unwrap_or_else(|e| panic!("{e}"));
     let u = user("user-1234");
-    assert_eq!(
-        s.evaluate("new-dashboard", &u, Some("dev")).value,
-        Some(&json!(true))
-    );
-    assert_eq!(
-        s.evaluate("new-dashboard", &u, Some("prod")).value,
-        Some(&json!(false))
-    );
-    assert_eq!(
-        s.evaluate("recommendations", &u, Some("prod")).reason,
-        Reason::Disabled
-    );
-    assert_eq!(
-        s.evaluate("recommendations", &u, Some("dev")).value,
-        Some(&json!(true))
-    );
+    assert_eq!(s.evaluate("new-dashboard", &u, Some("dev")).value, Some(&json!(true)));
+    assert_eq!(s.evaluate("new-dashboard", &u, Some("prod")).value, Some(&json!(false)));
+    assert_eq!(s.evaluate("recommendations", &u, Some("prod")).reason, Reason::Disabled);
+    assert_eq!(s.evaluate("recommendations", &u, Some("dev")).value, Some(&json!(true)));
     let staging_on = (0..4000)
-        .filter(|i| {
-            s.evaluate("new-dashboard", &user(&format!("s{i}")), Some("staging"))
-                .value
-                == Some(&json!(true))
-        })
+        .filter(|i| s.evaluate("new-dashboard", &user(&format!("s{i}")), Some("staging")).value == Some(&json!(true)))
         .count();
-    assert!(
-        (1800..2200).contains(&staging_on),
-        "staging 50 %: {staging_on} of 4000"
-    );
-    let enterprise = Context::new("acme")
-        .with("plan", "enterprise")
-        .with("seats", 80);
-    assert_eq!(
-        s.evaluate("error-rate-threshold", &enterprise, None).value,
-        Some(&json!(0.01))
-    );
-    assert_eq!(
-        s.evaluate("payment-processor", &u, Some("dev")).arm,
-        Some(Arm::Canary)
-    );
+    assert!((1800..2200).contains(&staging_on), "staging 50 %: {staging_on} of 4000");
+    let enterprise = Context::new("acme").with("plan", "enterprise").with("seats", 80);
+    assert_eq!(s.evaluate("error-rate-threshold", &enterprise, None).value, Some(&json!(0.01)));
+    assert_eq!(s.evaluate("payment-processor", &u, Some("dev")).arm, Some(Arm::Canary));
     assert_eq!(s.evaluate_all(&u, Some("prod")).len(), 7);
 }

@@ -20,9 +20,7 @@ fn file(flags: Value) -> String {
 }
 
 fn clause_flag(clause: Value) -> String {
-    file(json!([flag(
-        json!({"rules": [{"clauses": [clause], "variation": "on"}]})
-    )]))
+    file(json!([flag(json!({"rules": [{"clauses": [clause], "variation": "on"}]}))]))
 }
 
 /// (name, file text, [(path, message fragment)])
@@ -79,8 +77,7 @@ fn every_invalid_file_is_rejected_with_the_expected_paths() {
             Err(errors) => {
                 for (path, fragment) in expected {
                     let found = errors.problems.iter().any(|p| {
-                        (p.path == path
-                            || (path == "prerequisites" && p.path.ends_with(".prerequisites")))
+                        (p.path == path || (path == "prerequisites" && p.path.ends_with(".prerequisites")))
                             && p.message.contains(fragment)
                     });
                     if !found {
@@ -98,11 +95,7 @@ fn deep_prerequisite_chains_are_rejected_in_any_order() {
     let chain = |reversed: bool| {
         let mut flags: Vec<Value> = (0..40)
             .map(|i| {
-                let prerequisites = if i == 0 {
-                    json!([])
-                } else {
-                    json!([{"flag": format!("f{}", i - 1), "variation": "on"}])
-                };
+                let prerequisites = if i == 0 { json!([]) } else { json!([{"flag": format!("f{}", i - 1), "variation": "on"}]) };
                 flag(json!({"key": format!("f{i}"), "prerequisites": prerequisites}))
             })
             .collect();
@@ -113,21 +106,13 @@ fn deep_prerequisite_chains_are_rejected_in_any_order() {
     };
     for reversed in [false, true] {
         let errors = chain(reversed).expect_err("a 40-deep chain must be rejected");
-        assert!(
-            errors
-                .problems
-                .iter()
-                .any(|p| p.message.contains("deeper than")),
-            "{errors}"
-        );
+        assert!(errors.problems.iter().any(|p| p.message.contains("deeper than")), "{errors}");
     }
 }
 
 #[test]
 fn all_problems_of_many_flags_are_reported_together() {
-    let flags: Vec<Value> = (0..5)
-        .map(|i| flag(json!({"key": format!("f{i}"), "default_variation": "nope"})))
-        .collect();
+    let flags: Vec<Value> = (0..5).map(|i| flag(json!({"key": format!("f{i}"), "default_variation": "nope"}))).collect();
     let errors = FlagSet::from_json(&file(Value::Array(flags))).unwrap_err();
     assert_eq!(errors.problems.len(), 5, "{errors}");
 }
@@ -136,22 +121,11 @@ fn all_problems_of_many_flags_are_reported_together() {
 fn hostile_inputs_are_errors_not_panics() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert!(FlagSet::from_json(&deep).is_err());
-    let many: Vec<Value> = (0..5000)
-        .map(|i| flag(json!({"key": format!("f{i}"), "off_variation": "x"})))
-        .collect();
+    let many: Vec<Value> = (0..5000).map(|i| flag(json!({"key": format!("f{i}"), "off_variation": "x"}))).collect();
     let errors = FlagSet::from_json(&file(Value::Array(many))).unwrap_err();
-    assert_eq!(
-        errors.problems.len(),
-        edgeflag_evaluator::validation::MAX_PROBLEMS
-    );
+    assert_eq!(errors.problems.len(), edgeflag_evaluator::validation::MAX_PROBLEMS);
     assert_eq!(errors.omitted, 4000);
-    for junk in [
-        "",
-        "null",
-        "\"x\"",
-        "{\"schema_version\": -1, \"flags\": []}",
-        "{\"schema_version\": 1, \"flags\": [1, \"x\", null]}",
-    ] {
+    for junk in ["", "null", "\"x\"", "{\"schema_version\": -1, \"flags\": []}", "{\"schema_version\": 1, \"flags\": [1, \"x\", null]}"] {
         assert!(FlagSet::from_json(junk).is_err(), "{junk:?} accepted");
     }
 }

@@ -5,34 +5,23 @@ use proptest::prelude::*;
 use serde_json::json;
 
 fn rollout(percent_bp: u32) -> FlagSet {
-    FlagSet::from_json(
-        &json!({"schema_version": 1, "flags": [{
-            "key": "p", "kind": "boolean", "enabled": true,
-            "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
-            "off_variation": "off", "default_variation": "off",
-            "rollout": {"percent_bp": percent_bp, "variation": "on"}
-        }]})
-        .to_string(),
-    )
+    FlagSet::from_json(&json!({"schema_version": 1, "flags": [{
+        "key": "p", "kind": "boolean", "enabled": true,
+        "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+        "off_variation": "off", "default_variation": "off",
+        "rollout": {"percent_bp": percent_bp, "variation": "on"}
+    }]}).to_string())
     .expect("valid")
 }
 
 fn experiment(weights: &[u32]) -> FlagSet {
-    let variations: Vec<_> = (0..weights.len())
-        .map(|i| json!({"name": format!("v{i}"), "value": i}))
-        .collect();
-    let variants: Vec<_> = weights
-        .iter()
-        .enumerate()
-        .map(|(i, w)| json!({"variation": format!("v{i}"), "weight_bp": w}))
-        .collect();
-    FlagSet::from_json(
-        &json!({"schema_version": 1, "flags": [{
-            "key": "e", "kind": "number", "enabled": true, "variations": variations,
-            "off_variation": "v0", "default_variation": "v0", "experiment": {"variants": variants}
-        }]})
-        .to_string(),
-    )
+    let variations: Vec<_> = (0..weights.len()).map(|i| json!({"name": format!("v{i}"), "value": i})).collect();
+    let variants: Vec<_> =
+        weights.iter().enumerate().map(|(i, w)| json!({"variation": format!("v{i}"), "weight_bp": w})).collect();
+    FlagSet::from_json(&json!({"schema_version": 1, "flags": [{
+        "key": "e", "kind": "number", "enabled": true, "variations": variations,
+        "off_variation": "v0", "default_variation": "v0", "experiment": {"variants": variants}
+    }]}).to_string())
     .expect("valid")
 }
 
@@ -59,13 +48,7 @@ proptest! {
 #[test]
 fn ten_percent_rollout_lands_within_half_a_percent_over_100k_units() {
     let set = rollout(1000);
-    let on = (0..100_000)
-        .filter(|i| {
-            set.evaluate("p", &Context::new(format!("unit-{i}")), None)
-                .variant
-                == Some("on")
-        })
-        .count();
+    let on = (0..100_000).filter(|i| set.evaluate("p", &Context::new(format!("unit-{i}")), None).variant == Some("on")).count();
     let share = on as f64 / 100_000.0;
     assert!((share - 0.10).abs() <= 0.005, "10 % rollout served {share}");
 }
@@ -83,9 +66,6 @@ fn experiment_weights_land_within_half_a_percent_over_100k_units() {
     for (count, weight) in counts.iter().zip(weights) {
         let share = *count as f64 / 100_000.0;
         let expected = weight as f64 / 10_000.0;
-        assert!(
-            (share - expected).abs() <= 0.005,
-            "weight {expected} served {share}"
-        );
+        assert!((share - expected).abs() <= 0.005, "weight {expected} served {share}");
     }
 }

@@ -8,9 +8,9 @@
 #![cfg(feature = "analysis")]
 
 use edgeflag_evaluator::stats::{
-    self, histogram::sample_quantile, mann_whitney_u, mann_whitney_u_histogram,
-    sample_ratio_mismatch, sample_size_means, sample_size_proportions, two_proportion_z_test,
-    welch_t_test, Bucket, Histogram, Proportion, SampleSummary,
+    self, histogram::sample_quantile, mann_whitney_u, mann_whitney_u_histogram, sample_ratio_mismatch,
+    sample_size_means, sample_size_proportions, two_proportion_z_test, welch_t_test, Bucket, Histogram,
+    Proportion, SampleSummary,
 };
 
 #[track_caller]
@@ -27,16 +27,8 @@ fn welch_from_summary_statistics() {
     // stats.ttest_ind_from_stats(10.2, np.sqrt(4.1), 120, 10.9, np.sqrt(5.3), 95, equal_var=False)
     // -> statistic=-2.333902092228642, pvalue=0.020654571522165058
     // (scipy's order is control − treatment; ours is treatment − control, so t flips sign.)
-    let control = SampleSummary {
-        count: 120,
-        mean: 10.2,
-        variance: 4.1,
-    };
-    let treatment = SampleSummary {
-        count: 95,
-        mean: 10.9,
-        variance: 5.3,
-    };
+    let control = SampleSummary { count: 120, mean: 10.2, variance: 4.1 };
+    let treatment = SampleSummary { count: 95, mean: 10.9, variance: 5.3 };
     let test = welch_t_test(&control, &treatment, 0.95).unwrap();
     close(test.t, 2.333902092228642, 1e-12);
     close(test.p_value, 0.020654571522165058, 1e-9);
@@ -75,8 +67,7 @@ fn two_proportion_z_test_and_intervals() {
     // Relative lift, delta method: pc, pt, n = 100/2000, 130/2000, 2000
     // vc, vt = pc*(1-pc)/n, pt*(1-pt)/n; se = np.sqrt(vt/pc**2 + pt**2*vc/pc**4)
     // -> pt/pc-1=0.30000000000000004, -z*se: -0.02919227410706532, +z*se: 0.6291922741070655
-    let test = two_proportion_z_test(Proportion::new(100, 2000), Proportion::new(130, 2000), 0.95)
-        .unwrap();
+    let test = two_proportion_z_test(Proportion::new(100, 2000), Proportion::new(130, 2000), 0.95).unwrap();
     close(test.z, 2.0375893277870785, 1e-12);
     close(test.p_value, 0.04159102022986781, 1e-9);
     close(test.ci_low, 0.0005789398134073264, 1e-8);
@@ -91,12 +82,8 @@ fn mann_whitney_on_samples() {
     // x = [120, 135, 150, 110, 160, 175, 142, 138, 151, 149, 133, 128]
     // y = [100, 105, 118, 95, 130, 122, 99, 111, 108, 125]
     // stats.mannwhitneyu(x, y, method="asymptotic") -> statistic=111.0 pvalue=0.0008688610598347449
-    let x = [
-        120.0, 135.0, 150.0, 110.0, 160.0, 175.0, 142.0, 138.0, 151.0, 149.0, 133.0, 128.0,
-    ];
-    let y = [
-        100.0, 105.0, 118.0, 95.0, 130.0, 122.0, 99.0, 111.0, 108.0, 125.0,
-    ];
+    let x = [120.0, 135.0, 150.0, 110.0, 160.0, 175.0, 142.0, 138.0, 151.0, 149.0, 133.0, 128.0];
+    let y = [100.0, 105.0, 118.0, 95.0, 130.0, 122.0, 99.0, 111.0, 108.0, 125.0];
     let test = mann_whitney_u(&x, &y).unwrap();
     assert_eq!(test.u, 111.0);
     close(test.p_value, 0.0008688610598347449, 1e-9);
@@ -140,8 +127,7 @@ fn sample_ratio_mismatch_chi_square() {
     assert!(two.mismatch);
     // stats.chisquare([3300, 3400, 3100], [9800*0.34, 9800*0.33, 9800*0.33])
     // -> statistic=14.380297573574893 pvalue=0.0007539769303422598
-    let three =
-        sample_ratio_mismatch(&[3300, 3400, 3100], &[3400.0, 3300.0, 3300.0], 0.001).unwrap();
+    let three = sample_ratio_mismatch(&[3300, 3400, 3100], &[3400.0, 3300.0, 3300.0], 0.001).unwrap();
     close(three.chi_square, 14.380297573574893, 1e-12);
     close(three.p_value, 0.0007539769303422598, 1e-9);
     assert!(three.mismatch);
@@ -162,24 +148,12 @@ fn sample_sizes_for_a_minimum_detectable_effect() {
 #[test]
 fn distribution_quantiles() {
     // stats.t.ppf(0.975, 7.3) -> 2.345066736547703 ; norm.ppf(0.975) -> 1.959963984540054
-    close(
-        stats::dist::students_t_quantile(0.975, 7.3).unwrap(),
-        2.345066736547703,
-        1e-9,
-    );
-    close(
-        stats::dist::normal_quantile(0.975).unwrap(),
-        1.959963984540054,
-        1e-12,
-    );
+    close(stats::dist::students_t_quantile(0.975, 7.3).unwrap(), 2.345066736547703, 1e-9);
+    close(stats::dist::normal_quantile(0.975).unwrap(), 1.959963984540054, 1e-12);
 }
 
 #[test]
 fn sample_quantile_like_numpy() {
     // np.quantile([3.0, 1.0, 7.0, 5.0, 9.0, 2.0], 0.99) -> 8.9
-    close(
-        sample_quantile(&[3.0, 1.0, 7.0, 5.0, 9.0, 2.0], 0.99).unwrap(),
-        8.9,
-        1e-12,
-    );
+    close(sample_quantile(&[3.0, 1.0, 7.0, 5.0, 9.0, 2.0], 0.99).unwrap(), 8.9, 1e-12);
 }

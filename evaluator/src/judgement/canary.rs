@@ -82,18 +82,11 @@ pub struct CanaryJudgement {
 /// Judges a canary at `input.now`. Errors only for configuration that cannot be judged
 /// (stage index out of range, unparsable duration or timestamps, NaN gate thresholds, an
 /// invalid policy); metric problems become `no_data` / `inconclusive` checks instead.
-pub fn judge_canary(
-    canary: &Canary,
-    input: &CanaryInput,
-    policy: &CanaryPolicy,
-) -> Result<CanaryJudgement, JudgementError> {
+pub fn judge_canary(canary: &Canary, input: &CanaryInput, policy: &CanaryPolicy) -> Result<CanaryJudgement, JudgementError> {
     if canary.status != CanaryStatus::Running {
         return Ok(CanaryJudgement {
             action: CanaryAction::NoAction,
-            reasons: vec![format!(
-                "canary is {}; the controller leaves it alone",
-                canary.status.as_str()
-            )],
+            reasons: vec![format!("canary is {}; the controller leaves it alone", canary.status.as_str())],
             checks: Vec::new(),
             consecutive_failures: input.consecutive_failures,
             stage: canary.current_stage,
@@ -107,10 +100,7 @@ pub fn judge_canary(
     let stage = canary.stages.get(stage_index).ok_or_else(|| {
         JudgementError::new(
             "canary.current_stage",
-            format!(
-                "stage {stage_index} does not exist ({} stages)",
-                canary.stages.len()
-            ),
+            format!("stage {stage_index} does not exist ({} stages)", canary.stages.len()),
         )
     })?;
     let stage_path = format!("canary.stages[{stage_index}]");
@@ -130,10 +120,7 @@ pub fn judge_canary(
     };
 
     let checks = run_checks(input, stage, policy);
-    let failed: Vec<&CheckResult> = checks
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail)
-        .collect();
+    let failed: Vec<&CheckResult> = checks.iter().filter(|c| c.outcome == Outcome::Fail).collect();
     let all_pass = checks.iter().all(|c| c.outcome == Outcome::Pass);
     // A failure extends the streak; a clean pass ends it; no data / inconclusive keeps it, so
     // gaps in the metrics neither hide nor fake a sustained failure.
@@ -170,44 +157,30 @@ pub fn judge_canary(
             ));
         }
     } else if !all_pass {
-        judgement.reasons = checks
-            .iter()
-            .filter(|c| c.outcome != Outcome::Pass)
-            .map(|c| c.reason.clone())
-            .collect();
+        judgement.reasons = checks.iter().filter(|c| c.outcome != Outcome::Pass).map(|c| c.reason.clone()).collect();
     } else {
         match elapsed_ms {
-            None => judgement
-                .reasons
-                .push("stage_started_at is not set; cannot tell how long the stage has run".into()),
+            None => judgement.reasons.push("stage_started_at is not set; cannot tell how long the stage has run".into()),
             Some(elapsed) if elapsed < min_duration_ms => judgement.reasons.push(format!(
                 "all checks pass; stage has run {} of its {}",
                 format_ms(elapsed),
                 format_ms(min_duration_ms)
             )),
             Some(elapsed) => {
-                let ran = format!(
-                    "all checks pass and the stage ran {} (minimum {})",
-                    format_ms(elapsed),
-                    format_ms(min_duration_ms)
-                );
+                let ran = format!("all checks pass and the stage ran {} (minimum {})", format_ms(elapsed), format_ms(min_duration_ms));
                 if stage_index + 1 >= canary.stages.len() {
                     judgement.action = CanaryAction::Complete;
-                    judgement
-                        .reasons
-                        .push(format!("{ran}; last stage, release complete"));
+                    judgement.reasons.push(format!("{ran}; last stage, release complete"));
                 } else {
                     judgement.action = CanaryAction::Advance;
                     judgement.next_stage = Some(stage_index + 1);
-                    judgement
-                        .reasons
-                        // `current_stage` is 0-based in the file; people count stages from 1.
-                        .push(format!(
-                            "{ran}; advance to stage {} of {} (current_stage {})",
-                            stage_index + 2,
-                            canary.stages.len(),
-                            stage_index + 1
-                        ));
+                    // `current_stage` is 0-based in the file; people count stages from 1.
+                    judgement.reasons.push(format!(
+                        "{ran}; advance to stage {} of {} (current_stage {})",
+                        stage_index + 2,
+                        canary.stages.len(),
+                        stage_index + 1
+                    ));
                 }
             }
         }
@@ -232,20 +205,8 @@ fn run_checks(input: &CanaryInput, stage: &CanaryStage, policy: &CanaryPolicy) -
     if policy.compare_with_baseline && stage.percent < 100.0 {
         let min_baseline = policy.min_baseline_samples.unwrap_or(gate.min_samples);
         let baseline = input.baseline.as_ref();
-        results.push(checks::error_rate_vs_baseline(
-            canary,
-            baseline,
-            enough,
-            min_baseline,
-            policy,
-        ));
-        results.push(checks::latency_vs_baseline(
-            canary,
-            baseline,
-            enough,
-            min_baseline,
-            policy,
-        ));
+        results.push(checks::error_rate_vs_baseline(canary, baseline, enough, min_baseline, policy));
+        results.push(checks::latency_vs_baseline(canary, baseline, enough, min_baseline, policy));
     }
     results
 }
@@ -267,8 +228,7 @@ fn validate_gate(gate: &HealthGate, stage_path: &str) -> Result<(), JudgementErr
 }
 
 fn parse_time(text: &str, path: &str) -> Result<OffsetDateTime, JudgementError> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|e| JudgementError::new(path, format!("not an RFC 3339 time ({e}): {text:?}")))
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| JudgementError::new(path, format!("not an RFC 3339 time ({e}): {text:?}")))
 }
 
 /// Milliseconds as "1h2m3s" (sub-second remainders as "ms").

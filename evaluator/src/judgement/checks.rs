@@ -60,15 +60,7 @@ pub struct CheckResult {
 
 impl CheckResult {
     fn new(check: CheckKind, outcome: Outcome, reason: impl Into<String>) -> Self {
-        CheckResult {
-            check,
-            outcome,
-            observed: None,
-            limit: None,
-            baseline: None,
-            p_value: None,
-            reason: reason.into(),
-        }
+        CheckResult { check, outcome, observed: None, limit: None, baseline: None, p_value: None, reason: reason.into() }
     }
 
     fn values(mut self, observed: Option<f64>, limit: Option<f64>) -> Self {
@@ -94,22 +86,12 @@ pub(crate) fn samples(canary: Option<&ArmMetrics>, gate: &HealthGate) -> CheckRe
     let limit = Some(gate.min_samples as f64);
     let observed = Some(canary.requests as f64);
     if canary.requests >= gate.min_samples {
-        CheckResult::new(
-            CheckKind::Samples,
-            Outcome::Pass,
-            format!(
-                "{} canary requests (need {})",
-                canary.requests, gate.min_samples
-            ),
-        )
+        CheckResult::new(CheckKind::Samples, Outcome::Pass, format!("{} canary requests (need {})", canary.requests, gate.min_samples))
     } else {
         CheckResult::new(
             CheckKind::Samples,
             Outcome::NoData,
-            format!(
-                "only {} canary requests, need {}",
-                canary.requests, gate.min_samples
-            ),
+            format!("only {} canary requests, need {}", canary.requests, gate.min_samples),
         )
     }
     .values(observed, limit)
@@ -118,35 +100,21 @@ pub(crate) fn samples(canary: Option<&ArmMetrics>, gate: &HealthGate) -> CheckRe
 pub(crate) fn error_rate(canary: &ArmMetrics, gate: &HealthGate, enough: bool) -> CheckResult {
     let limit = Some(gate.max_error_rate);
     match Proportion::new(canary.errors, canary.requests).rate("canary") {
-        Err(e) => CheckResult::new(
-            CheckKind::ErrorRate,
-            outcome_of(&e),
-            format!("canary error rate unknown: {e}"),
-        ),
-        Ok(rate) if !enough => CheckResult::new(
-            CheckKind::ErrorRate,
-            Outcome::NoData,
-            "too few canary requests to judge the error rate",
-        )
-        .values(Some(rate), limit),
+        Err(e) => CheckResult::new(CheckKind::ErrorRate, outcome_of(&e), format!("canary error rate unknown: {e}")),
+        Ok(rate) if !enough => {
+            CheckResult::new(CheckKind::ErrorRate, Outcome::NoData, "too few canary requests to judge the error rate")
+                .values(Some(rate), limit)
+        }
         Ok(rate) if rate <= gate.max_error_rate => CheckResult::new(
             CheckKind::ErrorRate,
             Outcome::Pass,
-            format!(
-                "canary error rate {} is within {}",
-                percent(rate),
-                percent(gate.max_error_rate)
-            ),
+            format!("canary error rate {} is within {}", percent(rate), percent(gate.max_error_rate)),
         )
         .values(Some(rate), limit),
         Ok(rate) => CheckResult::new(
             CheckKind::ErrorRate,
             Outcome::Fail,
-            format!(
-                "canary error rate {} exceeds {}",
-                percent(rate),
-                percent(gate.max_error_rate)
-            ),
+            format!("canary error rate {} exceeds {}", percent(rate), percent(gate.max_error_rate)),
         )
         .values(Some(rate), limit),
     }
@@ -155,17 +123,11 @@ pub(crate) fn error_rate(canary: &ArmMetrics, gate: &HealthGate, enough: bool) -
 pub(crate) fn p99_latency(canary: &ArmMetrics, gate: &HealthGate, enough: bool) -> CheckResult {
     let limit = Some(gate.max_p99_ms);
     match canary.p99() {
-        Err(e) => CheckResult::new(
-            CheckKind::P99Latency,
-            outcome_of(&e),
-            format!("canary p99 unknown: {e}"),
-        ),
-        Ok(p99) if !enough => CheckResult::new(
-            CheckKind::P99Latency,
-            Outcome::NoData,
-            "too few canary requests to judge p99 latency",
-        )
-        .values(Some(p99), limit),
+        Err(e) => CheckResult::new(CheckKind::P99Latency, outcome_of(&e), format!("canary p99 unknown: {e}")),
+        Ok(p99) if !enough => {
+            CheckResult::new(CheckKind::P99Latency, Outcome::NoData, "too few canary requests to judge p99 latency")
+                .values(Some(p99), limit)
+        }
         Ok(p99) if p99 <= gate.max_p99_ms => CheckResult::new(
             CheckKind::P99Latency,
             Outcome::Pass,
@@ -189,27 +151,16 @@ fn comparison_precondition(
     min_baseline: u64,
 ) -> Result<&ArmMetrics, CheckResult> {
     let Some(baseline) = baseline else {
-        return Err(CheckResult::new(
-            kind,
-            Outcome::NoData,
-            "no baseline metrics",
-        ));
+        return Err(CheckResult::new(kind, Outcome::NoData, "no baseline metrics"));
     };
     if !enough_canary {
-        return Err(CheckResult::new(
-            kind,
-            Outcome::NoData,
-            "too few canary requests to compare with the baseline",
-        ));
+        return Err(CheckResult::new(kind, Outcome::NoData, "too few canary requests to compare with the baseline"));
     }
     if baseline.requests < min_baseline {
         return Err(CheckResult::new(
             kind,
             Outcome::NoData,
-            format!(
-                "only {} baseline requests, need {min_baseline}",
-                baseline.requests
-            ),
+            format!("only {} baseline requests, need {min_baseline}", baseline.requests),
         ));
     }
     Ok(baseline)
@@ -235,17 +186,9 @@ pub(crate) fn error_rate_vs_baseline(
     );
     let test = match test {
         Ok(test) => test,
-        Err(e) => {
-            return CheckResult::new(
-                kind,
-                outcome_of(&e),
-                format!("error rates not comparable: {e}"),
-            )
-        }
+        Err(e) => return CheckResult::new(kind, outcome_of(&e), format!("error rates not comparable: {e}")),
     };
-    let allowed = policy
-        .error_rate_tolerance_abs
-        .max(policy.error_rate_tolerance_rel * test.control_rate);
+    let allowed = policy.error_rate_tolerance_abs.max(policy.error_rate_tolerance_rel * test.control_rate);
     let limit = test.control_rate + allowed;
     let (outcome, reason) = if test.difference <= allowed {
         (
@@ -301,30 +244,15 @@ pub(crate) fn latency_vs_baseline(
         Ok(baseline) => baseline,
         Err(result) => return result,
     };
-    let (Some(canary_latency), Some(baseline_latency)) = (&canary.latency, &baseline.latency)
-    else {
-        return CheckResult::new(
-            kind,
-            Outcome::NoData,
-            "latency distribution missing for the canary or the baseline",
-        );
+    let (Some(canary_latency), Some(baseline_latency)) = (&canary.latency, &baseline.latency) else {
+        return CheckResult::new(kind, Outcome::NoData, "latency distribution missing for the canary or the baseline");
     };
     let computed = canary_latency.compare(baseline_latency).and_then(|test| {
-        Ok((
-            test,
-            canary_latency.quantile(0.5)?,
-            baseline_latency.quantile(0.5)?,
-        ))
+        Ok((test, canary_latency.quantile(0.5)?, baseline_latency.quantile(0.5)?))
     });
     let (test, canary_median, baseline_median) = match computed {
         Ok(values) => values,
-        Err(e) => {
-            return CheckResult::new(
-                kind,
-                outcome_of(&e),
-                format!("latencies not comparable: {e}"),
-            )
-        }
+        Err(e) => return CheckResult::new(kind, outcome_of(&e), format!("latencies not comparable: {e}")),
     };
     let limit = baseline_median * (1.0 + policy.latency_tolerance_rel);
     let slower = test.probability_x_greater > 0.5;

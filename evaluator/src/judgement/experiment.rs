@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::JudgementError;
 use crate::model::Experiment;
 use crate::stats::{
-    sample_ratio_mismatch, sample_size_means, sample_size_proportions, two_proportion_z_test,
-    welch_t_test, Proportion, SampleSummary, StatsError,
+    sample_ratio_mismatch, sample_size_means, sample_size_proportions, two_proportion_z_test, welch_t_test, Proportion,
+    SampleSummary, StatsError,
 };
 
 /// Observed data of a running experiment. JSON (snake_case):
@@ -45,13 +45,9 @@ fn yes() -> bool {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MetricValues {
     /// Units that converted, per variation: two-proportion z-test.
-    Conversion {
-        arms: BTreeMap<String, ConversionArm>,
-    },
+    Conversion { arms: BTreeMap<String, ConversionArm> },
     /// Count, mean and sample variance per variation: Welch's t-test.
-    Mean {
-        arms: BTreeMap<String, SampleSummary>,
-    },
+    Mean { arms: BTreeMap<String, SampleSummary> },
 }
 
 /// Conversions out of units for one variation.
@@ -95,25 +91,15 @@ impl Default for AnalysisConfig {
 
 impl AnalysisConfig {
     pub fn validate(&self) -> Result<(), JudgementError> {
-        for (path, value) in [
-            ("config.alpha", self.alpha),
-            ("config.power", self.power),
-            ("config.srm_alpha", self.srm_alpha),
-        ] {
+        for (path, value) in [("config.alpha", self.alpha), ("config.power", self.power), ("config.srm_alpha", self.srm_alpha)] {
             if !(value > 0.0 && value < 1.0) {
-                return Err(JudgementError::new(
-                    path,
-                    format!("must be in (0, 1), got {value}"),
-                ));
+                return Err(JudgementError::new(path, format!("must be in (0, 1), got {value}")));
             }
         }
         if !(self.minimum_detectable_effect.is_finite() && self.minimum_detectable_effect > 0.0) {
             return Err(JudgementError::new(
                 "config.minimum_detectable_effect",
-                format!(
-                    "must be a finite number > 0, got {}",
-                    self.minimum_detectable_effect
-                ),
+                format!("must be a finite number > 0, got {}", self.minimum_detectable_effect),
             ));
         }
         Ok(())
@@ -264,35 +250,21 @@ pub fn analyze_experiment(
 ) -> Result<ExperimentReport, JudgementError> {
     config.validate()?;
     if experiment.variants.len() < 2 {
-        return Err(JudgementError::new(
-            "experiment.variants",
-            "need at least two variants to compare",
-        ));
+        return Err(JudgementError::new("experiment.variants", "need at least two variants to compare"));
     }
     let control = match &config.control {
         Some(name) if experiment.variants.iter().any(|v| &v.variation == name) => name.clone(),
         Some(name) => {
-            return Err(JudgementError::new(
-                "config.control",
-                format!("{name:?} is not a variant of the experiment"),
-            ))
+            return Err(JudgementError::new("config.control", format!("{name:?} is not a variant of the experiment")))
         }
         None => match experiment.variants.first() {
             Some(first) => first.variation.clone(),
             None => return Err(JudgementError::new("experiment.variants", "no variants")),
         },
     };
-    let treatments: Vec<&str> = experiment
-        .variants
-        .iter()
-        .map(|v| v.variation.as_str())
-        .filter(|name| *name != control)
-        .collect();
-    let alpha = if config.bonferroni && treatments.len() > 1 {
-        config.alpha / treatments.len() as f64
-    } else {
-        config.alpha
-    };
+    let treatments: Vec<&str> =
+        experiment.variants.iter().map(|v| v.variation.as_str()).filter(|name| *name != control).collect();
+    let alpha = if config.bonferroni && treatments.len() > 1 { config.alpha / treatments.len() as f64 } else { config.alpha };
     let sample_ratio = check_sample_ratio(experiment, data, config.srm_alpha);
     let srm_broken = sample_ratio.status == SrmStatus::Mismatch;
     let metrics = data
@@ -311,61 +283,31 @@ pub fn analyze_experiment(
                 .collect(),
         })
         .collect();
-    Ok(ExperimentReport {
-        control,
-        alpha,
-        sample_ratio,
-        metrics,
-    })
+    Ok(ExperimentReport { control, alpha, sample_ratio, metrics })
 }
 
 /// Chi-square of assigned units against the variant weights.
-pub fn check_sample_ratio(
-    experiment: &Experiment,
-    data: &ExperimentData,
-    srm_alpha: f64,
-) -> SampleRatioCheck {
-    let mut variations: Vec<String> = experiment
-        .variants
-        .iter()
-        .map(|v| v.variation.clone())
-        .collect();
-    let mut weights: Vec<f64> = experiment
-        .variants
-        .iter()
-        .map(|v| f64::from(v.weight_bp))
-        .collect();
+pub fn check_sample_ratio(experiment: &Experiment, data: &ExperimentData, srm_alpha: f64) -> SampleRatioCheck {
+    let mut variations: Vec<String> = experiment.variants.iter().map(|v| v.variation.clone()).collect();
+    let mut weights: Vec<f64> = experiment.variants.iter().map(|v| f64::from(v.weight_bp)).collect();
     for name in data.assignments.keys() {
         if !variations.contains(name) {
             variations.push(name.clone());
             weights.push(0.0);
         }
     }
-    let observed: Vec<u64> = variations
-        .iter()
-        .map(|name| data.assignments.get(name).copied().unwrap_or(0))
-        .collect();
+    let observed: Vec<u64> = variations.iter().map(|name| data.assignments.get(name).copied().unwrap_or(0)).collect();
     match sample_ratio_mismatch(&observed, &weights, srm_alpha) {
         Ok(result) => {
             let reason = if result.unexpected_units > 0 {
-                format!(
-                    "{} units were assigned to variations with weight 0",
-                    result.unexpected_units
-                )
+                format!("{} units were assigned to variations with weight 0", result.unexpected_units)
             } else if result.mismatch {
                 format!("the split does not match the weights (chi-square p = {:.2e} < {srm_alpha}); assignment looks broken", result.p_value)
             } else {
-                format!(
-                    "the split matches the weights (chi-square p = {:.3})",
-                    result.p_value
-                )
+                format!("the split matches the weights (chi-square p = {:.3})", result.p_value)
             };
             SampleRatioCheck {
-                status: if result.mismatch {
-                    SrmStatus::Mismatch
-                } else {
-                    SrmStatus::Ok
-                },
+                status: if result.mismatch { SrmStatus::Mismatch } else { SrmStatus::Ok },
                 variations,
                 observed,
                 expected: result.expected,
@@ -386,14 +328,7 @@ pub fn check_sample_ratio(
     }
 }
 
-fn compare(
-    metric: &MetricData,
-    control: &str,
-    treatment: &str,
-    alpha: f64,
-    config: &AnalysisConfig,
-    srm_broken: bool,
-) -> Comparison {
+fn compare(metric: &MetricData, control: &str, treatment: &str, alpha: f64, config: &AnalysisConfig, srm_broken: bool) -> Comparison {
     let summary = match &metric.values {
         MetricValues::Conversion { arms } => match (arms.get(control), arms.get(treatment)) {
             (Some(c), Some(t)) => conversion_test(c, t, alpha, config),
@@ -415,40 +350,23 @@ fn compare(
         }
     };
     let significant = summary.p_value < alpha;
-    let better = if (summary.difference > 0.0) == metric.higher_is_better {
-        treatment
-    } else {
-        control
-    };
-    let winner =
-        (significant && !srm_broken && summary.difference != 0.0).then(|| better.to_owned());
-    let remaining = summary
-        .required_per_arm
-        .map(|n| n.saturating_sub(summary.units.0.min(summary.units.1)));
+    let better = if (summary.difference > 0.0) == metric.higher_is_better { treatment } else { control };
+    let winner = (significant && !srm_broken && summary.difference != 0.0).then(|| better.to_owned());
+    let remaining = summary.required_per_arm.map(|n| n.saturating_sub(summary.units.0.min(summary.units.1)));
     let reason = match (&winner, significant) {
-        (Some(w), _) => format!(
-            "{w} wins on {} (p = {:.3e} < {alpha})",
-            metric.name, summary.p_value
-        ),
+        (Some(w), _) => format!("{w} wins on {} (p = {:.3e} < {alpha})", metric.name, summary.p_value),
         (None, true) => format!(
             "significant (p = {:.3e}) but no winner: the sample ratio does not match the weights",
             summary.p_value
         ),
         (None, false) => match remaining {
-            Some(n) if n > 0 => format!(
-                "not significant (p = {:.3}); about {n} more units per arm needed",
-                summary.p_value
-            ),
+            Some(n) if n > 0 => format!("not significant (p = {:.3}); about {n} more units per arm needed", summary.p_value),
             _ => format!("not significant (p = {:.3})", summary.p_value),
         },
     };
     Comparison {
         variation: treatment.to_owned(),
-        status: if significant {
-            ComparisonStatus::Significant
-        } else {
-            ComparisonStatus::NotSignificant
-        },
+        status: if significant { ComparisonStatus::Significant } else { ComparisonStatus::NotSignificant },
         control_value: Some(summary.control_value),
         treatment_value: Some(summary.treatment_value),
         absolute_lift: Some(summary.difference),
@@ -466,30 +384,13 @@ fn compare(
 }
 
 fn missing_arm(control: &str, treatment: &str) -> StatsError {
-    StatsError::NotEnoughData {
-        message: format!("no data for {control:?} or {treatment:?}"),
-    }
+    StatsError::NotEnoughData { message: format!("no data for {control:?} or {treatment:?}") }
 }
 
-fn conversion_test(
-    c: &ConversionArm,
-    t: &ConversionArm,
-    alpha: f64,
-    config: &AnalysisConfig,
-) -> Result<TestSummary, StatsError> {
-    let test = two_proportion_z_test(
-        Proportion::new(c.conversions, c.units),
-        Proportion::new(t.conversions, t.units),
-        1.0 - alpha,
-    )?;
+fn conversion_test(c: &ConversionArm, t: &ConversionArm, alpha: f64, config: &AnalysisConfig) -> Result<TestSummary, StatsError> {
+    let test = two_proportion_z_test(Proportion::new(c.conversions, c.units), Proportion::new(t.conversions, t.units), 1.0 - alpha)?;
     // Undefined for a 0 % control rate (a relative effect of nothing): reported as unknown.
-    let required = sample_size_proportions(
-        test.control_rate,
-        config.minimum_detectable_effect,
-        alpha,
-        config.power,
-    )
-    .ok();
+    let required = sample_size_proportions(test.control_rate, config.minimum_detectable_effect, alpha, config.power).ok();
     Ok(TestSummary {
         control_value: test.control_rate,
         treatment_value: test.treatment_rate,
@@ -503,12 +404,7 @@ fn conversion_test(
     })
 }
 
-fn mean_test(
-    c: &SampleSummary,
-    t: &SampleSummary,
-    alpha: f64,
-    config: &AnalysisConfig,
-) -> Result<TestSummary, StatsError> {
+fn mean_test(c: &SampleSummary, t: &SampleSummary, alpha: f64, config: &AnalysisConfig) -> Result<TestSummary, StatsError> {
     let test = welch_t_test(c, t, 1.0 - alpha)?;
     let mde = config.minimum_detectable_effect * c.mean.abs();
     let required = sample_size_means(c.variance.sqrt(), mde, alpha, config.power).ok();

@@ -2,10 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stats::{
-    histogram::sample_quantile, mann_whitney_u, mann_whitney_u_histogram, Histogram, MannWhitney,
-    StatsError,
-};
+use crate::stats::{histogram::sample_quantile, mann_whitney_u, mann_whitney_u_histogram, Histogram, MannWhitney, StatsError};
 
 /// One arm (canary or baseline) over the judgement window. JSON (snake_case):
 /// `{"requests": 5000, "errors": 12, "p99_ms": 180.0, "latency": {"kind": "histogram", "buckets": [...]}}`.
@@ -41,11 +38,9 @@ impl Latency {
             Latency::Samples { values_ms } => sample_quantile(values_ms, q),
             Latency::Histogram(histogram) => {
                 histogram.validate()?;
-                histogram
-                    .quantile(q)
-                    .ok_or_else(|| StatsError::NotEnoughData {
-                        message: "empty latency histogram".into(),
-                    })
+                histogram.quantile(q).ok_or_else(|| StatsError::NotEnoughData {
+                    message: "empty latency histogram".into(),
+                })
             }
         }
     }
@@ -53,14 +48,11 @@ impl Latency {
     /// Mann-Whitney U of `self` (canary) against `baseline`; both must be the same kind.
     pub fn compare(&self, baseline: &Latency) -> Result<MannWhitney, StatsError> {
         match (self, baseline) {
-            (Latency::Samples { values_ms: x }, Latency::Samples { values_ms: y }) => {
-                mann_whitney_u(x, y)
-            }
+            (Latency::Samples { values_ms: x }, Latency::Samples { values_ms: y }) => mann_whitney_u(x, y),
             (Latency::Histogram(x), Latency::Histogram(y)) => mann_whitney_u_histogram(x, y),
             _ => Err(StatsError::Invalid {
                 field: "latency.kind".into(),
-                message: "canary and baseline latency must both be samples or both histograms"
-                    .into(),
+                message: "canary and baseline latency must both be samples or both histograms".into(),
             }),
         }
     }
@@ -76,9 +68,7 @@ impl ArmMetrics {
                 message: format!("must be a finite number >= 0, got {p99}"),
             }),
             (None, Some(latency)) => latency.quantile(0.99),
-            (None, None) => Err(StatsError::NotEnoughData {
-                message: "no p99_ms and no latency distribution".into(),
-            }),
+            (None, None) => Err(StatsError::NotEnoughData { message: "no p99_ms and no latency distribution".into() }),
         }
     }
 }
@@ -90,30 +80,13 @@ mod tests {
 
     #[test]
     fn p99_prefers_the_reported_value_and_rejects_nan() {
-        let reported = ArmMetrics {
-            p99_ms: Some(120.0),
-            latency: Some(Latency::Samples {
-                values_ms: vec![1.0],
-            }),
-            ..Default::default()
-        };
+        let reported = ArmMetrics { p99_ms: Some(120.0), latency: Some(Latency::Samples { values_ms: vec![1.0] }), ..Default::default() };
         assert_eq!(reported.p99(), Ok(120.0));
-        let nan = ArmMetrics {
-            p99_ms: Some(f64::NAN),
-            ..Default::default()
-        };
+        let nan = ArmMetrics { p99_ms: Some(f64::NAN), ..Default::default() };
         assert!(matches!(nan.p99(), Err(StatsError::Invalid { .. })));
-        assert!(matches!(
-            ArmMetrics::default().p99(),
-            Err(StatsError::NotEnoughData { .. })
-        ));
+        assert!(matches!(ArmMetrics::default().p99(), Err(StatsError::NotEnoughData { .. })));
         let derived = ArmMetrics {
-            latency: Some(Latency::Histogram(Histogram {
-                buckets: vec![Bucket {
-                    le: Some(100.0),
-                    count: 100,
-                }],
-            })),
+            latency: Some(Latency::Histogram(Histogram { buckets: vec![Bucket { le: Some(100.0), count: 100 }] })),
             ..Default::default()
         };
         assert_eq!(derived.p99(), Ok(99.0));
@@ -121,39 +94,18 @@ mod tests {
 
     #[test]
     fn mixed_latency_kinds_do_not_compare() {
-        let samples = Latency::Samples {
-            values_ms: vec![1.0, 2.0],
-        };
-        let histogram = Latency::Histogram(Histogram {
-            buckets: vec![Bucket {
-                le: Some(1.0),
-                count: 2,
-            }],
-        });
-        assert!(matches!(
-            samples.compare(&histogram),
-            Err(StatsError::Invalid { .. })
-        ));
+        let samples = Latency::Samples { values_ms: vec![1.0, 2.0] };
+        let histogram = Latency::Histogram(Histogram { buckets: vec![Bucket { le: Some(1.0), count: 2 }] });
+        assert!(matches!(samples.compare(&histogram), Err(StatsError::Invalid { .. })));
     }
 
     #[test]
     fn json_shape() {
         let json = r#"{"requests": 10, "errors": 1, "latency": {"kind": "histogram", "buckets": [{"le": 50.0, "count": 9}, {"le": null, "count": 1}]}}"#;
         let parsed: Result<ArmMetrics, _> = serde_json::from_str(json);
-        let Ok(metrics) = parsed else {
-            panic!("{parsed:?}")
-        };
-        assert_eq!(
-            metrics.latency.as_ref().and_then(|l| l.quantile(0.5).ok()),
-            Some(250.0 / 9.0)
-        );
-        let samples: Result<Latency, _> =
-            serde_json::from_str(r#"{"kind": "samples", "values_ms": [1.0, 3.0]}"#);
-        assert_eq!(
-            samples.ok(),
-            Some(Latency::Samples {
-                values_ms: vec![1.0, 3.0]
-            })
-        );
+        let Ok(metrics) = parsed else { panic!("{parsed:?}") };
+        assert_eq!(metrics.latency.as_ref().and_then(|l| l.quantile(0.5).ok()), Some(250.0 / 9.0));
+        let samples: Result<Latency, _> = serde_json::from_str(r#"{"kind": "samples", "values_ms": [1.0, 3.0]}"#);
+        assert_eq!(samples.ok(), Some(Latency::Samples { values_ms: vec![1.0, 3.0] }));
     }
 }

@@ -79,9 +79,8 @@ use serde::Serialize;
 pub use canary::{judge_canary, CanaryAction, CanaryInput, CanaryJudgement};
 pub use checks::{CheckKind, CheckResult, Outcome};
 pub use experiment::{
-    analyze_experiment, check_sample_ratio, AnalysisConfig, Comparison, ComparisonStatus,
-    ConversionArm, ExperimentData, ExperimentReport, MetricData, MetricKind, MetricReport,
-    MetricValues, SampleRatioCheck, SrmStatus,
+    analyze_experiment, check_sample_ratio, AnalysisConfig, Comparison, ComparisonStatus, ConversionArm, ExperimentData,
+    ExperimentReport, MetricData, MetricKind, MetricReport, MetricValues, SampleRatioCheck, SrmStatus,
 };
 pub use metrics::{ArmMetrics, Latency};
 pub use policy::CanaryPolicy;
@@ -98,9 +97,6 @@ pub struct JudgementError {
 
 impl JudgementError {
     pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        JudgementError {
-            path: path.into(),
-            message: message.into(),
-        }
+        JudgementError { path: path.into(), message: message.into() }
     }
 }

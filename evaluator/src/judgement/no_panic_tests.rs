@@ -25,34 +25,18 @@ fn any_count() -> impl Strategy<Value = u64> {
 fn latency() -> impl Strategy<Value = Option<Latency>> {
     prop_oneof![
         Just(None),
-        prop::collection::vec(any_f64(), 0..20)
-            .prop_map(|values_ms| Some(Latency::Samples { values_ms })),
-        prop::collection::vec((prop::option::of(any_f64()), any_count()), 0..6).prop_map(|b| Some(
-            Latency::Histogram(Histogram {
-                buckets: b
-                    .into_iter()
-                    .map(|(le, count)| Bucket { le, count })
-                    .collect()
-            })
-        )),
+        prop::collection::vec(any_f64(), 0..20).prop_map(|values_ms| Some(Latency::Samples { values_ms })),
+        prop::collection::vec((prop::option::of(any_f64()), any_count()), 0..6)
+            .prop_map(|b| Some(Latency::Histogram(Histogram {
+                buckets: b.into_iter().map(|(le, count)| Bucket { le, count }).collect()
+            }))),
     ]
 }
 
 fn arm() -> impl Strategy<Value = Option<ArmMetrics>> {
-    prop::option::of(
-        (
-            any_count(),
-            any_count(),
-            prop::option::of(any_f64()),
-            latency(),
-        )
-            .prop_map(|(requests, errors, p99_ms, latency)| ArmMetrics {
-                requests,
-                errors,
-                p99_ms,
-                latency,
-            }),
-    )
+    prop::option::of((any_count(), any_count(), prop::option::of(any_f64()), latency()).prop_map(
+        |(requests, errors, p99_ms, latency)| ArmMetrics { requests, errors, p99_ms, latency },
+    ))
 }
 
 proptest! {

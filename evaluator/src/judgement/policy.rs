@@ -46,33 +46,18 @@ impl CanaryPolicy {
     /// Reports the first invalid field with its path (`policy.<field>`).
     pub fn validate(&self) -> Result<(), JudgementError> {
         if self.failures_to_rollback == 0 {
-            return Err(JudgementError::new(
-                "policy.failures_to_rollback",
-                "must be at least 1",
-            ));
+            return Err(JudgementError::new("policy.failures_to_rollback", "must be at least 1"));
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(JudgementError::new(
-                "policy.alpha",
-                format!("must be in (0, 1), got {}", self.alpha),
-            ));
+            return Err(JudgementError::new("policy.alpha", format!("must be in (0, 1), got {}", self.alpha)));
         }
         for (field, value) in [
-            (
-                "policy.error_rate_tolerance_abs",
-                self.error_rate_tolerance_abs,
-            ),
-            (
-                "policy.error_rate_tolerance_rel",
-                self.error_rate_tolerance_rel,
-            ),
+            ("policy.error_rate_tolerance_abs", self.error_rate_tolerance_abs),
+            ("policy.error_rate_tolerance_rel", self.error_rate_tolerance_rel),
             ("policy.latency_tolerance_rel", self.latency_tolerance_rel),
         ] {
             if !value.is_finite() || value < 0.0 {
-                return Err(JudgementError::new(
-                    field,
-                    format!("must be a finite number >= 0, got {value}"),
-                ));
+                return Err(JudgementError::new(field, format!("must be a finite number >= 0, got {value}")));
             }
         }
         Ok(())
@@ -93,41 +78,11 @@ mod tests {
     #[test]
     fn invalid_fields_are_named() {
         let cases = [
-            (
-                CanaryPolicy {
-                    failures_to_rollback: 0,
-                    ..Default::default()
-                },
-                "policy.failures_to_rollback",
-            ),
-            (
-                CanaryPolicy {
-                    alpha: f64::NAN,
-                    ..Default::default()
-                },
-                "policy.alpha",
-            ),
-            (
-                CanaryPolicy {
-                    alpha: 1.0,
-                    ..Default::default()
-                },
-                "policy.alpha",
-            ),
-            (
-                CanaryPolicy {
-                    error_rate_tolerance_abs: -0.1,
-                    ..Default::default()
-                },
-                "policy.error_rate_tolerance_abs",
-            ),
-            (
-                CanaryPolicy {
-                    latency_tolerance_rel: f64::INFINITY,
-                    ..Default::default()
-                },
-                "policy.latency_tolerance_rel",
-            ),
+            (CanaryPolicy { failures_to_rollback: 0, ..Default::default() }, "policy.failures_to_rollback"),
+            (CanaryPolicy { alpha: f64::NAN, ..Default::default() }, "policy.alpha"),
+            (CanaryPolicy { alpha: 1.0, ..Default::default() }, "policy.alpha"),
+            (CanaryPolicy { error_rate_tolerance_abs: -0.1, ..Default::default() }, "policy.error_rate_tolerance_abs"),
+            (CanaryPolicy { latency_tolerance_rel: f64::INFINITY, ..Default::default() }, "policy.latency_tolerance_rel"),
         ];
         for (policy, path) in cases {
             assert_eq!(policy.validate().map_err(|e| e.path), Err(path.to_owned()));

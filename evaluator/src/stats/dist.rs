@@ -14,9 +14,7 @@ fn standard_normal() -> Result<Normal, StatsError> {
 
 fn checked_result(what: &str, value: f64) -> Result<f64, StatsError> {
     if value.is_nan() {
-        Err(StatsError::degenerate(format!(
-            "{what} is undefined for these inputs"
-        )))
+        Err(StatsError::degenerate(format!("{what} is undefined for these inputs")))
     } else {
         Ok(value)
     }
@@ -49,9 +47,7 @@ const NORMAL_DF: f64 = 1e8;
 /// `Ok(None)` means "use the normal distribution" (df is huge or infinite).
 fn students_t(df: f64) -> Result<Option<StudentsT>, StatsError> {
     if df.is_nan() || df <= 0.0 {
-        return Err(StatsError::degenerate(format!(
-            "degrees of freedom must be > 0, got {df}"
-        )));
+        return Err(StatsError::degenerate(format!("degrees of freedom must be > 0, got {df}")));
     }
     if df > NORMAL_DF {
         return Ok(None);
@@ -94,9 +90,7 @@ pub fn students_t_quantile(p: f64, df: f64) -> Result<f64, StatsError> {
         high *= 2.0;
         // Beyond this statrs' tail underflows (k² overflows): no usable quantile.
         if high > 1e150 {
-            return Err(StatsError::degenerate(format!(
-                "t quantile of {p} with {df} degrees of freedom is too large"
-            )));
+            return Err(StatsError::degenerate(format!("t quantile of {p} with {df} degrees of freedom is too large")));
         }
     }
     let mut low = if high > 1.0 { high / 2.0 } else { 0.0 };
@@ -118,17 +112,12 @@ pub fn students_t_quantile(p: f64, df: f64) -> Result<f64, StatsError> {
 /// P(X > x) for a chi-square X with `df` degrees of freedom (x ≥ 0, finite).
 pub fn chi_squared_sf(x: f64, df: f64) -> Result<f64, StatsError> {
     if !x.is_finite() || x < 0.0 {
-        return Err(StatsError::degenerate(format!(
-            "chi-square statistic must be finite and >= 0, got {x}"
-        )));
+        return Err(StatsError::degenerate(format!("chi-square statistic must be finite and >= 0, got {x}")));
     }
     if !df.is_finite() || df <= 0.0 {
-        return Err(StatsError::degenerate(format!(
-            "degrees of freedom must be > 0, got {df}"
-        )));
+        return Err(StatsError::degenerate(format!("degrees of freedom must be > 0, got {df}")));
     }
-    let dist = ChiSquared::new(df)
-        .map_err(|e| StatsError::degenerate(format!("chi-square distribution: {e}")))?;
+    let dist = ChiSquared::new(df).map_err(|e| StatsError::degenerate(format!("chi-square distribution: {e}")))?;
     checked_result("chi-square tail", dist.sf(x))
 }
 
@@ -161,10 +150,7 @@ mod tests {
         // scipy.stats.t.ppf(0.975, 1e7) -> 1.959964221767205
         let near = students_t_quantile(0.975, 1e7).unwrap_or(f64::NAN);
         assert!((near - 1.959964221767205).abs() < 1e-7, "{near}");
-        assert_eq!(
-            students_t_two_sided_p(1.0, f64::INFINITY),
-            normal_two_sided_p(1.0)
-        );
+        assert_eq!(students_t_two_sided_p(1.0, f64::INFINITY), normal_two_sided_p(1.0));
     }
 
     #[test]
@@ -177,18 +163,12 @@ mod tests {
                 let tail = if p > 0.5 { 1.0 - p } else { p };
                 let back = students_t_two_sided_p(q, df).unwrap_or(f64::NAN) / 2.0;
                 // 1e-7: statrs' t tail itself is only that smooth at ~1e7 degrees of freedom.
-                assert!(
-                    ((back - tail) / tail).abs() < 1e-7,
-                    "df={df} p={p} q={q} back={back}"
-                );
+                assert!(((back - tail) / tail).abs() < 1e-7, "df={df} p={p} q={q} back={back}");
             }
         }
         assert_eq!(students_t_quantile(0.5, 3.0), Ok(0.0));
         // With df = 0.001 the 97.5 % quantile is far beyond f64: an error, not garbage.
-        assert!(matches!(
-            students_t_quantile(0.975, 0.001),
-            Err(StatsError::Degenerate { .. })
-        ));
+        assert!(matches!(students_t_quantile(0.975, 0.001), Err(StatsError::Degenerate { .. })));
     }
 
     #[test]

@@ -20,21 +20,14 @@ pub enum StatsError {
 
 impl StatsError {
     pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
-        StatsError::Invalid {
-            field: field.to_owned(),
-            message: message.into(),
-        }
+        StatsError::Invalid { field: field.to_owned(), message: message.into() }
     }
 
     pub(crate) fn no_data(message: impl Into<String>) -> Self {
-        StatsError::NotEnoughData {
-            message: message.into(),
-        }
+        StatsError::NotEnoughData { message: message.into() }
     }
 
     pub(crate) fn degenerate(message: impl Into<String>) -> Self {
-        StatsError::Degenerate {
-            message: message.into(),
-        }
+        StatsError::Degenerate { message: message.into() }
     }
 }

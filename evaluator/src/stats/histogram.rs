@@ -25,10 +25,7 @@ pub struct Histogram {
 impl Histogram {
     /// Builds a histogram from Prometheus-style cumulative counts (`_bucket{le=...}`), where
     /// `bounds[i]` is the `le` of `cumulative[i]` and `None` is `+Inf`.
-    pub fn from_cumulative(
-        bounds: &[Option<f64>],
-        cumulative: &[u64],
-    ) -> Result<Histogram, StatsError> {
+    pub fn from_cumulative(bounds: &[Option<f64>], cumulative: &[u64]) -> Result<Histogram, StatsError> {
         if bounds.len() != cumulative.len() {
             return Err(StatsError::invalid(
                 "buckets",
@@ -39,10 +36,7 @@ impl Histogram {
         let mut buckets = Vec::with_capacity(bounds.len());
         for (i, (&le, &total)) in bounds.iter().zip(cumulative).enumerate() {
             let count = total.checked_sub(previous).ok_or_else(|| {
-                StatsError::invalid(
-                    &format!("buckets[{i}].count"),
-                    "cumulative counts must not decrease",
-                )
+                StatsError::invalid(&format!("buckets[{i}].count"), "cumulative counts must not decrease")
             })?;
             previous = total;
             buckets.push(Bucket { le, count });
@@ -58,24 +52,15 @@ impl Histogram {
         for (i, bucket) in self.buckets.iter().enumerate() {
             match bucket.le {
                 None if i + 1 != self.buckets.len() => {
-                    return Err(StatsError::invalid(
-                        &format!("buckets[{i}].le"),
-                        "only the last bucket may be +Inf (null)",
-                    ))
+                    return Err(StatsError::invalid(&format!("buckets[{i}].le"), "only the last bucket may be +Inf (null)"))
                 }
                 None => {}
                 Some(le) if !le.is_finite() => {
-                    return Err(StatsError::invalid(
-                        &format!("buckets[{i}].le"),
-                        format!("must be finite, got {le}"),
-                    ))
+                    return Err(StatsError::invalid(&format!("buckets[{i}].le"), format!("must be finite, got {le}")))
                 }
                 Some(le) => {
                     if previous.is_some_and(|p| le <= p) {
-                        return Err(StatsError::invalid(
-                            &format!("buckets[{i}].le"),
-                            "bounds must be strictly increasing",
-                        ));
+                        return Err(StatsError::invalid(&format!("buckets[{i}].le"), "bounds must be strictly increasing"));
                     }
                     previous = Some(le);
                 }
@@ -86,19 +71,13 @@ impl Histogram {
 
     /// Total number of observations (saturating).
     pub fn total(&self) -> u64 {
-        self.buckets
-            .iter()
-            .fold(0u64, |sum, b| sum.saturating_add(b.count))
+        self.buckets.iter().fold(0u64, |sum, b| sum.saturating_add(b.count))
     }
 
     /// Whether both histograms have the same bucket bounds.
     pub fn same_layout(&self, other: &Histogram) -> bool {
         self.buckets.len() == other.buckets.len()
-            && self
-                .buckets
-                .iter()
-                .zip(&other.buckets)
-                .all(|(a, b)| a.le == b.le)
+            && self.buckets.iter().zip(&other.buckets).all(|(a, b)| a.le == b.le)
     }
 
     /// The q-quantile estimated like Prometheus' `histogram_quantile`: linear interpolation
@@ -140,19 +119,13 @@ impl Histogram {
 /// default `method="linear"`). NaN samples are an error; `None`-like cases return errors too.
 pub fn sample_quantile(values: &[f64], q: f64) -> Result<f64, StatsError> {
     if !(0.0..=1.0).contains(&q) {
-        return Err(StatsError::invalid(
-            "q",
-            format!("must be within [0, 1], got {q}"),
-        ));
+        return Err(StatsError::invalid("q", format!("must be within [0, 1], got {q}")));
     }
     if values.is_empty() {
         return Err(StatsError::no_data("no samples"));
     }
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(StatsError::invalid(
-            &format!("values[{i}]"),
-            "must be a finite number",
-        ));
+        return Err(StatsError::invalid(&format!("values[{i}]"), "must be a finite number"));
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -170,12 +143,7 @@ mod tests {
     use super::*;
 
     fn h(buckets: &[(Option<f64>, u64)]) -> Histogram {
-        Histogram {
-            buckets: buckets
-                .iter()
-                .map(|&(le, count)| Bucket { le, count })
-                .collect(),
-        }
+        Histogram { buckets: buckets.iter().map(|&(le, count)| Bucket { le, count }).collect() }
     }
 
     #[test]

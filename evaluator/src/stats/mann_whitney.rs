@@ -32,11 +32,7 @@ pub fn mann_whitney_u(x: &[f64], y: &[f64]) -> Result<MannWhitney, StatsError> {
             check_finite(&format!("{name}[{i}]"), v)?;
         }
     }
-    let mut all: Vec<(f64, bool)> = x
-        .iter()
-        .map(|&v| (v, true))
-        .chain(y.iter().map(|&v| (v, false)))
-        .collect();
+    let mut all: Vec<(f64, bool)> = x.iter().map(|&v| (v, true)).chain(y.iter().map(|&v| (v, false))).collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     // Group equal values into tie groups of (count in x, count in y).
     let mut groups: Vec<(u64, u64)> = Vec::new();
@@ -62,29 +58,17 @@ pub fn mann_whitney_u_histogram(x: &Histogram, y: &Histogram) -> Result<MannWhit
     x.validate()?;
     y.validate()?;
     if !x.same_layout(y) {
-        return Err(StatsError::invalid(
-            "buckets",
-            "the two histograms have different bucket bounds",
-        ));
+        return Err(StatsError::invalid("buckets", "the two histograms have different bucket bounds"));
     }
-    let groups: Vec<(u64, u64)> = x
-        .buckets
-        .iter()
-        .zip(&y.buckets)
-        .map(|(a, b)| (a.count, b.count))
-        .collect();
+    let groups: Vec<(u64, u64)> = x.buckets.iter().zip(&y.buckets).map(|(a, b)| (a.count, b.count)).collect();
     from_tie_groups(&groups)
 }
 
 /// The test from tie groups in ascending order, each `(count in x, count in y)`.
 fn from_tie_groups(groups: &[(u64, u64)]) -> Result<MannWhitney, StatsError> {
-    let (n_x, n_y) = groups.iter().fold((0u64, 0u64), |(a, b), &(cx, cy)| {
-        (a.saturating_add(cx), b.saturating_add(cy))
-    });
+    let (n_x, n_y) = groups.iter().fold((0u64, 0u64), |(a, b), &(cx, cy)| (a.saturating_add(cx), b.saturating_add(cy)));
     if n_x == 0 || n_y == 0 {
-        return Err(StatsError::no_data(format!(
-            "{n_x} observations in x and {n_y} in y; need both"
-        )));
+        return Err(StatsError::no_data(format!("{n_x} observations in x and {n_y} in y; need both")));
     }
     // f64 throughout: counts from histograms can be large enough to overflow t³ in u64.
     let (n1, n2) = (n_x as f64, n_y as f64);
@@ -113,14 +97,7 @@ fn from_tie_groups(groups: &[(u64, u64)]) -> Result<MannWhitney, StatsError> {
         // Every observation is tied: no evidence of a shift.
         (0.0, 1.0)
     };
-    Ok(MannWhitney {
-        u: u_x,
-        z,
-        p_value,
-        n_x,
-        n_y,
-        probability_x_greater: u_x / (n1 * n2),
-    })
+    Ok(MannWhitney { u: u_x, z, p_value, n_x, n_y, probability_x_greater: u_x / (n1 * n2) })
 }
 
 #[cfg(test)]
@@ -130,29 +107,15 @@ mod tests {
 
     #[test]
     fn empty_or_invalid_samples_are_errors() {
-        assert!(matches!(
-            mann_whitney_u(&[], &[1.0]),
-            Err(StatsError::NotEnoughData { .. })
-        ));
-        assert!(matches!(
-            mann_whitney_u(&[1.0], &[]),
-            Err(StatsError::NotEnoughData { .. })
-        ));
-        assert!(matches!(
-            mann_whitney_u(&[f64::NAN], &[1.0]),
-            Err(StatsError::Invalid { .. })
-        ));
+        assert!(matches!(mann_whitney_u(&[], &[1.0]), Err(StatsError::NotEnoughData { .. })));
+        assert!(matches!(mann_whitney_u(&[1.0], &[]), Err(StatsError::NotEnoughData { .. })));
+        assert!(matches!(mann_whitney_u(&[f64::NAN], &[1.0]), Err(StatsError::Invalid { .. })));
     }
 
     #[test]
     fn all_tied_is_p_one() {
-        let Ok(test) = mann_whitney_u(&[5.0, 5.0], &[5.0, 5.0, 5.0]) else {
-            panic!()
-        };
-        assert_eq!(
-            (test.p_value, test.u, test.probability_x_greater),
-            (1.0, 3.0, 0.5)
-        );
+        let Ok(test) = mann_whitney_u(&[5.0, 5.0], &[5.0, 5.0, 5.0]) else { panic!() };
+        assert_eq!((test.p_value, test.u, test.probability_x_greater), (1.0, 3.0, 0.5));
     }
 
     #[test]
@@ -162,35 +125,17 @@ mod tests {
         let y = [10.0, 10.0, 10.0, 20.0, 40.0];
         let hx = Histogram {
             buckets: vec![
-                Bucket {
-                    le: Some(10.0),
-                    count: 2,
-                },
-                Bucket {
-                    le: Some(20.0),
-                    count: 3,
-                },
-                Bucket {
-                    le: Some(40.0),
-                    count: 1,
-                },
+                Bucket { le: Some(10.0), count: 2 },
+                Bucket { le: Some(20.0), count: 3 },
+                Bucket { le: Some(40.0), count: 1 },
                 Bucket { le: None, count: 0 },
             ],
         };
         let hy = Histogram {
             buckets: vec![
-                Bucket {
-                    le: Some(10.0),
-                    count: 3,
-                },
-                Bucket {
-                    le: Some(20.0),
-                    count: 1,
-                },
-                Bucket {
-                    le: Some(40.0),
-                    count: 1,
-                },
+                Bucket { le: Some(10.0), count: 3 },
+                Bucket { le: Some(20.0), count: 1 },
+                Bucket { le: Some(40.0), count: 1 },
                 Bucket { le: None, count: 0 },
             ],
         };
@@ -199,34 +144,16 @@ mod tests {
 
     #[test]
     fn different_bucket_layouts_are_rejected() {
-        let a = Histogram {
-            buckets: vec![Bucket {
-                le: Some(10.0),
-                count: 1,
-            }],
-        };
-        let b = Histogram {
-            buckets: vec![Bucket {
-                le: Some(20.0),
-                count: 1,
-            }],
-        };
-        assert!(matches!(
-            mann_whitney_u_histogram(&a, &b),
-            Err(StatsError::Invalid { .. })
-        ));
+        let a = Histogram { buckets: vec![Bucket { le: Some(10.0), count: 1 }] };
+        let b = Histogram { buckets: vec![Bucket { le: Some(20.0), count: 1 }] };
+        assert!(matches!(mann_whitney_u_histogram(&a, &b), Err(StatsError::Invalid { .. })));
     }
 
     #[test]
     fn a_shifted_sample_is_significant() {
         let x: Vec<f64> = (0..200).map(|i| 100.0 + i as f64).collect();
         let y: Vec<f64> = (0..200).map(|i| i as f64).collect();
-        let Ok(test) = mann_whitney_u(&x, &y) else {
-            panic!()
-        };
-        assert!(
-            test.p_value < 1e-6 && test.probability_x_greater > 0.7,
-            "{test:?}"
-        );
+        let Ok(test) = mann_whitney_u(&x, &y) else { panic!() };
+        assert!(test.p_value < 1e-6 && test.probability_x_greater > 0.7, "{test:?}");
     }
 }

@@ -30,10 +30,7 @@ pub(crate) fn check_probability(field: &str, value: f64) -> Result<f64, StatsErr
     if value > 0.0 && value < 1.0 {
         Ok(value)
     } else {
-        Err(StatsError::invalid(
-            field,
-            format!("must be strictly between 0 and 1, got {value}"),
-        ))
+        Err(StatsError::invalid(field, format!("must be strictly between 0 and 1, got {value}")))
     }
 }
 
@@ -42,9 +39,6 @@ pub(crate) fn check_finite(field: &str, value: f64) -> Result<f64, StatsError> {
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(StatsError::invalid(
-            field,
-            format!("must be a finite number, got {value}"),
-        ))
+        Err(StatsError::invalid(field, format!("must be a finite number, got {value}")))
     }
 }

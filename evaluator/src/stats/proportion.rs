@@ -85,11 +85,7 @@ pub fn two_proportion_z_test(
         // Var(p_t / p_c) ≈ var_t / p_c² + p_t² var_c / p_c⁴ (delta method).
         let ratio = p_t / p_c;
         let se = (var_t / (p_c * p_c) + p_t * p_t * var_c / p_c.powi(4)).sqrt();
-        (
-            Some(ratio - 1.0),
-            Some(ratio - 1.0 - z_crit * se),
-            Some(ratio - 1.0 + z_crit * se),
-        )
+        (Some(ratio - 1.0), Some(ratio - 1.0 - z_crit * se), Some(ratio - 1.0 + z_crit * se))
     } else {
         (None, None, None)
     };
@@ -137,11 +133,7 @@ mod tests {
 
     #[test]
     fn a_clearly_higher_rate_is_significant_and_positive() {
-        let test = two_proportion_z_test(
-            Proportion::new(10, 10_000),
-            Proportion::new(60, 10_000),
-            0.95,
-        );
+        let test = two_proportion_z_test(Proportion::new(10, 10_000), Proportion::new(60, 10_000), 0.95);
         let Ok(test) = test else { panic!("{test:?}") };
         assert!(test.z > 5.0 && test.p_value < 1e-6, "{test:?}");
         assert!(test.ci_low > 0.0 && test.relative_lift.is_some_and(|l| (l - 5.0).abs() < 1e-12));

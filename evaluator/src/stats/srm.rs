@@ -28,20 +28,12 @@ pub struct SampleRatio {
 
 /// Tests `observed` units per arm against `weights` (any scale: basis points, ratios) at
 /// significance `alpha` (0.001 is usual: SRM checks run often and must not cry wolf).
-pub fn sample_ratio_mismatch(
-    observed: &[u64],
-    weights: &[f64],
-    alpha: f64,
-) -> Result<SampleRatio, StatsError> {
+pub fn sample_ratio_mismatch(observed: &[u64], weights: &[f64], alpha: f64) -> Result<SampleRatio, StatsError> {
     check_probability("alpha", alpha)?;
     if observed.len() != weights.len() {
         return Err(StatsError::invalid(
             "weights",
-            format!(
-                "{} arms observed but {} weights",
-                observed.len(),
-                weights.len()
-            ),
+            format!("{} arms observed but {} weights", observed.len(), weights.len()),
         ));
     }
     if observed.len() < 2 {
@@ -49,10 +41,7 @@ pub fn sample_ratio_mismatch(
     }
     for (i, &w) in weights.iter().enumerate() {
         if !w.is_finite() || w < 0.0 {
-            return Err(StatsError::invalid(
-                &format!("weights[{i}]"),
-                format!("must be finite and >= 0, got {w}"),
-            ));
+            return Err(StatsError::invalid(&format!("weights[{i}]"), format!("must be finite and >= 0, got {w}")));
         }
     }
     let weight_sum: f64 = weights.iter().sum();
@@ -76,11 +65,7 @@ pub fn sample_ratio_mismatch(
         }
     }
     let df = weighted_arms.saturating_sub(1);
-    let p_value = if df == 0 {
-        1.0
-    } else {
-        dist::chi_squared_sf(chi_square, df as f64)?
-    };
+    let p_value = if df == 0 { 1.0 } else { dist::chi_squared_sf(chi_square, df as f64)? };
     Ok(SampleRatio {
         observed: observed.to_vec(),
         expected,
@@ -98,60 +83,28 @@ mod tests {
 
     #[test]
     fn bad_weights_are_errors() {
-        assert!(matches!(
-            sample_ratio_mismatch(&[1, 2], &[0.0, 0.0], 0.001),
-            Err(StatsError::Invalid { .. })
-        ));
-        assert!(matches!(
-            sample_ratio_mismatch(&[1, 2], &[1.0, f64::NAN], 0.001),
-            Err(StatsError::Invalid { .. })
-        ));
-        assert!(matches!(
-            sample_ratio_mismatch(&[1, 2], &[1.0, -1.0], 0.001),
-            Err(StatsError::Invalid { .. })
-        ));
-        assert!(matches!(
-            sample_ratio_mismatch(&[1, 2], &[1.0], 0.001),
-            Err(StatsError::Invalid { .. })
-        ));
-        assert!(matches!(
-            sample_ratio_mismatch(&[1], &[1.0], 0.001),
-            Err(StatsError::Invalid { .. })
-        ));
-        assert!(matches!(
-            sample_ratio_mismatch(&[0, 0], &[1.0, 1.0], 0.001),
-            Err(StatsError::NotEnoughData { .. })
-        ));
+        assert!(matches!(sample_ratio_mismatch(&[1, 2], &[0.0, 0.0], 0.001), Err(StatsError::Invalid { .. })));
+        assert!(matches!(sample_ratio_mismatch(&[1, 2], &[1.0, f64::NAN], 0.001), Err(StatsError::Invalid { .. })));
+        assert!(matches!(sample_ratio_mismatch(&[1, 2], &[1.0, -1.0], 0.001), Err(StatsError::Invalid { .. })));
+        assert!(matches!(sample_ratio_mismatch(&[1, 2], &[1.0], 0.001), Err(StatsError::Invalid { .. })));
+        assert!(matches!(sample_ratio_mismatch(&[1], &[1.0], 0.001), Err(StatsError::Invalid { .. })));
+        assert!(matches!(sample_ratio_mismatch(&[0, 0], &[1.0, 1.0], 0.001), Err(StatsError::NotEnoughData { .. })));
         assert!(sample_ratio_mismatch(&[1, 2], &[1.0, 1.0], 0.0).is_err());
     }
 
     #[test]
     fn balanced_split_is_fine_and_skewed_split_is_flagged() {
-        let Ok(fine) = sample_ratio_mismatch(&[5000, 5020], &[5000.0, 5000.0], 0.001) else {
-            panic!()
-        };
+        let Ok(fine) = sample_ratio_mismatch(&[5000, 5020], &[5000.0, 5000.0], 0.001) else { panic!() };
         assert!(!fine.mismatch && fine.p_value > 0.5, "{fine:?}");
-        let Ok(skewed) = sample_ratio_mismatch(&[5000, 5400], &[5000.0, 5000.0], 0.001) else {
-            panic!()
-        };
+        let Ok(skewed) = sample_ratio_mismatch(&[5000, 5400], &[5000.0, 5000.0], 0.001) else { panic!() };
         assert!(skewed.mismatch && skewed.p_value < 0.001, "{skewed:?}");
     }
 
     #[test]
     fn units_in_a_zero_weight_arm_are_a_mismatch() {
-        let Ok(result) = sample_ratio_mismatch(&[100, 100, 3], &[1.0, 1.0, 0.0], 0.001) else {
-            panic!()
-        };
-        assert_eq!(
-            (result.unexpected_units, result.df, result.mismatch),
-            (3, 1, true)
-        );
-        let Ok(single) = sample_ratio_mismatch(&[100, 0], &[1.0, 0.0], 0.001) else {
-            panic!()
-        };
-        assert_eq!(
-            (single.df, single.p_value, single.mismatch),
-            (0, 1.0, false)
-        );
+        let Ok(result) = sample_ratio_mismatch(&[100, 100, 3], &[1.0, 1.0, 0.0], 0.001) else { panic!() };
+        assert_eq!((result.unexpected_units, result.df, result.mismatch), (3, 1, true));
+        let Ok(single) = sample_ratio_mismatch(&[100, 0], &[1.0, 0.0], 0.001) else { panic!() };
+        assert_eq!((single.df, single.p_value, single.mismatch), (0, 1.0, false));
     }
 }

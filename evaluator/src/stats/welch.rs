@@ -25,32 +25,18 @@ impl SampleSummary {
             mean += delta / count as f64;
             m2 += delta * (x - mean);
         }
-        let variance = if count > 1 {
-            m2 / (count - 1) as f64
-        } else {
-            0.0
-        };
-        Ok(SampleSummary {
-            count,
-            mean,
-            variance,
-        })
+        let variance = if count > 1 { m2 / (count - 1) as f64 } else { 0.0 };
+        Ok(SampleSummary { count, mean, variance })
     }
 
     fn check(&self, field: &str) -> Result<(), StatsError> {
         if self.count < 2 {
-            return Err(StatsError::no_data(format!(
-                "{field}: {} observations, need at least 2",
-                self.count
-            )));
+            return Err(StatsError::no_data(format!("{field}: {} observations, need at least 2", self.count)));
         }
         check_finite(&format!("{field}.mean"), self.mean)?;
         check_finite(&format!("{field}.variance"), self.variance)?;
         if self.variance < 0.0 {
-            return Err(StatsError::invalid(
-                &format!("{field}.variance"),
-                "must be >= 0",
-            ));
+            return Err(StatsError::invalid(&format!("{field}.variance"), "must be >= 0"));
         }
         Ok(())
     }
@@ -108,11 +94,7 @@ pub fn welch_t_test(
         let lift = difference / m_c.abs();
         let se_ratio = (se2_t / (m_c * m_c) + ratio * ratio * se2_c / (m_c * m_c)).sqrt();
         let z_crit = dist::normal_quantile(1.0 - alpha / 2.0)?;
-        (
-            Some(lift),
-            Some(lift - z_crit * se_ratio),
-            Some(lift + z_crit * se_ratio),
-        )
+        (Some(lift), Some(lift - z_crit * se_ratio), Some(lift + z_crit * se_ratio))
     } else {
         (None, None, None)
     };
@@ -137,11 +119,7 @@ mod tests {
     use super::*;
 
     fn s(count: u64, mean: f64, variance: f64) -> SampleSummary {
-        SampleSummary {
-            count,
-            mean,
-            variance,
-        }
+        SampleSummary { count, mean, variance }
     }
 
     #[test]
@@ -155,22 +133,10 @@ mod tests {
     #[test]
     fn bad_inputs_are_errors_not_panics() {
         let ok = s(10, 1.0, 1.0);
-        assert!(matches!(
-            welch_t_test(&s(1, 1.0, 0.0), &ok, 0.95),
-            Err(StatsError::NotEnoughData { .. })
-        ));
-        assert!(matches!(
-            welch_t_test(&ok, &s(10, f64::NAN, 1.0), 0.95),
-            Err(StatsError::Invalid { .. })
-        ));
-        assert!(matches!(
-            welch_t_test(&ok, &s(10, 1.0, -1.0), 0.95),
-            Err(StatsError::Invalid { .. })
-        ));
-        assert!(matches!(
-            welch_t_test(&ok, &s(10, 1.0, f64::INFINITY), 0.95),
-            Err(StatsError::Invalid { .. })
-        ));
+        assert!(matches!(welch_t_test(&s(1, 1.0, 0.0), &ok, 0.95), Err(StatsError::NotEnoughData { .. })));
+        assert!(matches!(welch_t_test(&ok, &s(10, f64::NAN, 1.0), 0.95), Err(StatsError::Invalid { .. })));
+        assert!(matches!(welch_t_test(&ok, &s(10, 1.0, -1.0), 0.95), Err(StatsError::Invalid { .. })));
+        assert!(matches!(welch_t_test(&ok, &s(10, 1.0, f64::INFINITY), 0.95), Err(StatsError::Invalid { .. })));
         assert!(matches!(
             welch_t_test(&s(10, 1.0, 0.0), &s(10, 2.0, 0.0), 0.95),
             Err(StatsError::Degenerate { .. })
@@ -180,9 +146,7 @@ mod tests {
 
     #[test]
     fn equal_means_have_p_one_and_symmetric_interval() {
-        let Ok(test) = welch_t_test(&s(50, 3.0, 2.0), &s(80, 3.0, 1.0), 0.95) else {
-            panic!()
-        };
+        let Ok(test) = welch_t_test(&s(50, 3.0, 2.0), &s(80, 3.0, 1.0), 0.95) else { panic!() };
         assert_eq!(test.t, 0.0);
         assert!((test.p_value - 1.0).abs() < 1e-12);
         assert!((test.ci_low + test.ci_high).abs() < 1e-12);

@@ -5,13 +5,7 @@ use crate::model::ExperimentVariant;
 
 fn experiment(weights: &[(&str, u32)]) -> Experiment {
     Experiment {
-        variants: weights
-            .iter()
-            .map(|&(name, w)| ExperimentVariant {
-                variation: name.into(),
-                weight_bp: w,
-            })
-            .collect(),
+        variants: weights.iter().map(|&(name, w)| ExperimentVariant { variation: name.into(), weight_bp: w }).collect(),
         traffic_bp: 10_000,
         stickiness: None,
         salt: None,
@@ -28,12 +22,7 @@ fn conversions(arms: &[(&str, u64, u64)]) -> MetricData {
         name: "checkout".into(),
         higher_is_better: true,
         values: MetricValues::Conversion {
-            arms: arms
-                .iter()
-                .map(|&(name, units, conversions)| {
-                    (name.to_owned(), ConversionArm { units, conversions })
-                })
-                .collect(),
+            arms: arms.iter().map(|&(name, units, conversions)| (name.to_owned(), ConversionArm { units, conversions })).collect(),
         },
     }
 }
@@ -43,31 +32,13 @@ fn means(arms: &[(&str, u64, f64, f64)], higher_is_better: bool) -> MetricData {
         name: "latency_ms".into(),
         higher_is_better,
         values: MetricValues::Mean {
-            arms: arms
-                .iter()
-                .map(|&(name, count, mean, variance)| {
-                    (
-                        name.to_owned(),
-                        SampleSummary {
-                            count,
-                            mean,
-                            variance,
-                        },
-                    )
-                })
-                .collect(),
+            arms: arms.iter().map(|&(name, count, mean, variance)| (name.to_owned(), SampleSummary { count, mean, variance })).collect(),
         },
     }
 }
 
 fn data(assignments: &[(&str, u64)], metrics: Vec<MetricData>) -> ExperimentData {
-    ExperimentData {
-        assignments: assignments
-            .iter()
-            .map(|&(n, c)| (n.to_owned(), c))
-            .collect(),
-        metrics,
-    }
+    ExperimentData { assignments: assignments.iter().map(|&(n, c)| (n.to_owned(), c)).collect(), metrics }
 }
 
 fn analyze(experiment: &Experiment, data: &ExperimentData) -> ExperimentReport {
@@ -85,13 +56,7 @@ fn first(report: &ExperimentReport) -> &Comparison {
 fn significant_conversion_lift_has_a_winner() {
     let report = analyze(
         &ab(),
-        &data(
-            &[("control", 10_000), ("treatment", 10_050)],
-            vec![conversions(&[
-                ("control", 10_000, 1000),
-                ("treatment", 10_050, 1200),
-            ])],
-        ),
+        &data(&[("control", 10_000), ("treatment", 10_050)], vec![conversions(&[("control", 10_000, 1000), ("treatment", 10_050, 1200)])]),
     );
     assert_eq!(report.sample_ratio.status, SrmStatus::Ok);
     let c = first(&report);
@@ -105,41 +70,20 @@ fn significant_conversion_lift_has_a_winner() {
 fn not_significant_has_no_winner_and_says_how_many_more_units() {
     let report = analyze(
         &ab(),
-        &data(
-            &[("control", 1000), ("treatment", 1000)],
-            vec![conversions(&[
-                ("control", 1000, 100),
-                ("treatment", 1000, 105),
-            ])],
-        ),
+        &data(&[("control", 1000), ("treatment", 1000)], vec![conversions(&[("control", 1000, 100), ("treatment", 1000, 105)])]),
     );
     let c = first(&report);
-    assert_eq!(
-        (c.status, c.winner.as_deref()),
-        (ComparisonStatus::NotSignificant, None)
-    );
+    assert_eq!((c.status, c.winner.as_deref()), (ComparisonStatus::NotSignificant, None));
     // 10 % baseline, 5 % relative MDE, alpha 0.05, power 0.8: ~57.8k per arm.
-    assert!(
-        c.required_per_arm.is_some_and(|n| n > 50_000 && n < 65_000),
-        "{c:#?}"
-    );
+    assert!(c.required_per_arm.is_some_and(|n| n > 50_000 && n < 65_000), "{c:#?}");
     assert_eq!(c.remaining_per_arm, c.required_per_arm.map(|n| n - 1000));
     assert!(c.reason.contains("more units"), "{}", c.reason);
 }
 
 #[test]
 fn lower_is_better_makes_the_control_win_a_regression() {
-    let metric = means(
-        &[
-            ("control", 500, 100.0, 400.0),
-            ("treatment", 500, 110.0, 400.0),
-        ],
-        false,
-    );
-    let report = analyze(
-        &ab(),
-        &data(&[("control", 500), ("treatment", 500)], vec![metric]),
-    );
+    let metric = means(&[("control", 500, 100.0, 400.0), ("treatment", 500, 110.0, 400.0)], false);
+    let report = analyze(&ab(), &data(&[("control", 500), ("treatment", 500)], vec![metric]));
     let c = first(&report);
     assert_eq!(c.status, ComparisonStatus::Significant, "{c:#?}");
     assert_eq!(c.winner.as_deref(), Some("control"));
@@ -150,55 +94,24 @@ fn lower_is_better_makes_the_control_win_a_regression() {
 fn sample_ratio_mismatch_suppresses_the_winner() {
     let report = analyze(
         &ab(),
-        &data(
-            &[("control", 10_000), ("treatment", 11_000)],
-            vec![conversions(&[
-                ("control", 10_000, 1000),
-                ("treatment", 11_000, 1400),
-            ])],
-        ),
+        &data(&[("control", 10_000), ("treatment", 11_000)], vec![conversions(&[("control", 10_000, 1000), ("treatment", 11_000, 1400)])]),
     );
-    assert_eq!(
-        report.sample_ratio.status,
-        SrmStatus::Mismatch,
-        "{:#?}",
-        report.sample_ratio
-    );
+    assert_eq!(report.sample_ratio.status, SrmStatus::Mismatch, "{:#?}", report.sample_ratio);
     let c = first(&report);
-    assert_eq!(
-        (c.status, c.winner.as_deref()),
-        (ComparisonStatus::Significant, None)
-    );
+    assert_eq!((c.status, c.winner.as_deref()), (ComparisonStatus::Significant, None));
     assert!(c.reason.contains("sample ratio"), "{}", c.reason);
 }
 
 #[test]
 fn srm_uses_the_configured_weights_and_flags_unknown_variations() {
     let uneven = experiment(&[("control", 9000), ("treatment", 1000)]);
-    let report = analyze(
-        &uneven,
-        &data(&[("control", 9000), ("treatment", 1010)], Vec::new()),
-    );
-    assert_eq!(
-        report.sample_ratio.status,
-        SrmStatus::Ok,
-        "{:#?}",
-        report.sample_ratio
-    );
+    let report = analyze(&uneven, &data(&[("control", 9000), ("treatment", 1010)], Vec::new()));
+    assert_eq!(report.sample_ratio.status, SrmStatus::Ok, "{:#?}", report.sample_ratio);
     assert_eq!(report.sample_ratio.expected, vec![9009.0, 1001.0]);
 
-    let report = analyze(
-        &ab(),
-        &data(
-            &[("control", 500), ("treatment", 500), ("ghost", 3)],
-            Vec::new(),
-        ),
-    );
+    let report = analyze(&ab(), &data(&[("control", 500), ("treatment", 500), ("ghost", 3)], Vec::new()));
     assert_eq!(report.sample_ratio.status, SrmStatus::Mismatch);
-    assert_eq!(
-        report.sample_ratio.variations,
-        vec!["control", "treatment", "ghost"]
-    );
+    assert_eq!(report.sample_ratio.variations, vec!["control", "treatment", "ghost"]);
 }
 
 #[test]
@@ -206,47 +119,23 @@ fn srm_without_units_or_weights_is_no_data() {
     let report = analyze(&ab(), &data(&[], Vec::new()));
     assert_eq!(report.sample_ratio.status, SrmStatus::NoData);
     let zero = experiment(&[("control", 0), ("treatment", 0)]);
-    let report = analyze(
-        &zero,
-        &data(&[("control", 10), ("treatment", 10)], Vec::new()),
-    );
+    let report = analyze(&zero, &data(&[("control", 10), ("treatment", 10)], Vec::new()));
     assert_eq!(report.sample_ratio.status, SrmStatus::NoData);
-    assert!(
-        report.sample_ratio.reason.contains("sum to 0"),
-        "{}",
-        report.sample_ratio.reason
-    );
+    assert!(report.sample_ratio.reason.contains("sum to 0"), "{}", report.sample_ratio.reason);
 }
 
 #[test]
 fn bonferroni_divides_alpha_over_treatments() {
     let three = experiment(&[("a", 3334), ("b", 3333), ("c", 3333)]);
     let metric = conversions(&[("a", 5000, 500), ("b", 5000, 565), ("c", 5000, 500)]);
-    let report = analyze(
-        &three,
-        &data(
-            &[("a", 5000), ("b", 5000), ("c", 5000)],
-            vec![metric.clone()],
-        ),
-    );
+    let report = analyze(&three, &data(&[("a", 5000), ("b", 5000), ("c", 5000)], vec![metric.clone()]));
     assert!((report.alpha - 0.025).abs() < 1e-15);
     assert_eq!(report.metrics[0].comparisons.len(), 2);
     // b vs a: p = 0.0351 (statsmodels proportions_ztest([565, 500], [5000, 5000])) — significant at 0.05, not at 0.025.
     let b = &report.metrics[0].comparisons[0];
-    assert_eq!(
-        (b.variation.as_str(), b.status),
-        ("b", ComparisonStatus::NotSignificant),
-        "{b:#?}"
-    );
-    let config = AnalysisConfig {
-        bonferroni: false,
-        ..Default::default()
-    };
-    let uncorrected = analyze_experiment(
-        &three,
-        &data(&[("a", 5000), ("b", 5000), ("c", 5000)], vec![metric]),
-        &config,
-    );
+    assert_eq!((b.variation.as_str(), b.status), ("b", ComparisonStatus::NotSignificant), "{b:#?}");
+    let config = AnalysisConfig { bonferroni: false, ..Default::default() };
+    let uncorrected = analyze_experiment(&three, &data(&[("a", 5000), ("b", 5000), ("c", 5000)], vec![metric]), &config);
     let status = uncorrected.map(|r| r.metrics[0].comparisons[0].status);
     assert_eq!(status, Ok(ComparisonStatus::Significant));
 }
@@ -254,39 +143,12 @@ fn bonferroni_divides_alpha_over_treatments() {
 #[test]
 fn missing_empty_or_degenerate_arms_do_not_panic() {
     let cases = [
-        (
-            conversions(&[("control", 1000, 100)]),
-            ComparisonStatus::NoData,
-        ),
-        (
-            conversions(&[("control", 0, 0), ("treatment", 0, 0)]),
-            ComparisonStatus::NoData,
-        ),
-        (
-            conversions(&[("control", 10, 11), ("treatment", 10, 1)]),
-            ComparisonStatus::NoData,
-        ),
-        (
-            means(
-                &[("control", 1, 1.0, 0.0), ("treatment", 10, 1.0, 1.0)],
-                true,
-            ),
-            ComparisonStatus::NoData,
-        ),
-        (
-            means(
-                &[("control", 10, f64::NAN, 1.0), ("treatment", 10, 1.0, 1.0)],
-                true,
-            ),
-            ComparisonStatus::NoData,
-        ),
-        (
-            means(
-                &[("control", 10, 1.0, 0.0), ("treatment", 10, 2.0, 0.0)],
-                true,
-            ),
-            ComparisonStatus::Inconclusive,
-        ),
+        (conversions(&[("control", 1000, 100)]), ComparisonStatus::NoData),
+        (conversions(&[("control", 0, 0), ("treatment", 0, 0)]), ComparisonStatus::NoData),
+        (conversions(&[("control", 10, 11), ("treatment", 10, 1)]), ComparisonStatus::NoData),
+        (means(&[("control", 1, 1.0, 0.0), ("treatment", 10, 1.0, 1.0)], true), ComparisonStatus::NoData),
+        (means(&[("control", 10, f64::NAN, 1.0), ("treatment", 10, 1.0, 1.0)], true), ComparisonStatus::NoData),
+        (means(&[("control", 10, 1.0, 0.0), ("treatment", 10, 2.0, 0.0)], true), ComparisonStatus::Inconclusive),
     ];
     for (metric, expected) in cases {
         let report = analyze(&ab(), &data(&[], vec![metric.clone()]));
@@ -298,16 +160,7 @@ fn missing_empty_or_degenerate_arms_do_not_panic() {
 
 #[test]
 fn zero_control_rate_still_tests_but_has_no_relative_lift_or_sample_size() {
-    let report = analyze(
-        &ab(),
-        &data(
-            &[],
-            vec![conversions(&[
-                ("control", 1000, 0),
-                ("treatment", 1000, 30),
-            ])],
-        ),
-    );
+    let report = analyze(&ab(), &data(&[], vec![conversions(&[("control", 1000, 0), ("treatment", 1000, 30)])]));
     let c = first(&report);
     assert_eq!(c.status, ComparisonStatus::Significant);
     assert_eq!((c.relative_lift, c.required_per_arm), (None, None));
@@ -316,49 +169,15 @@ fn zero_control_rate_still_tests_but_has_no_relative_lift_or_sample_size() {
 #[test]
 fn unusable_setup_is_an_error_with_a_path() {
     let single = experiment(&[("only", 10_000)]);
-    let path = |e: &Experiment, config: &AnalysisConfig| {
-        analyze_experiment(e, &ExperimentData::default(), config)
-            .err()
-            .map(|e| e.path)
-    };
-    assert_eq!(
-        path(&single, &AnalysisConfig::default()),
-        Some("experiment.variants".into())
-    );
-    let unknown = AnalysisConfig {
-        control: Some("nope".into()),
-        ..Default::default()
-    };
+    let path = |e: &Experiment, config: &AnalysisConfig| analyze_experiment(e, &ExperimentData::default(), config).err().map(|e| e.path);
+    assert_eq!(path(&single, &AnalysisConfig::default()), Some("experiment.variants".into()));
+    let unknown = AnalysisConfig { control: Some("nope".into()), ..Default::default() };
     assert_eq!(path(&ab(), &unknown), Some("config.control".into()));
     for (config, field) in [
-        (
-            AnalysisConfig {
-                alpha: f64::NAN,
-                ..Default::default()
-            },
-            "config.alpha",
-        ),
-        (
-            AnalysisConfig {
-                power: 1.0,
-                ..Default::default()
-            },
-            "config.power",
-        ),
-        (
-            AnalysisConfig {
-                srm_alpha: 0.0,
-                ..Default::default()
-            },
-            "config.srm_alpha",
-        ),
-        (
-            AnalysisConfig {
-                minimum_detectable_effect: -0.1,
-                ..Default::default()
-            },
-            "config.minimum_detectable_effect",
-        ),
+        (AnalysisConfig { alpha: f64::NAN, ..Default::default() }, "config.alpha"),
+        (AnalysisConfig { power: 1.0, ..Default::default() }, "config.power"),
+        (AnalysisConfig { srm_alpha: 0.0, ..Default::default() }, "config.srm_alpha"),
+        (AnalysisConfig { minimum_detectable_effect: -0.1, ..Default::default() }, "config.minimum_detectable_effect"),
     ] {
         assert_eq!(path(&ab(), &config), Some(field.into()));
     }
@@ -366,27 +185,9 @@ fn unusable_setup_is_an_error_with_a_path() {
 
 #[test]
 fn explicit_control_is_respected() {
-    let config = AnalysisConfig {
-        control: Some("treatment".into()),
-        ..Default::default()
-    };
-    let report = analyze_experiment(
-        &ab(),
-        &data(
-            &[],
-            vec![conversions(&[
-                ("control", 1000, 100),
-                ("treatment", 1000, 100),
-            ])],
-        ),
-        &config,
-    );
-    let report = report.map(|r| {
-        (
-            r.control.clone(),
-            r.metrics[0].comparisons[0].variation.clone(),
-        )
-    });
+    let config = AnalysisConfig { control: Some("treatment".into()), ..Default::default() };
+    let report = analyze_experiment(&ab(), &data(&[], vec![conversions(&[("control", 1000, 100), ("treatment", 1000, 100)])]), &config);
+    let report = report.map(|r| (r.control.clone(), r.metrics[0].comparisons[0].variation.clone()));
     assert_eq!(report, Ok(("treatment".into(), "control".into())));
 }
 
@@ -402,19 +203,12 @@ fn json_in_and_out_is_snake_case() {
         ]
     }"#;
     let parsed: Result<ExperimentData, _> = serde_json::from_str(json);
-    let Ok(parsed) = parsed else {
-        panic!("{parsed:?}")
-    };
+    let Ok(parsed) = parsed else { panic!("{parsed:?}") };
     let report = analyze(&ab(), &parsed);
     let out = serde_json::to_value(&report).unwrap_or_default();
     assert_eq!(out["sample_ratio"]["status"], "ok", "{out:#}");
     assert_eq!(out["metrics"][0]["comparisons"][0]["winner"], "treatment");
     assert_eq!(out["metrics"][1]["kind"], "mean");
-    assert_eq!(
-        out["metrics"][1]["comparisons"][0]["status"],
-        "not_significant"
-    );
-    assert!(out["metrics"][1]["comparisons"][0]["required_per_arm"]
-        .as_u64()
-        .is_some());
+    assert_eq!(out["metrics"][1]["comparisons"][0]["status"], "not_significant");
+    assert!(out["metrics"][1]["comparisons"][0]["required_per_arm"].as_u64().is_some());
 }
