@@ -16,7 +16,7 @@ use crate::model::{
     Flag, FlagFile, FlagKind, HealthGate, Operator, Prerequisite, Rollout, Rule, Segment,
     SegmentRule, Target, Variation,
 };
-use crate::validation::{field_path, index_path, Problems, ValidationErrors};
+use crate::validation::{field_path, index_path, Problems};
 
 /// A flag file decoded as far as possible: what decoded, and what did not.
 pub struct Decoded {
@@ -121,16 +121,6 @@ pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
         }
     }
     top_level_ok.then_some(decoded)
-}
-
-/// Reads a flag file's structure only (no semantic checks): for editors that hold drafts
-/// which may not validate yet. Fails on what [`decode`] reports, unknown fields included.
-pub fn read_flag_file(text: &str) -> Result<FlagFile, ValidationErrors> {
-    let mut problems = Problems::default();
-    match decode(text, &mut problems) {
-        Some(decoded) if problems.is_empty() => Ok(decoded.file),
-        _ => Err(problems.into_errors()),
-    }
 }
 
 /// The key of a flag or segment that failed to decode, when it has one.
@@ -295,7 +285,14 @@ fn any_value(node: &Json, _path: &str, _problems: &mut Problems) -> Option<serde
 
 fn number(node: &Json, path: &str, problems: &mut Problems) -> Option<f64> {
     match node {
-        Json::Number(n) => n.as_f64(),
+        Json::Number(n) => {
+            // Always Some without serde_json's `arbitrary_precision`; never lose a problem.
+            let value = n.as_f64();
+            if value.is_none() {
+                problems.push(path, format!("number {n} is out of range"));
+            }
+            value
+        }
         other => {
             problems.push(path, invalid_type(other, "a number"));
             None

@@ -6,7 +6,8 @@
 //!
 //! Files are read by [`crate::decode`], which reports every problem with its path (unknown
 //! fields included). The serde derives are for Rust callers and for writing files; they accept
-//! the same JSON (unknown fields aside), which `tests/decode_agrees.rs` checks.
+//! the same JSON but for the differences listed in `tests/decode_agrees.rs`, which checks the
+//! rest.
 
 use std::collections::BTreeMap;
 
@@ -18,11 +19,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// A whole flag file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct FlagFile {
     /// Optional pointer to the JSON Schema, for editors.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
@@ -63,11 +60,7 @@ impl FlagKind {
 
 /// One flag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Flag {
     /// Unique key; any non-empty UTF-8 without control characters.
     pub key: String,
@@ -110,11 +103,7 @@ pub struct Flag {
 
 /// A named value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Variation {
     pub name: String,
     pub value: Value,
@@ -125,11 +114,7 @@ pub struct Variation {
 /// What an environment replaces. A missing field keeps the flag's base value. Setting any of
 /// `rollout`, `canary` or `experiment` replaces the base flag's whole split.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct EnvironmentOverride {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -158,11 +143,7 @@ impl EnvironmentOverride {
 
 /// An allow list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Target {
     pub variation: String,
     pub keys: Vec<String>,
@@ -170,11 +151,7 @@ pub struct Target {
 
 /// A flag that must serve `variation` before this flag evaluates its targeting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Prerequisite {
     pub flag: String,
     pub variation: String,
@@ -182,11 +159,7 @@ pub struct Prerequisite {
 
 /// All clauses must match (AND); then the rule serves `variation`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Rule {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
@@ -197,11 +170,7 @@ pub struct Rule {
 /// One test of the context. A clause matches when the attribute matches *any* of the values
 /// (for list attributes: any element against any value); `negate` inverts the result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Clause {
     /// Context attribute name; `targetingKey` is the context's targeting key. Not used by
     /// `in_segment`.
@@ -302,11 +271,7 @@ impl Operator {
 
 /// A percentage of units served `variation`; the rest fall through to the default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Rollout {
     /// 0..=10000 basis points (10000 = 100 %).
     pub percent_bp: u32,
@@ -321,11 +286,7 @@ pub struct Rollout {
 
 /// A staged release of `canary` against `baseline`, advanced by health gates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Canary {
     /// Variation served to units outside the current stage's percentage.
     pub baseline: String,
@@ -349,11 +310,7 @@ pub struct Canary {
 
 /// One canary stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct CanaryStage {
     /// Percent of units on the canary, in (0, 100], at most two decimals (0.01 % steps).
     pub percent: f64,
@@ -365,11 +322,7 @@ pub struct CanaryStage {
 /// What "healthy" means for a stage. The canary arm is judged over the same window as the
 /// baseline arm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct HealthGate {
     /// Highest acceptable error rate, 0.0..=1.0.
     pub max_error_rate: f64,
@@ -409,11 +362,7 @@ impl CanaryStatus {
 /// An A/B(/n) experiment: `traffic_bp` of units are enrolled (hashed like a rollout), and
 /// enrolled units are split by weight with an independent hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Experiment {
     pub variants: Vec<ExperimentVariant>,
     /// Share of units enrolled, 0..=10000 bp; default 10000. Others get the default variation.
@@ -438,11 +387,7 @@ fn full_traffic() -> u32 {
 
 /// An experiment arm. Weights of all variants sum to 10000.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct ExperimentVariant {
     pub variation: String,
     pub weight_bp: u32,
@@ -450,11 +395,7 @@ pub struct ExperimentVariant {
 
 /// A reusable audience: included keys, minus excluded keys, plus anyone matching a rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct Segment {
     pub key: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -470,11 +411,7 @@ pub struct Segment {
 
 /// Clauses that all must match (segment rules serve no variation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(
-    feature = "schema",
-    derive(schemars::JsonSchema),
-    schemars(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
 pub struct SegmentRule {
     pub clauses: Vec<Clause>,
 }
