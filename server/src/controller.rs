@@ -50,8 +50,10 @@ pub struct Controller {
     flags: Arc<FlagStore>,
     metrics: Arc<MetricsStore>,
     config: ControllerConfig,
-    /// Consecutive failed judgements per canary; in memory only (a restart starts again at 0).
-    failures: HashMap<Target, u32>,
+    /// Consecutive failed judgements per canary, with the stage they were counted at: a stage
+    /// change (the controller's or an admin's) starts again at 0, as on the dashboard. In
+    /// memory only (a restart starts again at 0).
+    failures: HashMap<Target, (usize, u32)>,
     /// Last logged hold reasons per canary, so an unchanged hold is not logged every tick.
     last_hold: HashMap<Target, Vec<String>>,
 }
@@ -92,7 +94,10 @@ impl Controller {
         let (canary_arm, baseline_arm) = (arm("canary"), arm("baseline"));
         // The evaluator's one conversion (the dashboard uses it too): arms without requests are
         // missing, latency histograms on common bounds.
-        let failures = self.failures.get(&target).copied().unwrap_or(0);
+        let failures = match self.failures.get(&target) {
+            Some(&(stage, count)) if stage == canary.current_stage => count,
+            _ => 0,
+        };
         let judged = canary_input(&clock::ms_to_rfc3339(now_ms), Some(&canary_arm), Some(&baseline_arm), failures)
             .and_then(|input| Ok((judge_canary(&canary, &input, &self.config.policy)?, input)));
         let (judgement, input) = match judged {
@@ -106,7 +111,7 @@ impl Controller {
         let j = &decision.judgement;
         let new_status = match j.action {
             CanaryAction::Hold | CanaryAction::NoAction => {
-                self.failures.insert(target.clone(), j.consecutive_failures);
+                self.failures.insert(target.clone(), (canary.current_stage, j.consecutive_failures));
                 if self.last_hold.get(&target) != Some(&j.reasons) {
                     println!("edgeflag: canary-controller: {}: hold at stage {}: {}", label(&target), j.stage, j.reasons.join("; "));
                     self.last_hold.insert(target, j.reasons.clone());
@@ -243,9 +248,10 @@ fn describe(m: &Option<ArmMetrics>) -> String {
 /// The audit message: decision, metrics and reasons.
 fn audit_message(target: &Target, j: &CanaryJudgement, input: &CanaryInput) -> String {
     let what = match j.action {
-        CanaryAction::Advance => format!("advance stage {} -> {}", j.stage, j.next_stage.unwrap_or(j.stage + 1)),
-        CanaryAction::Complete => format!("complete at stage {}", j.stage),
-        CanaryAction::Rollback => format!("rollback at stage {}", j.stage),
+        // Stage indices as in the file's `current_stage` (0-based), said so to avoid misreading.
+        CanaryAction::Advance => format!("advance current_stage {} -> {}", j.stage, j.next_stage.unwrap_or(j.stage + 1)),
+        CanaryAction::Complete => format!("complete at current_stage {}", j.stage),
+        CanaryAction::Rollback => format!("rollback at current_stage {}", j.stage),
         other => other.as_str().to_string(),
     };
     format!(

@@ -159,11 +159,11 @@ async fn healthy_canary_advances_then_completes() {
     let entries = controller_entries(&run).await;
     assert_eq!(entries.len(), 2, "one advance and one complete: {entries:?}");
     let (complete, advance) = (entries[0]["message"].as_str().unwrap_or(""), entries[1]["message"].as_str().unwrap_or(""));
-    assert!(advance.contains("healthy [prod]: advance stage 0 -> 1"), "{advance}");
+    assert!(advance.contains("healthy [prod]: advance current_stage 0 -> 1"), "{advance}");
     assert!(advance.contains("canary: 200 requests, 2 errors"), "metrics recorded: {advance}");
     assert!(advance.contains("baseline: 2000 requests, 20 errors"), "metrics recorded: {advance}");
     assert!(advance.contains("reasons: all checks pass"), "{advance}");
-    assert!(complete.contains("complete at stage 1") && complete.contains("release complete"), "{complete}");
+    assert!(complete.contains("complete at current_stage 1") && complete.contains("release complete"), "{complete}");
     assert_eq!(entries[0]["changed_flags"], json!(["healthy"]));
 }
 
@@ -178,7 +178,7 @@ async fn error_spike_rolls_back() {
     let entries = controller_entries(&run).await;
     assert_eq!(entries.len(), 1, "exactly one rollback entry: {entries:?}");
     let msg = entries[0]["message"].as_str().unwrap_or("");
-    assert!(msg.contains("spiky: rollback at stage 0"), "{msg}");
+    assert!(msg.contains("spiky: rollback at current_stage 0"), "{msg}");
     assert!(msg.contains("canary error rate 30") && msg.contains("exceeds 5"), "reason recorded: {msg}");
     assert!(msg.contains("3 consecutive failed judgements"), "{msg}");
     assert!(msg.contains("canary: 200 requests, 60 errors (30.00%)"), "{msg}");
