@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 PROFILE=wasm-release
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=wasm/pkg
-rm -rf "$OUT.unleash.tmp"
+# The unleash build is made aside (under target/, ignored) and moved in after the core build.
+UNLEASH_TMP=$TARGET_DIR/edgeflag-wasm-unleash-pkg
+rm -rf "$UNLEASH_TMP"
 WASM_BINDGEN=$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")
 WASM_OPT=node_modules/.bin/wasm-opt
 
@@ -57,15 +59,24 @@ build_one() { # out-dir cargo-feature-args...
   rm -f "$out/.gitignore"
 }
 
-# The unleash build first: the core build below replaces the directory's files but keeps it.
+# The unleash build first, aside: the core build below recreates "$OUT" from scratch.
 if [[ "${EDGEFLAG_WASM_LEAN:-0}" != 1 ]]; then
-  build_one "$OUT.unleash.tmp"
+  build_one "$UNLEASH_TMP"
 fi
 build_one "$OUT" --no-default-features
-if [[ -d "$OUT.unleash.tmp" ]]; then
-  mv "$OUT.unleash.tmp" "$OUT/unleash"
+if [[ -d "$UNLEASH_TMP" ]]; then
+  mv "$UNLEASH_TMP" "$OUT/unleash"
+  cp wasm/js/package.json "$OUT/"
+else
+  # Core only: the package must not export an entry it does not have.
+  node -e '
+    const pkg = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const k of Object.keys(pkg.exports)) if (k.startsWith("./unleash")) delete pkg.exports[k];
+    pkg.files = pkg.files.filter((f) => !f.startsWith("unleash"));
+    pkg.sideEffects = pkg.sideEffects.filter((f) => !f.startsWith("./unleash"));
+    require("fs").writeFileSync(process.argv[2], JSON.stringify(pkg, null, 2) + "\n");
+  ' wasm/js/package.json "$OUT/package.json"
 fi
-cp wasm/js/package.json "$OUT/"
 cp wasm/README.md "$OUT/README.md" 2>/dev/null || true
 
 for wasm in "$OUT/edgeflag_wasm_bg.wasm" "$OUT/unleash/edgeflag_wasm_bg.wasm"; do
