@@ -40,6 +40,11 @@ pub fn float_to_text(value: f64) -> String {
     if text.contains('e') { format!("{value:.2}") } else { text }
 }
 
+/// A measured value for display: at most four decimals, no trailing zeros (232.1, 0.0077, 800).
+pub fn measured(value: f64) -> String {
+    trim_zeros(format!("{value:.4}"))
+}
+
 fn trim_zeros(text: String) -> String {
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -329,6 +334,12 @@ pub fn parse_key_list(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn measured_values_lose_trailing_zeros_only() {
+        let shown: Vec<String> = [232.1, 0.0077, 800.0, 0.0, 59.19, 1.23456].into_iter().map(super::measured).collect();
+        assert_eq!(shown, ["232.1", "0.0077", "800", "0", "59.19", "1.2346"]);
+    }
+
     use super::*;
 
     #[test]

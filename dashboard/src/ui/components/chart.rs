@@ -36,7 +36,7 @@ pub fn LineChart(
     let legend = series.iter().map(|(arm, _)| view! { <span class=format!("legend {arm}")>{*arm}</span> }).collect_view();
     view! {
         <figure class="chart" data-testid="chart">
-            <figcaption>{title}" (max "{format!("{:.4}", c.y_max)}{unit}") "{legend}</figcaption>
+            <figcaption>{title}" (max "{edgeflag_dashboard::forms::measured(c.y_max)}{unit}") "{legend}</figcaption>
             <svg viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none" role="img" aria-label=title>
                 {limits}
                 {lines}

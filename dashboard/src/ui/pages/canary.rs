@@ -273,7 +273,7 @@ fn Judgement(
                 <table class="checks" data-testid="canary-checks">
                     <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
                     <tbody>{j.checks.into_iter().map(|c| {
-                        let num = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
+                        let num = |v: Option<f64>| v.map(edgeflag_dashboard::forms::measured).unwrap_or_else(|| "—".into());
                         let outcome = serde_json::to_value(c.outcome).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
                         let check = serde_json::to_value(c.check).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
                         view! { <tr class=format!("outcome-{outcome}")><td>{check}</td><td>{outcome.clone()}</td><td>{num(c.observed)}</td><td>{num(c.limit)}</td>
