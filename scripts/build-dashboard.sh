@@ -12,6 +12,8 @@ fi
 export PATH="$PWD/node_modules/.bin:$PATH"
 # Type-erased views: a smaller bundle (measured in dashboard/README.md).
 export RUSTFLAGS="${RUSTFLAGS:-} --cfg=erase_components"
+# std rebuilt without the panic machinery, as for the WASM package.
+source scripts/wasm-size-flags.sh
 trunk build --release --offline "$@"
 
 wasm=$(ls dist/*_bg.wasm)

@@ -5,8 +5,9 @@
 #   scripts/build-wasm.sh            # optimized package (wasm-release profile + wasm-opt)
 #   EDGEFLAG_WASM_OPT=0 scripts/build-wasm.sh   # skip wasm-opt (for size comparisons)
 #   EDGEFLAG_WASM_LEAN=1 scripts/build-wasm.sh  # only the core (no unleash/ build)
+#   EDGEFLAG_WASM_STD=prebuilt scripts/build-wasm.sh  # Rust's prebuilt std (see wasm-size-flags.sh)
 #
-# Needs: rustup target wasm32-unknown-unknown, wasm-bindgen-cli 0.2.130 on PATH (or in
+# Needs: rustup target wasm32-unknown-unknown and component rust-src, wasm-bindgen-cli 0.2.130 on PATH (or in
 # ~/.cargo/bin), and `npm install` at the repo root for node_modules/.bin/wasm-opt (binaryen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 PROFILE=wasm-release
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=wasm/pkg
+source scripts/wasm-size-flags.sh
 # The unleash build is made aside (under target/, ignored) and moved in after the core build.
 UNLEASH_TMP=$TARGET_DIR/edgeflag-wasm-unleash-pkg
 rm -rf "$UNLEASH_TMP"
@@ -49,7 +51,7 @@ build_one() { # out-dir cargo-feature-args...
     fi
     # The features rustc 1.95 enables by default for wasm32-unknown-unknown; wasm-opt must
     # know them to read the module, and adds none beyond them.
-    "$WASM_OPT" -Oz --strip-debug --strip-producers \
+    "$WASM_OPT" -Oz --converge --strip-debug --strip-producers \
       --enable-bulk-memory --enable-multivalue --enable-mutable-globals \
       --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext \
       -o "$out/edgeflag_wasm_bg.wasm.opt" "$out/edgeflag_wasm_bg.wasm"

@@ -2,7 +2,7 @@
 # Installs everything edgeflag's build, main job and tests need. Idempotent: each step checks
 # first and skips what is already there, so a second run takes seconds.
 #
-#   wasm32-unknown-unknown target, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
+#   wasm32-unknown-unknown target, rust-src component, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
 #   trunk 0.21.14 (0.22 needs a newer rustc), Debian's chromium, prometheus (promtool), wrk,
 #   and the npm packages of package.json (workerd, playwright-core, the Unleash spec, binaryen).
 set -euo pipefail
@@ -20,6 +20,13 @@ if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   echo "already installed"
 else
   rustup target add wasm32-unknown-unknown
+fi
+
+step "rust component rust-src (std's source: the wasm builds rebuild std, see scripts/wasm-size-flags.sh)"
+if [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+  echo "already installed"
+else
+  rustup component add rust-src
 fi
 
 step "wasm-bindgen-cli $WASM_BINDGEN_VERSION"
