@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::document::Json;
+
 /// The attribute name that refers to the context's targeting key.
 pub const TARGETING_KEY: &str = "targetingKey";
 
@@ -57,10 +59,27 @@ impl Context {
         }
     }
 
+    /// Reads JSON text (the engine's own reader, [`crate::document`]): an object, as
+    /// [`Context::from_value`] reads it.
     pub fn from_json(text: &str) -> Result<Self, ContextError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| ContextError::Syntax(e.to_string()))?;
-        Self::from_value(value)
+        let json = crate::document::parse(text).map_err(|e| ContextError::Syntax(e.message))?;
+        let Json::Object(entries) = json else {
+            return Err(ContextError::NotAnObject(json.type_name()));
+        };
+        // Of two equal keys the last counts, as in a `serde_json::Value`.
+        let mut targeting_key = None;
+        let mut context = Context::default();
+        for (name, json) in entries {
+            if name == TARGETING_KEY {
+                targeting_key = Some(json.into_value());
+            } else {
+                context.attributes.insert(name, json.into_value());
+            }
+        }
+        if let Some(value) = targeting_key {
+            context.targeting_key = targeting_key_of(value)?;
+        }
+        Ok(context)
     }
 
     /// Reads a JSON object. `targetingKey` must be a string (or a number, taken in decimal).
@@ -71,12 +90,7 @@ impl Context {
         let mut context = Context::default();
         for (name, value) in map {
             if name == TARGETING_KEY {
-                context.targeting_key = match value {
-                    Value::String(s) => Some(s),
-                    Value::Number(n) => Some(n.to_string()),
-                    Value::Null => None,
-                    other => return Err(ContextError::TargetingKeyType(json_type(&other))),
-                };
+                context.targeting_key = targeting_key_of(value)?;
             } else {
                 context.attributes.insert(name, value);
             }
@@ -95,6 +109,16 @@ impl Context {
 
     pub fn attributes(&self) -> &HashMap<String, Value> {
         &self.attributes
+    }
+}
+
+/// `targetingKey`: a string, a number (in decimal) or null (none).
+fn targeting_key_of(value: Value) -> Result<Option<String>, ContextError> {
+    match value {
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Null => Ok(None),
+        other => Err(ContextError::TargetingKeyType(json_type(&other))),
     }
 }
 

@@ -1,19 +1,21 @@
-//! A JSON document as the flag-file decoder ([`crate::decode`]) needs it.
+//! A JSON document as the flag-file decoder ([`crate::decode`]) needs it, and the reader of
+//! JSON text for the whole engine (flag files and contexts).
 //!
 //! `serde_json::Value` would almost do, but it keeps only the last of two equal keys (an
 //! admin's silent mistake that validation must report) and a syntax error in it has no path.
 //! [`Json`] keeps every key in order, and [`parse`] names the path at which the text broke.
 //!
-//! Why not `#[derive(Deserialize)]` on the model with `serde_path_to_error` and
-//! `serde_ignored` for the paths: each model type then monomorphizes three stacked
-//! deserializers, which was more than half of the WASM module (see wasm/README.md "Size").
-//! Here there is one `Deserialize` impl, for this tree, and the model is read from the tree by
-//! plain functions.
+//! Why a hand-written reader and not serde: first, `#[derive(Deserialize)]` on the model with
+//! `serde_path_to_error` and `serde_ignored` for the paths monomorphized three stacked
+//! deserializers per model type, more than half of the WASM module; then one serde `Deserialize`
+//! for this tree still linked serde_json's deserializer, serde's visitor machinery and, through
+//! serde's error messages, a second float printer: 28 KB of the module's 297 KB (see
+//! wasm/README.md "Size"). This reader is RFC 8259 as serde_json reads it (same grammar, same
+//! nesting limit, same messages with line and column; `tests/json_reader_agrees.rs` checks it
+//! against serde_json on generated and broken documents), except that every number is
+//! correctly rounded (Rust's own `f64` parser), where serde_json's default may be one unit in
+//! the last place off for long mantissas.
 
-use std::cell::Cell;
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use crate::validation::{field_path, index_path};
@@ -34,26 +36,460 @@ pub enum Json {
 pub struct SyntaxError {
     /// Where in the document the text broke, e.g. `flags[2].rules`; empty at the top level.
     pub path: String,
-    /// serde_json's message, with line and column in the whole text.
+    /// What is wrong, with line and column (1-based, columns in bytes) in the whole text, as
+    /// serde_json words it: `expected `,` or `]` at line 3 column 7`.
     pub message: String,
 }
 
-/// Parses one JSON document (nesting is limited to serde_json's 128 levels, so deep input is
-/// an error, not a stack overflow).
+/// Containers nested deeper than this are an error, not a stack overflow (serde_json's limit:
+/// 127 levels read, the 128th refused).
+const MAX_DEPTH: u32 = 128;
+
+/// Parses one JSON document.
 pub fn parse(text: &str) -> Result<Json, SyntaxError> {
-    let mut trail = Vec::new();
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let started = Cell::new(false);
-    let parsed = JsonSeed {
-        trail: &mut trail,
-        started: &started,
-    }
-    .deserialize(&mut deserializer)
-    .and_then(|json| deserializer.end().map(|()| json));
-    parsed.map_err(|error| SyntaxError {
-        path: trail_path(&trail),
-        message: error.to_string(),
+    let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0, trail: Vec::new() };
+    let parsed = reader.value(MAX_DEPTH).and_then(|json| {
+        reader.skip_whitespace();
+        match reader.peek() {
+            None => Ok(json),
+            Some(_) => Err(reader.broken(Broken::TrailingCharacters)),
+        }
+    });
+    parsed.map_err(|(reason, at)| {
+        let (line, column) = line_and_column(text.as_bytes(), at);
+        SyntaxError {
+            path: trail_path(&reader.trail),
+            message: format!("{} at line {line} column {column}", reason.message()),
+        }
     })
+}
+
+/// Why the text is not JSON (serde_json's wording, so messages read the same everywhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Broken {
+    EofWhileParsingList,
+    EofWhileParsingObject,
+    EofWhileParsingString,
+    EofWhileParsingValue,
+    ExpectedColon,
+    ExpectedListCommaOrEnd,
+    ExpectedObjectCommaOrEnd,
+    ExpectedSomeIdent,
+    ExpectedSomeValue,
+    InvalidEscape,
+    InvalidNumber,
+    NumberOutOfRange,
+    ControlCharacterWhileParsingString,
+    KeyMustBeAString,
+    LoneLeadingSurrogateInHexEscape,
+    TrailingComma,
+    TrailingCharacters,
+    UnexpectedEndOfHexEscape,
+    RecursionLimitExceeded,
+}
+
+impl Broken {
+    fn message(self) -> &'static str {
+        match self {
+            Broken::EofWhileParsingList => "EOF while parsing a list",
+            Broken::EofWhileParsingObject => "EOF while parsing an object",
+            Broken::EofWhileParsingString => "EOF while parsing a string",
+            Broken::EofWhileParsingValue => "EOF while parsing a value",
+            Broken::ExpectedColon => "expected `:`",
+            Broken::ExpectedListCommaOrEnd => "expected `,` or `]`",
+            Broken::ExpectedObjectCommaOrEnd => "expected `,` or `}`",
+            Broken::ExpectedSomeIdent => "expected ident",
+            Broken::ExpectedSomeValue => "expected value",
+            Broken::InvalidEscape => "invalid escape",
+            Broken::InvalidNumber => "invalid number",
+            Broken::NumberOutOfRange => "number out of range",
+            Broken::ControlCharacterWhileParsingString => {
+                "control character (\\u0000-\\u001F) found while parsing a string"
+            }
+            Broken::KeyMustBeAString => "key must be a string",
+            Broken::LoneLeadingSurrogateInHexEscape => "lone leading surrogate in hex escape",
+            Broken::TrailingComma => "trailing comma",
+            Broken::TrailingCharacters => "trailing characters",
+            Broken::UnexpectedEndOfHexEscape => "unexpected end of hex escape",
+            Broken::RecursionLimitExceeded => "recursion limit exceeded",
+        }
+    }
+}
+
+/// A reason, and where: the offset just past the offending byte (the text's length at its
+/// end), which is how serde_json counts.
+type Failure = (Broken, usize);
+
+/// serde_json's line and column for an offset: the 1-based line, and the bytes from the start
+/// of that line up to the offset (so the offending byte's 1-based column).
+fn line_and_column(bytes: &[u8], end: usize) -> (usize, usize) {
+    let before = bytes.get(..end).unwrap_or(bytes);
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    (line, before.len() - line_start)
+}
+
+/// One step of the path to a syntax error, innermost first while the error unwinds.
+enum Step {
+    Index(usize),
+    Key(String),
+}
+
+fn trail_path(trail: &[Step]) -> String {
+    trail
+        .iter()
+        .rev()
+        .fold(String::new(), |path, step| match step {
+            Step::Index(i) => index_path(&path, *i),
+            Step::Key(k) => field_path(&path, k),
+        })
+}
+
+/// A recursive-descent reader. An error inside a value that has begun belongs to that value:
+/// its container adds the index or key to `trail` on the way out. An error between values (a
+/// missing comma, a bad key, the end of the text) belongs to the container.
+struct Reader<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    pos: usize,
+    trail: Vec<Step>,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// A failure at the byte about to be read (or at the end).
+    fn broken(&self, reason: Broken) -> Failure {
+        self.broken_at(reason, self.pos)
+    }
+
+    fn broken_at(&self, reason: Broken, offending: usize) -> Failure {
+        (reason, (offending + 1).min(self.bytes.len()))
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// A value; `depth` is how many more containers may open.
+    fn value(&mut self, depth: u32) -> Result<Json, Failure> {
+        self.skip_whitespace();
+        match self.peek() {
+            None => Err(self.broken(Broken::EofWhileParsingValue)),
+            Some(b'n') => self.word("null", Json::Null),
+            Some(b't') => self.word("true", Json::Bool(true)),
+            Some(b'f') => self.word("false", Json::Bool(false)),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Json::Number),
+            Some(b'[' | b'{') if depth <= 1 => Err(self.broken(Broken::RecursionLimitExceeded)),
+            Some(b'[') => self.array(depth - 1),
+            Some(b'{') => self.object(depth - 1),
+            Some(_) => Err(self.broken(Broken::ExpectedSomeValue)),
+        }
+    }
+
+    fn word(&mut self, word: &str, json: Json) -> Result<Json, Failure> {
+        for &expected in word.as_bytes() {
+            match self.peek() {
+                None => return Err(self.broken(Broken::EofWhileParsingValue)),
+                Some(b) if b == expected => self.pos += 1,
+                Some(_) => return Err(self.broken(Broken::ExpectedSomeIdent)),
+            }
+        }
+        Ok(json)
+    }
+
+    fn array(&mut self, depth: u32) -> Result<Json, Failure> {
+        self.pos += 1; // [
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Json::Array(items));
+        }
+        if self.peek().is_none() {
+            return Err(self.broken(Broken::EofWhileParsingList));
+        }
+        loop {
+            match self.value(depth) {
+                Ok(item) => items.push(item),
+                Err(failure) => {
+                    self.trail.push(Step::Index(items.len()));
+                    return Err(failure);
+                }
+            }
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b']') => return Err(self.broken(Broken::TrailingComma)),
+                        None => return Err(self.broken(Broken::EofWhileParsingValue)),
+                        Some(_) => {}
+                    }
+                }
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Json::Array(items));
+                }
+                Some(_) => return Err(self.broken(Broken::ExpectedListCommaOrEnd)),
+                None => return Err(self.broken(Broken::EofWhileParsingList)),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: u32) -> Result<Json, Failure> {
+        self.pos += 1; // {
+        let mut entries = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Json::Object(entries));
+        }
+        loop {
+            let key = match self.peek() {
+                Some(b'"') => self.string()?,
+                Some(_) => return Err(self.broken(Broken::KeyMustBeAString)),
+                None => return Err(self.broken(Broken::EofWhileParsingObject)),
+            };
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b':') => self.pos += 1,
+                Some(_) => return Err(self.broken(Broken::ExpectedColon)),
+                None => return Err(self.broken(Broken::EofWhileParsingObject)),
+            }
+            match self.value(depth) {
+                Ok(value) => entries.push((key, value)),
+                Err(failure) => {
+                    self.trail.push(Step::Key(key));
+                    return Err(failure);
+                }
+            }
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b'}') => return Err(self.broken(Broken::TrailingComma)),
+                        None => return Err(self.broken(Broken::EofWhileParsingValue)),
+                        Some(_) => {}
+                    }
+                }
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Json::Object(entries));
+                }
+                Some(_) => return Err(self.broken(Broken::ExpectedObjectCommaOrEnd)),
+                None => return Err(self.broken(Broken::EofWhileParsingObject)),
+            }
+        }
+    }
+
+    /// A string at the opening quote. Unescaped runs are copied whole: they are valid UTF-8
+    /// because the text is a `str` and runs end only at ASCII bytes.
+    fn string(&mut self) -> Result<String, Failure> {
+        self.pos += 1; // "
+        let mut out = String::new();
+        let mut run_start = self.pos;
+        loop {
+            match self.peek() {
+                None => return Err(self.broken(Broken::EofWhileParsingString)),
+                Some(b'"') => {
+                    out.push_str(self.run(run_start)?);
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    out.push_str(self.run(run_start)?);
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                    run_start = self.pos;
+                }
+                Some(0x00..=0x1f) => {
+                    return Err(self.broken(Broken::ControlCharacterWhileParsingString))
+                }
+                Some(_) => self.pos += 1,
+            }
+        }
+    }
+
+    fn run(&self, start: usize) -> Result<&str, Failure> {
+        // Never fails (both ends are at ASCII bytes); an error rather than a panic regardless.
+        self.text.get(start..self.pos).ok_or((Broken::InvalidEscape, self.pos))
+    }
+
+    /// The escape after a backslash.
+    fn escape(&mut self, out: &mut String) -> Result<(), Failure> {
+        let Some(c) = self.peek() else {
+            return Err(self.broken(Broken::EofWhileParsingString));
+        };
+        self.pos += 1;
+        let decoded = match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => return self.unicode_escape(out),
+            _ => return Err(self.broken_at(Broken::InvalidEscape, self.pos - 1)),
+        };
+        out.push(decoded);
+        Ok(())
+    }
+
+    /// `\uXXXX`, after the `u`; a leading surrogate must be followed by its trailing one.
+    fn unicode_escape(&mut self, out: &mut String) -> Result<(), Failure> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xDC00..=0xDFFF => {
+                return Err(self.broken_at(Broken::LoneLeadingSurrogateInHexEscape, self.pos - 1))
+            }
+            0xD800..=0xDBFF => {
+                for expected in [b'\\', b'u'] {
+                    match self.peek() {
+                        None => return Err(self.broken(Broken::EofWhileParsingString)),
+                        Some(b) if b == expected => self.pos += 1,
+                        Some(_) => return Err(self.broken(Broken::UnexpectedEndOfHexEscape)),
+                    }
+                }
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(self.broken_at(Broken::LoneLeadingSurrogateInHexEscape, self.pos - 1));
+                }
+                0x1_0000 + ((u32::from(first) - 0xD800) << 10) + (u32::from(second) - 0xDC00)
+            }
+            other => u32::from(other),
+        };
+        // Surrogates were handled above, so this is always a char.
+        out.push(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+        Ok(())
+    }
+
+    /// Four hex digits; serde_json reads all four before it judges them.
+    fn hex4(&mut self) -> Result<u16, Failure> {
+        // Fewer than four bytes left is the end of the string, whatever they are.
+        let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
+            return Err((Broken::EofWhileParsingString, self.bytes.len()));
+        };
+        let mut n: Option<u16> = Some(0);
+        for &b in digits {
+            let digit = match b {
+                b'0'..=b'9' => Some(b - b'0'),
+                b'a'..=b'f' => Some(b - b'a' + 10),
+                b'A'..=b'F' => Some(b - b'A' + 10),
+                _ => None,
+            };
+            n = n.zip(digit).map(|(n, d)| (n << 4) | u16::from(d));
+        }
+        self.pos += 4;
+        n.ok_or_else(|| self.broken_at(Broken::InvalidEscape, self.pos - 1))
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. Integers stay integers where they fit
+    /// (`u64`, or `i64` when negative; `-0` is the float -0.0), as in serde_json; the rest are
+    /// floats, correctly rounded, and a float too large for `f64` is an error.
+    fn number(&mut self) -> Result<Number, Failure> {
+        let start = self.pos;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => {
+                self.pos += 1;
+                if let Some(b'0'..=b'9') = self.peek() {
+                    return Err(self.broken(Broken::InvalidNumber));
+                }
+            }
+            Some(b'1'..=b'9') => self.digits(),
+            None => return Err(self.broken(Broken::EofWhileParsingValue)),
+            Some(_) => return Err(self.broken(Broken::InvalidNumber)),
+        }
+        let integer_end = self.pos;
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.required_digits()?;
+            float = true;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.required_digits()?;
+            float = true;
+        }
+        let text = self.text.get(start..self.pos).unwrap_or_default();
+        if !float {
+            let digits = self.bytes.get(start + usize::from(negative)..integer_end).unwrap_or_default();
+            if let Some(n) = integer(digits, negative) {
+                return Ok(n);
+            }
+        }
+        match text.parse::<f64>().ok().and_then(Number::from_f64) {
+            Some(n) => Ok(n),
+            None => Err((Broken::NumberOutOfRange, self.exponent_overflow(text, start).unwrap_or(self.pos))),
+        }
+    }
+
+    /// Where serde_json stops reading a too-large number: at the exponent digit past
+    /// `i32::MAX`, if there is one (else at the number's end).
+    fn exponent_overflow(&self, text: &str, start: usize) -> Option<usize> {
+        let e = text.rfind(['e', 'E'])?;
+        let digits = text.get(e + 1..)?.trim_start_matches(['+', '-']);
+        let digits_start = start + text.len() - digits.len();
+        let mut exponent: i32 = 0;
+        for (i, d) in digits.bytes().enumerate() {
+            match exponent.checked_mul(10).and_then(|x| x.checked_add(i32::from(d - b'0'))) {
+                Some(x) => exponent = x,
+                None => return Some(digits_start + i + 1),
+            }
+        }
+        None
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<(), Failure> {
+        match self.peek() {
+            Some(b'0'..=b'9') => {
+                self.digits();
+                Ok(())
+            }
+            None => Err(self.broken(Broken::EofWhileParsingValue)),
+            Some(_) => Err(self.broken(Broken::InvalidNumber)),
+        }
+    }
+}
+
+/// An integer that fits serde_json's integer forms, or `None` (read it as a float).
+fn integer(digits: &[u8], negative: bool) -> Option<Number> {
+    let mut magnitude: u64 = 0;
+    for &d in digits {
+        magnitude = magnitude.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    if !negative {
+        return Some(Number::from(magnitude));
+    }
+    // -0 is a float in serde_json; so is anything below i64::MIN.
+    match 0i64.checked_sub_unsigned(magnitude) {
+        Some(n) if n < 0 => Some(Number::from(n)),
+        _ => None,
+    }
 }
 
 impl Json {
@@ -98,122 +534,6 @@ impl Json {
             Json::Array(_) => "array",
             Json::Object(_) => "object",
         }
-    }
-}
-
-/// One step of the path to a syntax error, innermost first while the error unwinds.
-enum Step {
-    Index(usize),
-    Key(String),
-}
-
-fn trail_path(trail: &[Step]) -> String {
-    trail
-        .iter()
-        .rev()
-        .fold(String::new(), |path, step| match step {
-            Step::Index(i) => index_path(&path, *i),
-            Step::Key(k) => field_path(&path, k),
-        })
-}
-
-/// Deserializes one [`Json`]; on an error inside a container, the container adds its index or
-/// key to `trail` on the way out. `started` tells the container whether the error happened
-/// inside this value or before it began (at a missing comma, say), which is the container's.
-struct JsonSeed<'t> {
-    trail: &'t mut Vec<Step>,
-    started: &'t Cell<bool>,
-}
-
-impl<'de> DeserializeSeed<'de> for JsonSeed<'_> {
-    type Value = Json;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
-        self.started.set(true);
-        deserializer.deserialize_any(JsonVisitor { trail: self.trail })
-    }
-}
-
-struct JsonVisitor<'t> {
-    trail: &'t mut Vec<Step>,
-}
-
-impl<'de> Visitor<'de> for JsonVisitor<'_> {
-    type Value = Json;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::Number(v.into()))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::Number(v.into()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
-        // serde_json never yields a non-finite number from text; say so rather than panic.
-        Number::from_f64(v)
-            .map(Json::Number)
-            .ok_or_else(|| E::custom("number out of range"))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::new();
-        loop {
-            let started = Cell::new(false);
-            match seq.next_element_seed(JsonSeed {
-                trail: &mut *self.trail,
-                started: &started,
-            }) {
-                Ok(Some(item)) => items.push(item),
-                Ok(None) => return Ok(Json::Array(items)),
-                Err(error) => {
-                    if started.get() {
-                        self.trail.push(Step::Index(items.len()));
-                    }
-                    return Err(error);
-                }
-            }
-        }
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let started = Cell::new(false);
-            match map.next_value_seed(JsonSeed {
-                trail: &mut *self.trail,
-                started: &started,
-            }) {
-                Ok(value) => entries.push((key, value)),
-                Err(error) => {
-                    if started.get() {
-                        self.trail.push(Step::Key(key));
-                    }
-                    return Err(error);
-                }
-            }
-        }
-        Ok(Json::Object(entries))
     }
 }
 
