@@ -9,12 +9,12 @@ use std::collections::{HashMap, HashSet};
 
 use crate::context::TARGETING_KEY;
 use crate::duration::parse_duration;
-use crate::matching::{compile_clause, parse_instant, CompiledClause};
+use crate::matching::{compile_clause, CompiledClause};
 use crate::model::{
     Canary, CanaryStatus, EnvironmentOverride, Experiment, Flag, FlagFile, FlagKind, Rollout, Rule,
     Segment, Target, SCHEMA_VERSION,
 };
-use crate::validation::{field_path, index_path, Problems, ValidationErrors};
+use crate::validation::{field_path, index_path, number_text, Problems, ValidationErrors};
 
 /// Longest flag or segment key accepted.
 pub const MAX_KEY_LEN: usize = 256;
@@ -698,8 +698,8 @@ impl Compiler<'_> {
                                 field_path(&s_path, "percent"),
                                 format!(
                                     "stage percents must increase: {} after {}",
-                                    stage.percent,
-                                    previous as f64 / 100.0
+                                    number_text(stage.percent),
+                                    number_text(previous as f64 / 100.0)
                                 ),
                             );
                         }
@@ -708,7 +708,7 @@ impl Compiler<'_> {
                 }
                 _ => self.problems.push(
                     field_path(&s_path, "percent"),
-                    format!("percent must be in (0, 100] with at most two decimals, got {}", stage.percent),
+                    format!("percent must be in (0, 100] with at most two decimals, got {}", number_text(stage.percent)),
                 ),
             }
             if let Err(e) = parse_duration(&stage.min_duration) {
@@ -719,13 +719,13 @@ impl Compiler<'_> {
             if !(0.0..=1.0).contains(&gate.max_error_rate) {
                 self.problems.push(
                     field_path(&gate_path, "max_error_rate"),
-                    format!("max_error_rate is a fraction in [0, 1], got {}", gate.max_error_rate),
+                    format!("max_error_rate is a fraction in [0, 1], got {}", number_text(gate.max_error_rate)),
                 );
             }
             if !(gate.max_p99_ms.is_finite() && gate.max_p99_ms > 0.0) {
                 self.problems.push(
                     field_path(&gate_path, "max_p99_ms"),
-                    format!("max_p99_ms must be a positive number of milliseconds, got {}", gate.max_p99_ms),
+                    format!("max_p99_ms must be a positive number of milliseconds, got {}", number_text(gate.max_p99_ms)),
                 );
             }
         }
@@ -736,7 +736,7 @@ impl Compiler<'_> {
             );
         }
         if let Some(started) = &canary.stage_started_at {
-            if parse_instant(started).is_none() {
+            if crate::instant::parse(started).is_none() {
                 self.problems.push(
                     field_path(path, "stage_started_at"),
                     format!("invalid RFC 3339 date-time {started:?}"),
