@@ -22,7 +22,7 @@
 //! ```
 //!
 //! Modules, one job each: [`model`] is the file format, [`document`] and [`decode`] read it
-//! (reporting every problem with its path through [`validation`]), [`compile`] prepares the immutable form, [`hashing`] is the bucketing spec,
+//! (reporting every problem with its path through [`validation`]), [`compile`] prepares the immutable form, [`hashing`] is the bucketing spec, [`instant`] reads RFC 3339 times,
 //! [`matching`] tests clauses, [`evaluation`] applies the precedence, [`context`] is the user.
 
 pub mod compile;
@@ -32,6 +32,7 @@ pub mod document;
 pub mod duration;
 pub mod evaluation;
 pub mod hashing;
+pub mod instant;
 pub mod matching;
 pub mod model;
 // Unleash client-API payloads evaluated by the same clauses and hashing.

@@ -12,8 +12,6 @@ use ipnet::IpNet;
 use regex_lite::Regex;
 use semver::Version;
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::context::{json_type, Context, TARGETING_KEY};
 use crate::model::{Clause, Operator};
@@ -149,7 +147,7 @@ impl Test {
                 Ok(v) => versions.iter().any(|expected| cmp.holds(v.cmp(expected))),
                 Err(_) => false,
             },
-            Test::Date { before, instants } => match parse_instant(s) {
+            Test::Date { before, instants } => match crate::instant::parse(s) {
                 Some(t) => compare_dates(*before, t, instants),
                 None => false,
             },
@@ -215,11 +213,6 @@ fn compare_numbers(cmp: Comparison, n: f64, values: &[f64]) -> bool {
 
 fn compare_dates(before: bool, t: i128, instants: &[i128]) -> bool {
     instants.iter().any(|&i| if before { t < i } else { t > i })
-}
-
-/// RFC 3339 instant as Unix nanoseconds.
-pub fn parse_instant(s: &str) -> Option<i128> {
-    OffsetDateTime::parse(s.trim(), &Rfc3339).ok().map(|t| t.unix_timestamp_nanos())
 }
 
 /// Prepares a clause, or says what is wrong with each bad value (path suffix, message).
@@ -344,7 +337,7 @@ pub fn compile_clause(
         Operator::DateBefore | Operator::DateAfter => {
             let mut instants = Vec::new();
             for (i, value) in clause.values.iter().enumerate() {
-                match value.as_str().map(parse_instant) {
+                match value.as_str().map(crate::instant::parse) {
                     Some(Some(t)) => instants.push(t),
                     _ => problems.push((
                         format!("values[{i}]"),

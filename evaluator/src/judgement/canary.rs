@@ -1,8 +1,6 @@
 //! The canary gate decision: advance, hold, roll back or complete.
 
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::checks::{self, CheckResult, Outcome};
 use super::metrics::ArmMetrics;
@@ -113,7 +111,7 @@ pub fn judge_canary(canary: &Canary, input: &CanaryInput, policy: &CanaryPolicy)
         Some(started) => {
             let started = parse_time(started, "canary.stage_started_at")?;
             // A start in the future (clock skew) counts as no time elapsed.
-            let ms = (now - started).whole_milliseconds().max(0);
+            let ms = ((now - started) / 1_000_000).max(0);
             Some(u64::try_from(ms).unwrap_or(u64::MAX))
         }
         None => None,
@@ -227,8 +225,9 @@ fn validate_gate(gate: &HealthGate, stage_path: &str) -> Result<(), JudgementErr
     Ok(())
 }
 
-fn parse_time(text: &str, path: &str) -> Result<OffsetDateTime, JudgementError> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| JudgementError::new(path, format!("not an RFC 3339 time ({e}): {text:?}")))
+/// Unix nanoseconds.
+fn parse_time(text: &str, path: &str) -> Result<i128, JudgementError> {
+    crate::instant::parse(text).ok_or_else(|| JudgementError::new(path, format!("not an RFC 3339 time: {text:?}")))
 }
 
 /// Milliseconds as "1h2m3s" (sub-second remainders as "ms").

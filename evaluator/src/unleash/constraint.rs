@@ -113,7 +113,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
             _ => return invalid,
         },
         Operator::DateBefore | Operator::DateAfter => match single {
-            Some(v) if crate::matching::parse_instant(&v).is_some() => {
+            Some(v) if crate::instant::parse(&v).is_some() => {
                 (CURRENT_TIME, vec![Value::String(v)])
             }
             _ => return invalid,
