@@ -3,8 +3,8 @@
 # Rust's prebuilt std for wasm32 carries the panic machinery: messages, source locations and
 # the formatting code behind them, about 50 KB of the module even though a panic on wasm32 can
 # only trap. Rebuilding std with the `immediate-abort` panic strategy drops it (panics still
-# trap, as they already do with panic = "abort"), and `optimize_for_size` picks std's smaller
-# algorithms. Both are unstable options: RUSTC_BOOTSTRAP=1 lets this stable toolchain (the
+# trap, as they already do with panic = "abort"), `optimize_for_size` picks std's smaller
+# algorithms, and `location-detail=none` drops the source paths still kept for `#[track_caller]`. Both are unstable options: RUSTC_BOOTSTRAP=1 lets this stable toolchain (the
 # only one on this machine) accept them, for these wasm builds only; native builds, tests and
 # the server never see it. It needs the rust-src component (scripts/setup.sh installs it).
 # Measured in wasm/README.md "Size" and dashboard/README.md "Figures".
@@ -14,5 +14,5 @@ if [[ "${EDGEFLAG_WASM_STD:-rebuilt}" != prebuilt ]]; then
   export RUSTC_BOOTSTRAP=1
   export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
   export CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
-  export RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort"
+  export RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
 fi
