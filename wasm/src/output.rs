@@ -9,7 +9,10 @@ use crate::error::EvaluateError;
 
 /// JSON text of an answer (or a list of answers).
 pub fn to_json<T: Serialize + ?Sized>(answer: &T) -> Result<String, EvaluateError> {
-    serde_json::to_string(answer).map_err(|e| EvaluateError::Output(e.to_string()))
+    // Cannot fail for answers (string keys, finite numbers). The error is not formatted:
+    // serde_json's `Display` would link every parse message and `io::Error` text (2 KB).
+    serde_json::to_string(answer)
+        .map_err(|_| EvaluateError::Output("the answer could not be written as JSON".to_owned()))
 }
 
 /// A JS value equal to `JSON.parse(serde_json::to_string(answer))`.
