@@ -155,7 +155,7 @@ struct Reader<'t> {
     trail: Vec<Step>,
 }
 
-impl Reader<'_> {
+impl<'t> Reader<'t> {
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -296,30 +296,34 @@ impl Reader<'_> {
     fn string(&mut self) -> Result<String, Failure> {
         self.pos += 1; // "
         let mut out = String::new();
-        let mut run_start = self.pos;
         loop {
+            // The plain run up to the next quote, backslash or control character, in one scan.
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            let run = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
+            let start = self.pos;
+            self.pos += run;
             match self.peek() {
                 None => return Err(self.broken(Broken::EofWhileParsingString)),
                 Some(b'"') => {
-                    out.push_str(self.run(run_start)?);
+                    let run = self.run(start)?;
                     self.pos += 1;
+                    if out.is_empty() {
+                        return Ok(run.to_owned());
+                    }
+                    out.push_str(run);
                     return Ok(out);
                 }
                 Some(b'\\') => {
-                    out.push_str(self.run(run_start)?);
+                    out.push_str(self.run(start)?);
                     self.pos += 1;
                     self.escape(&mut out)?;
-                    run_start = self.pos;
                 }
-                Some(0x00..=0x1f) => {
-                    return Err(self.broken(Broken::ControlCharacterWhileParsingString))
-                }
-                Some(_) => self.pos += 1,
+                Some(_) => return Err(self.broken(Broken::ControlCharacterWhileParsingString)),
             }
         }
     }
 
-    fn run(&self, start: usize) -> Result<&str, Failure> {
+    fn run(&self, start: usize) -> Result<&'t str, Failure> {
         // Never fails (both ends are at ASCII bytes); an error rather than a panic regardless.
         self.text.get(start..self.pos).ok_or((Broken::InvalidEscape, self.pos))
     }
