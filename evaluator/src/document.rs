@@ -222,23 +222,8 @@ impl<'t> Reader<'t> {
                     return Err(failure);
                 }
             }
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_whitespace();
-                    match self.peek() {
-                        Some(b']') => return Err(self.broken(Broken::TrailingComma)),
-                        None => return Err(self.broken(Broken::EofWhileParsingValue)),
-                        Some(_) => {}
-                    }
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
-                }
-                Some(_) => return Err(self.broken(Broken::ExpectedListCommaOrEnd)),
-                None => return Err(self.broken(Broken::EofWhileParsingList)),
+            if !self.next_element(b']', Broken::ExpectedListCommaOrEnd, Broken::EofWhileParsingList)? {
+                return Ok(Json::Array(items));
             }
         }
     }
@@ -270,24 +255,31 @@ impl<'t> Reader<'t> {
                     return Err(failure);
                 }
             }
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_whitespace();
-                    match self.peek() {
-                        Some(b'}') => return Err(self.broken(Broken::TrailingComma)),
-                        None => return Err(self.broken(Broken::EofWhileParsingValue)),
-                        Some(_) => {}
-                    }
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Json::Object(entries));
-                }
-                Some(_) => return Err(self.broken(Broken::ExpectedObjectCommaOrEnd)),
-                None => return Err(self.broken(Broken::EofWhileParsingObject)),
+            if !self.next_element(b'}', Broken::ExpectedObjectCommaOrEnd, Broken::EofWhileParsingObject)? {
+                return Ok(Json::Object(entries));
             }
+        }
+    }
+
+    /// After an element: a comma and another element (`true`), or the container's end.
+    fn next_element(&mut self, close: u8, neither: Broken, eof: Broken) -> Result<bool, Failure> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b) if b == close => Err(self.broken(Broken::TrailingComma)),
+                    None => Err(self.broken(Broken::EofWhileParsingValue)),
+                    Some(_) => Ok(true),
+                }
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(_) => Err(self.broken(neither)),
+            None => Err(self.broken(eof)),
         }
     }
 

@@ -21,7 +21,11 @@ pub fn parse(text: &str) -> Option<i128> {
     let hour = digits(b, 11, 2)?;
     let minute = digits(b, 14, 2)?;
     let mut second = digits(b, 17, 2)?;
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || b.get(13) != Some(&b':') || b.get(16) != Some(&b':') {
+    if b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || b.get(13) != Some(&b':')
+        || b.get(16) != Some(&b':')
+    {
         return None;
     }
     // Byte 10 is the separator: `T`, `t`, a space, or any other byte.
@@ -79,7 +83,9 @@ pub fn parse(text: &str) -> Option<i128> {
 
 /// `count` ASCII digits at `at`, as a number.
 fn digits(b: &[u8], at: usize, count: usize) -> Option<i32> {
-    b.get(at..at + count)?.iter().try_fold(0, |n, &d| d.is_ascii_digit().then(|| n * 10 + i32::from(d - b'0')))
+    b.get(at..at + count)?.iter().try_fold(0, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + i32::from(d - b'0'))
+    })
 }
 
 fn is_leap_year(year: i32) -> bool {
@@ -111,7 +117,8 @@ fn civil_from_days(days: i128) -> (i128, i32, i32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     // Both are small: day 1..=31, month 1..=12.
@@ -144,18 +151,37 @@ mod tests {
         assert_eq!(parse("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse(" 1970-01-01T00:00:01.5z "), Some(1_500_000_000));
         assert_eq!(parse("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(parse("2026-01-31T00:00:00Z"), Some(1_769_817_600 * NANOS_PER_SECOND));
-        assert_eq!(parse("1969-12-31 23:59:59.123456789123-00:00"), Some(-NANOS_PER_SECOND + 123_456_789));
-        assert_eq!(parse("2016-12-31T23:59:60Z"), Some(1_483_228_800 * NANOS_PER_SECOND - 1));
+        assert_eq!(
+            parse("2026-01-31T00:00:00Z"),
+            Some(1_769_817_600 * NANOS_PER_SECOND)
+        );
+        assert_eq!(
+            parse("1969-12-31 23:59:59.123456789123-00:00"),
+            Some(-NANOS_PER_SECOND + 123_456_789)
+        );
+        assert_eq!(
+            parse("2016-12-31T23:59:60Z"),
+            Some(1_483_228_800 * NANOS_PER_SECOND - 1)
+        );
     }
 
     #[test]
     fn refuses_what_is_not_rfc_3339() {
         for text in [
-            "", "2026-01-31", "2026-01-31T00:00:00", "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z",
-            "2026-01-31T24:00:00Z", "2026-01-31T00:00:00.Z", "2026-01-31T00:00:00+24:00",
-            "2026-01-31T00:00:00+01:60", "2026-01-31T00:00:00+0100", "2026-01-30T23:59:60Z",
-            "2026-01-31T23:59:60+01:00", "+2026-01-31T00:00:00Z", "2026-01-31T00:00:00ZZ",
+            "",
+            "2026-01-31",
+            "2026-01-31T00:00:00",
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-31T24:00:00Z",
+            "2026-01-31T00:00:00.Z",
+            "2026-01-31T00:00:00+24:00",
+            "2026-01-31T00:00:00+01:60",
+            "2026-01-31T00:00:00+0100",
+            "2026-01-30T23:59:60Z",
+            "2026-01-31T23:59:60+01:00",
+            "+2026-01-31T00:00:00Z",
+            "2026-01-31T00:00:00ZZ",
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }

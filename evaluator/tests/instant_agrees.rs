@@ -13,7 +13,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 fn by_time(text: &str) -> Option<i128> {
-    OffsetDateTime::parse(text.trim(), &Rfc3339).ok().map(|t| t.unix_timestamp_nanos())
+    OffsetDateTime::parse(text.trim(), &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp_nanos())
 }
 
 fn assert_agree(text: &str) {
@@ -23,17 +25,44 @@ fn assert_agree(text: &str) {
 #[test]
 fn known_texts_read_the_same() {
     for text in [
-        "2026-01-31T12:00:00Z", "2026-01-31t12:00:00z", "2026-01-31 12:00:00Z", "2026-01-31_12:00:00Z",
-        "2026-01-31T12:00:00.000000001Z", "2026-01-31T12:00:00.1234567891234Z", "2026-01-31T12:00:00.Z",
-        "2026-01-31T12:00:00+23:59", "2026-01-31T12:00:00-23:59", "2026-01-31T12:00:00+24:00",
-        "2026-01-31T12:00:00-00:00", "2026-01-31T12:00:00+01", "2026-01-31T12:00:00",
-        "2016-12-31T23:59:60Z", "2016-12-31T23:59:60.5Z", "2017-01-01T00:59:60+01:00",
-        "2016-12-31T22:59:60-01:00", "2016-06-30T23:59:60Z", "2016-06-29T23:59:60Z",
-        "2016-12-31T23:58:60Z", "9999-12-31T23:59:60-00:01", "0000-01-01T00:00:00+23:59",
-        "0000-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "2024-02-30T00:00:00Z",
-        "2026-04-31T00:00:00Z", "2026-00-10T00:00:00Z", "2026-01-00T00:00:00Z", "2026-1-31T12:00:00Z",
-        "20260131T120000Z", "2026-01-31T12:00:00Zjunk", " 2026-01-31T12:00:00Z\n", "2026-01-31T12:00:00+01:00 ",
-        "2026-01-31Té12:00:00Z", "-2026-01-31T12:00:00Z", "２026-01-31T12:00:00Z", "",
+        "2026-01-31T12:00:00Z",
+        "2026-01-31t12:00:00z",
+        "2026-01-31 12:00:00Z",
+        "2026-01-31_12:00:00Z",
+        "2026-01-31T12:00:00.000000001Z",
+        "2026-01-31T12:00:00.1234567891234Z",
+        "2026-01-31T12:00:00.Z",
+        "2026-01-31T12:00:00+23:59",
+        "2026-01-31T12:00:00-23:59",
+        "2026-01-31T12:00:00+24:00",
+        "2026-01-31T12:00:00-00:00",
+        "2026-01-31T12:00:00+01",
+        "2026-01-31T12:00:00",
+        "2016-12-31T23:59:60Z",
+        "2016-12-31T23:59:60.5Z",
+        "2017-01-01T00:59:60+01:00",
+        "2016-12-31T22:59:60-01:00",
+        "2016-06-30T23:59:60Z",
+        "2016-06-29T23:59:60Z",
+        "2016-12-31T23:58:60Z",
+        "9999-12-31T23:59:60-00:01",
+        "0000-01-01T00:00:00+23:59",
+        "0000-02-29T00:00:00Z",
+        "1900-02-29T00:00:00Z",
+        "2000-02-29T00:00:00Z",
+        "2024-02-30T00:00:00Z",
+        "2026-04-31T00:00:00Z",
+        "2026-00-10T00:00:00Z",
+        "2026-01-00T00:00:00Z",
+        "2026-1-31T12:00:00Z",
+        "20260131T120000Z",
+        "2026-01-31T12:00:00Zjunk",
+        " 2026-01-31T12:00:00Z\n",
+        "2026-01-31T12:00:00+01:00 ",
+        "2026-01-31Té12:00:00Z",
+        "-2026-01-31T12:00:00Z",
+        "２026-01-31T12:00:00Z",
+        "",
     ] {
         assert_agree(text);
     }
@@ -45,7 +74,12 @@ fn date_time() -> impl Strategy<Value = String> {
         (0u32..=9999, 0u32..=13, 0u32..=32),
         (0u32..=25, 0u32..=61, 0u32..=61),
         prop::collection::vec(0u8..=9, 0..=12),
-        prop_oneof![Just(b'T'), Just(b't'), Just(b' '), any::<u8>().prop_filter("ASCII", u8::is_ascii)],
+        prop_oneof![
+            Just(b'T'),
+            Just(b't'),
+            Just(b' '),
+            any::<u8>().prop_filter("ASCII", u8::is_ascii)
+        ],
         prop_oneof![
             Just("Z".to_owned()),
             Just("z".to_owned()),
@@ -55,15 +89,21 @@ fn date_time() -> impl Strategy<Value = String> {
         // Month ends and the last second of a day, where leap seconds may be.
         any::<bool>(),
     )
-        .prop_map(|((y, mo, d), (h, mi, s), fraction, separator, offset, at_month_end)| {
-            let (d, h, mi, s) = if at_month_end { (28 + d % 4, 23, 59, 60) } else { (d, h, mi, s) };
-            let fraction: String = fraction.iter().map(|d| char::from(b'0' + d)).collect();
-            let dot = if fraction.is_empty() { "" } else { "." };
-            format!(
-                "{y:04}-{mo:02}-{d:02}{}{h:02}:{mi:02}:{s:02}{dot}{fraction}{offset}",
-                char::from(separator)
-            )
-        })
+        .prop_map(
+            |((y, mo, d), (h, mi, s), fraction, separator, offset, at_month_end)| {
+                let (d, h, mi, s) = if at_month_end {
+                    (28 + d % 4, 23, 59, 60)
+                } else {
+                    (d, h, mi, s)
+                };
+                let fraction: String = fraction.iter().map(|d| char::from(b'0' + d)).collect();
+                let dot = if fraction.is_empty() { "" } else { "." };
+                format!(
+                    "{y:04}-{mo:02}-{d:02}{}{h:02}:{mi:02}:{s:02}{dot}{fraction}{offset}",
+                    char::from(separator)
+                )
+            },
+        )
 }
 
 proptest! {
