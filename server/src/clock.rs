@@ -19,8 +19,8 @@ pub fn ms_to_rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Parses RFC 3339 into epoch milliseconds.
+/// Parses RFC 3339 into epoch milliseconds, with the engine's reader, so that event times and
+/// the canary judgement's times are read alike.
 pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
-    let t = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+    i64::try_from(edgeflag_evaluator::instant::parse(text)? / 1_000_000).ok()
 }
