@@ -7,8 +7,8 @@
 #   EDGEFLAG_WASM_LEAN=1 scripts/build-wasm.sh  # only the core (no unleash/ build)
 #   EDGEFLAG_WASM_STD=prebuilt scripts/build-wasm.sh  # Rust's prebuilt std (see wasm-size-flags.sh)
 #
-# Needs: rustup target wasm32-unknown-unknown and component rust-src, wasm-bindgen-cli 0.2.130 on PATH (or in
-# ~/.cargo/bin), and `npm install` at the repo root for node_modules/.bin/wasm-opt (binaryen).
+# Needs: rustup target wasm32-unknown-unknown and component rust-src, wasm-bindgen-cli 0.2.130
+# on PATH (or in ~/.cargo/bin), and `npm install` at the repo root for node_modules/.bin/wasm-opt (binaryen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,9 +4,10 @@
 # the formatting code behind them, about 50 KB of the module even though a panic on wasm32 can
 # only trap. Rebuilding std with the `immediate-abort` panic strategy drops it (panics still
 # trap, as they already do with panic = "abort"), `optimize_for_size` picks std's smaller
-# algorithms, and `location-detail=none` drops the source paths still kept for `#[track_caller]`. Both are unstable options: RUSTC_BOOTSTRAP=1 lets this stable toolchain (the
-# only one on this machine) accept them, for these wasm builds only; native builds, tests and
-# the server never see it. It needs the rust-src component (scripts/setup.sh installs it).
+# algorithms, and `location-detail=none` drops the source paths still kept for
+# `#[track_caller]`. All three are unstable options: RUSTC_BOOTSTRAP=1 lets this stable
+# toolchain (the only one on this machine) accept them, for these wasm builds only; native
+# builds, tests and the server never see it. It needs the rust-src component (scripts/setup.sh installs it).
 # Measured in wasm/README.md "Size" and dashboard/README.md "Figures".
 #
 #   EDGEFLAG_WASM_STD=prebuilt scripts/build-wasm.sh   # plain stable build, for comparison

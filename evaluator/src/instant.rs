@@ -1,8 +1,8 @@
 //! RFC 3339 date-times (`2026-01-31T12:00:00Z`, `2026-01-31t12:00:00.5+01:00`) as Unix
 //! nanoseconds: the date operators, canary stage start times and the canary judgement's clock.
 //!
-//! Read exactly as the `time` crate's `Rfc3339` reads them (the engine used it before; the
-//! server still does), which `tests/instant_agrees.rs` checks against `time` on generated
+//! Read exactly as the `time` crate's `Rfc3339` reads them (the engine and the server used
+//! it before), which `tests/instant_agrees.rs` checks against `time` on generated
 //! input: any single byte between date and time, at least one fractional digit with digits
 //! past nanoseconds dropped, `Z` or `z` or an offset up to ±23:59, and a leap second (`:60`)
 //! only where one can be, the last second of a month in UTC, read as its last nanosecond.
