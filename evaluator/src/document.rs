@@ -432,7 +432,7 @@ impl<'t> Reader<'t> {
                 return Ok(n);
             }
         }
-        match text.parse::<f64>().ok().and_then(Number::from_f64) {
+        match crate::decimal::parse_f64(text).and_then(Number::from_f64) {
             Some(n) => Ok(n),
             None => Err((Broken::NumberOutOfRange, self.exponent_overflow(text, start).unwrap_or(self.pos))),
         }

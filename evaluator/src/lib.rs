@@ -22,11 +22,12 @@
 //! ```
 //!
 //! Modules, one job each: [`model`] is the file format, [`document`] and [`decode`] read it
-//! (reporting every problem with its path through [`validation`]), [`compile`] prepares the immutable form, [`hashing`] is the bucketing spec, [`instant`] reads RFC 3339 times,
+//! (reporting every problem with its path through [`validation`]), [`compile`] prepares the immutable form, [`hashing`] is the bucketing spec, [`instant`] reads RFC 3339 times, [`decimal`] reads floats,
 //! [`matching`] tests clauses, [`evaluation`] applies the precedence, [`context`] is the user.
 
 pub mod compile;
 pub mod context;
+pub mod decimal;
 pub mod decode;
 pub mod document;
 pub mod duration;

@@ -139,8 +139,8 @@ impl Test {
                 })
             }
             Test::Regex(regexes) => regexes.iter().any(|r| r.is_match(s)),
-            Test::Number(cmp, values) => match s.trim().parse::<f64>() {
-                Ok(n) if n.is_finite() => compare_numbers(*cmp, n, values),
+            Test::Number(cmp, values) => match crate::decimal::parse_f64(s.trim()) {
+                Some(n) if n.is_finite() => compare_numbers(*cmp, n, values),
                 _ => false,
             },
             Test::Semver(cmp, versions) => match Version::parse(s.trim()) {

@@ -93,7 +93,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
             match single
                 .as_deref()
                 .map(str::trim)
-                .and_then(|s| s.parse::<f64>().ok())
+                .and_then(crate::decimal::parse_f64)
             {
                 Some(n) if n.is_finite() => match serde_json::Number::from_f64(n) {
                     Some(number) => (&def.context_name, vec![Value::Number(number)]),
