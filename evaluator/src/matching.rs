@@ -181,7 +181,7 @@ impl Test {
 
 fn fold(s: &str, case_insensitive: bool) -> Cow<'_, str> {
     if case_insensitive {
-        Cow::Owned(s.to_lowercase())
+        Cow::Owned(crate::case::to_lowercase(s))
     } else {
         Cow::Borrowed(s)
     }
@@ -193,7 +193,7 @@ fn string_eq(actual: &str, expected: &str, case_insensitive: bool) -> bool {
         if actual.is_ascii() {
             actual.eq_ignore_ascii_case(expected)
         } else {
-            actual.to_lowercase() == expected
+            crate::case::to_lowercase(actual) == expected
         }
     } else {
         actual == expected
@@ -265,7 +265,7 @@ pub fn compile_clause(
             let mut values = Vec::with_capacity(clause.values.len());
             for (i, value) in clause.values.iter().enumerate() {
                 match value {
-                    Value::String(s) if ci => values.push(Value::String(s.to_lowercase())),
+                    Value::String(s) if ci => values.push(Value::String(crate::case::to_lowercase(&s))),
                     Value::String(_) | Value::Number(_) | Value::Bool(_) => values.push(value.clone()),
                     other => problems.push((
                         format!("values[{i}]"),
@@ -283,7 +283,7 @@ pub fn compile_clause(
             };
             let values = each_string(problems)
                 .into_iter()
-                .map(|(_, s)| if ci { s.to_lowercase() } else { s })
+                .map(|(_, s)| if ci { crate::case::to_lowercase(&s) } else { s })
                 .collect();
             Test::Strings { test, values, case_insensitive: ci }
         }
