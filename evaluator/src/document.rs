@@ -514,7 +514,7 @@ impl Json {
             Json::Bool(b) => format!("boolean `{b}`"),
             Json::Number(n) if n.is_f64() => format!("floating point `{n}`"),
             Json::Number(n) => format!("integer `{n}`"),
-            Json::String(s) => format!("string {}", Value::from(s.as_str())),
+            Json::String(s) => format!("string {}", crate::validation::json_quoted(s)),
             Json::Array(_) => "sequence".to_owned(),
             Json::Object(_) => "map".to_owned(),
         }

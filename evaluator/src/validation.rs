@@ -110,8 +110,15 @@ pub fn field_path(parent: &str, name: &str) -> String {
     match (parent.is_empty(), plain) {
         (true, true) => name.to_string(),
         (false, true) => format!("{parent}.{name}"),
-        (_, false) => format!("{parent}[{}]", serde_json::Value::from(name)),
+        (_, false) => format!("{parent}[{}]", json_quoted(name)),
     }
+}
+
+/// `text` as a JSON string literal, for paths and messages. Through `serde_json::to_string`,
+/// the writer the answers use: `Value`'s `Display` would link two more copies of it (compact
+/// and pretty, 3.8 KB of the WASM module).
+pub fn json_quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
 }
 
 /// A number for a message, as JSON writes it (`25`, `0.5`, `1e300`). serde_json's printer,
