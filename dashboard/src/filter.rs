@@ -1,5 +1,6 @@
 //! The flags list: what each flag is doing (status) and which flags match a search.
 
+use edgeflag_evaluator::case::to_lowercase;
 use edgeflag_evaluator::model::{CanaryStatus, Flag, FlagFile, FlagKind};
 
 /// What a flag is doing right now, as the list shows it.
@@ -144,7 +145,7 @@ impl Filter {
 
 /// Indexes (into `file.flags`) of the flags that match, in file order.
 pub fn filter_flags(file: &FlagFile, filter: &Filter) -> Vec<usize> {
-    let needle = filter.text.trim().to_lowercase();
+    let needle = to_lowercase(filter.text.trim());
     file.flags
         .iter()
         .enumerate()
@@ -159,7 +160,7 @@ fn contains_ignore_case(haystack: &str, needle_lower: &str) -> bool {
         let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
         return n.len() <= h.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
     }
-    haystack.to_lowercase().contains(needle_lower)
+    to_lowercase(haystack).contains(needle_lower)
 }
 
 /// Every tag used by some flag, sorted and unique.

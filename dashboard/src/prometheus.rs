@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use edgeflag_evaluator::decimal::parse_f64;
 use edgeflag_evaluator::stats::{Bucket, Histogram};
 use serde::Deserialize;
 use serde_json::Value;
@@ -65,7 +66,7 @@ pub fn parse_query_range(text: &str) -> Result<Vec<Point>, String> {
         .into_iter()
         .enumerate()
         .map(|(i, (t, v))| match v {
-            Value::String(s) => Ok((t, s.parse::<f64>().ok().filter(|x| x.is_finite()))),
+            Value::String(s) => Ok((t, parse_f64(&s).filter(|x| x.is_finite()))),
             other => Err(format!("data.result[0].values[{i}][1]: expected a string, got {other}")),
         })
         .collect()
@@ -99,14 +100,14 @@ pub fn parse_latency_buckets(text: &str) -> Result<Vec<Bucket>, String> {
     for (i, sample) in data.result.iter().enumerate() {
         let le = match sample.metric.get("le").map(String::as_str) {
             Some("+Inf") => None,
-            Some(text) => match text.parse::<f64>() {
-                Ok(le) if le.is_finite() => Some(le * 1000.0),
+            Some(text) => match parse_f64(text) {
+                Some(le) if le.is_finite() => Some(le * 1000.0),
                 _ => return Err(format!("data.result[{i}].metric.le: not a bucket bound: {text:?}")),
             },
             None => return Err(format!("data.result[{i}].metric.le: missing (aggregate with `sum by (le)`)")),
         };
         let count = match &sample.value.1 {
-            Value::String(s) => s.parse::<f64>().ok().filter(|c| c.is_finite() && *c >= 0.0).unwrap_or(0.0),
+            Value::String(s) => parse_f64(s).filter(|c| c.is_finite() && *c >= 0.0).unwrap_or(0.0),
             other => return Err(format!("data.result[{i}].value[1]: expected a string, got {other}")),
         };
         cumulative.push((le, count));
