@@ -64,7 +64,7 @@ struct Written {
 /// Decodes a write response from its status, body and `ETag` header.
 pub fn write_outcome(status: u16, body: &str, etag_header: Option<&str>) -> WriteOutcome {
     if (200..300).contains(&status) {
-        return match serde_json::from_str::<Written>(body) {
+        return match crate::json::from_text::<Written>(body) {
             Ok(w) => WriteOutcome::Published {
                 version: w.version,
                 etag: w.etag.or(etag_header.map(str::to_string)).unwrap_or_default(),
@@ -72,7 +72,7 @@ pub fn write_outcome(status: u16, body: &str, etag_header: Option<&str>) -> Writ
             Err(e) => WriteOutcome::Failed(format!("unexpected response from the server: {e}")),
         };
     }
-    let err: ErrorBody = serde_json::from_str(body).unwrap_or_default();
+    let err: ErrorBody = crate::json::from_text(body).unwrap_or_default();
     let error = if err.error.is_empty() { format!("HTTP {status}") } else { err.error.clone() };
     match status {
         412 => WriteOutcome::Conflict {
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn history_entries_decode() {
-        let list: Vec<HistoryEntry> = serde_json::from_str(
+        let list: Vec<HistoryEntry> = crate::json::from_text(
             r#"[{"version":2,"created_at":"2026-01-01T00:00:00Z","author":"admin","changed_flags":["a"],"message":"m","etag":"\"e\""},
                 {"version":1,"created_at":"2026-01-01T00:00:00Z","author":"seed","changed_flags":[],"etag":"\"d\""}]"#,
         )

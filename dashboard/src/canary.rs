@@ -50,7 +50,7 @@ pub struct SeriesPoint {
 
 /// Decodes the metrics response, naming what is wrong.
 pub fn parse_metrics(text: &str) -> Result<MetricsResponse, String> {
-    serde_json::from_str(text).map_err(|e| format!("unexpected /api/metrics response: {e}"))
+    crate::json::from_text(text).map_err(|e| format!("unexpected /api/metrics response: {e}"))
 }
 
 /// The canary in force for `env`: the environment's own split when it overrides one (a

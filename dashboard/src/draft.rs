@@ -4,7 +4,6 @@
 //! server moved on since you started".
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// localStorage key of the draft.
 pub const DRAFT_KEY: &str = "edgeflag.draft.v1";
@@ -30,7 +29,7 @@ impl StoredDraft {
 
     /// A corrupt entry (edited by hand, older format) is ignored rather than fatal.
     pub fn from_json(text: &str) -> Option<StoredDraft> {
-        serde_json::from_str(text).ok()
+        crate::json::from_text(text).ok()
     }
 }
 
@@ -45,7 +44,7 @@ pub struct Published {
 /// Whether two flag-file texts mean the same thing (formatting and key order aside).
 /// Texts that are not JSON compare as text.
 pub fn same_content(a: &str, b: &str) -> bool {
-    match (serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)) {
+    match (crate::json::value(a), crate::json::value(b)) {
         (Ok(a), Ok(b)) => crate::diff::normalize(&a) == crate::diff::normalize(&b),
         _ => a == b,
     }

@@ -40,7 +40,7 @@ pub fn data_from_metrics(experiment: &Experiment, response: &MetricsResponse) ->
 
 /// Pasted JSON (the `ExperimentData` shape), with the serde error's line and column.
 pub fn data_from_json(text: &str) -> Result<ExperimentData, String> {
-    serde_json::from_str(text).map_err(|e| format!("experiment data: {e}"))
+    crate::json::from_text(text).map_err(|e| format!("experiment data: {e}"))
 }
 
 #[cfg(test)]
@@ -77,7 +77,10 @@ mod tests {
     fn pasted_json_parses_or_says_where() {
         let ok = data_from_json(r#"{"assignments": {"control": 10}, "metrics": [{"name": "m", "kind": "conversion", "arms": {"control": {"units": 10, "conversions": 1}}}]}"#);
         assert_eq!(ok.map(|d| d.metrics.len()), Ok(1));
+        // Broken text says where; a wrong value says what it is and what was expected.
+        let broken = data_from_json("{\"assignments\": {\"control\": 1,}}");
+        assert!(broken.as_ref().is_err_and(|e| e.contains("trailing comma at line 1 column 31")), "{broken:?}");
         let bad = data_from_json("{\"assignments\": {\"control\": -1}}");
-        assert!(bad.as_ref().is_err_and(|e| e.contains("line 1")), "{bad:?}");
+        assert!(bad.as_ref().is_err_and(|e| e.contains("`-1`") && e.contains("u64")), "{bad:?}");
     }
 }

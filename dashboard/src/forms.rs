@@ -158,7 +158,7 @@ pub fn variation_value_from_input(kind: FlagKind, text: &str) -> Result<Value, S
             other => Err(format!("{other:?} is not true or false")),
         },
         FlagKind::Number => number_value(text.trim()).ok_or_else(|| format!("{text:?} is not a number")),
-        FlagKind::Json => serde_json::from_str(text).map_err(|e| format!("not JSON: {e}")),
+        FlagKind::Json => crate::json::value(text).map_err(|e| format!("not JSON: {e}")),
     }
 }
 
@@ -172,7 +172,7 @@ pub fn variation_value_to_input(value: &Value) -> String {
 /// A context attribute from the preview form: JSON when it parses as a non-string JSON value
 /// (`42`, `true`, `["a","b"]`), otherwise the text itself. `"42"` (quoted) is the string 42.
 pub fn attribute_value_from_input(text: &str) -> Value {
-    match serde_json::from_str::<Value>(text.trim()) {
+    match crate::json::value(text.trim()) {
         Ok(value) => value,
         Err(_) => Value::from(text),
     }

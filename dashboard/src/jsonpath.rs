@@ -146,7 +146,7 @@ impl Scanner<'_> {
         self.ws();
         let start = self.i;
         self.skip_string()?;
-        serde_json::from_slice(&self.b[start..self.i]).ok()
+        std::str::from_utf8(&self.b[start..self.i]).ok().and_then(|t| crate::json::from_text(t).ok())
     }
 
     fn skip_string(&mut self) -> Option<()> {

@@ -12,6 +12,7 @@ pub mod draft;
 pub mod experiment;
 pub mod filter;
 pub mod forms;
+pub mod json;
 pub mod jsonpath;
 pub mod lens;
 pub mod merge;

@@ -41,7 +41,7 @@ pub type Point = (f64, Option<f64>);
 
 /// The `data` of a successful Prometheus API response, or the error it reports.
 fn success_data(text: &str) -> Result<serde_json::Value, String> {
-    let response: Response = serde_json::from_str(text).map_err(|e| format!("not a Prometheus API response: {e}"))?;
+    let response: Response = crate::json::from_text(text).map_err(|e| format!("not a Prometheus API response: {e}"))?;
     if response.status != "success" {
         return Err(format!(
             "Prometheus error ({}): {}",

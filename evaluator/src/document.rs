@@ -13,7 +13,7 @@
 //! wasm/README.md "Size"). This reader is RFC 8259 as serde_json reads it (same grammar, same
 //! nesting limit, same messages with line and column; `tests/json_reader_agrees.rs` checks it
 //! against serde_json on generated and broken documents), except that every number is
-//! correctly rounded (Rust's own `f64` parser), where serde_json's default may be one unit in
+//! correctly rounded ([`crate::decimal`], exact as Rust's own `f64` parser), where serde_json's default may be one unit in
 //! the last place off for long mantissas.
 
 use serde_json::{Map, Number, Value};
@@ -44,6 +44,13 @@ pub struct SyntaxError {
 /// Containers nested deeper than this are an error, not a stack overflow (serde_json's limit:
 /// 127 levels read, the 128th refused).
 const MAX_DEPTH: u32 = 128;
+
+/// One JSON document as a `serde_json::Value` (of two equal keys the last wins): for callers
+/// outside the engine, such as the dashboard, so that a WASM build links one JSON text reader
+/// (serde_json's is 40 KB of the dashboard; `serde_json::from_value` then gives typed values).
+pub fn parse_value(text: &str) -> Result<Value, SyntaxError> {
+    parse(text).map(Json::into_value)
+}
 
 /// Parses one JSON document.
 pub fn parse(text: &str) -> Result<Json, SyntaxError> {

@@ -61,7 +61,7 @@ pub fn HistoryPage() -> impl IntoView {
 #[component]
 fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let json = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+    let json = |t: &str| edgeflag_dashboard::json::value(t).unwrap_or(Value::Null);
     let entries = Signal::derive(move || {
         let published = state.published.with(|p| p.as_ref().map(|p| json(&p.text))).unwrap_or(Value::Null);
         viewing.with(|v| v.as_ref().map(|(_, text)| diff_files(&published, &json(text)))).unwrap_or_default()

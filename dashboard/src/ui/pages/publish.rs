@@ -14,7 +14,7 @@ use crate::ui::components::diff_view::DiffView;
 use crate::ui::state::{AppState, Conflict, Page};
 
 fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or(Value::Null)
+    edgeflag_dashboard::json::value(text).unwrap_or(Value::Null)
 }
 
 /// After a 412: fetch what the server has now and keep it beside our base for the review.
