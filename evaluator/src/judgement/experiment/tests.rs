@@ -212,3 +212,30 @@ fn json_in_and_out_is_snake_case() {
     assert_eq!(out["metrics"][1]["comparisons"][0]["status"], "not_significant");
     assert!(out["metrics"][1]["comparisons"][0]["required_per_arm"].as_u64().is_some());
 }
+
+#[test]
+fn metric_data_reads_both_kinds_and_names_what_is_missing() {
+    let text = r#"{"assignments": {"control": 10},
+      "metrics": [
+        {"name": "checkout", "kind": "conversion", "arms": {"control": {"units": 10, "conversions": 1}}},
+        {"name": "revenue", "kind": "mean", "higher_is_better": false,
+         "arms": {"control": {"count": 10, "mean": 2.5, "variance": 0.5}}}]}"#;
+    let data: ExperimentData = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(data.metrics[0].values, MetricValues::Conversion {
+        arms: [("control".to_string(), ConversionArm { units: 10, conversions: 1 })].into()
+    });
+    assert!(data.metrics[0].higher_is_better);
+    assert_eq!(data.metrics[1].values, MetricValues::Mean {
+        arms: [("control".to_string(), SampleSummary { count: 10, mean: 2.5, variance: 0.5 })].into()
+    });
+    assert!(!data.metrics[1].higher_is_better);
+    // What is written reads back the same.
+    let written = serde_json::to_string(&data).unwrap_or_default();
+    assert_eq!(serde_json::from_str::<ExperimentData>(&written).ok(), Some(data));
+
+    let error = |text: &str| serde_json::from_str::<MetricData>(text).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error(r#"{"name": "m", "kind": "mean", "arms": {"a": {"count": 1, "mean": 2}}}"#).starts_with("missing field `variance`"));
+    assert!(error(r#"{"name": "m", "kind": "conversion", "arms": {"a": {"units": 1}}}"#).starts_with("missing field `conversions`"));
+    assert!(error(r#"{"name": "m", "kind": "median", "arms": {}}"#).starts_with("unknown variant `median`, expected `conversion` or `mean`"));
+    assert!(error(r#"{"name": "m", "arms": {}}"#).starts_with("missing field `kind`"));
+}
