@@ -2,22 +2,36 @@
 //! the status handling is unit-tested natively.
 
 use edgeflag_evaluator::Problem;
-use serde::Deserialize;
+
+use crate::json::{self, Field};
 
 /// One entry of `GET /api/flags/history`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
     pub version: u64,
-    #[serde(default)]
     pub created_at: String,
-    #[serde(default)]
     pub author: String,
-    #[serde(default)]
     pub changed_flags: Vec<String>,
-    #[serde(default)]
     pub message: Option<String>,
-    #[serde(default)]
     pub etag: String,
+}
+
+impl HistoryEntry {
+    fn decode(f: Field<'_>) -> Result<HistoryEntry, String> {
+        Ok(HistoryEntry {
+            version: f.field("version")?.u64()?,
+            created_at: f.field("created_at")?.string_or_empty()?,
+            author: f.field("author")?.string_or_empty()?,
+            changed_flags: f.field("changed_flags")?.items(json::string)?,
+            message: f.field("message")?.opt_string()?,
+            etag: f.field("etag")?.string_or_empty()?,
+        })
+    }
+}
+
+/// The body of `GET /api/flags/history`.
+pub fn parse_history(text: &str) -> Result<Vec<HistoryEntry>, String> {
+    json::decode(text, |f| f.items(HistoryEntry::decode))
 }
 
 /// What a `PUT /api/flags` or `POST /api/flags/rollback/{n}` came to.
@@ -34,37 +48,42 @@ pub enum WriteOutcome {
     Failed(String),
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct ErrorBody {
-    #[serde(default)]
     error: String,
-    #[serde(default)]
     current_version: Option<u64>,
-    #[serde(default)]
     current_etag: Option<String>,
-    #[serde(default)]
-    problems: Vec<ProblemBody>,
+    problems: Vec<Problem>,
 }
 
-#[derive(Deserialize)]
-struct ProblemBody {
-    #[serde(default)]
-    path: String,
-    #[serde(default)]
-    message: String,
+impl ErrorBody {
+    fn decode(f: Field<'_>) -> Result<ErrorBody, String> {
+        Ok(ErrorBody {
+            error: f.field("error")?.string_or_empty()?,
+            current_version: f.field("current_version")?.opt_u64()?,
+            current_etag: f.field("current_etag")?.opt_string()?,
+            problems: f.field("problems")?.items(|p| {
+                Ok(Problem { path: p.field("path")?.string_or_empty()?, message: p.field("message")?.string_or_empty()? })
+            })?,
+        })
+    }
 }
 
-#[derive(Deserialize)]
 struct Written {
     version: u64,
-    #[serde(default)]
     etag: Option<String>,
+}
+
+impl Written {
+    fn decode(f: Field<'_>) -> Result<Written, String> {
+        Ok(Written { version: f.field("version")?.u64()?, etag: f.field("etag")?.opt_string()? })
+    }
 }
 
 /// Decodes a write response from its status, body and `ETag` header.
 pub fn write_outcome(status: u16, body: &str, etag_header: Option<&str>) -> WriteOutcome {
     if (200..300).contains(&status) {
-        return match crate::json::from_text::<Written>(body) {
+        return match json::decode(body, Written::decode) {
             Ok(w) => WriteOutcome::Published {
                 version: w.version,
                 etag: w.etag.or(etag_header.map(str::to_string)).unwrap_or_default(),
@@ -72,7 +91,7 @@ pub fn write_outcome(status: u16, body: &str, etag_header: Option<&str>) -> Writ
             Err(e) => WriteOutcome::Failed(format!("unexpected response from the server: {e}")),
         };
     }
-    let err: ErrorBody = crate::json::from_text(body).unwrap_or_default();
+    let err = json::decode(body, ErrorBody::decode).unwrap_or_default();
     let error = if err.error.is_empty() { format!("HTTP {status}") } else { err.error.clone() };
     match status {
         412 => WriteOutcome::Conflict {
@@ -82,11 +101,7 @@ pub fn write_outcome(status: u16, body: &str, etag_header: Option<&str>) -> Writ
         },
         422 => WriteOutcome::Invalid {
             error,
-            problems: err
-                .problems
-                .into_iter()
-                .map(|p| Problem { path: p.path, message: p.message })
-                .collect(),
+            problems: err.problems,
         },
         401 | 403 => WriteOutcome::Unauthorized(error),
         413 => WriteOutcome::Failed(format!("the file is too large for the server: {error}")),
@@ -146,7 +161,7 @@ mod tests {
 
     #[test]
     fn history_entries_decode() {
-        let list: Vec<HistoryEntry> = crate::json::from_text(
+        let list = parse_history(
             r#"[{"version":2,"created_at":"2026-01-01T00:00:00Z","author":"admin","changed_flags":["a"],"message":"m","etag":"\"e\""},
                 {"version":1,"created_at":"2026-01-01T00:00:00Z","author":"seed","changed_flags":[],"etag":"\"d\""}]"#,
         )

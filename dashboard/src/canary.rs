@@ -7,50 +7,87 @@ use std::collections::BTreeMap;
 
 use edgeflag_evaluator::judgement::{self, CanaryInput, CanaryJudgement, CheckKind, JudgementError, Outcome};
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
-use serde::Deserialize;
+use edgeflag_evaluator::stats::Bucket;
+
+use crate::json::{self, Field};
 
 /// One arm's summary: the evaluator's type, the very one the server serializes.
 pub use edgeflag_evaluator::judgement::ArmSummary;
 
 /// `GET /api/metrics?flag=&env=&window=` (see `server/README.md`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MetricsResponse {
     pub flag: String,
-    #[serde(default)]
     pub env: Option<String>,
-    #[serde(default)]
     pub window_seconds: u64,
-    #[serde(default)]
     pub bucket_seconds: u64,
-    #[serde(default)]
     pub generated_at: String,
     /// Keyed by arm (`canary`, `baseline`) or variant name.
-    #[serde(default)]
     pub arms: BTreeMap<String, ArmData>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ArmData {
     pub summary: ArmSummary,
-    #[serde(default)]
     pub series: Vec<SeriesPoint>,
 }
 
 /// One time bucket of an arm.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPoint {
     pub start: String,
     pub requests: u64,
     pub errors: u64,
-    #[serde(default)]
     pub error_rate: Option<f64>,
-    #[serde(default)]
     pub p99_ms: Option<f64>,
 }
 
-/// Decodes the metrics response, naming what is wrong.
+/// Decodes the metrics response, naming the path of what is wrong.
 pub fn parse_metrics(text: &str) -> Result<MetricsResponse, String> {
-    crate::json::from_text(text).map_err(|e| format!("unexpected /api/metrics response: {e}"))
+    json::decode(text, metrics_response).map_err(|e| format!("unexpected /api/metrics response: {e}"))
+}
+
+fn metrics_response(f: Field<'_>) -> Result<MetricsResponse, String> {
+    Ok(MetricsResponse {
+        flag: f.field("flag")?.string()?,
+        env: f.field("env")?.opt_string()?,
+        window_seconds: f.field("window_seconds")?.u64_or_zero()?,
+        bucket_seconds: f.field("bucket_seconds")?.u64_or_zero()?,
+        generated_at: f.field("generated_at")?.string_or_empty()?,
+        arms: f.field("arms")?.entries(arm_data)?.into_iter().collect(),
+    })
+}
+
+fn arm_data(f: Field<'_>) -> Result<ArmData, String> {
+    Ok(ArmData {
+        summary: f.field("summary")?.decode(arm_summary)?,
+        series: f.field("series")?.items(|p| {
+            Ok(SeriesPoint {
+                start: p.field("start")?.string()?,
+                requests: p.field("requests")?.u64()?,
+                errors: p.field("errors")?.u64()?,
+                error_rate: p.field("error_rate")?.opt_f64()?,
+                p99_ms: p.field("p99_ms")?.opt_f64()?,
+            })
+        })?,
+    })
+}
+
+/// The evaluator's `ArmSummary` as the server writes it (only `requests` and `errors` required,
+/// as in its serde form).
+fn arm_summary(f: Field<'_>) -> Result<ArmSummary, String> {
+    Ok(ArmSummary {
+        requests: f.field("requests")?.u64()?,
+        errors: f.field("errors")?.u64()?,
+        error_rate: f.field("error_rate")?.opt_f64()?.unwrap_or(0.0),
+        p50_ms: f.field("p50_ms")?.opt_f64()?,
+        p90_ms: f.field("p90_ms")?.opt_f64()?,
+        p99_ms: f.field("p99_ms")?.opt_f64()?,
+        mean_latency_ms: f.field("mean_latency_ms")?.opt_f64()?,
+        latency_buckets: f.field("latency_buckets")?.items(|b| {
+            Ok(Bucket { le: b.field("le")?.opt_f64()?, count: b.field("count")?.u64()? })
+        })?,
+    })
 }
 
 /// The canary in force for `env`: the environment's own split when it overrides one (a
@@ -334,6 +371,33 @@ mod tests {
             "latency_buckets": [{"le": 12.5, "count": 1}, {"le": 20.0, "count": 1}]}, "series": []}}}"#;
         let parsed = parse_metrics(text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(parsed.arms["canary"].summary.latency_buckets.len(), 2);
+    }
+
+    /// The dashboard's reader against what the server writes: serde's form of the same summary.
+    #[test]
+    fn summaries_read_back_as_the_server_writes_them() {
+        let summary = ArmSummary {
+            requests: 120,
+            errors: 3,
+            error_rate: 0.025,
+            p50_ms: Some(12.0),
+            p90_ms: None,
+            p99_ms: Some(88.5),
+            mean_latency_ms: Some(20.25),
+            latency_buckets: vec![Bucket { le: Some(10.0), count: 100 }, Bucket { le: None, count: 20 }],
+        };
+        let written = serde_json::to_string(&summary).unwrap_or_default();
+        let text = format!(r#"{{"flag": "f", "env": "prod", "window_seconds": 300, "bucket_seconds": 60,
+            "generated_at": "t", "arms": {{"canary": {{"summary": {written},
+            "series": [{{"start": "s", "requests": 2, "errors": 1, "error_rate": 0.5, "p99_ms": null}}]}}}}}}"#);
+        let parsed = parse_metrics(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.arms["canary"].summary, summary);
+        assert_eq!(parsed.arms["canary"].series, [SeriesPoint { start: "s".into(), requests: 2, errors: 1, error_rate: Some(0.5), p99_ms: None }]);
+        assert_eq!((parsed.env.as_deref(), parsed.window_seconds, parsed.bucket_seconds), (Some("prod"), 300, 60));
+        assert_eq!(
+            parse_metrics(r#"{"flag": "f", "arms": {"canary": {"summary": {"requests": 1, "errors": "x"}}}}"#),
+            Err("unexpected /api/metrics response: arms.canary.summary.errors: expected a non-negative integer, got a string".into())
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! started from, so the dashboard can tell "you have unpublished changes" apart from "the
 //! server moved on since you started".
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// localStorage key of the draft.
 pub const DRAFT_KEY: &str = "edgeflag.draft.v1";
@@ -11,14 +11,12 @@ pub const DRAFT_KEY: &str = "edgeflag.draft.v1";
 pub const TOKEN_KEY: &str = "edgeflag.token";
 
 /// What is saved in localStorage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredDraft {
     /// The flag file text exactly as the admin left it (may be invalid JSON).
     pub text: String,
     /// ETag of the published version the draft started from, if any.
-    #[serde(default)]
     pub base_etag: Option<String>,
-    #[serde(default)]
     pub base_version: Option<u64>,
 }
 
@@ -29,7 +27,14 @@ impl StoredDraft {
 
     /// A corrupt entry (edited by hand, older format) is ignored rather than fatal.
     pub fn from_json(text: &str) -> Option<StoredDraft> {
-        crate::json::from_text(text).ok()
+        crate::json::decode(text, |f| {
+            Ok(StoredDraft {
+                text: f.field("text")?.string()?,
+                base_etag: f.field("base_etag")?.opt_string()?,
+                base_version: f.field("base_version")?.opt_u64()?,
+            })
+        })
+        .ok()
     }
 }
 

@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 
 use edgeflag_evaluator::judgement::{ConversionArm, ExperimentData, MetricData, MetricValues};
+use edgeflag_evaluator::stats::SampleSummary;
 use edgeflag_evaluator::model::Experiment;
 
 use crate::canary::MetricsResponse;
+use crate::json::Field;
 
 /// The experiment in force for `env` (an environment's own split replaces the flag's).
 pub fn effective_experiment<'a>(flag: &'a edgeflag_evaluator::model::Flag, env: Option<&str>) -> Option<&'a Experiment> {
@@ -38,9 +40,44 @@ pub fn data_from_metrics(experiment: &Experiment, response: &MetricsResponse) ->
     }
 }
 
-/// Pasted JSON (the `ExperimentData` shape), with the serde error's line and column.
+/// Pasted JSON (the `ExperimentData` shape): a syntax error with its line and column, a bad
+/// field with its path.
 pub fn data_from_json(text: &str) -> Result<ExperimentData, String> {
-    crate::json::from_text(text).map_err(|e| format!("experiment data: {e}"))
+    crate::json::decode(text, experiment_data).map_err(|e| format!("experiment data: {e}"))
+}
+
+fn experiment_data(f: Field<'_>) -> Result<ExperimentData, String> {
+    Ok(ExperimentData {
+        assignments: f.field("assignments")?.entries(|n| n.u64())?.into_iter().collect(),
+        metrics: f.field("metrics")?.items(metric_data)?,
+    })
+}
+
+fn metric_data(f: Field<'_>) -> Result<MetricData, String> {
+    let arms = f.field("arms")?.present()?;
+    let kind = f.field("kind")?;
+    let values = match kind.string()?.as_str() {
+        "conversion" => MetricValues::Conversion {
+            arms: arms
+                .entries(|a| Ok(ConversionArm { units: a.field("units")?.u64()?, conversions: a.field("conversions")?.u64()? }))?
+                .into_iter()
+                .collect(),
+        },
+        "mean" => MetricValues::Mean {
+            arms: arms
+                .entries(|a| {
+                    Ok(SampleSummary {
+                        count: a.field("count")?.u64()?,
+                        mean: a.field("mean")?.f64()?,
+                        variance: a.field("variance")?.f64()?,
+                    })
+                })?
+                .into_iter()
+                .collect(),
+        },
+        other => return Err(kind.invalid(&format!("\"conversion\" or \"mean\", not {other:?}"))),
+    };
+    Ok(MetricData { name: f.field("name")?.string()?, higher_is_better: f.field("higher_is_better")?.bool_or(true)?, values })
 }
 
 #[cfg(test)]
@@ -73,14 +110,40 @@ mod tests {
         assert!(report.metrics[0].comparisons.iter().all(|c| c.winner.is_none()));
     }
 
+    /// What serde writes (the server's and the evaluator's form) reads back the same.
+    #[test]
+    fn pasted_data_reads_as_serde_writes_it() {
+        let data = ExperimentData {
+            assignments: [("control".to_string(), 10), ("treatment".to_string(), 12)].into(),
+            metrics: vec![
+                MetricData {
+                    name: "checkout".into(),
+                    higher_is_better: true,
+                    values: MetricValues::Conversion { arms: [("control".to_string(), ConversionArm { units: 10, conversions: 2 })].into() },
+                },
+                MetricData {
+                    name: "latency".into(),
+                    higher_is_better: false,
+                    values: MetricValues::Mean { arms: [("control".to_string(), SampleSummary { count: 10, mean: 1.5, variance: 0.25 })].into() },
+                },
+            ],
+        };
+        let written = serde_json::to_string(&data).unwrap_or_default();
+        assert_eq!(data_from_json(&written), Ok(data));
+    }
+
     #[test]
     fn pasted_json_parses_or_says_where() {
         let ok = data_from_json(r#"{"assignments": {"control": 10}, "metrics": [{"name": "m", "kind": "conversion", "arms": {"control": {"units": 10, "conversions": 1}}}]}"#);
         assert_eq!(ok.map(|d| d.metrics.len()), Ok(1));
-        // Broken text says where; a wrong value says what it is and what was expected.
+        // Broken text says the line and column; a wrong value, its path.
         let broken = data_from_json("{\"assignments\": {\"control\": 1,}}");
         assert!(broken.as_ref().is_err_and(|e| e.contains("trailing comma at line 1 column 31")), "{broken:?}");
         let bad = data_from_json("{\"assignments\": {\"control\": -1}}");
-        assert!(bad.as_ref().is_err_and(|e| e.contains("`-1`") && e.contains("u64")), "{bad:?}");
+        assert_eq!(bad, Err("experiment data: assignments.control: expected a non-negative integer, got a number".into()));
+        let unknown = data_from_json(r#"{"metrics": [{"name": "m", "kind": "median", "arms": {}}]}"#);
+        assert_eq!(unknown, Err("experiment data: metrics[0].kind: expected \"conversion\" or \"mean\", not \"median\"".into()));
+        let missing = data_from_json(r#"{"metrics": [{"name": "m", "kind": "mean", "arms": {"a": {"count": 1, "mean": 2}}}]}"#);
+        assert_eq!(missing, Err("experiment data: metrics[0].arms.a.variance: missing".into()));
     }
 }

@@ -146,7 +146,10 @@ impl Scanner<'_> {
         self.ws();
         let start = self.i;
         self.skip_string()?;
-        std::str::from_utf8(&self.b[start..self.i]).ok().and_then(|t| crate::json::from_text(t).ok())
+        std::str::from_utf8(&self.b[start..self.i])
+            .ok()
+            .and_then(|t| crate::json::value(t).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
     }
 
     fn skip_string(&mut self) -> Option<()> {

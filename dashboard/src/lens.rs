@@ -92,7 +92,7 @@ pub fn key_segment(name: &str) -> String {
     if plain {
         format!(".{name}")
     } else {
-        format!("[{}]", serde_json::Value::from(name))
+        format!("[{}]", edgeflag_evaluator::validation::json_quoted(name))
     }
 }
 

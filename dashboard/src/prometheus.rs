@@ -4,86 +4,63 @@
 //! parsed into the evaluator's non-cumulative buckets. Prometheus sends sample values as
 //! strings, including "NaN" and "+Inf"; non-finite values become gaps.
 
-use std::collections::BTreeMap;
 
 use edgeflag_evaluator::decimal::parse_f64;
 use edgeflag_evaluator::stats::{Bucket, Histogram};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::canary::{ArmData, ArmSummary, SeriesPoint};
-
-#[derive(Deserialize)]
-struct Response {
-    status: String,
-    #[serde(default, rename = "data")]
-    raw_data: Option<Value>,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default, rename = "errorType")]
-    error_type: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Data {
-    #[serde(rename = "resultType")]
-    result_type: String,
-    result: Vec<Matrix>,
-}
-
-#[derive(Deserialize)]
-struct Matrix {
-    values: Vec<(f64, Value)>,
-}
+use crate::json::{self, Field};
 
 /// One point: unix time in seconds, and the value when it is a finite number.
 pub type Point = (f64, Option<f64>);
 
-/// The `data` of a successful Prometheus API response, or the error it reports.
-fn success_data(text: &str) -> Result<serde_json::Value, String> {
-    let response: Response = crate::json::from_text(text).map_err(|e| format!("not a Prometheus API response: {e}"))?;
-    if response.status != "success" {
+/// The `data.result` of a successful Prometheus API response of `result_type`, or the error
+/// the response reports.
+fn success_result<'a>(root: &'a Value, result_type: &str) -> Result<Field<'a>, String> {
+    let response = Field::root(root);
+    if response.field("status")?.string()? != "success" {
         return Err(format!(
             "Prometheus error ({}): {}",
-            response.error_type.unwrap_or_default(),
-            response.error.unwrap_or_default()
+            response.field("errorType")?.string_or_empty()?,
+            response.field("error")?.string_or_empty()?
         ));
     }
-    response.raw_data.ok_or_else(|| "Prometheus response without data".to_owned())
+    let data = response.field("data")?;
+    if data.value().is_none() {
+        return Err("Prometheus response without data".to_owned());
+    }
+    let got = data.field("resultType")?.string()?;
+    if got != result_type {
+        return Err(format!("data.resultType: expected {result_type}, got {got}"));
+    }
+    data.field("result")
+}
+
+fn response_root(text: &str) -> Result<Value, String> {
+    json::value(text).map_err(|e| format!("not a Prometheus API response: {e}"))
+}
+
+/// A sample `[unix seconds, "value"]`; the value is `None` unless a finite number.
+fn sample(f: Field<'_>) -> Result<Point, String> {
+    match f.value() {
+        Some(Value::Array(pair)) if pair.len() == 2 => {
+            let t = pair[0].as_f64().ok_or_else(|| format!("{}[0]: expected a number", f.path()))?;
+            match &pair[1] {
+                Value::String(s) => Ok((t, parse_f64(s).filter(|x| x.is_finite()))),
+                _ => Err(format!("{}[1]: expected a string", f.path())),
+            }
+        }
+        _ => Err(f.invalid("a [time, \"value\"] pair")),
+    }
 }
 
 /// The first series of a `query_range` matrix (queries are expected to aggregate to one
 /// series). An empty result is `Ok(vec![])`: the caller shows "unknown".
 pub fn parse_query_range(text: &str) -> Result<Vec<Point>, String> {
-    let raw = success_data(text)?;
-    let data: Data = serde_json::from_value(raw).map_err(|e| format!("data: {e}"))?;
-    if data.result_type != "matrix" {
-        return Err(format!("data.resultType: expected matrix, got {}", data.result_type));
-    }
-    let Some(series) = data.result.into_iter().next() else { return Ok(Vec::new()) };
-    series
-        .values
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, v))| match v {
-            Value::String(s) => Ok((t, parse_f64(&s).filter(|x| x.is_finite()))),
-            other => Err(format!("data.result[0].values[{i}][1]: expected a string, got {other}")),
-        })
-        .collect()
-}
-
-#[derive(Deserialize)]
-struct VectorData {
-    #[serde(rename = "resultType")]
-    result_type: String,
-    result: Vec<Sample>,
-}
-
-#[derive(Deserialize)]
-struct Sample {
-    #[serde(default)]
-    metric: BTreeMap<String, String>,
-    value: (f64, Value),
+    let root = response_root(text)?;
+    let series = success_result(&root, "matrix")?.items(|s| s.field("values")?.items(sample))?;
+    Ok(series.into_iter().next().unwrap_or_default())
 }
 
 /// An instant query of cumulative histogram buckets by `le` in **seconds** (e.g.
@@ -91,14 +68,14 @@ struct Sample {
 /// non-cumulative buckets in **ms**, `+Inf` last. `increase()` extrapolates, so counts are
 /// rounded and kept non-decreasing across bounds. An empty result is no buckets (no data).
 pub fn parse_latency_buckets(text: &str) -> Result<Vec<Bucket>, String> {
-    let raw = success_data(text)?;
-    let data: VectorData = serde_json::from_value(raw).map_err(|e| format!("data: {e}"))?;
-    if data.result_type != "vector" {
-        return Err(format!("data.resultType: expected vector, got {}", data.result_type));
-    }
-    let mut cumulative: Vec<(Option<f64>, f64)> = Vec::with_capacity(data.result.len());
-    for (i, sample) in data.result.iter().enumerate() {
-        let le = match sample.metric.get("le").map(String::as_str) {
+    let root = response_root(text)?;
+    let samples = success_result(&root, "vector")?.items(|s| {
+        let le = s.field("metric")?.entries(|label| label.string())?.into_iter().find(|(name, _)| name == "le");
+        Ok((le.map(|(_, bound)| bound), s.field("value")?.decode(sample)?.1))
+    })?;
+    let mut cumulative: Vec<(Option<f64>, f64)> = Vec::with_capacity(samples.len());
+    for (i, (le, count)) in samples.into_iter().enumerate() {
+        let le = match le.as_deref() {
             Some("+Inf") => None,
             Some(text) => match parse_f64(text) {
                 Some(le) if le.is_finite() => Some(le * 1000.0),
@@ -106,10 +83,8 @@ pub fn parse_latency_buckets(text: &str) -> Result<Vec<Bucket>, String> {
             },
             None => return Err(format!("data.result[{i}].metric.le: missing (aggregate with `sum by (le)`)")),
         };
-        let count = match &sample.value.1 {
-            Value::String(s) => parse_f64(s).filter(|c| c.is_finite() && *c >= 0.0).unwrap_or(0.0),
-            other => return Err(format!("data.result[{i}].value[1]: expected a string, got {other}")),
-        };
+        // NaN, infinite or negative counts are no observations.
+        let count = count.filter(|c| *c >= 0.0).unwrap_or(0.0);
         cumulative.push((le, count));
     }
     // +Inf (None) last, finite bounds ascending.

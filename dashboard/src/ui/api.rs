@@ -86,7 +86,7 @@ pub async fn history(base: &str) -> Result<Vec<HistoryEntry>, String> {
         return Err(format!("GET /api/flags/history: HTTP {}", response.status()));
     }
     let text = text_of(response).await?;
-    edgeflag_dashboard::json::from_text(&text).map_err(|e| format!("unexpected history format: {e}"))
+    edgeflag_dashboard::api_types::parse_history(&text).map_err(|e| format!("unexpected history format: {e}"))
 }
 
 pub async fn version(base: &str, n: u64) -> Result<String, String> {
