@@ -5,10 +5,9 @@
 //! are merged into one effective targeting per environment, prerequisite cycles are rejected.
 //! Every problem is reported with its path; nothing here panics on any input.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::context::TARGETING_KEY;
 use crate::duration::parse_duration;
+use crate::keyed::{first_positions, KeyMap, KeySet};
 use crate::matching::{compile_clause, CompiledClause};
 use crate::model::{
     Canary, CanaryStatus, EnvironmentOverride, Experiment, Flag, FlagFile, FlagKind, Rollout, Rule,
@@ -26,10 +25,10 @@ pub const MAX_PREREQUISITE_DEPTH: usize = 32;
 pub struct FlagSet {
     pub(crate) file: FlagFile,
     pub(crate) flags: Vec<CompiledFlag>,
-    pub(crate) index: HashMap<String, usize>,
+    pub(crate) index: KeyMap<usize>,
     pub(crate) segments: Vec<CompiledSegment>,
     /// Declared environment names (empty: any name is accepted).
-    pub(crate) environments: HashSet<String>,
+    pub(crate) environments: KeySet,
 }
 
 #[derive(Debug, Clone)]
@@ -39,16 +38,16 @@ pub(crate) struct CompiledFlag {
     /// (flag index, variation index) pairs.
     pub prerequisites: Vec<(usize, usize)>,
     pub base: CompiledTargeting,
-    pub environments: HashMap<String, CompiledTargeting>,
+    pub environments: KeyMap<CompiledTargeting>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledTargeting {
     pub enabled: bool,
     pub default_variation: usize,
-    pub deny: HashSet<String>,
+    pub deny: KeySet,
     /// Targeting key → variation index.
-    pub targets: HashMap<String, usize>,
+    pub targets: KeyMap<usize>,
     pub rules: Vec<CompiledRule>,
     pub split: Option<Split>,
 }
@@ -115,8 +114,8 @@ pub(crate) enum Split {
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledSegment {
-    pub included: HashSet<String>,
-    pub excluded: HashSet<String>,
+    pub included: KeySet,
+    pub excluded: KeySet,
     pub rules: Vec<Vec<CompiledClause>>,
 }
 
@@ -127,8 +126,8 @@ impl FlagSet {
         let Some(decoded) = crate::decode::decode(text, &mut problems) else {
             return Err(problems.into_errors());
         };
-        let extra_flags: HashSet<String> = decoded.broken_flag_keys.into_iter().collect();
-        let extra_segments: HashSet<String> = decoded.broken_segment_keys.into_iter().collect();
+        let extra_flags = KeySet::from_keys(decoded.broken_flag_keys);
+        let extra_segments = KeySet::from_keys(decoded.broken_segment_keys);
         let compiled = Compiler {
             file: &decoded.file,
             flag_indices: &decoded.flag_indices,
@@ -149,7 +148,7 @@ impl FlagSet {
         let mut problems = Problems::default();
         let flag_indices: Vec<usize> = (0..file.flags.len()).collect();
         let segment_indices: Vec<usize> = (0..file.segments.len()).collect();
-        let none = HashSet::new();
+        let none = KeySet::default();
         let compiled = Compiler {
             file: &file,
             flag_indices: &flag_indices,
@@ -196,9 +195,9 @@ impl FlagSet {
 /// Compiled parts, before they are joined with the file they borrow nothing from.
 struct Parts {
     flags: Vec<CompiledFlag>,
-    index: HashMap<String, usize>,
+    index: KeyMap<usize>,
     segments: Vec<CompiledSegment>,
-    environments: HashSet<String>,
+    environments: KeySet,
 }
 
 impl Parts {
@@ -219,8 +218,8 @@ struct Compiler<'a> {
     flag_indices: &'a [usize],
     segment_indices: &'a [usize],
     /// Keys of parts that failed to decode: references to them are not "unknown".
-    broken_flag_keys: &'a HashSet<String>,
-    broken_segment_keys: &'a HashSet<String>,
+    broken_flag_keys: &'a KeySet,
+    broken_segment_keys: &'a KeySet,
     problems: &'a mut Problems,
 }
 
@@ -260,17 +259,18 @@ impl Compiler<'_> {
         Some(Parts { flags: flags?, index: flag_index, segments: segments?, environments })
     }
 
-    fn check_environments(&mut self) -> HashSet<String> {
-        let mut seen = HashSet::new();
-        for (i, name) in self.file.environments.iter().enumerate() {
+    fn check_environments(&mut self) -> KeySet {
+        let names = &self.file.environments;
+        let first = first_positions(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        for (i, name) in names.iter().enumerate() {
             let path = index_path("environments", i);
             if name.trim().is_empty() {
                 self.problems.push(path, "environment name is empty");
-            } else if !seen.insert(name.clone()) {
+            } else if first[i] != i {
                 self.problems.push(path, format!("duplicate environment {name:?}"));
             }
         }
-        seen
+        KeySet::from_keys(names.iter().filter(|n| !n.trim().is_empty()).cloned())
     }
 
     /// Checks keys (non-empty, no control characters, unique) and indexes them.
@@ -279,35 +279,41 @@ impl Compiler<'_> {
         keys: impl Iterator<Item = &'k str>,
         original: &[usize],
         list: &str,
-    ) -> HashMap<String, usize> {
-        let mut index = HashMap::new();
-        let mut first_at: HashMap<&str, usize> = HashMap::new();
-        for (position, key) in keys.enumerate() {
-            let path = field_path(&index_path(list, original[position]), "key");
-            if let Some(problem) = key_problem(key) {
-                self.problems.push(path, problem);
-                continue;
+    ) -> KeyMap<usize> {
+        // Keys with a problem are left out, so they are never the "first" of a duplicate.
+        let valid: Vec<(usize, &str)> = keys
+            .enumerate()
+            .filter(|&(position, key)| match key_problem(key) {
+                Some(problem) => {
+                    self.problems.push(field_path(&index_path(list, original[position]), "key"), problem);
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        let first = first_positions(&valid.iter().map(|&(_, key)| key).collect::<Vec<_>>());
+        let mut entries = Vec::with_capacity(valid.len());
+        for (i, &(position, key)) in valid.iter().enumerate() {
+            if first[i] != i {
+                let path = field_path(&index_path(list, original[position]), "key");
+                let first = original[valid[first[i]].0];
+                self.problems.push(path, format!("duplicate key {key:?} (first used at {list}[{first}])"));
+            } else {
+                entries.push((key.to_string(), position));
             }
-            if let Some(first) = first_at.get(key) {
-                self.problems
-                    .push(path, format!("duplicate key {key:?} (first used at {list}[{first}])"));
-                continue;
-            }
-            first_at.insert(key, original[position]);
-            index.insert(key.to_string(), position);
         }
-        index
+        KeyMap::from_entries(entries)
     }
 
     fn compile_segment(
         &mut self,
         segment: &Segment,
         path: &str,
-        segment_index: &HashMap<String, usize>,
+        segment_index: &KeyMap<usize>,
     ) -> Option<CompiledSegment> {
         let before = self.problems_len();
-        let included: HashSet<String> = segment.included.iter().cloned().collect();
-        let excluded: HashSet<String> = segment.excluded.iter().cloned().collect();
+        let included = KeySet::from_keys(segment.included.iter().cloned());
+        let excluded = KeySet::from_keys(segment.excluded.iter().cloned());
         for (i, key) in segment.excluded.iter().enumerate() {
             if included.contains(key) {
                 self.problems.push(
@@ -336,7 +342,7 @@ impl Compiler<'_> {
         &mut self,
         clauses: &[crate::model::Clause],
         rule_path: &str,
-        segment_index: &HashMap<String, usize>,
+        segment_index: &KeyMap<usize>,
     ) -> Option<Vec<CompiledClause>> {
         let clauses_path = field_path(rule_path, "clauses");
         if clauses.is_empty() {
@@ -372,9 +378,9 @@ impl Compiler<'_> {
         &mut self,
         flag: &Flag,
         path: &str,
-        flag_index: &HashMap<String, usize>,
-        segment_index: &HashMap<String, usize>,
-        environments: &HashSet<String>,
+        flag_index: &KeyMap<usize>,
+        segment_index: &KeyMap<usize>,
+        environments: &KeySet,
     ) -> Option<CompiledFlag> {
         let before = self.problems_len();
         let variations = self.check_variations(flag, path);
@@ -403,7 +409,7 @@ impl Compiler<'_> {
             _ => None,
         };
 
-        let mut compiled_envs = HashMap::new();
+        let mut compiled_envs = Vec::with_capacity(flag.environments.len());
         for (name, over) in &flag.environments {
             let env_path = field_path(&field_path(path, "environments"), name);
             if !environments.is_empty() && !environments.contains(name) {
@@ -422,8 +428,8 @@ impl Compiler<'_> {
                     placeholder = CompiledTargeting {
                         enabled: false,
                         default_variation: 0,
-                        deny: HashSet::new(),
-                        targets: HashMap::new(),
+                        deny: KeySet::default(),
+                        targets: KeyMap::default(),
                         rules: Vec::new(),
                         split: None,
                     };
@@ -431,7 +437,7 @@ impl Compiler<'_> {
                 }
             };
             if let Some(env) = self.compile_override(&scope, base_ref, over, &env_path) {
-                compiled_envs.insert(name.clone(), env);
+                compiled_envs.push((name.clone(), env));
             }
         }
 
@@ -443,22 +449,25 @@ impl Compiler<'_> {
             off_variation: off_variation?,
             prerequisites: prerequisites?,
             base: base?,
-            environments: compiled_envs,
+            environments: KeyMap::from_entries(compiled_envs),
         })
     }
 
     /// Variation names → indices, checking names, uniqueness and value types.
-    fn check_variations(&mut self, flag: &Flag, path: &str) -> HashMap<String, usize> {
+    fn check_variations(&mut self, flag: &Flag, path: &str) -> KeyMap<usize> {
         let list_path = field_path(path, "variations");
         if flag.variations.is_empty() {
             self.problems.push(&list_path, "a flag needs at least one variation");
         }
-        let mut names = HashMap::new();
+        let first = first_positions(&flag.variations.iter().map(|v| v.name.as_str()).collect::<Vec<_>>());
+        let mut names = Vec::with_capacity(flag.variations.len());
         for (i, variation) in flag.variations.iter().enumerate() {
             let v_path = index_path(&list_path, i);
             if variation.name.trim().is_empty() {
                 self.problems.push(field_path(&v_path, "name"), "variation name is empty");
-            } else if names.insert(variation.name.clone(), i).is_some() {
+            } else if first[i] == i {
+                names.push((variation.name.clone(), i));
+            } else {
                 self.problems.push(
                     field_path(&v_path, "name"),
                     format!("duplicate variation name {:?}", variation.name),
@@ -482,14 +491,14 @@ impl Compiler<'_> {
                 );
             }
         }
-        names
+        KeyMap::from_entries(names)
     }
 
-    fn variation_ref(&mut self, variations: &HashMap<String, usize>, name: &str, path: &str) -> Option<usize> {
+    fn variation_ref(&mut self, variations: &KeyMap<usize>, name: &str, path: &str) -> Option<usize> {
         match variations.get(name) {
             Some(&i) => Some(i),
             None => {
-                let mut known: Vec<&str> = variations.keys().map(String::as_str).collect();
+                let mut known: Vec<&str> = variations.keys().collect();
                 known.sort_unstable();
                 self.problems.push(path, format!("unknown variation {name:?} (variations: {})", known.join(", ")));
                 None
@@ -501,7 +510,7 @@ impl Compiler<'_> {
         &mut self,
         flag: &Flag,
         path: &str,
-        flag_index: &HashMap<String, usize>,
+        flag_index: &KeyMap<usize>,
     ) -> Option<Vec<(usize, usize)>> {
         let mut out = Vec::with_capacity(flag.prerequisites.len());
         let mut ok = true;
@@ -536,7 +545,7 @@ impl Compiler<'_> {
     }
 
     /// Rejects prerequisite cycles and chains deeper than [`MAX_PREREQUISITE_DEPTH`].
-    fn check_prerequisite_cycles(&mut self, flag_index: &HashMap<String, usize>) {
+    fn check_prerequisite_cycles(&mut self, flag_index: &KeyMap<usize>) {
         let flags = &self.file.flags;
         let edges: Vec<Vec<usize>> = flags
             .iter()
@@ -547,7 +556,7 @@ impl Compiler<'_> {
         let mut state = vec![0u8; flags.len()];
         // Longest prerequisite chain below each finished flag.
         let mut depth = vec![0usize; flags.len()];
-        let mut reported = HashSet::new();
+        let mut reported = vec![false; flags.len()];
         for start in 0..flags.len() {
             if state[start] != 0 {
                 continue;
@@ -568,7 +577,7 @@ impl Compiler<'_> {
                             let mut names: Vec<&str> =
                                 stack[cycle_start..].iter().map(|&(n, _)| flags[n].key.as_str()).collect();
                             names.push(flags[child].key.as_str());
-                            if reported.insert(child) {
+                            if !std::mem::replace(&mut reported[child], true) {
                                 self.problems.push(
                                     field_path(&index_path("flags", self.flag_indices[child]), "prerequisites"),
                                     format!("prerequisite cycle: {}", names.join(" → ")),
@@ -582,7 +591,7 @@ impl Compiler<'_> {
                     // cycle, counted as 0), so visiting order does not matter.
                     let below = edges[node].iter().map(|&c| if state[c] == 2 { depth[c] } else { 0 }).max();
                     depth[node] = below.map_or(0, |d| d + 1);
-                    if depth[node] > MAX_PREREQUISITE_DEPTH && reported.insert(node) {
+                    if depth[node] > MAX_PREREQUISITE_DEPTH && !std::mem::replace(&mut reported[node], true) {
                         self.problems.push(
                             field_path(&index_path("flags", self.flag_indices[node]), "prerequisites"),
                             format!("prerequisite chain deeper than {MAX_PREREQUISITE_DEPTH}"),
@@ -601,30 +610,45 @@ impl Compiler<'_> {
         targets: &[Target],
         deny: &[String],
         path: &str,
-    ) -> Option<(HashSet<String>, HashMap<String, usize>)> {
+    ) -> Option<(KeySet, KeyMap<usize>)> {
         let before = self.problems_len();
-        let mut deny_set = HashSet::new();
+        let first_deny = first_positions(&deny.iter().map(String::as_str).collect::<Vec<_>>());
         for (i, key) in deny.iter().enumerate() {
-            if !deny_set.insert(key.clone()) {
+            if first_deny[i] != i {
                 self.problems.push(index_path(&field_path(path, "deny"), i), format!("duplicate key {key:?}"));
             }
         }
-        let mut map = HashMap::new();
+        let deny_set = KeySet::from_keys(deny.iter().cloned());
+        // The keys that get a variation (their target's variation exists, they are not denied),
+        // in order: a repeat among them is targeted more than once.
+        let candidates: Vec<&str> = targets
+            .iter()
+            .filter(|target| scope.variations.contains_key(&target.variation))
+            .flat_map(|target| target.keys.iter().map(String::as_str))
+            .filter(|key| !deny_set.contains(key))
+            .collect();
+        let first = first_positions(&candidates);
+        let mut candidate = 0;
+        let mut entries = Vec::with_capacity(candidates.len());
         for (t, target) in targets.iter().enumerate() {
             let t_path = index_path(&field_path(path, "targets"), t);
             let variation = self.variation_ref(scope.variations, &target.variation, &field_path(&t_path, "variation"));
             for (k, key) in target.keys.iter().enumerate() {
-                let k_path = index_path(&field_path(&t_path, "keys"), k);
                 if deny_set.contains(key) {
+                    let k_path = index_path(&field_path(&t_path, "keys"), k);
                     self.problems.push(k_path, format!("{key:?} is also on the deny list"));
                 } else if let Some(v) = variation {
-                    if map.insert(key.clone(), v).is_some() {
+                    if first[candidate] != candidate {
+                        let k_path = index_path(&field_path(&t_path, "keys"), k);
                         self.problems.push(k_path, format!("{key:?} is targeted more than once"));
+                    } else {
+                        entries.push((key.clone(), v));
                     }
+                    candidate += 1;
                 }
             }
         }
-        (self.problems_len() == before).then_some((deny_set, map))
+        (self.problems_len() == before).then_some((deny_set, KeyMap::from_entries(entries)))
     }
 
     fn compile_rules(&mut self, scope: &FlagScope, rules: &[Rule], path: &str) -> Option<Vec<CompiledRule>> {
@@ -765,7 +789,7 @@ impl Compiler<'_> {
             self.problems.push(&variants_path, "an experiment needs at least one variant");
         }
         let mut variants = Vec::with_capacity(experiment.variants.len());
-        let mut seen = HashSet::new();
+        let first = first_positions(&experiment.variants.iter().map(|v| v.variation.as_str()).collect::<Vec<_>>());
         let mut total: u64 = 0;
         for (v, variant) in experiment.variants.iter().enumerate() {
             let v_path = index_path(&variants_path, v);
@@ -773,7 +797,7 @@ impl Compiler<'_> {
             if variant.weight_bp > 10_000 {
                 self.problems.push(field_path(&v_path, "weight_bp"), "weight_bp must be at most 10000");
             }
-            if !seen.insert(variant.variation.as_str()) {
+            if first[v] != v {
                 self.problems.push(
                     field_path(&v_path, "variation"),
                     format!("variation {:?} appears twice in the experiment", variant.variation),
@@ -874,8 +898,8 @@ impl Compiler<'_> {
 /// What rules and splits of one flag resolve names against.
 struct FlagScope<'a> {
     flag: &'a Flag,
-    variations: &'a HashMap<String, usize>,
-    segment_index: &'a HashMap<String, usize>,
+    variations: &'a KeyMap<usize>,
+    segment_index: &'a KeyMap<usize>,
 }
 
 struct SplitParts<'a> {

@@ -1,11 +1,10 @@
 //! The evaluation context: who is asking. OpenFeature's flat shape:
 //! `{"targetingKey": "user-1", "country": "FR", "plan": "pro", "tags": ["beta"]}`.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 use crate::document::Json;
+use crate::keyed::KeyMap;
 
 /// The attribute name that refers to the context's targeting key.
 pub const TARGETING_KEY: &str = "targetingKey";
@@ -14,7 +13,7 @@ pub const TARGETING_KEY: &str = "targetingKey";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     targeting_key: Option<String>,
-    attributes: HashMap<String, Value>,
+    attributes: KeyMap<Value>,
 }
 
 /// Why a context could not be read.
@@ -31,7 +30,7 @@ pub enum ContextError {
 impl Context {
     /// A context with only a targeting key.
     pub fn new(targeting_key: impl Into<String>) -> Self {
-        Context { targeting_key: Some(targeting_key.into()), attributes: HashMap::new() }
+        Context { targeting_key: Some(targeting_key.into()), attributes: KeyMap::default() }
     }
 
     /// An anonymous context (no targeting key): splits that need a unit will not match.
@@ -68,18 +67,20 @@ impl Context {
         };
         // Of two equal keys the last counts, as in a `serde_json::Value`.
         let mut targeting_key = None;
-        let mut context = Context::default();
-        for (name, json) in entries {
-            if name == TARGETING_KEY {
+        let mut attributes = Vec::with_capacity(entries.len());
+        // Last first, so that the map (which keeps the first of equal keys) keeps the last.
+        for (name, json) in entries.into_iter().rev() {
+            if name != TARGETING_KEY {
+                attributes.push((name, json.into_value()));
+            } else if targeting_key.is_none() {
                 targeting_key = Some(json.into_value());
-            } else {
-                context.attributes.insert(name, json.into_value());
             }
         }
-        if let Some(value) = targeting_key {
-            context.targeting_key = targeting_key_of(value)?;
-        }
-        Ok(context)
+        let targeting_key = match targeting_key {
+            Some(value) => targeting_key_of(value)?,
+            None => None,
+        };
+        Ok(Context { targeting_key, attributes: KeyMap::from_entries(attributes) })
     }
 
     /// Reads a JSON object. `targetingKey` must be a string (or a number, taken in decimal).
@@ -87,15 +88,16 @@ impl Context {
         let Value::Object(map) = value else {
             return Err(ContextError::NotAnObject(json_type(&value)));
         };
-        let mut context = Context::default();
+        let mut targeting_key = None;
+        let mut attributes = Vec::with_capacity(map.len());
         for (name, value) in map {
             if name == TARGETING_KEY {
-                context.targeting_key = targeting_key_of(value)?;
+                targeting_key = targeting_key_of(value)?;
             } else {
-                context.attributes.insert(name, value);
+                attributes.push((name, value));
             }
         }
-        Ok(context)
+        Ok(Context { targeting_key, attributes: KeyMap::from_entries(attributes) })
     }
 
     pub fn targeting_key(&self) -> Option<&str> {
@@ -107,8 +109,9 @@ impl Context {
         self.attributes.get(name).filter(|v| !v.is_null())
     }
 
-    pub fn attributes(&self) -> &HashMap<String, Value> {
-        &self.attributes
+    /// Every attribute (JSON nulls included), in no particular order.
+    pub fn attributes(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.attributes.iter()
     }
 }
 

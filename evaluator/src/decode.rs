@@ -8,7 +8,7 @@
 //! that both read the same files into the same model. This reader exists for the paths and for
 //! size: see [`crate::document`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::document::{self, Json};
 use crate::model::{
@@ -213,13 +213,13 @@ impl<'a> Fields<'a> {
 
     /// Reports every field not taken as unknown, and every repeated one as a duplicate.
     fn finish(self, problems: &mut Problems) {
-        let mut seen = HashSet::with_capacity(self.entries.len());
-        for ((key, _), used) in self.entries.iter().zip(self.used) {
+        let first = crate::keyed::first_positions(&self.entries.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>());
+        for (i, ((key, _), used)) in self.entries.iter().zip(self.used).enumerate() {
             let path = || field_path(self.path, key);
             if !used {
                 problems.push(path(), "unknown field");
             }
-            if !seen.insert(key.as_str()) {
+            if first[i] != i {
                 problems.push(path(), format!("duplicate field `{key}`"));
             }
         }

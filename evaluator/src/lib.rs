@@ -38,6 +38,7 @@ pub mod duration;
 pub mod evaluation;
 pub mod hashing;
 pub mod instant;
+pub mod keyed;
 pub mod matching;
 pub mod model;
 // Unleash client-API payloads evaluated by the same clauses and hashing.

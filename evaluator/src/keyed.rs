@@ -1,0 +1,254 @@
+//! String-keyed lookups that are built once (per flag file, per context) and read on every
+//! evaluation: flag keys, targeting lists, segments' members, environments, attributes.
+//!
+//! Why not `HashMap`: hashbrown and SipHash were 13.7 KB of the 110 KB WASM module, one copy
+//! of the table code per key and value type. This is an open-addressing table of `u32`
+//! positions into a vector of keys, probed by one small function whatever the value type.
+//! Its hash is not keyed (SipHash's defence against chosen collisions): the tables are built
+//! from the flag file, which is the admin's, so a caller choosing what to look up can only
+//! walk the probe sequences the file made, and those stay short at a load of at most one half.
+
+/// A map from strings to `V`, in insertion order.
+#[derive(Debug, Clone)]
+pub struct KeyMap<V> {
+    keys: Vec<String>,
+    values: Vec<V>,
+    slots: Slots,
+}
+
+/// A set of strings.
+pub type KeySet = KeyMap<()>;
+
+impl<V> Default for KeyMap<V> {
+    fn default() -> Self {
+        KeyMap {
+            keys: Vec::new(),
+            values: Vec::new(),
+            slots: Slots::default(),
+        }
+    }
+}
+
+impl<V: PartialEq> PartialEq for KeyMap<V> {
+    /// The same entries, in whatever order they were added.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl<V> KeyMap<V> {
+    /// From entries in any order; of equal keys the first is kept.
+    pub fn from_entries(entries: Vec<(String, V)>) -> Self {
+        let mut map = KeyMap {
+            keys: Vec::with_capacity(entries.len()),
+            values: Vec::with_capacity(entries.len()),
+            slots: Slots::for_len(entries.len()),
+        };
+        for (key, value) in entries {
+            if let Err(slot) = map.slots.probe(&map.keys, &key) {
+                map.slots.take(slot, map.keys.len());
+                map.keys.push(key);
+                map.values.push(value);
+            }
+        }
+        map
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.slots
+            .probe(&self.keys, key)
+            .ok()
+            .and_then(|i| self.values.get(i))
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.slots.probe(&self.keys, key).is_ok()
+    }
+
+    /// Adds or replaces one entry. A new key rebuilds the table: this is for the few entries
+    /// set by hand (`Context::set`); bulk input goes through [`KeyMap::from_entries`].
+    pub fn insert(&mut self, key: String, value: V) {
+        match self.slots.probe(&self.keys, &key) {
+            Ok(i) => self.values[i] = value,
+            Err(_) => {
+                self.keys.push(key);
+                self.values.push(value);
+                self.slots = Slots::of(&self.keys);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Keys in insertion order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(String::as_str)
+    }
+
+    /// Entries in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.keys().zip(&self.values)
+    }
+}
+
+impl KeySet {
+    /// From keys in any order (duplicates count once).
+    pub fn from_keys(keys: impl IntoIterator<Item = String>) -> Self {
+        KeyMap::from_entries(keys.into_iter().map(|k| (k, ())).collect())
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.contains_key(key)
+    }
+}
+
+/// For each of `keys` (in order), the position of the first occurrence of the same key: its
+/// own position when it is the first. What duplicate checks report ("first used at").
+pub fn first_positions(keys: &[&str]) -> Vec<usize> {
+    let mut slots = Slots::for_len(keys.len());
+    let mut first = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        // The table holds the positions of first occurrences only.
+        match slots.probe(keys, key) {
+            Ok(earlier) => first.push(earlier),
+            Err(slot) => {
+                slots.take(slot, i);
+                first.push(i);
+            }
+        }
+    }
+    first
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// Positions into a key vector, by hash; empty, or a power of two at least twice the keys.
+#[derive(Debug, Clone, Default)]
+struct Slots(Vec<u32>);
+
+impl Slots {
+    fn for_len(len: usize) -> Slots {
+        Slots(if len == 0 {
+            Vec::new()
+        } else {
+            vec![EMPTY; (2 * len).next_power_of_two()]
+        })
+    }
+
+    fn of(keys: &[String]) -> Slots {
+        let mut slots = Slots::for_len(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            if let Err(slot) = slots.probe(keys, key) {
+                slots.take(slot, i);
+            }
+        }
+        slots
+    }
+
+    /// `Ok(position)` of `key` among `keys`, or `Err(slot)`: the free slot it would take.
+    fn probe<K: AsRef<str>>(&self, keys: &[K], key: &str) -> Result<usize, usize> {
+        let mask = self.0.len().wrapping_sub(1);
+        let mut slot = table_hash(key.as_bytes()) as usize & mask;
+        // At most half the slots are taken, so the walk ends at a free one.
+        while let Some(&taken) = self.0.get(slot) {
+            if taken == EMPTY {
+                return Err(slot);
+            }
+            if keys.get(taken as usize).is_some_and(|k| k.as_ref() == key) {
+                return Ok(taken as usize);
+            }
+            slot = (slot + 1) & mask;
+        }
+        Err(usize::MAX)
+    }
+
+    fn take(&mut self, slot: usize, position: usize) {
+        if let Some(s) = self.0.get_mut(slot) {
+            *s = position as u32;
+        }
+    }
+}
+
+/// A fast multiplicative hash (FxHash's step, eight bytes at a time) for the tables only; the
+/// bucketing hash is murmur3 ([`crate::hashing`]).
+fn table_hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let mut word = [0u8; 8];
+    word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    // The high bits are the well-mixed ones; fold them down for the mask.
+    h ^ (h >> 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    proptest! {
+        /// Lookups answer as a `HashMap` filled first-wins would, and duplicates are found
+        /// at the same places as with a set of seen keys.
+        #[test]
+        fn behaves_like_a_first_wins_hash_map(
+            keys in proptest::collection::vec("[a-c]{0,3}|[a-z0-9-]{6,20}", 0..60),
+            probes in proptest::collection::vec("[a-d]{0,3}", 0..20),
+        ) {
+            let entries: Vec<(String, usize)> = keys.iter().cloned().zip(0..).collect();
+            let map = KeyMap::from_entries(entries.clone());
+            let mut reference = HashMap::new();
+            for (k, v) in entries {
+                reference.entry(k).or_insert(v);
+            }
+            prop_assert_eq!(map.len(), reference.len());
+            for probe in probes.iter().chain(&keys) {
+                prop_assert_eq!(map.get(probe), reference.get(probe));
+                prop_assert_eq!(map.contains_key(probe), reference.contains_key(probe));
+            }
+
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let first = first_positions(&refs);
+            let mut seen = HashMap::new();
+            for (i, k) in refs.iter().enumerate() {
+                let expected = *seen.entry(*k).or_insert(i);
+                prop_assert_eq!(first[i], expected);
+            }
+
+            let mut inserted = KeyMap::default();
+            for (i, k) in keys.iter().enumerate() {
+                inserted.insert(k.clone(), i);
+            }
+            let mut last_wins = HashMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                last_wins.insert(k.clone(), i);
+            }
+            for k in &keys {
+                prop_assert_eq!(inserted.get(k), last_wins.get(k));
+            }
+        }
+    }
+
+    #[test]
+    fn empty_maps_and_equality_ignore_order() {
+        let empty: KeyMap<u8> = KeyMap::default();
+        assert_eq!(empty.get(""), None);
+        let ab = KeyMap::from_entries(vec![("a".to_string(), 1), ("b".to_string(), 2)]);
+        let ba = KeyMap::from_entries(vec![("b".to_string(), 2), ("a".to_string(), 1)]);
+        assert_eq!(ab, ba);
+        assert_ne!(ab, KeyMap::from_entries(vec![("a".to_string(), 1)]));
+        assert!(KeySet::from_keys(["x".to_string()]).contains("x"));
+    }
+}
