@@ -16,6 +16,12 @@ PROFILE=wasm-release
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=wasm/pkg
 source scripts/wasm-size-flags.sh
+if [[ -n "${RUSTC_BOOTSTRAP:-}" ]]; then
+  # MIR inlining is off at opt-level "s"; on, it shrinks this module and pays back the speed
+  # that the cap on wasm-opt's one-caller inlining below costs (wasm/README.md "Size"). Not
+  # for the dashboard (opt-level "z"), which it makes bigger.
+  export RUSTFLAGS="$RUSTFLAGS -Zinline-mir=yes"
+fi
 # The unleash build is made aside (under target/, ignored) and moved in after the core build.
 UNLEASH_TMP=$TARGET_DIR/edgeflag-wasm-unleash-pkg
 rm -rf "$UNLEASH_TMP"

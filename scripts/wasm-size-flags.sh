@@ -15,7 +15,5 @@ if [[ "${EDGEFLAG_WASM_STD:-rebuilt}" != prebuilt ]]; then
   export RUSTC_BOOTSTRAP=1
   export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
   export CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
-  # -Zinline-mir=yes: MIR inlining is off at opt-level "s"; on, it shrinks the module and
-  # pays back the speed that build-wasm.sh's limit on wasm-opt's one-caller inlining costs.
-  export RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zinline-mir=yes"
+  export RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
 fi
