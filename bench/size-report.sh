@@ -25,7 +25,7 @@ variant() { # name profile features [env...]
   printf '%-62s %s\n' "$name: cargo" "$(size "$out")"
   wasm-bindgen --target web --out-dir "$work/$name" --out-name m "$out"
   printf '%-62s %s\n' "$name: + wasm-bindgen" "$(size "$work/$name/m_bg.wasm")"
-  for level in -Os -Oz "-Oz --converge"; do
+  for level in -Os -Oz "-Oz --converge" "-Oz --converge --one-caller-inline-max-function-size 30"; do
     # shellcheck disable=SC2086 # $level is one or two flags
     "$WASM_OPT" $level --strip-debug --strip-producers "${FEATURES[@]}" -o "$work/$name/o.wasm" "$work/$name/m_bg.wasm"
     printf '%-62s %s\n' "$name: + wasm-opt $level" "$(size "$work/$name/o.wasm")"
@@ -45,6 +45,12 @@ variant "lean (no unleash), opt z" wasm-release --no-default-features CARGO_PROF
   if [[ "${1:-all}" != lean ]]; then
     variant "with unleash, opt s, std rebuilt" wasm-release ""
   fi
-  variant "lean, opt s, std rebuilt (shipped)" wasm-release --no-default-features
+  variant "lean, opt s, std rebuilt" wasm-release --no-default-features
   variant "lean, opt z, std rebuilt" wasm-release --no-default-features CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL=z
+  # What scripts/build-wasm.sh ships: also MIR inlining (and wasm-opt's one-caller cap, the
+  # last wasm-opt line of each variant).
+  if [[ "${1:-all}" != lean ]]; then
+    variant "with unleash, opt s, std rebuilt, MIR inlining (shipped)" wasm-release "" RUSTFLAGS="$RUSTFLAGS -Zinline-mir=yes"
+  fi
+  variant "lean, opt s, std rebuilt, MIR inlining (shipped)" wasm-release --no-default-features RUSTFLAGS="$RUSTFLAGS -Zinline-mir=yes"
 )
