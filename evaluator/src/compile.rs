@@ -280,24 +280,26 @@ impl Compiler<'_> {
         original: &[usize],
         list: &str,
     ) -> KeyMap<usize> {
+        let keys: Vec<&str> = keys.collect();
+        let problems: Vec<Option<String>> = keys.iter().map(|key| key_problem(key)).collect();
         // Keys with a problem are left out, so they are never the "first" of a duplicate.
-        let valid: Vec<(usize, &str)> = keys
-            .enumerate()
-            .filter(|&(position, key)| match key_problem(key) {
-                Some(problem) => {
-                    self.problems.push(field_path(&index_path(list, original[position]), "key"), problem);
-                    false
-                }
-                None => true,
-            })
-            .collect();
+        let valid: Vec<(usize, &str)> =
+            keys.iter().enumerate().filter(|&(p, _)| problems[p].is_none()).map(|(p, &k)| (p, k)).collect();
         let first = first_positions(&valid.iter().map(|&(_, key)| key).collect::<Vec<_>>());
         let mut entries = Vec::with_capacity(valid.len());
-        for (i, &(position, key)) in valid.iter().enumerate() {
+        let mut next_valid = 0;
+        // One pass in file order, so the problems come out in file order.
+        for (position, (key, problem)) in keys.iter().zip(problems).enumerate() {
+            let path = || field_path(&index_path(list, original[position]), "key");
+            if let Some(problem) = problem {
+                self.problems.push(path(), problem);
+                continue;
+            }
+            let i = next_valid;
+            next_valid += 1;
             if first[i] != i {
-                let path = field_path(&index_path(list, original[position]), "key");
                 let first = original[valid[first[i]].0];
-                self.problems.push(path, format!("duplicate key {key:?} (first used at {list}[{first}])"));
+                self.problems.push(path(), format!("duplicate key {key:?} (first used at {list}[{first}])"));
             } else {
                 entries.push((key.to_string(), position));
             }

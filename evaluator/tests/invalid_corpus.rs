@@ -129,3 +129,20 @@ fn hostile_inputs_are_errors_not_panics() {
         assert!(FlagSet::from_json(junk).is_err(), "{junk:?} accepted");
     }
 }
+
+#[test]
+fn key_problems_come_out_in_file_order() {
+    let keys = ["a", "a", "", "b", "b", "a"];
+    let flags: Vec<Value> = keys.iter().map(|k| flag(json!({"key": k}))).collect();
+    let errors = FlagSet::from_json(&file(Value::Array(flags))).unwrap_err();
+    let listed: Vec<(&str, &str)> = errors.problems.iter().map(|p| (p.path.as_str(), p.message.as_str())).collect();
+    assert_eq!(
+        listed,
+        [
+            ("flags[1].key", "duplicate key \"a\" (first used at flags[0])"),
+            ("flags[2].key", "key is empty"),
+            ("flags[4].key", "duplicate key \"b\" (first used at flags[3])"),
+            ("flags[5].key", "duplicate key \"a\" (first used at flags[0])"),
+        ]
+    );
+}
