@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::document::Json;
-use crate::keyed::KeyMap;
+use crate::keyed::SortedMap;
 
 /// The attribute name that refers to the context's targeting key.
 pub const TARGETING_KEY: &str = "targetingKey";
@@ -13,7 +13,8 @@ pub const TARGETING_KEY: &str = "targetingKey";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     targeting_key: Option<String>,
-    attributes: KeyMap<Value>,
+    /// From the request, so a sorted map: no choice of names can make it slow (see `keyed`).
+    attributes: SortedMap<Value>,
 }
 
 /// Why a context could not be read.
@@ -30,7 +31,7 @@ pub enum ContextError {
 impl Context {
     /// A context with only a targeting key.
     pub fn new(targeting_key: impl Into<String>) -> Self {
-        Context { targeting_key: Some(targeting_key.into()), attributes: KeyMap::default() }
+        Context { targeting_key: Some(targeting_key.into()), attributes: SortedMap::default() }
     }
 
     /// An anonymous context (no targeting key): splits that need a unit will not match.
@@ -68,19 +69,18 @@ impl Context {
         // Of two equal keys the last counts, as in a `serde_json::Value`.
         let mut targeting_key = None;
         let mut attributes = Vec::with_capacity(entries.len());
-        // Last first, so that the map (which keeps the first of equal keys) keeps the last.
-        for (name, json) in entries.into_iter().rev() {
-            if name != TARGETING_KEY {
-                attributes.push((name, json.into_value()));
-            } else if targeting_key.is_none() {
+        for (name, json) in entries {
+            if name == TARGETING_KEY {
                 targeting_key = Some(json.into_value());
+            } else {
+                attributes.push((name, json.into_value()));
             }
         }
         let targeting_key = match targeting_key {
             Some(value) => targeting_key_of(value)?,
             None => None,
         };
-        Ok(Context { targeting_key, attributes: KeyMap::from_entries(attributes) })
+        Ok(Context { targeting_key, attributes: SortedMap::from_entries(attributes) })
     }
 
     /// Reads a JSON object. `targetingKey` must be a string (or a number, taken in decimal).
@@ -97,7 +97,7 @@ impl Context {
                 attributes.push((name, value));
             }
         }
-        Ok(Context { targeting_key, attributes: KeyMap::from_entries(attributes) })
+        Ok(Context { targeting_key, attributes: SortedMap::from_entries(attributes) })
     }
 
     pub fn targeting_key(&self) -> Option<&str> {
@@ -109,7 +109,7 @@ impl Context {
         self.attributes.get(name).filter(|v| !v.is_null())
     }
 
-    /// Every attribute (JSON nulls included), in no particular order.
+    /// Every attribute (JSON nulls included), by name.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.attributes.iter()
     }

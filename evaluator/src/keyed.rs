@@ -2,11 +2,13 @@
 //! evaluation: flag keys, targeting lists, segments' members, environments, attributes.
 //!
 //! Why not `HashMap`: hashbrown and SipHash were 13.7 KB of the 110 KB WASM module, one copy
-//! of the table code per key and value type. This is an open-addressing table of `u32`
-//! positions into a vector of keys, probed by one small function whatever the value type.
-//! Its hash is not keyed (SipHash's defence against chosen collisions): the tables are built
-//! from the flag file, which is the admin's, so a caller choosing what to look up can only
-//! walk the probe sequences the file made, and those stay short at a load of at most one half.
+//! of the table code per key and value type. [`KeyMap`] is an open-addressing table of `u32`
+//! positions into a vector of keys, probed by one small function whatever the value type. Its
+//! hash is not keyed (SipHash's defence against chosen collisions), so it only holds keys from
+//! the flag file, which is the admin's: a caller choosing what to look up can only walk the
+//! probe sequences the file made, and those stay short at a load of at most one half.
+//! Keys that come with a request (a context's attributes) go in a [`SortedMap`] instead, which
+//! no choice of keys makes slower than O(n log n) to build and O(log n) to read.
 
 /// A map from strings to `V`, in insertion order.
 #[derive(Debug, Clone)]
@@ -106,6 +108,77 @@ impl KeySet {
     pub fn contains(&self, key: &str) -> bool {
         self.contains_key(key)
     }
+}
+
+/// A map for keys from untrusted input: entries sorted by key, found by bisection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortedMap<V> {
+    entries: Vec<(String, V)>,
+}
+
+impl<V> Default for SortedMap<V> {
+    fn default() -> Self {
+        SortedMap {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<V> SortedMap<V> {
+    /// From entries in any order; of equal keys the last is kept (as in a JSON object that
+    /// serde_json reads).
+    pub fn from_entries(entries: Vec<(String, V)>) -> Self {
+        let keep = {
+            let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+            sorted_last_occurrences(&keys)
+        };
+        let mut slots: Vec<Option<(String, V)>> = entries.into_iter().map(Some).collect();
+        SortedMap {
+            entries: keep
+                .into_iter()
+                .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.search(key)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, v)| v)
+    }
+
+    /// Adds or replaces one entry.
+    pub fn insert(&mut self, key: String, value: V) {
+        match self.search(&key) {
+            Ok(i) => self.entries[i].1 = value,
+            Err(i) => self.entries.insert(i, (key, value)),
+        }
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn search(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+}
+
+/// Positions of `keys` in key order, only the last occurrence of each key.
+fn sorted_last_occurrences(keys: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    // Equal keys by position, so the last of each run is the last in the input.
+    order.sort_unstable_by(|&a, &b| keys[a].cmp(keys[b]).then(a.cmp(&b)));
+    let mut keep: Vec<usize> = Vec::with_capacity(order.len());
+    for &p in &order {
+        match keep.last_mut() {
+            Some(last) if keys[*last] == keys[p] => *last = p,
+            _ => keep.push(p),
+        }
+    }
+    keep
 }
 
 /// For each of `keys` (in order), the position of the first occurrence of the same key: its
@@ -239,6 +312,37 @@ mod tests {
                 prop_assert_eq!(inserted.get(k), last_wins.get(k));
             }
         }
+    }
+
+    proptest! {
+        #[test]
+        fn sorted_map_behaves_like_a_last_wins_hash_map(
+            keys in proptest::collection::vec("[a-c]{0,3}", 0..60),
+            probes in proptest::collection::vec("[a-d]{0,3}", 0..20),
+        ) {
+            let entries: Vec<(String, usize)> = keys.iter().cloned().zip(0..).collect();
+            let map = SortedMap::from_entries(entries.clone());
+            let reference: HashMap<String, usize> = entries.into_iter().collect();
+            for probe in probes.iter().chain(&keys) {
+                prop_assert_eq!(map.get(probe), reference.get(probe));
+            }
+            prop_assert_eq!(map.iter().count(), reference.len());
+            let mut inserted = SortedMap::default();
+            for (i, k) in keys.iter().enumerate() {
+                inserted.insert(k.clone(), i);
+            }
+            prop_assert_eq!(inserted, map);
+        }
+    }
+
+    #[test]
+    fn fifty_thousand_request_keys_are_found() {
+        let entries: Vec<(String, u32)> = (0..50_000)
+            .map(|i| (format!("attribute-{i:08}"), i))
+            .collect();
+        let map = SortedMap::from_entries(entries);
+        assert_eq!(map.get("attribute-00049999"), Some(&49_999));
+        assert_eq!(map.get("attribute-x"), None);
     }
 
     #[test]
