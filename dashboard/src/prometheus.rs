@@ -19,7 +19,8 @@ pub type Point = (f64, Option<f64>);
 /// the response reports.
 fn success_result<'a>(root: &'a Value, result_type: &str) -> Result<Field<'a>, String> {
     let response = Field::root(root);
-    if response.field("status")?.string()? != "success" {
+    let status = response.field("status").and_then(|s| s.string());
+    if status.map_err(|e| format!("not a Prometheus API response: {e}"))? != "success" {
         return Err(format!(
             "Prometheus error ({}): {}",
             response.field("errorType")?.string_or_empty()?,
@@ -34,7 +35,7 @@ fn success_result<'a>(root: &'a Value, result_type: &str) -> Result<Field<'a>, S
     if got != result_type {
         return Err(format!("data.resultType: expected {result_type}, got {got}"));
     }
-    data.field("result")
+    data.field("result")?.present()
 }
 
 fn response_root(text: &str) -> Result<Value, String> {
@@ -236,6 +237,12 @@ mod tests {
         let number = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,0.5]]}]}}"#;
         assert!(parse_query_range(number).is_err_and(|e| e.contains("values[0][1]")));
         assert!(parse_query_range("<html>").is_err());
+        assert_eq!(
+            parse_query_range("[]"),
+            Err("not a Prometheus API response: (top level): expected an object, got an array".into())
+        );
+        let no_result = r#"{"status":"success","data":{"resultType":"matrix"}}"#;
+        assert_eq!(parse_query_range(no_result), Err("data.result: missing".into()));
     }
 
     #[test]

@@ -39,57 +39,28 @@ pub struct MetricData {
 
 /// `MetricData` as it is read. A derived `Deserialize` for the flattened, `kind`-tagged form
 /// buffers every field through serde's `Content` and was 13 KB of the dashboard's bundle; this
-/// plain struct reads the same JSON, and `TryFrom` checks each arm has its kind's fields.
+/// plain struct reads the same JSON, and `TryFrom` reads each arm as its kind's type.
 #[derive(Deserialize)]
 struct MetricWire {
     name: String,
     #[serde(default = "yes")]
     higher_is_better: bool,
     kind: MetricKind,
-    arms: BTreeMap<String, ArmWire>,
-}
-
-#[derive(Deserialize)]
-struct ArmWire {
-    units: Option<u64>,
-    conversions: Option<u64>,
-    count: Option<u64>,
-    mean: Option<f64>,
-    variance: Option<f64>,
+    arms: BTreeMap<String, serde_json::Value>,
 }
 
 impl TryFrom<MetricWire> for MetricData {
     type Error = String;
 
     fn try_from(wire: MetricWire) -> Result<Self, String> {
-        fn field<T>(value: Option<T>, name: &str) -> Result<T, String> {
-            value.ok_or_else(|| format!("missing field `{name}`"))
+        fn arms<T: serde::de::DeserializeOwned>(arms: BTreeMap<String, serde_json::Value>) -> Result<BTreeMap<String, T>, String> {
+            arms.into_iter()
+                .map(|(name, arm)| serde_json::from_value(arm).map(|arm| (name, arm)).map_err(|e| e.to_string()))
+                .collect()
         }
         let values = match wire.kind {
-            MetricKind::Conversion => MetricValues::Conversion {
-                arms: wire
-                    .arms
-                    .into_iter()
-                    .map(|(name, arm)| {
-                        let arm = ConversionArm { units: field(arm.units, "units")?, conversions: field(arm.conversions, "conversions")? };
-                        Ok((name, arm))
-                    })
-                    .collect::<Result<_, String>>()?,
-            },
-            MetricKind::Mean => MetricValues::Mean {
-                arms: wire
-                    .arms
-                    .into_iter()
-                    .map(|(name, arm)| {
-                        let arm = SampleSummary {
-                            count: field(arm.count, "count")?,
-                            mean: field(arm.mean, "mean")?,
-                            variance: field(arm.variance, "variance")?,
-                        };
-                        Ok((name, arm))
-                    })
-                    .collect::<Result<_, String>>()?,
-            },
+            MetricKind::Conversion => MetricValues::Conversion { arms: arms(wire.arms)? },
+            MetricKind::Mean => MetricValues::Mean { arms: arms(wire.arms)? },
         };
         Ok(MetricData { name: wire.name, higher_is_better: wire.higher_is_better, values })
     }

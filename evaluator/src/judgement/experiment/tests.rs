@@ -238,4 +238,8 @@ fn metric_data_reads_both_kinds_and_names_what_is_missing() {
     assert!(error(r#"{"name": "m", "kind": "conversion", "arms": {"a": {"units": 1}}}"#).starts_with("missing field `conversions`"));
     assert!(error(r#"{"name": "m", "kind": "median", "arms": {}}"#).starts_with("unknown variant `median`, expected `conversion` or `mean`"));
     assert!(error(r#"{"name": "m", "arms": {}}"#).starts_with("missing field `kind`"));
+    assert!(error(r#"{"name": "m", "kind": "conversion", "arms": {"a": {"units": "x", "conversions": 1}}}"#).starts_with("invalid type: string \"x\", expected u64"));
+    // Fields of the other kind are ignored, as unknown fields are.
+    let lenient = r#"{"name": "m", "kind": "conversion", "arms": {"a": {"units": 1, "conversions": 1, "mean": "n/a"}}}"#;
+    assert!(serde_json::from_str::<MetricData>(lenient).is_ok());
 }
