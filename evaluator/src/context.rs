@@ -109,7 +109,7 @@ impl Context {
         self.attributes.get(name).filter(|v| !v.is_null())
     }
 
-    /// Every attribute (JSON nulls included), by name.
+    /// Every attribute (JSON nulls included), shorter names first.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.attributes.iter()
     }

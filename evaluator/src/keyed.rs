@@ -110,7 +110,7 @@ impl KeySet {
     }
 }
 
-/// A map for keys from untrusted input: entries sorted by key, found by bisection.
+/// A map for keys from untrusted input: entries sorted by key (length first), found by bisection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SortedMap<V> {
     entries: Vec<(String, V)>,
@@ -156,21 +156,29 @@ impl<V> SortedMap<V> {
         }
     }
 
-    /// Entries in key order.
+    /// Entries, shorter keys first.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     fn search(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        self.entries.binary_search_by(|(k, _)| key_order(k, key))
     }
+}
+
+/// Shorter keys first, then by bytes: most comparisons end at the lengths, before any byte is
+/// read (attribute names rarely share a length).
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 /// Positions of `keys` in key order, only the last occurrence of each key.
 fn sorted_last_occurrences(keys: &[&str]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     // Equal keys by position, so the last of each run is the last in the input.
-    order.sort_unstable_by(|&a, &b| keys[a].cmp(keys[b]).then(a.cmp(&b)));
+    order.sort_unstable_by(|&a, &b| key_order(keys[a], keys[b]).then(a.cmp(&b)));
     let mut keep: Vec<usize> = Vec::with_capacity(order.len());
     for &p in &order {
         match keep.last_mut() {
