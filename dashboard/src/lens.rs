@@ -86,15 +86,7 @@ impl<U: 'static> Lens<Option<U>> {
 
 /// The path segment of a map key, as the evaluator writes it: `.prod`, or `["odd key"]` when
 /// the key is not a plain identifier.
-pub fn key_segment(name: &str) -> String {
-    let plain = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
-    if plain {
-        format!(".{name}")
-    } else {
-        format!("[{}]", edgeflag_evaluator::validation::json_quoted(name))
-    }
-}
+pub use edgeflag_evaluator::validation::path_segment as key_segment;
 
 /// `base` + `segment`, without a leading dot at the root.
 pub fn join_path(base: &str, segment: &str) -> String {

@@ -105,13 +105,25 @@ impl Problems {
 
 /// `parent.name`, or `parent["name"]` when the name is not a plain identifier.
 pub fn field_path(parent: &str, name: &str) -> String {
-    let plain = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
-    match (parent.is_empty(), plain) {
+    match (parent.is_empty(), is_plain_name(name)) {
         (true, true) => name.to_string(),
         (false, true) => format!("{parent}.{name}"),
         (_, false) => format!("{parent}[{}]", json_quoted(name)),
     }
+}
+
+/// The path segment of a member name: `.prod`, or `["odd key"]` when the name is not a plain
+/// identifier; what [`field_path`] appends (the dashboard's lenses build paths with it).
+pub fn path_segment(name: &str) -> String {
+    if is_plain_name(name) {
+        format!(".{name}")
+    } else {
+        format!("[{}]", json_quoted(name))
+    }
+}
+
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
 }
 
 /// `text` as a JSON string literal, for paths and messages. Through `serde_json::to_string`,
