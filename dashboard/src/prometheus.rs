@@ -4,7 +4,6 @@
 //! parsed into the evaluator's non-cumulative buckets. Prometheus sends sample values as
 //! strings, including "NaN" and "+Inf"; non-finite values become gaps.
 
-
 use edgeflag_evaluator::decimal::parse_f64;
 use edgeflag_evaluator::stats::{Bucket, Histogram};
 use serde_json::Value;

@@ -27,7 +27,6 @@ pub struct ExperimentData {
 /// `{"name": "checkout", "kind": "conversion", "arms": {"control": {"units": 1000, "conversions": 52}}}` or
 /// `{"name": "revenue", "kind": "mean", "arms": {"control": {"count": 1000, "mean": 12.3, "variance": 40.1}}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "MetricWire")]
 pub struct MetricData {
     pub name: String,
     /// Whether an increase is good (conversions, revenue) or bad (latency, churn). Default true.
@@ -35,35 +34,6 @@ pub struct MetricData {
     pub higher_is_better: bool,
     #[serde(flatten)]
     pub values: MetricValues,
-}
-
-/// `MetricData` as it is read. A derived `Deserialize` for the flattened, `kind`-tagged form
-/// buffers every field through serde's `Content` and was 13 KB of the dashboard's bundle; this
-/// plain struct reads the same JSON, and `TryFrom` reads each arm as its kind's type.
-#[derive(Deserialize)]
-struct MetricWire {
-    name: String,
-    #[serde(default = "yes")]
-    higher_is_better: bool,
-    kind: MetricKind,
-    arms: BTreeMap<String, serde_json::Value>,
-}
-
-impl TryFrom<MetricWire> for MetricData {
-    type Error = String;
-
-    fn try_from(wire: MetricWire) -> Result<Self, String> {
-        fn arms<T: serde::de::DeserializeOwned>(arms: BTreeMap<String, serde_json::Value>) -> Result<BTreeMap<String, T>, String> {
-            arms.into_iter()
-                .map(|(name, arm)| serde_json::from_value(arm).map(|arm| (name, arm)).map_err(|e| e.to_string()))
-                .collect()
-        }
-        let values = match wire.kind {
-            MetricKind::Conversion => MetricValues::Conversion { arms: arms(wire.arms)? },
-            MetricKind::Mean => MetricValues::Mean { arms: arms(wire.arms)? },
-        };
-        Ok(MetricData { name: wire.name, higher_is_better: wire.higher_is_better, values })
-    }
 }
 
 fn yes() -> bool {
