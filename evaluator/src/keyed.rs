@@ -67,19 +67,6 @@ impl<V> KeyMap<V> {
         self.slots.probe(&self.keys, key).is_ok()
     }
 
-    /// Adds or replaces one entry. A new key rebuilds the table: this is for the few entries
-    /// set by hand (`Context::set`); bulk input goes through [`KeyMap::from_entries`].
-    pub fn insert(&mut self, key: String, value: V) {
-        match self.slots.probe(&self.keys, &key) {
-            Ok(i) => self.values[i] = value,
-            Err(_) => {
-                self.keys.push(key);
-                self.values.push(value);
-                self.slots = Slots::of(&self.keys);
-            }
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -222,16 +209,6 @@ impl Slots {
         })
     }
 
-    fn of(keys: &[String]) -> Slots {
-        let mut slots = Slots::for_len(keys.len());
-        for (i, key) in keys.iter().enumerate() {
-            if let Err(slot) = slots.probe(keys, key) {
-                slots.take(slot, i);
-            }
-        }
-        slots
-    }
-
     /// `Ok(position)` of `key` among `keys`, or `Err(slot)`: the free slot it would take.
     fn probe<K: AsRef<str>>(&self, keys: &[K], key: &str) -> Result<usize, usize> {
         let mask = self.0.len().wrapping_sub(1);
@@ -308,17 +285,6 @@ mod tests {
                 prop_assert_eq!(first[i], expected);
             }
 
-            let mut inserted = KeyMap::default();
-            for (i, k) in keys.iter().enumerate() {
-                inserted.insert(k.clone(), i);
-            }
-            let mut last_wins = HashMap::new();
-            for (i, k) in keys.iter().enumerate() {
-                last_wins.insert(k.clone(), i);
-            }
-            for k in &keys {
-                prop_assert_eq!(inserted.get(k), last_wins.get(k));
-            }
         }
     }
 
