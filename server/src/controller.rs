@@ -1,23 +1,34 @@
 //! The canary controller: on every tick, judges each running canary (base and per-environment)
 //! with the evaluator's `judge_canary` over the metrics store, and applies advance / complete /
 //! rollback as a new flag-file version (author `canary-controller`). The decision logic lives
-//! in the evaluator; this module only gathers inputs and writes results.
+//! in the evaluator; this module only gathers inputs, writes results and records the last
+//! judgement of each canary (served by `GET /api/canaries`).
+//!
+//! Writes are per flag, like an admin's: the decision is a change to the canary's fields
+//! against the version that was judged, merged into the current version by the evaluator's
+//! three-way merge. A write to another flag (or to another field of this flag) in between
+//! does not stop it; a change to this canary in between (an operator's pause, new gates)
+//! does: the judgement was about a canary that no longer exists, so it is dropped and the
+//! canary is judged again at the next tick.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{
-    canary_input, judge_canary, ArmMetrics, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy,
+    canary_input, judge_canary, ArmMetrics, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy, CheckResult,
 };
+use edgeflag_evaluator::merge::{self, MergePath, Segment};
 use edgeflag_evaluator::model::{Canary, CanaryStatus};
-use edgeflag_evaluator::FlagFile;
+use edgeflag_evaluator::{FlagFile, FlagSet};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::clock;
 use crate::metrics::MetricsStore;
-use crate::store::{FlagStore, WriteError, WriteMeta};
+use crate::store::{find_item, FlagStore, ItemKind, WriteError, WriteMeta};
 
 /// Author of every version the controller writes.
 pub const AUTHOR: &str = "canary-controller";
@@ -42,13 +53,68 @@ pub struct Decision {
     pub judgement: CanaryJudgement,
     /// The version written (advance, complete, rollback), if any.
     pub version: Option<u64>,
-    /// Why a decision could not be applied (write conflict, invalid result, judgement error).
+    /// Why a decision could not be applied (the canary changed, invalid result, storage).
     pub error: Option<String>,
+}
+
+/// The controller's latest judgement of one canary, as `GET /api/canaries` serves it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastJudgement {
+    pub at: String,
+    /// The flag-file version judged.
+    pub file_version: u64,
+    pub action: CanaryAction,
+    pub reasons: Vec<String>,
+    pub checks: Vec<CheckResult>,
+    pub consecutive_failures: u32,
+    pub stage: usize,
+    /// The version this decision wrote (advance, complete, rollback).
+    pub decision_version: Option<u64>,
+    /// Why the decision was not written, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The last judgement per canary, in memory (empty after a restart until the next tick).
+#[derive(Default)]
+pub struct Judgements {
+    by_target: RwLock<HashMap<Target, LastJudgement>>,
+}
+
+impl Judgements {
+    pub fn get(&self, target: &Target) -> Option<LastJudgement> {
+        self.read().get(target).cloned()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Target, LastJudgement>> {
+        match self.by_target.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Target, LastJudgement>> {
+        match self.by_target.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// A judgement whose decision is to be written.
+struct Pending {
+    target: Target,
+    judged_version: u64,
+    /// The flag as judged, and with the decision applied.
+    base: Value,
+    mine: Value,
+    message: String,
 }
 
 pub struct Controller {
     flags: Arc<FlagStore>,
     metrics: Arc<MetricsStore>,
+    judgements: Arc<Judgements>,
     config: ControllerConfig,
     /// Consecutive failed judgements per canary, with the stage they were counted at: a stage
     /// change (the controller's or an admin's) starts again at 0, as on the dashboard. In
@@ -59,20 +125,38 @@ pub struct Controller {
 }
 
 impl Controller {
-    pub fn new(flags: Arc<FlagStore>, metrics: Arc<MetricsStore>, config: ControllerConfig) -> Self {
-        Controller { flags, metrics, config, failures: HashMap::new(), last_hold: HashMap::new() }
+    pub fn new(
+        flags: Arc<FlagStore>,
+        metrics: Arc<MetricsStore>,
+        judgements: Arc<Judgements>,
+        config: ControllerConfig,
+    ) -> Self {
+        Controller { flags, metrics, judgements, config, failures: HashMap::new(), last_hold: HashMap::new() }
     }
 
     /// Judges every running canary once and applies the decisions.
     pub fn tick(&mut self) -> Vec<Decision> {
-        let targets = running_canaries(self.flags.current().flags.file());
+        let snap = self.flags.current();
+        let targets = running_canaries(snap.flags.file());
+        let all = all_canaries(snap.flags.file());
         self.failures.retain(|t, _| targets.contains(t));
         self.last_hold.retain(|t, _| targets.contains(t));
-        targets.into_iter().filter_map(|target| self.judge_one(target)).collect()
+        self.judgements.write().retain(|t, _| all.contains(t));
+        targets
+            .into_iter()
+            .filter_map(|target| {
+                let (decision, pending) = self.judge(target)?;
+                Some(match pending {
+                    Some(p) => self.apply(decision, p),
+                    None => decision,
+                })
+            })
+            .collect()
     }
 
-    fn judge_one(&mut self, target: Target) -> Option<Decision> {
-        // Re-read per canary: an earlier decision in this tick may have written a version.
+    /// Judges one canary on the current version; returns the decision and, when it changes
+    /// the canary, the write to make.
+    fn judge(&mut self, target: Target) -> Option<(Decision, Option<Pending>)> {
         let snap = self.flags.current();
         let file = snap.flags.file();
         let canary = find_canary(file, &target)?.clone();
@@ -107,53 +191,130 @@ impl Controller {
                 return None;
             }
         };
-        let mut decision = Decision { flag: flag.clone(), env: target.1.clone(), judgement, version: None, error: None };
+        self.judgements.write().insert(
+            target.clone(),
+            LastJudgement {
+                at: input.now.clone(),
+                file_version: snap.version,
+                action: judgement.action,
+                reasons: judgement.reasons.clone(),
+                checks: judgement.checks.clone(),
+                consecutive_failures: judgement.consecutive_failures,
+                stage: judgement.stage,
+                decision_version: None,
+                error: None,
+            },
+        );
+        let decision = Decision { flag: flag.clone(), env: target.1.clone(), judgement, version: None, error: None };
         let j = &decision.judgement;
-        let new_status = match j.action {
+        let mut decided = canary.clone();
+        match j.action {
             CanaryAction::Hold | CanaryAction::NoAction => {
                 self.failures.insert(target.clone(), (canary.current_stage, j.consecutive_failures));
                 if self.last_hold.get(&target) != Some(&j.reasons) {
                     println!("edgeflag: canary-controller: {}: hold at stage {}: {}", label(&target), j.stage, j.reasons.join("; "));
                     self.last_hold.insert(target, j.reasons.clone());
                 }
-                return Some(decision);
+                return Some((decision, None));
             }
-            CanaryAction::Advance => None,
-            CanaryAction::Complete => Some(CanaryStatus::Completed),
-            CanaryAction::Rollback => Some(CanaryStatus::RolledBack),
-        };
-        let mut next = file.clone();
-        let Some(c) = find_canary_mut(&mut next, &target) else { return Some(decision) };
-        match new_status {
-            None => {
-                c.current_stage = j.next_stage.unwrap_or(j.stage + 1);
-                c.stage_started_at = Some(clock::ms_to_rfc3339(now_ms));
+            CanaryAction::Advance => {
+                decided.current_stage = j.next_stage.unwrap_or(j.stage + 1);
+                decided.stage_started_at = Some(clock::ms_to_rfc3339(now_ms));
             }
-            Some(status) => c.status = status,
+            CanaryAction::Complete => decided.status = CanaryStatus::Completed,
+            CanaryAction::Rollback => decided.status = CanaryStatus::RolledBack,
         }
+        let base = file.flags.iter().find(|f| &f.key == flag).and_then(|f| serde_json::to_value(f).ok())?;
+        let mut mine = base.clone();
+        let decided = serde_json::to_value(&decided).ok()?;
+        *canary_slot(&mut mine, &target)? = decided;
         let message = audit_message(&target, j, &input);
-        match self.flags.write_file(next, Some(&snap.etag), WriteMeta { author: AUTHOR, message: &message }) {
-            Ok(written) => {
-                self.failures.remove(&target);
-                self.last_hold.remove(&target);
-                println!("edgeflag: canary-controller: version {}: {message}", written.version);
+        let pending = Pending { target, judged_version: snap.version, base, mine, message };
+        Some((decision, Some(pending)))
+    }
+
+    /// Writes a decision as a per-flag change against the judged version.
+    fn apply(&mut self, mut decision: Decision, p: Pending) -> Decision {
+        let canary_path = canary_path(&p.target);
+        let result = self.flags.write_with(WriteMeta { author: AUTHOR, message: &p.message }, |current| {
+            let mut file: Value = serde_json::from_slice(&current.body).map_err(WriteError::Encode)?;
+            let Some(theirs) = find_item(&file, ItemKind::Flag, &p.target.0) else {
+                return Err(ApplyError::Changed("the flag was deleted".into()));
+            };
+            let merged = merge::three_way(&p.base, &p.mine, theirs);
+            let touched: Vec<String> = merged
+                .conflicts
+                .iter()
+                .map(|c| &c.path)
+                .chain(merged.kept_theirs.iter())
+                .filter(|path| path.overlaps(&canary_path))
+                .map(ToString::to_string)
+                .collect();
+            if !touched.is_empty() || !merged.is_clean() {
+                return Err(ApplyError::Changed(format!("changed since version {}: {}", p.judged_version, touched.join(", "))));
+            }
+            let list = file.get_mut("flags").and_then(Value::as_array_mut);
+            if let Some(slot) = list.and_then(|l| l.iter_mut().find(|f| f.get("key").and_then(Value::as_str) == Some(p.target.0.as_str()))) {
+                *slot = merged.value;
+            }
+            let flags = FlagSet::from_json(&file.to_string()).map_err(WriteError::Invalid)?;
+            Ok((flags, ()))
+        });
+        let target = &p.target;
+        match result {
+            Ok((written, ())) => {
+                self.failures.remove(target);
+                self.last_hold.remove(target);
+                println!("edgeflag: canary-controller: version {}: {}", written.version, p.message);
                 decision.version = Some(written.version);
             }
-            Err(WriteError::Stale { current_version, .. }) => {
-                // Someone published meanwhile: judge again next tick against their file.
+            Err(ApplyError::Changed(why)) => {
+                // An operator (or a file upload) changed this canary after it was judged: the
+                // judgement no longer applies. Judge again next tick against their version.
                 println!(
-                    "edgeflag: canary-controller: {}: {} not applied, the file changed (now version {current_version}); retrying next tick",
-                    label(&target),
-                    j.action.as_str()
+                    "edgeflag: canary-controller: {}: {} not applied, the canary {why}; judging again next tick",
+                    label(target),
+                    decision.judgement.action.as_str()
                 );
-                decision.error = Some(format!("stale: now version {current_version}"));
+                decision.error = Some(format!("the canary {why}"));
             }
-            Err(e) => {
-                println!("edgeflag: canary-controller: {}: {} not applied: {e}", label(&target), j.action.as_str());
+            Err(ApplyError::Store(e)) => {
+                println!("edgeflag: canary-controller: {}: {} not applied: {e}", label(target), decision.judgement.action.as_str());
                 decision.error = Some(e.to_string());
             }
         }
-        Some(decision)
+        if let Some(last) = self.judgements.write().get_mut(target) {
+            last.decision_version = decision.version;
+            last.error = decision.error.clone();
+        }
+        decision
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ApplyError {
+    #[error("{0}")]
+    Changed(String),
+    #[error("{0}")]
+    Store(#[from] WriteError),
+}
+
+/// Where a target's canary sits in its flag: `canary` or `environments.<env>.canary`.
+fn canary_path((_, env): &Target) -> MergePath {
+    match env {
+        None => MergePath(vec![Segment::Field("canary".into())]),
+        Some(env) => MergePath(vec![
+            Segment::Field("environments".into()),
+            Segment::Field(env.clone()),
+            Segment::Field("canary".into()),
+        ]),
+    }
+}
+
+fn canary_slot<'a>(flag: &'a mut Value, (_, env): &Target) -> Option<&'a mut Value> {
+    match env {
+        None => flag.get_mut("canary"),
+        Some(env) => flag.get_mut("environments")?.get_mut(env)?.get_mut("canary"),
     }
 }
 
@@ -175,13 +336,22 @@ pub async fn run(mut controller: Controller, mut stop: watch::Receiver<bool>) {
 
 /// Every running canary in the file: the base one, then environment overrides.
 pub fn running_canaries(file: &FlagFile) -> Vec<Target> {
+    all_canaries(file)
+        .into_iter()
+        .filter(|t| find_canary(file, t).is_some_and(|c| c.status == CanaryStatus::Running))
+        .collect()
+}
+
+/// Every canary in the file, whatever its status: per flag the base one, then environment
+/// overrides (in name order).
+pub fn all_canaries(file: &FlagFile) -> Vec<Target> {
     let mut out = Vec::new();
     for flag in &file.flags {
-        if flag.canary.as_ref().is_some_and(|c| c.status == CanaryStatus::Running) {
+        if flag.canary.is_some() {
             out.push((flag.key.clone(), None));
         }
         for (env, o) in &flag.environments {
-            if o.canary.as_ref().is_some_and(|c| c.status == CanaryStatus::Running) {
+            if o.canary.is_some() {
                 out.push((flag.key.clone(), Some(env.clone())));
             }
         }
@@ -189,19 +359,11 @@ pub fn running_canaries(file: &FlagFile) -> Vec<Target> {
     out
 }
 
-fn find_canary<'a>(file: &'a FlagFile, (key, env): &Target) -> Option<&'a Canary> {
+pub fn find_canary<'a>(file: &'a FlagFile, (key, env): &Target) -> Option<&'a Canary> {
     let flag = file.flags.iter().find(|f| &f.key == key)?;
     match env {
         None => flag.canary.as_ref(),
         Some(env) => flag.environments.get(env)?.canary.as_ref(),
-    }
-}
-
-fn find_canary_mut<'a>(file: &'a mut FlagFile, (key, env): &Target) -> Option<&'a mut Canary> {
-    let flag = file.flags.iter_mut().find(|f| &f.key == key)?;
-    match env {
-        None => flag.canary.as_mut(),
-        Some(env) => flag.environments.get_mut(env)?.canary.as_mut(),
     }
 }
 

@@ -10,6 +10,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub const TOKEN: &str = "test-token-0123456789";
+/// Passed with `--ingest-token` where a test posts metric events.
+pub const INGEST: &str = "test-ingest-token-0123456789";
 
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flags.json")
@@ -32,7 +34,7 @@ pub async fn spawn(data_dir: &Path, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_edgeflag-server"));
     cmd.arg("--addr").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir);
     cmd.arg("--flags").arg(fixture()).arg("--static-dir").arg(data_dir.join("no-dist"));
-    cmd.args(extra).env_remove("EDGEFLAG_ADMIN_TOKEN");
+    cmd.args(extra).env_remove("EDGEFLAG_ADMIN_TOKEN").env_remove("EDGEFLAG_INGEST_TOKEN");
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
     let mut child = cmd.spawn().expect("spawn edgeflag-server");
     let stdout = child.stdout.take().expect("stdout piped");
