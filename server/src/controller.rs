@@ -465,4 +465,116 @@ mod tests {
         let has_histogram = |m: &Option<ArmMetrics>| m.as_ref().is_some_and(|m| m.latency.is_some());
         assert!(has_histogram(&client.canary) && has_histogram(&client.baseline), "{client:?}");
     }
+
+    /// Two running canaries, A and B, with stages judged after 1 s (started long ago).
+    fn store() -> (tempfile::TempDir, Arc<FlagStore>) {
+        let flag = |key: &str| {
+            serde_json::json!({
+                "key": key, "kind": "boolean", "enabled": true, "off_variation": "off", "default_variation": "off",
+                "variations": [{"name": "off", "value": false}, {"name": "on", "value": true}],
+                "canary": {"baseline": "off", "canary": "on", "status": "running", "current_stage": 0,
+                           "stage_started_at": "2020-01-01T00:00:00Z",
+                           "stages": [{"percent": 10, "min_duration": "1s", "gate": {"max_error_rate": 0.05, "max_p99_ms": 500, "min_samples": 10}},
+                                      {"percent": 50, "min_duration": "1s", "gate": {"max_error_rate": 0.05, "max_p99_ms": 500, "min_samples": 10}}]}
+            })
+        };
+        let file = serde_json::json!({"schema_version": 1, "environments": ["prod"], "flags": [flag("a"), flag("b")]});
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = FlagStore::open(dir.path(), || Ok((file.to_string(), "import".into()))).unwrap_or_else(|e| panic!("{e}"));
+        (dir, Arc::new(store))
+    }
+
+    /// A controller that rolls back at the first failed judgement, with failing events for B.
+    fn controller(flags: &Arc<FlagStore>) -> (Controller, Arc<Judgements>) {
+        let metrics = Arc::new(MetricsStore::new());
+        let now = clock::now_ms();
+        let events: Vec<Event> = (0..100)
+            .map(|i| Event {
+                ts_ms: now - i,
+                flag: "b".into(),
+                env: "prod".into(),
+                arm: "canary".into(),
+                stage: None,
+                error: i % 2 == 0,
+                latency_ms: 20.0,
+            })
+            .collect();
+        assert_eq!(metrics.ingest(&events, now).ok(), Some(100));
+        let judgements = Arc::new(Judgements::default());
+        let config = ControllerConfig {
+            interval: Duration::from_secs(1),
+            window: Some(Duration::from_secs(60)),
+            policy: CanaryPolicy { failures_to_rollback: 1, compare_with_baseline: false, ..Default::default() },
+        };
+        (Controller::new(flags.clone(), metrics, judgements.clone(), config), judgements)
+    }
+
+    fn b_target() -> Target {
+        ("b".to_string(), None)
+    }
+
+    fn canary_of(flags: &FlagStore, key: &str) -> Canary {
+        find_canary(flags.current().flags.file(), &(key.to_string(), None)).cloned().unwrap_or_else(|| panic!("no canary {key}"))
+    }
+
+    fn admin_edit(flags: &FlagStore, key: &str, patch: serde_json::Value) {
+        let snap = flags.current();
+        let base = crate::edit::Base::At { version: snap.version, item: snap.item(ItemKind::Flag, key) };
+        crate::edit::write(flags, ItemKind::Flag, key, &base, &crate::edit::Change::Patch(patch), WriteMeta { author: "alice", message: "" })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// An admin's write to another flag lands between the judgement and the write: the
+    /// decision is still written (no skipped tick), and the admin's change stays.
+    #[test]
+    fn a_write_to_another_flag_between_judgement_and_write_does_not_stop_the_decision() {
+        let (_dir, flags) = store();
+        let (mut ctl, judgements) = controller(&flags);
+        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("b is judged with a write to make") };
+        assert_eq!(decision.judgement.action, CanaryAction::Rollback);
+        admin_edit(&flags, "a", serde_json::json!({"description": "edited meanwhile"}));
+        admin_edit(&flags, "b", serde_json::json!({"tags": ["edited", "meanwhile"]}));
+        let decision = ctl.apply(decision, pending);
+        assert_eq!((decision.version, decision.error.as_deref()), (Some(4), None));
+        assert_eq!(canary_of(&flags, "b").status, CanaryStatus::RolledBack);
+        let file = flags.current();
+        assert_eq!(file.flags.file().flags[0].description, "edited meanwhile");
+        assert_eq!(file.flags.file().flags[1].tags, ["edited", "meanwhile"]);
+        let last = judgements.get(&b_target()).unwrap_or_else(|| panic!("judgement recorded"));
+        assert_eq!((last.file_version, last.decision_version, last.action), (1, Some(4), CanaryAction::Rollback));
+        assert!(last.reasons.iter().any(|r| r.contains("error rate")), "{:?}", last.reasons);
+        let history = flags.history(1).unwrap_or_default();
+        assert_eq!((history[0].author.as_str(), history[0].changed_flags.as_slice()), (AUTHOR, ["b".to_string()].as_slice()));
+    }
+
+    /// An operator pauses the canary after it was judged: the decision is dropped, the pause
+    /// stays, and the canary is left alone from then on.
+    #[test]
+    fn a_change_to_the_same_canary_between_judgement_and_write_refuses_the_decision() {
+        let (_dir, flags) = store();
+        let (mut ctl, judgements) = controller(&flags);
+        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("b is judged with a write to make") };
+        admin_edit(&flags, "b", serde_json::json!({"canary": {"status": "paused"}}));
+        let decision = ctl.apply(decision, pending);
+        assert_eq!(decision.version, None);
+        assert!(decision.error.as_deref().is_some_and(|e| e.contains("canary.status")), "{:?}", decision.error);
+        assert_eq!(canary_of(&flags, "b").status, CanaryStatus::Paused);
+        assert_eq!(flags.current().version, 2);
+        let last = judgements.get(&b_target()).unwrap_or_else(|| panic!("judgement recorded"));
+        assert_eq!(last.decision_version, None);
+        assert!(last.error.is_some());
+        // Next tick: paused canaries are not judged; nothing is written.
+        assert!(ctl.tick().iter().all(|d| d.flag != "b"));
+        assert_eq!(flags.current().version, 2);
+
+        // New gates for a running canary also void a judgement made with the old ones.
+        let (_dir, flags) = store();
+        let (mut ctl, _) = controller(&flags);
+        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("judged") };
+        let mut gates = serde_json::to_value(&canary_of(&flags, "b").stages).unwrap_or_default();
+        gates[0]["gate"]["max_error_rate"] = serde_json::json!(0.9);
+        admin_edit(&flags, "b", serde_json::json!({"canary": {"stages": gates}}));
+        assert_eq!(ctl.apply(decision, pending).version, None);
+        assert_eq!(canary_of(&flags, "b").status, CanaryStatus::Running);
+    }
 }
