@@ -49,10 +49,10 @@ pub fn with_tags(mut resp: Response, snap: &Snapshot) -> Response {
 fn authorize_write(app: &AppState, headers: &HeaderMap) -> Result<(String, String, String), Response> {
     let who = super::require(&app.tokens, headers, Role::may_write, "writing flags")?;
     let Some(if_match) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
-        return Err(error(
+        return Err(super::refused_unread(error(
             StatusCode::PRECONDITION_REQUIRED,
             "If-Match is required: send the ETag of the version you edited",
-        ));
+        )));
     };
     Ok((who.name, if_match.to_string(), super::message(headers)))
 }

@@ -86,20 +86,20 @@ async fn write(kind: ItemKind, app: AppState, key: String, req: Request, verb: V
         (None, Some(inm)) if verb == Verb::Put && edit::is_create_only(inm) => Precondition::CreateOnly,
         _ => {
             let how = if verb == Verb::Put { " (or If-None-Match: * to create)" } else { "" };
-            return error(
+            return super::refused_unread(error(
                 StatusCode::PRECONDITION_REQUIRED,
                 format!("If-Match is required: send the ETag of the {} (or of the whole file) you edited{how}", kind.noun()),
-            );
+            ));
         }
     };
     if verb == Verb::Patch {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if !essence.is_empty() && essence != "application/merge-patch+json" && essence != "application/json" {
-            return error(
+            return super::refused_unread(error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "PATCH takes a JSON Merge Patch (RFC 7396): Content-Type: application/merge-patch+json",
-            );
+            ));
         }
     }
     let change = match verb {

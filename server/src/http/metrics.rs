@@ -26,13 +26,13 @@ pub async fn post_events(State(app): State<AppState>, req: Request) -> Response 
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         if !origin_allowed(origin.as_bytes(), host, &app.ingest_origins) {
             app.metrics.note_rejected(0);
-            return error(
+            return super::refused_unread(error(
                 StatusCode::FORBIDDEN,
                 format!(
                     "metric events from the origin {} are refused: only the server's own origin and --allowed-origin may post",
                     String::from_utf8_lossy(origin.as_bytes())
                 ),
-            );
+            ));
         }
     }
     let who = match super::require(&app.tokens, headers, Role::may_ingest, "posting metric events") {
@@ -77,7 +77,7 @@ pub fn origin_allowed(origin: &[u8], host: Option<&str>, allowed: &[String]) -> 
     if host.is_some_and(|h| h.trim().eq_ignore_ascii_case(authority)) {
         return true;
     }
-    allowed.iter().any(|a| *a == origin)
+    allowed.contains(&origin)
 }
 
 #[derive(Deserialize)]

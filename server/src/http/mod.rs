@@ -114,21 +114,29 @@ pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
+/// A refusal sent before the request body was read: `Connection: close`, so the client does
+/// not reuse a connection that still carries the unread body (hyper closes it).
+pub fn refused_unread(mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
 /// The token's principal when its role passes `allowed`: 401 (with `WWW-Authenticate`)
-/// without a valid token, 403 with a valid token of another role.
+/// without a valid token, 403 with a valid token of another role. Both are sent before the
+/// body is read (see [`refused_unread`]).
 // A Response is large, but this runs once per request that needs it.
 #[allow(clippy::result_large_err)]
 pub fn require(tokens: &Tokens, headers: &HeaderMap, allowed: fn(Role) -> bool, what: &str) -> Result<Principal, Response> {
     match tokens.authenticate(headers) {
         Authn::Valid(p) if allowed(p.role) => Ok(p),
-        Authn::Valid(p) => Err(error(
+        Authn::Valid(p) => Err(refused_unread(error(
             StatusCode::FORBIDDEN,
             format!("the token {:?} has role {}, which may not {what}", p.name, p.role.as_str()),
-        )),
+        ))),
         Authn::Anonymous | Authn::Invalid => {
             let mut resp = error(StatusCode::UNAUTHORIZED, format!("{what} needs a valid token: Authorization: Bearer <token>"));
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            Err(resp)
+            Err(refused_unread(resp))
         }
     }
 }
