@@ -286,8 +286,9 @@ pub struct ConflictReport {
     pub theirs_author: String,
 }
 
-/// How far back the history is searched for the version that set a conflicting field.
-const HISTORY_SEARCH: usize = 500;
+/// How far back the history is searched for the version that set a conflicting field (each
+/// step parses one stored version; the walk stops as soon as every field's setter is found).
+const HISTORY_SEARCH: usize = 200;
 
 /// Adds to each conflict the version (after `base_version`, up to `at_version`) that gave the
 /// field its current value, and its author; returns the reports and one readable message.
@@ -299,29 +300,33 @@ pub fn report_conflicts(
     at_version: u64,
     conflicts: &[FieldConflict],
 ) -> Result<(Vec<ConflictReport>, String), WriteError> {
-    let after = base_version.unwrap_or(0);
-    let changes = store.item_changes(kind, key, after, at_version, HISTORY_SEARCH)?;
-    let mut reports = Vec::new();
-    let mut sentences = Vec::new();
-    for c in conflicts {
-        let now = c.theirs.as_ref();
-        // Newest first: the oldest version of the run that still has today's value set it.
-        let mut setter: Option<(u64, &str)> = None;
-        for (version, author, item) in &changes {
-            let then = item.as_ref().and_then(|i| c.path.get(i));
-            let same = match (then, now) {
+    // Newest first: for each field, the oldest version of the run that still has today's
+    // value set it.
+    let mut setters: Vec<Option<(u64, String)>> = vec![None; conflicts.len()];
+    let mut done = vec![false; conflicts.len()];
+    store.walk_item_changes(kind, key, base_version.unwrap_or(0), at_version, HISTORY_SEARCH, |version, author, item| {
+        for (i, c) in conflicts.iter().enumerate() {
+            if done[i] {
+                continue;
+            }
+            let then = item.and_then(|it| c.path.get(it));
+            let same = match (then, c.theirs.as_ref()) {
                 (Some(a), Some(b)) => same_value(a, b),
                 (None, None) => true,
                 _ => false,
             };
-            if !same {
-                break;
+            if same {
+                setters[i] = Some((version, author.to_string()));
+            } else {
+                done[i] = true;
             }
-            setter = Some((*version, author.as_str()));
         }
-        let (theirs_version, theirs_author) = setter
-            .map(|(v, a)| (v, a.to_string()))
-            .unwrap_or_else(|| (at_version, String::from("unknown")));
+        !done.iter().all(|d| *d)
+    })?;
+    let mut reports = Vec::new();
+    let mut sentences = Vec::new();
+    for (c, setter) in conflicts.iter().zip(setters) {
+        let (theirs_version, theirs_author) = setter.unwrap_or_else(|| (at_version, String::from("unknown")));
         let show = |v: &Option<Value>| v.as_ref().map_or("absent".to_string(), |v| v.to_string());
         let based_on = base_version.map_or("no base".to_string(), |v| format!("version {v}"));
         sentences.push(match c.kind {
