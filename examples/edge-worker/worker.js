@@ -222,6 +222,11 @@ export default {
       });
     }
 
+    // The rest of /__edgeflag/ is reserved for the worker itself: never forwarded, no events.
+    if (url.pathname.startsWith("/__edgeflag/")) {
+      return Response.json({ error: `unknown worker endpoint ${url.pathname}` }, { status: 404 });
+    }
+
     const user = identify(request);
     const results = flags.evaluateAll(context(request, user.id), env.EDGEFLAG_ENV || undefined);
     const header = flagsHeader(results);
