@@ -205,17 +205,6 @@ impl FlagStore {
         self.write_whole(flags, if_match, meta)
     }
 
-    /// Like [`FlagStore::write_text`] for an in-memory file.
-    pub fn write_file(
-        &self,
-        file: FlagFile,
-        if_match: Option<&str>,
-        meta: WriteMeta<'_>,
-    ) -> Result<Arc<Snapshot>, WriteError> {
-        let flags = FlagSet::from_file(file).map_err(WriteError::Invalid)?;
-        self.write_whole(flags, if_match, meta)
-    }
-
     /// Writes the content of version `n` as a new version (nothing is ever lost).
     pub fn rollback(
         &self,
@@ -369,11 +358,6 @@ impl FlagStore {
             true
         })?;
         Ok(out)
-    }
-
-    /// Runs `f` with the connection.
-    pub fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
-        f(&self.lock_conn())
     }
 
     fn lock_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
