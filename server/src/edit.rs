@@ -175,74 +175,19 @@ pub fn plan(current: &Snapshot, kind: ItemKind, key: &str, base: &Base, change: 
                 None => return Err(conflict(vec![whole(&None, None, &Some(theirs.clone()))])),
             }
         }
-        Change::Put(mine) | Change::Patch(mine) => {
-            let (mine, carried) = match change {
-                Change::Patch(patch) => {
-                    if theirs.is_none() {
-                        return Err(EditError::NotFound(kind.noun()));
-                    }
-                    let start = base_item.clone().unwrap_or_else(|| json!({}));
-                    if let Some(k) = patch.get("key") {
-                        if k != &Value::from(key) {
-                            return Err(key_problem(kind, key, "a patch cannot change the key"));
-                        }
-                    }
-                    (merge_patch::apply(&start, patch), Some(merge_patch::patched_paths(patch)))
-                }
-                _ => (mine.clone(), None),
-            };
-            if !mine.is_object() {
-                return Err(EditError::Unprocessable(vec![Problem {
-                    path: String::new(),
-                    message: format!("the body must be a {} object", kind.noun()),
-                }]));
+        Change::Put(body) => merge_item(kind, key, &base_item, &theirs, body.clone(), None, current.version)?,
+        Change::Patch(patch) => {
+            if theirs.is_none() {
+                return Err(EditError::NotFound(kind.noun()));
             }
-            if mine.get("key") != Some(&Value::from(key)) {
-                return Err(key_problem(kind, key, "the body's key must equal the key in the URL"));
+            if patch.get("key").is_some_and(|k| k != &Value::from(key)) {
+                return Err(key_problem(kind, key, "a patch cannot change the key"));
             }
-            match &theirs {
-                // Created (no base) or re-created after the writer's base had it: the latter
-                // would silently bring back something someone deleted.
-                None if base_item.is_some() => {
-                    return Err(conflict(vec![whole(&base_item, Some(mine), &None)]));
-                }
-                None => (Some(mine), Applied::default()),
-                Some(t) => {
-                    let b = base_item.clone().unwrap_or_else(|| json!({}));
-                    if same_value(&b, t) {
-                        (Some(mine), Applied::default())
-                    } else {
-                        let merged = merge::three_way(&b, &mine, t);
-                        let mut list: Vec<FieldConflict> = merged
-                            .conflicts
-                            .iter()
-                            .map(|c| FieldConflict {
-                                path: c.path.clone(),
-                                base: c.base.clone(),
-                                mine: c.mine.clone(),
-                                theirs: c.theirs.clone(),
-                                kind: ConflictKind::BothChanged,
-                            })
-                            .collect();
-                        if kind == ItemKind::Flag {
-                            list.extend(merged.reverted_controller_fields_in_flag(carried.as_deref()).into_iter().map(|p| {
-                                FieldConflict {
-                                    base: p.get(&b).cloned(),
-                                    mine: p.get(&mine).cloned(),
-                                    theirs: p.get(t).cloned(),
-                                    path: p.clone(),
-                                    kind: ConflictKind::WouldRevert,
-                                }
-                            }));
-                        }
-                        if !list.is_empty() {
-                            return Err(conflict(list));
-                        }
-                        let kept = merged.kept_theirs.iter().map(ToString::to_string).collect();
-                        (Some(merged.value), Applied { kept_theirs: kept })
-                    }
-                }
-            }
+            // The writer's version is the patch applied to what it read; it carries only the
+            // patch's members.
+            let start = base_item.clone().unwrap_or_else(|| json!({}));
+            let mine = merge_patch::apply(&start, patch);
+            merge_item(kind, key, &base_item, &theirs, mine, Some(merge_patch::patched_paths(patch)), current.version)?
         }
     };
 
@@ -263,6 +208,75 @@ pub fn plan(current: &Snapshot, kind: ItemKind, key: &str, base: &Base, change: 
     }
     let flags = FlagSet::from_json(&file.to_string()).map_err(|e| EditError::Unprocessable(e.problems))?;
     Ok((flags, applied))
+}
+
+/// The item to store for the writer's version `mine` of an item read at `base` and now
+/// `theirs`: `mine` itself when the item did not change since the base, else the field-level
+/// merge, refused on conflicts and on controller fields it would revert (`carried`: the
+/// members the writer sent, `None` = all).
+fn merge_item(
+    kind: ItemKind,
+    key: &str,
+    base: &Option<Value>,
+    theirs: &Option<Value>,
+    mine: Value,
+    carried: Option<Vec<MergePath>>,
+    at_version: u64,
+) -> Result<(Option<Value>, Applied), EditError> {
+    let conflict = |conflicts: Vec<FieldConflict>| EditError::Conflict { conflicts, at_version };
+    if !mine.is_object() {
+        return Err(EditError::Unprocessable(vec![Problem {
+            path: String::new(),
+            message: format!("the body must be a {} object", kind.noun()),
+        }]));
+    }
+    if mine.get("key") != Some(&Value::from(key)) {
+        return Err(key_problem(kind, key, "the body's key must equal the key in the URL"));
+    }
+    let Some(t) = theirs else {
+        // Re-creating an item the writer's base had would silently bring back something
+        // someone deleted; without a base it is a create.
+        if base.is_some() {
+            return Err(conflict(vec![FieldConflict {
+                path: MergePath::default(),
+                base: base.clone(),
+                mine: Some(mine),
+                theirs: None,
+                kind: ConflictKind::ChangedSinceBase,
+            }]));
+        }
+        return Ok((Some(mine), Applied::default()));
+    };
+    let b = base.clone().unwrap_or_else(|| json!({}));
+    if same_value(&b, t) {
+        return Ok((Some(mine), Applied::default()));
+    }
+    let merged = merge::three_way(&b, &mine, t);
+    let mut list: Vec<FieldConflict> = merged
+        .conflicts
+        .iter()
+        .map(|c| FieldConflict {
+            path: c.path.clone(),
+            base: c.base.clone(),
+            mine: c.mine.clone(),
+            theirs: c.theirs.clone(),
+            kind: ConflictKind::BothChanged,
+        })
+        .collect();
+    if kind == ItemKind::Flag {
+        list.extend(merged.reverted_controller_fields_in_flag(carried.as_deref()).into_iter().map(|p| FieldConflict {
+            base: p.get(&b).cloned(),
+            mine: p.get(&mine).cloned(),
+            theirs: p.get(t).cloned(),
+            path: p.clone(),
+            kind: ConflictKind::WouldRevert,
+        }));
+    }
+    if !list.is_empty() {
+        return Err(conflict(list));
+    }
+    let kept = merged.kept_theirs.iter().map(ToString::to_string).collect();
+    Ok((Some(merged.value), Applied { kept_theirs: kept }))
 }
 
 fn key_problem(kind: ItemKind, key: &str, message: &str) -> EditError {
