@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// Do not run the canary controller (canaries then only change by hand).
     #[arg(long)]
     pub no_controller: bool,
+
+    /// Where the controller reads metrics (`--metrics-source`, `--prometheus-*`).
+    #[command(flatten)]
+    pub metrics_source: crate::metrics_source::MetricsSourceArgs,
 }
 
 /// `scheme://host[:port]`, lower-cased, as browsers send it in `Origin`.
@@ -94,7 +98,7 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
     Ok(lower)
 }
 
-fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     let d = edgeflag_evaluator::duration::parse_duration(text)?;
     if d.is_zero() {
         return Err("must be greater than 0".into());
@@ -122,6 +126,7 @@ impl ServeArgs {
             controller_failures: 3,
             controller_no_baseline: false,
             no_controller: false,
+            metrics_source: Default::default(),
         }
     }
 }

@@ -7,9 +7,12 @@
 //! [`store`] (durable versions, the one write path), [`edit`] (per-flag writes against a
 //! base), [`auth`] (tokens and roles), [`metrics`] (events, windows, exposition), [`http`]
 //! (routes), [`demo`] (simulated traffic), [`controller`] (canary judgement and rollout, see
-//! CONTROLLER.md), [`clock`].
+//! CONTROLLER.md), [`metrics_source`] (where the controller reads metrics: the built-in store
+//! or a Prometheus-compatible API), [`canary_metrics`] (canary and controller series for
+//! `/metrics`), [`clock`].
 
 pub mod auth;
+pub mod canary_metrics;
 pub mod clock;
 pub mod config;
 pub mod controller;
@@ -18,6 +21,7 @@ pub mod demo;
 pub mod edit;
 pub mod http;
 pub mod metrics;
+pub mod metrics_source;
 pub mod store;
 
 use std::sync::Arc;
@@ -116,22 +120,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let (stop_tx, stop_rx) = watch::channel(false);
+    let source = args.metrics_source.build(state.metrics.clone()).map_err(anyhow::Error::msg)?;
     let demo = args.demo.then(|| {
         println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
         tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx.clone()))
     });
     let controller = (!args.no_controller).then(|| {
         println!(
-            "edgeflag: canary controller running every {:?} (author \"{}\")",
+            "edgeflag: canary controller running every {:?} (author \"{}\"), metrics from {}",
             args.controller_interval,
-            controller::AUTHOR
+            controller::AUTHOR,
+            source.describe()
         );
-        tokio::spawn(controller::run(controller::Controller::new(
+        let controller = controller::Controller::new(
             state.flags.clone(),
             state.metrics.clone(),
             state.judgements.clone(),
             controller_config(&args),
-        ), stop_rx.clone()))
+        );
+        tokio::spawn(controller::run(controller.with_source(source), stop_rx.clone()))
     });
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
