@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// Where the controller reads metrics (`--metrics-source`, `--prometheus-*`).
     #[command(flatten)]
     pub metrics_source: crate::metrics_source::MetricsSourceArgs,
+
+    /// The change stream (`--stream-*`).
+    #[command(flatten)]
+    pub stream: crate::stream::StreamArgs,
 }
 
 /// `scheme://host[:port]`, lower-cased, as browsers send it in `Origin`.
@@ -127,6 +131,7 @@ impl ServeArgs {
             controller_no_baseline: false,
             no_controller: false,
             metrics_source: Default::default(),
+            stream: Default::default(),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! (routes), [`demo`] (simulated traffic), [`controller`] (canary judgement and rollout, see
 //! CONTROLLER.md), [`metrics_source`] (where the controller reads metrics: the built-in store
 //! or a Prometheus-compatible API), [`canary_metrics`] (canary and controller series for
-//! `/metrics`), [`clock`].
+//! `/metrics`), [`stream`] (new versions pushed as server-sent events), [`clock`].
 
 pub mod auth;
 pub mod canary_metrics;
@@ -23,6 +23,7 @@ pub mod http;
 pub mod metrics;
 pub mod metrics_source;
 pub mod store;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -47,7 +48,9 @@ pub fn open_state(args: &ServeArgs) -> anyhow::Result<(AppState, auth::TokenSour
         &args.token_name,
         args.ingest_token.as_deref(),
     )?;
+    let stream = Arc::new(stream::StreamHub::new(&flags.current(), args.stream.clone()));
     let state = AppState {
+        stream,
         flags,
         metrics: Arc::new(MetricsStore::new()),
         tokens: Arc::new(tokens),
@@ -121,6 +124,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let (stop_tx, stop_rx) = watch::channel(false);
     let source = args.metrics_source.build(state.metrics.clone()).map_err(anyhow::Error::msg)?;
+    let stream_task = tokio::spawn(stream::run(state.stream.clone(), state.flags.clone(), stop_rx.clone()));
     let demo = args.demo.then(|| {
         println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
         tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx.clone()))
@@ -143,8 +147,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
 
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // Streams never end by themselves: the shutdown ends them, or the graceful shutdown would
+    // wait for them forever.
+    let hub = state.stream.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        hub.close();
+    };
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     let _ = stop_tx.send(true);
+    let _ = stream_task.await;
     if let Some(handle) = demo {
         let _ = handle.await;
     }

@@ -113,5 +113,6 @@ pub async fn prometheus(State(app): State<AppState>) -> Response {
     let snap = app.flags.current();
     let mut text = prometheus::render(&app.metrics, snap.version);
     crate::canary_metrics::render(&mut text, snap.flags.file(), &app.judgements);
+    app.stream.render(&mut text);
     ([(header::CONTENT_TYPE, HeaderValue::from_static(prometheus::CONTENT_TYPE))], text).into_response()
 }
