@@ -65,6 +65,53 @@ pub struct ServeArgs {
     /// Do not run the canary controller (canaries then only change by hand).
     #[arg(long)]
     pub no_controller: bool,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+/// Caps of the metrics store (its memory ceiling is `--metrics-max-series` × ~70 KB).
+#[derive(Debug, Clone, clap::Args)]
+pub struct MetricsArgs {
+    /// Most distinct flag/environment/arm series kept.
+    #[arg(long, default_value_t = crate::metrics::store::MAX_SERIES, value_parser = positive_usize)]
+    pub metrics_max_series: usize,
+
+    /// Most series of one flag (environments × arms).
+    #[arg(long, default_value_t = crate::metrics::store::MAX_SERIES_PER_FLAG, value_parser = positive_usize)]
+    pub metrics_max_series_per_flag: usize,
+
+    /// A series without events for this long is evicted (its windows are empty after an hour).
+    #[arg(long, default_value = "61m", value_parser = parse_duration_arg)]
+    pub metrics_idle_evict: Duration,
+}
+
+impl Default for MetricsArgs {
+    fn default() -> Self {
+        let limits = crate::metrics::StoreLimits::default();
+        MetricsArgs {
+            metrics_max_series: limits.max_series,
+            metrics_max_series_per_flag: limits.max_series_per_flag,
+            metrics_idle_evict: Duration::from_millis(limits.idle_evict_ms.unsigned_abs()),
+        }
+    }
+}
+
+impl MetricsArgs {
+    pub fn limits(&self) -> crate::metrics::StoreLimits {
+        crate::metrics::StoreLimits {
+            max_series: self.metrics_max_series,
+            max_series_per_flag: self.metrics_max_series_per_flag.min(self.metrics_max_series),
+            idle_evict_ms: i64::try_from(self.metrics_idle_evict.as_millis()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+fn positive_usize(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
@@ -74,6 +121,8 @@ fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     }
     Ok(d)
 }
+
+
 
 impl ServeArgs {
     /// Defaults for tests and embedding: loopback port 0, everything else as on the command line.
@@ -93,6 +142,7 @@ impl ServeArgs {
             controller_failures: 3,
             controller_no_baseline: false,
             no_controller: false,
+            metrics: MetricsArgs::default(),
         }
     }
 }

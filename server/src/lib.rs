@@ -34,7 +34,9 @@ pub fn open_state(args: &ServeArgs) -> anyhow::Result<(AppState, auth::TokenSour
     let flags = FlagStore::open(&args.data_dir, || initial_flags(args))?;
     let flags = Arc::new(flags);
     let (tokens, source) = auth::Tokens::resolve(&flags, args.token.as_deref(), &args.token_name)?;
-    let state = AppState { flags, metrics: Arc::new(MetricsStore::new()), tokens: Arc::new(tokens) };
+    // Events are checked against the current flag file: junk keys never take a series.
+    let metrics = Arc::new(MetricsStore::following(flags.clone(), args.metrics.limits()));
+    let state = AppState { flags, metrics, tokens: Arc::new(tokens) };
     Ok((state, source))
 }
 
@@ -96,6 +98,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             controller_config(&args),
         ), stop_rx.clone()))
     });
+    let store_limits = state.metrics.limits();
+    println!(
+        "edgeflag: metrics store: at most {} series ({} per flag), memory ceiling {} MiB",
+        store_limits.max_series,
+        store_limits.max_series_per_flag,
+        store_limits.ceiling_bytes().div_ceil(1 << 20)
+    );
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
 
