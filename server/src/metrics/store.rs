@@ -432,14 +432,14 @@ impl Catalog {
             });
             return Some(RefusalReason::UnknownFlag);
         };
-        if !self.envs.is_empty() && !self.envs.iter().any(|env| *env == e.env) {
+        if !self.envs.is_empty() && !self.envs.contains(&e.env) {
             out.refuse(index, "env", || {
                 format!("environment {:?} is not declared in the flag file ({}); not counted", e.env, self.envs.join(", "))
             });
             return Some(RefusalReason::UnknownEnv);
         }
         // `arm` is validated to canary/baseline when parsed; anything else came from `variant`.
-        if e.arm != "canary" && e.arm != "baseline" && !variations.iter().any(|v| *v == e.arm) {
+        if e.arm != "canary" && e.arm != "baseline" && !variations.contains(&e.arm) {
             out.refuse(index, "variant", || {
                 format!("{:?} is not a variation of flag {:?} ({}); not counted", e.arm, e.flag, variations.join(", "))
             });
