@@ -67,8 +67,58 @@ pub struct ServeArgs {
     pub no_controller: bool,
 
     #[command(flatten)]
+    pub http: HttpArgs,
+
+    #[command(flatten)]
     pub metrics: MetricsArgs,
 }
+
+/// Connection and request limits of the HTTP server (see `serve.rs` and server/README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Time a client has to send a request's line and headers, from the connection's start or
+    /// the previous response (so also how long an idle keep-alive connection stays open).
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub header_read_timeout: Duration,
+
+    /// Time to receive a request's body and produce its response headers, else 408. Applies to
+    /// every route except metric ingestion.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    pub request_timeout: Duration,
+
+    /// The same for `POST /api/metrics/events` (bodies up to --max-events-body-bytes).
+    #[arg(long, default_value = "60s", value_parser = parse_duration_arg)]
+    pub events_request_timeout: Duration,
+
+    /// A response that cannot be written for this long (the client stopped reading) closes
+    /// its connection.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    pub write_timeout: Duration,
+
+    /// Most open client connections [default: from the open-file limit, at most 4096]. At the
+    /// limit, a new client displaces the oldest connection that has not sent a complete
+    /// request head; else it waits in the listen backlog.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+
+    /// How long shutdown (SIGTERM, Ctrl-C) waits for in-flight requests before closing them.
+    #[arg(long, default_value = "5s", value_parser = parse_duration_arg)]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for HttpArgs {
+    fn default() -> Self {
+        HttpArgs {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            events_request_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(30),
+            max_connections: None,
+            shutdown_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 /// Caps of the metrics store (its memory ceiling is `--metrics-max-series` × ~70 KB).
 #[derive(Debug, Clone, clap::Args)]
 pub struct MetricsArgs {
@@ -122,8 +172,6 @@ fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-
-
 impl ServeArgs {
     /// Defaults for tests and embedding: loopback port 0, everything else as on the command line.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
@@ -142,6 +190,7 @@ impl ServeArgs {
             controller_failures: 3,
             controller_no_baseline: false,
             no_controller: false,
+            http: HttpArgs::default(),
             metrics: MetricsArgs::default(),
         }
     }

@@ -5,7 +5,8 @@
 //!
 //! Modules, one job each: [`config`] (options), [`store`] (durable versions), [`auth`]
 //! (bearer tokens), [`metrics`] (events, windows, exposition), [`http`] (routes), [`demo`]
-//! (simulated traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md), [`clock`].
+//! (simulated traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md), [`clock`],
+//! [`serve`] (connections: limits, timeouts, shutdown deadline).
 
 pub mod auth;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod controller;
 pub mod demo;
 pub mod http;
 pub mod metrics;
+pub mod serve;
 pub mod store;
 
 use std::sync::Arc;
@@ -64,9 +66,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         max_events_body_bytes: args.max_events_body_bytes,
     };
-    let app = http::router(state.clone(), limits, &args.static_dir);
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
+    let route_timeouts = http::timeouts::RouteTimeouts::new(args.http.request_timeout, args.http.events_request_timeout);
+    let app = http::router_with_timeouts(state.clone(), limits, route_timeouts, &args.static_dir);
+    let fd_limit = serve::raise_fd_limit();
+    let conn_limits = serve::ConnLimits {
+        header_read_timeout: args.http.header_read_timeout,
+        write_timeout: args.http.write_timeout,
+        max_connections: match args.http.max_connections {
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => fd_limit.map_or(serve::DEFAULT_MAX_CONNECTIONS, serve::default_max_connections),
+        },
+        shutdown_timeout: args.http.shutdown_timeout,
+    };
+    let listener = serve::bind(args.addr)
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
 
@@ -105,10 +117,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store_limits.max_series_per_flag,
         store_limits.ceiling_bytes().div_ceil(1 << 20)
     );
+    println!(
+        "edgeflag: http: at most {} connections (open-file limit {}), header-read timeout {:?}, request timeout {:?}, shutdown deadline {:?}",
+        conn_limits.max_connections,
+        fd_limit.map_or_else(|| "unknown".to_string(), |n| n.to_string()),
+        conn_limits.header_read_timeout,
+        args.http.request_timeout,
+        conn_limits.shutdown_timeout
+    );
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
 
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let report = serve::serve(listener, app, conn_limits, shutdown_signal()).await;
+    if report.dropped > 0 {
+        println!("edgeflag: closed {} connection(s) still open at the shutdown deadline", report.dropped);
+    }
     let _ = stop_tx.send(true);
     if let Some(handle) = demo {
         let _ = handle.await;

@@ -4,6 +4,7 @@ pub mod flags;
 pub mod metrics;
 pub mod ofrep;
 pub mod static_files;
+pub mod timeouts;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,8 +39,18 @@ pub struct Limits {
     pub max_events_body_bytes: usize,
 }
 
-/// The whole application.
+/// The whole application, with the default request timeouts.
 pub fn router(state: AppState, limits: Limits, static_dir: &Path) -> Router {
+    router_with_timeouts(state, limits, timeouts::RouteTimeouts::default(), static_dir)
+}
+
+/// The whole application; `timeouts` bounds each route's body read and handler.
+pub fn router_with_timeouts(
+    state: AppState,
+    limits: Limits,
+    route_timeouts: timeouts::RouteTimeouts,
+    static_dir: &Path,
+) -> Router {
     let flag_limit = DefaultBodyLimit::max(limits.max_body_bytes);
     let api = Router::new()
         .route(
@@ -76,7 +87,9 @@ pub fn router(state: AppState, limits: Limits, static_dir: &Path) -> Router {
         ])
         .expose_headers([header::ETAG, X_EDGEFLAG_VERSION]);
 
-    api.merge(static_files::router(static_dir)).layer(cors)
+    api.merge(static_files::router(static_dir))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(route_timeouts), timeouts::enforce))
+        .layer(cors)
 }
 
 /// `{"error": message}` with a status.
