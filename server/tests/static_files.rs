@@ -48,7 +48,7 @@ async fn precompress(dir: &Path) -> bool {
     }
 }
 
-fn header<'a>(resp: &'a reqwest::Response, name: reqwest::header::HeaderName) -> Option<&'a str> {
+fn header(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<&str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
