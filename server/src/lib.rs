@@ -66,8 +66,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         max_events_body_bytes: args.max_events_body_bytes,
     };
-    let route_timeouts = http::timeouts::RouteTimeouts::new(args.http.request_timeout, args.http.events_request_timeout);
-    let app = http::router_with_timeouts(state.clone(), limits, route_timeouts, &args.static_dir);
+    let per_route = http::route_limits::RouteLimits::new(args.http.request_timeout, args.http.events_request_timeout);
+    let app = http::router_with_limits(state.clone(), limits, per_route, &args.static_dir);
     let fd_limit = serve::raise_fd_limit();
     let conn_limits = serve::ConnLimits {
         header_read_timeout: args.http.header_read_timeout,

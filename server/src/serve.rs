@@ -17,7 +17,8 @@
 //! - **Shutdown**: on the signal the listener closes, connections that never completed a
 //!   request head are closed at once, idle keep-alive ones close, in-flight requests get until
 //!   the deadline (default 5 s), and whatever is left then is dropped.
-//! - Request-body and handler timeouts are per route, in [`crate::http::router`].
+//! - Request-body and handler timeouts (and ingestion's concurrency) are per route, in
+//!   [`crate::http::route_limits`].
 //!
 //! HTTP/1.1 only: TLS (and with it h2) is terminated by a proxy or CDN in front, and a
 //! cleartext h2 preface would bypass the header-read timeout.

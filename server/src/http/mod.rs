@@ -4,7 +4,7 @@ pub mod flags;
 pub mod metrics;
 pub mod ofrep;
 pub mod static_files;
-pub mod timeouts;
+pub mod route_limits;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,16 +39,16 @@ pub struct Limits {
     pub max_events_body_bytes: usize,
 }
 
-/// The whole application, with the default request timeouts.
+/// The whole application, with the default per-route limits.
 pub fn router(state: AppState, limits: Limits, static_dir: &Path) -> Router {
-    router_with_timeouts(state, limits, timeouts::RouteTimeouts::default(), static_dir)
+    router_with_limits(state, limits, route_limits::RouteLimits::default(), static_dir)
 }
 
-/// The whole application; `timeouts` bounds each route's body read and handler.
-pub fn router_with_timeouts(
+/// The whole application; `per_route` bounds each route's time and concurrency.
+pub fn router_with_limits(
     state: AppState,
     limits: Limits,
-    route_timeouts: timeouts::RouteTimeouts,
+    per_route: route_limits::RouteLimits,
     static_dir: &Path,
 ) -> Router {
     let flag_limit = DefaultBodyLimit::max(limits.max_body_bytes);
@@ -88,7 +88,7 @@ pub fn router_with_timeouts(
         .expose_headers([header::ETAG, X_EDGEFLAG_VERSION]);
 
     api.merge(static_files::router(static_dir))
-        .layer(axum::middleware::from_fn_with_state(Arc::new(route_timeouts), timeouts::enforce))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(per_route), route_limits::enforce))
         .layer(cors)
 }
 
