@@ -1029,6 +1029,16 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_ceiling_formula_holds() {
+        // server/README.md, "Memory ceiling of the metrics store".
+        assert_eq!(SLOT_BYTES, 536);
+        assert_eq!(SLOTS_PER_SERIES, 128);
+        assert_eq!(SERIES_FIXED_BYTES, 1_376);
+        assert_eq!(SERIES_MAX_BYTES, 128 * 536 + 1_376 + 3 * 200);
+        assert_eq!(StoreLimits::default().ceiling_bytes(), 2_000 * 70_584);
+    }
+
+    #[test]
     fn refusals_are_listed_up_to_a_bound() {
         let store = MetricsStore::with_limits(StoreLimits { max_series: 1, ..StoreLimits::default() });
         let now = 1_800_000_000_000;
