@@ -58,7 +58,9 @@ async fn spawn_with_flags(dir: &Path, file: &Value, extra: &[&str]) -> common::S
     let mut args: Vec<&str> = vec!["--no-controller"];
     args.extend(extra);
     let data = dir.join("data");
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_edgeflag-server"));
+    // server/bench/memory.sh points this at the release build.
+    let bin = std::env::var("EDGEFLAG_SERVER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_edgeflag-server").to_string());
+    let mut cmd = tokio::process::Command::new(bin);
     cmd.arg("--addr").arg("127.0.0.1:0").arg("--data-dir").arg(&data).arg("--flags").arg(&path);
     cmd.arg("--static-dir").arg(dir.join("no-dist")).args(["--token", common::TOKEN]).args(&args);
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
