@@ -34,6 +34,7 @@ start() {
   "$1" --addr 127.0.0.1:0 --data-dir "$work/data-$2" --flags server/tests/fixtures/flags.json \
     --token bench-token --static-dir "$work/none" >"$work/log-$2" 2>&1 &
   pids+=($!)
+  disown  # no "Killed" report from the shell at exit
   url=""
   for _ in $(seq 1 100); do
     url=$(grep -o 'listening on http://[0-9.:]*' "$work/log-$2" | sed 's/listening on //' || true)
@@ -68,8 +69,10 @@ events = [{"ts": now, "flag": "checkout", "env": "prod", "arm": arms[i % 2], "st
 json.dump({"events": events}, open(path, "w"))
 PY
 
-# ingest NAME URL: posts batches for $duration s and checks that none was lost.
+# ingest NAME URL: posts batches for $duration s and checks that none was lost (counters are
+# compared with their values before the round, so rounds can repeat on one server).
 ingest() {
+  curl -fsS "$2/metrics" >"$work/before-$1.txt"
   BATCH_FILE="$work/batch.json" wrk -t$threads -c16 -d${duration}s -s server/bench/post_events.lua \
     "$2/api/metrics/events" >"$work/events-$1.txt"
   local batches completed http_errors
@@ -78,14 +81,17 @@ ingest() {
   http_errors=$(grep -o 'http_errors=[0-9]*' "$work/events-$1.txt" | cut -d= -f2)
   sleep 0.5
   curl -fsS "$2/metrics" >"$work/metrics-$1.txt"
-  python3 - "$work/metrics-$1.txt" "$completed" "$batch" "$batches" "$http_errors" "$1" <<'PY'
+  python3 - "$work/metrics-$1.txt" "$completed" "$batch" "$batches" "$http_errors" "$1" "$work/before-$1.txt" <<'PY'
 import re, sys
-text = open(sys.argv[1]).read()
 completed, batch, batches, http_errors, name = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-accepted = int(re.search(r"^edgeflag_metric_events_accepted_total (\d+)$", text, re.M).group(1))
-rejected = int(re.search(r"^edgeflag_metric_events_rejected_total (\d+)$", text, re.M).group(1))
-refused = sum(int(v) for v in re.findall(r"^edgeflag_metric_events_refused_total\{[^}]*\} (\d+)$", text, re.M))
-aggregated = sum(int(v) for v in re.findall(r'^edgeflag_flag_requests_total\{flag="checkout",[^}]*\} (\d+)$', text, re.M))
+def counters(path):
+    text = open(path).read()
+    one = lambda name: int(re.search(rf"^{name} (\d+)$", text, re.M).group(1))
+    return (one("edgeflag_metric_events_accepted_total"), one("edgeflag_metric_events_rejected_total"),
+            sum(int(v) for v in re.findall(r"^edgeflag_metric_events_refused_total\{[^}]*\} (\d+)$", text, re.M)),
+            sum(int(v) for v in re.findall(r'^edgeflag_flag_requests_total\{flag="checkout",[^}]*\} (\d+)$', text, re.M)))
+after, before = counters(sys.argv[1]), counters(sys.argv[7])
+accepted, rejected, refused, aggregated = (a - b for a, b in zip(after, before))
 acked = completed * batch
 print(f"[{name}] events/s ingested       {batches * batch:10.0f}   ({batches:.0f} batches/s)")
 print(f"[{name}] acknowledged by 202     {acked:10d}")
@@ -99,10 +105,22 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-echo "== POST /api/metrics/events, $batch events per batch, $(wc -c <"$work/batch.json") bytes"
 if [[ -n "$baseline_bin" ]]; then
   start "$baseline_bin" baseline
   baseline_url=$url
+  echo "== GET /healthz and GET /api/flags: $BASELINE_REV and this tree, alternating"
+  for round in 1 2; do
+    for who in baseline current; do
+      u=$([[ $who == baseline ]] && echo "$baseline_url" || echo "$current_url")
+      h=$(wrk -t$threads -c$conns -d${duration}s "$u/healthz" | rps)
+      f=$(wrk -t$threads -c$conns -d${duration}s "$u/api/flags" | rps)
+      printf '[%s] round %d: GET /healthz %8.0f req/s, GET /api/flags %8.0f req/s\n' "$who" "$round" "$h" "$f"
+    done
+  done
+fi
+
+echo "== POST /api/metrics/events, $batch events per batch, $(wc -c <"$work/batch.json") bytes"
+if [[ -n "$baseline_bin" ]]; then
   # Alternate, so both see the same background load.
   ingest baseline "$baseline_url"; ingest current "$current_url"
   ingest baseline "$baseline_url"; ingest current "$current_url"

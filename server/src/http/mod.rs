@@ -88,7 +88,7 @@ pub fn router_with_limits(
         .expose_headers([header::ETAG, X_EDGEFLAG_VERSION]);
 
     api.merge(static_files::router(static_dir))
-        .layer(axum::middleware::from_fn_with_state(Arc::new(per_route), route_limits::enforce))
+        .layer(route_limits::RouteLimitsLayer::new(per_route))
         .layer(cors)
 }
 
