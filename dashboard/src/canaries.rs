@@ -3,7 +3,7 @@
 //! JSON Merge Patches of a flag's canary fields, sent to `PATCH /api/flags/{key}`. The Canary
 //! tab shows what the server has, never the draft, and acts on the server directly.
 
-use edgeflag_evaluator::model::{Canary, Flag};
+use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
 use serde_json::{json, Map, Value};
 
 use crate::canary::{apply_manual, effective_canary, ManualAction};
@@ -157,6 +157,55 @@ fn controller_fields_changed(before: &Canary, after: &Canary) -> Map<String, Val
     m
 }
 
+/// A status as the server writes it.
+pub fn status_from(text: &str) -> Option<CanaryStatus> {
+    [CanaryStatus::Running, CanaryStatus::Paused, CanaryStatus::RolledBack, CanaryStatus::Completed]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+}
+
+/// The published canary (stages, gates) with the live state's status, stage and stage start:
+/// what the server runs now, for the stage table and the page's own judgement.
+pub fn with_live(mut canary: Canary, live: &CanaryState) -> Canary {
+    if let Some(status) = status_from(&live.status) {
+        canary.status = status;
+    }
+    canary.current_stage = live.current_stage;
+    canary.stage_started_at = live.stage_started_at.clone();
+    canary
+}
+
+/// Whether the canary in `flag` (as just fetched) is still in the state the view showed: the
+/// admin acts on what they saw, or not at all.
+pub fn still_as_shown(flag: &Flag, env: Option<&str>, shown: &CanaryState) -> Result<(), String> {
+    let Some(c) = effective_canary(flag, env) else {
+        return Err(format!("{} has no canary here any more", flag.key));
+    };
+    if c.status.as_str() == shown.status && c.current_stage == shown.current_stage {
+        Ok(())
+    } else {
+        Err(format!(
+            "the canary of {} changed on the server since this view showed it: it is now {} at stage {} (was {} at stage {})",
+            flag.key,
+            c.status.as_str(),
+            c.current_stage + 1,
+            shown.status,
+            shown.current_stage + 1
+        ))
+    }
+}
+
+/// One flag's JSON (`GET /api/flags/{key}`), read by the engine's flag-file reader.
+pub fn decode_flag(text: &str) -> Result<Flag, String> {
+    let file = format!("{{\"schema_version\": 1, \"flags\": [{text}]}}");
+    let mut problems = Default::default();
+    edgeflag_evaluator::decode::decode(&file, &mut problems)
+        .and_then(edgeflag_evaluator::decode::Decoded::into_complete)
+        .filter(|f| f.flags.len() == 1)
+        .and_then(|mut f| f.flags.pop())
+        .ok_or_else(|| format!("unexpected flag from the server: {problems:?}"))
+}
+
 /// What the confirmation asks, e.g. "Pause the canary of payment-processor (prod) at stage 2
 /// of 4 on the server?".
 pub fn confirm_text(action: ManualAction, flag: &str, env: Option<&str>, state: &CanaryState) -> String {
@@ -211,6 +260,32 @@ mod tests {
         assert_eq!(canary_owner(&f, Some("prod")), Some(None), "prod has no override: the flag's canary");
         assert_eq!(state_for(&c, &f, Some("prod")).map(|s| s.current_stage), Some(1));
         assert_eq!(state_for(&c, &f, Some("dev")).map(|s| s.status.as_str()), Some("completed"));
+    }
+
+    #[test]
+    fn the_view_acts_only_on_what_it_showed() {
+        let c = parse_canaries(RESPONSE).unwrap();
+        let f = flag();
+        let shown = state_for(&c, &f, None).unwrap();
+        // The example's canary is at stage 0; the server state said stage 1: stale view.
+        let err = still_as_shown(&f, None, shown).unwrap_err();
+        assert!(err.contains("now running at stage 1 (was running at stage 2)"), "{err}");
+        let live = with_live(f.canary.clone().unwrap(), shown);
+        assert_eq!((live.current_stage, live.stage_started_at.as_deref()), (1, Some("2026-12-01T10:00:00Z")));
+        let mut moved = f.clone();
+        moved.canary = Some(live);
+        assert_eq!(still_as_shown(&moved, Some("prod"), shown), Ok(()));
+        assert_eq!(status_from("rolled_back"), Some(CanaryStatus::RolledBack));
+        assert_eq!(status_from("nope"), None);
+    }
+
+    #[test]
+    fn a_flag_from_the_server_decodes() {
+        let f = flag();
+        let text = serde_json::to_string(&f).unwrap();
+        assert_eq!(decode_flag(&text).unwrap(), f);
+        assert!(decode_flag("{\"key\": 1}").is_err());
+        assert!(decode_flag("]").is_err());
     }
 
     #[test]

@@ -112,7 +112,7 @@ pub enum Restore {
     Resume(WorkingCopy),
     /// The draft started from an older version: fetch that version
     /// (`GET /api/flags/versions/{n}`), then [`with_base`], then rebase onto the server.
-    FetchBase(u64),
+    FetchBase { version: u64, saved: SavedDraft },
     /// Nothing says which version the draft started from (saved without a server, or its base
     /// is not this server's): it is never applied on its own; the admin decides.
     Orphan(SavedDraft),
@@ -131,7 +131,7 @@ pub fn restore(saved: Option<SavedDraft>, server: &Published) -> Restore {
         }),
         // Version numbers only grow: a base newer than the server (or the same number with
         // another ETag) belongs to another server's history.
-        (Some(v), Some(_)) if v < server.version => Restore::FetchBase(v),
+        (Some(version), Some(_)) if version < server.version => Restore::FetchBase { version, saved },
         _ => Restore::Orphan(saved),
     }
 }
@@ -194,15 +194,16 @@ impl DraftState {
     }
 }
 
-/// `server` is the newest version seen; `conflicts` the fields waiting for a choice.
-pub fn draft_state(copy: Option<&WorkingCopy>, server: Option<&Published>, conflicts: usize) -> DraftState {
-    let (Some(copy), Some(server)) = (copy, server) else { return DraftState::NoServer };
-    if !copy.is_edited() {
-        DraftState::Clean { version: copy.base.version }
-    } else if copy.base.etag != server.etag && server.version > copy.base.version {
-        DraftState::Behind { base_version: copy.base.version, server_version: server.version, conflicts }
+/// The state of the admin's `text` on `base` (`None`: no server); `server` is the newest
+/// version seen, `conflicts` the fields waiting for a choice.
+pub fn draft_state(base: Option<&Published>, text: &str, server: Option<&Published>, conflicts: usize) -> DraftState {
+    let (Some(base), Some(server)) = (base, server) else { return DraftState::NoServer };
+    if same_content(text, &base.text) {
+        DraftState::Clean { version: base.version }
+    } else if base.etag != server.etag && server.version > base.version {
+        DraftState::Behind { base_version: base.version, server_version: server.version, conflicts }
     } else {
-        DraftState::Edited { version: copy.base.version }
+        DraftState::Edited { version: base.version }
     }
 }
 
@@ -263,7 +264,8 @@ mod tests {
     #[test]
     fn a_draft_behind_the_server_asks_for_its_base_and_is_never_resumed_as_is() {
         let server = published(r#"{"v":5}"#, 5);
-        assert_eq!(restore(Some(saved("{not json yet", Some(3))), &server), Restore::FetchBase(3));
+        let entry = saved("{not json yet", Some(3));
+        assert_eq!(restore(Some(entry.clone()), &server), Restore::FetchBase { version: 3, saved: entry });
         // Its base fetched: the edits against it, ready to rebase.
         let base = published(r#"{"v":1}"#, 3);
         let Based::Copy(copy) = with_base(saved(r#"{"v":2}"#, Some(3)), Some(base.clone())) else { panic!() };
@@ -277,7 +279,7 @@ mod tests {
         let entry = read_saved(None, Some(v1)).unwrap();
         assert_eq!(entry.message, "");
         let server = published(r#"{"v":9}"#, 9);
-        assert_eq!(restore(Some(entry.clone()), &server), Restore::FetchBase(3));
+        assert_eq!(restore(Some(entry.clone()), &server), Restore::FetchBase { version: 3, saved: entry.clone() });
         assert_eq!(with_base(entry, Some(published(r#"{ "v": 1 }"#, 3))), Based::Discard);
         // The current format wins over the old one.
         let v2 = saved(r#"{"v":7}"#, Some(3)).to_json();
@@ -317,17 +319,18 @@ mod tests {
     #[test]
     fn states_follow_edits_and_the_server() {
         let p4 = published(r#"{"v":1}"#, 4);
-        let clean = WorkingCopy::following(p4.clone());
-        assert_eq!(draft_state(Some(&clean), Some(&p4), 0), DraftState::Clean { version: 4 });
-        assert_eq!(draft_state(Some(&clean), Some(&p4), 0).label(), "same as published version 4");
-        let mut edited = clean.clone();
-        edited.text = r#"{"v":2}"#.into();
-        assert_eq!(draft_state(Some(&edited), Some(&p4), 0), DraftState::Edited { version: 4 });
-        assert!(draft_state(Some(&edited), Some(&p4), 0).label().contains("differs"));
+        let base = Some(&p4);
+        assert_eq!(draft_state(base, "{ \"v\": 1 }", Some(&p4), 0), DraftState::Clean { version: 4 });
+        assert_eq!(draft_state(base, r#"{"v":1}"#, Some(&p4), 0).label(), "same as published version 4");
+        let edited = r#"{"v":2}"#;
+        assert_eq!(draft_state(base, edited, Some(&p4), 0), DraftState::Edited { version: 4 });
+        assert!(draft_state(base, edited, Some(&p4), 0).label().contains("differs"));
         let p6 = published(r#"{"v":3}"#, 6);
-        let behind = draft_state(Some(&edited), Some(&p6), 2);
+        let behind = draft_state(base, edited, Some(&p6), 2);
         assert_eq!(behind, DraftState::Behind { base_version: 4, server_version: 6, conflicts: 2 });
         assert!(behind.label().contains("2 field(s) changed on both sides"));
-        assert_eq!(draft_state(None, None, 0), DraftState::NoServer);
+        // No edits: the server moving on is not "behind" (the page follows it).
+        assert_eq!(draft_state(base, r#"{"v":1}"#, Some(&p6), 0), DraftState::Clean { version: 4 });
+        assert_eq!(draft_state(None, "{}", None, 0), DraftState::NoServer);
     }
 }
