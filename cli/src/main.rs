@@ -1,4 +1,4 @@
-//! `edgeflag`: validate and evaluate flag files, print bucketing, serve.
+//! `edgeflag`: validate and evaluate flag files, print bucketing, serve, manage tokens.
 //!
 //! Exit codes: 0 success; 1 the input is invalid (problems printed); 2 usage or I/O error.
 
@@ -57,6 +57,37 @@ enum Command {
     Schema,
     /// Run the server: flag store, metrics, OFREP and the dashboard.
     Serve(edgeflag_server::ServeArgs),
+    /// Manage the server's tokens (stored hashed in the data directory; a running server
+    /// sees changes within about a second).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (only this once; the store keeps its SHA-256).
+    Create {
+        /// The token's name, recorded as the author of its writes.
+        name: String,
+        /// admin (write flags, post events), ingest (post metric events), read.
+        #[arg(long, value_parser = ["admin", "ingest", "read"])]
+        role: String,
+        #[arg(long, default_value = "./edgeflag-data")]
+        data_dir: PathBuf,
+    },
+    /// List the stored tokens (names, roles, dates; never the tokens).
+    List {
+        #[arg(long, default_value = "./edgeflag-data")]
+        data_dir: PathBuf,
+    },
+    /// Revoke a token: requests with it are refused from then on.
+    Revoke {
+        name: String,
+        #[arg(long, default_value = "./edgeflag-data")]
+        data_dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -77,6 +108,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             runtime.block_on(edgeflag_server::run(args)).map_err(|e| format!("{e:#}"))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token { command } => token(command),
         Command::Validate { file } => {
             let text = read(&file)?;
             match FlagSet::from_json(&text) {
@@ -128,6 +160,49 @@ fn run(command: Command) -> Result<ExitCode, String> {
         Command::Schema => {
             let schema = edgeflag_evaluator::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema).map_err(|e| e.to_string())?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `edgeflag token ...`.
+fn token(command: TokenCommand) -> Result<ExitCode, String> {
+    use edgeflag_server::auth::{Role, TokenStore};
+    let err = |e: anyhow::Error| format!("{e:#}");
+    match command {
+        TokenCommand::Create { name, role, data_dir } => {
+            let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?;
+            let store = TokenStore::open(&data_dir, true).map_err(err)?;
+            let token = store.create(&name, role).map_err(err)?;
+            // The token alone on stdout, so `TOKEN=$(edgeflag token create ...)` works.
+            println!("{token}");
+            eprintln!(
+                "edgeflag: token {name:?} (role {}) created in {}; it is shown only this once",
+                role.as_str(),
+                data_dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::List { data_dir } => {
+            let store = TokenStore::open(&data_dir, false).map_err(err)?;
+            let tokens = store.list().map_err(err)?;
+            let width = tokens.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
+            println!("{:width$}  {:6}  {:25}  REVOKED", "NAME", "ROLE", "CREATED");
+            for t in &tokens {
+                println!(
+                    "{:width$}  {:6}  {:25}  {}",
+                    t.name,
+                    t.role.as_str(),
+                    t.created_at,
+                    t.revoked_at.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Revoke { name, data_dir } => {
+            let store = TokenStore::open(&data_dir, false).map_err(err)?;
+            store.revoke(&name).map_err(err)?;
+            eprintln!("edgeflag: token {name:?} revoked");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -76,11 +76,17 @@ impl MergePath {
         in_flag(&self.0)
     }
 
-    /// The value at this path in `doc` (`None`: absent there).
-    pub fn get<'a>(&self, doc: &'a Value) -> Option<&'a Value> {
-        self.0.iter().try_fold(doc, |at, segment| match segment {
-            Segment::Field(name) => at.as_object()?.get(name),
-            Segment::Key(key) => find(at.as_array()?, key),
+    /// Whether one of the two paths lies inside the other (or they are equal).
+    pub fn overlaps(&self, other: &MergePath) -> bool {
+        self.starts_with(other) || other.starts_with(self)
+    }
+
+    /// The value at this path in `root`: object members by name, keyed elements by `key`.
+    /// `None` when any step is missing.
+    pub fn get<'a>(&self, root: &'a Value) -> Option<&'a Value> {
+        self.0.iter().try_fold(root, |v, segment| match segment {
+            Segment::Field(name) => v.as_object()?.get(name),
+            Segment::Key(key) => find(v.as_array()?, key),
         })
     }
 
@@ -137,6 +143,13 @@ impl MergePath {
                 true
             }
         }
+    }
+}
+
+/// A path of member names only, e.g. `["canary", "status"].into_iter().collect()`.
+impl<S: Into<String>> FromIterator<S> for MergePath {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        MergePath(iter.into_iter().map(|s| Segment::Field(s.into())).collect())
     }
 }
 
@@ -215,6 +228,24 @@ pub struct Merged {
 impl Merged {
     pub fn is_clean(&self) -> bool {
         self.conflicts.is_empty()
+    }
+
+    /// For a merge of one flag (paths relative to the flag): the controller-managed fields
+    /// that the other side changed and that the writer sent back at their base value, i.e.
+    /// fields a stale writer would have reverted had the merge not kept `theirs`. `carried`
+    /// narrows this to the members the writer actually sent (a merge patch's members);
+    /// `None` = the writer sent the whole flag.
+    ///
+    /// A write with any of these is refused: it was made without seeing the controller's
+    /// decision (or an operator's pause), so neither keeping nor reverting it silently is
+    /// right. Changing such a field on purpose (a patch that sets another value) is a change
+    /// of `mine`, handled by the merge itself.
+    pub fn reverted_controller_fields_in_flag(&self, carried: Option<&[MergePath]>) -> Vec<&MergePath> {
+        self.kept_theirs
+            .iter()
+            .filter(|p| p.touches_controller_fields_in_flag())
+            .filter(|p| carried.is_none_or(|carried| carried.iter().any(|c| c.overlaps(p))))
+            .collect()
     }
 }
 
@@ -570,5 +601,66 @@ mod tests {
         assert!(!in_flag(&["description"]).touches_controller_fields_in_flag());
         assert!(!in_flag(&["rollout", "percent_bp"]).touches_controller_fields_in_flag());
         assert_eq!(in_file("odd key", &["canary"]).to_string(), "flags[\"odd key\"].canary");
+    }
+
+    #[test]
+    fn get_follows_members_and_keys() {
+        let f = file();
+        let path = MergePath(vec![
+            Segment::Field("flags".into()),
+            Segment::Key("payment-processor".into()),
+            Segment::Field("canary".into()),
+            Segment::Field("status".into()),
+        ]);
+        assert_eq!(path.get(&f), Some(&json!("running")));
+        assert_eq!(MergePath::default().get(&f), Some(&f));
+        let missing = MergePath(vec![Segment::Field("flags".into()), Segment::Key("nope".into())]);
+        assert_eq!(missing.get(&f), None);
+        let through_scalar: MergePath = ["schema_version", "x"].into_iter().collect();
+        assert_eq!(through_scalar.get(&f), None);
+    }
+
+    fn flag(f: &Value, key: &str) -> Value {
+        find(f["flags"].as_array().unwrap(), key).cloned().unwrap()
+    }
+
+    #[test]
+    fn a_stale_whole_flag_write_would_revert_the_controller() {
+        let base = flag(&file(), "ranking-model");
+        let mut theirs = base.clone();
+        theirs["canary"]["status"] = json!("rolled_back");
+        let mut mine = base.clone();
+        mine["description"] = json!("edited from an old tab");
+        let m = three_way(&base, &mine, &theirs);
+        assert!(m.is_clean());
+        let reverted: Vec<String> = m.reverted_controller_fields_in_flag(None).iter().map(|p| p.to_string()).collect();
+        assert_eq!(reverted, ["canary.status"]);
+    }
+
+    #[test]
+    fn a_patch_that_does_not_carry_the_field_reverts_nothing() {
+        let base = flag(&file(), "payment-processor");
+        let mut theirs = base.clone();
+        theirs["canary"]["current_stage"] = json!(1);
+        theirs["canary"]["stage_started_at"] = json!("2026-01-01T00:05:00Z");
+        // A pause patch: only canary.status is carried.
+        let patch = json!({"canary": {"status": "paused"}});
+        let mine = crate::merge_patch::apply(&base, &patch);
+        let carried = crate::merge_patch::patched_paths(&patch);
+        let m = three_way(&base, &mine, &theirs);
+        assert!(m.is_clean());
+        assert!(m.reverted_controller_fields_in_flag(Some(&carried)).is_empty());
+        assert_eq!(m.value["canary"]["status"], json!("paused"));
+        assert_eq!(m.value["canary"]["current_stage"], json!(1));
+        // Resuming ("running", its base value) after the controller rolled back: carried at
+        // the base value, so reverted.
+        let mut rolled = base.clone();
+        rolled["canary"]["status"] = json!("rolled_back");
+        let patch = json!({"canary": {"status": "running"}});
+        let m = three_way(&base, &crate::merge_patch::apply(&base, &patch), &rolled);
+        let carried = crate::merge_patch::patched_paths(&patch);
+        let reverted: Vec<String> =
+            m.reverted_controller_fields_in_flag(Some(&carried)).iter().map(|p| p.to_string()).collect();
+        assert_eq!(reverted, ["canary.status"]);
     }
 }

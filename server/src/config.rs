@@ -33,9 +33,21 @@ pub struct ServeArgs {
     #[arg(long, env = "EDGEFLAG_ADMIN_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 
-    /// Name recorded as the author of writes made with `--token`.
+    /// Name recorded as the author of writes made with `--token` (also the name of the
+    /// generated admin token).
     #[arg(long, default_value = "admin")]
     pub token_name: String,
+
+    /// Ingest bearer token (role `ingest`: may post metric events, nothing else), kept in
+    /// memory only. More tokens: `edgeflag token create NAME --role ingest`.
+    #[arg(long, env = "EDGEFLAG_INGEST_TOKEN", hide_env_values = true)]
+    pub ingest_token: Option<String>,
+
+    /// A browser origin (e.g. `https://shop.example.com`) allowed to post metric events
+    /// (repeatable). Without it only requests without an `Origin` header (edges, servers) and
+    /// same-origin pages may post.
+    #[arg(long = "allowed-origin", value_parser = parse_origin)]
+    pub allowed_origins: Vec<String>,
 
     /// Largest accepted flag-file body (PUT /api/flags), in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
@@ -67,6 +79,21 @@ pub struct ServeArgs {
     pub no_controller: bool,
 }
 
+/// `scheme://host[:port]`, lower-cased, as browsers send it in `Origin`.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    let lower = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let Some((scheme, authority)) = lower.split_once("://") else {
+        return Err(format!("{text:?}: an origin is scheme://host[:port], e.g. https://app.example.com"));
+    };
+    let ok_scheme = scheme == "http" || scheme == "https";
+    let ok_authority = !authority.is_empty()
+        && authority.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    if !ok_scheme || !ok_authority {
+        return Err(format!("{text:?}: an origin is http(s)://host[:port], with no path"));
+    }
+    Ok(lower)
+}
+
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     let d = edgeflag_evaluator::duration::parse_duration(text)?;
     if d.is_zero() {
@@ -86,6 +113,8 @@ impl ServeArgs {
             demo: false,
             token: None,
             token_name: "admin".to_string(),
+            ingest_token: None,
+            allowed_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
             max_events_body_bytes: 8 * 1024 * 1024,
             controller_interval: Duration::from_secs(10),

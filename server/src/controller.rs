@@ -1,23 +1,34 @@
 //! The canary controller: on every tick, judges each running canary (base and per-environment)
 //! with the evaluator's `judge_canary` over the metrics store, and applies advance / complete /
 //! rollback as a new flag-file version (author `canary-controller`). The decision logic lives
-//! in the evaluator; this module only gathers inputs and writes results.
+//! in the evaluator; this module only gathers inputs, writes results and records the last
+//! judgement of each canary (served by `GET /api/canaries`).
+//!
+//! Writes are per flag, like an admin's: the decision is a change to the canary's fields
+//! against the version that was judged, merged into the current version by the evaluator's
+//! three-way merge. A write to another flag (or to another field of this flag) in between
+//! does not stop it; a change to this canary in between (an operator's pause, new gates)
+//! does: the judgement was about a canary that no longer exists, so it is dropped and the
+//! canary is judged again at the next tick.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{
-    canary_input, judge_canary, ArmMetrics, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy,
+    canary_input, judge_canary, ArmMetrics, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy, CheckResult,
 };
+use edgeflag_evaluator::merge::{self, MergePath, Segment};
 use edgeflag_evaluator::model::{Canary, CanaryStatus};
-use edgeflag_evaluator::FlagFile;
+use edgeflag_evaluator::{FlagFile, FlagSet};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::clock;
 use crate::metrics::MetricsStore;
-use crate::store::{FlagStore, WriteError, WriteMeta};
+use crate::store::{find_item, FlagStore, ItemKind, WriteError, WriteMeta};
 
 /// Author of every version the controller writes.
 pub const AUTHOR: &str = "canary-controller";
@@ -42,13 +53,68 @@ pub struct Decision {
     pub judgement: CanaryJudgement,
     /// The version written (advance, complete, rollback), if any.
     pub version: Option<u64>,
-    /// Why a decision could not be applied (write conflict, invalid result, judgement error).
+    /// Why a decision could not be applied (the canary changed, invalid result, storage).
     pub error: Option<String>,
+}
+
+/// The controller's latest judgement of one canary, as `GET /api/canaries` serves it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastJudgement {
+    pub at: String,
+    /// The flag-file version judged.
+    pub file_version: u64,
+    pub action: CanaryAction,
+    pub reasons: Vec<String>,
+    pub checks: Vec<CheckResult>,
+    pub consecutive_failures: u32,
+    pub stage: usize,
+    /// The version this decision wrote (advance, complete, rollback).
+    pub decision_version: Option<u64>,
+    /// Why the decision was not written, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The last judgement per canary, in memory (empty after a restart until the next tick).
+#[derive(Default)]
+pub struct Judgements {
+    by_target: RwLock<HashMap<Target, LastJudgement>>,
+}
+
+impl Judgements {
+    pub fn get(&self, target: &Target) -> Option<LastJudgement> {
+        self.read().get(target).cloned()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Target, LastJudgement>> {
+        match self.by_target.read() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Target, LastJudgement>> {
+        match self.by_target.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// A judgement whose decision is to be written.
+struct Pending {
+    target: Target,
+    judged_version: u64,
+    /// The flag as judged, and with the decision applied.
+    base: Value,
+    mine: Value,
+    message: String,
 }
 
 pub struct Controller {
     flags: Arc<FlagStore>,
     metrics: Arc<MetricsStore>,
+    judgements: Arc<Judgements>,
     config: ControllerConfig,
     /// Consecutive failed judgements per canary, with the stage they were counted at: a stage
     /// change (the controller's or an admin's) starts again at 0, as on the dashboard. In
@@ -59,20 +125,38 @@ pub struct Controller {
 }
 
 impl Controller {
-    pub fn new(flags: Arc<FlagStore>, metrics: Arc<MetricsStore>, config: ControllerConfig) -> Self {
-        Controller { flags, metrics, config, failures: HashMap::new(), last_hold: HashMap::new() }
+    pub fn new(
+        flags: Arc<FlagStore>,
+        metrics: Arc<MetricsStore>,
+        judgements: Arc<Judgements>,
+        config: ControllerConfig,
+    ) -> Self {
+        Controller { flags, metrics, judgements, config, failures: HashMap::new(), last_hold: HashMap::new() }
     }
 
     /// Judges every running canary once and applies the decisions.
     pub fn tick(&mut self) -> Vec<Decision> {
-        let targets = running_canaries(self.flags.current().flags.file());
+        let snap = self.flags.current();
+        let targets = running_canaries(snap.flags.file());
+        let all = all_canaries(snap.flags.file());
         self.failures.retain(|t, _| targets.contains(t));
         self.last_hold.retain(|t, _| targets.contains(t));
-        targets.into_iter().filter_map(|target| self.judge_one(target)).collect()
+        self.judgements.write().retain(|t, _| all.contains(t));
+        targets
+            .into_iter()
+            .filter_map(|target| {
+                let (decision, pending) = self.judge(target)?;
+                Some(match pending {
+                    Some(p) => self.apply(decision, p),
+                    None => decision,
+                })
+            })
+            .collect()
     }
 
-    fn judge_one(&mut self, target: Target) -> Option<Decision> {
-        // Re-read per canary: an earlier decision in this tick may have written a version.
+    /// Judges one canary on the current version; returns the decision and, when it changes
+    /// the canary, the write to make.
+    fn judge(&mut self, target: Target) -> Option<(Decision, Option<Pending>)> {
         let snap = self.flags.current();
         let file = snap.flags.file();
         let canary = find_canary(file, &target)?.clone();
@@ -107,53 +191,130 @@ impl Controller {
                 return None;
             }
         };
-        let mut decision = Decision { flag: flag.clone(), env: target.1.clone(), judgement, version: None, error: None };
+        self.judgements.write().insert(
+            target.clone(),
+            LastJudgement {
+                at: input.now.clone(),
+                file_version: snap.version,
+                action: judgement.action,
+                reasons: judgement.reasons.clone(),
+                checks: judgement.checks.clone(),
+                consecutive_failures: judgement.consecutive_failures,
+                stage: judgement.stage,
+                decision_version: None,
+                error: None,
+            },
+        );
+        let decision = Decision { flag: flag.clone(), env: target.1.clone(), judgement, version: None, error: None };
         let j = &decision.judgement;
-        let new_status = match j.action {
+        let mut decided = canary.clone();
+        match j.action {
             CanaryAction::Hold | CanaryAction::NoAction => {
                 self.failures.insert(target.clone(), (canary.current_stage, j.consecutive_failures));
                 if self.last_hold.get(&target) != Some(&j.reasons) {
                     println!("edgeflag: canary-controller: {}: hold at stage {}: {}", label(&target), j.stage, j.reasons.join("; "));
                     self.last_hold.insert(target, j.reasons.clone());
                 }
-                return Some(decision);
+                return Some((decision, None));
             }
-            CanaryAction::Advance => None,
-            CanaryAction::Complete => Some(CanaryStatus::Completed),
-            CanaryAction::Rollback => Some(CanaryStatus::RolledBack),
-        };
-        let mut next = file.clone();
-        let Some(c) = find_canary_mut(&mut next, &target) else { return Some(decision) };
-        match new_status {
-            None => {
-                c.current_stage = j.next_stage.unwrap_or(j.stage + 1);
-                c.stage_started_at = Some(clock::ms_to_rfc3339(now_ms));
+            CanaryAction::Advance => {
+                decided.current_stage = j.next_stage.unwrap_or(j.stage + 1);
+                decided.stage_started_at = Some(clock::ms_to_rfc3339(now_ms));
             }
-            Some(status) => c.status = status,
+            CanaryAction::Complete => decided.status = CanaryStatus::Completed,
+            CanaryAction::Rollback => decided.status = CanaryStatus::RolledBack,
         }
+        let base = file.flags.iter().find(|f| &f.key == flag).and_then(|f| serde_json::to_value(f).ok())?;
+        let mut mine = base.clone();
+        let decided = serde_json::to_value(&decided).ok()?;
+        *canary_slot(&mut mine, &target)? = decided;
         let message = audit_message(&target, j, &input);
-        match self.flags.write_file(next, Some(&snap.etag), WriteMeta { author: AUTHOR, message: &message }) {
-            Ok(written) => {
-                self.failures.remove(&target);
-                self.last_hold.remove(&target);
-                println!("edgeflag: canary-controller: version {}: {message}", written.version);
+        let pending = Pending { target, judged_version: snap.version, base, mine, message };
+        Some((decision, Some(pending)))
+    }
+
+    /// Writes a decision as a per-flag change against the judged version.
+    fn apply(&mut self, mut decision: Decision, p: Pending) -> Decision {
+        let canary_path = canary_path(&p.target);
+        let result = self.flags.write_with(WriteMeta { author: AUTHOR, message: &p.message }, |current| {
+            let mut file: Value = serde_json::from_slice(&current.body).map_err(WriteError::Encode)?;
+            let Some(theirs) = find_item(&file, ItemKind::Flag, &p.target.0) else {
+                return Err(ApplyError::Changed("the flag was deleted".into()));
+            };
+            let merged = merge::three_way(&p.base, &p.mine, theirs);
+            let touched: Vec<String> = merged
+                .conflicts
+                .iter()
+                .map(|c| &c.path)
+                .chain(merged.kept_theirs.iter())
+                .filter(|path| path.overlaps(&canary_path))
+                .map(ToString::to_string)
+                .collect();
+            if !touched.is_empty() || !merged.is_clean() {
+                return Err(ApplyError::Changed(format!("changed since version {}: {}", p.judged_version, touched.join(", "))));
+            }
+            let list = file.get_mut("flags").and_then(Value::as_array_mut);
+            if let Some(slot) = list.and_then(|l| l.iter_mut().find(|f| f.get("key").and_then(Value::as_str) == Some(p.target.0.as_str()))) {
+                *slot = merged.value;
+            }
+            let flags = FlagSet::from_json(&file.to_string()).map_err(WriteError::Invalid)?;
+            Ok((flags, ()))
+        });
+        let target = &p.target;
+        match result {
+            Ok((written, ())) => {
+                self.failures.remove(target);
+                self.last_hold.remove(target);
+                println!("edgeflag: canary-controller: version {}: {}", written.version, p.message);
                 decision.version = Some(written.version);
             }
-            Err(WriteError::Stale { current_version, .. }) => {
-                // Someone published meanwhile: judge again next tick against their file.
+            Err(ApplyError::Changed(why)) => {
+                // An operator (or a file upload) changed this canary after it was judged: the
+                // judgement no longer applies. Judge again next tick against their version.
                 println!(
-                    "edgeflag: canary-controller: {}: {} not applied, the file changed (now version {current_version}); retrying next tick",
-                    label(&target),
-                    j.action.as_str()
+                    "edgeflag: canary-controller: {}: {} not applied, the canary {why}; judging again next tick",
+                    label(target),
+                    decision.judgement.action.as_str()
                 );
-                decision.error = Some(format!("stale: now version {current_version}"));
+                decision.error = Some(format!("the canary {why}"));
             }
-            Err(e) => {
-                println!("edgeflag: canary-controller: {}: {} not applied: {e}", label(&target), j.action.as_str());
+            Err(ApplyError::Store(e)) => {
+                println!("edgeflag: canary-controller: {}: {} not applied: {e}", label(target), decision.judgement.action.as_str());
                 decision.error = Some(e.to_string());
             }
         }
-        Some(decision)
+        if let Some(last) = self.judgements.write().get_mut(target) {
+            last.decision_version = decision.version;
+            last.error = decision.error.clone();
+        }
+        decision
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ApplyError {
+    #[error("{0}")]
+    Changed(String),
+    #[error("{0}")]
+    Store(#[from] WriteError),
+}
+
+/// Where a target's canary sits in its flag: `canary` or `environments.<env>.canary`.
+fn canary_path((_, env): &Target) -> MergePath {
+    match env {
+        None => MergePath(vec![Segment::Field("canary".into())]),
+        Some(env) => MergePath(vec![
+            Segment::Field("environments".into()),
+            Segment::Field(env.clone()),
+            Segment::Field("canary".into()),
+        ]),
+    }
+}
+
+fn canary_slot<'a>(flag: &'a mut Value, (_, env): &Target) -> Option<&'a mut Value> {
+    match env {
+        None => flag.get_mut("canary"),
+        Some(env) => flag.get_mut("environments")?.get_mut(env)?.get_mut("canary"),
     }
 }
 
@@ -175,13 +336,22 @@ pub async fn run(mut controller: Controller, mut stop: watch::Receiver<bool>) {
 
 /// Every running canary in the file: the base one, then environment overrides.
 pub fn running_canaries(file: &FlagFile) -> Vec<Target> {
+    all_canaries(file)
+        .into_iter()
+        .filter(|t| find_canary(file, t).is_some_and(|c| c.status == CanaryStatus::Running))
+        .collect()
+}
+
+/// Every canary in the file, whatever its status: per flag the base one, then environment
+/// overrides (in name order).
+pub fn all_canaries(file: &FlagFile) -> Vec<Target> {
     let mut out = Vec::new();
     for flag in &file.flags {
-        if flag.canary.as_ref().is_some_and(|c| c.status == CanaryStatus::Running) {
+        if flag.canary.is_some() {
             out.push((flag.key.clone(), None));
         }
         for (env, o) in &flag.environments {
-            if o.canary.as_ref().is_some_and(|c| c.status == CanaryStatus::Running) {
+            if o.canary.is_some() {
                 out.push((flag.key.clone(), Some(env.clone())));
             }
         }
@@ -189,19 +359,11 @@ pub fn running_canaries(file: &FlagFile) -> Vec<Target> {
     out
 }
 
-fn find_canary<'a>(file: &'a FlagFile, (key, env): &Target) -> Option<&'a Canary> {
+pub fn find_canary<'a>(file: &'a FlagFile, (key, env): &Target) -> Option<&'a Canary> {
     let flag = file.flags.iter().find(|f| &f.key == key)?;
     match env {
         None => flag.canary.as_ref(),
         Some(env) => flag.environments.get(env)?.canary.as_ref(),
-    }
-}
-
-fn find_canary_mut<'a>(file: &'a mut FlagFile, (key, env): &Target) -> Option<&'a mut Canary> {
-    let flag = file.flags.iter_mut().find(|f| &f.key == key)?;
-    match env {
-        None => flag.canary.as_mut(),
-        Some(env) => flag.environments.get_mut(env)?.canary.as_mut(),
     }
 }
 
@@ -302,5 +464,117 @@ mod tests {
         assert_eq!(client, controller);
         let has_histogram = |m: &Option<ArmMetrics>| m.as_ref().is_some_and(|m| m.latency.is_some());
         assert!(has_histogram(&client.canary) && has_histogram(&client.baseline), "{client:?}");
+    }
+
+    /// Two running canaries, A and B, with stages judged after 1 s (started long ago).
+    fn store() -> (tempfile::TempDir, Arc<FlagStore>) {
+        let flag = |key: &str| {
+            serde_json::json!({
+                "key": key, "kind": "boolean", "enabled": true, "off_variation": "off", "default_variation": "off",
+                "variations": [{"name": "off", "value": false}, {"name": "on", "value": true}],
+                "canary": {"baseline": "off", "canary": "on", "status": "running", "current_stage": 0,
+                           "stage_started_at": "2020-01-01T00:00:00Z",
+                           "stages": [{"percent": 10, "min_duration": "1s", "gate": {"max_error_rate": 0.05, "max_p99_ms": 500, "min_samples": 10}},
+                                      {"percent": 50, "min_duration": "1s", "gate": {"max_error_rate": 0.05, "max_p99_ms": 500, "min_samples": 10}}]}
+            })
+        };
+        let file = serde_json::json!({"schema_version": 1, "environments": ["prod"], "flags": [flag("a"), flag("b")]});
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = FlagStore::open(dir.path(), || Ok((file.to_string(), "import".into()))).unwrap_or_else(|e| panic!("{e}"));
+        (dir, Arc::new(store))
+    }
+
+    /// A controller that rolls back at the first failed judgement, with failing events for B.
+    fn controller(flags: &Arc<FlagStore>) -> (Controller, Arc<Judgements>) {
+        let metrics = Arc::new(MetricsStore::new());
+        let now = clock::now_ms();
+        let events: Vec<Event> = (0..100)
+            .map(|i| Event {
+                ts_ms: now - i,
+                flag: "b".into(),
+                env: "prod".into(),
+                arm: "canary".into(),
+                stage: None,
+                error: i % 2 == 0,
+                latency_ms: 20.0,
+            })
+            .collect();
+        assert_eq!(metrics.ingest(&events, now).ok(), Some(100));
+        let judgements = Arc::new(Judgements::default());
+        let config = ControllerConfig {
+            interval: Duration::from_secs(1),
+            window: Some(Duration::from_secs(60)),
+            policy: CanaryPolicy { failures_to_rollback: 1, compare_with_baseline: false, ..Default::default() },
+        };
+        (Controller::new(flags.clone(), metrics, judgements.clone(), config), judgements)
+    }
+
+    fn b_target() -> Target {
+        ("b".to_string(), None)
+    }
+
+    fn canary_of(flags: &FlagStore, key: &str) -> Canary {
+        find_canary(flags.current().flags.file(), &(key.to_string(), None)).cloned().unwrap_or_else(|| panic!("no canary {key}"))
+    }
+
+    fn admin_edit(flags: &FlagStore, key: &str, patch: serde_json::Value) {
+        let snap = flags.current();
+        let base = crate::edit::Base::At { version: snap.version, item: snap.item(ItemKind::Flag, key) };
+        crate::edit::write(flags, ItemKind::Flag, key, &base, &crate::edit::Change::Patch(patch), WriteMeta { author: "alice", message: "" })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// An admin's write to another flag lands between the judgement and the write: the
+    /// decision is still written (no skipped tick), and the admin's change stays.
+    #[test]
+    fn a_write_to_another_flag_between_judgement_and_write_does_not_stop_the_decision() {
+        let (_dir, flags) = store();
+        let (mut ctl, judgements) = controller(&flags);
+        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("b is judged with a write to make") };
+        assert_eq!(decision.judgement.action, CanaryAction::Rollback);
+        admin_edit(&flags, "a", serde_json::json!({"description": "edited meanwhile"}));
+        admin_edit(&flags, "b", serde_json::json!({"tags": ["edited", "meanwhile"]}));
+        let decision = ctl.apply(decision, pending);
+        assert_eq!((decision.version, decision.error.as_deref()), (Some(4), None));
+        assert_eq!(canary_of(&flags, "b").status, CanaryStatus::RolledBack);
+        let file = flags.current();
+        assert_eq!(file.flags.file().flags[0].description, "edited meanwhile");
+        assert_eq!(file.flags.file().flags[1].tags, ["edited", "meanwhile"]);
+        let last = judgements.get(&b_target()).unwrap_or_else(|| panic!("judgement recorded"));
+        assert_eq!((last.file_version, last.decision_version, last.action), (1, Some(4), CanaryAction::Rollback));
+        assert!(last.reasons.iter().any(|r| r.contains("error rate")), "{:?}", last.reasons);
+        let history = flags.history(1).unwrap_or_default();
+        assert_eq!((history[0].author.as_str(), history[0].changed_flags.as_slice()), (AUTHOR, ["b".to_string()].as_slice()));
+    }
+
+    /// An operator pauses the canary after it was judged: the decision is dropped, the pause
+    /// stays, and the canary is left alone from then on.
+    #[test]
+    fn a_change_to_the_same_canary_between_judgement_and_write_refuses_the_decision() {
+        let (_dir, flags) = store();
+        let (mut ctl, judgements) = controller(&flags);
+        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("b is judged with a write to make") };
+        admin_edit(&flags, "b", serde_json::json!({"canary": {"status": "paused"}}));
+        let decision = ctl.apply(decision, pending);
+        assert_eq!(decision.version, None);
+        assert!(decision.error.as_deref().is_some_and(|e| e.contains("canary.status")), "{:?}", decision.error);
+        assert_eq!(canary_of(&flags, "b").status, CanaryStatus::Paused);
+        assert_eq!(flags.current().version, 2);
+        let last = judgements.get(&b_target()).unwrap_or_else(|| panic!("judgement recorded"));
+        assert_eq!(last.decision_version, None);
+        assert!(last.error.is_some());
+        // Next tick: paused canaries are not judged; nothing is written.
+        assert!(ctl.tick().iter().all(|d| d.flag != "b"));
+        assert_eq!(flags.current().version, 2);
+
+        // New gates for a running canary also void a judgement made with the old ones.
+        let (_dir, flags) = store();
+        let (mut ctl, _) = controller(&flags);
+        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("judged") };
+        let mut gates = serde_json::to_value(&canary_of(&flags, "b").stages).unwrap_or_default();
+        gates[0]["gate"]["max_error_rate"] = serde_json::json!(0.9);
+        admin_edit(&flags, "b", serde_json::json!({"canary": {"stages": gates}}));
+        assert_eq!(ctl.apply(decision, pending).version, None);
+        assert_eq!(canary_of(&flags, "b").status, CanaryStatus::Running);
     }
 }

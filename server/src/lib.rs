@@ -3,15 +3,19 @@
 //! `edgeflag serve`: the versioned flag store (SQLite), metric ingestion and aggregation,
 //! Prometheus exposition, OpenFeature remote evaluation (OFREP) and the dashboard's files.
 //!
-//! Modules, one job each: [`config`] (options), [`store`] (durable versions), [`auth`]
-//! (bearer tokens), [`metrics`] (events, windows, exposition), [`http`] (routes), [`demo`]
-//! (simulated traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md), [`clock`].
+//! Modules, one job each: [`config`] (options), [`db`] (the SQLite file and its schema),
+//! [`store`] (durable versions, the one write path), [`edit`] (per-flag writes against a
+//! base), [`auth`] (tokens and roles), [`metrics`] (events, windows, exposition), [`http`]
+//! (routes), [`demo`] (simulated traffic), [`controller`] (canary judgement and rollout, see
+//! CONTROLLER.md), [`clock`].
 
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod controller;
+pub mod db;
 pub mod demo;
+pub mod edit;
 pub mod http;
 pub mod metrics;
 pub mod store;
@@ -33,8 +37,19 @@ const EMPTY_FLAG_FILE: &str = r#"{"schema_version": 1, "flags": []}"#;
 pub fn open_state(args: &ServeArgs) -> anyhow::Result<(AppState, auth::TokenSource)> {
     let flags = FlagStore::open(&args.data_dir, || initial_flags(args))?;
     let flags = Arc::new(flags);
-    let (tokens, source) = auth::Tokens::resolve(&flags, args.token.as_deref(), &args.token_name)?;
-    let state = AppState { flags, metrics: Arc::new(MetricsStore::new()), tokens: Arc::new(tokens) };
+    let (tokens, source) = auth::Tokens::resolve(
+        &args.data_dir,
+        args.token.as_deref(),
+        &args.token_name,
+        args.ingest_token.as_deref(),
+    )?;
+    let state = AppState {
+        flags,
+        metrics: Arc::new(MetricsStore::new()),
+        tokens: Arc::new(tokens),
+        judgements: Arc::new(controller::Judgements::default()),
+        ingest_origins: Arc::new(args.allowed_origins.clone()),
+    };
     Ok((state, source))
 }
 
@@ -52,7 +67,16 @@ fn initial_flags(args: &ServeArgs) -> anyhow::Result<(String, String)> {
     };
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the initial flag file {}", path.display()))?;
-    Ok((text, format!("imported from {}", path.display())))
+    let mut message = format!("imported from {}", path.display());
+    if args.demo {
+        // The demo plays on this process's clock (see demo.rs).
+        let (text, n) = demo::import_text(text);
+        if n > 0 {
+            message.push_str(&format!("; demo: {n} running canary stage clock(s) set to the import time"));
+        }
+        return Ok((text, message));
+    }
+    Ok((text, message))
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and stops.
@@ -79,6 +103,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             println!("edgeflag: generated admin token (shown once, stored hashed): {token}")
         }
     }
+    if args.ingest_token.is_some() {
+        println!("edgeflag: ingest token (name \"ingest\") from configuration");
+    }
+    if args.demo && !state.flags.imported() {
+        match demo::restart_stored_clocks(&state.flags) {
+            Ok(Some(v)) => println!("edgeflag: demo: running canaries' stage clocks restarted now (version {v})"),
+            Ok(None) => println!(
+                "edgeflag: demo: no canary is running in this store (the story has played); start with an empty --data-dir to replay it"
+            ),
+            Err(e) => println!("edgeflag: demo: could not restart the stage clocks: {e}"),
+        }
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let demo = args.demo.then(|| {
         println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
@@ -93,6 +129,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(controller::run(controller::Controller::new(
             state.flags.clone(),
             state.metrics.clone(),
+            state.judgements.clone(),
             controller_config(&args),
         ), stop_rx.clone()))
     });

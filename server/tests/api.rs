@@ -5,7 +5,7 @@ mod common;
 use std::collections::HashSet;
 use std::process::Stdio;
 
-use common::{client, header, spawn, with_description, TOKEN};
+use common::{client, header, spawn, with_description, INGEST, TOKEN};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
@@ -278,12 +278,12 @@ fn now_ms() -> i64 {
 #[tokio::test]
 async fn metric_events_aggregate_and_bad_batches_change_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = spawn(dir.path(), &["--token", TOKEN]).await;
+    let server = spawn(dir.path(), &["--token", TOKEN, "--ingest-token", INGEST]).await;
     let http = client();
     let mut events: Vec<Value> = (1..=200).map(|i| event("checkout", "baseline", "ok", i as f64)).collect();
     events.extend((0..50).map(|i| event("checkout", "canary", if i < 5 { "error" } else { "ok" }, 300.0)));
     events.push(json!({"ts": "2020-01-01T00:00:00Z", "flag": "checkout", "env": "prod", "variant": "blue", "outcome": "ok", "latency_ms": 1}));
-    let resp = http.post(server.url("/api/metrics/events")).json(&json!({"events": events})).send().await.expect("post");
+    let resp = http.post(server.url("/api/metrics/events")).bearer_auth(INGEST).json(&json!({"events": events})).send().await.expect("post");
     assert_eq!(resp.status(), 202);
     assert_eq!(resp.json::<Value>().await.expect("json")["accepted"], 251);
 
@@ -321,7 +321,7 @@ async fn metric_events_aggregate_and_bad_batches_change_nothing() {
         {"ts": now_ms(), "flag": "", "env": "prod", "arm": "canary", "outcome": "ok"},
         "not an event"
     ]});
-    let resp = http.post(server.url("/api/metrics/events")).json(&bad).send().await.expect("post");
+    let resp = http.post(server.url("/api/metrics/events")).bearer_auth(INGEST).json(&bad).send().await.expect("post");
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.expect("json");
     let paths: HashSet<&str> = body["problems"].as_array().expect("problems").iter().filter_map(|p| p["path"].as_str()).collect();
@@ -332,6 +332,7 @@ async fn metric_events_aggregate_and_bad_batches_change_nothing() {
     for raw in ["{oops", "[]", r#"{"events": 3}"#] {
         let resp = http
             .post(server.url("/api/metrics/events"))
+            .bearer_auth(INGEST)
             .header("content-type", "application/json")
             .body(raw)
             .send()
@@ -359,14 +360,14 @@ async fn metric_events_aggregate_and_bad_batches_change_nothing() {
 #[tokio::test]
 async fn prometheus_exposition_passes_promtool() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = spawn(dir.path(), &["--token", TOKEN]).await;
+    let server = spawn(dir.path(), &["--token", TOKEN, "--ingest-token", INGEST]).await;
     let http = client();
     let events = json!({"events": [
         event("checkout", "canary", "error", 12.0),
         event("checkout", "baseline", "ok", 7.5),
         event("we\"ird\\flag", "baseline", "ok", 2_000.0)
     ]});
-    let resp = http.post(server.url("/api/metrics/events")).json(&events).send().await.expect("post");
+    let resp = http.post(server.url("/api/metrics/events")).bearer_auth(INGEST).json(&events).send().await.expect("post");
     assert_eq!(resp.status(), 202);
     let resp = http.get(server.url("/metrics")).send().await.expect("metrics");
     assert!(header(&resp, "content-type").starts_with("text/plain; version=0.0.4"));

@@ -158,7 +158,7 @@ async function main() {
     for (let i = 0; i < 300; i++) {
       events.push({ ts: now - i * 15, flag: 'payment-processor', env: 'prod', arm: 'baseline', outcome: i % 150 === 0 ? 'error' : 'ok', latency_ms: 35 + (i % 60) });
     }
-    const posted = await fetch(`${base}/api/metrics/events`, { method: 'POST', body: JSON.stringify({ events }), headers: { 'Content-Type': 'application/json' } });
+    const posted = await fetch(`${base}/api/metrics/events`, { method: 'POST', body: JSON.stringify({ events }), headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` } });
     assert(posted.status === 202, `POST /api/metrics/events: ${posted.status} ${await posted.text()}`);
 
     await tab(page, 'Canary');
@@ -202,7 +202,7 @@ async function main() {
       events.push({ ts: now - i * 20, flag: 'checkout-redesign', env: 'prod', variant: 'control', outcome: i % 10 === 0 ? 'error' : 'ok', latency_ms: 20 });
       events.push({ ts: now - i * 20, flag: 'checkout-redesign', env: 'prod', variant: 'treatment', outcome: i % 20 === 0 ? 'error' : 'ok', latency_ms: 20 });
     }
-    const posted = await fetch(`${base}/api/metrics/events`, { method: 'POST', body: JSON.stringify({ events }), headers: { 'Content-Type': 'application/json' } });
+    const posted = await fetch(`${base}/api/metrics/events`, { method: 'POST', body: JSON.stringify({ events }), headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` } });
     assert(posted.status === 202, `POST /api/metrics/events: ${posted.status}`);
     await tab(page, 'Experiment');
     await page.selectOption('[data-testid=experiment-flag]', 'checkout-redesign');

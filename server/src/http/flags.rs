@@ -11,11 +11,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{error, AppState, X_EDGEFLAG_MESSAGE, X_EDGEFLAG_VERSION};
+use super::{error, AppState, X_EDGEFLAG_VERSION};
+use crate::auth::Role;
 use crate::store::{etag_matches, Snapshot, WriteError, WriteMeta};
-
-/// Longest audit message kept from `X-Edgeflag-Message`.
-const MAX_MESSAGE_LEN: usize = 1000;
 
 pub async fn get_flags(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let snap = app.flags.current();
@@ -34,7 +32,7 @@ pub async fn get_flags(State(app): State<AppState>, headers: HeaderMap) -> Respo
 }
 
 /// ETag, version and `Cache-Control: no-cache` (cache, but revalidate every time).
-fn with_tags(mut resp: Response, snap: &Snapshot) -> Response {
+pub fn with_tags(mut resp: Response, snap: &Snapshot) -> Response {
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&snap.etag) {
         h.insert(header::ETAG, v);
@@ -44,30 +42,19 @@ fn with_tags(mut resp: Response, snap: &Snapshot) -> Response {
     resp
 }
 
-/// The checks every write shares: a valid bearer token (401) and an If-Match header (428).
-/// Returns (author, If-Match value, audit message).
+/// The checks every whole-file write shares: an admin token (401/403) and an If-Match header
+/// (428). Returns (author, If-Match value, audit message).
 // A Response is large, but this runs once per write request.
 #[allow(clippy::result_large_err)]
 fn authorize_write(app: &AppState, headers: &HeaderMap) -> Result<(String, String, String), Response> {
-    let Some(author) = app.tokens.authenticate(headers) else {
-        let mut resp = error(StatusCode::UNAUTHORIZED, "a valid admin token is required: Authorization: Bearer <token>");
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return Err(resp);
-    };
+    let who = super::require(&app.tokens, headers, Role::may_write, "writing flags")?;
     let Some(if_match) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
-        return Err(error(
+        return Err(super::refused_unread(error(
             StatusCode::PRECONDITION_REQUIRED,
             "If-Match is required: send the ETag of the version you edited",
-        ));
+        )));
     };
-    let message: String = headers
-        .get(X_EDGEFLAG_MESSAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(MAX_MESSAGE_LEN)
-        .collect();
-    Ok((author.to_string(), if_match.to_string(), message))
+    Ok((who.name, if_match.to_string(), super::message(headers)))
 }
 
 pub async fn put_flags(State(app): State<AppState>, req: Request) -> Response {
@@ -105,7 +92,7 @@ pub async fn rollback(State(app): State<AppState>, Path(n): Path<u64>, headers: 
     write_response(result)
 }
 
-fn write_response(
+pub fn write_response(
     result: Result<Result<Arc<Snapshot>, WriteError>, tokio::task::JoinError>,
 ) -> Response {
     match result {

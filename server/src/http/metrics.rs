@@ -9,11 +9,39 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{error, AppState};
+use crate::auth::Role;
 use crate::clock;
 use crate::metrics::{parse_batch, prometheus};
 
 /// `POST /api/metrics/events`: 202 `{"accepted": n}` or 400 with every problem.
+///
+/// Only authenticated sources steer rollouts: the request needs an ingest (or admin) token
+/// (401 without, 403 with a read token), and a browser request from another origin than the
+/// server's own or an `--allowed-origin` is refused (403) before anything else, so a foreign
+/// page cannot post even with a token it got hold of. Refused requests count as rejected
+/// batches and never reach the aggregates.
 pub async fn post_events(State(app): State<AppState>, req: Request) -> Response {
+    let headers = req.headers();
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        if !origin_allowed(origin.as_bytes(), host, &app.ingest_origins) {
+            app.metrics.note_rejected(0);
+            return super::refused_unread(error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "metric events from the origin {} are refused: only the server's own origin and --allowed-origin may post",
+                    String::from_utf8_lossy(origin.as_bytes())
+                ),
+            ));
+        }
+    }
+    let who = match super::require(&app.tokens, headers, Role::may_ingest, "posting metric events") {
+        Ok(p) => p,
+        Err(resp) => {
+            app.metrics.note_rejected(0);
+            return resp;
+        }
+    };
     let body = match Bytes::from_request(req, &()).await {
         Ok(b) => b,
         Err(rejection) => return error(rejection.status(), rejection.body_text()),
@@ -26,7 +54,7 @@ pub async fn post_events(State(app): State<AppState>, req: Request) -> Response 
             return (StatusCode::BAD_REQUEST, Json(e)).into_response();
         }
     };
-    match app.metrics.ingest(&events, now) {
+    match crate::metrics::ingest_as(&app.metrics, &who, &events, now) {
         Ok(n) => (StatusCode::ACCEPTED, Json(json!({ "accepted": n }))).into_response(),
         Err(e) => (
             StatusCode::BAD_REQUEST,
@@ -34,6 +62,22 @@ pub async fn post_events(State(app): State<AppState>, req: Request) -> Response 
         )
             .into_response(),
     }
+}
+
+/// Whether a request's `Origin` may post events: the server's own origin (its authority equals
+/// the `Host` header; the scheme is not compared, a TLS proxy may sit in front) or one of
+/// `allowed` (normalised by `config::parse_origin`). `null` (sandboxed frames, files) never is.
+pub fn origin_allowed(origin: &[u8], host: Option<&str>, allowed: &[String]) -> bool {
+    let Ok(origin) = std::str::from_utf8(origin) else { return false };
+    let origin = origin.trim().to_ascii_lowercase();
+    let Some((scheme, authority)) = origin.split_once("://") else { return false };
+    if scheme != "http" && scheme != "https" {
+        return false;
+    }
+    if host.is_some_and(|h| h.trim().eq_ignore_ascii_case(authority)) {
+        return true;
+    }
+    allowed.contains(&origin)
 }
 
 #[derive(Deserialize)]
