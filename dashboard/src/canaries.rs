@@ -44,6 +44,8 @@ pub struct Judgement {
     pub stage: usize,
     /// The version that decision wrote (advance, complete, rollback), if any.
     pub decision_version: Option<u64>,
+    /// Why the decision was not written, when it was not (e.g. the canary changed meanwhile).
+    pub error: Option<String>,
 }
 
 /// One of the evaluator's checks, as the server serializes it.
@@ -106,6 +108,7 @@ fn judgement(f: Field<'_>) -> Result<Judgement, String> {
         consecutive_failures: f.field("consecutive_failures")?.u64_or_zero()?,
         stage: usize_of(f.field("stage")?)?,
         decision_version: f.field("decision_version")?.opt_u64()?,
+        error: f.field("error")?.opt_string()?,
     })
 }
 
@@ -232,7 +235,7 @@ mod tests {
       {"flag": "payment-processor", "env": null, "status": "running", "current_stage": 1, "stage_count": 4,
        "stage_started_at": "2026-12-01T10:00:00Z", "percent": 10,
        "last_judgement": {"at": "2026-12-01T10:00:30Z", "file_version": 11, "action": "advance",
-         "reasons": ["stage 0 healthy for 15s"], "consecutive_failures": 0, "stage": 0, "decision_version": 12,
+         "reasons": ["stage 0 healthy for 15s"], "consecutive_failures": 0, "stage": 0, "decision_version": 12, "error": null,
          "checks": [{"check": "error_rate", "outcome": "pass", "observed": 0.004, "limit": 0.02, "reason": "0.4 % ≤ 2 %"}]}},
       {"flag": "payment-processor", "env": "dev", "status": "completed", "current_stage": 0, "stage_count": 1,
        "stage_started_at": null, "percent": 100, "last_judgement": null}]}"#;

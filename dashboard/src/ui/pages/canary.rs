@@ -315,6 +315,7 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
             <p data-testid="controller-decision">"Decision: "<strong>{j.action.clone()}</strong>
                 {format!(" at stage {}{on}, {}{wrote}", j.stage + 1, j.at)}</p>
             <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+            {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> })}
             <table class="checks" data-testid="controller-checks">
                 <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
                 <tbody>{j.checks.into_iter().map(|c| view! {
