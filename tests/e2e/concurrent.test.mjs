@@ -226,10 +226,33 @@ async function main() {
     assert((await draftKeys(page)).length === 0, 'no draft after publishing');
   });
 
-  await test('a page opened earlier, the controller rolls a canary back, the admin reloads: no draft, the rolled-back state, and an edit + publish does not re-open it', async () => {
+  await test('a page opened earlier, the controller rolls a canary back: a pause from the stale view is refused (409, shown); a reload has no draft and the rolled-back state; an edit + publish does not re-open it', async () => {
+    // The open Canary tab shows ranking-model running. To act on exactly that view while the
+    // controller rolls it back, the view's reads are held at what it showed (as if the admin
+    // clicked in the instant between the rollback and the next poll).
+    await tab(page, 'Canary');
+    await page.selectOption('[data-testid=canary-flag]', RANKING);
+    await page.waitForFunction(() => /Status: running/.test(document.querySelector('[data-testid=canary-status]')?.textContent ?? ''));
+    const shownCanaries = await (await fetch(`${base}/api/canaries`)).text();
+    const shownFlag = await fetch(`${base}/api/flags/${RANKING}`);
+    const shownFlagHeaders = { etag: shownFlag.headers.get('etag'), 'x-edgeflag-version': shownFlag.headers.get('x-edgeflag-version'), 'content-type': 'application/json' };
+    const shownFlagBody = await shownFlag.text();
+    await page.route('**/api/canaries', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: shownCanaries }));
+    await page.route(`**/api/flags/${RANKING}`, (route) => (route.request().method() === 'GET'
+      ? route.fulfill({ status: 200, headers: shownFlagHeaders, body: shownFlagBody }) : route.fallback()));
     feeding[RANKING] = true;
     await waitFor('the controller to roll ranking-model back', async () => (await canaryOf(RANKING)).status === 'rolled_back');
     feeding[RANKING] = false;
+    const rolledBackIn = (await getJson('/api/flags/history?limit=1'))[0].version;
+    await page.click('[data-testid=canary-pause]');
+    await page.click('[data-testid=canary-confirm-yes]');
+    await page.waitForFunction(() => /refused the pause \(409\)/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+    const refusal = await text(page, '[data-testid=notice]');
+    assert(refusal.includes('canary.status') && refusal.includes('"rolled_back"') && refusal.includes('canary-controller')
+      && refusal.includes(`version ${rolledBackIn}`), `the 409 says what changed and by whom: ${refusal}`);
+    assert((await canaryOf(RANKING)).status === 'rolled_back', 'the pause did not overwrite the rollback');
+    await page.unrouteAll();
+    await page.waitForFunction(() => /Status: rolled_back/.test(document.querySelector('[data-testid=canary-status]')?.textContent ?? ''));
     await reload(page);
     const current = (await getJson('/api/flags/history?limit=1'))[0].version;
     await page.waitForFunction((v) => document.querySelector('[data-testid=draft-state]')?.textContent.includes(`same as published version ${v}`), current);

@@ -79,6 +79,17 @@ async function main() {
     await page.waitForSelector('[data-testid=preview-results]');
     const rows = await page.locator('[data-testid=preview-results] tbody tr').count();
     assert(rows === example.flags.length, `preview rows: ${rows}`);
+    // The draft (new-dashboard at 100 %) or the published version (0 %), and it says which.
+    let source = await page.textContent('[data-testid=preview-source]');
+    assert(/Evaluating your draft: version 1 with your unpublished edits/.test(source), `preview source: ${source}`);
+    assert(await previewVariant(page, 'new-dashboard') === 'on', 'the draft serves "on"');
+    await page.check('[data-testid=preview-published]');
+    await page.waitForFunction(() => /Evaluating the published version 1/.test(document.querySelector('[data-testid=preview-source]')?.textContent ?? ''));
+    await page.waitForFunction(() => document.querySelector('[data-testid=preview-results] tr[data-flag="new-dashboard"] [data-testid=variant]')?.textContent.trim() === 'off');
+    await page.check('[data-testid=preview-draft]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=preview-results] tr[data-flag="new-dashboard"] [data-testid=variant]')?.textContent.trim() === 'on');
+    source = await page.textContent('[data-testid=preview-source]');
+    assert(/your draft/.test(source), `preview source: ${source}`);
     await page.screenshot({ path: join(SHOTS, 'preview.png'), fullPage: true });
   });
 
