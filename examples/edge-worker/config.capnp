@@ -1,7 +1,8 @@
 # workerd config for the edgeflag edge worker. Run from the repo root after scripts/build-wasm.sh:
 #   node_modules/.bin/workerd serve examples/edge-worker/config.capnp
 # Override the listen address with --socket-addr http=127.0.0.1:PORT; settings come from the
-# environment (EDGEFLAG_FLAGS_URL, EDGEFLAG_FLAGS_TTL_MS, EDGEFLAG_ORIGIN_URL, EDGEFLAG_ENV).
+# environment (EDGEFLAG_FLAGS_URL, EDGEFLAG_FLAGS_TTL_MS, EDGEFLAG_ORIGIN_URL, EDGEFLAG_ENV,
+# EDGEFLAG_EVENTS_URL, EDGEFLAG_EVENTS_BATCH, EDGEFLAG_EVENTS_FLUSH_MS, EDGEFLAG_INGEST_TOKEN).
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -29,5 +30,13 @@ const edgeWorker :Workerd.Worker = (
     (name = "FLAGS_TTL_MS", fromEnvironment = "EDGEFLAG_FLAGS_TTL_MS"),
     (name = "ORIGIN_URL", fromEnvironment = "EDGEFLAG_ORIGIN_URL"),
     (name = "EDGEFLAG_ENV", fromEnvironment = "EDGEFLAG_ENV"),
+    (name = "EVENTS_URL", fromEnvironment = "EDGEFLAG_EVENTS_URL"),
+    (name = "EVENTS_BATCH", fromEnvironment = "EDGEFLAG_EVENTS_BATCH"),
+    (name = "EVENTS_FLUSH_MS", fromEnvironment = "EDGEFLAG_EVENTS_FLUSH_MS"),
+    # The ingest token is a secret: a text binding read from the environment when workerd
+    # starts, so it is never written in this file. (A literal `text = "ef_..."` binding works
+    # too, but then the config file is a secret.) On Cloudflare it is a secret binding of the
+    # same name: `wrangler secret put INGEST_TOKEN`.
+    (name = "INGEST_TOKEN", fromEnvironment = "EDGEFLAG_INGEST_TOKEN"),
   ],
 );

@@ -3,16 +3,25 @@
 // request to the origin with the flags in a header.
 //
 // Bindings (all optional, see config.capnp):
-//   FLAGS_URL     where to poll the flag file; without it the bundled flags.json is used
-//   FLAGS_TTL_MS  how long a fetched file is fresh (default 30000)
-//   ORIGIN_URL    forward requests there (with the x-edgeflag header) instead of answering
-//   EDGEFLAG_ENV  environment to evaluate in (dev, staging, prod...)
+//   FLAGS_URL        where to poll the flag file; without it the bundled flags.json is used
+//   FLAGS_TTL_MS     how long a fetched file is fresh (default 30000)
+//   ORIGIN_URL       forward requests there (with the x-edgeflag header) instead of answering
+//   EDGEFLAG_ENV     environment to evaluate in (dev, staging, prod...)
+//   EVENTS_URL       the server's POST /api/metrics/events: with ORIGIN_URL, each forwarded
+//                    request reports its outcome and latency per canary arm / experiment variant
+//   INGEST_TOKEN     a SECRET: the ingest token the server requires for EVENTS_URL (created
+//                    with `edgeflag token create NAME --role ingest`). Cloudflare: `wrangler
+//                    secret put INGEST_TOKEN`; workerd: a text binding (see config.capnp)
+//   EVENTS_BATCH     events per POST (default 100); EVENTS_FLUSH_MS: oldest event's maximum
+//                    wait before a POST (default 5000)
 import { FlagSet, engineVersion } from "./edgeflag/edge.js";
 import bundledFlags from "./flags.json";
 
 const COOKIE = "ef_uid";
 const USER_HEADER = "x-user-id";
 const FLAGS_HEADER = "x-edgeflag";
+// Events kept while the server is unreachable; beyond this the oldest are dropped (counted).
+const MAX_PENDING_EVENTS = 10_000;
 
 // Per-isolate state: the last good flag set survives across requests; a failed refresh keeps it.
 const state = {
@@ -28,6 +37,75 @@ const state = {
 function ttl(env) {
   const n = Number(env.FLAGS_TTL_MS);
   return Number.isFinite(n) && n >= 0 ? n : 30_000;
+}
+
+// Metric events waiting to be posted (plain data may outlive a request; I/O may not, so each
+// flush runs in the waitUntil of the request that triggers it).
+const events = {
+  pending: [],
+  oldestAt: 0,
+  sent: 0,
+  dropped: 0,
+  failures: 0,
+  lastError: null,
+};
+
+function positiveNumber(value, fallback) {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+// One event per flag whose answer is a canary arm or an experiment variant: what the server's
+// canary controller and experiment analysis judge.
+function recordOutcome(env, results, outcome, latencyMs) {
+  if (!env.EVENTS_URL) return;
+  const ts = Date.now();
+  if (events.pending.length === 0) events.oldestAt = ts;
+  for (const r of results) {
+    let event;
+    if (r.arm) event = { arm: r.arm };
+    else if (r.experiment && r.variant) event = { variant: r.variant };
+    else continue;
+    events.pending.push({ ts, flag: r.key, env: env.EDGEFLAG_ENV || "default", outcome, latency_ms: latencyMs, ...event });
+  }
+  const over = events.pending.length - MAX_PENDING_EVENTS;
+  if (over > 0) {
+    events.pending.splice(0, over);
+    events.dropped += over;
+  }
+}
+
+function flushDue(env) {
+  if (!env.EVENTS_URL || events.pending.length === 0) return false;
+  return events.pending.length >= positiveNumber(env.EVENTS_BATCH, 100) || Date.now() - events.oldestAt >= positiveNumber(env.EVENTS_FLUSH_MS, 5000);
+}
+
+// Posts the pending events with the ingest token. The server refuses anonymous events, so
+// without a token nothing is sent and the status says why; a refused or failed batch is
+// dropped (counted): retrying it could only be refused again or arrive too late to judge.
+async function flushEvents(env) {
+  const batch = events.pending.splice(0, events.pending.length);
+  if (batch.length === 0) return;
+  if (!env.INGEST_TOKEN) {
+    events.dropped += batch.length;
+    events.lastError = "INGEST_TOKEN is not set: the server refuses anonymous events";
+    return;
+  }
+  try {
+    const res = await fetch(env.EVENTS_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${env.INGEST_TOKEN}` },
+      body: JSON.stringify({ events: batch }),
+    });
+    if (res.status !== 202) throw new Error(`events: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+    events.sent += batch.length;
+    events.lastError = null;
+  } catch (e) {
+    events.failures++;
+    events.dropped += batch.length;
+    events.lastError = String(e?.message ?? e);
+    console.warn(`edgeflag: dropped ${batch.length} metric events: ${events.lastError}`);
+  }
 }
 
 // Fetches the flag file and swaps it in; any failure (network, HTTP, invalid file) leaves the
@@ -134,7 +212,19 @@ export default {
         refreshes: state.refreshes,
         failures: state.failures,
         lastError: state.lastError,
+        events: {
+          pending: events.pending.length,
+          sent: events.sent,
+          dropped: events.dropped,
+          failures: events.failures,
+          lastError: events.lastError,
+        },
       });
+    }
+
+    // The rest of /__edgeflag/ is reserved for the worker itself: never forwarded, no events.
+    if (url.pathname.startsWith("/__edgeflag/")) {
+      return Response.json({ error: `unknown worker endpoint ${url.pathname}` }, { status: 404 });
     }
 
     const user = identify(request);
@@ -146,7 +236,18 @@ export default {
       const forwarded = new Request(target, request);
       forwarded.headers.set(FLAGS_HEADER, header);
       forwarded.headers.set(USER_HEADER, user.id);
-      const response = await fetch(forwarded);
+      // Date.now() in workerd advances across I/O, so this is the origin's latency.
+      const started = Date.now();
+      let response;
+      try {
+        response = await fetch(forwarded);
+      } catch (e) {
+        recordOutcome(env, results, "error", Date.now() - started);
+        if (flushDue(env)) ctx.waitUntil(flushEvents(env));
+        return new Response(`origin unreachable: ${e?.message ?? e}`, { status: 502 });
+      }
+      recordOutcome(env, results, response.status >= 500 ? "error" : "ok", Date.now() - started);
+      if (flushDue(env)) ctx.waitUntil(flushEvents(env));
       return withUserCookie(response, user);
     }
 

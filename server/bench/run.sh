@@ -17,7 +17,8 @@ cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true; rm -rf "$work
 trap cleanup EXIT
 
 target/release/edgeflag-server --addr 127.0.0.1:0 --data-dir "$work/data" \
-  --flags server/tests/fixtures/flags.json --token bench-token --static-dir "$work/none" >"$work/log" 2>&1 &
+  --flags server/tests/fixtures/flags.json --token bench-token --ingest-token bench-ingest \
+  --static-dir "$work/none" >"$work/log" 2>&1 &
 pid=$!
 url=""
 for _ in $(seq 1 100); do
@@ -49,7 +50,7 @@ events = [{"ts": now, "flag": "bench", "env": "prod", "arm": arms[i % 2], "stage
 json.dump({"events": events}, open(path, "w"))
 PY
 echo "== POST /api/metrics/events, $batch events per batch, $(wc -c <"$work/batch.json") bytes"
-BATCH_FILE="$work/batch.json" wrk -t$threads -c16 -d${duration}s -s server/bench/post_events.lua \
+BATCH_FILE="$work/batch.json" INGEST_TOKEN=bench-ingest wrk -t$threads -c16 -d${duration}s -s server/bench/post_events.lua \
   "$url/api/metrics/events" | tee "$work/events.txt" >/dev/null
 batches=$(rps <"$work/events.txt")
 completed=$(grep -o 'completed_requests=[0-9]*' "$work/events.txt" | cut -d= -f2)

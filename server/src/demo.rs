@@ -78,7 +78,7 @@ pub fn restart_stage_clocks(file: &mut edgeflag_evaluator::FlagFile, now: &str) 
 pub fn import_text(text: String) -> (String, usize) {
     let Ok(set) = edgeflag_evaluator::FlagSet::from_json(&text) else { return (text, 0) };
     let mut file = set.into_file();
-    let n = restart_stage_clocks(&mut file, &clock::now_rfc3339());
+    let n = restart_stage_clocks(&mut file, &clock::ms_to_rfc3339(clock::now_ms()));
     match serde_json::to_string_pretty(&file) {
         Ok(out) if n > 0 => (out, n),
         _ => (text, 0),
@@ -89,7 +89,7 @@ pub fn import_text(text: String) -> (String, usize) {
 /// version by `demo`. Returns the version written, if any canary runs.
 pub fn restart_stored_clocks(flags: &FlagStore) -> Result<Option<u64>, WriteError> {
     let mut file = flags.current().flags.file().clone();
-    let n = restart_stage_clocks(&mut file, &clock::now_rfc3339());
+    let n = restart_stage_clocks(&mut file, &clock::ms_to_rfc3339(clock::now_ms()));
     if n == 0 {
         return Ok(None);
     }
@@ -97,7 +97,7 @@ pub fn restart_stored_clocks(flags: &FlagStore) -> Result<Option<u64>, WriteErro
     let (snap, ()) = flags.write_with(WriteMeta { author: AUTHOR, message: &message }, |current| {
         // Only the clocks: whatever else is current stays.
         let mut file = current.flags.file().clone();
-        restart_stage_clocks(&mut file, &clock::now_rfc3339());
+        restart_stage_clocks(&mut file, &clock::ms_to_rfc3339(clock::now_ms()));
         Ok::<_, WriteError>((edgeflag_evaluator::FlagSet::from_file(file).map_err(WriteError::Invalid)?, ()))
     })?;
     Ok(Some(snap.version))

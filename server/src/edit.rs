@@ -175,74 +175,19 @@ pub fn plan(current: &Snapshot, kind: ItemKind, key: &str, base: &Base, change: 
                 None => return Err(conflict(vec![whole(&None, None, &Some(theirs.clone()))])),
             }
         }
-        Change::Put(mine) | Change::Patch(mine) => {
-            let (mine, carried) = match change {
-                Change::Patch(patch) => {
-                    if theirs.is_none() {
-                        return Err(EditError::NotFound(kind.noun()));
-                    }
-                    let start = base_item.clone().unwrap_or_else(|| json!({}));
-                    if let Some(k) = patch.get("key") {
-                        if k != &Value::from(key) {
-                            return Err(key_problem(kind, key, "a patch cannot change the key"));
-                        }
-                    }
-                    (merge_patch::apply(&start, patch), Some(merge_patch::patched_paths(patch)))
-                }
-                _ => (mine.clone(), None),
-            };
-            if !mine.is_object() {
-                return Err(EditError::Unprocessable(vec![Problem {
-                    path: String::new(),
-                    message: format!("the body must be a {} object", kind.noun()),
-                }]));
+        Change::Put(body) => merge_item(kind, key, &base_item, &theirs, body.clone(), None, current.version)?,
+        Change::Patch(patch) => {
+            if theirs.is_none() {
+                return Err(EditError::NotFound(kind.noun()));
             }
-            if mine.get("key") != Some(&Value::from(key)) {
-                return Err(key_problem(kind, key, "the body's key must equal the key in the URL"));
+            if patch.get("key").is_some_and(|k| k != &Value::from(key)) {
+                return Err(key_problem(kind, key, "a patch cannot change the key"));
             }
-            match &theirs {
-                // Created (no base) or re-created after the writer's base had it: the latter
-                // would silently bring back something someone deleted.
-                None if base_item.is_some() => {
-                    return Err(conflict(vec![whole(&base_item, Some(mine), &None)]));
-                }
-                None => (Some(mine), Applied::default()),
-                Some(t) => {
-                    let b = base_item.clone().unwrap_or_else(|| json!({}));
-                    if same_value(&b, t) {
-                        (Some(mine), Applied::default())
-                    } else {
-                        let merged = merge::three_way(&b, &mine, t);
-                        let mut list: Vec<FieldConflict> = merged
-                            .conflicts
-                            .iter()
-                            .map(|c| FieldConflict {
-                                path: c.path.clone(),
-                                base: c.base.clone(),
-                                mine: c.mine.clone(),
-                                theirs: c.theirs.clone(),
-                                kind: ConflictKind::BothChanged,
-                            })
-                            .collect();
-                        if kind == ItemKind::Flag {
-                            list.extend(merged.reverted_controller_fields_in_flag(carried.as_deref()).into_iter().map(|p| {
-                                FieldConflict {
-                                    base: p.get(&b).cloned(),
-                                    mine: p.get(&mine).cloned(),
-                                    theirs: p.get(t).cloned(),
-                                    path: p.clone(),
-                                    kind: ConflictKind::WouldRevert,
-                                }
-                            }));
-                        }
-                        if !list.is_empty() {
-                            return Err(conflict(list));
-                        }
-                        let kept = merged.kept_theirs.iter().map(ToString::to_string).collect();
-                        (Some(merged.value), Applied { kept_theirs: kept })
-                    }
-                }
-            }
+            // The writer's version is the patch applied to what it read; it carries only the
+            // patch's members.
+            let start = base_item.clone().unwrap_or_else(|| json!({}));
+            let mine = merge_patch::apply(&start, patch);
+            merge_item(kind, key, &base_item, &theirs, mine, Some(merge_patch::patched_paths(patch)), current.version)?
         }
     };
 
@@ -263,6 +208,75 @@ pub fn plan(current: &Snapshot, kind: ItemKind, key: &str, base: &Base, change: 
     }
     let flags = FlagSet::from_json(&file.to_string()).map_err(|e| EditError::Unprocessable(e.problems))?;
     Ok((flags, applied))
+}
+
+/// The item to store for the writer's version `mine` of an item read at `base` and now
+/// `theirs`: `mine` itself when the item did not change since the base, else the field-level
+/// merge, refused on conflicts and on controller fields it would revert (`carried`: the
+/// members the writer sent, `None` = all).
+fn merge_item(
+    kind: ItemKind,
+    key: &str,
+    base: &Option<Value>,
+    theirs: &Option<Value>,
+    mine: Value,
+    carried: Option<Vec<MergePath>>,
+    at_version: u64,
+) -> Result<(Option<Value>, Applied), EditError> {
+    let conflict = |conflicts: Vec<FieldConflict>| EditError::Conflict { conflicts, at_version };
+    if !mine.is_object() {
+        return Err(EditError::Unprocessable(vec![Problem {
+            path: String::new(),
+            message: format!("the body must be a {} object", kind.noun()),
+        }]));
+    }
+    if mine.get("key") != Some(&Value::from(key)) {
+        return Err(key_problem(kind, key, "the body's key must equal the key in the URL"));
+    }
+    let Some(t) = theirs else {
+        // Re-creating an item the writer's base had would silently bring back something
+        // someone deleted; without a base it is a create.
+        if base.is_some() {
+            return Err(conflict(vec![FieldConflict {
+                path: MergePath::default(),
+                base: base.clone(),
+                mine: Some(mine),
+                theirs: None,
+                kind: ConflictKind::ChangedSinceBase,
+            }]));
+        }
+        return Ok((Some(mine), Applied::default()));
+    };
+    let b = base.clone().unwrap_or_else(|| json!({}));
+    if same_value(&b, t) {
+        return Ok((Some(mine), Applied::default()));
+    }
+    let merged = merge::three_way(&b, &mine, t);
+    let mut list: Vec<FieldConflict> = merged
+        .conflicts
+        .iter()
+        .map(|c| FieldConflict {
+            path: c.path.clone(),
+            base: c.base.clone(),
+            mine: c.mine.clone(),
+            theirs: c.theirs.clone(),
+            kind: ConflictKind::BothChanged,
+        })
+        .collect();
+    if kind == ItemKind::Flag {
+        list.extend(merged.reverted_controller_fields_in_flag(carried.as_deref()).into_iter().map(|p| FieldConflict {
+            base: p.get(&b).cloned(),
+            mine: p.get(&mine).cloned(),
+            theirs: p.get(t).cloned(),
+            path: p.clone(),
+            kind: ConflictKind::WouldRevert,
+        }));
+    }
+    if !list.is_empty() {
+        return Err(conflict(list));
+    }
+    let kept = merged.kept_theirs.iter().map(ToString::to_string).collect();
+    Ok((Some(merged.value), Applied { kept_theirs: kept }))
 }
 
 fn key_problem(kind: ItemKind, key: &str, message: &str) -> EditError {
@@ -286,8 +300,9 @@ pub struct ConflictReport {
     pub theirs_author: String,
 }
 
-/// How far back the history is searched for the version that set a conflicting field.
-const HISTORY_SEARCH: usize = 500;
+/// How far back the history is searched for the version that set a conflicting field (each
+/// step parses one stored version; the walk stops as soon as every field's setter is found).
+const HISTORY_SEARCH: usize = 200;
 
 /// Adds to each conflict the version (after `base_version`, up to `at_version`) that gave the
 /// field its current value, and its author; returns the reports and one readable message.
@@ -299,29 +314,33 @@ pub fn report_conflicts(
     at_version: u64,
     conflicts: &[FieldConflict],
 ) -> Result<(Vec<ConflictReport>, String), WriteError> {
-    let after = base_version.unwrap_or(0);
-    let changes = store.item_changes(kind, key, after, at_version, HISTORY_SEARCH)?;
-    let mut reports = Vec::new();
-    let mut sentences = Vec::new();
-    for c in conflicts {
-        let now = c.theirs.as_ref();
-        // Newest first: the oldest version of the run that still has today's value set it.
-        let mut setter: Option<(u64, &str)> = None;
-        for (version, author, item) in &changes {
-            let then = item.as_ref().and_then(|i| c.path.get(i));
-            let same = match (then, now) {
+    // Newest first: for each field, the oldest version of the run that still has today's
+    // value set it.
+    let mut setters: Vec<Option<(u64, String)>> = vec![None; conflicts.len()];
+    let mut done = vec![false; conflicts.len()];
+    store.walk_item_changes(kind, key, base_version.unwrap_or(0), at_version, HISTORY_SEARCH, |version, author, item| {
+        for (i, c) in conflicts.iter().enumerate() {
+            if done[i] {
+                continue;
+            }
+            let then = item.and_then(|it| c.path.get(it));
+            let same = match (then, c.theirs.as_ref()) {
                 (Some(a), Some(b)) => same_value(a, b),
                 (None, None) => true,
                 _ => false,
             };
-            if !same {
-                break;
+            if same {
+                setters[i] = Some((version, author.to_string()));
+            } else {
+                done[i] = true;
             }
-            setter = Some((*version, author.as_str()));
         }
-        let (theirs_version, theirs_author) = setter
-            .map(|(v, a)| (v, a.to_string()))
-            .unwrap_or_else(|| (at_version, String::from("unknown")));
+        !done.iter().all(|d| *d)
+    })?;
+    let mut reports = Vec::new();
+    let mut sentences = Vec::new();
+    for (c, setter) in conflicts.iter().zip(setters) {
+        let (theirs_version, theirs_author) = setter.unwrap_or_else(|| (at_version, String::from("unknown")));
         let show = |v: &Option<Value>| v.as_ref().map_or("absent".to_string(), |v| v.to_string());
         let based_on = base_version.map_or("no base".to_string(), |v| format!("version {v}"));
         sentences.push(match c.kind {

@@ -205,17 +205,6 @@ impl FlagStore {
         self.write_whole(flags, if_match, meta)
     }
 
-    /// Like [`FlagStore::write_text`] for an in-memory file.
-    pub fn write_file(
-        &self,
-        file: FlagFile,
-        if_match: Option<&str>,
-        meta: WriteMeta<'_>,
-    ) -> Result<Arc<Snapshot>, WriteError> {
-        let flags = FlagSet::from_file(file).map_err(WriteError::Invalid)?;
-        self.write_whole(flags, if_match, meta)
-    }
-
     /// Writes the content of version `n` as a new version (nothing is ever lost).
     pub fn rollback(
         &self,
@@ -318,16 +307,18 @@ impl FlagStore {
         Ok(Some(find_item(&file, kind, key).cloned()))
     }
 
-    /// The versions in `(after, upto]` that changed item `key`, newest first, with their
-    /// author and the item then; at most `limit`.
-    pub fn item_changes(
+    /// Walks the versions in `(after, upto]` that changed item `key`, newest first, at most
+    /// `limit`, calling `visit(version, author, the item then)` until it returns false. Rows
+    /// are read one at a time, so a walk that stops early parses only what it needed.
+    pub fn walk_item_changes(
         &self,
         kind: ItemKind,
         key: &str,
         after: u64,
         upto: u64,
         limit: usize,
-    ) -> Result<Vec<ItemChange>, WriteError> {
+        mut visit: impl FnMut(u64, &str, Option<&Value>) -> bool,
+    ) -> Result<(), WriteError> {
         let conn = self.lock_conn();
         let column = match kind {
             ItemKind::Flag => "changed_flags",
@@ -340,21 +331,33 @@ impl FlagStore {
              ORDER BY version DESC LIMIT ?4"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![after as i64, upto as i64, key, limit as i64], |row| {
-            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (version, author, body) = row?;
-            let file: Value = serde_json::from_str(&body)?;
-            out.push((version, author, find_item(&file, kind, key).cloned()));
+        let mut rows = stmt.query(params![after as i64, upto as i64, key, limit as i64])?;
+        while let Some(row) = rows.next()? {
+            let version = row.get::<_, i64>(0)? as u64;
+            let author: String = row.get(1)?;
+            let file: Value = serde_json::from_str(&row.get::<_, String>(2)?)?;
+            if !visit(version, &author, find_item(&file, kind, key)) {
+                break;
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// Runs `f` with the connection.
-    pub fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
-        f(&self.lock_conn())
+    /// [`FlagStore::walk_item_changes`], collected.
+    pub fn item_changes(
+        &self,
+        kind: ItemKind,
+        key: &str,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<ItemChange>, WriteError> {
+        let mut out = Vec::new();
+        self.walk_item_changes(kind, key, after, upto, limit, |v, author, item| {
+            out.push((v, author.to_string(), item.cloned()));
+            true
+        })?;
+        Ok(out)
     }
 
     fn lock_conn(&self) -> std::sync::MutexGuard<'_, Connection> {
