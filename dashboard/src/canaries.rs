@@ -209,6 +209,17 @@ pub fn decode_flag(text: &str) -> Result<Flag, String> {
         .ok_or_else(|| format!("unexpected flag from the server: {problems:?}"))
 }
 
+/// Whether a button makes sense for a canary in `status` (the server decides in the end).
+pub fn action_applies(action: ManualAction, status: &str) -> bool {
+    match action {
+        ManualAction::Advance => matches!(status, "running" | "paused"),
+        ManualAction::Pause => status == "running",
+        // Re-opening a rolled-back canary is allowed, on purpose and after a confirmation.
+        ManualAction::Resume => matches!(status, "paused" | "rolled_back"),
+        ManualAction::Rollback => status != "rolled_back",
+    }
+}
+
 /// What the confirmation asks, e.g. "Pause the canary of payment-processor (prod) at stage 2
 /// of 4 on the server?".
 pub fn confirm_text(action: ManualAction, flag: &str, env: Option<&str>, state: &CanaryState) -> String {
@@ -280,6 +291,16 @@ mod tests {
         assert_eq!(still_as_shown(&moved, Some("prod"), shown), Ok(()));
         assert_eq!(status_from("rolled_back"), Some(CanaryStatus::RolledBack));
         assert_eq!(status_from("nope"), None);
+    }
+
+    #[test]
+    fn buttons_follow_the_status() {
+        use ManualAction::*;
+        let allowed = |status: &str| [Advance, Pause, Resume, Rollback].into_iter().filter(|a| action_applies(*a, status)).collect::<Vec<_>>();
+        assert_eq!(allowed("running"), [Advance, Pause, Rollback]);
+        assert_eq!(allowed("paused"), [Advance, Resume, Rollback]);
+        assert_eq!(allowed("rolled_back"), [Resume]);
+        assert_eq!(allowed("completed"), [Rollback]);
     }
 
     #[test]

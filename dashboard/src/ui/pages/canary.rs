@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use edgeflag_dashboard::api_types::WriteOutcome;
 use edgeflag_dashboard::canaries::{
-    confirm_text, decode_flag, manual_patch, state_for, still_as_shown, with_live, CanaryState, Canaries,
+    action_applies, confirm_text, decode_flag, manual_patch, state_for, still_as_shown, with_live, CanaryState, Canaries,
 };
 use edgeflag_dashboard::canary::{
     canary_input, effective_canary, health_label, series_values, ArmData, FailureStreak, ManualAction,
@@ -211,7 +211,8 @@ pub fn CanaryPage() -> impl IntoView {
                   (ManualAction::Resume, "canary-resume", "Resume…"), (ManualAction::Rollback, "canary-rollback", "Roll back…")]
                     .into_iter().map(|(action, id, label)| view! {
                         <button type="button" data-testid=id class:danger=action == ManualAction::Rollback
-                            disabled=move || live_state.with(Option::is_none) || act.pending().get()
+                            disabled=move || act.pending().get()
+                                || !live_state.with(|s| s.as_ref().is_some_and(|s| action_applies(action, &s.status)))
                             on:click=move |_| confirming.set(Some(action))>{label}</button>
                     }).collect_view()}
             </div>
@@ -444,6 +445,7 @@ fn Judgement(
         }.into_any(),
     };
     view! {
+        <h3>"This page's judgement of the metrics"</h3>
         <p class=format!("health health-{health}") data-testid="canary-health">"Health: "<strong>{health}</strong></p>
         {source_error}
         {charts}
