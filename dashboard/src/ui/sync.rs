@@ -171,15 +171,21 @@ fn follow_server(state: AppState) {
             return;
         }
         state.draft.track();
-        let Some(server) = state.published.get() else { return };
-        let current = state.base.with(|b| b.as_ref().is_some_and(|b| b.etag == server.etag));
-        if current {
-            if state.pending.with_untracked(Option::is_some) {
-                state.pending.set(None);
+        // Compared before anything is cloned: this runs on every edit.
+        let current = state.published.with(|p| {
+            p.as_ref().map(|server| state.base.with(|b| b.as_ref().is_some_and(|b| b.etag == server.etag)))
+        });
+        match current {
+            None => return,
+            Some(true) => {
+                if state.pending.with_untracked(Option::is_some) {
+                    state.pending.set(None);
+                }
+                return;
             }
-            return;
+            Some(false) => {}
         }
-        let Some(copy) = state.copy_untracked() else { return };
+        let (Some(server), Some(copy)) = (state.published.get_untracked(), state.copy_untracked()) else { return };
         match rebase(&copy, &server) {
             Rebase::Current => state.pending.set(None),
             Rebase::Followed(next) => {
