@@ -160,6 +160,21 @@ fn controller_fields_changed(before: &Canary, after: &Canary) -> Map<String, Val
     m
 }
 
+/// One of the evaluator's check results, as the server serializes it (for one table of checks
+/// for the controller's judgement and the page's own).
+pub fn check_of(c: &edgeflag_evaluator::judgement::CheckResult) -> Check {
+    let name = |v: serde_json::Result<Value>| v.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    Check {
+        check: name(serde_json::to_value(c.check)),
+        outcome: name(serde_json::to_value(c.outcome)),
+        observed: c.observed,
+        limit: c.limit,
+        baseline: c.baseline,
+        p_value: c.p_value,
+        reason: c.reason.clone(),
+    }
+}
+
 /// A status as the server writes it.
 pub fn status_from(text: &str) -> Option<CanaryStatus> {
     [CanaryStatus::Running, CanaryStatus::Paused, CanaryStatus::RolledBack, CanaryStatus::Completed]
@@ -291,6 +306,22 @@ mod tests {
         assert_eq!(still_as_shown(&moved, Some("prod"), shown), Ok(()));
         assert_eq!(status_from("rolled_back"), Some(CanaryStatus::RolledBack));
         assert_eq!(status_from("nope"), None);
+    }
+
+    #[test]
+    fn the_pages_checks_read_like_the_servers() {
+        use edgeflag_evaluator::judgement::{CheckKind, CheckResult, Outcome};
+        let c = CheckResult {
+            check: CheckKind::ErrorRateVsBaseline,
+            outcome: Outcome::NoData,
+            observed: Some(0.5),
+            limit: None,
+            baseline: None,
+            p_value: Some(0.01),
+            reason: "why".into(),
+        };
+        let got = check_of(&c);
+        assert_eq!((got.check.as_str(), got.outcome.as_str(), got.p_value), ("error_rate_vs_baseline", "no_data", Some(0.01)));
     }
 
     #[test]

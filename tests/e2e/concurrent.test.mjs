@@ -188,6 +188,8 @@ async function main() {
     await waitFor('a judgement of the error rate', async () => /error_rate/.test(await text(page, '[data-testid=controller-checks]')), 15000);
     const reasons = await page.$$eval('[data-testid=controller-reasons] li', (lis) => lis.map((li) => li.textContent));
     assert(reasons.length > 0 && reasons.every((r) => r.trim().length > 0), `controller reasons: ${JSON.stringify(reasons)}`);
+    // The page's own charts and judgement follow too (fetched again with each judgement).
+    await waitFor('the page\'s metrics to show the fed samples', async () => /samples\s*pass/.test(await text(page, '[data-testid=canary-checks]')), 15000);
     const api = (await getJson('/api/canaries')).canaries.find((c) => c.flag === PAYMENT && c.env === null);
     assert(api.last_judgement && api.last_judgement.reasons.length > 0, `the API's judgement: ${JSON.stringify(api)}`);
     await page.screenshot({ path: join(SHOTS, 'canary-live.png'), fullPage: true });
@@ -323,7 +325,10 @@ async function main() {
       await tab(page, 'Publish');
       assert(await page.isDisabled('[data-testid=publish]'), 'publishing waits for the choice');
       assert(/choose a value for each field/.test(await text(page, '[data-testid=publish-blocked]')), 'and says why');
-      if (pick === 'mine') await page.screenshot({ path: join(SHOTS, 'conflict.png'), fullPage: false });
+      if (pick === 'mine') {
+        if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
+        await page.screenshot({ path: join(SHOTS, 'conflict.png'), fullPage: false });
+      }
       await field.locator(`[data-testid=choose-${pick}]`).check();
       await page.click('[data-testid=conflict-apply]');
       await page.waitForSelector('[data-testid=conflicts]', { state: 'detached' });

@@ -206,6 +206,7 @@ fn follow_server(state: AppState) {
             Rebase::Conflicts(pending) => {
                 let key = (copy.base.version, server.version, pending.conflicts.iter().map(|c| c.path.to_string()).collect::<Vec<_>>());
                 if state.pending.with_untracked(|p| p.as_ref() != Some(&pending)) {
+                    state.rebase_note.set(None); // the panel says more than the note
                     state.pending.set(Some(pending.clone()));
                 }
                 if attributed.with_value(|a| *a != key) {

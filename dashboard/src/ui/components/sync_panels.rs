@@ -50,6 +50,7 @@ pub fn ConflictPanel() -> impl IntoView {
         let version = pending.server.version;
         state.pending.set(None);
         state.choices.set(Default::default());
+        state.rebase_note.set(None);
         state.set_copy(next);
         state.info(format!(
             "Your edits are now on version {version}: {mine} of {} field(s) keep your value, the others the server's. Review the diff and publish.",

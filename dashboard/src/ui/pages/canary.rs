@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use edgeflag_dashboard::api_types::WriteOutcome;
-use edgeflag_dashboard::canaries::{
-    action_applies, confirm_text, decode_flag, manual_patch, state_for, still_as_shown, with_live, CanaryState, Canaries,
+use edgeflag_dashboard::canaries::{Check,
+    action_applies, check_of, confirm_text, decode_flag, manual_patch, state_for, still_as_shown, with_live, CanaryState, Canaries,
 };
 use edgeflag_dashboard::canary::{
     canary_input, effective_canary, health_label, series_values, ArmData, FailureStreak, ManualAction,
@@ -151,8 +151,15 @@ pub fn CanaryPage() -> impl IntoView {
         })
     });
 
+    // The controller's activity on this canary: a new judgement, stage or status.
+    let controller_activity = Memo::new(move |_| {
+        live_state.with(|s| s.as_ref().map(|s| (s.status.clone(), s.current_stage, s.last_judgement.as_ref().map(|j| j.at.clone()))))
+    });
+    // Fetched again on Refresh and with each of the controller's judgements, so the charts and
+    // the page's judgement keep up with the live state (each fetch counts once in the streak).
     let metrics = LocalResource::new(move || {
         refresh.track();
+        controller_activity.track();
         let (server, key, env, window) = (state.server.get(), flag.get(), env.get(), window.get());
         let prom = use_prometheus.get().then(|| prometheus.get());
         fetches.update_value(|n| *n += 1);
@@ -296,6 +303,21 @@ async fn act_on_server(state: AppState, key: String, env: String, action: Manual
     }
 }
 
+/// The checks of a judgement (the controller's or the page's), one row each.
+#[component]
+fn ChecksTable(checks: Vec<Check>, id: &'static str) -> impl IntoView {
+    let num = |v: Option<f64>| v.map(edgeflag_dashboard::forms::measured).unwrap_or_else(|| "—".into());
+    view! {
+        <table class="checks" data-testid=id>
+            <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
+            <tbody>{checks.into_iter().map(|c| view! {
+                <tr class=format!("outcome-{}", c.outcome)><td>{c.check}</td><td>{c.outcome.clone()}</td><td>{num(c.observed)}</td>
+                    <td>{num(c.limit)}</td><td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
+    }
+}
+
 /// The controller's latest judgement of this canary, as the server keeps it.
 #[component]
 fn ControllerJudgement(state: CanaryState) -> impl IntoView {
@@ -307,7 +329,6 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
         }
         .into_any();
     };
-    let num = |v: Option<f64>| v.map(edgeflag_dashboard::forms::measured).unwrap_or_else(|| "—".into());
     let wrote = j.decision_version.map(|v| format!(", which wrote version {v}")).unwrap_or_default();
     let on = j.file_version.map(|v| format!(" of version {v}")).unwrap_or_default();
     view! {
@@ -317,13 +338,7 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
                 {format!(" at stage {}{on}, {}{wrote}", j.stage + 1, j.at)}</p>
             <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
             {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> })}
-            <table class="checks" data-testid="controller-checks">
-                <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
-                <tbody>{j.checks.into_iter().map(|c| view! {
-                    <tr class=format!("outcome-{}", c.outcome)><td>{c.check}</td><td>{c.outcome.clone()}</td><td>{num(c.observed)}</td>
-                        <td>{num(c.limit)}</td><td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr>
-                }).collect_view()}</tbody>
-            </table>
+            <ChecksTable checks=j.checks id="controller-checks" />
             <p>{format!("Consecutive failed judgements (controller): {}", j.consecutive_failures)}</p>
         </div>
     }
@@ -406,6 +421,9 @@ fn Judgement(
         (Ok(_), Ok(j)) => health_label(j),
         _ => "unknown",
     };
+    let as_of = metrics.as_ref().ok().map(|r| {
+        format!("Metrics as of {}; fetched again with each of the controller's judgements and on Refresh.", r.generated_at)
+    });
     let source_error = metrics.as_ref().err().map(|e| view! { <p class="notice error" data-testid="metrics-error">"Metrics source failed: "{e.clone()}</p> });
     let charts = metrics.as_ref().ok().map(|r| {
         let arms = |pick| vec![("canary", series_values(r, "canary", pick)), ("baseline", series_values(r, "baseline", pick))];
@@ -426,16 +444,7 @@ fn Judgement(
                 <p data-testid="canary-decision">"Decision: "<strong>{j.action.as_str()}</strong>
                     {j.next_stage.map(|n| format!(" (to stage {})", n + 1))}</p>
                 <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
-                <table class="checks" data-testid="canary-checks">
-                    <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
-                    <tbody>{j.checks.into_iter().map(|c| {
-                        let num = |v: Option<f64>| v.map(edgeflag_dashboard::forms::measured).unwrap_or_else(|| "—".into());
-                        let outcome = serde_json::to_value(c.outcome).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-                        let check = serde_json::to_value(c.check).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-                        view! { <tr class=format!("outcome-{outcome}")><td>{check}</td><td>{outcome.clone()}</td><td>{num(c.observed)}</td><td>{num(c.limit)}</td>
-                            <td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr> }
-                    }).collect_view()}</tbody>
-                </table>
+                <ChecksTable checks=j.checks.iter().map(check_of).collect() id="canary-checks" />
                 <p data-testid="canary-failures">{format!(
                     "Consecutive failed judgements: {} (was {carried}; rollback at {}). Carried across refreshes of this flag, environment and stage.",
                     j.consecutive_failures, CanaryPolicy::default().failures_to_rollback
@@ -446,6 +455,7 @@ fn Judgement(
     };
     view! {
         <h3>"This page's judgement of the metrics"</h3>
+        {as_of.map(|t| view! { <p class="hint" data-testid="metrics-as-of">{t}</p> })}
         <p class=format!("health health-{health}") data-testid="canary-health">"Health: "<strong>{health}</strong></p>
         {source_error}
         {charts}

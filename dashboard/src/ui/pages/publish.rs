@@ -104,6 +104,7 @@ pub fn PublishPage() -> impl IntoView {
         set_confirm_discard.set(false);
         if let Some(server) = state.published.get_untracked() {
             state.pending.set(None);
+            state.rebase_note.set(None);
             state.set_copy(WorkingCopy::following(server));
             state.info("Your edits were discarded; the page shows the server's version.");
         }
