@@ -205,9 +205,10 @@ async function main() {
       return h[0].version > before[0].version && h[0].author === 'canary-controller';
     });
     await page.waitForFunction(() => /server moved to version \d+ \(canary-controller\); your edits were rebased/.test(document.querySelector('[data-testid=rebase-note]')?.textContent ?? ''));
-    await page.screenshot({ path: join(SHOTS, 'rebased.png'), fullPage: false });
     await tab(page, 'Publish');
     await page.fill('[data-testid=publish-message]', 'new-dashboard to 30 % while the controller works');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SHOTS, 'rebased.png'), fullPage: false });
     const version = await publish(page, ['flag new-dashboard']);
     feeding[PAYMENT] = false;
     // The server's file: the admin's version changed new-dashboard only, and holds every canary
