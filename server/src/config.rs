@@ -78,6 +78,13 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_controller: bool,
 
+    /// Where the controller reads metrics (`--metrics-source`, `--prometheus-*`).
+    #[command(flatten)]
+    pub metrics_source: crate::metrics_source::MetricsSourceArgs,
+
+    /// The change stream (`--stream-*`).
+    #[command(flatten)]
+    pub stream: crate::stream::StreamArgs,
     #[command(flatten)]
     pub http: HttpArgs,
 
@@ -191,7 +198,7 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
     Ok(lower)
 }
 
-fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     let d = edgeflag_evaluator::duration::parse_duration(text)?;
     if d.is_zero() {
         return Err("must be greater than 0".into());
@@ -219,6 +226,8 @@ impl ServeArgs {
             controller_failures: 3,
             controller_no_baseline: false,
             no_controller: false,
+            metrics_source: Default::default(),
+            stream: Default::default(),
             http: HttpArgs::default(),
             metrics: MetricsArgs::default(),
         }

@@ -7,9 +7,13 @@
 //! [`store`] (durable versions, the one write path), [`edit`] (per-flag writes against a
 //! base), [`auth`] (tokens and roles), [`metrics`] (events, windows, exposition), [`http`]
 //! (routes), [`serve`] (connections: limits, timeouts, shutdown deadline), [`demo`] (simulated
-//! traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md), [`clock`].
+//! traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md),
+//! [`metrics_source`] (where the controller reads metrics: the built-in store or a
+//! Prometheus-compatible API), [`canary_metrics`] (canary and controller series for
+//! `/metrics`), [`stream`] (new versions pushed as server-sent events), [`clock`].
 
 pub mod auth;
+pub mod canary_metrics;
 pub mod clock;
 pub mod config;
 pub mod controller;
@@ -18,8 +22,10 @@ pub mod demo;
 pub mod edit;
 pub mod http;
 pub mod metrics;
+pub mod metrics_source;
 pub mod serve;
 pub mod store;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -46,7 +52,9 @@ pub fn open_state(args: &ServeArgs) -> anyhow::Result<(AppState, auth::TokenSour
     )?;
     // Events are checked against the current flag file: junk keys never take a series.
     let metrics = Arc::new(MetricsStore::following(flags.clone(), args.metrics.limits()));
+    let stream = Arc::new(stream::StreamHub::new(&flags.current(), args.stream.clone()));
     let state = AppState {
+        stream,
         flags,
         metrics,
         tokens: Arc::new(tokens),
@@ -129,22 +137,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let (stop_tx, stop_rx) = watch::channel(false);
+    let source = args.metrics_source.build(state.metrics.clone()).map_err(anyhow::Error::msg)?;
+    let stream_task = tokio::spawn(stream::run(state.stream.clone(), state.flags.clone(), stop_rx.clone()));
     let demo = args.demo.then(|| {
         println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
         tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx.clone()))
     });
     let controller = (!args.no_controller).then(|| {
         println!(
-            "edgeflag: canary controller running every {:?} (author \"{}\")",
+            "edgeflag: canary controller running every {:?} (author \"{}\"), metrics from {}",
             args.controller_interval,
-            controller::AUTHOR
+            controller::AUTHOR,
+            source.describe()
         );
-        tokio::spawn(controller::run(controller::Controller::new(
+        let controller = controller::Controller::new(
             state.flags.clone(),
             state.metrics.clone(),
             state.judgements.clone(),
             controller_config(&args),
-        ), stop_rx.clone()))
+        );
+        tokio::spawn(controller::run(controller.with_source(source), stop_rx.clone()))
     });
     let store_limits = state.metrics.limits();
     println!(
@@ -164,11 +176,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
 
-    let report = serve::serve(listener, app, conn_limits, shutdown_signal()).await;
+    // Streams never end by themselves: the shutdown ends them (after the events already
+    // queued), so the shutdown does not wait for its deadline because of them.
+    let hub = state.stream.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        hub.close();
+    };
+    let report = serve::serve(listener, app, conn_limits, shutdown).await;
     if report.dropped > 0 {
         println!("edgeflag: closed {} connection(s) still open at the shutdown deadline", report.dropped);
     }
     let _ = stop_tx.send(true);
+    let _ = stream_task.await;
     if let Some(handle) = demo {
         let _ = handle.await;
     }

@@ -18,13 +18,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use edgeflag_evaluator::{FlagFile, FlagSet, ValidationErrors};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 
 use crate::{clock, db};
 
@@ -153,7 +154,10 @@ pub type ItemChange = (u64, String, Option<Value>);
 
 pub struct FlagStore {
     conn: Mutex<Connection>,
-    current: RwLock<Arc<Snapshot>>,
+    /// The current version, and its watch: the change stream (`GET /api/flags/stream`) follows
+    /// it, and whatever learns of another process's version (a replica's NOTIFY listener)
+    /// publishes into it with [`FlagStore::publish`].
+    current: watch::Sender<Arc<Snapshot>>,
     /// Whether this open imported version 1 (the store was empty).
     imported: bool,
 }
@@ -177,7 +181,7 @@ impl FlagStore {
                 insert_version(&conn, None, flags, WriteMeta { author: "initial-import", message: &message })?
             }
         };
-        Ok(FlagStore { conn: Mutex::new(conn), current: RwLock::new(Arc::new(snapshot)), imported })
+        Ok(FlagStore { conn: Mutex::new(conn), current: watch::Sender::new(Arc::new(snapshot)), imported })
     }
 
     /// Whether opening the store imported the initial file (it was empty).
@@ -187,10 +191,24 @@ impl FlagStore {
 
     /// The current version (cheap: an `Arc` clone).
     pub fn current(&self) -> Arc<Snapshot> {
-        match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.current.borrow().clone()
+    }
+
+    /// A watch of the current version: changes with every new version this store serves.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.current.subscribe()
+    }
+
+    /// Serves `snapshot` as the current version if it is newer than the current one (a version
+    /// another process wrote); returns whether it was.
+    pub fn publish(&self, snapshot: Arc<Snapshot>) -> bool {
+        self.current.send_if_modified(|current| {
+            let newer = snapshot.version > current.version;
+            if newer {
+                *current = snapshot.clone();
+            }
+            newer
+        })
     }
 
     /// Validates `text` with the evaluator and stores it as a new version when `if_match`
@@ -248,10 +266,8 @@ impl FlagStore {
         let current = self.current();
         let (flags, extra) = plan(&current)?;
         let snapshot = Arc::new(insert_version(&conn, Some(&current), flags, meta)?);
-        match self.current.write() {
-            Ok(mut guard) => *guard = snapshot.clone(),
-            Err(poisoned) => *poisoned.into_inner() = snapshot.clone(),
-        }
+        // Under the connection lock, so versions are published in order.
+        self.current.send_replace(snapshot.clone());
         Ok((snapshot, extra))
     }
 
