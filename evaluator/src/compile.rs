@@ -29,6 +29,23 @@ pub struct FlagSet {
     pub(crate) segments: Vec<CompiledSegment>,
     /// Declared environment names (empty: any name is accepted).
     pub(crate) environments: KeySet,
+    /// Every context attribute some clause or split reads; positions are attribute ids.
+    pub(crate) attributes: KeySet,
+    /// What each flag reads from a context, by flag index.
+    pub(crate) reads: Vec<Reads>,
+}
+
+/// What evaluating one flag may read from a context, in any environment, through its
+/// segments and prerequisites: the targeting key, and attributes by id
+/// ([`FlagSet::attribute_names`]). A caller that copies a context field by field (the WASM
+/// glue) needs to copy only these.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads {
+    pub targeting_key: bool,
+    /// Attribute ids, ascending, without repeats (empty when `all_attributes`).
+    pub attributes: Vec<u32>,
+    /// The flag may read any attribute of the file (its prerequisites read very many).
+    pub all_attributes: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +90,16 @@ pub(crate) struct CompiledRule {
 pub(crate) enum Stickiness {
     TargetingKey,
     Attribute(String),
+}
+
+impl Split {
+    pub fn stickiness(&self) -> &Stickiness {
+        match self {
+            Split::Rollout { stickiness, .. }
+            | Split::Canary { stickiness, .. }
+            | Split::Experiment { stickiness, .. } => stickiness,
+        }
+    }
 }
 
 impl Stickiness {
@@ -190,6 +217,34 @@ impl FlagSet {
     pub fn flag(&self, key: &str) -> Option<&Flag> {
         self.index.get(key).map(|&i| &self.file.flags[i])
     }
+
+    /// Every context attribute name the file reads (clauses, segments, stickiness), by id.
+    pub fn attribute_names(&self) -> impl Iterator<Item = &str> {
+        self.attributes.keys()
+    }
+
+    /// The attribute name with id `id` (see [`FlagSet::reads`]).
+    pub fn attribute_name(&self, id: u32) -> Option<&str> {
+        self.attributes.key_at(id as usize)
+    }
+
+    /// What the flag at `index` reads from a context (see [`Reads`]).
+    pub fn reads(&self, index: usize) -> Option<&Reads> {
+        self.reads.get(index)
+    }
+
+    /// The environment names the file declares (empty: any name is accepted).
+    pub fn environment_names(&self) -> impl Iterator<Item = &str> {
+        self.environments.keys()
+    }
+
+    /// Every environment name some flag overrides, without repeats.
+    pub fn override_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.flags.iter().flat_map(|f| f.environments.keys()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
 }
 
 /// Compiled parts, before they are joined with the file they borrow nothing from.
@@ -202,14 +257,130 @@ struct Parts {
 
 impl Parts {
     fn into_set(self, file: FlagFile) -> FlagSet {
+        let (attributes, reads) = reads_of(&self.flags, &self.segments);
         FlagSet {
             file,
             flags: self.flags,
             index: self.index,
             segments: self.segments,
             environments: self.environments,
+            attributes,
+            reads,
         }
     }
+}
+
+/// The attribute table and each flag's [`Reads`]: its own clauses and splits in every
+/// environment, the segments they test, and (transitively) its prerequisites'. Linear in
+/// the size of the compiled file, whatever names or prerequisite graph it has.
+fn reads_of(flags: &[CompiledFlag], segments: &[CompiledSegment]) -> (KeySet, Vec<Reads>) {
+    use crate::matching::Test;
+    // Pass 1: each flag's own attribute names (with repeats) and whether it reads the key.
+    let mut own_names: Vec<Vec<&str>> = Vec::with_capacity(flags.len());
+    let mut own_key: Vec<bool> = Vec::with_capacity(flags.len());
+    for flag in flags {
+        let mut names: Vec<&str> = Vec::new();
+        let mut key = false;
+        for targeting in std::iter::once(&flag.base).chain(flag.environments.iter().map(|(_, t)| t)) {
+            key |= !targeting.deny.is_empty() || !targeting.targets.is_empty();
+            for c in targeting.rules.iter().flat_map(|r| &r.clauses) {
+                if let Test::Segment(list) = &c.test {
+                    for segment in list.iter().filter_map(|&s| segments.get(s)) {
+                        key |= !segment.included.is_empty() || !segment.excluded.is_empty();
+                        for sc in segment.rules.iter().flatten() {
+                            clause_reads(sc, &mut names, &mut key);
+                        }
+                    }
+                } else {
+                    clause_reads(c, &mut names, &mut key);
+                }
+            }
+            match targeting.split.as_ref().map(Split::stickiness) {
+                Some(Stickiness::TargetingKey) => key = true,
+                Some(Stickiness::Attribute(name)) => names.push(name),
+                None => {}
+            }
+        }
+        own_names.push(names);
+        own_key.push(key);
+    }
+    // Ids by first occurrence.
+    let every: Vec<&str> = own_names.iter().flatten().copied().collect();
+    let first = first_positions(&every);
+    let mut id_at = vec![0u32; every.len()];
+    let mut names: Vec<String> = Vec::new();
+    for (i, &f) in first.iter().enumerate() {
+        if f == i {
+            id_at[i] = names.len() as u32;
+            names.push(every[i].to_string());
+        } else {
+            id_at[i] = id_at[f];
+        }
+    }
+    let mut own_ids: Vec<Vec<u32>> = Vec::with_capacity(flags.len());
+    let mut at = 0;
+    for list in &own_names {
+        let mut ids: Vec<u32> = id_at[at..at + list.len()].to_vec();
+        at += list.len();
+        ids.sort_unstable();
+        ids.dedup();
+        own_ids.push(ids);
+    }
+    // Pass 2: add what prerequisites read. The graph has no cycles and depth at most
+    // MAX_PREREQUISITE_DEPTH (validated), so a memoised recursion is shallow; past
+    // MAX_READS attributes a flag is said to read all of them, which bounds the work.
+    let mut memo: Vec<Option<Reads>> = vec![None; flags.len()];
+    for index in 0..flags.len() {
+        fill_reads(index, flags, &own_key, &own_ids, &mut memo, 0);
+    }
+    let all = memo.into_iter().map(Option::unwrap_or_default).collect();
+    (KeySet::from_keys(names), all)
+}
+
+fn clause_reads<'a>(c: &'a CompiledClause, names: &mut Vec<&'a str>, key: &mut bool) {
+    match &c.attribute {
+        crate::matching::Attribute::TargetingKey => *key = true,
+        crate::matching::Attribute::Named(name) => names.push(name),
+    }
+}
+
+/// More attributes than this and a flag reads "all" (see [`Reads::all_attributes`]).
+const MAX_READS: usize = 256;
+
+fn fill_reads(
+    index: usize,
+    flags: &[CompiledFlag],
+    own_key: &[bool],
+    own_ids: &[Vec<u32>],
+    memo: &mut Vec<Option<Reads>>,
+    depth: usize,
+) {
+    if memo[index].is_some() {
+        return;
+    }
+    let mut reads = Reads { targeting_key: own_key[index], attributes: own_ids[index].clone(), all_attributes: false };
+    for &(p, _) in &flags[index].prerequisites {
+        if depth > MAX_PREREQUISITE_DEPTH {
+            reads.all_attributes = true;
+            reads.targeting_key = true;
+            break;
+        }
+        fill_reads(p, flags, own_key, own_ids, memo, depth + 1);
+        if let Some(Some(r)) = memo.get(p) {
+            reads.targeting_key |= r.targeting_key;
+            reads.all_attributes |= r.all_attributes;
+            if !reads.all_attributes {
+                reads.attributes.extend_from_slice(&r.attributes);
+                reads.attributes.sort_unstable();
+                reads.attributes.dedup();
+            }
+        }
+        reads.all_attributes |= reads.attributes.len() > MAX_READS;
+    }
+    if reads.all_attributes {
+        reads.attributes.clear();
+    }
+    memo[index] = Some(reads);
 }
 
 struct Compiler<'a> {

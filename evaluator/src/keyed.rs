@@ -75,6 +75,11 @@ impl<V> KeyMap<V> {
         self.keys.is_empty()
     }
 
+    /// The key at a position (insertion order).
+    pub fn key_at(&self, position: usize) -> Option<&str> {
+        self.keys.get(position).map(String::as_str)
+    }
+
     /// Keys in insertion order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().map(String::as_str)

@@ -57,9 +57,9 @@ pub mod judgement;
 #[cfg(feature = "analysis")]
 pub mod stats;
 
-pub use compile::FlagSet;
+pub use compile::{FlagSet, Reads};
 pub use context::{Context, ContextError};
-pub use evaluation::{Arm, ErrorCode, Evaluation, Reason};
+pub use evaluation::{Answer, Arm, ErrorCode, Evaluation, Reason};
 pub use model::FlagFile;
 pub use validation::{parse_flag_file, Problem, ValidationErrors};
 

@@ -13,7 +13,7 @@ use regex_lite::Regex;
 use semver::Version;
 use serde_json::Value;
 
-use crate::context::{json_type, Context, TARGETING_KEY};
+use crate::context::{json_type, AttributeValue, Context, TARGETING_KEY};
 use crate::model::{Clause, Operator};
 
 /// Regexes larger than this are rejected at load time (bounded memory for hostile input).
@@ -66,6 +66,16 @@ pub enum StringTest {
     EndsWith,
 }
 
+impl StringTest {
+    fn holds(self, haystack: &str, needle: &str) -> bool {
+        match self {
+            StringTest::Contains => haystack.contains(needle),
+            StringTest::StartsWith => haystack.starts_with(needle),
+            StringTest::EndsWith => haystack.ends_with(needle),
+        }
+    }
+}
+
 /// An operator with its values parsed.
 #[derive(Debug, Clone)]
 pub enum Test {
@@ -114,9 +124,12 @@ impl CompiledClause {
                 Some(key) => self.test.matches_str(key),
                 None => false,
             },
-            Attribute::Named(name) => match context.attribute(name) {
-                Some(Value::Array(items)) => items.iter().any(|item| self.test.matches_value(item)),
-                Some(value) => self.test.matches_value(value),
+            Attribute::Named(name) => match context.attribute_entry(name) {
+                Some(attribute) => match attribute.value() {
+                    Value::String(s) => self.test.matches_attribute(s, attribute),
+                    Value::Array(items) => items.iter().any(|item| self.test.matches_value(item)),
+                    value => self.test.matches_value(value),
+                },
                 None => false,
             },
         }
@@ -124,6 +137,30 @@ impl CompiledClause {
 }
 
 impl Test {
+    /// A string attribute, with the readings the context keeps for it (a version, an
+    /// address, the lower case) instead of making them again for every evaluation.
+    fn matches_attribute(&self, s: &str, attribute: &AttributeValue) -> bool {
+        match self {
+            Test::Semver(cmp, versions) => match attribute.semver(s) {
+                Some(v) => versions.iter().any(|expected| cmp.holds(v.cmp(expected))),
+                None => false,
+            },
+            Test::Cidr(nets) => match attribute.ip(s) {
+                Some(ip) => nets.iter().any(|net| net.contains(ip)),
+                None => false,
+            },
+            Test::Strings { test, values, case_insensitive: true } => {
+                let haystack = attribute.lowercase(s);
+                values.iter().any(|needle| test.holds(haystack, needle))
+            }
+            Test::OneOf { values, case_insensitive: true, .. } if !s.is_ascii() => {
+                let lower = attribute.lowercase(s);
+                values.iter().any(|v| matches!(v, Value::String(expected) if lower == expected))
+            }
+            _ => self.matches_str(s),
+        }
+    }
+
     fn matches_str(&self, s: &str) -> bool {
         match self {
             Test::OneOf { values, case_insensitive, .. } => values.iter().any(|v| match v {
@@ -132,11 +169,7 @@ impl Test {
             }),
             Test::Strings { test, values, case_insensitive } => {
                 let haystack = fold(s, *case_insensitive);
-                values.iter().any(|needle| match test {
-                    StringTest::Contains => haystack.contains(needle.as_str()),
-                    StringTest::StartsWith => haystack.starts_with(needle.as_str()),
-                    StringTest::EndsWith => haystack.ends_with(needle.as_str()),
-                })
+                values.iter().any(|needle| test.holds(&haystack, needle))
             }
             Test::Regex(regexes) => regexes.iter().any(|r| r.is_match(s)),
             Test::Number(cmp, values) => match crate::decimal::parse_f64(s.trim()) {
