@@ -10,7 +10,7 @@
 // answer), and the Unleash entry against the Unleash Node SDK. Ratios are against the fastest
 // peer in the same run. Peers: flagd-core (interpreter mode), GrowthBook, unleash-client, Flipt.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -98,7 +98,9 @@ const all100 = {};
 
 // ---- Unleash entry vs the Unleash Node SDK ------------------------------------------------
 const unleashRows = {};
-{
+if (!existsSync(path.join(pkgDir, "unleash/node.js"))) {
+  log("no unleash/ in the package (EDGEFLAG_WASM_LEAN build): Unleash table skipped");
+} else {
   const mod = await import(pathToFileURL(path.join(pkgDir, "unleash/node.js")).href);
   const payload = W.unleashPayload(300 - 300 % 4); // the four shapes among 296 others
   const sdk = await S.unleash(300 - 300 % 4);
@@ -196,8 +198,8 @@ if (Object.keys(cold).length) {
   console.log();
   console.log(table("Cold start in a new Node process", cold, { ours: ["edgeflag"], peers: peerNames, unit: "ms" }));
 }
-console.log();
-console.log(table("Unleash toggles (296-toggle payload), per call", unleashRows, { ours: ["edgeflag UnleashSet"], peers: ["unleash-client"] }));
+if (Object.keys(unleashRows).length) console.log();
+if (Object.keys(unleashRows).length) console.log(table("Unleash toggles (296-toggle payload), per call", unleashRows, { ours: ["edgeflag UnleashSet"], peers: ["unleash-client"] }));
 console.log();
 console.log(`Stand-ins: ${W.STAND_INS.join("; ")}.`);
 console.log(`Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, package ${path.relative(root, pkgDir)}.`);

@@ -1,6 +1,6 @@
 // Loads the WASM package (the browser entry: async init), fetches the flag file and evaluates
 // on every form submit. `?flags=URL` picks another flag file.
-import init, { FlagSet, engineVersion } from "../../wasm/pkg/edgeflag_wasm.js";
+import init, { FlagSet, engineVersion } from "../../wasm/pkg/web.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -7,3 +7,5 @@ import { initSync } from "./edgeflag_wasm.js";
 initSync({ module: wasmModule });
 
 export * from "./edgeflag_wasm.js";
+// The fast path of evaluate / evaluateAs / evaluateAll, and flag handles (see fast.js).
+import "./fast.js";

@@ -6,3 +6,5 @@ import { initSync } from "./edgeflag_wasm.js";
 initSync({ module: readFileSync(new URL("./edgeflag_wasm_bg.wasm", import.meta.url)) });
 
 export * from "./edgeflag_wasm.js";
+// The fast path of evaluate / evaluateAs / evaluateAll, and flag handles (see fast.js).
+import "./fast.js";

@@ -3,19 +3,35 @@
 //! the answer ([`crate::output`]); errors become JS `Error`s in [`crate::error`].
 
 use edgeflag_evaluator::model::FlagKind;
-use edgeflag_evaluator::{hashing, parse_flag_file, Context, FlagSet};
+use edgeflag_evaluator::{hashing, parse_flag_file, Answer, Context, FlagSet};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{EvaluateError, HashError, LoadError};
 use crate::input::{self, MAX_CONTEXT_CHARS, MAX_FLAG_FILE_CHARS, MAX_NAME_CHARS};
 use crate::output;
+use crate::wire::{self, NO_CODE};
 
 /// A validated, compiled flag file. Replace it with `replace()` when a new file arrives: the new file is fully validated first, so a bad file leaves the old set serving.
 #[wasm_bindgen(js_name = FlagSet)]
 pub struct JsFlagSet {
     inner: FlagSet,
     revision: u32,
+    /// The fast path's buffers (`wire`): the context bytes the glue writes, the codes of an
+    /// `evaluateAll`, and the answers behind them. Kept across calls, so a call allocates
+    /// nothing for them.
+    input: Vec<u8>,
+    codes: Vec<u32>,
+    answers: Vec<Answer>,
+    /// `wire::environments` of `inner`, by id - 1.
+    environments: Vec<String>,
 }
+
+fn wire_environments(set: &FlagSet) -> Vec<String> {
+    wire::environments(set).into_iter().map(str::to_owned).collect()
+}
+
+/// The largest context the fast path takes, in bytes; larger ones go the old way.
+const MAX_WIRE_BYTES: u32 = 4 * 1024 * 1024;
 
 /// A context converted once, for evaluating many flags for the same user (the hot loop).
 #[wasm_bindgen]
@@ -55,7 +71,9 @@ impl JsFlagSet {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
     ) -> Result<JsFlagSet, LoadError> {
-        Ok(JsFlagSet { inner: load(&file)?, revision: 1 })
+        let inner = load(&file)?;
+        let environments = wire_environments(&inner);
+        Ok(JsFlagSet { inner, revision: 1, input: vec![0; 1024], codes: Vec::new(), answers: Vec::new(), environments })
     }
 
     /// Swaps in a new flag file atomically: on any error the current flags keep serving and
@@ -65,6 +83,7 @@ impl JsFlagSet {
         #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
     ) -> Result<(), LoadError> {
         let next = load(&file)?;
+        self.environments = wire_environments(&next);
         self.inner = next;
         self.revision = self.revision.wrapping_add(1);
         Ok(())
@@ -176,6 +195,79 @@ impl JsFlagSet {
         let ctx = input::context(&context)?;
         output::to_json(&self.inner.evaluate_all(&ctx, env.as_deref()))
     }
+}
+
+/// The fast path (`wire`, `wasm/js/fast.js`): not part of the documented API, left out of the
+/// `.d.ts`; the glue calls them with the flag index and environment id it resolved.
+#[wasm_bindgen(js_class = FlagSet)]
+impl JsFlagSet {
+    /// The glue's view of the set (`wire::layout`), read once per revision.
+    #[wasm_bindgen(js_name = __wireLayout, skip_typescript)]
+    pub fn wire_layout(&self) -> String {
+        wire::layout(&self.inner)
+    }
+
+    /// Where to write a context of `len` bytes (0 if too large: take the old path).
+    #[wasm_bindgen(js_name = __wireInput, skip_typescript)]
+    pub fn wire_input(&mut self, len: u32) -> u32 {
+        if len > MAX_WIRE_BYTES {
+            return 0;
+        }
+        if self.input.len() < len as usize {
+            self.input.resize((len as usize).next_power_of_two(), 0);
+        }
+        self.input.as_mut_ptr() as u32
+    }
+
+    /// Evaluates flag `flag` in environment `env` for the context in the input buffer
+    /// (`len` bytes): the answer's code, or `NO_CODE`.
+    #[wasm_bindgen(js_name = __wireEvaluate, skip_typescript)]
+    pub fn wire_evaluate(&self, flag: u32, env: u32, len: u32) -> u32 {
+        let Some(env) = self.wire_env(env) else { return NO_CODE };
+        let Some(ctx) = self.input.get(..len as usize).and_then(|b| wire::context(&self.inner, b)) else {
+            return NO_CODE;
+        };
+        wire::pack(&self.inner.answer(flag as usize, &ctx, env))
+    }
+
+    /// Every flag's code, for the context in the input buffer, in a `Uint32Array`-ready
+    /// buffer: its address (0 when the context could not be read).
+    #[wasm_bindgen(js_name = __wireEvaluateAll, skip_typescript)]
+    pub fn wire_evaluate_all(&mut self, env: u32, len: u32) -> u32 {
+        let Some(env) = self.wire_env(env).map(|e| e.map(str::to_owned)) else { return 0 };
+        let Some(ctx) = self.input.get(..len as usize).and_then(|b| wire::context(&self.inner, b)) else {
+            return 0;
+        };
+        let mut answers = std::mem::take(&mut self.answers);
+        self.inner.answer_all(&ctx, env.as_deref(), &mut answers);
+        self.codes.clear();
+        self.codes.extend(answers.iter().map(wire::pack));
+        self.answers = answers;
+        self.codes.as_ptr() as u32
+    }
+
+    /// The `EvaluationResult` (JSON text) a code stands for: the glue renders each
+    /// (flag, environment, code) once and keeps the object.
+    #[wasm_bindgen(js_name = __wireRender, skip_typescript)]
+    pub fn wire_render(&self, flag: u32, env: u32, code: u32) -> Result<String, EvaluateError> {
+        let (Some(env), Some(answer)) = (self.wire_env(env), wire::unpack(code)) else {
+            return Err(EvaluateError::Output("not an answer code".to_owned()));
+        };
+        output::to_json(&self.inner.evaluation(flag as usize, answer, env))
+    }
+
+    fn wire_env(&self, env: u32) -> Option<Option<&str>> {
+        match env {
+            0 => Some(None),
+            id => self.environments.get(id as usize - 1).map(|name| Some(name.as_str())),
+        }
+    }
+}
+
+/// The module's memory, where the glue writes contexts and reads codes.
+#[wasm_bindgen(js_name = __wireMemory, skip_typescript)]
+pub fn wire_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 #[wasm_bindgen]

@@ -14,6 +14,7 @@ pub mod api;
 pub mod error;
 pub mod input;
 pub mod output;
+pub mod wire;
 mod typescript;
 #[cfg(feature = "unleash")]
 pub mod unleash;

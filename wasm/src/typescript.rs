@@ -41,6 +41,25 @@ export interface EvaluationResult {
   errorMessage?: string;
 }
 
+/**
+ * `flags.flag(key, env?)`: one flag (and environment) resolved once, evaluated many times.
+ * Answers equal `flags.evaluate(key, context, env)`; the fastest way to ask for one flag.
+ */
+export interface FlagHandle {
+  readonly key: string;
+  readonly env: string | null;
+  /** The answer for `context` (a plain object; `undefined`/`null` is anonymous). */
+  evaluate(context?: EvaluationContext | string | null): EvaluationResult;
+}
+
+export interface FlagSet {
+  /**
+   * A handle on one flag: its key and environment are looked up once per loaded file,
+   * not per call. An unknown key answers `FLAG_NOT_FOUND` (until a `replace` adds it).
+   */
+  flag(flagKey: string, env?: string | null): FlagHandle;
+}
+
 /** One validation problem: `path` like "flags[3].rules[0].clauses[1].values[0]". */
 export interface Problem {
   path: string;
