@@ -82,7 +82,7 @@ pub enum Test {
     /// `in`/`eq`: JSON equality (numbers by value); strings optionally case-insensitive.
     OneOf { values: Vec<Value>, case_insensitive: bool, invert: bool },
     Strings { test: StringTest, values: Vec<String>, case_insensitive: bool },
-    Regex(Vec<Regex>),
+    Regex(Vec<Pattern>),
     Number(Comparison, Vec<f64>),
     Semver(Comparison, Vec<Version>),
     /// Instants as Unix nanoseconds; `before: false` means after.
@@ -90,6 +90,42 @@ pub enum Test {
     Cidr(Vec<IpNet>),
     /// Indices into the flag set's segments.
     Segment(Vec<usize>),
+}
+
+/// A compiled regex, with the literal text every match must start with when the pattern
+/// says so (`^ent(erprise)?$` → `ent`): a string that does not start with it is refused
+/// without running the regex (most attributes miss most rules).
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    regex: Regex,
+    prefix: Option<Box<str>>,
+}
+
+impl Pattern {
+    fn is_match(&self, s: &str) -> bool {
+        self.prefix.as_deref().is_none_or(|p| s.starts_with(p)) && self.regex.is_match(s)
+    }
+}
+
+/// The literal text a match of `pattern` must start with: the characters after a leading
+/// `^` up to the first that is not a plain letter, digit or one of `_-:/@,=%` (without the
+/// last one when a quantifier follows it). `None` for a pattern with an alternation (where
+/// `^` binds to one side only), a case-insensitive one, or no such text.
+fn anchored_prefix(pattern: &str, case_insensitive: bool) -> Option<Box<str>> {
+    let rest = pattern.strip_prefix('^')?;
+    if case_insensitive || pattern.contains('|') {
+        return None;
+    }
+    let literal_len = rest
+        .char_indices()
+        .find(|&(_, c)| !(c.is_alphanumeric() || "_-:/@,=%".contains(c)))
+        .map_or(rest.len(), |(i, _)| i);
+    let mut prefix = &rest[..literal_len];
+    if matches!(rest[literal_len..].chars().next(), Some('?' | '*' | '+' | '{')) {
+        let last = prefix.char_indices().last().map_or(0, |(i, _)| i);
+        prefix = &prefix[..last];
+    }
+    (!prefix.is_empty()).then(|| prefix.into())
 }
 
 /// A prepared clause.
@@ -328,7 +364,7 @@ pub fn compile_clause(
                     .size_limit(REGEX_SIZE_LIMIT)
                     .build()
                 {
-                    Ok(regex) => regexes.push(regex),
+                    Ok(regex) => regexes.push(Pattern { regex, prefix: anchored_prefix(&pattern, ci) }),
                     Err(e) => problems.push((format!("values[{i}]"), format!("invalid regex: {e}"))),
                 }
             }
@@ -423,6 +459,36 @@ fn comparison(op: Operator) -> Comparison {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn anchored_prefixes_are_only_what_every_match_starts_with() {
+        let p = |pattern: &str| anchored_prefix(pattern, false).map(String::from);
+        assert_eq!(p("^ent(erprise)?$").as_deref(), Some("ent"));
+        assert_eq!(p("^abc?").as_deref(), Some("ab"));
+        assert_eq!(p("^ab+").as_deref(), Some("a"));
+        assert_eq!(p("^a{2}").as_deref(), None);
+        assert_eq!(p("^v1.2").as_deref(), Some("v1"));
+        assert_eq!(p("^ab|cd"), None);
+        assert_eq!(p("ab"), None);
+        assert_eq!(p("^(?i)ab"), None);
+        assert_eq!(p("^\\d"), None);
+        assert_eq!(p("^é+x").as_deref(), None);
+        assert_eq!(p("^日本語[0-9]").as_deref(), Some("日本語"));
+        assert_eq!(anchored_prefix("^abc", true), None);
+    }
+
+    proptest::proptest! {
+        /// With the prefix test in front, a pattern matches exactly what the regex matches.
+        #[test]
+        fn the_prefix_never_changes_an_answer(
+            pattern in "\\^[a-c]{0,3}[?*+]?(\\(b\\))?[a-c.]{0,2}\\$?",
+            haystack in "[a-c]{0,6}",
+        ) {
+            let regex = regex_lite::Regex::new(&pattern).unwrap();
+            let prepared = Pattern { regex: regex.clone(), prefix: anchored_prefix(&pattern, false) };
+            proptest::prop_assert_eq!(prepared.is_match(&haystack), regex.is_match(&haystack), "{} on {}", pattern, haystack);
+        }
+    }
+
     use super::*;
     use serde_json::json;
 
