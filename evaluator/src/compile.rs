@@ -42,7 +42,7 @@ pub struct FlagSet {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reads {
     pub targeting_key: bool,
-    /// Attribute ids, ascending, without repeats (empty when `all_attributes`).
+    /// Attribute ids, without repeats (empty when `all_attributes`).
     pub attributes: Vec<u32>,
     /// The flag may read any attribute of the file (its prerequisites read very many).
     pub all_attributes: bool,
@@ -71,6 +71,7 @@ pub(crate) struct CompiledTargeting {
 
 impl CompiledTargeting {
     /// Whether anything could serve other than the default (else the reason is STATIC).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn has_targeting(&self) -> bool {
         !self.deny.is_empty()
             || !self.targets.is_empty()
@@ -93,6 +94,7 @@ pub(crate) enum Stickiness {
 }
 
 impl Split {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn stickiness(&self) -> &Stickiness {
         match self {
             Split::Rollout { stickiness, .. }
@@ -103,12 +105,15 @@ impl Split {
 }
 
 impl Stickiness {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn new(attribute: Option<&str>) -> Self {
         match attribute {
             None | Some(TARGETING_KEY) => Stickiness::TargetingKey,
             Some(name) => Stickiness::Attribute(name.to_string()),
         }
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     pub fn name(&self) -> &str {
         match self {
@@ -148,6 +153,7 @@ pub(crate) struct CompiledSegment {
 
 impl FlagSet {
     /// Parses, validates and compiles a flag file, reporting every problem with its path.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn from_json(text: &str) -> Result<FlagSet, ValidationErrors> {
         let mut problems = Problems::default();
         let Some(decoded) = crate::decode::decode(text, &mut problems) else {
@@ -171,6 +177,7 @@ impl FlagSet {
     }
 
     /// Validates and compiles an already-decoded file (from the dashboard's forms, say).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn from_file(file: FlagFile) -> Result<FlagSet, ValidationErrors> {
         let mut problems = Problems::default();
         let flag_indices: Vec<usize> = (0..file.flags.len()).collect();
@@ -192,57 +199,81 @@ impl FlagSet {
     }
 
     /// The validated source model.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn file(&self) -> &FlagFile {
         &self.file
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     pub fn into_file(self) -> FlagFile {
         self.file
     }
 
     /// Flag keys in file order.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn flag_keys(&self) -> impl Iterator<Item = &str> {
         self.file.flags.iter().map(|f| f.key.as_str())
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     pub fn len(&self) -> usize {
         self.flags.len()
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     pub fn is_empty(&self) -> bool {
         self.flags.is_empty()
     }
 
     /// The source of one flag.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn flag(&self, key: &str) -> Option<&Flag> {
         self.index.get(key).map(|&i| &self.file.flags[i])
     }
 
     /// Every context attribute name the file reads (clauses, segments, stickiness), by id.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn attribute_names(&self) -> impl Iterator<Item = &str> {
         self.attributes.keys()
     }
 
     /// The attribute name with id `id` (see [`FlagSet::reads`]).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn attribute_name(&self, id: u32) -> Option<&str> {
         self.attributes.key_at(id as usize)
     }
 
     /// What the flag at `index` reads from a context (see [`Reads`]).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn reads(&self, index: usize) -> Option<&Reads> {
         self.reads.get(index)
     }
 
     /// The environment names the file declares (empty: any name is accepted).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn environment_names(&self) -> impl Iterator<Item = &str> {
         self.environments.keys()
     }
 
-    /// Every environment name some flag overrides, without repeats.
+    /// Every environment name some flag overrides, without repeats, in order of first use.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn override_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.flags.iter().flat_map(|f| f.environments.keys()).collect();
-        names.sort_unstable();
-        names.dedup();
+        let mut all: Vec<&str> = Vec::new();
+        for flag in &self.flags {
+            for (name, _) in flag.environments.iter() {
+                all.push(name);
+            }
+        }
+        let first = first_positions(&all);
+        let mut names = Vec::new();
+        for (i, &f) in first.iter().enumerate() {
+            if f == i {
+                names.push(all[i]);
+            }
+        }
         names
     }
 }
@@ -256,6 +287,7 @@ struct Parts {
 }
 
 impl Parts {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn into_set(self, file: FlagFile) -> FlagSet {
         let (attributes, reads) = reads_of(&self.flags, &self.segments);
         FlagSet {
@@ -272,115 +304,129 @@ impl Parts {
 
 /// The attribute table and each flag's [`Reads`]: its own clauses and splits in every
 /// environment, the segments they test, and (transitively) its prerequisites'. Linear in
-/// the size of the compiled file, whatever names or prerequisite graph it has.
+/// the size of the compiled file, whatever names or prerequisite graph it has. Plain loops:
+/// iterator adapters here cost the WASM module more than they say.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn reads_of(flags: &[CompiledFlag], segments: &[CompiledSegment]) -> (KeySet, Vec<Reads>) {
-    use crate::matching::Test;
-    // Pass 1: each flag's own attribute names (with repeats) and whether it reads the key.
-    let mut own_names: Vec<Vec<&str>> = Vec::with_capacity(flags.len());
-    let mut own_key: Vec<bool> = Vec::with_capacity(flags.len());
-    for flag in flags {
-        let mut names: Vec<&str> = Vec::new();
-        let mut key = false;
-        for targeting in std::iter::once(&flag.base).chain(flag.environments.iter().map(|(_, t)| t)) {
-            key |= !targeting.deny.is_empty() || !targeting.targets.is_empty();
-            for c in targeting.rules.iter().flat_map(|r| &r.clauses) {
-                if let Test::Segment(list) = &c.test {
-                    for segment in list.iter().filter_map(|&s| segments.get(s)) {
-                        key |= !segment.included.is_empty() || !segment.excluded.is_empty();
-                        for sc in segment.rules.iter().flatten() {
-                            clause_reads(sc, &mut names, &mut key);
+    // Every attribute name a flag reads itself, with the flag's index.
+    let mut occurrences: Vec<(usize, &str)> = Vec::new();
+    let mut reads: Vec<Reads> = Vec::with_capacity(flags.len());
+    for (index, flag) in flags.iter().enumerate() {
+        let mut own = Reads::default();
+        let mut targetings = vec![&flag.base];
+        for (_, targeting) in flag.environments.iter() {
+            targetings.push(targeting);
+        }
+        for targeting in targetings {
+            own.targeting_key |= !targeting.deny.is_empty() || !targeting.targets.is_empty();
+            for rule in &targeting.rules {
+                for clause in &rule.clauses {
+                    let crate::matching::Test::Segment(list) = &clause.test else {
+                        clause_reads(clause, index, &mut occurrences, &mut own);
+                        continue;
+                    };
+                    for &s in list {
+                        let Some(segment) = segments.get(s) else { continue };
+                        own.targeting_key |= !segment.included.is_empty() || !segment.excluded.is_empty();
+                        for segment_rule in &segment.rules {
+                            for c in segment_rule {
+                                clause_reads(c, index, &mut occurrences, &mut own);
+                            }
                         }
                     }
-                } else {
-                    clause_reads(c, &mut names, &mut key);
                 }
             }
             match targeting.split.as_ref().map(Split::stickiness) {
-                Some(Stickiness::TargetingKey) => key = true,
-                Some(Stickiness::Attribute(name)) => names.push(name),
+                Some(Stickiness::TargetingKey) => own.targeting_key = true,
+                Some(Stickiness::Attribute(name)) => occurrences.push((index, name)),
                 None => {}
             }
         }
-        own_names.push(names);
-        own_key.push(key);
+        reads.push(own);
     }
-    // Ids by first occurrence.
-    let every: Vec<&str> = own_names.iter().flatten().copied().collect();
+    // Ids by first occurrence; each flag's list without repeats (a stamp per id, as the
+    // occurrences come flag by flag).
+    let every: Vec<&str> = occurrences.iter().map(|&(_, name)| name).collect();
     let first = first_positions(&every);
-    let mut id_at = vec![0u32; every.len()];
+    let mut id_at: Vec<u32> = Vec::with_capacity(every.len());
     let mut names: Vec<String> = Vec::new();
+    let mut stamp: Vec<usize> = Vec::new();
     for (i, &f) in first.iter().enumerate() {
-        if f == i {
-            id_at[i] = names.len() as u32;
+        let id = if f == i {
             names.push(every[i].to_string());
+            stamp.push(usize::MAX);
+            names.len() as u32 - 1
         } else {
-            id_at[i] = id_at[f];
+            id_at[f]
+        };
+        id_at.push(id);
+        let flag = occurrences[i].0;
+        if stamp[id as usize] != flag {
+            stamp[id as usize] = flag;
+            reads[flag].attributes.push(id);
         }
     }
-    let mut own_ids: Vec<Vec<u32>> = Vec::with_capacity(flags.len());
-    let mut at = 0;
-    for list in &own_names {
-        let mut ids: Vec<u32> = id_at[at..at + list.len()].to_vec();
-        at += list.len();
-        ids.sort_unstable();
-        ids.dedup();
-        own_ids.push(ids);
-    }
-    // Pass 2: add what prerequisites read. The graph has no cycles and depth at most
+    // Add what prerequisites read. The graph has no cycles and depth at most
     // MAX_PREREQUISITE_DEPTH (validated), so a memoised recursion is shallow; past
     // MAX_READS attributes a flag is said to read all of them, which bounds the work.
-    let mut memo: Vec<Option<Reads>> = vec![None; flags.len()];
+    let mut done = vec![false; flags.len()];
+    stamp.iter_mut().for_each(|s| *s = usize::MAX);
     for index in 0..flags.len() {
-        fill_reads(index, flags, &own_key, &own_ids, &mut memo, 0);
+        fill_reads(index, flags, &mut reads, &mut done, &mut stamp, 0);
     }
-    let all = memo.into_iter().map(Option::unwrap_or_default).collect();
-    (KeySet::from_keys(names), all)
+    (KeySet::from_keys(names), reads)
 }
 
-fn clause_reads<'a>(c: &'a CompiledClause, names: &mut Vec<&'a str>, key: &mut bool) {
-    match &c.attribute {
-        crate::matching::Attribute::TargetingKey => *key = true,
-        crate::matching::Attribute::Named(name) => names.push(name),
+#[cfg_attr(edgeflag_size, optimize(size))]
+
+fn clause_reads<'a>(clause: &'a CompiledClause, index: usize, occurrences: &mut Vec<(usize, &'a str)>, own: &mut Reads) {
+    match &clause.attribute {
+        crate::matching::Attribute::TargetingKey => own.targeting_key = true,
+        crate::matching::Attribute::Named(name) => occurrences.push((index, name)),
     }
 }
 
 /// More attributes than this and a flag reads "all" (see [`Reads::all_attributes`]).
 const MAX_READS: usize = 256;
 
-fn fill_reads(
-    index: usize,
-    flags: &[CompiledFlag],
-    own_key: &[bool],
-    own_ids: &[Vec<u32>],
-    memo: &mut Vec<Option<Reads>>,
-    depth: usize,
-) {
-    if memo[index].is_some() {
+#[cfg_attr(edgeflag_size, optimize(size))]
+
+fn fill_reads(index: usize, flags: &[CompiledFlag], reads: &mut [Reads], done: &mut [bool], stamp: &mut [usize], depth: usize) {
+    if done[index] {
         return;
     }
-    let mut reads = Reads { targeting_key: own_key[index], attributes: own_ids[index].clone(), all_attributes: false };
-    for &(p, _) in &flags[index].prerequisites {
-        if depth > MAX_PREREQUISITE_DEPTH {
-            reads.all_attributes = true;
-            reads.targeting_key = true;
+    done[index] = true;
+    let prerequisites = &flags[index].prerequisites;
+    if depth > MAX_PREREQUISITE_DEPTH {
+        reads[index].all_attributes = true;
+        reads[index].targeting_key = true;
+    } else {
+        for &(p, _) in prerequisites {
+            fill_reads(p, flags, reads, done, stamp, depth + 1);
+        }
+    }
+    // Merge the prerequisites' lists into this one, without repeats.
+    for &id in &reads[index].attributes {
+        stamp[id as usize] = index;
+    }
+    for &(p, _) in prerequisites {
+        reads[index].targeting_key |= reads[p].targeting_key;
+        reads[index].all_attributes |= reads[p].all_attributes || reads[index].attributes.len() > MAX_READS;
+        if reads[index].all_attributes {
             break;
         }
-        fill_reads(p, flags, own_key, own_ids, memo, depth + 1);
-        if let Some(Some(r)) = memo.get(p) {
-            reads.targeting_key |= r.targeting_key;
-            reads.all_attributes |= r.all_attributes;
-            if !reads.all_attributes {
-                reads.attributes.extend_from_slice(&r.attributes);
-                reads.attributes.sort_unstable();
-                reads.attributes.dedup();
+        for i in 0..reads[p].attributes.len() {
+            let id = reads[p].attributes[i];
+            if stamp[id as usize] != index {
+                stamp[id as usize] = index;
+                reads[index].attributes.push(id);
             }
         }
-        reads.all_attributes |= reads.attributes.len() > MAX_READS;
     }
-    if reads.all_attributes {
-        reads.attributes.clear();
+    if reads[index].all_attributes || reads[index].attributes.len() > MAX_READS {
+        reads[index].all_attributes = true;
+        reads[index].attributes.clear();
     }
-    memo[index] = Some(reads);
 }
 
 struct Compiler<'a> {
@@ -395,6 +441,7 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile(mut self) -> Option<Parts> {
         let file = self.file;
         if file.schema_version != SCHEMA_VERSION {
@@ -430,6 +477,8 @@ impl Compiler<'_> {
         Some(Parts { flags: flags?, index: flag_index, segments: segments?, environments })
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     fn check_environments(&mut self) -> KeySet {
         let names = &self.file.environments;
         let first = first_positions(&names.iter().map(String::as_str).collect::<Vec<_>>());
@@ -445,6 +494,7 @@ impl Compiler<'_> {
     }
 
     /// Checks keys (non-empty, no control characters, unique) and indexes them.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn index_keys<'k>(
         &mut self,
         keys: impl Iterator<Item = &'k str>,
@@ -478,6 +528,8 @@ impl Compiler<'_> {
         KeyMap::from_entries(entries)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     fn compile_segment(
         &mut self,
         segment: &Segment,
@@ -510,6 +562,8 @@ impl Compiler<'_> {
         let rules: Option<Vec<_>> = rules.into_iter().collect();
         (self.problems_len() == before).then_some(CompiledSegment { included, excluded, rules: rules? })
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     fn compile_clauses(
         &mut self,
@@ -546,6 +600,8 @@ impl Compiler<'_> {
         }
         ok.then_some(compiled)
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     fn compile_flag(
         &mut self,
@@ -627,6 +683,7 @@ impl Compiler<'_> {
     }
 
     /// Variation names → indices, checking names, uniqueness and value types.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn check_variations(&mut self, flag: &Flag, path: &str) -> KeyMap<usize> {
         let list_path = field_path(path, "variations");
         if flag.variations.is_empty() {
@@ -667,6 +724,8 @@ impl Compiler<'_> {
         KeyMap::from_entries(names)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     fn variation_ref(&mut self, variations: &KeyMap<usize>, name: &str, path: &str) -> Option<usize> {
         match variations.get(name) {
             Some(&i) => Some(i),
@@ -678,6 +737,8 @@ impl Compiler<'_> {
             }
         }
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     fn compile_prerequisites(
         &mut self,
@@ -718,6 +779,7 @@ impl Compiler<'_> {
     }
 
     /// Rejects prerequisite cycles and chains deeper than [`MAX_PREREQUISITE_DEPTH`].
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn check_prerequisite_cycles(&mut self, flag_index: &KeyMap<usize>) {
         let flags = &self.file.flags;
         let edges: Vec<Vec<usize>> = flags
@@ -777,6 +839,8 @@ impl Compiler<'_> {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     fn compile_targets(
         &mut self,
         scope: &FlagScope,
@@ -824,6 +888,8 @@ impl Compiler<'_> {
         (self.problems_len() == before).then_some((deny_set, KeyMap::from_entries(entries)))
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     fn compile_rules(&mut self, scope: &FlagScope, rules: &[Rule], path: &str) -> Option<Vec<CompiledRule>> {
         let mut out = Vec::with_capacity(rules.len());
         let mut ok = true;
@@ -840,6 +906,7 @@ impl Compiler<'_> {
     }
 
     /// The split; `Some(None)` when the flag has none, `None` when it is invalid.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_split(&mut self, scope: &FlagScope, parts: SplitParts, path: &str) -> Option<Option<Split>> {
         let count = parts.rollout.is_some() as u8 + parts.canary.is_some() as u8 + parts.experiment.is_some() as u8;
         if count > 1 {
@@ -858,6 +925,8 @@ impl Compiler<'_> {
         Some(None)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     fn compile_rollout(&mut self, scope: &FlagScope, rollout: &Rollout, path: &str) -> Option<Split> {
         let before = self.problems_len();
         self.check_bp(rollout.percent_bp, &field_path(path, "percent_bp"));
@@ -871,6 +940,8 @@ impl Compiler<'_> {
             salt,
         })
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     fn compile_canary(&mut self, scope: &FlagScope, canary: &Canary, path: &str) -> Option<Split> {
         let before = self.problems_len();
@@ -955,6 +1026,8 @@ impl Compiler<'_> {
         })
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     fn compile_experiment(&mut self, scope: &FlagScope, experiment: &Experiment, path: &str) -> Option<Split> {
         let before = self.problems_len();
         let variants_path = field_path(path, "variants");
@@ -1003,6 +1076,7 @@ impl Compiler<'_> {
     }
 
     /// One environment's effective targeting: base parts, replaced where the override says.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_override(
         &mut self,
         scope: &FlagScope,
@@ -1037,11 +1111,15 @@ impl Compiler<'_> {
         (self.problems_len() == before).then_some(env)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
+
     fn check_bp(&mut self, bp: u32, path: &str) {
         if bp > 10_000 {
             self.problems.push(path, format!("basis points must be 0..=10000 (100 %), got {bp}"));
         }
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     fn stickiness(&mut self, attribute: Option<&str>, path: &str) -> Stickiness {
         if let Some(name) = attribute {
@@ -1051,6 +1129,8 @@ impl Compiler<'_> {
         }
         Stickiness::new(attribute)
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     fn salt(&mut self, salt: Option<&str>, key: &str, path: &str) -> String {
         match salt {
@@ -1062,6 +1142,8 @@ impl Compiler<'_> {
             None => key.to_string(),
         }
     }
+
+    #[cfg_attr(edgeflag_size, optimize(size))]
 
     fn problems_len(&self) -> usize {
         self.problems.len()
@@ -1082,6 +1164,7 @@ struct SplitParts<'a> {
 }
 
 /// A percent with at most two decimals, in basis points.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn percent_to_bp(percent: f64) -> Option<u32> {
     if !percent.is_finite() {
         return None;
@@ -1090,6 +1173,8 @@ fn percent_to_bp(percent: f64) -> Option<u32> {
     let rounded = bp.round();
     ((bp - rounded).abs() < 1e-6 && (0.0..=10_000.0).contains(&rounded)).then_some(rounded as u32)
 }
+
+#[cfg_attr(edgeflag_size, optimize(size))]
 
 fn key_problem(key: &str) -> Option<String> {
     if key.trim().is_empty() {
@@ -1103,6 +1188,8 @@ fn key_problem(key: &str) -> Option<String> {
     }
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
+
 fn join_suffix(path: &str, suffix: &str) -> String {
     if suffix.starts_with('[') {
         format!("{path}{suffix}")
@@ -1114,6 +1201,7 @@ fn join_suffix(path: &str, suffix: &str) -> String {
 }
 
 /// Canary stage percents of a canary, in basis points (for tools that show them).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn stage_percent_bp(percent: f64) -> Option<u32> {
     percent_to_bp(percent)
 }

@@ -2,7 +2,6 @@
 //! `{"targetingKey": "user-1", "country": "FR", "plan": "pro", "tags": ["beta"]}`.
 
 use std::net::IpAddr;
-use std::sync::OnceLock;
 
 use semver::Version;
 use serde_json::Value;
@@ -21,15 +20,22 @@ pub struct Context {
     attributes: SortedMap<AttributeValue>,
 }
 
+/// Where a context keeps a reading: `OnceLock` natively (contexts are `Sync`); on wasm32,
+/// which has no threads, `OnceCell`, without the `Once` machinery (0.8 KB of the module).
+#[cfg(not(target_arch = "wasm32"))]
+type Cache<T> = std::sync::OnceLock<T>;
+#[cfg(target_arch = "wasm32")]
+type Cache<T> = std::cell::OnceCell<T>;
+
 /// An attribute's value and, for a string, its readings as a version, an address and in
 /// lower case: each made the first time a clause needs it, then kept with the context, so
 /// evaluating many flags (or one flag many times) for a context parses each once.
 #[derive(Debug, Clone)]
 pub struct AttributeValue {
     value: Value,
-    semver: OnceLock<Option<Version>>,
-    ip: OnceLock<Option<IpAddr>>,
-    lowercase: OnceLock<Box<str>>,
+    semver: Cache<Option<Version>>,
+    ip: Cache<Option<IpAddr>>,
+    lowercase: Cache<Box<str>>,
 }
 
 impl PartialEq for AttributeValue {
@@ -40,7 +46,7 @@ impl PartialEq for AttributeValue {
 
 impl AttributeValue {
     fn new(value: Value) -> Self {
-        AttributeValue { value, semver: OnceLock::new(), ip: OnceLock::new(), lowercase: OnceLock::new() }
+        AttributeValue { value, semver: Cache::new(), ip: Cache::new(), lowercase: Cache::new() }
     }
 
     pub fn value(&self) -> &Value {

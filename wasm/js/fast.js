@@ -1,16 +1,18 @@
-// The fast path of FlagSet.evaluate, evaluateAs and evaluateAll, and flag handles
-// (FlagSet.prototype.flag). Imported for its effect by every entry (node.js, edge.js, web.js).
+// FlagSet's evaluation methods (evaluate, evaluateAs, evaluateAll, the JSON-text and
+// prepared-context ones, flag handles) and hash/bucket, over the module's exports. Every
+// entry (node.js, edge.js, web.js) loads it; their types are in the .d.ts (typescript.rs).
 //
 // No evaluation happens here: the engine in WASM decides every answer. This file only moves
 // data cheaply (wasm/src/wire.rs has the format):
 // - in: only the context fields the flag reads (the engine says which, per flag), copied as
-//   bytes into a buffer in WASM memory, instead of JSON.stringify of the whole context;
+//   ASCII bytes into a buffer in WASM memory (other strings as escaped JSON text), instead of
+//   JSON.stringify of the whole context;
 // - out: the engine answers with an integer code; the EvaluationResult for each (flag,
 //   environment, code) is rendered by the engine once, frozen, and handed back after that.
 // Whatever this path cannot copy exactly (a context that is JSON text or not a plain object,
 // a BigInt, a cycle, a lone surrogate, a huge string, an unknown flag or environment, a
 // wrong argument type) takes the old path, which gives the old answers and errors.
-import { FlagSet, __wireMemory } from "./edgeflag_wasm.js";
+import { FlagSet, __wireMemory, __hash } from "./edgeflag_wasm.js";
 
 const NO_CODE = 0xffffffff;
 const TAG_STRING = 1;
@@ -20,20 +22,19 @@ const TAG_FALSE = 4;
 const TAG_JSON = 5;
 /** Longer strings take the old path (and its size limits and errors). */
 const MAX_STRING = 64 * 1024;
-const KINDS = { boolean: "b", string: "s", number: "n", json: "j" };
 
+// The old path: one export for every way to ask (wasm/src/api.rs `__evaluate`, `mode` bits).
+const ALL = 1;
+const TYPED = 2;
+const TEXT = 4;
+// It answers JSON text, parsed here unless the caller asked for text.
 const old = {
-  evaluate: FlagSet.prototype.evaluate,
-  evaluateAs: FlagSet.prototype.evaluateAs,
-  evaluateAll: FlagSet.prototype.evaluateAll,
+  evaluate: (set, flagKey, context, env) => JSON.parse(set.__evaluate(flagKey, undefined, context, env, 0)),
+  evaluateAs: (set, flagKey, kind, context, env) => JSON.parse(set.__evaluate(flagKey, kind, context, env, TYPED)),
+  evaluateAll: (set, context, env) => JSON.parse(set.__evaluate(undefined, undefined, context, env, ALL)),
   replace: FlagSet.prototype.replace,
 };
 const STATE = Symbol("edgeflag.wire");
-const encoder = new TextEncoder();
-const wellFormed =
-  typeof String.prototype.isWellFormed === "function"
-    ? (s) => s.isWellFormed()
-    : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 
 // Views of WASM memory; remade when the memory grows (the old buffer is then detached).
 let memory = null;
@@ -50,24 +51,31 @@ function views() {
 /** What the glue knows about one loaded revision of a set. */
 class Wire {
   constructor(set) {
-    const layout = JSON.parse(set.__wireLayout());
     const keys = set.flagKeys;
     this.index = new Map(keys.map((k, i) => [k, i]));
     this.count = keys.length;
-    this.kinds = layout.kinds;
-    const names = layout.attributes;
+    const names = set.__wireNames(false);
     const everyId = names.map((_, id) => id);
     // "__proto__" cannot be read as an own property with ctx[name]: such flags go the old way.
     const readsProto = (ids) => ids.some((id) => names[id] === "__proto__");
-    this.reads = layout.reads.map(([k, ...ids]) => {
-      const list = k & 2 ? everyId : ids;
-      return { key: (k & 1) === 1 || (k & 2) === 2, slots: list.map((id) => id + 1), names: list.map((id) => names[id]), old: readsProto(list) };
-    });
-    this.readsAll = { key: this.reads.some((r) => r.key), slots: everyId.map((id) => id + 1), names, old: readsProto(everyId) };
-    this.environments = new Map(layout.environments.map((name, i) => [name, i + 1]));
-    this.declared = layout.declared;
+    const read = (ids, key) => ({ key, slots: ids.map((id) => id + 1), names: ids.map((id) => names[id]), old: readsProto(ids) });
+    // Whether environments are declared, then per flag: k, n, n ids (wasm/src/wire.rs `reads`).
+    const flat = set.__wireReads();
+    this.declared = flat[0] === 1;
+    this.reads = [];
+    this.kinds = [];
+    for (let at = 1; at < flat.length; ) {
+      const k = flat[at];
+      const ids = Array.from(flat.subarray(at + 2, at + 2 + flat[at + 1]));
+      at += 2 + flat[at + 1];
+      this.reads.push(k & 2 ? read(everyId, true) : read(ids, (k & 1) === 1));
+      this.kinds.push(["boolean", "string", "number", "json"][k >> 2]);
+    }
+    this.readsAll = read(everyId, this.reads.some((r) => r.key));
+    const environments = set.__wireNames(true);
+    this.environments = new Map(environments.map((name, i) => [name, i + 1]));
     // results[envId][flag] = Map(code -> frozen EvaluationResult)
-    this.results = Array.from({ length: layout.environments.length + 1 }, () => new Array(this.count));
+    this.results = Array.from({ length: environments.length + 1 }, () => new Array(this.count));
     this.codes = new Uint32Array(this.count);
     this.cap = 1024;
     this.ptr = set.__wireInput(this.cap);
@@ -107,24 +115,19 @@ function put(set, w, o, slot, v) {
     case "string": {
       const n = v.length;
       if (n > MAX_STRING) return -1;
-      o = ensure(set, w, o, 9 + 3 * n);
+      o = ensure(set, w, o, 9 + n);
       if (o < 0) return -1;
-      dv.setUint32(o, slot, true);
-      u8[o + 4] = TAG_STRING;
       const start = o + 9;
-      let i = 0;
-      for (; i < n; i++) {
+      for (let i = 0; i < n; i++) {
         const c = v.charCodeAt(i);
-        if (c > 0x7f) break;
+        // Not ASCII: sent as escaped JSON text (the wire is ASCII, see wire.rs).
+        if (c > 0x7f) return putJson(set, w, o, slot, JSON.stringify(v));
         u8[start + i] = c;
       }
-      let len = n;
-      if (i < n) {
-        if (!wellFormed(v)) return -1; // the old path reports the lone surrogate
-        len = encoder.encodeInto(v, u8.subarray(start, start + 3 * n)).written;
-      }
-      dv.setUint32(o + 5, len, true);
-      return start + len;
+      dv.setUint32(o, slot, true);
+      u8[o + 4] = TAG_STRING;
+      dv.setUint32(o + 5, n, true);
+      return start + n;
     }
     case "number":
       if (Number.isSafeInteger(v)) {
@@ -158,15 +161,23 @@ function put(set, w, o, slot, v) {
   }
 }
 
+const HAS_NOT_ASCII = /[\u0080-\uffff]/;
+const NOT_ASCII = /[\u0080-\uffff]/g;
+const escape = (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
+
 function putJson(set, w, o, slot, text) {
   if (text.length > MAX_STRING) return -1;
-  o = ensure(set, w, o, 9 + 3 * text.length);
+  // JSON.stringify already escapes lone surrogates; the rest of non-ASCII is escaped here.
+  if (HAS_NOT_ASCII.test(text)) text = text.replace(NOT_ASCII, escape);
+  const n = text.length;
+  o = ensure(set, w, o, 9 + n);
   if (o < 0) return -1;
   dv.setUint32(o, slot, true);
   u8[o + 4] = TAG_JSON;
-  const len = encoder.encodeInto(text, u8.subarray(o + 9, o + 9 + 3 * text.length)).written;
-  dv.setUint32(o + 5, len, true);
-  return o + 9 + len;
+  dv.setUint32(o + 5, n, true);
+  const start = o + 9;
+  for (let i = 0; i < n; i++) u8[start + i] = text.charCodeAt(i);
+  return start + n;
 }
 
 /** Writes the fields `read` names from `ctx`; returns the byte length, or -1 for the old path. */
@@ -240,7 +251,7 @@ FlagSet.prototype.evaluate = function evaluate(flagKey, context, env) {
     const r = evaluateIndex(this, w, index, envId, context);
     if (r !== undefined) return r;
   }
-  return old.evaluate.call(this, flagKey, context, env);
+  return old.evaluate(this, flagKey, context, env);
 };
 
 FlagSet.prototype.evaluateAs = function evaluateAs(flagKey, kind, context, env) {
@@ -248,11 +259,11 @@ FlagSet.prototype.evaluateAs = function evaluateAs(flagKey, kind, context, env) 
   const index = w.index.get(flagKey);
   const envId = w.envId(env);
   // A flag of another kind (TYPE_MISMATCH) or an unknown kind takes the old path.
-  if (index !== undefined && envId >= 0 && KINDS[kind] === w.kinds[index]) {
+  if (index !== undefined && envId >= 0 && kind === w.kinds[index]) {
     const r = evaluateIndex(this, w, index, envId, context);
     if (r !== undefined) return r;
   }
-  return old.evaluateAs.call(this, flagKey, kind, context, env);
+  return old.evaluateAs(this, flagKey, kind, context, env);
 };
 
 FlagSet.prototype.evaluateAll = function evaluateAll(context, env) {
@@ -277,8 +288,32 @@ FlagSet.prototype.evaluateAll = function evaluateAll(context, env) {
       }
     }
   }
-  return old.evaluateAll.call(this, context, env);
+  return old.evaluateAll(this, context, env);
 };
+
+// The text and prepared-context ways: no fast path, one export each (see api.rs).
+FlagSet.prototype.evaluateJson = function evaluateJson(flagKey, contextJson, env) {
+  return this.__evaluate(flagKey, undefined, contextJson, env, TEXT);
+};
+FlagSet.prototype.evaluateAllJson = function evaluateAllJson(contextJson, env) {
+  return this.__evaluate(undefined, undefined, contextJson, env, ALL | TEXT);
+};
+FlagSet.prototype.evaluatePrepared = function evaluatePrepared(flagKey, prepared, env) {
+  return JSON.parse(this.__evaluatePrepared(flagKey, prepared, env, 0));
+};
+FlagSet.prototype.evaluateAllPrepared = function evaluateAllPrepared(prepared, env) {
+  return JSON.parse(this.__evaluatePrepared(undefined, prepared, env, ALL));
+};
+
+/** The bucketing hash: murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, unsigned. */
+export function hash(salt, unit) {
+  return __hash(salt, unit, false);
+}
+
+/** The bucket of `unit` under `salt`, in 0..10000 (basis points). */
+export function bucket(salt, unit) {
+  return __hash(salt, unit, true);
+}
 
 FlagSet.prototype.replace = function replace(file) {
   old.replace.call(this, file);
@@ -314,7 +349,7 @@ class FlagHandle {
       const r = evaluateIndex(set, w, this.#index, this.#envId, context);
       if (r !== undefined) return r;
     }
-    return old.evaluate.call(set, this.key, context, this.env);
+    return old.evaluate(set, this.key, context, this.env);
   }
 }
 

@@ -101,110 +101,78 @@ impl JsFlagSet {
         self.inner.flag_keys().map(str::to_owned).collect()
     }
 
-    /// Evaluates one flag. An unknown flag is an answer (`errorCode: "FLAG_NOT_FOUND"`), not a
-    /// throw; only unusable arguments throw.
-    #[wasm_bindgen(unchecked_return_type = "EvaluationResult")]
-    pub fn evaluate(
+    /// The one entry behind `evaluate`, `evaluateAs`, `evaluateAll`, `evaluateJson` and
+    /// `evaluateAllJson` when the fast path does not answer: `wasm/js/fast.js` defines those
+    /// methods (their types are in `typescript.rs`) and says which by `mode` (`MODE_*`). One
+    /// export instead of five keeps the module small. Arguments are checked in the order
+    /// the methods list them; an unknown flag is an answer (`FLAG_NOT_FOUND`), not a throw.
+    #[wasm_bindgen(js_name = __evaluate, skip_typescript)]
+    pub fn evaluate_any(
         &self,
-        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let key = flag_key(&flag_key_arg)?;
-        let env = env(&env_arg)?;
-        let ctx = input::context(&context)?;
-        output::to_js(&self.inner.evaluate(&key, &ctx, env.as_deref()))
-    }
-
-    /// Evaluates one flag, expecting a value kind: a flag of another kind answers
-    /// `errorCode: "TYPE_MISMATCH"` (what OpenFeature's typed resolvers need).
-    #[wasm_bindgen(js_name = evaluateAs, unchecked_return_type = "EvaluationResult")]
-    pub fn evaluate_as(
-        &self,
-        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
-        #[wasm_bindgen(js_name = kind, unchecked_param_type = "FlagKind")] kind_arg: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let key = flag_key(&flag_key_arg)?;
-        let kind = kind(&kind_arg)?;
-        let env = env(&env_arg)?;
-        let ctx = input::context(&context)?;
-        output::to_js(&self.inner.evaluate_as(&key, kind, &ctx, env.as_deref()))
-    }
-
-    /// Evaluates every flag for one context, in file order.
-    #[wasm_bindgen(js_name = evaluateAll, unchecked_return_type = "EvaluationResult[]")]
-    pub fn evaluate_all(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let env = env(&env_arg)?;
-        let ctx = input::context(&context)?;
-        output::to_js(&self.inner.evaluate_all(&ctx, env.as_deref()))
-    }
-
-    /// Fast path: like `evaluate`, with a context converted once by `new PreparedContext()`.
-    #[wasm_bindgen(js_name = evaluatePrepared, unchecked_return_type = "EvaluationResult")]
-    pub fn evaluate_prepared(
-        &self,
-        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
-        context: &PreparedContext,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let key = flag_key(&flag_key_arg)?;
-        let env = env(&env_arg)?;
-        output::to_js(&self.inner.evaluate(&key, &context.inner, env.as_deref()))
-    }
-
-    /// Fast path: like `evaluateAll`, with a prepared context.
-    #[wasm_bindgen(js_name = evaluateAllPrepared, unchecked_return_type = "EvaluationResult[]")]
-    pub fn evaluate_all_prepared(
-        &self,
-        context: &PreparedContext,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let env = env(&env_arg)?;
-        output::to_js(&self.inner.evaluate_all(&context.inner, env.as_deref()))
-    }
-
-    /// Text in, text out: the context as JSON text and the answer as JSON text (an
-    /// `EvaluationResult`), for callers that forward the answer without reading it.
-    #[wasm_bindgen(js_name = evaluateJson)]
-    pub fn evaluate_json(
-        &self,
-        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
-        #[wasm_bindgen(js_name = contextJson, unchecked_param_type = "string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+        flag_key_arg: JsValue,
+        kind_arg: JsValue,
+        context: JsValue,
+        env_arg: JsValue,
+        mode: u32,
     ) -> Result<String, EvaluateError> {
-        let key = flag_key(&flag_key_arg)?;
+        let key = if mode & MODE_ALL == 0 { Some(flag_key(&flag_key_arg)?) } else { None };
+        let kind = if mode & MODE_TYPED != 0 { Some(kind(&kind_arg)?) } else { None };
         let env = env(&env_arg)?;
         let ctx = input::context(&context)?;
-        output::to_json(&self.inner.evaluate(&key, &ctx, env.as_deref()))
+        self.answer(key.as_deref(), kind, &ctx, env.as_deref())
     }
 
-    /// Text in, text out for every flag (a JSON array of `EvaluationResult`).
-    #[wasm_bindgen(js_name = evaluateAllJson)]
-    pub fn evaluate_all_json(
+    /// `evaluatePrepared` and `evaluateAllPrepared` (`mode` 0 or `MODE_ALL`), with a context
+    /// converted once by `new PreparedContext()`.
+    #[wasm_bindgen(js_name = __evaluatePrepared, skip_typescript)]
+    pub fn evaluate_prepared_any(
         &self,
-        #[wasm_bindgen(js_name = contextJson, unchecked_param_type = "string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+        flag_key_arg: JsValue,
+        context: &PreparedContext,
+        env_arg: JsValue,
+        mode: u32,
     ) -> Result<String, EvaluateError> {
+        let key = if mode & MODE_ALL == 0 { Some(flag_key(&flag_key_arg)?) } else { None };
         let env = env(&env_arg)?;
-        let ctx = input::context(&context)?;
-        output::to_json(&self.inner.evaluate_all(&ctx, env.as_deref()))
+        self.answer(key.as_deref(), None, &context.inner, env.as_deref())
     }
 }
+
+impl JsFlagSet {
+    /// The answer as JSON text; the glue parses it unless the caller asked for text.
+    fn answer(&self, key: Option<&str>, kind: Option<FlagKind>, ctx: &Context, env: Option<&str>) -> Result<String, EvaluateError> {
+        match (key, kind) {
+            (None, _) => output::to_json(&self.inner.evaluate_all(ctx, env)),
+            (Some(key), Some(kind)) => output::to_json(&self.inner.evaluate_as(key, kind, ctx, env)),
+            (Some(key), None) => output::to_json(&self.inner.evaluate(key, ctx, env)),
+        }
+    }
+}
+
+/// `__evaluate` modes (bits): every flag, typed (`evaluateAs`); the glue's bit 4 (text out)
+/// is its own business: the answer is always JSON text here.
+const MODE_ALL: u32 = 1;
+const MODE_TYPED: u32 = 2;
 
 /// The fast path (`wire`, `wasm/js/fast.js`): not part of the documented API, left out of the
 /// `.d.ts`; the glue calls them with the flag index and environment id it resolved.
 #[wasm_bindgen(js_class = FlagSet)]
 impl JsFlagSet {
-    /// The glue's view of the set (`wire::layout`), read once per revision.
-    #[wasm_bindgen(js_name = __wireLayout, skip_typescript)]
-    pub fn wire_layout(&self) -> String {
-        wire::layout(&self.inner)
+    /// The glue's view of the set, read once per revision: attribute names by id, or
+    /// (`environments`) the environments by id - 1.
+    #[wasm_bindgen(js_name = __wireNames, skip_typescript)]
+    pub fn wire_names(&self, environments: bool) -> Vec<String> {
+        if environments {
+            self.environments.clone()
+        } else {
+            self.inner.attribute_names().map(str::to_owned).collect()
+        }
+    }
+
+    /// `wire::reads`.
+    #[wasm_bindgen(js_name = __wireReads, skip_typescript)]
+    pub fn wire_reads(&self) -> Vec<u32> {
+        wire::reads(&self.inner)
     }
 
     /// Where to write a context of `len` bytes (0 if too large: take the old path).
@@ -307,27 +275,15 @@ pub fn validate_flag_file(
     Ok(list.into())
 }
 
-/// The bucketing hash: murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, as an unsigned
-/// 32-bit number (see `spec/bucketing-vectors.json`).
-#[wasm_bindgen]
-pub fn hash(
-    #[wasm_bindgen(unchecked_param_type = "string")] salt: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
-) -> Result<u32, HashError> {
+/// `hash(salt, unit)` (murmur3 x86 32-bit, seed 0, of `salt + ":" + unit`) or, with
+/// `bucket`, `bucket(salt, unit)` in `0..10000`; `wasm/js/fast.js` exports both (see
+/// `spec/bucketing-vectors.json`).
+#[wasm_bindgen(js_name = __hash, skip_typescript)]
+pub fn hash_or_bucket(salt: JsValue, unit: JsValue, bucket: bool) -> Result<u32, HashError> {
     let salt = input::string_arg(&salt, "salt", MAX_CONTEXT_CHARS)?;
     let unit = input::string_arg(&unit, "unit", MAX_CONTEXT_CHARS)?;
-    Ok(hashing::hash(&salt, &unit))
-}
-
-/// The bucket of `unit` under `salt`, in `0..10000` (basis points).
-#[wasm_bindgen]
-pub fn bucket(
-    #[wasm_bindgen(unchecked_param_type = "string")] salt: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
-) -> Result<u32, HashError> {
-    let salt = input::string_arg(&salt, "salt", MAX_CONTEXT_CHARS)?;
-    let unit = input::string_arg(&unit, "unit", MAX_CONTEXT_CHARS)?;
-    Ok(hashing::bucket(&salt, &unit))
+    let hash = hashing::hash(&salt, &unit);
+    Ok(if bucket { hashing::bucket_of_hash(hash) } else { hash })
 }
 
 /// The engine's version (the crate version), to tag logs and headers.

@@ -1,9 +1,9 @@
-//! Engine answers out, JS values in. An answer is serialized once by serde (the same
-//! serializer the native server uses) and parsed by the JS engine's `JSON.parse`: one call
-//! across the boundary per answer (or per `evaluateAll` batch) instead of one per field.
+//! Engine answers out. An answer is serialized once by serde (the same serializer the native
+//! server uses) and handed to JS as text; the glue (`wasm/js/fast.js`) parses it with the JS
+//! engine's `JSON.parse` when the caller wants an object: one crossing per answer (or per
+//! `evaluateAll` batch) instead of one per field.
 
 use serde::Serialize;
-use wasm_bindgen::JsValue;
 
 use crate::error::EvaluateError;
 
@@ -15,8 +15,3 @@ pub fn to_json<T: Serialize + ?Sized>(answer: &T) -> Result<String, EvaluateErro
         .map_err(|_| EvaluateError::Output("the answer could not be written as JSON".to_owned()))
 }
 
-/// A JS value equal to `JSON.parse(serde_json::to_string(answer))`.
-pub fn to_js<T: Serialize + ?Sized>(answer: &T) -> Result<JsValue, EvaluateError> {
-    let text = to_json(answer)?;
-    js_sys::JSON::parse(&text).map_err(|_| EvaluateError::Output("JSON.parse failed".to_owned()))
-}

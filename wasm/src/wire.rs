@@ -7,9 +7,12 @@
 //! ```text
 //! u32 count, then count × (u32 slot, u8 tag, payload)      little-endian, unaligned
 //!   slot 0 = targetingKey, slot k = attribute id k-1
-//!   tag 1 string  u32 byte length + UTF-8     tag 2 integer  f64 (a JS safe integer)
-//!   tag 3 true    tag 4 false                 tag 5 JSON     u32 byte length + JSON text
+//!   tag 1 string  u32 byte length + ASCII     tag 2 integer  f64 (a JS safe integer)
+//!   tag 3 true    tag 4 false                 tag 5 JSON     u32 byte length + JSON text,
+//!                                                            non-ASCII escaped as \uXXXX
 //! ```
+//! ASCII only, so reading needs no UTF-8 validator in the module (0.6 KB): a string with
+//! other characters is sent as its JSON text, escaped.
 //! Absent, `undefined` and `null` fields are not sent. Anything else the glue cannot write
 //! exactly (a BigInt, a cycle, a lone surrogate, a huge string, a context that is not a plain
 //! object) goes the old way, `JSON.stringify` and [`crate::input::context`], which also gives
@@ -20,6 +23,7 @@
 //! written or parsed per call. The code carries every field of the answer, so
 //! [`unpack`] + `FlagSet::evaluation` rebuild exactly the answer the engine gave.
 
+use edgeflag_evaluator::model::FlagKind;
 use edgeflag_evaluator::{Answer, Arm, Context, ErrorCode, FlagSet, Reason};
 use serde_json::Value;
 
@@ -108,7 +112,7 @@ pub fn context(set: &FlagSet, bytes: &[u8]) -> Option<Context> {
     for _ in 0..count {
         let slot = reader.u32()?;
         let value = match reader.u8()? {
-            TAG_STRING => Value::String(std::str::from_utf8(reader.bytes()?).ok()?.to_owned()),
+            TAG_STRING => Value::String(ascii(reader.bytes()?)?),
             TAG_INTEGER => {
                 let n = f64::from_le_bytes(reader.array()?);
                 // A JS safe integer: exact as i64, and the number JSON text would have given.
@@ -119,10 +123,7 @@ pub fn context(set: &FlagSet, bytes: &[u8]) -> Option<Context> {
             }
             TAG_TRUE => Value::Bool(true),
             TAG_FALSE => Value::Bool(false),
-            TAG_JSON => {
-                let text = std::str::from_utf8(reader.bytes()?).ok()?;
-                edgeflag_evaluator::document::parse_value(text).ok()?
-            }
+            TAG_JSON => edgeflag_evaluator::document::parse_value(&ascii(reader.bytes()?)?).ok()?,
             _ => return None,
         };
         match slot {
@@ -131,6 +132,11 @@ pub fn context(set: &FlagSet, bytes: &[u8]) -> Option<Context> {
         }
     }
     Context::from_parts(targeting_key, attributes).ok()
+}
+
+/// ASCII bytes as a string (`None` for any other byte).
+fn ascii(bytes: &[u8]) -> Option<String> {
+    bytes.is_ascii().then(|| bytes.iter().map(|&b| char::from(b)).collect())
 }
 
 struct Reader<'a> {
@@ -163,53 +169,23 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// What the glue needs to know about a loaded set, as JSON text:
-/// `{"attributes": [names by id], "reads": [[k, ids...] per flag], "kinds": "bsnj..." ,
-/// "environments": [names by id - 1], "declared": bool}`, where `k` is 1 when the flag reads
-/// the targeting key, +2 when it may read every attribute.
-pub fn layout(set: &FlagSet) -> String {
-    let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned());
-    let mut out = String::from("{\"attributes\":[");
-    for (i, name) in set.attribute_names().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&quote(name));
-    }
-    out.push_str("],\"reads\":[");
-    let mut kinds = String::new();
+/// 1 when the file declares its environments (else 0), then per flag, in file order:
+/// `k, n, n attribute ids`, where `k` is 1 when the flag reads the targeting key, +2 when it
+/// may read every attribute, + 4 × its kind (boolean, string, number, json).
+pub fn reads(set: &FlagSet) -> Vec<u32> {
+    let mut out = vec![set.environment_names().next().is_some() as u32];
     for index in 0..set.len() {
-        if index > 0 {
-            out.push(',');
-        }
         let reads = set.reads(index).cloned().unwrap_or_default();
-        let k = reads.targeting_key as u32 + 2 * reads.all_attributes as u32;
-        out.push('[');
-        out.push_str(&k.to_string());
-        for id in &reads.attributes {
-            out.push(',');
-            out.push_str(&id.to_string());
-        }
-        out.push(']');
-        kinds.push(match set.flag_kind(index) {
-            Some(edgeflag_evaluator::model::FlagKind::Boolean) => 'b',
-            Some(edgeflag_evaluator::model::FlagKind::String) => 's',
-            Some(edgeflag_evaluator::model::FlagKind::Number) => 'n',
-            _ => 'j',
-        });
+        let kind = match set.flag_kind(index) {
+            Some(FlagKind::Boolean) => 0,
+            Some(FlagKind::String) => 1,
+            Some(FlagKind::Number) => 2,
+            _ => 3,
+        };
+        out.push(reads.targeting_key as u32 | (reads.all_attributes as u32) << 1 | kind << 2);
+        out.push(reads.attributes.len() as u32);
+        out.extend_from_slice(&reads.attributes);
     }
-    out.push_str("],\"kinds\":");
-    out.push_str(&quote(&kinds));
-    out.push_str(",\"environments\":[");
-    for (i, name) in environments(set).iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&quote(name));
-    }
-    out.push_str("],\"declared\":");
-    out.push_str(if set.environment_names().next().is_some() { "true" } else { "false" });
-    out.push('}');
     out
 }
 
