@@ -58,11 +58,11 @@ build_one() { # out-dir cargo-feature-args...
     fi
     # The features rustc 1.95 enables by default for wasm32-unknown-unknown; wasm-opt must
     # know them to read the module, and adds none beyond them.
-    # --one-caller-inline-max-function-size 30: wasm-opt inlines every function with one
+    # --one-caller-inline-max-function-size 25: wasm-opt inlines every function with one
     # caller by default; big inlined bodies compress worse (measured: -4 % gzipped here).
     # --zero-filled-memory --low-memory-unused: the module defines its memory (zeroed at
     # instantiation) and Rust leaves its first KB unused; both let data and addresses shrink.
-    "$WASM_OPT" -Oz --converge --one-caller-inline-max-function-size 30 --strip-debug --strip-producers \
+    "$WASM_OPT" -Oz --converge --one-caller-inline-max-function-size 25 --strip-debug --strip-producers \
       --zero-filled-memory --low-memory-unused \
       --enable-bulk-memory --enable-multivalue --enable-mutable-globals \
       --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext \

@@ -159,8 +159,11 @@ impl Context {
             Some(value) => targeting_key_of(value)?,
             None => None,
         };
-        let attributes = attributes.into_iter().map(|(name, value)| (name, AttributeValue::new(value))).collect();
-        Ok(Context { targeting_key, attributes: SortedMap::from_entries(attributes) })
+        let mut entries = Vec::with_capacity(attributes.len());
+        for (name, value) in attributes {
+            entries.push((name, AttributeValue::new(value)));
+        }
+        Ok(Context { targeting_key, attributes: SortedMap::from_entries(entries) })
     }
 
     pub fn targeting_key(&self) -> Option<&str> {

@@ -24,8 +24,7 @@ use crate::matching::SegmentLookup;
 use crate::model::{CanaryStatus, FlagKind};
 
 /// Why a value was served (OpenFeature reason names, plus `PREREQUISITE_FAILED`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
     /// The flag has no targeting: everyone gets the default variation.
     Static,
@@ -58,8 +57,7 @@ impl Reason {
 }
 
 /// OpenFeature error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     FlagNotFound,
     TypeMismatch,
@@ -83,8 +81,7 @@ impl ErrorCode {
 }
 
 /// Which side of a canary a unit is on, so edges can tag their metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Arm {
     Baseline,
     Canary,
@@ -98,6 +95,19 @@ impl Arm {
         }
     }
 }
+
+// Serialized as their `as_str` names: what serde's derive with `rename_all` writes, with one
+// small function instead of a derive per enum (1 KB of the WASM module).
+macro_rules! serialize_as_str {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    )*};
+}
+serialize_as_str!(Reason, ErrorCode, Arm);
 
 /// The answer for one flag. Borrows the flag set: evaluating allocates nothing on success.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -257,13 +267,6 @@ impl FlagSet {
     /// Evaluates every flag, in file order (for bootstrapping clients).
     pub fn evaluate_all<'a>(&'a self, context: &Context, env: Option<&str>) -> Vec<Evaluation<'a>> {
         (0..self.flags.len()).map(|i| self.evaluation(i, self.answer(i, context, env), env)).collect()
-    }
-
-    /// Every flag's [`Answer`], in file order, into `out` (cleared first): `evaluate_all`
-    /// without building the answers' text.
-    pub fn answer_all(&self, context: &Context, env: Option<&str>, out: &mut Vec<Answer>) {
-        out.clear();
-        out.extend((0..self.flags.len()).map(|i| self.answer(i, context, env)));
     }
 
     /// Whether `env` may be used (declared, or no environments declared).

@@ -40,6 +40,7 @@ impl<V: PartialEq> PartialEq for KeyMap<V> {
 
 impl<V> KeyMap<V> {
     /// From entries in any order; of equal keys the first is kept.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn from_entries(entries: Vec<(String, V)>) -> Self {
         let mut map = KeyMap {
             keys: Vec::with_capacity(entries.len()),
@@ -93,6 +94,7 @@ impl<V> KeyMap<V> {
 
 impl KeySet {
     /// From keys in any order (duplicates count once).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn from_keys(keys: impl IntoIterator<Item = String>) -> Self {
         KeyMap::from_entries(keys.into_iter().map(|k| (k, ())).collect())
     }
@@ -119,6 +121,7 @@ impl<V> Default for SortedMap<V> {
 impl<V> SortedMap<V> {
     /// From entries in any order; of equal keys the last is kept (as in a JSON object that
     /// serde_json reads).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn from_entries(entries: Vec<(String, V)>) -> Self {
         let keep = {
             let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
@@ -154,6 +157,8 @@ impl<V> SortedMap<V> {
     }
 
     fn search(&self, key: &str) -> Result<usize, usize> {
+        // Not in the WASM module: there a context usually lives for one evaluation.
+        #[cfg(not(target_arch = "wasm32"))]
         if self.entries.len() <= 8 {
             // A typical context: a walk that mostly compares lengths beats bisection
             // (measured on the evaluate bench: 2.5x fewer instructions per lookup).
@@ -185,6 +190,7 @@ fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// Positions of `keys` in key order, only the last occurrence of each key.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn sorted_last_occurrences(keys: &[&str]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     // Equal keys by position, so the last of each run is the last in the input.
@@ -201,6 +207,7 @@ fn sorted_last_occurrences(keys: &[&str]) -> Vec<usize> {
 
 /// For each of `keys` (in order), the position of the first occurrence of the same key: its
 /// own position when it is the first. What duplicate checks report ("first used at").
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn first_positions(keys: &[&str]) -> Vec<usize> {
     let mut slots = Slots::for_len(keys.len());
     let mut first = Vec::with_capacity(keys.len());
@@ -224,6 +231,7 @@ const EMPTY: u32 = u32::MAX;
 struct Slots(Vec<u32>);
 
 impl Slots {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn for_len(len: usize) -> Slots {
         Slots(if len == 0 {
             Vec::new()

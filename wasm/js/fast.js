@@ -12,7 +12,7 @@
 // Whatever this path cannot copy exactly (a context that is JSON text or not a plain object,
 // a BigInt, a cycle, a lone surrogate, a huge string, an unknown flag or environment, a
 // wrong argument type) takes the old path, which gives the old answers and errors.
-import { FlagSet, __wireMemory, __hash } from "./edgeflag_wasm.js";
+import { FlagSet, __wireMemory, __hash, __validate } from "./edgeflag_wasm.js";
 
 const NO_CODE = 0xffffffff;
 const TAG_STRING = 1;
@@ -304,6 +304,14 @@ FlagSet.prototype.evaluatePrepared = function evaluatePrepared(flagKey, prepared
 FlagSet.prototype.evaluateAllPrepared = function evaluateAllPrepared(prepared, env) {
   return JSON.parse(this.__evaluatePrepared(undefined, prepared, env, ALL));
 };
+
+/** Every problem of a flag file, with its path; empty when it is valid (no throw). */
+export function validateFlagFile(file) {
+  const flat = __validate(file);
+  const problems = [];
+  for (let i = 0; i < flat.length; i += 2) problems.push({ path: flat[i], message: flat[i + 1] });
+  return problems;
+}
 
 /** The bucketing hash: murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, unsigned. */
 export function hash(salt, unit) {

@@ -7,4 +7,4 @@ initSync({ module: readFileSync(new URL("./edgeflag_wasm_bg.wasm", import.meta.u
 
 export * from "./edgeflag_wasm.js";
 // FlagSet's evaluation methods and flag handles, hash and bucket (see fast.js).
-export { hash, bucket } from "./fast.js";
+export { hash, bucket, validateFlagFile } from "./fast.js";

@@ -2,4 +2,4 @@
 export { default } from "./edgeflag_wasm.js";
 export * from "./edgeflag_wasm.js";
 // FlagSet's evaluation methods and flag handles, hash and bucket (see fast.js).
-export { hash, bucket } from "./fast.js";
+export { hash, bucket, validateFlagFile } from "./fast.js";

@@ -3,7 +3,7 @@
 //! the answer ([`crate::output`]); errors become JS `Error`s in [`crate::error`].
 
 use edgeflag_evaluator::model::FlagKind;
-use edgeflag_evaluator::{hashing, parse_flag_file, Answer, Context, FlagSet};
+use edgeflag_evaluator::{hashing, parse_flag_file, Context, FlagSet};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{EvaluateError, HashError, LoadError};
@@ -16,15 +16,15 @@ use crate::wire::{self, NO_CODE};
 pub struct JsFlagSet {
     inner: FlagSet,
     revision: u32,
-    /// The fast path's buffers (`wire`): the context bytes the glue writes, the codes of an
-    /// `evaluateAll`, and the answers behind them. Kept across calls, so a call allocates
-    /// nothing for them.
+    /// The fast path's buffers (`wire`): the context bytes the glue writes and the codes of
+    /// an `evaluateAll`. Kept across calls, so a call allocates nothing for them.
     input: Vec<u8>,
     codes: Vec<u32>,
-    answers: Vec<Answer>,
     /// `wire::environments` of `inner`, by id - 1.
     environments: Vec<String>,
 }
+
+#[cfg_attr(edgeflag_size, optimize(size))]
 
 fn wire_environments(set: &FlagSet) -> Vec<String> {
     wire::environments(set).into_iter().map(str::to_owned).collect()
@@ -39,18 +39,26 @@ pub struct PreparedContext {
     inner: Context,
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
+
 fn load(file: &JsValue) -> Result<FlagSet, LoadError> {
     let text = input::json_text(file, "flag file", MAX_FLAG_FILE_CHARS)?;
     FlagSet::from_json(&text).map_err(LoadError::Invalid)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
+
 fn flag_key(value: &JsValue) -> Result<String, EvaluateError> {
     Ok(input::string_arg(value, "flagKey", MAX_NAME_CHARS)?)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
+
 fn env(value: &JsValue) -> Result<Option<String>, EvaluateError> {
     Ok(input::optional_string_arg(value, "env", MAX_NAME_CHARS)?)
 }
+
+#[cfg_attr(edgeflag_size, optimize(size))]
 
 fn kind(value: &JsValue) -> Result<FlagKind, EvaluateError> {
     let name = input::string_arg(value, "kind", MAX_NAME_CHARS)?;
@@ -68,16 +76,18 @@ impl JsFlagSet {
     /// Parses, validates and compiles a flag file (JSON text or an object). Throws an
     /// `EdgeflagError` (code `INVALID_FLAG_FILE`) listing every problem with its path.
     #[wasm_bindgen(constructor)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
     ) -> Result<JsFlagSet, LoadError> {
         let inner = load(&file)?;
         let environments = wire_environments(&inner);
-        Ok(JsFlagSet { inner, revision: 1, input: vec![0; 1024], codes: Vec::new(), answers: Vec::new(), environments })
+        Ok(JsFlagSet { inner, revision: 1, input: vec![0; 1024], codes: Vec::new(), environments })
     }
 
     /// Swaps in a new flag file atomically: on any error the current flags keep serving and
     /// the error is thrown; on success later evaluations see only the new file.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn replace(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
@@ -107,6 +117,7 @@ impl JsFlagSet {
     /// export instead of five keeps the module small. Arguments are checked in the order
     /// the methods list them; an unknown flag is an answer (`FLAG_NOT_FOUND`), not a throw.
     #[wasm_bindgen(js_name = __evaluate, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn evaluate_any(
         &self,
         flag_key_arg: JsValue,
@@ -125,6 +136,7 @@ impl JsFlagSet {
     /// `evaluatePrepared` and `evaluateAllPrepared` (`mode` 0 or `MODE_ALL`), with a context
     /// converted once by `new PreparedContext()`.
     #[wasm_bindgen(js_name = __evaluatePrepared, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn evaluate_prepared_any(
         &self,
         flag_key_arg: JsValue,
@@ -140,12 +152,13 @@ impl JsFlagSet {
 
 impl JsFlagSet {
     /// The answer as JSON text; the glue parses it unless the caller asked for text.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn answer(&self, key: Option<&str>, kind: Option<FlagKind>, ctx: &Context, env: Option<&str>) -> Result<String, EvaluateError> {
-        match (key, kind) {
-            (None, _) => output::to_json(&self.inner.evaluate_all(ctx, env)),
-            (Some(key), Some(kind)) => output::to_json(&self.inner.evaluate_as(key, kind, ctx, env)),
-            (Some(key), None) => output::to_json(&self.inner.evaluate(key, ctx, env)),
-        }
+        Ok(match (key, kind) {
+            (None, _) => output::evaluations_json(&self.inner.evaluate_all(ctx, env)),
+            (Some(key), Some(kind)) => output::evaluation_json(&self.inner.evaluate_as(key, kind, ctx, env)),
+            (Some(key), None) => output::evaluation_json(&self.inner.evaluate(key, ctx, env)),
+        })
     }
 }
 
@@ -161,6 +174,7 @@ impl JsFlagSet {
     /// The glue's view of the set, read once per revision: attribute names by id, or
     /// (`environments`) the environments by id - 1.
     #[wasm_bindgen(js_name = __wireNames, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn wire_names(&self, environments: bool) -> Vec<String> {
         if environments {
             self.environments.clone()
@@ -171,6 +185,7 @@ impl JsFlagSet {
 
     /// `wire::reads`.
     #[wasm_bindgen(js_name = __wireReads, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn wire_reads(&self) -> Vec<u32> {
         wire::reads(&self.inner)
     }
@@ -206,22 +221,23 @@ impl JsFlagSet {
         let Some(ctx) = self.input.get(..len as usize).and_then(|b| wire::context(&self.inner, b)) else {
             return 0;
         };
-        let mut answers = std::mem::take(&mut self.answers);
-        self.inner.answer_all(&ctx, env.as_deref(), &mut answers);
         self.codes.clear();
-        self.codes.extend(answers.iter().map(wire::pack));
-        self.answers = answers;
+        for index in 0..self.inner.len() {
+            let answer = self.inner.answer(index, &ctx, env.as_deref());
+            self.codes.push(wire::pack(&answer));
+        }
         self.codes.as_ptr() as u32
     }
 
     /// The `EvaluationResult` (JSON text) a code stands for: the glue renders each
     /// (flag, environment, code) once and keeps the object.
     #[wasm_bindgen(js_name = __wireRender, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn wire_render(&self, flag: u32, env: u32, code: u32) -> Result<String, EvaluateError> {
         let (Some(env), Some(answer)) = (self.wire_env(env), wire::unpack(code)) else {
             return Err(EvaluateError::Output("not an answer code".to_owned()));
         };
-        output::to_json(&self.inner.evaluation(flag as usize, answer, env))
+        Ok(output::evaluation_json(&self.inner.evaluation(flag as usize, answer, env)))
     }
 
     fn wire_env(&self, env: u32) -> Option<Option<&str>> {
@@ -254,31 +270,28 @@ impl PreparedContext {
     }
 }
 
-/// Validates a flag file without compiling it: every problem with its path (empty when
-/// valid). Throws only when the argument is not a string or an object.
-#[wasm_bindgen(js_name = validateFlagFile, unchecked_return_type = "Problem[]")]
-pub fn validate_flag_file(
-    #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
-) -> Result<JsValue, LoadError> {
+/// `validateFlagFile(file)` (defined in `wasm/js/fast.js`): every problem with its path, as
+/// `[path, message, path, message, ...]`, empty when the file is valid. Throws only when the
+/// argument is not a string or an object.
+#[cfg_attr(edgeflag_size, optimize(size))]
+#[wasm_bindgen(js_name = __validate, skip_typescript)]
+pub fn validate_flag_file(file: JsValue) -> Result<Vec<String>, LoadError> {
     let text = input::json_text(&file, "flag file", MAX_FLAG_FILE_CHARS)?;
-    let problems = match parse_flag_file(&text) {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors.problems,
-    };
-    let list = js_sys::Array::new();
-    for problem in problems {
-        let item = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&item, &"path".into(), &problem.path.into());
-        let _ = js_sys::Reflect::set(&item, &"message".into(), &problem.message.into());
-        list.push(&item);
+    let mut out = Vec::new();
+    if let Err(errors) = parse_flag_file(&text) {
+        for problem in errors.problems {
+            out.push(problem.path);
+            out.push(problem.message);
+        }
     }
-    Ok(list.into())
+    Ok(out)
 }
 
 /// `hash(salt, unit)` (murmur3 x86 32-bit, seed 0, of `salt + ":" + unit`) or, with
 /// `bucket`, `bucket(salt, unit)` in `0..10000`; `wasm/js/fast.js` exports both (see
 /// `spec/bucketing-vectors.json`).
 #[wasm_bindgen(js_name = __hash, skip_typescript)]
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn hash_or_bucket(salt: JsValue, unit: JsValue, bucket: bool) -> Result<u32, HashError> {
     let salt = input::string_arg(&salt, "salt", MAX_CONTEXT_CHARS)?;
     let unit = input::string_arg(&unit, "unit", MAX_CONTEXT_CHARS)?;
@@ -288,6 +301,7 @@ pub fn hash_or_bucket(salt: JsValue, unit: JsValue, bucket: bool) -> Result<u32,
 
 /// The engine's version (the crate version), to tag logs and headers.
 #[wasm_bindgen(js_name = engineVersion)]
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn engine_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }

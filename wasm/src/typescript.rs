@@ -92,6 +92,12 @@ export function hash(salt: string, unit: string): number;
 /** The bucket of `unit` under `salt`, in `0..10000` (basis points). */
 export function bucket(salt: string, unit: string): number;
 
+/**
+ * Validates a flag file without compiling it: every problem with its path (empty when
+ * valid). Throws only when the argument is not a string or an object.
+ */
+export function validateFlagFile(file: FlagFile | string): Problem[];
+
 /** One validation problem: `path` like "flags[3].rules[0].clauses[1].values[0]". */
 export interface Problem {
   path: string;

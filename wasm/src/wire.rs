@@ -75,6 +75,7 @@ pub fn pack(answer: &Answer) -> u32 {
 }
 
 /// The answer a code was packed from (`None` for [`NO_CODE`] or a code no answer packs to).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn unpack(code: u32) -> Option<Answer> {
     if code == NO_CODE {
         return None;
@@ -136,7 +137,12 @@ pub fn context(set: &FlagSet, bytes: &[u8]) -> Option<Context> {
 
 /// ASCII bytes as a string (`None` for any other byte).
 fn ascii(bytes: &[u8]) -> Option<String> {
-    bytes.is_ascii().then(|| bytes.iter().map(|&b| char::from(b)).collect())
+    if !bytes.is_ascii() {
+        return None;
+    }
+    // SAFETY: ASCII is valid UTF-8, checked just above. (`String::from_utf8` would link
+    // the general UTF-8 validator, 0.6 KB of the module, to check it again.)
+    Some(unsafe { String::from_utf8_unchecked(bytes.to_vec()) })
 }
 
 struct Reader<'a> {
@@ -172,6 +178,7 @@ impl<'a> Reader<'a> {
 /// 1 when the file declares its environments (else 0), then per flag, in file order:
 /// `k, n, n attribute ids`, where `k` is 1 when the flag reads the targeting key, +2 when it
 /// may read every attribute, + 4 × its kind (boolean, string, number, json).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn reads(set: &FlagSet) -> Vec<u32> {
     let mut out = vec![set.environment_names().next().is_some() as u32];
     for index in 0..set.len() {
@@ -192,6 +199,7 @@ pub fn reads(set: &FlagSet) -> Vec<u32> {
 /// The environments the glue passes by id (id = position + 1; 0 is none): the declared ones,
 /// or when the file declares none, those some flag overrides (any other name then answers
 /// as the base flag, id 0).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn environments(set: &FlagSet) -> Vec<&str> {
     let declared: Vec<&str> = set.environment_names().collect();
     if declared.is_empty() {
