@@ -35,6 +35,7 @@ const old = {
   replace: FlagSet.prototype.replace,
 };
 const STATE = Symbol("edgeflag.wire");
+const KINDS = ["boolean", "string", "number", "json"];
 
 // Views of WASM memory; remade when the memory grows (the old buffer is then detached).
 let memory = null;
@@ -51,34 +52,62 @@ function views() {
 /** What the glue knows about one loaded revision of a set. */
 class Wire {
   constructor(set) {
+    // Read once per revision, and cheaply: a cold start pays for this before its first answer.
     const keys = set.flagKeys;
-    this.index = new Map(keys.map((k, i) => [k, i]));
+    this.index = new Map();
+    for (let i = 0; i < keys.length; i++) this.index.set(keys[i], i);
     this.count = keys.length;
-    const names = set.__wireNames(false);
-    const everyId = names.map((_, id) => id);
-    // "__proto__" cannot be read as an own property with ctx[name]: such flags go the old way.
-    const readsProto = (ids) => ids.some((id) => names[id] === "__proto__");
-    const read = (ids, key) => ({ key, slots: ids.map((id) => id + 1), names: ids.map((id) => names[id]), old: readsProto(ids) });
-    // Whether environments are declared, then per flag: k, n, n ids (wasm/src/wire.rs `reads`).
+    this.names = set.__wireNames(0);
+    // Whether environments are declared, then per flag: k, n, n ids (wasm/src/wire.rs `reads`);
+    // each flag's read list is built the first time the flag is evaluated.
     const flat = set.__wireReads();
     this.declared = flat[0] === 1;
-    this.reads = [];
-    this.kinds = [];
-    for (let at = 1; at < flat.length; ) {
-      const k = flat[at];
-      const ids = Array.from(flat.subarray(at + 2, at + 2 + flat[at + 1]));
-      at += 2 + flat[at + 1];
-      this.reads.push(k & 2 ? read(everyId, true) : read(ids, (k & 1) === 1));
-      this.kinds.push(["boolean", "string", "number", "json"][k >> 2]);
-    }
-    this.readsAll = read(everyId, this.reads.some((r) => r.key));
-    const environments = set.__wireNames(true);
+    this.flat = flat;
+    this.at = new Uint32Array(this.count);
+    for (let i = 0, at = 1; i < this.count; i++, at += 2 + flat[at + 1]) this.at[i] = at;
+    this.readCache = new Array(this.count);
+    this.allReads = undefined;
+    const environments = set.__wireNames(1);
     this.environments = new Map(environments.map((name, i) => [name, i + 1]));
     // results[envId][flag] = Map(code -> frozen EvaluationResult)
     this.results = Array.from({ length: environments.length + 1 }, () => new Array(this.count));
     this.codes = new Uint32Array(this.count);
     this.cap = 1024;
     this.ptr = set.__wireInput(this.cap);
+  }
+
+  /** What `ids` (attribute ids) and `key` mean for the encoder. */
+  read(ids, key) {
+    const names = ids.map((id) => this.names[id]);
+    // "__proto__" cannot be read as an own property with ctx[name]: such flags go the old way.
+    return { key, slots: ids.map((id) => id + 1), names, old: names.includes("__proto__") };
+  }
+
+  /** Flag `index`'s read list. */
+  reads(index) {
+    let r = this.readCache[index];
+    if (r === undefined) {
+      const at = this.at[index];
+      const k = this.flat[at];
+      const ids = k & 2 ? this.names.map((_, id) => id) : Array.from(this.flat.subarray(at + 2, at + 2 + this.flat[at + 1]));
+      this.readCache[index] = r = this.read(ids, (k & 3) !== 0);
+    }
+    return r;
+  }
+
+  /** The flag's kind ("boolean", "string", "number", "json"). */
+  kind(index) {
+    return KINDS[this.flat[this.at[index]] >> 2];
+  }
+
+  /** What evaluateAll reads: every attribute, and the key if any flag reads it. */
+  readsAll() {
+    if (this.allReads === undefined) {
+      let key = false;
+      for (let i = 0; i < this.count; i++) key ||= (this.flat[this.at[i]] & 3) !== 0;
+      this.allReads = this.read(this.names.map((_, id) => id), key);
+    }
+    return this.allReads;
   }
 
   /** The environment's id, or -1 for the old path (a wrong type, an undeclared name). */
@@ -237,7 +266,7 @@ function result(set, w, index, envId, code) {
 
 /** One flag by index; `undefined` means: take the old path. */
 function evaluateIndex(set, w, index, envId, context) {
-  const len = encode(set, w, context, w.reads[index]);
+  const len = encode(set, w, context, w.reads(index));
   if (len < 0) return undefined;
   const code = set.__wireEvaluate(index, envId, len);
   return code === NO_CODE ? undefined : result(set, w, index, envId, code);
@@ -259,7 +288,7 @@ FlagSet.prototype.evaluateAs = function evaluateAs(flagKey, kind, context, env) 
   const index = w.index.get(flagKey);
   const envId = w.envId(env);
   // A flag of another kind (TYPE_MISMATCH) or an unknown kind takes the old path.
-  if (index !== undefined && envId >= 0 && kind === w.kinds[index]) {
+  if (index !== undefined && envId >= 0 && kind === w.kind(index)) {
     const r = evaluateIndex(this, w, index, envId, context);
     if (r !== undefined) return r;
   }
@@ -270,7 +299,7 @@ FlagSet.prototype.evaluateAll = function evaluateAll(context, env) {
   const w = wireOf(this);
   const envId = w.envId(env);
   if (envId >= 0) {
-    const len = encode(this, w, context, w.readsAll);
+    const len = encode(this, w, context, w.readsAll());
     if (len >= 0) {
       const at = this.__wireEvaluateAll(envId, len);
       if (at !== 0) {
@@ -322,6 +351,16 @@ export function hash(salt, unit) {
 export function bucket(salt, unit) {
   return __hash(salt, unit, true);
 }
+
+// The keys of every flag, in file order: one string from the module, split here (1,000 keys
+// cross as one string instead of 1,000).
+Object.defineProperty(FlagSet.prototype, "flagKeys", {
+  configurable: true,
+  get() {
+    const [joined] = this.__wireNames(2);
+    return joined === "" ? [] : joined.split("\n");
+  },
+});
 
 FlagSet.prototype.replace = function replace(file) {
   old.replace.call(this, file);

@@ -105,12 +105,6 @@ impl JsFlagSet {
         self.revision
     }
 
-    /// The keys of every flag, in file order.
-    #[wasm_bindgen(getter, js_name = flagKeys)]
-    pub fn flag_keys(&self) -> Vec<String> {
-        self.inner.flag_keys().map(str::to_owned).collect()
-    }
-
     /// The one entry behind `evaluate`, `evaluateAs`, `evaluateAll`, `evaluateJson` and
     /// `evaluateAllJson` when the fast path does not answer: `wasm/js/fast.js` defines those
     /// methods (their types are in `typescript.rs`) and says which by `mode` (`MODE_*`). One
@@ -171,15 +165,25 @@ const MODE_TYPED: u32 = 2;
 /// `.d.ts`; the glue calls them with the flag index and environment id it resolved.
 #[wasm_bindgen(js_class = FlagSet)]
 impl JsFlagSet {
-    /// The glue's view of the set, read once per revision: attribute names by id, or
-    /// (`environments`) the environments by id - 1.
-    #[wasm_bindgen(js_name = __wireNames, skip_typescript)]
+    /// The glue's view of the set, read once per revision: `which` 0, attribute names by
+    /// id; 1, the environments by id - 1; 2, one string of every flag key in file order,
+    /// joined by newlines (keys have no control characters), which crosses 1,000 keys in one
+    /// string instead of 1,000.
     #[cfg_attr(edgeflag_size, optimize(size))]
-    pub fn wire_names(&self, environments: bool) -> Vec<String> {
-        if environments {
-            self.environments.clone()
-        } else {
-            self.inner.attribute_names().map(str::to_owned).collect()
+    #[wasm_bindgen(js_name = __wireNames, skip_typescript)]
+    pub fn wire_names(&self, which: u32) -> Vec<String> {
+        match which {
+            0 => self.inner.attribute_names().map(str::to_owned).collect(),
+            1 => self.environments.clone(),
+            _ => {
+                let mut keys = String::new();
+                for key in self.inner.flag_keys() {
+                    keys.push_str(key);
+                    keys.push('\n');
+                }
+                keys.pop();
+                vec![keys]
+            }
         }
     }
 

@@ -53,6 +53,8 @@ export interface FlagHandle {
 }
 
 export interface FlagSet {
+  /** The keys of every flag, in file order. */
+  readonly flagKeys: string[];
   /**
    * Evaluates one flag. An unknown flag is an answer (`errorCode: "FLAG_NOT_FOUND"`), not a
    * throw; only unusable arguments throw. Reads only the context attributes the flag uses.
