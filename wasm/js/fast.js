@@ -80,7 +80,7 @@ class Wire {
   read(ids, key) {
     const names = ids.map((id) => this.names[id]);
     // "__proto__" cannot be read as an own property with ctx[name]: such flags go the old way.
-    return { key, slots: ids.map((id) => id + 1), names, old: names.includes("__proto__") };
+    return { key, slots: ids.map((id) => id + 1), names, old: names.includes("__proto__"), none: !key && ids.length === 0 };
   }
 
   /** Flag `index`'s read list. */
@@ -211,6 +211,11 @@ function putJson(set, w, o, slot, text) {
 
 /** Writes the fields `read` names from `ctx`; returns the byte length, or -1 for the old path. */
 function encode(set, w, ctx, read) {
+  if (read.none) {
+    // The flag reads nothing from a context: nothing to copy (the engine then evaluates an
+    // anonymous one). Only a context that is no context at all takes the old path (its error).
+    return ctx === undefined || ctx === null || typeof ctx === "object" ? 0 : -1;
+  }
   views();
   const start = w.ptr;
   let o = start + 4;

@@ -207,13 +207,16 @@ impl JsFlagSet {
     }
 
     /// Evaluates flag `flag` in environment `env` for the context in the input buffer
-    /// (`len` bytes): the answer's code, or `NO_CODE`.
+    /// (`len` bytes; 0 for a flag that reads nothing): the answer's code, or `NO_CODE`.
     #[wasm_bindgen(js_name = __wireEvaluate, skip_typescript)]
     pub fn wire_evaluate(&self, flag: u32, env: u32, len: u32) -> u32 {
         let Some(env) = self.wire_env(env) else { return NO_CODE };
-        let Some(ctx) = self.input.get(..len as usize).and_then(|b| wire::context(&self.inner, b)) else {
-            return NO_CODE;
+        // No bytes: the flag reads nothing from a context.
+        let ctx = match len {
+            0 => Some(Context::anonymous()),
+            _ => self.input.get(..len as usize).and_then(|b| wire::context(&self.inner, b)),
         };
+        let Some(ctx) = ctx else { return NO_CODE };
         wire::pack(&self.inner.answer(flag as usize, &ctx, env))
     }
 
