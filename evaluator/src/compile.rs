@@ -366,6 +366,20 @@ fn reads_of(flags: &[CompiledFlag], segments: &[CompiledSegment]) -> (KeySet, Ve
             reads[flag].attributes.push(id);
         }
     }
+    // Ids in the contexts' order of names (length, then bytes: keyed::SortedMap), so that a
+    // caller writing attributes by ascending id writes them already sorted.
+    // (The names are distinct: the sort the maps use gives every position.)
+    let order = crate::keyed::sorted_last_occurrences(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut new_id = vec![0u32; names.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old] = new as u32;
+    }
+    for r in &mut reads {
+        for id in &mut r.attributes {
+            *id = new_id[*id as usize];
+        }
+    }
+    let names: Vec<String> = order.iter().map(|&old| std::mem::take(&mut names[old])).collect();
     // Add what prerequisites read. The graph has no cycles and depth at most
     // MAX_PREREQUISITE_DEPTH (validated), so a memoised recursion is shallow; past
     // MAX_READS attributes a flag is said to read all of them, which bounds the work.

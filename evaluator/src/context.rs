@@ -163,7 +163,9 @@ impl Context {
         for (name, value) in attributes {
             entries.push((name, AttributeValue::new(value)));
         }
-        Ok(Context { targeting_key, attributes: SortedMap::from_entries(entries) })
+        // Callers that write names in the map's order (the WASM glue) skip the sort.
+        let attributes = SortedMap::from_sorted(entries).unwrap_or_else(SortedMap::from_entries);
+        Ok(Context { targeting_key, attributes })
     }
 
     pub fn targeting_key(&self) -> Option<&str> {

@@ -136,6 +136,17 @@ impl<V> SortedMap<V> {
         }
     }
 
+    /// From entries already in key order without repeats (what a caller that knows its keys'
+    /// order writes); `Err` gives them back when they are not.
+    pub fn from_sorted(entries: Vec<(String, V)>) -> Result<Self, Vec<(String, V)>> {
+        let sorted = entries.windows(2).all(|w| key_order(&w[0].0, &w[1].0) == std::cmp::Ordering::Less);
+        if sorted {
+            Ok(SortedMap { entries })
+        } else {
+            Err(entries)
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&V> {
         self.search(key)
             .ok()
@@ -183,7 +194,7 @@ impl<V> SortedMap<V> {
 
 /// Shorter keys first, then by bytes: most comparisons end at the lengths, before any byte is
 /// read (attribute names rarely share a length).
-fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+pub(crate) fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
     a.len()
         .cmp(&b.len())
         .then_with(|| a.as_bytes().cmp(b.as_bytes()))
@@ -191,7 +202,7 @@ fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
 
 /// Positions of `keys` in key order, only the last occurrence of each key.
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn sorted_last_occurrences(keys: &[&str]) -> Vec<usize> {
+pub(crate) fn sorted_last_occurrences(keys: &[&str]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     // Equal keys by position, so the last of each run is the last in the input.
     order.sort_unstable_by(|&a, &b| key_order(keys[a], keys[b]).then(a.cmp(&b)));

@@ -15,6 +15,7 @@
 import { FlagSet, __wireMemory, __hash, __validate } from "./edgeflag_wasm.js";
 
 const NO_CODE = 0xffffffff;
+const ALL_FLAGS = 0xffffffff; // __wireEvaluate's "every flag" (wasm/src/api.rs)
 const TAG_STRING = 1;
 const TAG_INTEGER = 2;
 const TAG_TRUE = 3;
@@ -78,6 +79,9 @@ class Wire {
 
   /** What `ids` (attribute ids) and `key` mean for the encoder. */
   read(ids, key) {
+    // Ascending ids: the engine numbered names in its contexts' order, so written this way
+    // the attributes arrive sorted.
+    ids = [...ids].sort((a, b) => a - b);
     const names = ids.map((id) => this.names[id]);
     // "__proto__" cannot be read as an own property with ctx[name]: such flags go the old way.
     return { key, slots: ids.map((id) => id + 1), names, old: names.includes("__proto__"), none: !key && ids.length === 0 };
@@ -306,7 +310,7 @@ FlagSet.prototype.evaluateAll = function evaluateAll(context, env) {
   if (envId >= 0) {
     const len = encode(this, w, context, w.readsAll());
     if (len >= 0) {
-      const at = this.__wireEvaluateAll(envId, len);
+      const at = this.__wireEvaluate(ALL_FLAGS, envId, len);
       if (at !== 0) {
         views();
         // Copied out first: rendering a new answer below may grow memory.

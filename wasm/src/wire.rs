@@ -182,7 +182,7 @@ impl<'a> Reader<'a> {
 pub fn reads(set: &FlagSet) -> Vec<u32> {
     let mut out = vec![set.environment_names().next().is_some() as u32];
     for index in 0..set.len() {
-        let reads = set.reads(index).cloned().unwrap_or_default();
+        let Some(reads) = set.reads(index) else { break };
         let kind = match set.flag_kind(index) {
             Some(FlagKind::Boolean) => 0,
             Some(FlagKind::String) => 1,
