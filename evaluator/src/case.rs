@@ -25,7 +25,6 @@ pub fn to_lowercase(text: &str) -> String {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn lower_char(c: char) -> char {
     let cp = u32::from(c);
     let run = LOWER_RUNS.partition_point(|&(packed, _)| packed >> 8 <= cp);
@@ -53,7 +52,6 @@ fn is_word_final(text: &str, sigma_at: usize) -> bool {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn ignorable_then_cased(mut chars: impl Iterator<Item = char>) -> bool {
     chars
         .find(|&c| !in_ranges(&CASE_IGNORABLE, c))

@@ -114,7 +114,6 @@ impl Stickiness {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     pub fn name(&self) -> &str {
         match self {
             Stickiness::TargetingKey => TARGETING_KEY,
@@ -205,7 +204,6 @@ impl FlagSet {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     pub fn into_file(self) -> FlagFile {
         self.file
     }
@@ -217,13 +215,11 @@ impl FlagSet {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     pub fn len(&self) -> usize {
         self.flags.len()
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     pub fn is_empty(&self) -> bool {
         self.flags.is_empty()
     }
@@ -392,7 +388,6 @@ fn reads_of(flags: &[CompiledFlag], segments: &[CompiledSegment]) -> (KeySet, Ve
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn clause_reads<'a>(clause: &'a CompiledClause, index: usize, occurrences: &mut Vec<(usize, &'a str)>, own: &mut Reads) {
     match &clause.attribute {
         crate::matching::Attribute::TargetingKey => own.targeting_key = true,
@@ -404,7 +399,6 @@ fn clause_reads<'a>(clause: &'a CompiledClause, index: usize, occurrences: &mut 
 const MAX_READS: usize = 256;
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn fill_reads(index: usize, flags: &[CompiledFlag], reads: &mut [Reads], done: &mut [bool], stamp: &mut [usize], depth: usize) {
     if done[index] {
         return;
@@ -492,7 +486,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn check_environments(&mut self) -> KeySet {
         let names = &self.file.environments;
         let first = first_positions(&names.iter().map(String::as_str).collect::<Vec<_>>());
@@ -543,7 +536,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_segment(
         &mut self,
         segment: &Segment,
@@ -578,7 +570,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_clauses(
         &mut self,
         clauses: &[crate::model::Clause],
@@ -616,7 +607,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_flag(
         &mut self,
         flag: &Flag,
@@ -739,7 +729,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn variation_ref(&mut self, variations: &KeyMap<usize>, name: &str, path: &str) -> Option<usize> {
         match variations.get(name) {
             Some(&i) => Some(i),
@@ -753,7 +742,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_prerequisites(
         &mut self,
         flag: &Flag,
@@ -854,7 +842,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_targets(
         &mut self,
         scope: &FlagScope,
@@ -903,7 +890,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_rules(&mut self, scope: &FlagScope, rules: &[Rule], path: &str) -> Option<Vec<CompiledRule>> {
         let mut out = Vec::with_capacity(rules.len());
         let mut ok = true;
@@ -940,7 +926,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_rollout(&mut self, scope: &FlagScope, rollout: &Rollout, path: &str) -> Option<Split> {
         let before = self.problems_len();
         self.check_bp(rollout.percent_bp, &field_path(path, "percent_bp"));
@@ -956,7 +941,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_canary(&mut self, scope: &FlagScope, canary: &Canary, path: &str) -> Option<Split> {
         let before = self.problems_len();
         let baseline = self.variation_ref(scope.variations, &canary.baseline, &field_path(path, "baseline"));
@@ -1041,7 +1025,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn compile_experiment(&mut self, scope: &FlagScope, experiment: &Experiment, path: &str) -> Option<Split> {
         let before = self.problems_len();
         let variants_path = field_path(path, "variants");
@@ -1126,7 +1109,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn check_bp(&mut self, bp: u32, path: &str) {
         if bp > 10_000 {
             self.problems.push(path, format!("basis points must be 0..=10000 (100 %), got {bp}"));
@@ -1134,7 +1116,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn stickiness(&mut self, attribute: Option<&str>, path: &str) -> Stickiness {
         if let Some(name) = attribute {
             if name.trim().is_empty() {
@@ -1145,7 +1126,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn salt(&mut self, salt: Option<&str>, key: &str, path: &str) -> String {
         match salt {
             Some("") => {
@@ -1158,7 +1138,6 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn problems_len(&self) -> usize {
         self.problems.len()
     }
@@ -1189,7 +1168,6 @@ fn percent_to_bp(percent: f64) -> Option<u32> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn key_problem(key: &str) -> Option<String> {
     if key.trim().is_empty() {
         Some("key is empty".into())
@@ -1203,7 +1181,6 @@ fn key_problem(key: &str) -> Option<String> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn join_suffix(path: &str, suffix: &str) -> String {
     if suffix.starts_with('[') {
         format!("{path}{suffix}")

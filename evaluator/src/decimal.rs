@@ -27,7 +27,6 @@ pub fn parse_f64(text: &str) -> Option<f64> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn special(s: &[u8]) -> Option<f64> {
     if s.eq_ignore_ascii_case(b"inf") || s.eq_ignore_ascii_case(b"infinity") {
         Some(f64::INFINITY)
@@ -199,7 +198,6 @@ impl Decimal {
     const DECIMAL_POINT_RANGE: i32 = 2047;
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn push_digit(&mut self, digit: u8) {
         if self.num_digits < Self::MAX_DIGITS {
             self.digits[self.num_digits] = digit;
@@ -208,7 +206,6 @@ impl Decimal {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn trim(&mut self) {
         while self.num_digits != 0 && self.digits[self.num_digits - 1] == 0 {
             self.num_digits -= 1;
@@ -343,7 +340,6 @@ impl Decimal {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn put_digit(&mut self, at: usize, digit: u64) {
         if at < Self::MAX_DIGITS {
             self.digits[at] = digit as u8;

@@ -181,7 +181,6 @@ impl<'a> Fields<'a> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn required<T>(&mut self, name: &str, problems: &mut Problems, read: Read<T>) -> Option<T> {
         match self.take(name) {
             Some((node, path)) => read(node, &path, problems),
@@ -237,13 +236,11 @@ impl<'a> Fields<'a> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn invalid_type(node: &Json, expected: &str) -> String {
     format!("invalid type: {}, expected {expected}", node.describe())
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn array<'a>(node: &'a Json, path: &str, problems: &mut Problems) -> Option<&'a [Json]> {
     match node {
         Json::Array(items) => Some(items),
@@ -271,7 +268,6 @@ fn list<T>(node: &Json, path: &str, problems: &mut Problems, read: Read<T>) -> O
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn string(node: &Json, path: &str, problems: &mut Problems) -> Option<String> {
     match node {
         Json::String(s) => Some(s.clone()),
@@ -283,13 +279,11 @@ fn string(node: &Json, path: &str, problems: &mut Problems) -> Option<String> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn strings(node: &Json, path: &str, problems: &mut Problems) -> Option<Vec<String>> {
     list(node, path, problems, string)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn boolean(node: &Json, path: &str, problems: &mut Problems) -> Option<bool> {
     match node {
         Json::Bool(b) => Some(*b),
@@ -301,13 +295,11 @@ fn boolean(node: &Json, path: &str, problems: &mut Problems) -> Option<bool> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn any_value(node: &Json, _path: &str, _problems: &mut Problems) -> Option<serde_json::Value> {
     Some(node.clone().into_value())
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn number(node: &Json, path: &str, problems: &mut Problems) -> Option<f64> {
     match node {
         Json::Number(n) => {
@@ -356,19 +348,16 @@ fn unsigned(node: &Json, path: &str, problems: &mut Problems, max: u64) -> Optio
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn u32_(node: &Json, path: &str, problems: &mut Problems) -> Option<u32> {
     unsigned(node, path, problems, u32::MAX.into()).and_then(|v| u32::try_from(v).ok())
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn u64_(node: &Json, path: &str, problems: &mut Problems) -> Option<u64> {
     unsigned(node, path, problems, u64::MAX)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn usize_(node: &Json, path: &str, problems: &mut Problems) -> Option<usize> {
     let max = u64::try_from(usize::MAX).unwrap_or(u64::MAX);
     unsigned(node, path, problems, max).and_then(|v| usize::try_from(v).ok())
@@ -399,7 +388,6 @@ fn one_of<T: Copy>(
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn flag_kind(node: &Json, path: &str, problems: &mut Problems) -> Option<FlagKind> {
     const ALL: [FlagKind; 4] = [
         FlagKind::Boolean,
@@ -411,13 +399,11 @@ fn flag_kind(node: &Json, path: &str, problems: &mut Problems) -> Option<FlagKin
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn operator(node: &Json, path: &str, problems: &mut Problems) -> Option<Operator> {
     one_of(node, path, problems, &Operator::ALL, Operator::as_str)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn canary_status(node: &Json, path: &str, problems: &mut Problems) -> Option<CanaryStatus> {
     const ALL: [CanaryStatus; 4] = [
         CanaryStatus::Running,
@@ -429,7 +415,6 @@ fn canary_status(node: &Json, path: &str, problems: &mut Problems) -> Option<Can
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn flag(node: &Json, path: &str, problems: &mut Problems) -> Option<Flag> {
     let p = problems;
     let mut f = Fields::of(node, path, p)?;
@@ -473,7 +458,6 @@ fn flag(node: &Json, path: &str, problems: &mut Problems) -> Option<Flag> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn variation(node: &Json, path: &str, p: &mut Problems) -> Option<Variation> {
     let mut f = Fields::of(node, path, p)?;
     let name = f.required("name", p, string);
@@ -488,7 +472,6 @@ fn variation(node: &Json, path: &str, p: &mut Problems) -> Option<Variation> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn prerequisite(node: &Json, path: &str, p: &mut Problems) -> Option<Prerequisite> {
     let mut f = Fields::of(node, path, p)?;
     let flag = f.required("flag", p, string);
@@ -501,7 +484,6 @@ fn prerequisite(node: &Json, path: &str, p: &mut Problems) -> Option<Prerequisit
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn targets(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Target>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
@@ -516,7 +498,6 @@ fn targets(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Target>> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn rules(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Rule>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
@@ -533,7 +514,6 @@ fn rules(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Rule>> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn clauses(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Clause>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
@@ -554,7 +534,6 @@ fn clauses(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Clause>> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn rollout(node: &Json, path: &str, p: &mut Problems) -> Option<Rollout> {
     let mut f = Fields::of(node, path, p)?;
     let percent_bp = f.required("percent_bp", p, u32_);
@@ -571,7 +550,6 @@ fn rollout(node: &Json, path: &str, p: &mut Problems) -> Option<Rollout> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn canary(node: &Json, path: &str, p: &mut Problems) -> Option<Canary> {
     let mut f = Fields::of(node, path, p)?;
     let baseline = f.required("baseline", p, string);
@@ -596,7 +574,6 @@ fn canary(node: &Json, path: &str, p: &mut Problems) -> Option<Canary> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn canary_stage(node: &Json, path: &str, p: &mut Problems) -> Option<CanaryStage> {
     let mut f = Fields::of(node, path, p)?;
     let percent = f.required("percent", p, number);
@@ -611,7 +588,6 @@ fn canary_stage(node: &Json, path: &str, p: &mut Problems) -> Option<CanaryStage
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn health_gate(node: &Json, path: &str, p: &mut Problems) -> Option<HealthGate> {
     let mut f = Fields::of(node, path, p)?;
     let max_error_rate = f.required("max_error_rate", p, number);
@@ -626,7 +602,6 @@ fn health_gate(node: &Json, path: &str, p: &mut Problems) -> Option<HealthGate> 
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn experiment(node: &Json, path: &str, p: &mut Problems) -> Option<Experiment> {
     let mut f = Fields::of(node, path, p)?;
     let variants = f.required("variants", p, |n, path, p| {
@@ -659,7 +634,6 @@ fn experiment(node: &Json, path: &str, p: &mut Problems) -> Option<Experiment> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn environment_overrides(
     node: &Json,
     path: &str,
@@ -688,7 +662,6 @@ fn environment_overrides(
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn environment_override(node: &Json, path: &str, p: &mut Problems) -> Option<EnvironmentOverride> {
     let mut f = Fields::of(node, path, p)?;
     let enabled = f.optional("enabled", p, boolean);
@@ -713,7 +686,6 @@ fn environment_override(node: &Json, path: &str, p: &mut Problems) -> Option<Env
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn segment(node: &Json, path: &str, p: &mut Problems) -> Option<Segment> {
     let mut f = Fields::of(node, path, p)?;
     let key = f.required("key", p, string);
@@ -744,7 +716,6 @@ mod tests {
     use crate::validation::Problem;
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn problems_of(text: &str) -> Vec<Problem> {
         let mut problems = Problems::default();
         decode(text, &mut problems);
@@ -756,7 +727,6 @@ mod tests {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn paths_of(text: &str) -> Vec<String> {
         problems_of(text).into_iter().map(|p| p.path).collect()
     }

@@ -147,7 +147,6 @@ enum Step {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn trail_path(trail: &[Step]) -> String {
     trail
         .iter()
@@ -181,13 +180,11 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn broken_at(&self, reason: Broken, offending: usize) -> Failure {
         (reason, (offending + 1).min(self.bytes.len()))
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -213,7 +210,6 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn word(&mut self, word: &str, json: Json) -> Result<Json, Failure> {
         for &expected in word.as_bytes() {
             match self.peek() {
@@ -226,7 +222,6 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn array(&mut self, depth: u32) -> Result<Json, Failure> {
         self.pos += 1; // [
         let mut items = Vec::new();
@@ -253,7 +248,6 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn object(&mut self, depth: u32) -> Result<Json, Failure> {
         self.pos += 1; // {
         let mut entries = Vec::new();
@@ -344,7 +338,6 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn run(&self, start: usize) -> Result<&'t str, Failure> {
         // Never fails (both ends are at ASCII bytes); an error rather than a panic regardless.
         self.text.get(start..self.pos).ok_or((Broken::InvalidEscape, self.pos))
@@ -490,7 +483,6 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.peek() {
             self.pos += 1;
@@ -498,7 +490,6 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     fn required_digits(&mut self) -> Result<(), Failure> {
         match self.peek() {
             Some(b'0'..=b'9') => {

@@ -93,13 +93,11 @@ fn digits(b: &[u8], at: usize, count: usize) -> Option<i32> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn is_leap_year(year: i32) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn days_in_month(year: i32, month: i32) -> i32 {
     match month {
         2 if is_leap_year(year) => 29,

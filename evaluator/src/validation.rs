@@ -44,7 +44,6 @@ pub struct ValidationErrors {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -82,7 +81,6 @@ impl Problems {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
@@ -104,7 +102,6 @@ impl Problems {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-
     pub fn into_result<T>(self, value: T) -> Result<T, ValidationErrors> {
         if self.list.is_empty() {
             Ok(value)
@@ -136,7 +133,6 @@ pub fn path_segment(name: &str) -> String {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
 }

@@ -25,7 +25,6 @@ pub struct JsFlagSet {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn wire_environments(set: &FlagSet) -> Vec<String> {
     wire::environments(set).into_iter().map(str::to_owned).collect()
 }
@@ -43,26 +42,22 @@ pub struct PreparedContext {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn load(file: &JsValue) -> Result<FlagSet, LoadError> {
     let text = input::json_text(file, "flag file", MAX_FLAG_FILE_CHARS)?;
     FlagSet::from_json(&text).map_err(LoadError::Invalid)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn flag_key(value: &JsValue) -> Result<String, EvaluateError> {
     Ok(input::string_arg(value, "flagKey", MAX_NAME_CHARS)?)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn env(value: &JsValue) -> Result<Option<String>, EvaluateError> {
     Ok(input::optional_string_arg(value, "env", MAX_NAME_CHARS)?)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn kind(value: &JsValue) -> Result<FlagKind, EvaluateError> {
     let name = input::string_arg(value, "kind", MAX_NAME_CHARS)?;
     match name.as_str() {

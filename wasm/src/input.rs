@@ -80,7 +80,6 @@ pub fn context(value: &JsValue) -> Result<Context, ContextInputError> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn checked_string(s: &JsString, what: &'static str, limit: u32) -> Result<String, InputError> {
     let len = s.length();
     if len > limit {
@@ -103,7 +102,6 @@ fn js_type(value: &JsValue) -> String {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-
 fn describe_exception(e: &JsValue) -> String {
     match e.dyn_ref::<js_sys::Error>() {
         Some(error) => String::from(error.message()),
