@@ -8,6 +8,7 @@
 //! that both read the same files into the same model. This reader exists for the paths and for
 //! size: see [`crate::document`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::document::{self, Json};
@@ -137,7 +138,7 @@ fn key_of(node: &Json) -> Option<String> {
                 .rev()
                 .find(|(k, _)| k == "key")
                 .and_then(|(_, v)| match v {
-                    Json::String(s) => Some(s.clone()),
+                    Json::String(s) => Some(s.to_string()),
                     _ => None,
                 })
         }
@@ -152,13 +153,13 @@ type Read<T> = fn(&Json, &Path, &mut Problems) -> Option<T>;
 /// The fields of one JSON object, taken one by one; [`Fields::finish`] reports the rest.
 struct Fields<'a> {
     path: &'a Path<'a>,
-    entries: &'a [(String, Json)],
+    entries: &'a [(Cow<'a, str>, Json<'a>)],
     used: Vec<bool>,
 }
 
 impl<'a> Fields<'a> {
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn of(node: &'a Json, path: &'a Path<'a>, problems: &mut Problems) -> Option<Self> {
+    fn of(node: &'a Json<'a>, path: &'a Path<'a>, problems: &mut Problems) -> Option<Self> {
         match node {
             Json::Object(entries) => Some(Fields {
                 path,
@@ -174,7 +175,7 @@ impl<'a> Fields<'a> {
 
     /// The value of `name` (the last one if it appears twice; `finish` reports the duplicate).
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn take(&mut self, name: &str) -> Option<(&'a Json, Path<'a>)> {
+    fn take(&mut self, name: &str) -> Option<(&'a Json<'a>, Path<'a>)> {
         let position = self.entries.iter().rposition(|(key, _)| key == name)?;
         for (used, (key, _)) in self.used.iter_mut().zip(self.entries) {
             *used |= key == name;
@@ -228,7 +229,7 @@ impl<'a> Fields<'a> {
         // Objects of a flag file have a handful of fields: comparing each key with those before
         // it costs less than building a hash table for them.
         let first = (self.entries.len() > 16)
-            .then(|| crate::keyed::first_positions(&self.entries.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>()));
+            .then(|| crate::keyed::first_positions(&self.entries.iter().map(|(key, _)| key.as_ref()).collect::<Vec<_>>()));
         for (i, ((key, _), used)) in self.entries.iter().zip(self.used).enumerate() {
             let path = || self.path.field(key);
             if !used {
@@ -251,7 +252,7 @@ fn invalid_type(node: &Json, expected: &str) -> String {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn array<'a>(node: &'a Json, path: &Path, problems: &mut Problems) -> Option<&'a [Json]> {
+fn array<'a>(node: &'a Json<'a>, path: &Path, problems: &mut Problems) -> Option<&'a [Json<'a>]> {
     match node {
         Json::Array(items) => Some(items),
         other => {
@@ -280,7 +281,7 @@ fn list<T>(node: &Json, path: &Path, problems: &mut Problems, read: Read<T>) -> 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn string(node: &Json, path: &Path, problems: &mut Problems) -> Option<String> {
     match node {
-        Json::String(s) => Some(s.clone()),
+        Json::String(s) => Some(s.to_string()),
         other => {
             problems.push(path, invalid_type(other, "a string"));
             None
@@ -306,7 +307,7 @@ fn boolean(node: &Json, path: &Path, problems: &mut Problems) -> Option<bool> {
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn any_value(node: &Json, _path: &Path, _problems: &mut Problems) -> Option<serde_json::Value> {
-    Some(node.clone().into_value())
+    Some(node.to_value())
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
@@ -657,13 +658,13 @@ fn environment_overrides(
     let mut ok = true;
     for (name, value) in entries {
         let entry_path = path.field(name);
-        if out.contains_key(name) {
+        if out.contains_key(name.as_ref()) {
             p.push(entry_path, format!("duplicate field `{name}`"));
             ok = false;
         }
         match environment_override(value, &entry_path, p) {
             Some(o) => {
-                out.insert(name.clone(), o);
+                out.insert(name.to_string(), o);
             }
             None => ok = false,
         }
