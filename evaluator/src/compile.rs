@@ -583,7 +583,7 @@ impl Compiler<'_> {
     ) -> Option<Vec<CompiledClause>> {
         let clauses_path = rule_path.field("clauses");
         if clauses.is_empty() {
-            self.problems.push(&clauses_path, "a rule needs at least one clause");
+            self.problems.push(clauses_path, "a rule needs at least one clause");
         }
         let broken = self.broken_segment_keys;
         let lookup = |key: &str| -> Option<usize> {
@@ -653,7 +653,7 @@ impl Compiler<'_> {
             let env_path = environments_path.field(name);
             if !environments.is_empty() && !environments.contains(name) {
                 self.problems.push(
-                    &env_path,
+                    env_path,
                     format!("environment {name:?} is not declared in the top-level \"environments\" list"),
                 );
                 continue;
@@ -697,7 +697,7 @@ impl Compiler<'_> {
     fn check_variations(&mut self, flag: &Flag, path: &Path) -> KeyMap<usize> {
         let list_path = path.field("variations");
         if flag.variations.is_empty() {
-            self.problems.push(&list_path, "a flag needs at least one variation");
+            self.problems.push(list_path, "a flag needs at least one variation");
         }
         let first = first_positions(&flag.variations.iter().map(|v| v.name.as_str()).collect::<Vec<_>>());
         let mut names = Vec::with_capacity(flag.variations.len());
@@ -956,7 +956,7 @@ impl Compiler<'_> {
         }
         let stages_path = path.field("stages");
         if canary.stages.is_empty() {
-            self.problems.push(&stages_path, "a canary needs at least one stage");
+            self.problems.push(stages_path, "a canary needs at least one stage");
         }
         let mut percents_bp = Vec::with_capacity(canary.stages.len());
         for (s, stage) in canary.stages.iter().enumerate() {
@@ -1035,7 +1035,7 @@ impl Compiler<'_> {
         let before = self.problems_len();
         let variants_path = path.field("variants");
         if experiment.variants.is_empty() {
-            self.problems.push(&variants_path, "an experiment needs at least one variant");
+            self.problems.push(variants_path, "an experiment needs at least one variant");
         }
         let mut variants = Vec::with_capacity(experiment.variants.len());
         let first = first_positions(&experiment.variants.iter().map(|v| v.variation.as_str()).collect::<Vec<_>>());
@@ -1058,7 +1058,7 @@ impl Compiler<'_> {
         }
         if !experiment.variants.is_empty() && total != 10_000 {
             self.problems.push(
-                &variants_path,
+                variants_path,
                 format!("variant weights must sum to 10000 bp (100 %), got {total}"),
             );
         }
