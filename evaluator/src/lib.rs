@@ -49,6 +49,8 @@ pub mod matching;
 pub mod merge;
 pub mod merge_patch;
 pub mod model;
+// The OpenFeature view of an answer: one rule set for the Rust provider and OFREP.
+pub mod openfeature;
 // The PromQL the server's controller and the dashboard run against Prometheus-compatible APIs.
 pub mod promql;
 // Unleash client-API payloads evaluated by the same clauses and hashing.
