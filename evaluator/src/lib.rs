@@ -45,6 +45,8 @@ pub mod evaluation;
 pub mod hashing;
 pub mod instant;
 pub mod keyed;
+// Which keys travel in URL paths as they are (`edgeflag validate`'s warnings).
+pub mod keys;
 pub mod matching;
 pub mod merge;
 pub mod merge_patch;
