@@ -61,7 +61,7 @@ test("web provider in Chromium: ready, context change, a pushed version, the ser
   page.on("pageerror", (e) => errors.push(String(e)));
   try {
     await page.goto(`${statics.base}/tests/providers/web/index.html`);
-    await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
+    await page.waitForSelector("body[data-ready]", { state: "attached", timeout: 30_000 });
     const reference = new FlagSet(examplesFlags);
 
     // Ready: bootstrapped from the server (through the proxy, another origin), version 1.
