@@ -95,6 +95,7 @@ test("server provider: every corpus case, typed, equals the native engine's answ
     }
   }
   assert.equal(bad.length, 0, `${bad.length} of ${all.length} differ; first: ${JSON.stringify(bad.slice(0, 3), null, 1)}`);
+  console.log(`corpus through the server provider: ${all.length} answers equal the native engine's, ${typeMismatch} wrong-type evaluations gave TYPE_MISMATCH`);
 });
 
 test("web provider: a third of the corpus cases, one static context each, equal the native engine's answers", { skip }, async () => {
@@ -119,4 +120,5 @@ test("web provider: a third of the corpus cases, one static context each, equal 
   }
   assert.ok(all.length >= 3000, `${all.length} cases`);
   assert.equal(bad.length, 0, `${bad.length} of ${all.length} differ; first: ${JSON.stringify(bad.slice(0, 3), null, 1)}`);
+  console.log(`corpus through the web provider: ${all.length} answers equal the native engine's`);
 });

@@ -16,6 +16,7 @@
 import { readEvents } from "./sse.js";
 
 const DEFAULT_POLL_MS = { url: 30_000, server: 5_000 };
+const MAX_FILE_BYTES = 64 * 1024 * 1024; // 16 Mi UTF-16 units are at most 64 MiB of UTF-8
 // Browsers: keep their HTTP cache out of conditional requests (a CDN's max-age would hide new
 // versions). Not elsewhere: workerd refuses the `cache` option, and Node has no HTTP cache.
 const NO_STORE = typeof window !== "undefined" && typeof document !== "undefined" ? { cache: "no-store" } : {};
@@ -109,6 +110,12 @@ export class FlagSource {
     if (!res.ok) {
       await res.body?.cancel?.();
       throw new Error(`GET ${this.fileUrl}: HTTP ${res.status}`);
+    }
+    // The engine refuses files over 16 Mi characters; do not even read one announced as larger.
+    const length = Number(res.headers.get("content-length"));
+    if (Number.isFinite(length) && length > MAX_FILE_BYTES) {
+      await res.body?.cancel?.();
+      throw new Error(`GET ${this.fileUrl}: ${length} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
     }
     const text = await res.text();
     const v = res.headers.get("x-edgeflag-version");
