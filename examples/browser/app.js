@@ -2,7 +2,7 @@
 // on every form submit. `?flags=URL` picks another flag file. `?server=URL` follows an edgeflag
 // server instead: its change stream swaps new versions in as they are published (falling back
 // to polling every `?poll=` ms while the stream is down), and the answers update on their own.
-import init, { FlagSet, engineVersion } from "../../wasm/pkg/edgeflag_wasm.js";
+import init, { FlagSet, engineVersion } from "../../wasm/pkg/web.js";
 import { LiveFlags } from "./live-flags.js";
 
 const $ = (id) => document.getElementById(id);

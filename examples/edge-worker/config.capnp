@@ -22,6 +22,7 @@ const edgeWorker :Workerd.Worker = (
     # time and the worker instantiates it synchronously (initSync).
     (name = "edgeflag/edge.js", esModule = embed "../../wasm/pkg/edge.js"),
     (name = "edgeflag/edgeflag_wasm.js", esModule = embed "../../wasm/pkg/edgeflag_wasm.js"),
+    (name = "edgeflag/fast.js", esModule = embed "../../wasm/pkg/fast.js"),
     (name = "edgeflag/edgeflag_wasm_bg.wasm", wasm = embed "../../wasm/pkg/edgeflag_wasm_bg.wasm"),
     (name = "flags.json", text = embed "../flags.json"),
   ],
