@@ -31,6 +31,7 @@ const worker :Workerd.Worker = (
     (name = "sse.js", esModule = embed "../../providers/js/src/sse.js"),
     (name = "edgeflag/edge.js", esModule = embed "../../wasm/pkg/edge.js"),
     (name = "edgeflag/edgeflag_wasm.js", esModule = embed "../../wasm/pkg/edgeflag_wasm.js"),
+    (name = "edgeflag/fast.js", esModule = embed "../../wasm/pkg/fast.js"),
     (name = "edgeflag/edgeflag_wasm_bg.wasm", wasm = embed "../../wasm/pkg/edgeflag_wasm_bg.wasm"),
   ],
   compatibilityDate = "2025-09-01",
