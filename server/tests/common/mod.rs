@@ -267,3 +267,32 @@ impl Api {
         self.get_json("/api/flags/history?limit=10000").await.as_array().cloned().unwrap_or_default()
     }
 }
+
+/// The PostgreSQL server of the scale tests (`scripts/test-scale.sh` starts it), if any.
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("EDGEFLAG_TEST_POSTGRES").ok().filter(|s| !s.trim().is_empty())
+}
+
+/// A database of its own on that server, named after `seed` (created if missing; the same seed
+/// gives the same database, so a restarted server finds its data). Blocks: call it outside an
+/// async runtime, or use [`pg_database`].
+pub fn pg_database_blocking(seed: &str) -> Option<String> {
+    let admin = pg_admin_url()?;
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (seed, std::process::id()).hash(&mut h);
+    let name = format!("ef_{:016x}", h.finish());
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect to EDGEFLAG_TEST_POSTGRES");
+    let exists = client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name]).expect("query").is_some();
+    if !exists {
+        client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+    }
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+    Some(format!("{base}/{name}"))
+}
+
+/// [`pg_database_blocking`] from async code.
+pub async fn pg_database(seed: &str) -> Option<String> {
+    let seed = seed.to_string();
+    tokio::task::spawn_blocking(move || pg_database_blocking(&seed)).await.expect("pg task")
+}
