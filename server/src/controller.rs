@@ -27,8 +27,10 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::clock;
+use crate::leader::Leadership;
 use crate::metrics::MetricsStore;
 use crate::store::{find_item, FlagStore, ItemKind, WriteError, WriteMeta};
+use crate::webhooks::{DecisionEvent, Webhooks};
 
 /// Author of every version the controller writes.
 pub const AUTHOR: &str = "canary-controller";
@@ -122,6 +124,12 @@ pub struct Controller {
     failures: HashMap<Target, (usize, u32)>,
     /// Last logged hold reasons per canary, so an unchanged hold is not logged every tick.
     last_hold: HashMap<Target, Vec<String>>,
+    /// With replicas: whether this one leads, and the fence its decisions carry.
+    leadership: Option<Arc<Leadership>>,
+    /// Decision webhooks, and the cause of the last hold sent per canary (a hold is sent when
+    /// its cause changes).
+    webhooks: Option<Arc<Webhooks>>,
+    last_hold_sent: HashMap<Target, String>,
 }
 
 impl Controller {
@@ -131,7 +139,41 @@ impl Controller {
         judgements: Arc<Judgements>,
         config: ControllerConfig,
     ) -> Self {
-        Controller { flags, metrics, judgements, config, failures: HashMap::new(), last_hold: HashMap::new() }
+        Controller {
+            flags,
+            metrics,
+            judgements,
+            config,
+            failures: HashMap::new(),
+            last_hold: HashMap::new(),
+            leadership: None,
+            webhooks: None,
+            last_hold_sent: HashMap::new(),
+        }
+    }
+
+    /// Ticks only while `leadership` says this replica leads; decisions carry its fence.
+    pub fn with_leadership(mut self, leadership: Arc<Leadership>) -> Self {
+        self.leadership = Some(leadership);
+        self
+    }
+
+    /// Sends decision webhooks (advance, complete, rollback, hold) through `webhooks`.
+    pub fn with_webhooks(mut self, webhooks: Arc<Webhooks>) -> Self {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// Whether this replica may judge and write now.
+    pub fn leading(&self) -> bool {
+        self.leadership.as_ref().is_none_or(|l| l.is_leader())
+    }
+
+    /// Forgets what only the leader needs (another replica has been counting meanwhile).
+    fn step_down(&mut self) {
+        self.failures.clear();
+        self.last_hold.clear();
+        self.last_hold_sent.clear();
     }
 
     /// Judges every running canary once and applies the decisions.
@@ -141,17 +183,65 @@ impl Controller {
         let all = all_canaries(snap.flags.file());
         self.failures.retain(|t, _| targets.contains(t));
         self.last_hold.retain(|t, _| targets.contains(t));
+        self.last_hold_sent.retain(|t, _| targets.contains(t));
         self.judgements.write().retain(|t, _| all.contains(t));
         targets
             .into_iter()
             .filter_map(|target| {
                 let (decision, pending) = self.judge(target)?;
-                Some(match pending {
-                    Some(p) => self.apply(decision, p),
-                    None => decision,
-                })
+                let (decision, message) = match pending {
+                    Some(p) => {
+                        let message = p.message.clone();
+                        (self.apply(decision, p), message)
+                    }
+                    None => (decision, String::new()),
+                };
+                self.notify(&decision, snap.version, message);
+                Some(decision)
             })
             .collect()
+    }
+
+    /// Queues the decision's webhooks: a written decision, or a hold whose cause changed.
+    fn notify(&mut self, decision: &Decision, file_version: u64, message: String) {
+        let Some(webhooks) = &self.webhooks else { return };
+        let j = &decision.judgement;
+        let target: Target = (decision.flag.clone(), decision.env.clone());
+        let event = match j.action {
+            CanaryAction::Hold => {
+                let cause = hold_cause(j);
+                if self.last_hold_sent.get(&target) == Some(&cause) {
+                    return;
+                }
+                self.last_hold_sent.insert(target.clone(), cause);
+                "hold"
+            }
+            CanaryAction::NoAction => return,
+            // A decision that was not written (the canary changed, a deposed leader) did not
+            // happen: nothing to announce.
+            _ if decision.version.is_none() => return,
+            other => {
+                self.last_hold_sent.remove(&target);
+                other.as_str()
+            }
+        };
+        let event = DecisionEvent {
+            id: String::new(),
+            event: event.to_string(),
+            flag: decision.flag.clone(),
+            env: decision.env.clone(),
+            stage: j.stage,
+            next_stage: j.next_stage,
+            reasons: j.reasons.clone(),
+            consecutive_failures: j.consecutive_failures,
+            file_version,
+            decision_version: decision.version,
+            at: clock::now_rfc3339(),
+            message: if message.is_empty() { j.reasons.join("; ") } else { message },
+        };
+        if let Err(e) = webhooks.enqueue(&event) {
+            println!("edgeflag: canary-controller: {}: cannot queue the {} webhook: {e}", label(&target), event.event);
+        }
     }
 
     /// Judges one canary on the current version; returns the decision and, when it changes
@@ -236,7 +326,8 @@ impl Controller {
     /// Writes a decision as a per-flag change against the judged version.
     fn apply(&mut self, mut decision: Decision, p: Pending) -> Decision {
         let canary_path = canary_path(&p.target);
-        let result = self.flags.write_with(WriteMeta { author: AUTHOR, message: &p.message }, |current| {
+        let fence = self.leadership.as_ref().and_then(|l| l.state().fence);
+        let result = self.flags.write_fenced(WriteMeta { author: AUTHOR, message: &p.message }, fence, |current| {
             let mut file: Value = serde_json::from_slice(&current.body).map_err(WriteError::Encode)?;
             let Some(theirs) = find_item(&file, ItemKind::Flag, &p.target.0) else {
                 return Err(ApplyError::Changed("the flag was deleted".into()));
@@ -318,20 +409,43 @@ fn canary_slot<'a>(flag: &'a mut Value, (_, env): &Target) -> Option<&'a mut Val
     }
 }
 
-/// Runs ticks every `config.interval` until `stop` turns true.
+/// Runs ticks every `config.interval` until `stop` turns true; with replicas, only while
+/// this one leads.
 pub async fn run(mut controller: Controller, mut stop: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(controller.config.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut was_leading = false;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
             _ = stop.changed() => return,
         }
-        // SQLite writes are short; block_in_place keeps them off the async workers' queue.
+        let leading = controller.leading();
+        if was_leading && !leading {
+            controller.step_down();
+        }
+        was_leading = leading;
+        if !leading {
+            continue;
+        }
+        // Database writes are short; block_in_place keeps them off the async workers' queue.
         tokio::task::block_in_place(|| {
             controller.tick();
         });
     }
+}
+
+/// What a hold is about, to send its webhook once per cause: the stage, the checks that did
+/// not pass (and how), the failure count, and whether the stage's minimum duration has passed.
+fn hold_cause(j: &CanaryJudgement) -> String {
+    let checks: Vec<String> = j
+        .checks
+        .iter()
+        .filter(|c| c.outcome != edgeflag_evaluator::judgement::Outcome::Pass)
+        .map(|c| serde_json::to_string(&(&c.check, &c.outcome)).unwrap_or_default())
+        .collect();
+    let served = matches!((j.elapsed_ms, j.min_duration_ms), (Some(e), Some(m)) if e >= m);
+    format!("{}|{}|{}|{}", j.stage, j.consecutive_failures, served, checks.join(","))
 }
 
 /// Every running canary in the file: the base one, then environment overrides.

@@ -126,6 +126,25 @@ impl Postgres {
     }
 }
 
+/// `postgres::Client` closes its connection on drop by blocking on it, which is not allowed on
+/// an async worker (the server drops its state at the end of `run`): there, the client is
+/// dropped on a thread of its own.
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let client = match self.client.get_mut() {
+            Ok(c) => c.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(client) = client {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::Builder::new().name("edgeflag-pg-close".into()).spawn(move || drop(client));
+            } else {
+                drop(client);
+            }
+        }
+    }
+}
+
 fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&LOCK_CLASS, &SCHEMA_LOCK])?;
