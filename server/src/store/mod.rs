@@ -496,16 +496,16 @@ impl FlagStore {
         self.current.subscribe()
     }
 
-    /// Serves `snapshot` unless a newer one is already served.
-    fn publish(&self, snapshot: Arc<Snapshot>) {
+    /// Serves `snapshot` as the current version if it is newer than the current one; returns
+    /// whether it was.
+    pub fn publish(&self, snapshot: Arc<Snapshot>) -> bool {
         self.current.send_if_modified(|cur| {
-            if snapshot.version > cur.version {
-                *cur = snapshot;
-                true
-            } else {
-                false
+            let newer = snapshot.version > cur.version;
+            if newer {
+                *cur = snapshot.clone();
             }
-        });
+            newer
+        })
     }
 
     /// Catches up with the database: when it holds a newer version than the one served (written
