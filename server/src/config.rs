@@ -80,6 +80,14 @@ pub struct ServeArgs {
     /// Do not run the canary controller (canaries then only change by hand).
     #[arg(long)]
     pub no_controller: bool,
+
+    /// Where the controller reads metrics (`--metrics-source`, `--prometheus-*`).
+    #[command(flatten)]
+    pub metrics_source: crate::metrics_source::MetricsSourceArgs,
+
+    /// The change stream (`--stream-*`).
+    #[command(flatten)]
+    pub stream: crate::stream::StreamArgs,
 }
 
 /// The store backend, replicas, decision webhooks and the edge path's caching (see
@@ -164,7 +172,7 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
     Ok(lower)
 }
 
-fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     let d = edgeflag_evaluator::duration::parse_duration(text)?;
     if d.is_zero() {
         return Err("must be greater than 0".into());
@@ -198,6 +206,8 @@ impl ServeArgs {
             controller_failures: 3,
             controller_no_baseline: false,
             no_controller: false,
+            metrics_source: Default::default(),
+            stream: Default::default(),
         }
     }
 }

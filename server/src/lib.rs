@@ -7,9 +7,12 @@
 //! [`store`] (durable versions, the one write path), [`edit`] (per-flag writes against a
 //! base), [`auth`] (tokens and roles), [`metrics`] (events, windows, exposition), [`http`]
 //! (routes), [`demo`] (simulated traffic), [`controller`] (canary judgement and rollout, see
-//! CONTROLLER.md), [`clock`].
+//! CONTROLLER.md), [`metrics_source`] (where the controller reads metrics: the built-in store
+//! or a Prometheus-compatible API), [`canary_metrics`] (canary and controller series for
+//! `/metrics`), [`stream`] (new versions pushed as server-sent events), [`clock`].
 
 pub mod auth;
+pub mod canary_metrics;
 pub mod clock;
 pub mod config;
 pub mod controller;
@@ -20,7 +23,9 @@ pub mod export;
 pub mod http;
 pub mod leader;
 pub mod metrics;
+pub mod metrics_source;
 pub mod store;
+pub mod stream;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -53,7 +58,9 @@ pub fn open_state(args: &ServeArgs) -> anyhow::Result<(AppState, auth::TokenSour
         (store::Location::Postgres(_), false) => leader::Leadership::replica(),
         (store::Location::Sqlite(_), false) => leader::Leadership::single(),
     };
+    let stream = Arc::new(stream::StreamHub::new(&flags.current(), args.stream.clone()));
     let state = AppState {
+        stream,
         flags,
         metrics: Arc::new(MetricsStore::new()),
         tokens: Arc::new(tokens),
@@ -133,6 +140,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let (stop_tx, stop_rx) = watch::channel(false);
+    let source = args.metrics_source.build(state.metrics.clone()).map_err(anyhow::Error::msg)?;
+    let stream_task = tokio::spawn(stream::run(state.stream.clone(), state.flags.clone(), stop_rx.clone()));
     let demo = args.demo.then(|| {
         println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
         tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx.clone()))
@@ -140,9 +149,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let replicas = spawn_replica_tasks(&args, &location, &state, &stop_rx)?;
     let controller = (!args.no_controller).then(|| {
         println!(
-            "edgeflag: canary controller running every {:?} (author \"{}\")",
+            "edgeflag: canary controller running every {:?} (author \"{}\"), metrics from {}",
             args.controller_interval,
-            controller::AUTHOR
+            controller::AUTHOR,
+            source.describe()
         );
         let mut ctl = controller::Controller::new(
             state.flags.clone(),
@@ -150,6 +160,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             state.judgements.clone(),
             controller_config(&args),
         )
+        .with_source(source)
         .with_leadership(state.leadership.clone());
         if let Some(webhooks) = &replicas.webhooks {
             ctl = ctl.with_webhooks(webhooks.clone());
@@ -159,8 +170,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
 
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // Streams never end by themselves: the shutdown ends them, or the graceful shutdown would
+    // wait for them forever.
+    let hub = state.stream.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        hub.close();
+    };
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     let _ = stop_tx.send(true);
+    let _ = stream_task.await;
     if let Some(handle) = demo {
         let _ = handle.await;
     }

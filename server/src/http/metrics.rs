@@ -110,7 +110,10 @@ pub async fn get_metrics(State(app): State<AppState>, Query(q): Query<MetricsQue
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn prometheus(State(app): State<AppState>) -> Response {
-    let mut text = prometheus::render(&app.metrics, app.flags.current().version);
+    let snap = app.flags.current();
+    let mut text = prometheus::render(&app.metrics, snap.version);
+    crate::canary_metrics::render(&mut text, snap.flags.file(), &app.judgements);
+    app.stream.render(&mut text);
     text.push_str(&leader_gauge(app.leadership.is_leader()));
     ([(header::CONTENT_TYPE, HeaderValue::from_static(prometheus::CONTENT_TYPE))], text).into_response()
 }

@@ -7,6 +7,7 @@ pub mod items;
 pub mod metrics;
 pub mod ofrep;
 pub mod static_files;
+pub mod stream;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,11 +24,14 @@ use crate::controller::Judgements;
 use crate::leader::Leadership;
 use crate::metrics::MetricsStore;
 use crate::store::{FlagStore, ItemKind};
+use crate::stream::StreamHub;
 
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct AppState {
     pub flags: Arc<FlagStore>,
+    /// Subscribers of `GET /api/flags/stream`.
+    pub stream: Arc<StreamHub>,
     pub metrics: Arc<MetricsStore>,
     pub tokens: Arc<Tokens>,
     /// The canary controller's last judgement per canary.
@@ -43,6 +47,7 @@ pub struct AppState {
 pub const X_EDGEFLAG_VERSION: HeaderName = HeaderName::from_static("x-edgeflag-version");
 pub const X_EDGEFLAG_MESSAGE: HeaderName = HeaderName::from_static("x-edgeflag-message");
 pub const X_EDGEFLAG_ENV: HeaderName = HeaderName::from_static("x-edgeflag-env");
+pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 /// Body-size limits per route group.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +71,8 @@ pub fn router(state: AppState, limits: Limits, static_dir: &Path) -> Router {
             "/api/flags",
             get(flags::get_flags).put(flags::put_flags).layer(flag_limit),
         )
+        // Static routes win over `/api/flags/{key}`: a flag named `stream` is `/api/flags/strea%6D`.
+        .route("/api/flags/stream", get(stream::subscribe))
         .route("/api/flags/history", get(flags::history))
         .route("/api/flags/versions/{n}", get(flags::get_version))
         .route("/api/flags/rollback/{n}", post(flags::rollback).layer(flag_limit))
@@ -97,6 +104,9 @@ pub fn router(state: AppState, limits: Limits, static_dir: &Path) -> Router {
             header::CONTENT_TYPE,
             X_EDGEFLAG_MESSAGE,
             X_EDGEFLAG_ENV,
+            // EventSource sends it when it reconnects (not a CORS-safelisted header).
+            LAST_EVENT_ID,
+            header::CACHE_CONTROL,
         ])
         .expose_headers([header::ETAG, X_EDGEFLAG_VERSION]);
 
