@@ -467,6 +467,14 @@ impl Controller {
             let Some(theirs) = find_item(&file, ItemKind::Flag, &p.target.0) else {
                 return Err(ApplyError::Changed("the flag was deleted".into()));
             };
+            // Any change to this canary since it was judged voids the judgement, even one to the
+            // very values the decision would write (another replica's controller deciding the
+            // same tick, the case fencing exists for): the merge would see no conflict there,
+            // and the tick would get a second decision.
+            let changed = changed_canary_fields(&p.target, &p.base, theirs);
+            if !changed.is_empty() {
+                return Err(ApplyError::Changed(format!("changed since version {}: {}", p.judged_version, changed.join(", "))));
+            }
             let merged = merge::three_way(&p.base, &p.mine, theirs);
             let touched: Vec<String> = merged
                 .conflicts
@@ -553,6 +561,25 @@ fn canary_path((_, env): &Target) -> MergePath {
             Segment::Field(env.clone()),
             Segment::Field("canary".into()),
         ]),
+    }
+}
+
+/// The canary's fields (`canary.status`, `environments.prod.canary.current_stage`…) that differ
+/// between two versions of its flag; the canary itself when it appeared or went away.
+fn changed_canary_fields(target: &Target, judged: &Value, now: &Value) -> Vec<String> {
+    let get = |flag: &Value| -> Option<Value> {
+        let mut flag = flag.clone();
+        canary_slot(&mut flag, target).map(|v| v.clone())
+    };
+    let prefix = canary_path(target).to_string();
+    match (get(judged), get(now)) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))).collect();
+            keys.retain(|k| a.get(*k) != b.get(*k));
+            keys.iter().map(|k| format!("{prefix}.{k}")).collect()
+        }
+        (a, b) if a == b => Vec::new(),
+        _ => vec![prefix],
     }
 }
 

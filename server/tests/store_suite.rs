@@ -77,6 +77,7 @@ suite!(
     webhook_deliveries_are_recorded,
     a_fence_that_no_longer_holds_refuses_the_write,
     subscribers_see_every_new_version,
+    two_controllers_judging_the_same_tick_write_one_decision,
 );
 
 fn versions_etags_history_actor_and_message(location: Location) {
@@ -398,4 +399,56 @@ fn subscribers_see_every_new_version(location: Location) {
     // Its own writes are published too.
     b.write_text(&with_description(&b, 1, "y"), None, meta("bob", "")).expect("write");
     assert_eq!(rx.borrow_and_update().version, 3);
+}
+
+/// Two controllers (as on two replicas that both believe they lead, the case fencing and the
+/// leader check exist to prevent) judge the same canary on the same version, then both write:
+/// the database takes exactly one decision; the other plans again on it, finds the canary
+/// changed since it was judged, and drops its own.
+fn two_controllers_judging_the_same_tick_write_one_decision(location: Location) {
+    use edgeflag_server::controller::{Controller, ControllerConfig, Judgements};
+    use edgeflag_server::metrics::{Event, MetricsStore};
+    let file = json!({"schema_version": 1, "environments": ["prod"],
+                      "flags": [common::canary_flag("rollout", &[(10.0, "1s"), (50.0, "1s")], "running")]});
+    let open_canary = || FlagStore::open_at(&location, || Ok((file.to_string(), "import".into()))).expect("open");
+    let (a, b) = (Arc::new(open_canary()), Arc::new(open_canary()));
+    let now = common::now_ms();
+    let events: Vec<Event> = ["canary", "baseline"]
+        .iter()
+        .flat_map(|arm| {
+            (0..400).map(move |i| Event {
+                ts_ms: now - i,
+                flag: "rollout".into(),
+                env: "prod".into(),
+                arm: arm.to_string(),
+                stage: None,
+                error: i % 100 == 0,
+                latency_ms: 30.0 + (i % 20) as f64,
+            })
+        })
+        .collect();
+    let controller = |store: &Arc<FlagStore>| {
+        let metrics = Arc::new(MetricsStore::new());
+        metrics.ingest(&events, now).expect("ingest");
+        let config = ControllerConfig {
+            interval: std::time::Duration::from_secs(1),
+            window: Some(std::time::Duration::from_secs(60)),
+            policy: Default::default(),
+        };
+        Controller::new(store.clone(), metrics, Arc::new(Judgements::default()), config)
+    };
+    let (mut ca, mut cb) = (controller(&a), controller(&b));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    // Both read the metrics of version 1 before either writes.
+    let (ga, gb) = (runtime.block_on(ca.gather()), runtime.block_on(cb.gather()));
+    let da = ca.decide(ga);
+    let db = cb.decide(gb);
+    let action = |d: &[edgeflag_server::controller::Decision]| d.iter().map(|d| (d.judgement.action.as_str(), d.version, d.error.is_some())).collect::<Vec<_>>();
+    assert_eq!(action(&da), [("advance", Some(2), false)], "{da:?}");
+    assert_eq!(action(&db), [("advance", None, true)], "{db:?}");
+    assert!(db[0].error.as_deref().is_some_and(|e| e.contains("changed since version 1")), "{:?}", db[0].error);
+    b.refresh().expect("refresh");
+    let history = b.history(10).expect("history");
+    assert_eq!(history.iter().filter(|h| h.author == "canary-controller").count(), 1, "one decision for the tick");
+    assert_eq!(b.current().flags.file().flags[0].canary.as_ref().map(|c| c.current_stage), Some(1));
 }
