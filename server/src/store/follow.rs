@@ -58,7 +58,8 @@ impl Listener {
                     Ok(AsyncMessage::Notification(n)) if n.channel() == TOKENS_CHANNEL => Note::Tokens,
                     Ok(_) => continue,
                     Err(e) => {
-                        eprintln!("edgeflag: store listener: {e}");
+                        let why = e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string());
+                        eprintln!("edgeflag: store listener: {why}");
                         break;
                     }
                 };
