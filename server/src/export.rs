@@ -39,26 +39,35 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn of(snapshot: &Snapshot) -> Manifest {
+    /// The manifest of version `version` whose stored text is `body`.
+    pub fn new(version: u64, etag: &str, body: &[u8], created_at: &str) -> Manifest {
         Manifest {
-            version: snapshot.version,
-            etag: snapshot.etag.clone(),
-            sha256: hex(&Sha256::digest(&snapshot.body)),
-            bytes: snapshot.body.len() as u64,
-            created_at: snapshot.created_at.clone(),
+            version,
+            etag: etag.to_string(),
+            sha256: hex(&Sha256::digest(body)),
+            bytes: body.len() as u64,
+            created_at: created_at.to_string(),
             file: "flags.json".into(),
-            immutable: format!("versions/{}.json", snapshot.version),
+            immutable: format!("versions/{version}.json"),
         }
+    }
+
+    pub fn of(snapshot: &Snapshot) -> Manifest {
+        Manifest::new(snapshot.version, &snapshot.etag, &snapshot.body, &snapshot.created_at)
     }
 }
 
 /// Writes `snapshot` into `dir` (created if missing) and returns its manifest.
 pub fn export(snapshot: &Snapshot, dir: &Path) -> anyhow::Result<Manifest> {
-    let manifest = Manifest::of(snapshot);
+    export_version(Manifest::of(snapshot), &snapshot.body, dir)
+}
+
+/// Writes `body` (the version `manifest` describes) into `dir`, the manifest last.
+pub fn export_version(manifest: Manifest, body: &[u8], dir: &Path) -> anyhow::Result<Manifest> {
     let versions = dir.join("versions");
     std::fs::create_dir_all(&versions).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", versions.display()))?;
-    write_atomically(&dir.join(&manifest.immutable), &snapshot.body)?;
-    write_atomically(&dir.join(&manifest.file), &snapshot.body)?;
+    write_atomically(&dir.join(&manifest.immutable), body)?;
+    write_atomically(&dir.join(&manifest.file), body)?;
     let mut text = serde_json::to_vec_pretty(&manifest)?;
     text.push(b'\n');
     write_atomically(&dir.join("manifest.json"), &text)?;
