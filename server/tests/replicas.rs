@@ -1,5 +1,6 @@
 //! Three `edgeflag-server` processes on one PostgreSQL database (the server
-//! `scripts/test-scale.sh` starts; without `EDGEFLAG_TEST_POSTGRES` these print why they skip).
+//! `scripts/test-scale.sh` starts and names in `EDGEFLAG_TEST_POSTGRES`; plain `cargo test`
+//! lists these as ignored, with that reason).
 //!
 //! - a publish on one replica reaches the others through LISTEN/NOTIFY (the periodic check is
 //!   set to an hour, so nothing else can): the time from the write's response to the new ETag
@@ -18,9 +19,7 @@ use serde_json::Value;
 
 async fn database(seed: &str) -> Option<String> {
     let url = common::pg_database(seed).await;
-    if url.is_none() {
-        eprintln!("skipped: EDGEFLAG_TEST_POSTGRES is not set (scripts/test-scale.sh starts PostgreSQL and sets it)");
-    }
+    assert!(url.is_some(), "EDGEFLAG_TEST_POSTGRES: scripts/test-scale.sh starts PostgreSQL and sets it");
     url
 }
 
@@ -59,6 +58,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: run by scripts/test-scale.sh"]
 async fn a_publish_on_one_replica_reaches_the_others_within_a_second() {
     let Some(url) = database("replicas-propagation").await else { return };
     let dirs = dirs(3);
@@ -98,6 +98,7 @@ async fn a_publish_on_one_replica_reaches_the_others_within_a_second() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: run by scripts/test-scale.sh"]
 async fn replicas_whose_listeners_are_killed_still_serve_new_versions() {
     let Some(url) = database("replicas-listener-loss").await else { return };
     let dirs = dirs(2);
@@ -131,6 +132,7 @@ async fn replicas_whose_listeners_are_killed_still_serve_new_versions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: run by scripts/test-scale.sh"]
 async fn tokens_in_the_database_work_on_every_replica_within_a_second() {
     let Some(url) = database("replicas-tokens").await else { return };
     let dirs = dirs(3);
@@ -193,6 +195,7 @@ async fn leaders(servers: &[&Server]) -> Vec<Option<u8>> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: run by scripts/test-scale.sh"]
 async fn the_leader_killed_mid_canary_and_every_stage_is_decided_once() {
     let Some(url) = database("replicas-failover").await else { return };
     let flags_dir = tempfile::tempdir().expect("tempdir");
