@@ -30,7 +30,7 @@ export EDGEFLAG_TEST_POSTGRES="$url"
 echo "scale: PostgreSQL at $url"
 
 status=0
-cargo test -p edgeflag-server --test store_suite --test replicas --test scale_e2e -- --ignored 2>&1 | tee "$work/ignored.log" || status=1
+cargo test -p edgeflag-server --test store_suite --test replicas --test scale_e2e -- --ignored --nocapture 2>&1 | tee "$work/ignored.log" || status=1
 EDGEFLAG_TEST_BACKEND=postgres cargo test -p edgeflag-server --test api --test items --test writes --test ingest --test crash 2>&1 \
   | tee "$work/http.log" || status=1
 

@@ -280,3 +280,41 @@ async fn the_leader_killed_mid_canary_and_every_stage_is_decided_once() {
     assert_eq!(all.iter().filter(|l| **l == Some(1)).count(), 1, "{all:?}");
     let _: Vec<Value> = history;
 }
+
+/// Reads a server-sent event stream until a chunk names `etag`; the time from `since`.
+async fn until_streamed(mut resp: reqwest::Response, etag: &str, since: Instant) -> Duration {
+    let mut text = String::new();
+    loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), resp.chunk()).await;
+        match chunk {
+            Ok(Ok(Some(bytes))) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            other => panic!("stream ended or stalled before {etag}: {other:?}; got {text}"),
+        }
+        if text.contains(&format!("id: {etag}")) {
+            return since.elapsed();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: run by scripts/test-scale.sh"]
+async fn a_publish_on_one_replica_is_pushed_to_the_stream_subscribers_of_the_others() {
+    let Some(url) = database("replicas-stream").await else { return };
+    let dirs = dirs(3);
+    let servers = replicas(&url, &dirs, None, &["--no-controller", "--store-poll-interval", "1h"]).await;
+    let (etag, _, file) = servers[0].current().await;
+    // Subscribed on B and C, from the current version (no replay of it).
+    let subscribe = |s: &Server| {
+        client().get(s.url("/api/flags/stream")).header("last-event-id", &etag).timeout(Duration::from_secs(30)).send()
+    };
+    let (b, c) = tokio::join!(subscribe(&servers[1]), subscribe(&servers[2]));
+    let (b, c) = (b.expect("stream B"), c.expect("stream C"));
+    assert_eq!((b.status().as_u16(), c.status().as_u16()), (200, 200));
+    let resp = servers[0].put(&common::with_description(&file, 0, "pushed"), &etag).await;
+    assert_eq!(resp.status(), 200);
+    let written = Instant::now();
+    let new_etag = header(&resp, "etag");
+    let (tb, tc) = tokio::join!(until_streamed(b, &new_etag, written), until_streamed(c, &new_etag, written));
+    println!("pushed to stream subscribers of the other replicas in {tb:?} and {tc:?}");
+    assert!(tb.max(tc) < Duration::from_secs(1));
+}
