@@ -56,7 +56,8 @@ enum Command {
     /// Print the JSON Schema of the flag file.
     Schema,
     /// Run the server: flag store, metrics, OFREP and the dashboard.
-    Serve(edgeflag_server::ServeArgs),
+    // Boxed: the server's options dwarf every other command's.
+    Serve(Box<edgeflag_server::ServeArgs>),
     /// Manage the server's tokens (stored hashed in the store's database; a running server
     /// sees changes within about a second).
     Token {
@@ -131,7 +132,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Serve(args) => {
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
-            runtime.block_on(edgeflag_server::run(args)).map_err(|e| format!("{e:#}"))?;
+            runtime.block_on(edgeflag_server::run(*args)).map_err(|e| format!("{e:#}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command } => token(command),
