@@ -12,7 +12,12 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 writers=${2:-12}
 
-cargo build --release -q -p edgeflag-server --bin edgeflag-server --example write_load
+# EDGEFLAG_SERVER_BIN / EDGEFLAG_LOAD_BIN: use these binaries instead of building release ones.
+server_bin=${EDGEFLAG_SERVER_BIN:-target/release/edgeflag-server}
+load_bin=${EDGEFLAG_LOAD_BIN:-target/release/examples/write_load}
+if [[ -z "${EDGEFLAG_SERVER_BIN:-}" || -z "${EDGEFLAG_LOAD_BIN:-}" ]]; then
+  cargo build --release -q -p edgeflag-server --bin edgeflag-server --example write_load
+fi
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -32,7 +37,7 @@ PY
 # Starts a server with "$@"; prints its URL.
 start() {
   local log="$work/server-${#pids[@]}.log"
-  target/release/edgeflag-server --addr 127.0.0.1:0 --flags "$work/flags.json" --token bench-token \
+  "$server_bin" --addr 127.0.0.1:0 --flags "$work/flags.json" --token bench-token \
     --static-dir "$work/none" --no-controller "$@" >"$log" 2>&1 &
   pids+=($!)
   local url=""
@@ -44,7 +49,7 @@ start() {
   echo "$url"
 }
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; pids=(); }
-load() { target/release/examples/write_load --token bench-token --seconds "$seconds" --writers "$writers" --flags "$writers" "$@"; }
+load() { "$load_bin" --token bench-token --seconds "$seconds" --writers "$writers" --flags "$writers" "$@"; }
 
 echo "== $writers writers for ${seconds}s each ($(nproc) cores shared by servers, PostgreSQL and the load)"
 sqlite=$(load --url "$(start --data-dir "$work/sqlite")")

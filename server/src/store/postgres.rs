@@ -21,8 +21,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
+use std::collections::HashMap;
+
 use postgres::types::ToSql;
-use postgres::{Client, NoTls};
+use postgres::{Client, NoTls, Statement};
 
 use super::{lock, Backend, Changed, Delivery, Fence, HistoryEntry, Inserted, ItemKind, NewVersion, StoreError, TokenRow, VersionRow};
 
@@ -82,7 +84,29 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status,
 
 pub struct Postgres {
     config: postgres::Config,
-    client: Mutex<Option<Client>>,
+    client: Mutex<Option<Conn>>,
+}
+
+/// A connection and its prepared statements: each statement is parsed once per connection, so
+/// a query is one round trip.
+pub struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn new(client: Client) -> Conn {
+        Conn { client, statements: HashMap::new() }
+    }
+
+    fn prepared(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
 }
 
 /// The URL parsed, with edgeflag's connection defaults (a connect timeout, the application
@@ -105,21 +129,21 @@ impl Postgres {
         let config = config(url)?;
         let mut client = config.connect(NoTls).map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", redact(url)))?;
         migrate(&mut client).map_err(|e| anyhow::anyhow!("cannot prepare the tables in {}: {e}", redact(url)))?;
-        Ok(Postgres { config, client: Mutex::new(Some(client)) })
+        Ok(Postgres { config, client: Mutex::new(Some(Conn::new(client))) })
     }
 
     /// Runs `f` on the connection, reconnecting first when the previous one was lost (the
     /// database restarted, the network dropped it); a call that fails on a lost connection
     /// fails, and the next one reconnects.
-    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>) -> Result<T, StoreError> {
+    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T, postgres::Error>) -> Result<T, StoreError> {
         let mut guard = lock(&self.client);
-        if guard.as_ref().is_none_or(Client::is_closed) {
+        if guard.as_ref().is_none_or(|c| c.client.is_closed()) {
             *guard = None;
-            *guard = Some(self.config.connect(NoTls)?);
+            *guard = Some(Conn::new(self.config.connect(NoTls)?));
         }
-        let Some(client) = guard.as_mut() else { return Err(StoreError::Refused("no connection".into())) };
-        let result = f(client);
-        if result.is_err() && client.is_closed() {
+        let Some(conn) = guard.as_mut() else { return Err(StoreError::Refused("no connection".into())) };
+        let result = f(conn);
+        if result.is_err() && conn.client.is_closed() {
             *guard = None;
         }
         Ok(result?)
@@ -135,7 +159,7 @@ impl Drop for Postgres {
             Ok(c) => c.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
-        if let Some(client) = client {
+        if let Some(client) = client.map(|c| c.client) {
             if tokio::runtime::Handle::try_current().is_ok() {
                 let _ = std::thread::Builder::new().name("edgeflag-pg-close".into()).spawn(move || drop(client));
             } else {
@@ -207,14 +231,16 @@ impl Backend for Postgres {
 
     fn latest_version(&self) -> Result<u64, StoreError> {
         self.with(|c| {
-            let v: Option<i64> = c.query_one("SELECT max(version) FROM versions", &[])?.get(0);
+            let st = c.prepared("SELECT max(version) FROM versions")?;
+            let v: Option<i64> = c.client.query_one(&st, &[])?.get(0);
             Ok(v.unwrap_or(0) as u64)
         })
     }
 
     fn version_row(&self, n: u64) -> Result<Option<VersionRow>, StoreError> {
         self.with(|c| {
-            let row = c.query_opt("SELECT version, etag, body, created_at FROM versions WHERE version = $1", &[&(n as i64)])?;
+            let st = c.prepared("SELECT version, etag, body, created_at FROM versions WHERE version = $1")?;
+            let row = c.client.query_opt(&st, &[&(n as i64)])?;
             Ok(row.map(|r| VersionRow {
                 version: r.get::<_, i64>(0) as u64,
                 etag: r.get(1),
@@ -224,46 +250,40 @@ impl Backend for Postgres {
         })
     }
 
+    /// One statement, one round trip, one commit: the fence check, the conditional insert and
+    /// the `NOTIFY` (sent only when the row went in).
     fn insert(&self, v: &NewVersion<'_>, fence: Option<Fence>) -> Result<Inserted, StoreError> {
+        const INSERT: &str = "
+            WITH fence AS (
+                SELECT $9::int IS NULL OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                    AND classid::bigint = $10 AND objid::bigint = $11 AND objsubid = 2 AND pid = $9::int) AS ok
+            ), ins AS (
+                INSERT INTO versions (version, created_at, author, message, changed_flags, changed_segments, etag, body)
+                SELECT $1::bigint, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8
+                WHERE (SELECT ok FROM fence) AND COALESCE((SELECT max(version) FROM versions), 0) = $1::bigint - 1
+                ON CONFLICT (version) DO NOTHING
+                RETURNING version
+            )
+            SELECT (SELECT ok FROM fence), (SELECT count(*) FROM ins),
+                   (SELECT pg_notify($12, version::text) FROM ins)";
+        let pid: Option<i32> = match fence {
+            Some(Fence::PgAdvisoryLock { pid }) => Some(pid),
+            None => None,
+        };
+        let (flags, segments) = (to_json(&v.changed.flags), to_json(&v.changed.segments));
+        let (class, key) = (i64::from(LOCK_CLASS), i64::from(CONTROLLER_LOCK));
         self.with(|c| {
-            let mut tx = c.transaction()?;
-            if let Some(Fence::PgAdvisoryLock { pid }) = fence {
-                let held: bool = tx
-                    .query_one(
-                        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-                           AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 2 AND pid = $3)",
-                        &[&i64::from(LOCK_CLASS), &i64::from(CONTROLLER_LOCK), &pid],
-                    )?
-                    .get(0);
-                if !held {
-                    tx.rollback()?;
-                    return Ok(Inserted::Fenced);
-                }
-            }
-            let version = v.version as i64;
-            let n = tx.execute(
-                "INSERT INTO versions (version, created_at, author, message, changed_flags, changed_segments, etag, body)
-                 SELECT $1::bigint, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8
-                 WHERE COALESCE((SELECT max(version) FROM versions), 0) = $1::bigint - 1
-                 ON CONFLICT (version) DO NOTHING",
-                &[
-                    &version,
-                    &v.created_at,
-                    &v.author,
-                    &v.message,
-                    &to_json(&v.changed.flags),
-                    &to_json(&v.changed.segments),
-                    &v.etag,
-                    &v.body,
-                ],
+            let st = c.prepared(INSERT)?;
+            let row = c.client.query_one(
+                &st,
+                &[&(v.version as i64), &v.created_at, &v.author, &v.message, &flags, &segments, &v.etag, &v.body, &pid, &class, &key, &VERSIONS_CHANNEL],
             )?;
-            if n != 1 {
-                tx.rollback()?;
-                return Ok(Inserted::Taken);
-            }
-            tx.execute("SELECT pg_notify($1, $2)", &[&VERSIONS_CHANNEL, &version.to_string()])?;
-            tx.commit()?;
-            Ok(Inserted::Yes)
+            let (ok, inserted): (bool, i64) = (row.get(0), row.get(1));
+            Ok(match (ok, inserted) {
+                (false, _) => Inserted::Fenced,
+                (true, 1) => Inserted::Yes,
+                (true, _) => Inserted::Taken,
+            })
         })
     }
 
@@ -271,11 +291,11 @@ impl Backend for Postgres {
         self.with(|c| {
             let (after, upto) = (after as i64, upto as i64);
             let params: [&(dyn ToSql + Sync); 2] = [&after, &upto];
-            let mut rows = c.query_raw(
+            let st = c.prepared(
                 "SELECT version, changed_flags::text, changed_segments::text FROM versions
                  WHERE version > $1 AND version <= $2 ORDER BY version DESC",
-                params,
             )?;
+            let mut rows = c.client.query_raw(&st, params)?;
             while let Some(row) = rows.next()? {
                 let change = Changed { flags: keys(row.get(1)), segments: keys(row.get(2)) };
                 if !visit(row.get::<_, i64>(0) as u64, change) {
@@ -288,7 +308,7 @@ impl Backend for Postgres {
 
     fn history(&self, limit: u64) -> Result<Vec<HistoryEntry>, StoreError> {
         self.with(|c| {
-            let rows = c.query(
+            let rows = c.client.query(
                 "SELECT version, created_at, author, changed_flags::text, message, etag, changed_segments::text
                  FROM versions ORDER BY version DESC LIMIT $1",
                 &[&(limit as i64)],
@@ -310,7 +330,8 @@ impl Backend for Postgres {
 
     fn version_of_etag(&self, etag: &str) -> Result<Option<u64>, StoreError> {
         self.with(|c| {
-            Ok(c.query_opt("SELECT version FROM versions WHERE etag = $1", &[&etag])?.map(|r| r.get::<_, i64>(0) as u64))
+            let st = c.prepared("SELECT version FROM versions WHERE etag = $1")?;
+            Ok(c.client.query_opt(&st, &[&etag])?.map(|r| r.get::<_, i64>(0) as u64))
         })
     }
 
@@ -335,7 +356,8 @@ impl Backend for Postgres {
         self.with(|c| {
             let (after, upto, limit) = (after as i64, upto as i64, limit as i64);
             let params: [&(dyn ToSql + Sync); 4] = [&after, &upto, &key, &limit];
-            let mut rows = c.query_raw(sql.as_str(), params)?;
+            let st = c.prepared(&sql)?;
+            let mut rows = c.client.query_raw(&st, params)?;
             while let Some(row) = rows.next()? {
                 if !visit(row.get::<_, i64>(0) as u64, row.get(1), row.get(2)) {
                     break;
@@ -347,7 +369,7 @@ impl Backend for Postgres {
 
     fn token_insert(&self, t: &TokenRow) -> Result<bool, StoreError> {
         self.with(|c| {
-            let mut tx = c.transaction()?;
+            let mut tx = c.client.transaction()?;
             let n = tx.execute(
                 "INSERT INTO tokens (name, sha256, created_at, role, revoked_at) VALUES ($1, $2, $3, $4, NULL)
                  ON CONFLICT (name) DO UPDATE
@@ -363,7 +385,7 @@ impl Backend for Postgres {
 
     fn token_list(&self) -> Result<Vec<TokenRow>, StoreError> {
         self.with(|c| {
-            let rows = c.query("SELECT name, sha256, role, created_at, revoked_at FROM tokens ORDER BY name", &[])?;
+            let rows = c.client.query("SELECT name, sha256, role, created_at, revoked_at FROM tokens ORDER BY name", &[])?;
             Ok(rows
                 .iter()
                 .map(|r| TokenRow { name: r.get(0), sha256: r.get(1), role: r.get(2), created_at: r.get(3), revoked_at: r.get(4) })
@@ -373,7 +395,7 @@ impl Backend for Postgres {
 
     fn token_revoke(&self, name: &str, at: &str) -> Result<bool, StoreError> {
         self.with(|c| {
-            let mut tx = c.transaction()?;
+            let mut tx = c.client.transaction()?;
             let n = tx.execute("UPDATE tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL", &[&at, &name])?;
             tx.execute("SELECT pg_notify($1, '')", &[&TOKENS_CHANNEL])?;
             tx.commit()?;
@@ -383,12 +405,11 @@ impl Backend for Postgres {
 
     fn tokens_marker(&self) -> Result<String, StoreError> {
         self.with(|c| {
-            c.query_one(
+            let st = c.prepared(
                 "SELECT md5(COALESCE(string_agg(name || '/' || role || '/' || sha256 || '/' || COALESCE(revoked_at, '-'), ',' ORDER BY name), ''))
                  FROM tokens",
-                &[],
-            )
-            .map(|r| r.get(0))
+            )?;
+            c.client.query_one(&st, &[]).map(|r| r.get(0))
         })
     }
 
@@ -398,7 +419,7 @@ impl Backend for Postgres {
 
     fn delivery_insert(&self, d: &Delivery) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
+            c.client.execute(
                 &format!(
                     "INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
                 ),
@@ -425,7 +446,7 @@ impl Backend for Postgres {
 
     fn delivery_update(&self, d: &Delivery) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
+            c.client.execute(
                 "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_ms = $4, attempt_log = $5, updated_at = $6
                  WHERE id = $1",
                 &[
@@ -443,20 +464,18 @@ impl Backend for Postgres {
 
     fn deliveries_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         self.with(|c| {
-            let rows = c.query(
-                &format!(
-                    "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
-                     WHERE status = 'pending' AND next_attempt_ms <= $1 ORDER BY seq LIMIT $2"
-                ),
-                &[&now_ms, &(limit as i64)],
-            )?;
+            let st = c.prepared(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+                 WHERE status = 'pending' AND next_attempt_ms <= $1 ORDER BY seq LIMIT $2"
+            ))?;
+            let rows = c.client.query(&st, &[&now_ms, &(limit as i64)])?;
             Ok(rows.iter().map(delivery_from_row).collect())
         })
     }
 
     fn deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         self.with(|c| {
-            let rows = c.query(
+            let rows = c.client.query(
                 &format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries ORDER BY seq DESC LIMIT $1"),
                 &[&(limit as i64)],
             )?;
