@@ -5,11 +5,12 @@
 //!   (`INSERT … SELECT … WHERE max(version) = n-1`, version as primary key, `ON CONFLICT DO
 //!   NOTHING`): of two replicas writing version n at once, exactly one commits; the other
 //!   catches up and plans again (see `store/mod.rs`).
-//! - The same transaction sends `NOTIFY edgeflag_versions, '<n>'`, delivered at commit to every
-//!   replica's listener ([`super::follow`]); token changes send `NOTIFY edgeflag_tokens`.
-//! - The canary controller's writes carry a fence: the transaction first checks, in
-//!   `pg_locks`, that the writer's lock session still holds the controller's advisory lock
-//!   ([`crate::leader`]), so a deposed leader cannot write a decision.
+//! - The same statement sends `NOTIFY edgeflag_versions, '<n>'` when the row went in, delivered at
+//!   commit to every replica's listener ([`super::follow`]); token changes send
+//!   `NOTIFY edgeflag_tokens`.
+//! - The canary controller's writes carry a fence: the statement inserts only if, in `pg_locks`,
+//!   the writer's lock session still holds the controller's advisory lock ([`crate::leader`]),
+//!   so a deposed leader cannot write a decision.
 //! - The schema is created (and later migrated) under a transaction-level advisory lock, so
 //!   replicas starting together on an empty database do it once.
 //!
