@@ -110,9 +110,9 @@ pub async fn campaign(leadership: Arc<Leadership>, config: ElectionConfig, mut s
             }
             Err(e) => {
                 if leadership.is_leader() {
-                    println!("edgeflag: controller: this replica is no longer the leader ({e})");
+                    println!("edgeflag: controller: this replica is no longer the leader ({e:#})");
                 } else if !warned {
-                    eprintln!("edgeflag: controller: cannot campaign for the leadership: {e}; retrying");
+                    eprintln!("edgeflag: controller: cannot campaign for the leadership: {e:#}; retrying");
                 }
                 warned = true;
                 leadership.set(LeaderState::default());

@@ -128,7 +128,7 @@ pub async fn run(store: Arc<FlagStore>, tokens: Arc<Tokens>, config: FollowConfi
                     }
                     Err(e) => {
                         if !warned {
-                            eprintln!("edgeflag: store listener cannot connect: {e}; retrying every second");
+                            eprintln!("edgeflag: store listener cannot connect: {e:#}; retrying every second");
                         }
                         warned = true;
                     }

@@ -167,7 +167,7 @@ pub struct HistoryEntry {
 pub enum StoreError {
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", pg_error_text(.0))]
     Postgres(#[from] ::postgres::Error),
     /// A stored row this version cannot read.
     #[error("{0}")]
@@ -175,6 +175,18 @@ pub enum StoreError {
     /// A request the store refuses (a duplicate token name...).
     #[error("{0}")]
     Refused(String),
+}
+
+/// A PostgreSQL error with its cause ("db error" alone says nothing): the server's message, or
+/// the I/O error behind a lost connection.
+pub fn pg_error_text(e: &::postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
+    }
+    match std::error::Error::source(e) {
+        Some(source) => format!("{e}: {source}"),
+        None => e.to_string(),
+    }
 }
 
 /// Why a write was refused by the store itself.
