@@ -5,9 +5,10 @@
 //! decoding the chunked body and the events, and parsing every `version` event's JSON: a
 //! subscriber *holds* a version once it has the whole file parsed), then publishes P versions
 //! (`PUT /api/flags`, one at a time) and records, per publish, the time from sending the PUT
-//! to every subscriber holding the new version (this includes the durable write, reported on
-//! its own), and the fan-out: from the first subscriber holding it to the last; the median and
-//! p99 over the publishes, and the per-subscriber delivery times pooled.
+//! to every subscriber holding the new version (this includes the durable write: the time to
+//! the first subscriber bounds it), and the fan-out: from the first subscriber holding it to
+//! the last; the median and p99 over the publishes, and the per-subscriber delivery times
+//! pooled.
 //!
 //! The peer, in the same run: the same N clients on keep-alive connections to a second server
 //! process, each fetching the new version with one conditional `GET /api/flags` at the same
@@ -306,6 +307,7 @@ async fn run(o: Options) -> Result<bool, String> {
     let per_sub = rss_after.saturating_sub(rss_before) as f64 / n as f64;
 
     let mut all_times = Vec::new();
+    let mut firsts = Vec::new();
     let mut spreads = Vec::new();
     let mut per_delivery = Vec::new();
     let mut writes = Vec::new();
@@ -337,6 +339,7 @@ async fn run(o: Options) -> Result<bool, String> {
         }
         all_times.push(ms(last.duration_since(sent)));
         spreads.push(ms(last.duration_since(first.unwrap_or(last))));
+        firsts.push(ms(first.unwrap_or(last).duration_since(sent)));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rss_end = server.rss_kib().unwrap_or(0);
@@ -348,6 +351,7 @@ async fn run(o: Options) -> Result<bool, String> {
 
     all_times.sort_by(f64::total_cmp);
     spreads.sort_by(f64::total_cmp);
+    firsts.sort_by(f64::total_cmp);
     per_delivery.sort_by(f64::total_cmp);
     rounds.sort_by(f64::total_cmp);
     writes.sort_by(f64::total_cmp);
@@ -356,8 +360,11 @@ async fn run(o: Options) -> Result<bool, String> {
     let (spread50, spread99) = (quantile(&spreads, 0.5), quantile(&spreads, 0.99));
     println!("stream fan-out: {n} subscribers on loopback, {} publishes (PUT /api/flags, one at a time)", o.publishes);
     println!("  publish -> every subscriber holds the version: p50 {p50:.1} ms, p99 {p99:.1} ms (max {:.1} ms)", all_times.last().copied().unwrap_or(f64::NAN));
+    // (The PUT's acknowledgement, as this process sees it, is delayed by the subscribers'
+    // own work on the same runtime: the first delivery bounds the durable write instead.)
     println!(
-        "  per subscriber (pooled): p50 {:.1} ms, p99 {:.1} ms; the durable write (PUT acknowledged) p50 {:.1} ms",
+        "  publish -> the first subscriber holds it (the durable write and one hop): p50 {:.1} ms; per subscriber (pooled): p50 {:.1} ms, p99 {:.1} ms; PUT acknowledged (seen here) p50 {:.1} ms",
+        quantile(&firsts, 0.5),
         quantile(&per_delivery, 0.5),
         quantile(&per_delivery, 0.99),
         quantile(&writes, 0.5)

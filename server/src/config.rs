@@ -88,6 +88,102 @@ pub struct ServeArgs {
     /// The change stream (`--stream-*`).
     #[command(flatten)]
     pub stream: crate::stream::StreamArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Connection and request limits of the HTTP server (see `serve.rs` and server/README.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Time a client has to send a request's line and headers, from the connection's start or
+    /// the previous response (so also how long an idle keep-alive connection stays open).
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub header_read_timeout: Duration,
+
+    /// Time to receive a request's body and produce its response headers, else 408. Applies to
+    /// every route except metric ingestion.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    pub request_timeout: Duration,
+
+    /// The same for `POST /api/metrics/events` (bodies up to --max-events-body-bytes).
+    #[arg(long, default_value = "60s", value_parser = parse_duration_arg)]
+    pub events_request_timeout: Duration,
+
+    /// A response that cannot be written for this long (the client stopped reading) closes
+    /// its connection.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    pub write_timeout: Duration,
+
+    /// Most open client connections [default: from the open-file limit, at most 4096]. At the
+    /// limit, a new client displaces the oldest connection that has not sent a complete
+    /// request head; else it waits in the listen backlog.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+
+    /// How long shutdown (SIGTERM, Ctrl-C) waits for in-flight requests before closing them.
+    #[arg(long, default_value = "5s", value_parser = parse_duration_arg)]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for HttpArgs {
+    fn default() -> Self {
+        HttpArgs {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            events_request_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(30),
+            max_connections: None,
+            shutdown_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Caps of the metrics store (its memory ceiling is `--metrics-max-series` × ~70 KB).
+#[derive(Debug, Clone, clap::Args)]
+pub struct MetricsArgs {
+    /// Most distinct flag/environment/arm series kept.
+    #[arg(long, default_value_t = crate::metrics::store::MAX_SERIES, value_parser = positive_usize)]
+    pub metrics_max_series: usize,
+
+    /// Most series of one flag (environments × arms).
+    #[arg(long, default_value_t = crate::metrics::store::MAX_SERIES_PER_FLAG, value_parser = positive_usize)]
+    pub metrics_max_series_per_flag: usize,
+
+    /// A series without events for this long is evicted (its windows are empty after an hour).
+    #[arg(long, default_value = "61m", value_parser = parse_duration_arg)]
+    pub metrics_idle_evict: Duration,
+}
+
+impl Default for MetricsArgs {
+    fn default() -> Self {
+        let limits = crate::metrics::StoreLimits::default();
+        MetricsArgs {
+            metrics_max_series: limits.max_series,
+            metrics_max_series_per_flag: limits.max_series_per_flag,
+            metrics_idle_evict: Duration::from_millis(limits.idle_evict_ms.unsigned_abs()),
+        }
+    }
+}
+
+impl MetricsArgs {
+    pub fn limits(&self) -> crate::metrics::StoreLimits {
+        crate::metrics::StoreLimits {
+            max_series: self.metrics_max_series,
+            max_series_per_flag: self.metrics_max_series_per_flag.min(self.metrics_max_series),
+            idle_evict_ms: i64::try_from(self.metrics_idle_evict.as_millis()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+fn positive_usize(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The store backend, replicas, decision webhooks and the edge path's caching (see
@@ -208,6 +304,8 @@ impl ServeArgs {
             no_controller: false,
             metrics_source: Default::default(),
             stream: Default::default(),
+            http: HttpArgs::default(),
+            metrics: MetricsArgs::default(),
         }
     }
 }

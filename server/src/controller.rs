@@ -763,7 +763,7 @@ mod tests {
         };
         let mut events: Vec<Event> = (0..400).map(|i| ev("baseline", i, 20.0 + f64::from(i % 80))).collect();
         events.extend((0..200).map(|i| ev("canary", i, 30.0 + f64::from(i % 90) * 1.5)));
-        assert_eq!(store.ingest(&events, now).ok(), Some(600));
+        assert_eq!(store.ingest(&events, now).accepted, 600);
         let window_ms = 5 * 60 * 1000;
         let envs = vec!["prod".to_string()];
         let arm = |name: &str| store.arm_window("f", Some(&envs), name, window_ms, now);
@@ -814,7 +814,7 @@ mod tests {
                 latency_ms: 20.0,
             })
             .collect();
-        assert_eq!(metrics.ingest(&events, now).ok(), Some(100));
+        assert_eq!(metrics.ingest(&events, now).accepted, 100);
         let judgements = Arc::new(Judgements::default());
         let config = ControllerConfig {
             interval: Duration::from_secs(1),

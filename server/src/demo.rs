@@ -51,7 +51,8 @@ pub async fn run(flags: Arc<FlagStore>, metrics: Arc<MetricsStore>, mut stop: wa
             _ = stop.changed() => return,
         }
         let events = generate(&flags, started.elapsed());
-        // Demo events are well-formed by construction; a series-limit refusal just drops a tick.
+        // Demo events come from the current file; a refusal (a cap, or a file changed meanwhile)
+        // just drops those events of one tick.
         let _ = crate::metrics::ingest_as(&metrics, &source, &events, clock::now_ms());
     }
 }

@@ -6,9 +6,10 @@
 //! Modules, one job each: [`config`] (options), [`db`] (the SQLite file and its schema),
 //! [`store`] (durable versions, the one write path), [`edit`] (per-flag writes against a
 //! base), [`auth`] (tokens and roles), [`metrics`] (events, windows, exposition), [`http`]
-//! (routes), [`demo`] (simulated traffic), [`controller`] (canary judgement and rollout, see
-//! CONTROLLER.md), [`metrics_source`] (where the controller reads metrics: the built-in store
-//! or a Prometheus-compatible API), [`canary_metrics`] (canary and controller series for
+//! (routes), [`serve`] (connections: limits, timeouts, shutdown deadline), [`demo`] (simulated
+//! traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md),
+//! [`metrics_source`] (where the controller reads metrics: the built-in store or a
+//! Prometheus-compatible API), [`canary_metrics`] (canary and controller series for
 //! `/metrics`), [`stream`] (new versions pushed as server-sent events), [`clock`].
 
 pub mod auth;
@@ -24,6 +25,7 @@ pub mod http;
 pub mod leader;
 pub mod metrics;
 pub mod metrics_source;
+pub mod serve;
 pub mod store;
 pub mod stream;
 pub mod webhooks;
@@ -58,11 +60,13 @@ pub fn open_state(args: &ServeArgs) -> anyhow::Result<(AppState, auth::TokenSour
         (store::Location::Postgres(_), false) => leader::Leadership::replica(),
         (store::Location::Sqlite(_), false) => leader::Leadership::single(),
     };
+    // Events are checked against the current flag file: junk keys never take a series.
+    let metrics = Arc::new(MetricsStore::following(flags.clone(), args.metrics.limits()));
     let stream = Arc::new(stream::StreamHub::new(&flags.current(), args.stream.clone()));
     let state = AppState {
         stream,
         flags,
-        metrics: Arc::new(MetricsStore::new()),
+        metrics,
         tokens: Arc::new(tokens),
         judgements: Arc::new(controller::Judgements::default()),
         ingest_origins: Arc::new(args.allowed_origins.clone()),
@@ -109,9 +113,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         max_events_body_bytes: args.max_events_body_bytes,
     };
-    let app = http::router(state.clone(), limits, &args.static_dir);
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
+    let per_route = http::route_limits::RouteLimits::new(args.http.request_timeout, args.http.events_request_timeout);
+    let app = http::router_with_limits(state.clone(), limits, per_route, &args.static_dir);
+    let fd_limit = serve::raise_fd_limit();
+    let conn_limits = serve::ConnLimits {
+        header_read_timeout: args.http.header_read_timeout,
+        write_timeout: args.http.write_timeout,
+        max_connections: match args.http.max_connections {
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => fd_limit.map_or(serve::DEFAULT_MAX_CONNECTIONS, serve::default_max_connections),
+        },
+        shutdown_timeout: args.http.shutdown_timeout,
+    };
+    let listener = serve::bind(args.addr)
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
 
@@ -146,7 +160,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
         tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx.clone()))
     });
-    let replicas = spawn_replica_tasks(&args, &location, &state, &stop_rx)?;
+    // The controller's leadership is given up at the shutdown signal, not after the drain, so
+    // another replica leads while this one finishes its requests.
+    let (lead_stop_tx, lead_stop_rx) = watch::channel(false);
+    let replicas = spawn_replica_tasks(&args, &location, &state, &stop_rx, &lead_stop_rx)?;
     let controller = (!args.no_controller).then(|| {
         println!(
             "edgeflag: canary controller running every {:?} (author \"{}\"), metrics from {}",
@@ -167,17 +184,36 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         tokio::spawn(controller::run(ctl, stop_rx.clone()))
     });
+    let store_limits = state.metrics.limits();
+    println!(
+        "edgeflag: metrics store: at most {} series ({} per flag), memory ceiling {} MiB",
+        store_limits.max_series,
+        store_limits.max_series_per_flag,
+        store_limits.ceiling_bytes().div_ceil(1 << 20)
+    );
+    println!(
+        "edgeflag: http: at most {} connections (open-file limit {}), header-read timeout {:?}, request timeout {:?}, shutdown deadline {:?}",
+        conn_limits.max_connections,
+        fd_limit.map_or_else(|| "unknown".to_string(), |n| n.to_string()),
+        conn_limits.header_read_timeout,
+        args.http.request_timeout,
+        conn_limits.shutdown_timeout
+    );
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
 
-    // Streams never end by themselves: the shutdown ends them, or the graceful shutdown would
-    // wait for them forever.
+    // Streams never end by themselves: the shutdown ends them (after the events already
+    // queued), so the shutdown does not wait for its deadline because of them.
     let hub = state.stream.clone();
     let shutdown = async move {
         shutdown_signal().await;
+        let _ = lead_stop_tx.send(true);
         hub.close();
     };
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let report = serve::serve(listener, app, conn_limits, shutdown).await;
+    if report.dropped > 0 {
+        println!("edgeflag: closed {} connection(s) still open at the shutdown deadline", report.dropped);
+    }
     let _ = stop_tx.send(true);
     let _ = stream_task.await;
     if let Some(handle) = demo {
@@ -206,6 +242,7 @@ fn spawn_replica_tasks(
     location: &store::Location,
     state: &AppState,
     stop: &watch::Receiver<bool>,
+    lead_stop: &watch::Receiver<bool>,
 ) -> anyhow::Result<ReplicaTasks> {
     let mut tasks = Vec::new();
     if let store::Location::Postgres(url) = location {
@@ -218,7 +255,7 @@ fn spawn_replica_tasks(
         if state.leadership.campaigning() {
             let config = leader::ElectionConfig { url: url.clone(), retry: args.replicas.leader_retry };
             println!("edgeflag: campaigning for the canary controller's leadership (every {:?})", config.retry);
-            tasks.push(tokio::spawn(leader::campaign(state.leadership.clone(), config, stop.clone())));
+            tasks.push(tokio::spawn(leader::campaign(state.leadership.clone(), config, lead_stop.clone())));
         }
     }
     let r = &args.replicas;

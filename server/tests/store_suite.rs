@@ -430,7 +430,7 @@ fn two_controllers_judging_the_same_tick_write_one_decision(location: Location) 
         .collect();
     let controller = |store: &Arc<FlagStore>| {
         let metrics = Arc::new(MetricsStore::new());
-        metrics.ingest(&events, now).expect("ingest");
+        assert_eq!(metrics.ingest(&events, now).accepted, events.len());
         let config = ControllerConfig {
             interval: std::time::Duration::from_secs(1),
             window: Some(std::time::Duration::from_secs(60)),

@@ -301,3 +301,27 @@ async fn shutdown_ends_the_streams_and_the_server_exits() {
     let exit = tokio::time::timeout(Duration::from_secs(10), server.child.wait()).await;
     assert!(matches!(exit, Ok(Ok(s)) if s.success()), "the server did not exit cleanly: {exit:?}");
 }
+
+/// The stream route is exempt from `--request-timeout`, and a shutdown ends the streams at
+/// once instead of waiting for `--shutdown-timeout`.
+#[tokio::test]
+async fn streams_outlive_the_request_timeout_and_end_before_the_shutdown_deadline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = spawn(
+        dir.path(),
+        &["--token", TOKEN, "--request-timeout", "1s", "--shutdown-timeout", "20s", "--stream-heartbeat", "300ms"],
+    )
+    .await;
+    let mut sub = Subscriber::open(&server, &[], "").await;
+    sub.next(5).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (etag, _) = publish(&server, "after the request timeout").await;
+    assert_eq!(sub.next_version(5).await.id.as_deref(), Some(etag.as_str()), "the stream was cut by the request timeout");
+    let pid = server.child.id().expect("pid");
+    let asked = Instant::now();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill").success());
+    assert!(sub.ends_within(10).await);
+    let exit = tokio::time::timeout(Duration::from_secs(15), server.child.wait()).await;
+    assert!(matches!(exit, Ok(Ok(s)) if s.success()), "{exit:?}");
+    assert!(asked.elapsed() < Duration::from_secs(10), "the shutdown waited for the streams: {:?}", asked.elapsed());
+}

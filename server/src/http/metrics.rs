@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{error, AppState};
 use crate::auth::Role;
 use crate::clock;
-use crate::metrics::{parse_batch, prometheus};
+use crate::metrics::{parse_batch, prometheus, Ingested};
 
 /// `POST /api/metrics/events`: 202 `{"accepted": n}` or 400 with every problem.
 ///
@@ -55,13 +55,26 @@ pub async fn post_events(State(app): State<AppState>, req: Request) -> Response 
         }
     };
     match crate::metrics::ingest_as(&app.metrics, &who, &events, now) {
-        Ok(n) => (StatusCode::ACCEPTED, Json(json!({ "accepted": n }))).into_response(),
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": e.to_string(), "problems": [{"path": "events", "message": e.to_string()}] })),
-        )
-            .into_response(),
+        Ok(out) => ingested_response(out),
+        Err(e) => error(StatusCode::FORBIDDEN, e.to_string()),
     }
+}
+
+/// 202 `{"accepted", "refused", "problems"?}` when anything counted; 422 with an `error` when
+/// every event was refused (unknown to the flag file, or over a series cap).
+fn ingested_response(out: Ingested) -> Response {
+    let mut body = json!({ "accepted": out.accepted, "refused": out.refused });
+    if out.refused > 0 {
+        body["problems"] = json!(out.problems);
+        if out.refused > out.problems.len() {
+            body["problems_omitted"] = json!(out.refused - out.problems.len());
+        }
+    }
+    if out.accepted == 0 && out.refused > 0 {
+        body["error"] = json!(format!("all {} events were refused; nothing was counted", out.refused));
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+    }
+    (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
 /// Whether a request's `Origin` may post events: the server's own origin (its authority equals

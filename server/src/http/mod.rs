@@ -7,6 +7,7 @@ pub mod items;
 pub mod metrics;
 pub mod ofrep;
 pub mod static_files;
+pub mod route_limits;
 pub mod stream;
 
 use std::path::Path;
@@ -56,8 +57,18 @@ pub struct Limits {
     pub max_events_body_bytes: usize,
 }
 
-/// The whole application.
+/// The whole application, with the default per-route limits.
 pub fn router(state: AppState, limits: Limits, static_dir: &Path) -> Router {
+    router_with_limits(state, limits, route_limits::RouteLimits::default(), static_dir)
+}
+
+/// The whole application; `per_route` bounds each route's time and concurrency.
+pub fn router_with_limits(
+    state: AppState,
+    limits: Limits,
+    per_route: route_limits::RouteLimits,
+    static_dir: &Path,
+) -> Router {
     let flag_limit = DefaultBodyLimit::max(limits.max_body_bytes);
     let item = |kind: ItemKind| {
         get(move |s, p, h| items::get(kind, s, p, h))
@@ -126,7 +137,10 @@ pub fn router(state: AppState, limits: Limits, static_dir: &Path) -> Router {
         .with_state(state)
         .layer(events_cors);
 
-    api.layer(cors).merge(events).merge(static_files::router(static_dir))
+    api.layer(cors)
+        .merge(events)
+        .merge(static_files::router(static_dir))
+        .layer(route_limits::RouteLimitsLayer::new(per_route))
 }
 
 /// `{"error": message}` with a status.
