@@ -30,8 +30,8 @@ export EDGEFLAG_TEST_POSTGRES="$url"
 echo "scale: PostgreSQL at $url"
 
 status=0
-cargo test -p edgeflag-server --test store_suite --test replicas --test scale_e2e -- --ignored --nocapture 2>&1 | tee "$work/ignored.log" || status=1
-EDGEFLAG_TEST_BACKEND=postgres cargo test -p edgeflag-server --test api --test items --test writes --test ingest --test crash 2>&1 \
+cargo test --no-fail-fast -p edgeflag-server --test store_suite --test replicas --test scale_e2e -- --ignored --nocapture 2>&1 | tee "$work/ignored.log" || status=1
+EDGEFLAG_TEST_BACKEND=postgres cargo test --no-fail-fast -p edgeflag-server --test api --test items --test writes --test ingest --test crash 2>&1 \
   | tee "$work/http.log" || status=1
 
 p=$(cat "$work"/*.log | grep -E '^test result:' | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')

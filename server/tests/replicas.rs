@@ -53,6 +53,23 @@ async fn until_new_etag(server: &common::Api, old: &str, since: Instant, limit: 
     }
 }
 
+/// Waits until `n` replicas' LISTEN sessions are connected (they connect after the server
+/// starts listening for HTTP).
+async fn listeners_connected(url: &str, n: i64) {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let count = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'edgeflag-listen' AND datname = current_database()";
+        while c.query_one(count, &[]).expect("count").get::<_, i64>(0) < n {
+            assert!(Instant::now() < deadline, "the listeners never connected");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    })
+    .await
+    .expect("task");
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -64,6 +81,7 @@ async fn a_publish_on_one_replica_reaches_the_others_within_a_second() {
     let dirs = dirs(3);
     // An hour between safety-net checks: only NOTIFY can carry the versions.
     let servers = replicas(&url, &dirs, None, &["--no-controller", "--store-poll-interval", "1h"]).await;
+    listeners_connected(&url, 3).await;
     let http = client();
     let mut times = Vec::new();
     for round in 0..30 {
@@ -103,17 +121,18 @@ async fn replicas_whose_listeners_are_killed_still_serve_new_versions() {
     let Some(url) = database("replicas-listener-loss").await else { return };
     let dirs = dirs(2);
     let servers = replicas(&url, &dirs, None, &["--no-controller", "--store-poll-interval", "500ms"]).await;
-    // The database ends every LISTEN session (a failover, a restart, an idle-connection killer).
+    // The database ends every LISTEN session (a failover, a restart, an idle-connection killer),
+    // once both replicas' listeners are connected (they connect after the server listens).
     let admin = url.clone();
     let killed = tokio::task::spawn_blocking(move || {
         let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
-        c.query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE application_name = 'edgeflag-listen' AND datname = current_database()",
-            &[],
-        )
-        .expect("terminate")
-        .len()
+        let listeners = "FROM pg_stat_activity WHERE application_name = 'edgeflag-listen' AND datname = current_database()";
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while c.query_one(&format!("SELECT count(*) {listeners}"), &[]).expect("count").get::<_, i64>(0) < 2 {
+            assert!(Instant::now() < deadline, "the listeners never connected");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        c.query(&format!("SELECT pg_terminate_backend(pid) {listeners}"), &[]).expect("terminate").len()
     })
     .await
     .expect("task");
@@ -137,6 +156,7 @@ async fn tokens_in_the_database_work_on_every_replica_within_a_second() {
     let Some(url) = database("replicas-tokens").await else { return };
     let dirs = dirs(3);
     let servers = replicas(&url, &dirs, None, &["--no-controller", "--store-poll-interval", "1h"]).await;
+    listeners_connected(&url, 3).await;
     let location = edgeflag_server::Location::Postgres(url.clone());
     let created = {
         let location = location.clone();
@@ -150,7 +170,7 @@ async fn tokens_in_the_database_work_on_every_replica_within_a_second() {
     };
     let post = |s: &Server, token: String| {
         let api = s.api.clone();
-        async move { api.post_events(&token, common::stream("f", "canary", 1, 0)).await }
+        async move { api.post_events(&token, common::stream("checkout", "canary", 1, 0)).await }
     };
     let started = Instant::now();
     for s in &servers {
@@ -302,6 +322,7 @@ async fn a_publish_on_one_replica_is_pushed_to_the_stream_subscribers_of_the_oth
     let Some(url) = database("replicas-stream").await else { return };
     let dirs = dirs(3);
     let servers = replicas(&url, &dirs, None, &["--no-controller", "--store-poll-interval", "1h"]).await;
+    listeners_connected(&url, 3).await;
     let (etag, _, file) = servers[0].current().await;
     // Subscribed on B and C, from the current version (no replay of it).
     let subscribe = |s: &Server| {
