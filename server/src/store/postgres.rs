@@ -267,10 +267,7 @@ impl Backend for Postgres {
             )
             SELECT (SELECT ok FROM fence), (SELECT count(*) FROM ins),
                    (SELECT pg_notify($12, version::text) FROM ins)";
-        let pid: Option<i32> = match fence {
-            Some(Fence::PgAdvisoryLock { pid }) => Some(pid),
-            None => None,
-        };
+        let pid: Option<i32> = fence.map(|Fence::PgAdvisoryLock { pid }| pid);
         let (flags, segments) = (to_json(&v.changed.flags), to_json(&v.changed.segments));
         let (class, key) = (i64::from(LOCK_CLASS), i64::from(CONTROLLER_LOCK));
         self.with(|c| {
