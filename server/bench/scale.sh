@@ -34,35 +34,36 @@ flag = lambda k: {"key": k, "kind": "boolean", "enabled": True, "off_variation":
 json.dump({"schema_version": 1, "flags": [flag(f"load-{i}") for i in range(int(sys.argv[2]))]}, open(sys.argv[1], "w"))
 PY
 
-# Starts a server with "$@"; prints its URL.
+# Starts a server with "$@" and sets $url (not in a $(…) subshell: $pids must see it).
 start() {
   local log="$work/server-${#pids[@]}.log"
   "$server_bin" --addr 127.0.0.1:0 --flags "$work/flags.json" --token bench-token \
     --static-dir "$work/none" --no-controller "$@" >"$log" 2>&1 &
   pids+=($!)
-  local url=""
+  url=""
   for _ in $(seq 1 100); do
     url=$(grep -o 'listening on http://[0-9.:]*' "$log" | sed 's/listening on //' || true)
     [[ -n "$url" ]] && break; sleep 0.1
   done
   [[ -n "$url" ]] || { cat "$log" >&2; exit 1; }
-  echo "$url"
 }
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; pids=(); }
 load() { "$load_bin" --token bench-token --seconds "$seconds" --writers "$writers" --flags "$writers" "$@"; }
 
 echo "== $writers writers for ${seconds}s each ($(nproc) cores shared by servers, PostgreSQL and the load)"
-sqlite=$(load --url "$(start --data-dir "$work/sqlite")")
+start --data-dir "$work/sqlite"
+sqlite=$(load --url "$url")
 stop_all
 pg=$(scripts/pg.sh start "$work/pg" --durable)
-pg1=$(load --url "$(start --data-dir "$work/p1" --store "$pg")")
+start --data-dir "$work/p1" --store "$pg"
+pg1=$(load --url "$url")
 stop_all
 # A database of their own for the replicas (the single one's versions stay apart).
 "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/createdb" -h 127.0.0.1 -p "$(cat "$work/pg/port")" -U edgeflag replicas
 replicas_db="${pg%/postgres}/replicas"
-u1=$(start --data-dir "$work/r1" --store "$replicas_db")
-u2=$(start --data-dir "$work/r2" --store "$replicas_db")
-u3=$(start --data-dir "$work/r3" --store "$replicas_db")
+start --data-dir "$work/r1" --store "$replicas_db"; u1=$url
+start --data-dir "$work/r2" --store "$replicas_db"; u2=$url
+start --data-dir "$work/r3" --store "$replicas_db"; u3=$url
 pg3=$(load --url "$u1" --url "$u2" --url "$u3")
 stop_all
 
