@@ -323,6 +323,13 @@ pub struct Attempt {
     pub duration_ms: u64,
 }
 
+/// A writer's hold on the store's write lock (see [`Backend::lock_writes`]): while it lives, no
+/// other writer of any replica can insert a version. `insert` commits and releases; dropping it
+/// without inserting releases it too.
+pub trait WriteLock {
+    fn insert(self: Box<Self>, v: &NewVersion<'_>, fence: Option<Fence>) -> Result<Inserted, StoreError>;
+}
+
 /// The storage operations the flag store, the tokens and the webhook outbox need. Calls block:
 /// callers run them on blocking threads (`spawn_blocking`, `block_in_place`), never on the
 /// async workers.
@@ -335,6 +342,10 @@ pub trait Backend: Send + Sync {
     /// Inserts `v` if the newest stored version is `v.version - 1` (and, with a fence, if the
     /// fence holds), atomically.
     fn insert(&self, v: &NewVersion<'_>, fence: Option<Fence>) -> Result<Inserted, StoreError>;
+    /// Waits for the store's write lock, for a writer that keeps losing the race for the next
+    /// version to other replicas (whose cycle is shorter: they need not catch up first). `None`:
+    /// the backend has no such lock (SQLite: one process writes a store).
+    fn lock_writes(&self) -> Result<Option<Box<dyn WriteLock + '_>>, StoreError>;
     /// Versions in `(after, upto]` with the keys they changed, newest first, while `visit`
     /// returns true.
     fn walk_changed(&self, after: u64, upto: u64, visit: &mut dyn FnMut(u64, Changed) -> bool) -> Result<(), StoreError>;
@@ -428,6 +439,8 @@ impl std::fmt::Debug for Location {
 
 /// How many times a write is planned again after losing the race for the next version.
 const MAX_WRITE_ATTEMPTS: usize = 64;
+/// Races lost before a writer waits for the store's write lock instead (its turn comes).
+const RACES_BEFORE_LOCK: usize = 2;
 
 pub struct FlagStore {
     backend: Arc<dyn Backend>,
@@ -620,11 +633,26 @@ impl FlagStore {
         mut plan: impl FnMut(&Snapshot) -> Result<(FlagSet, T), E>,
     ) -> Result<(Arc<Snapshot>, T), E> {
         let _guard = lock(&self.write_lock);
-        for _ in 0..MAX_WRITE_ATTEMPTS {
+        for attempt in 0..MAX_WRITE_ATTEMPTS {
+            // A writer that lost the race twice waits for the write lock: while it holds it,
+            // other replicas' inserts are refused, so it catches up, plans and inserts in turn.
+            let held = if attempt >= RACES_BEFORE_LOCK {
+                let held = self.backend.lock_writes().map_err(WriteError::from)?;
+                if held.is_some() {
+                    self.refresh().map_err(WriteError::from)?;
+                }
+                held
+            } else {
+                None
+            };
             let current = self.current();
             let (flags, extra) = plan(&current)?;
             let prepared = prepare(Some(&current), flags, meta)?;
-            match self.backend.insert(&prepared.row(), fence).map_err(WriteError::from)? {
+            let inserted = match held {
+                Some(held) => held.insert(&prepared.row(), fence),
+                None => self.backend.insert(&prepared.row(), fence),
+            };
+            match inserted.map_err(WriteError::from)? {
                 Inserted::Yes => {
                     let snapshot = Arc::new(prepared.snapshot);
                     self.publish(snapshot.clone());

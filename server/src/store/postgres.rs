@@ -41,6 +41,9 @@ pub const LOCK_CLASS: i32 = 0x6564_6765;
 pub const SCHEMA_LOCK: i32 = 0;
 /// Second key: the canary controller's leadership (session-level, see `leader.rs`).
 pub const CONTROLLER_LOCK: i32 = 1;
+/// Second key: the write lock (transaction-level). Every version insert takes it shared (and
+/// counts as lost when it cannot); a writer that keeps losing the race takes it exclusive.
+pub const WRITE_LOCK: i32 = 2;
 
 const SCHEMA_VERSION: i32 = 1;
 
@@ -86,6 +89,9 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status,
 pub struct Postgres {
     config: postgres::Config,
     client: Mutex<Option<Conn>>,
+    /// The connection of a writer holding the write lock (its own, so the store's connection
+    /// stays free for the catch-up it makes meanwhile).
+    exclusive: Mutex<Option<Conn>>,
 }
 
 /// A connection and its prepared statements: each statement is parsed once per connection, so
@@ -130,7 +136,7 @@ impl Postgres {
         let config = config(url)?;
         let mut client = config.connect(NoTls).map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", redact(url)))?;
         migrate(&mut client).map_err(|e| anyhow::anyhow!("cannot prepare the tables in {}: {e}", redact(url)))?;
-        Ok(Postgres { config, client: Mutex::new(Some(Conn::new(client))) })
+        Ok(Postgres { config, client: Mutex::new(Some(Conn::new(client))), exclusive: Mutex::new(None) })
     }
 
     /// Runs `f` on the connection, reconnecting first when the previous one was lost (the
@@ -156,16 +162,18 @@ impl Postgres {
 /// dropped on a thread of its own.
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let client = match self.client.get_mut() {
+        let take = |m: &mut Mutex<Option<Conn>>| match m.get_mut() {
             Ok(c) => c.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
-        if let Some(client) = client.map(|c| c.client) {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                let _ = std::thread::Builder::new().name("edgeflag-pg-close".into()).spawn(move || drop(client));
-            } else {
-                drop(client);
-            }
+        let clients: Vec<Client> = [take(&mut self.client), take(&mut self.exclusive)].into_iter().flatten().map(|c| c.client).collect();
+        if clients.is_empty() {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::Builder::new().name("edgeflag-pg-close".into()).spawn(move || drop(clients));
+        } else {
+            drop(clients);
         }
     }
 }
@@ -225,6 +233,80 @@ fn delivery_from_row(row: &postgres::Row) -> Delivery {
     }
 }
 
+/// The version insert (see [`Backend::insert`]): one statement, one round trip; the fence
+/// check, the shared write lock (refused while a starving writer holds it exclusive), the
+/// conditional insert and the `NOTIFY`, sent only when the row went in.
+///
+/// `holder`: the writer holds the lock exclusive (it must not ask for it shared: PostgreSQL
+/// queues that request behind the other writers waiting for the lock, and refuses it).
+fn insert_on(c: &mut Conn, v: &NewVersion<'_>, pid: Option<i32>, holder: bool) -> Result<Inserted, postgres::Error> {
+    const INSERT: &str = "
+        WITH fence AS (
+            SELECT $9::int IS NULL OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                AND classid::bigint = $10 AND objid::bigint = $11 AND objsubid = 2 AND pid = $9::int) AS ok
+        ), ins AS (
+            INSERT INTO versions (version, created_at, author, message, changed_flags, changed_segments, etag, body)
+            SELECT $1::bigint, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8
+            WHERE (SELECT ok FROM fence) AND ($15::bool OR pg_try_advisory_xact_lock_shared($13::int, $14::int))
+              AND COALESCE((SELECT max(version) FROM versions), 0) = $1::bigint - 1
+            ON CONFLICT (version) DO NOTHING
+            RETURNING version
+        )
+        SELECT (SELECT ok FROM fence), (SELECT count(*) FROM ins),
+               (SELECT pg_notify($12, version::text) FROM ins)";
+    let (flags, segments) = (to_json(&v.changed.flags), to_json(&v.changed.segments));
+    let (class, key) = (i64::from(LOCK_CLASS), i64::from(CONTROLLER_LOCK));
+    let st = c.prepared(INSERT)?;
+    let row = c.client.query_one(
+        &st,
+        &[
+            &(v.version as i64), &v.created_at, &v.author, &v.message, &flags, &segments, &v.etag, &v.body,
+            &pid, &class, &key, &VERSIONS_CHANNEL, &LOCK_CLASS, &WRITE_LOCK, &holder,
+        ],
+    )?;
+    let (ok, inserted): (bool, i64) = (row.get(0), row.get(1));
+    Ok(match (ok, inserted) {
+        (false, _) => Inserted::Fenced,
+        (true, 1) => Inserted::Yes,
+        (true, _) => Inserted::Taken,
+    })
+}
+
+/// A transaction holding the write lock exclusive on the writer's own connection.
+struct HeldWriteLock<'a> {
+    guard: std::sync::MutexGuard<'a, Option<Conn>>,
+    done: bool,
+}
+
+impl super::WriteLock for HeldWriteLock<'_> {
+    fn insert(mut self: Box<Self>, v: &NewVersion<'_>, fence: Option<Fence>) -> Result<Inserted, StoreError> {
+        let pid = fence.map(|Fence::PgAdvisoryLock { pid }| pid);
+        let Some(conn) = self.guard.as_mut() else { return Err(StoreError::Refused("no connection".into())) };
+        let result = insert_on(conn, v, pid, true).and_then(|inserted| {
+            conn.client.batch_execute(if inserted == Inserted::Yes { "COMMIT" } else { "ROLLBACK" })?;
+            Ok(inserted)
+        });
+        self.done = true;
+        if result.is_err() {
+            let _ = conn.client.batch_execute("ROLLBACK");
+        }
+        Ok(result?)
+    }
+}
+
+impl Drop for HeldWriteLock<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Some(conn) = self.guard.as_mut() {
+                // Releases the lock (transaction-level): the plan refused, nothing to write.
+                if conn.client.batch_execute("ROLLBACK").is_err() {
+                    *self.guard = None;
+                }
+            }
+        }
+    }
+}
+
 impl Backend for Postgres {
     fn kind(&self) -> &'static str {
         "postgres"
@@ -251,38 +333,32 @@ impl Backend for Postgres {
         })
     }
 
-    /// One statement, one round trip, one commit: the fence check, the conditional insert and
-    /// the `NOTIFY` (sent only when the row went in).
     fn insert(&self, v: &NewVersion<'_>, fence: Option<Fence>) -> Result<Inserted, StoreError> {
-        const INSERT: &str = "
-            WITH fence AS (
-                SELECT $9::int IS NULL OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-                    AND classid::bigint = $10 AND objid::bigint = $11 AND objsubid = 2 AND pid = $9::int) AS ok
-            ), ins AS (
-                INSERT INTO versions (version, created_at, author, message, changed_flags, changed_segments, etag, body)
-                SELECT $1::bigint, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $8
-                WHERE (SELECT ok FROM fence) AND COALESCE((SELECT max(version) FROM versions), 0) = $1::bigint - 1
-                ON CONFLICT (version) DO NOTHING
-                RETURNING version
-            )
-            SELECT (SELECT ok FROM fence), (SELECT count(*) FROM ins),
-                   (SELECT pg_notify($12, version::text) FROM ins)";
-        let pid: Option<i32> = fence.map(|Fence::PgAdvisoryLock { pid }| pid);
-        let (flags, segments) = (to_json(&v.changed.flags), to_json(&v.changed.segments));
-        let (class, key) = (i64::from(LOCK_CLASS), i64::from(CONTROLLER_LOCK));
+        let pid = fence.map(|Fence::PgAdvisoryLock { pid }| pid);
         self.with(|c| {
-            let st = c.prepared(INSERT)?;
-            let row = c.client.query_one(
-                &st,
-                &[&(v.version as i64), &v.created_at, &v.author, &v.message, &flags, &segments, &v.etag, &v.body, &pid, &class, &key, &VERSIONS_CHANNEL],
-            )?;
-            let (ok, inserted): (bool, i64) = (row.get(0), row.get(1));
-            Ok(match (ok, inserted) {
-                (false, _) => Inserted::Fenced,
-                (true, 1) => Inserted::Yes,
-                (true, _) => Inserted::Taken,
-            })
+            insert_on(c, v, pid, false)
         })
+    }
+
+    fn lock_writes(&self) -> Result<Option<Box<dyn super::WriteLock + '_>>, StoreError> {
+        let mut guard = lock(&self.exclusive);
+        if guard.as_ref().is_none_or(|c| c.client.is_closed()) {
+            *guard = None;
+            *guard = Some(Conn::new(self.config.connect(NoTls)?));
+        }
+        let Some(conn) = guard.as_mut() else { return Err(StoreError::Refused("no connection".into())) };
+        let locked = conn
+            .client
+            .batch_execute("BEGIN")
+            .and_then(|()| conn.client.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&LOCK_CLASS, &WRITE_LOCK]).map(|_| ()));
+        if let Err(e) = locked {
+            let _ = conn.client.batch_execute("ROLLBACK");
+            if conn.client.is_closed() {
+                *guard = None;
+            }
+            return Err(e.into());
+        }
+        Ok(Some(Box::new(HeldWriteLock { guard, done: false })))
     }
 
     fn walk_changed(&self, after: u64, upto: u64, visit: &mut dyn FnMut(u64, Changed) -> bool) -> Result<(), StoreError> {

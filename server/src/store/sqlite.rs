@@ -110,6 +110,10 @@ impl Backend for Sqlite {
         }
     }
 
+    fn lock_writes(&self) -> Result<Option<Box<dyn super::WriteLock + '_>>, StoreError> {
+        Ok(None)
+    }
+
     fn walk_changed(&self, after: u64, upto: u64, visit: &mut dyn FnMut(u64, Changed) -> bool) -> Result<(), StoreError> {
         let conn = lock(&self.conn);
         let mut stmt = conn.prepare_cached(
