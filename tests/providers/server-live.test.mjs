@@ -131,6 +131,31 @@ test("Node: a provider started while the server is down is ERROR, then READY whe
   }
 });
 
+// A CDN in front of the server fetches /edge/flags.json (server/SCALE.md); a provider pointed
+// at it with `url` sees the same versions: the number from its header, a publish picked up by
+// a conditional poll (304s while nothing changes).
+test("Node: the server's CDN origin (/edge/flags.json) as a `url` source: versions, conditional polls, CONFIGURATION_CHANGED", { skip: edgeflagMissing }, async () => {
+  const server = await startEdgeflag(["--no-controller"]);
+  try {
+    const provider = new EdgeflagServerProvider({ engine: edgeflag, url: `${server.base}/edge/flags.json`, pollMs: 100 });
+    await OpenFeature.setProviderAndWait("edge-origin", provider);
+    const client = OpenFeature.getClient("edge-origin");
+    const events = recorder(client);
+    let d = await client.getStringDetails("checkout-redesign", "x", { targetingKey: "alice" });
+    assert.equal(d.flagMetadata.flagSetVersion, 1);
+    assert.notEqual(d.reason, "DISABLED");
+    await until("a 304", () => provider.status().notModified > 0);
+    const v2 = await server.publish(edit((f) => (f.flags.find((x) => x.key === "checkout-redesign").enabled = false)));
+    await until("CONFIGURATION_CHANGED", () => events.find((e) => e.type === ProviderEvents.ConfigurationChanged));
+    assert.deepEqual(events.find((e) => e.type === ProviderEvents.ConfigurationChanged).flagsChanged, ["checkout-redesign"]);
+    d = await client.getStringDetails("checkout-redesign", "x", { targetingKey: "alice" });
+    assert.deepEqual([d.reason, d.flagMetadata.flagSetVersion], ["DISABLED", v2.version]);
+    assert.equal(provider.status().version, v2.version);
+  } finally {
+    await server.stop();
+  }
+});
+
 test("workerd: the example worker evaluates with the server provider, refreshes per request, reports metrics", { skip: edgeflagMissing }, async () => {
   const server = await startEdgeflag(["--no-controller", "--ingest-token", INGEST]);
   let worker;
