@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests of the OpenFeature providers (providers/): OpenFeature's gherkin suites, the native
 # corpus through each provider's typed API, the web provider in headless Chromium and the
-# server provider in Node and workerd against the real server, and the Rust provider
+# server provider in Node and workerd against the real server, the OFREP client of issue 17's
+# report against the server's OFREP beside local evaluation, and the Rust provider
 # (cargo test -p edgeflag-openfeature). Prints "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
