@@ -30,9 +30,11 @@ use futures_util::future::join_all;
 use tokio::sync::watch;
 
 use crate::clock;
+use crate::leader::Leadership;
 use crate::metrics::MetricsStore;
 use crate::metrics_source::{ArmQuery, MetricsSource, SourceError};
 use crate::store::{find_item, FlagStore, ItemKind, Snapshot, WriteError, WriteMeta};
+use crate::webhooks::{DecisionEvent, Webhooks};
 
 /// Author of every version the controller writes.
 pub const AUTHOR: &str = "canary-controller";
@@ -181,6 +183,12 @@ pub struct Controller {
     last_hold: HashMap<Target, Vec<String>>,
     /// Last logged metrics-source error per canary, so an outage is logged once, not every tick.
     last_source_error: HashMap<Target, String>,
+    /// With replicas: whether this one leads, and the fence its decisions carry.
+    leadership: Option<Arc<Leadership>>,
+    /// Decision webhooks, and the cause of the last hold sent per canary (a hold is sent when
+    /// its cause changes).
+    webhooks: Option<Arc<Webhooks>>,
+    last_hold_sent: HashMap<Target, String>,
 }
 
 /// The metrics of the running canaries of one version, read before judging: the source may be
@@ -228,7 +236,34 @@ impl Controller {
             failures: HashMap::new(),
             last_hold: HashMap::new(),
             last_source_error: HashMap::new(),
+            leadership: None,
+            webhooks: None,
+            last_hold_sent: HashMap::new(),
         }
+    }
+
+    /// Ticks only while `leadership` says this replica leads; decisions carry its fence.
+    pub fn with_leadership(mut self, leadership: Arc<Leadership>) -> Self {
+        self.leadership = Some(leadership);
+        self
+    }
+
+    /// Sends decision webhooks (advance, complete, rollback, hold) through `webhooks`.
+    pub fn with_webhooks(mut self, webhooks: Arc<Webhooks>) -> Self {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// Whether this replica may judge and write now.
+    pub fn leading(&self) -> bool {
+        self.leadership.as_ref().is_none_or(|l| l.is_leader())
+    }
+
+    /// Forgets what only the leader needs (another replica counts from now on).
+    fn step_down(&mut self) {
+        self.failures.clear();
+        self.last_hold.clear();
+        self.last_hold_sent.clear();
     }
 
     /// Reads the arms' metrics from `source` instead (e.g. a Prometheus-compatible API).
@@ -279,21 +314,69 @@ impl Controller {
         self.failures.retain(|t, _| running.contains(t));
         self.last_hold.retain(|t, _| running.contains(t));
         self.last_source_error.retain(|t, _| running.contains(t));
+        self.last_hold_sent.retain(|t, _| running.contains(t));
         self.judgements.write().retain(|t, _| all.contains(t));
         let decisions = arms
             .into_iter()
             .filter_map(|(target, arms)| {
                 let (decision, pending) = self.judge(&snap, now_ms, target, arms)?;
-                Some(match pending {
-                    Some(p) => self.apply(decision, p),
-                    None => decision,
-                })
+                let (decision, message) = match pending {
+                    Some(p) => {
+                        let message = p.message.clone();
+                        (self.apply(decision, p), message)
+                    }
+                    None => (decision, String::new()),
+                };
+                self.notify(&decision, snap.version, message);
+                Some(decision)
             })
             .collect();
         let stats = &self.judgements.stats;
         stats.ticks.fetch_add(1, Ordering::Relaxed);
         stats.last_tick_ms.store(clock::now_ms(), Ordering::Relaxed);
         decisions
+    }
+
+    /// Queues the decision's webhooks: a written decision, or a hold whose cause changed.
+    fn notify(&mut self, decision: &Decision, file_version: u64, message: String) {
+        let Some(webhooks) = &self.webhooks else { return };
+        let j = &decision.judgement;
+        let target: Target = (decision.flag.clone(), decision.env.clone());
+        let event = match j.action {
+            CanaryAction::Hold => {
+                let cause = hold_cause(j);
+                if self.last_hold_sent.get(&target) == Some(&cause) {
+                    return;
+                }
+                self.last_hold_sent.insert(target.clone(), cause);
+                "hold"
+            }
+            CanaryAction::NoAction => return,
+            // A decision that was not written (the canary changed, a deposed leader) did not
+            // happen: nothing to announce.
+            _ if decision.version.is_none() => return,
+            other => {
+                self.last_hold_sent.remove(&target);
+                other.as_str()
+            }
+        };
+        let event = DecisionEvent {
+            id: String::new(),
+            event: event.to_string(),
+            flag: decision.flag.clone(),
+            env: decision.env.clone(),
+            stage: j.stage,
+            next_stage: j.next_stage,
+            reasons: j.reasons.clone(),
+            consecutive_failures: j.consecutive_failures,
+            file_version,
+            decision_version: decision.version,
+            at: clock::now_rfc3339(),
+            message: if message.is_empty() { j.reasons.join("; ") } else { message },
+        };
+        if let Err(e) = webhooks.enqueue(&event) {
+            println!("edgeflag: canary-controller: {}: cannot queue the {} webhook: {e}", label(&target), event.event);
+        }
     }
 
     /// Judges one canary of `snap` on its arms' metrics; returns the decision and, when it
@@ -378,11 +461,20 @@ impl Controller {
     /// Writes a decision as a per-flag change against the judged version.
     fn apply(&mut self, mut decision: Decision, p: Pending) -> Decision {
         let canary_path = canary_path(&p.target);
-        let result = self.flags.write_with(WriteMeta { author: AUTHOR, message: &p.message }, |current| {
+        let fence = self.leadership.as_ref().and_then(|l| l.state().fence);
+        let result = self.flags.write_fenced(WriteMeta { author: AUTHOR, message: &p.message }, fence, |current| {
             let mut file: Value = serde_json::from_slice(&current.body).map_err(WriteError::Encode)?;
             let Some(theirs) = find_item(&file, ItemKind::Flag, &p.target.0) else {
                 return Err(ApplyError::Changed("the flag was deleted".into()));
             };
+            // Any change to this canary since it was judged voids the judgement, even one to the
+            // very values the decision would write (another replica's controller deciding the
+            // same tick, the case fencing exists for): the merge would see no conflict there,
+            // and the tick would get a second decision.
+            let changed = changed_canary_fields(&p.target, &p.base, theirs);
+            if !changed.is_empty() {
+                return Err(ApplyError::Changed(format!("changed since version {}: {}", p.judged_version, changed.join(", "))));
+            }
             let merged = merge::three_way(&p.base, &p.mine, theirs);
             let touched: Vec<String> = merged
                 .conflicts
@@ -472,6 +564,25 @@ fn canary_path((_, env): &Target) -> MergePath {
     }
 }
 
+/// The canary's fields (`canary.status`, `environments.prod.canary.current_stage`…) that differ
+/// between two versions of its flag; the canary itself when it appeared or went away.
+fn changed_canary_fields(target: &Target, judged: &Value, now: &Value) -> Vec<String> {
+    let get = |flag: &Value| -> Option<Value> {
+        let mut flag = flag.clone();
+        canary_slot(&mut flag, target).map(|v| v.clone())
+    };
+    let prefix = canary_path(target).to_string();
+    match (get(judged), get(now)) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))).collect();
+            keys.retain(|k| a.get(*k) != b.get(*k));
+            keys.iter().map(|k| format!("{prefix}.{k}")).collect()
+        }
+        (a, b) if a == b => Vec::new(),
+        _ => vec![prefix],
+    }
+}
+
 fn canary_slot<'a>(flag: &'a mut Value, (_, env): &Target) -> Option<&'a mut Value> {
     match env {
         None => flag.get_mut("canary"),
@@ -479,7 +590,8 @@ fn canary_slot<'a>(flag: &'a mut Value, (_, env): &Target) -> Option<&'a mut Val
     }
 }
 
-/// Runs ticks every `config.interval` until `stop` turns true.
+/// Runs ticks every `config.interval` until `stop` turns true; with replicas, only while this
+/// one leads.
 pub async fn run(mut controller: Controller, mut stop: watch::Receiver<bool>) {
     match controller.judgements.stats.running.write() {
         Ok(mut g) => *g = Some((controller.source.kind(), controller.config.interval)),
@@ -487,10 +599,19 @@ pub async fn run(mut controller: Controller, mut stop: watch::Receiver<bool>) {
     }
     let mut ticker = tokio::time::interval(controller.config.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut was_leading = false;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
             _ = stop.changed() => return,
+        }
+        let leading = controller.leading();
+        if was_leading && !leading {
+            controller.step_down();
+        }
+        was_leading = leading;
+        if !leading {
+            continue;
         }
         // Reading a remote source may take up to its timeout: a stop does not wait for it.
         let gathered = tokio::select! {
@@ -502,6 +623,19 @@ pub async fn run(mut controller: Controller, mut stop: watch::Receiver<bool>) {
             controller.decide(gathered);
         });
     }
+}
+
+/// What a hold is about, to send its webhook once per cause: the stage, the checks that did
+/// not pass (and how), the failure count, and whether the stage's minimum duration has passed.
+fn hold_cause(j: &CanaryJudgement) -> String {
+    let checks: Vec<String> = j
+        .checks
+        .iter()
+        .filter(|c| c.outcome != edgeflag_evaluator::judgement::Outcome::Pass)
+        .map(|c| serde_json::to_string(&(&c.check, &c.outcome)).unwrap_or_default())
+        .collect();
+    let served = matches!((j.elapsed_ms, j.min_duration_ms), (Some(e), Some(m)) if e >= m);
+    format!("{}|{}|{}|{}", j.stage, j.consecutive_failures, served, checks.join(","))
 }
 
 /// Every running canary in the file: the base one, then environment overrides.

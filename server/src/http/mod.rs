@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, authorization and the JSON error shape.
 
 pub mod canaries;
+pub mod edge;
 pub mod flags;
 pub mod items;
 pub mod metrics;
@@ -21,6 +22,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::auth::{Authn, Principal, Role, Tokens};
 use crate::controller::Judgements;
+use crate::leader::Leadership;
 use crate::metrics::MetricsStore;
 use crate::store::{FlagStore, ItemKind};
 use crate::stream::StreamHub;
@@ -37,6 +39,10 @@ pub struct AppState {
     pub judgements: Arc<Judgements>,
     /// Browser origins allowed to post metric events, besides the server's own.
     pub ingest_origins: Arc<Vec<String>>,
+    /// Whether this replica's canary controller leads (`edgeflag_controller_leader`).
+    pub leadership: Arc<Leadership>,
+    /// Cache lifetimes of the public edge path (`/edge/…`).
+    pub edge_cache: edge::EdgeCache,
 }
 
 pub const X_EDGEFLAG_VERSION: HeaderName = HeaderName::from_static("x-edgeflag-version");
@@ -83,11 +89,16 @@ pub fn router_with_limits(
         .route("/api/flags/rollback/{n}", post(flags::rollback).layer(flag_limit))
         .route("/api/flags/{key}", item(ItemKind::Flag))
         .route("/api/segments/{key}", item(ItemKind::Segment))
+        .route("/api/webhooks/deliveries", get(flags::deliveries))
+        .route("/edge/flags.json", get(edge::flags))
+        .route("/edge/manifest.json", get(edge::manifest))
+        .route("/edge/versions/{file}", get(edge::version))
         .route("/api/canaries", get(canaries::list))
         .route("/api/canaries/{flag}", get(canaries::one))
         .route("/api/metrics", get(metrics::get_metrics))
         .route("/metrics", get(metrics::prometheus))
-        .route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::evaluate_one).layer(flag_limit))
+        // A wildcard: OFREP providers do not encode keys, so a key's `/` arrives as is.
+        .route("/ofrep/v1/evaluate/flags/{*key}", post(ofrep::evaluate_one).layer(flag_limit))
         .route("/ofrep/v1/evaluate/flags", post(ofrep::evaluate_bulk).layer(flag_limit))
         .route("/ofrep/v1/configuration", get(ofrep::configuration))
         .route("/healthz", get(|| async { "ok\n" }))
