@@ -2,8 +2,10 @@
 // workerd from the `wasm` module) and loads a 1,000-flag file, timing each step. Local
 // workerd's clock advances during execution (the production runtime's does not).
 import wasmModule from "./edgeflag/edgeflag_wasm_bg.wasm";
-import { initSync, FlagSet } from "./edgeflag/edgeflag_wasm.js";
-import "./edgeflag/fast.js"; // FlagSet's evaluation methods (what edge.js also loads)
+import { initSync, FlagSet as GlueSet } from "./edgeflag/edgeflag_wasm.js";
+// The FlagSet edge.js exports, with its methods (builds before 2026-12-02 exported the glue's).
+import * as fast from "./edgeflag/fast.js";
+const FlagSet = fast.FlagSet ?? GlueSet;
 import flagsText from "./flags-1000.json";
 
 let flags = null;

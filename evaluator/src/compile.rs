@@ -13,7 +13,7 @@ use crate::model::{
     Canary, CanaryStatus, EnvironmentOverride, Experiment, Flag, FlagFile, FlagKind, Rollout, Rule,
     Segment, Target, SCHEMA_VERSION,
 };
-use crate::validation::{field_path, index_path, number_text, Problems, ValidationErrors};
+use crate::validation::{field_path, number_text, Path, Problems, ValidationErrors};
 
 /// Longest flag or segment key accepted.
 pub const MAX_KEY_LEN: usize = 256;
@@ -468,14 +468,16 @@ impl Compiler<'_> {
             self.index_keys(file.flags.iter().map(|f| f.key.as_str()), self.flag_indices, "flags");
 
         let mut segments = Vec::with_capacity(file.segments.len());
+        let segments_path = Path::Root.field("segments");
         for (position, segment) in file.segments.iter().enumerate() {
-            let path = index_path("segments", self.segment_indices[position]);
+            let path = segments_path.index(self.segment_indices[position]);
             segments.push(self.compile_segment(segment, &path, &segment_index));
         }
 
         let mut flags = Vec::with_capacity(file.flags.len());
+        let flags_path = Path::Root.field("flags");
         for (position, flag) in file.flags.iter().enumerate() {
-            let path = index_path("flags", self.flag_indices[position]);
+            let path = flags_path.index(self.flag_indices[position]);
             flags.push(self.compile_flag(flag, &path, &flag_index, &segment_index, &environments));
         }
         self.check_prerequisite_cycles(&flag_index);
@@ -489,8 +491,9 @@ impl Compiler<'_> {
     fn check_environments(&mut self) -> KeySet {
         let names = &self.file.environments;
         let first = first_positions(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        let list_path = Path::Root.field("environments");
         for (i, name) in names.iter().enumerate() {
-            let path = index_path("environments", i);
+            let path = list_path.index(i);
             if name.trim().is_empty() {
                 self.problems.push(path, "environment name is empty");
             } else if first[i] != i {
@@ -517,8 +520,9 @@ impl Compiler<'_> {
         let mut entries = Vec::with_capacity(valid.len());
         let mut next_valid = 0;
         // One pass in file order, so the problems come out in file order.
+        let list_path = Path::Root.field(list);
         for (position, (key, problem)) in keys.iter().zip(problems).enumerate() {
-            let path = || field_path(&index_path(list, original[position]), "key");
+            let path = || list_path.index(original[position]).field("key").render();
             if let Some(problem) = problem {
                 self.problems.push(path(), problem);
                 continue;
@@ -539,7 +543,7 @@ impl Compiler<'_> {
     fn compile_segment(
         &mut self,
         segment: &Segment,
-        path: &str,
+        path: &Path,
         segment_index: &KeyMap<usize>,
     ) -> Option<CompiledSegment> {
         let before = self.problems_len();
@@ -548,17 +552,18 @@ impl Compiler<'_> {
         for (i, key) in segment.excluded.iter().enumerate() {
             if included.contains(key) {
                 self.problems.push(
-                    index_path(&field_path(path, "excluded"), i),
+                    path.field("excluded").index(i),
                     format!("{key:?} is both included and excluded"),
                 );
             }
         }
         let mut rules = Vec::with_capacity(segment.rules.len());
+        let rules_path = path.field("rules");
         for (r, rule) in segment.rules.iter().enumerate() {
-            let rule_path = index_path(&field_path(path, "rules"), r);
+            let rule_path = rules_path.index(r);
             if rule.clauses.iter().any(|c| c.operator == crate::model::Operator::InSegment) {
                 self.problems.push(
-                    field_path(&rule_path, "clauses"),
+                    rule_path.field("clauses"),
                     "segments cannot reference other segments (in_segment)",
                 );
                 continue;
@@ -573,12 +578,12 @@ impl Compiler<'_> {
     fn compile_clauses(
         &mut self,
         clauses: &[crate::model::Clause],
-        rule_path: &str,
+        rule_path: &Path,
         segment_index: &KeyMap<usize>,
     ) -> Option<Vec<CompiledClause>> {
-        let clauses_path = field_path(rule_path, "clauses");
+        let clauses_path = rule_path.field("clauses");
         if clauses.is_empty() {
-            self.problems.push(&clauses_path, "a rule needs at least one clause");
+            self.problems.push(clauses_path, "a rule needs at least one clause");
         }
         let broken = self.broken_segment_keys;
         let lookup = |key: &str| -> Option<usize> {
@@ -593,14 +598,14 @@ impl Compiler<'_> {
         let mut compiled = Vec::with_capacity(clauses.len());
         let mut ok = true;
         for (c, clause) in clauses.iter().enumerate() {
-            let clause_path = index_path(&clauses_path, c);
+            let clause_path = clauses_path.index(c);
             let mut found = Vec::new();
             match compile_clause(clause, &lookup, &mut found) {
                 Some(cc) if found.is_empty() => compiled.push(cc),
                 _ => ok = false,
             }
             for (suffix, message) in found {
-                self.problems.push(join_suffix(&clause_path, &suffix), message);
+                self.problems.push(join_suffix(&clause_path.render(), &suffix), message);
             }
         }
         ok.then_some(compiled)
@@ -610,26 +615,26 @@ impl Compiler<'_> {
     fn compile_flag(
         &mut self,
         flag: &Flag,
-        path: &str,
+        path: &Path,
         flag_index: &KeyMap<usize>,
         segment_index: &KeyMap<usize>,
         environments: &KeySet,
     ) -> Option<CompiledFlag> {
         let before = self.problems_len();
         let variations = self.check_variations(flag, path);
-        let off_variation = self.variation_ref(&variations, &flag.off_variation, &field_path(path, "off_variation"));
+        let off_variation = self.variation_ref(&variations, &flag.off_variation, &path.field("off_variation"));
         let default_variation =
-            self.variation_ref(&variations, &flag.default_variation, &field_path(path, "default_variation"));
+            self.variation_ref(&variations, &flag.default_variation, &path.field("default_variation"));
         for (t, tag) in flag.tags.iter().enumerate() {
             if tag.trim().is_empty() {
-                self.problems.push(index_path(&field_path(path, "tags"), t), "tag is empty");
+                self.problems.push(path.field("tags").index(t), "tag is empty");
             }
         }
         let prerequisites = self.compile_prerequisites(flag, path, flag_index);
 
         let scope = FlagScope { flag, variations: &variations, segment_index };
         let targets = self.compile_targets(&scope, &flag.targets, &flag.deny, path);
-        let rules = self.compile_rules(&scope, &flag.rules, &field_path(path, "rules"));
+        let rules = self.compile_rules(&scope, &flag.rules, &path.field("rules"));
         let split = self.compile_split(
             &scope,
             SplitParts { rollout: &flag.rollout, canary: &flag.canary, experiment: &flag.experiment },
@@ -643,11 +648,12 @@ impl Compiler<'_> {
         };
 
         let mut compiled_envs = Vec::with_capacity(flag.environments.len());
+        let environments_path = path.field("environments");
         for (name, over) in &flag.environments {
-            let env_path = field_path(&field_path(path, "environments"), name);
+            let env_path = environments_path.field(name);
             if !environments.is_empty() && !environments.contains(name) {
                 self.problems.push(
-                    &env_path,
+                    env_path,
                     format!("environment {name:?} is not declared in the top-level \"environments\" list"),
                 );
                 continue;
@@ -688,22 +694,22 @@ impl Compiler<'_> {
 
     /// Variation names → indices, checking names, uniqueness and value types.
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn check_variations(&mut self, flag: &Flag, path: &str) -> KeyMap<usize> {
-        let list_path = field_path(path, "variations");
+    fn check_variations(&mut self, flag: &Flag, path: &Path) -> KeyMap<usize> {
+        let list_path = path.field("variations");
         if flag.variations.is_empty() {
-            self.problems.push(&list_path, "a flag needs at least one variation");
+            self.problems.push(list_path, "a flag needs at least one variation");
         }
         let first = first_positions(&flag.variations.iter().map(|v| v.name.as_str()).collect::<Vec<_>>());
         let mut names = Vec::with_capacity(flag.variations.len());
         for (i, variation) in flag.variations.iter().enumerate() {
-            let v_path = index_path(&list_path, i);
+            let v_path = list_path.index(i);
             if variation.name.trim().is_empty() {
-                self.problems.push(field_path(&v_path, "name"), "variation name is empty");
+                self.problems.push(v_path.field("name"), "variation name is empty");
             } else if first[i] == i {
                 names.push((variation.name.clone(), i));
             } else {
                 self.problems.push(
-                    field_path(&v_path, "name"),
+                    v_path.field("name"),
                     format!("duplicate variation name {:?}", variation.name),
                 );
             }
@@ -715,7 +721,7 @@ impl Compiler<'_> {
             };
             if !fits {
                 self.problems.push(
-                    field_path(&v_path, "value"),
+                    v_path.field("value"),
                     format!(
                         "a {} flag needs {} values, got {}",
                         flag.kind.as_str(),
@@ -729,7 +735,7 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn variation_ref(&mut self, variations: &KeyMap<usize>, name: &str, path: &str) -> Option<usize> {
+    fn variation_ref(&mut self, variations: &KeyMap<usize>, name: &str, path: &Path) -> Option<usize> {
         match variations.get(name) {
             Some(&i) => Some(i),
             None => {
@@ -745,22 +751,23 @@ impl Compiler<'_> {
     fn compile_prerequisites(
         &mut self,
         flag: &Flag,
-        path: &str,
+        path: &Path,
         flag_index: &KeyMap<usize>,
     ) -> Option<Vec<(usize, usize)>> {
         let mut out = Vec::with_capacity(flag.prerequisites.len());
         let mut ok = true;
+        let list_path = path.field("prerequisites");
         for (i, prerequisite) in flag.prerequisites.iter().enumerate() {
-            let p_path = index_path(&field_path(path, "prerequisites"), i);
+            let p_path = list_path.index(i);
             if prerequisite.flag == flag.key {
-                self.problems.push(field_path(&p_path, "flag"), "a flag cannot be its own prerequisite");
+                self.problems.push(p_path.field("flag"), "a flag cannot be its own prerequisite");
                 ok = false;
                 continue;
             }
             let Some(&target) = flag_index.get(&prerequisite.flag) else {
                 if !self.broken_flag_keys.contains(&prerequisite.flag) {
                     self.problems
-                        .push(field_path(&p_path, "flag"), format!("unknown flag {:?}", prerequisite.flag));
+                        .push(p_path.field("flag"), format!("unknown flag {:?}", prerequisite.flag));
                 }
                 ok = false;
                 continue;
@@ -770,7 +777,7 @@ impl Compiler<'_> {
                 Some(v) => out.push((target, v)),
                 None => {
                     self.problems.push(
-                        field_path(&p_path, "variation"),
+                        p_path.field("variation"),
                         format!("flag {:?} has no variation {:?}", prerequisite.flag, prerequisite.variation),
                     );
                     ok = false;
@@ -816,7 +823,7 @@ impl Compiler<'_> {
                             names.push(flags[child].key.as_str());
                             if !std::mem::replace(&mut reported[child], true) {
                                 self.problems.push(
-                                    field_path(&index_path("flags", self.flag_indices[child]), "prerequisites"),
+                                    Path::Root.field("flags").index(self.flag_indices[child]).field("prerequisites"),
                                     format!("prerequisite cycle: {}", names.join(" → ")),
                                 );
                             }
@@ -830,7 +837,7 @@ impl Compiler<'_> {
                     depth[node] = below.map_or(0, |d| d + 1);
                     if depth[node] > MAX_PREREQUISITE_DEPTH && !std::mem::replace(&mut reported[node], true) {
                         self.problems.push(
-                            field_path(&index_path("flags", self.flag_indices[node]), "prerequisites"),
+                            Path::Root.field("flags").index(self.flag_indices[node]).field("prerequisites"),
                             format!("prerequisite chain deeper than {MAX_PREREQUISITE_DEPTH}"),
                         );
                     }
@@ -847,13 +854,13 @@ impl Compiler<'_> {
         scope: &FlagScope,
         targets: &[Target],
         deny: &[String],
-        path: &str,
+        path: &Path,
     ) -> Option<(KeySet, KeyMap<usize>)> {
         let before = self.problems_len();
         let first_deny = first_positions(&deny.iter().map(String::as_str).collect::<Vec<_>>());
         for (i, key) in deny.iter().enumerate() {
             if first_deny[i] != i {
-                self.problems.push(index_path(&field_path(path, "deny"), i), format!("duplicate key {key:?}"));
+                self.problems.push(path.field("deny").index(i), format!("duplicate key {key:?}"));
             }
         }
         let deny_set = KeySet::from_keys(deny.iter().cloned());
@@ -868,17 +875,16 @@ impl Compiler<'_> {
         let first = first_positions(&candidates);
         let mut candidate = 0;
         let mut entries = Vec::with_capacity(candidates.len());
+        let targets_path = path.field("targets");
         for (t, target) in targets.iter().enumerate() {
-            let t_path = index_path(&field_path(path, "targets"), t);
-            let variation = self.variation_ref(scope.variations, &target.variation, &field_path(&t_path, "variation"));
+            let t_path = targets_path.index(t);
+            let variation = self.variation_ref(scope.variations, &target.variation, &t_path.field("variation"));
             for (k, key) in target.keys.iter().enumerate() {
                 if deny_set.contains(key) {
-                    let k_path = index_path(&field_path(&t_path, "keys"), k);
-                    self.problems.push(k_path, format!("{key:?} is also on the deny list"));
+                    self.problems.push(t_path.field("keys").index(k), format!("{key:?} is also on the deny list"));
                 } else if let Some(v) = variation {
                     if first[candidate] != candidate {
-                        let k_path = index_path(&field_path(&t_path, "keys"), k);
-                        self.problems.push(k_path, format!("{key:?} is targeted more than once"));
+                        self.problems.push(t_path.field("keys").index(k), format!("{key:?} is targeted more than once"));
                     } else {
                         entries.push((key.clone(), v));
                     }
@@ -890,12 +896,12 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn compile_rules(&mut self, scope: &FlagScope, rules: &[Rule], path: &str) -> Option<Vec<CompiledRule>> {
+    fn compile_rules(&mut self, scope: &FlagScope, rules: &[Rule], path: &Path) -> Option<Vec<CompiledRule>> {
         let mut out = Vec::with_capacity(rules.len());
         let mut ok = true;
         for (r, rule) in rules.iter().enumerate() {
-            let r_path = index_path(path, r);
-            let variation = self.variation_ref(scope.variations, &rule.variation, &field_path(&r_path, "variation"));
+            let r_path = path.index(r);
+            let variation = self.variation_ref(scope.variations, &rule.variation, &r_path.field("variation"));
             let clauses = self.compile_clauses(&rule.clauses, &r_path, scope.segment_index);
             match (variation, clauses) {
                 (Some(variation), Some(clauses)) => out.push(CompiledRule { clauses, variation }),
@@ -907,31 +913,31 @@ impl Compiler<'_> {
 
     /// The split; `Some(None)` when the flag has none, `None` when it is invalid.
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn compile_split(&mut self, scope: &FlagScope, parts: SplitParts, path: &str) -> Option<Option<Split>> {
+    fn compile_split(&mut self, scope: &FlagScope, parts: SplitParts, path: &Path) -> Option<Option<Split>> {
         let count = parts.rollout.is_some() as u8 + parts.canary.is_some() as u8 + parts.experiment.is_some() as u8;
         if count > 1 {
             self.problems.push(path, "only one of rollout, canary and experiment may be set");
             return None;
         }
         if let Some(rollout) = parts.rollout {
-            return self.compile_rollout(scope, rollout, &field_path(path, "rollout")).map(Some);
+            return self.compile_rollout(scope, rollout, &path.field("rollout")).map(Some);
         }
         if let Some(canary) = parts.canary {
-            return self.compile_canary(scope, canary, &field_path(path, "canary")).map(Some);
+            return self.compile_canary(scope, canary, &path.field("canary")).map(Some);
         }
         if let Some(experiment) = parts.experiment {
-            return self.compile_experiment(scope, experiment, &field_path(path, "experiment")).map(Some);
+            return self.compile_experiment(scope, experiment, &path.field("experiment")).map(Some);
         }
         Some(None)
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn compile_rollout(&mut self, scope: &FlagScope, rollout: &Rollout, path: &str) -> Option<Split> {
+    fn compile_rollout(&mut self, scope: &FlagScope, rollout: &Rollout, path: &Path) -> Option<Split> {
         let before = self.problems_len();
-        self.check_bp(rollout.percent_bp, &field_path(path, "percent_bp"));
-        let variation = self.variation_ref(scope.variations, &rollout.variation, &field_path(path, "variation"));
+        self.check_bp(rollout.percent_bp, &path.field("percent_bp"));
+        let variation = self.variation_ref(scope.variations, &rollout.variation, &path.field("variation"));
         let stickiness = self.stickiness(rollout.stickiness.as_deref(), path);
-        let salt = self.salt(rollout.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
+        let salt = self.salt(rollout.salt.as_deref(), &scope.flag.key, &path.field("salt"));
         (self.problems_len() == before).then_some(Split::Rollout {
             percent_bp: rollout.percent_bp,
             variation: variation?,
@@ -941,27 +947,27 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn compile_canary(&mut self, scope: &FlagScope, canary: &Canary, path: &str) -> Option<Split> {
+    fn compile_canary(&mut self, scope: &FlagScope, canary: &Canary, path: &Path) -> Option<Split> {
         let before = self.problems_len();
-        let baseline = self.variation_ref(scope.variations, &canary.baseline, &field_path(path, "baseline"));
-        let canary_variation = self.variation_ref(scope.variations, &canary.canary, &field_path(path, "canary"));
+        let baseline = self.variation_ref(scope.variations, &canary.baseline, &path.field("baseline"));
+        let canary_variation = self.variation_ref(scope.variations, &canary.canary, &path.field("canary"));
         if baseline.is_some() && baseline == canary_variation {
-            self.problems.push(field_path(path, "canary"), "canary and baseline must be different variations");
+            self.problems.push(path.field("canary"), "canary and baseline must be different variations");
         }
-        let stages_path = field_path(path, "stages");
+        let stages_path = path.field("stages");
         if canary.stages.is_empty() {
-            self.problems.push(&stages_path, "a canary needs at least one stage");
+            self.problems.push(stages_path, "a canary needs at least one stage");
         }
         let mut percents_bp = Vec::with_capacity(canary.stages.len());
         for (s, stage) in canary.stages.iter().enumerate() {
-            let s_path = index_path(&stages_path, s);
+            let s_path = stages_path.index(s);
             let bp = percent_to_bp(stage.percent);
             match bp {
                 Some(bp) if bp > 0 && bp <= 10_000 => {
                     if let Some(&previous) = percents_bp.last() {
                         if bp <= previous {
                             self.problems.push(
-                                field_path(&s_path, "percent"),
+                                s_path.field("percent"),
                                 format!(
                                     "stage percents must increase: {} after {}",
                                     number_text(stage.percent),
@@ -973,44 +979,44 @@ impl Compiler<'_> {
                     percents_bp.push(bp);
                 }
                 _ => self.problems.push(
-                    field_path(&s_path, "percent"),
+                    s_path.field("percent"),
                     format!("percent must be in (0, 100] with at most two decimals, got {}", number_text(stage.percent)),
                 ),
             }
             if let Err(e) = parse_duration(&stage.min_duration) {
-                self.problems.push(field_path(&s_path, "min_duration"), e);
+                self.problems.push(s_path.field("min_duration"), e);
             }
-            let gate_path = field_path(&s_path, "gate");
+            let gate_path = s_path.field("gate");
             let gate = &stage.gate;
             if !(0.0..=1.0).contains(&gate.max_error_rate) {
                 self.problems.push(
-                    field_path(&gate_path, "max_error_rate"),
+                    gate_path.field("max_error_rate"),
                     format!("max_error_rate is a fraction in [0, 1], got {}", number_text(gate.max_error_rate)),
                 );
             }
             if !(gate.max_p99_ms.is_finite() && gate.max_p99_ms > 0.0) {
                 self.problems.push(
-                    field_path(&gate_path, "max_p99_ms"),
+                    gate_path.field("max_p99_ms"),
                     format!("max_p99_ms must be a positive number of milliseconds, got {}", number_text(gate.max_p99_ms)),
                 );
             }
         }
         if !canary.stages.is_empty() && canary.current_stage >= canary.stages.len() {
             self.problems.push(
-                field_path(path, "current_stage"),
+                path.field("current_stage"),
                 format!("current_stage {} is out of range (0..{})", canary.current_stage, canary.stages.len()),
             );
         }
         if let Some(started) = &canary.stage_started_at {
             if crate::instant::parse(started).is_none() {
                 self.problems.push(
-                    field_path(path, "stage_started_at"),
+                    path.field("stage_started_at"),
                     format!("invalid RFC 3339 date-time {started:?}"),
                 );
             }
         }
         let stickiness = self.stickiness(canary.stickiness.as_deref(), path);
-        let salt = self.salt(canary.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
+        let salt = self.salt(canary.salt.as_deref(), &scope.flag.key, &path.field("salt"));
         if self.problems_len() != before {
             return None;
         }
@@ -1025,42 +1031,42 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn compile_experiment(&mut self, scope: &FlagScope, experiment: &Experiment, path: &str) -> Option<Split> {
+    fn compile_experiment(&mut self, scope: &FlagScope, experiment: &Experiment, path: &Path) -> Option<Split> {
         let before = self.problems_len();
-        let variants_path = field_path(path, "variants");
+        let variants_path = path.field("variants");
         if experiment.variants.is_empty() {
-            self.problems.push(&variants_path, "an experiment needs at least one variant");
+            self.problems.push(variants_path, "an experiment needs at least one variant");
         }
         let mut variants = Vec::with_capacity(experiment.variants.len());
         let first = first_positions(&experiment.variants.iter().map(|v| v.variation.as_str()).collect::<Vec<_>>());
         let mut total: u64 = 0;
         for (v, variant) in experiment.variants.iter().enumerate() {
-            let v_path = index_path(&variants_path, v);
+            let v_path = variants_path.index(v);
             total += variant.weight_bp as u64;
             if variant.weight_bp > 10_000 {
-                self.problems.push(field_path(&v_path, "weight_bp"), "weight_bp must be at most 10000");
+                self.problems.push(v_path.field("weight_bp"), "weight_bp must be at most 10000");
             }
             if first[v] != v {
                 self.problems.push(
-                    field_path(&v_path, "variation"),
+                    v_path.field("variation"),
                     format!("variation {:?} appears twice in the experiment", variant.variation),
                 );
             }
-            if let Some(index) = self.variation_ref(scope.variations, &variant.variation, &field_path(&v_path, "variation")) {
+            if let Some(index) = self.variation_ref(scope.variations, &variant.variation, &v_path.field("variation")) {
                 variants.push((index, variant.weight_bp));
             }
         }
         if !experiment.variants.is_empty() && total != 10_000 {
             self.problems.push(
-                &variants_path,
+                variants_path,
                 format!("variant weights must sum to 10000 bp (100 %), got {total}"),
             );
         }
-        self.check_bp(experiment.traffic_bp, &field_path(path, "traffic_bp"));
+        self.check_bp(experiment.traffic_bp, &path.field("traffic_bp"));
         let stickiness = self.stickiness(experiment.stickiness.as_deref(), path);
-        let salt = self.salt(experiment.salt.as_deref(), &scope.flag.key, &field_path(path, "salt"));
+        let salt = self.salt(experiment.salt.as_deref(), &scope.flag.key, &path.field("salt"));
         let experiment_salt = match &experiment.experiment_salt {
-            Some(s) => self.salt(Some(s), &scope.flag.key, &field_path(path, "experiment_salt")),
+            Some(s) => self.salt(Some(s), &scope.flag.key, &path.field("experiment_salt")),
             None => format!("{}/experiment", scope.flag.key),
         };
         (self.problems_len() == before).then_some(Split::Experiment {
@@ -1079,7 +1085,7 @@ impl Compiler<'_> {
         scope: &FlagScope,
         base: &CompiledTargeting,
         over: &EnvironmentOverride,
-        path: &str,
+        path: &Path,
     ) -> Option<CompiledTargeting> {
         let before = self.problems_len();
         let mut env = base.clone();
@@ -1088,7 +1094,7 @@ impl Compiler<'_> {
         }
         if let Some(name) = &over.default_variation {
             env.default_variation =
-                self.variation_ref(scope.variations, name, &field_path(path, "default_variation")).unwrap_or(0);
+                self.variation_ref(scope.variations, name, &path.field("default_variation")).unwrap_or(0);
         }
         if over.targets.is_some() || over.deny.is_some() {
             let targets = over.targets.as_deref().unwrap_or(&scope.flag.targets);
@@ -1099,7 +1105,7 @@ impl Compiler<'_> {
             }
         }
         if let Some(rules) = &over.rules {
-            env.rules = self.compile_rules(scope, rules, &field_path(path, "rules")).unwrap_or_default();
+            env.rules = self.compile_rules(scope, rules, &path.field("rules")).unwrap_or_default();
         }
         if over.overrides_split() {
             let parts = SplitParts { rollout: &over.rollout, canary: &over.canary, experiment: &over.experiment };
@@ -1109,24 +1115,24 @@ impl Compiler<'_> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn check_bp(&mut self, bp: u32, path: &str) {
+    fn check_bp(&mut self, bp: u32, path: &Path) {
         if bp > 10_000 {
             self.problems.push(path, format!("basis points must be 0..=10000 (100 %), got {bp}"));
         }
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn stickiness(&mut self, attribute: Option<&str>, path: &str) -> Stickiness {
+    fn stickiness(&mut self, attribute: Option<&str>, path: &Path) -> Stickiness {
         if let Some(name) = attribute {
             if name.trim().is_empty() {
-                self.problems.push(field_path(path, "stickiness"), "stickiness attribute name is empty");
+                self.problems.push(path.field("stickiness"), "stickiness attribute name is empty");
             }
         }
         Stickiness::new(attribute)
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn salt(&mut self, salt: Option<&str>, key: &str, path: &str) -> String {
+    fn salt(&mut self, salt: Option<&str>, key: &str, path: &Path) -> String {
         match salt {
             Some("") => {
                 self.problems.push(path, "salt is empty (omit it to use the default)");

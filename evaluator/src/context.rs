@@ -125,7 +125,7 @@ impl Context {
             if name == TARGETING_KEY {
                 targeting_key = Some(json.into_value());
             } else {
-                attributes.push((name, AttributeValue::new(json.into_value())));
+                attributes.push((name.into_owned(), AttributeValue::new(json.into_value())));
             }
         }
         let targeting_key = match targeting_key {

@@ -8,6 +8,7 @@
 //! that both read the same files into the same model. This reader exists for the paths and for
 //! size: see [`crate::document`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::document::{self, Json};
@@ -16,7 +17,7 @@ use crate::model::{
     Flag, FlagFile, FlagKind, HealthGate, Operator, Prerequisite, Rollout, Rule, Segment,
     SegmentRule, Target, Variation,
 };
-use crate::validation::{field_path, index_path, Problems};
+use crate::validation::{Path, Problems};
 
 /// A flag file decoded as far as possible: what decoded, and what did not.
 pub struct Decoded {
@@ -61,7 +62,7 @@ pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
         );
         return None;
     }
-    let mut top = Fields::of(&json, "", problems)?;
+    let mut top = Fields::of(&json, &Path::Root, problems)?;
     let schema = top.optional("$schema", problems, string);
     let schema_version = top.required("schema_version", problems, u32_);
     let environments = top.or_default("environments", problems, strings);
@@ -98,8 +99,9 @@ pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
         broken_segment_keys: Vec::new(),
         incomplete: false,
     };
+    let segments_path = Path::Root.field("segments");
     for (index, node) in segments.unwrap_or_default().iter().enumerate() {
-        match segment(node, &index_path("segments", index), problems) {
+        match segment(node, &segments_path.index(index), problems) {
             Some(s) => {
                 decoded.file.segments.push(s);
                 decoded.segment_indices.push(index);
@@ -110,8 +112,9 @@ pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
             }
         }
     }
+    let flags_path = Path::Root.field("flags");
     for (index, node) in flags.unwrap_or_default().iter().enumerate() {
-        match flag(node, &index_path("flags", index), problems) {
+        match flag(node, &flags_path.index(index), problems) {
             Some(f) => {
                 decoded.file.flags.push(f);
                 decoded.flag_indices.push(index);
@@ -135,7 +138,7 @@ fn key_of(node: &Json) -> Option<String> {
                 .rev()
                 .find(|(k, _)| k == "key")
                 .and_then(|(_, v)| match v {
-                    Json::String(s) => Some(s.clone()),
+                    Json::String(s) => Some(s.to_string()),
                     _ => None,
                 })
         }
@@ -145,18 +148,18 @@ fn key_of(node: &Json) -> Option<String> {
 
 /// A reader of one field (or element) value: reports its problems under `path`, and returns
 /// `None` when the value cannot be used.
-type Read<T> = fn(&Json, &str, &mut Problems) -> Option<T>;
+type Read<T> = fn(&Json, &Path, &mut Problems) -> Option<T>;
 
 /// The fields of one JSON object, taken one by one; [`Fields::finish`] reports the rest.
 struct Fields<'a> {
-    path: &'a str,
-    entries: &'a [(String, Json)],
+    path: &'a Path<'a>,
+    entries: &'a [(Cow<'a, str>, Json<'a>)],
     used: Vec<bool>,
 }
 
 impl<'a> Fields<'a> {
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn of(node: &'a Json, path: &'a str, problems: &mut Problems) -> Option<Self> {
+    fn of(node: &'a Json<'a>, path: &'a Path<'a>, problems: &mut Problems) -> Option<Self> {
         match node {
             Json::Object(entries) => Some(Fields {
                 path,
@@ -172,12 +175,13 @@ impl<'a> Fields<'a> {
 
     /// The value of `name` (the last one if it appears twice; `finish` reports the duplicate).
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn take(&mut self, name: &str) -> Option<(&'a Json, String)> {
+    fn take(&mut self, name: &str) -> Option<(&'a Json<'a>, Path<'a>)> {
         let position = self.entries.iter().rposition(|(key, _)| key == name)?;
         for (used, (key, _)) in self.used.iter_mut().zip(self.entries) {
             *used |= key == name;
         }
-        Some((&self.entries[position].1, field_path(self.path, name)))
+        let (key, value) = &self.entries[position];
+        Some((value, self.path.field(key)))
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
@@ -222,13 +226,20 @@ impl<'a> Fields<'a> {
     /// Reports every field not taken as unknown, and every repeated one as a duplicate.
     #[cfg_attr(edgeflag_size, optimize(size))]
     fn finish(self, problems: &mut Problems) {
-        let first = crate::keyed::first_positions(&self.entries.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>());
+        // Objects of a flag file have a handful of fields: comparing each key with those before
+        // it costs less than building a hash table for them.
+        let first = (self.entries.len() > 16)
+            .then(|| crate::keyed::first_positions(&self.entries.iter().map(|(key, _)| key.as_ref()).collect::<Vec<_>>()));
         for (i, ((key, _), used)) in self.entries.iter().zip(self.used).enumerate() {
-            let path = || field_path(self.path, key);
+            let path = || self.path.field(key);
             if !used {
                 problems.push(path(), "unknown field");
             }
-            if first[i] != i {
+            let repeated = match &first {
+                Some(first) => first[i] != i,
+                None => self.entries[..i].iter().any(|(earlier, _)| earlier == key),
+            };
+            if repeated {
                 problems.push(path(), format!("duplicate field `{key}`"));
             }
         }
@@ -241,7 +252,7 @@ fn invalid_type(node: &Json, expected: &str) -> String {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn array<'a>(node: &'a Json, path: &str, problems: &mut Problems) -> Option<&'a [Json]> {
+fn array<'a>(node: &'a Json<'a>, path: &Path, problems: &mut Problems) -> Option<&'a [Json<'a>]> {
     match node {
         Json::Array(items) => Some(items),
         other => {
@@ -253,12 +264,12 @@ fn array<'a>(node: &'a Json, path: &str, problems: &mut Problems) -> Option<&'a 
 
 /// Every element read (and every bad one reported); `None` if any was bad.
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn list<T>(node: &Json, path: &str, problems: &mut Problems, read: Read<T>) -> Option<Vec<T>> {
+fn list<T>(node: &Json, path: &Path, problems: &mut Problems, read: Read<T>) -> Option<Vec<T>> {
     let items = array(node, path, problems)?;
     let mut out = Vec::with_capacity(items.len());
     let mut ok = true;
     for (index, item) in items.iter().enumerate() {
-        match read(item, &index_path(path, index), problems) {
+        match read(item, &path.index(index), problems) {
             Some(value) if ok => out.push(value),
             Some(_) => {}
             None => ok = false,
@@ -268,9 +279,9 @@ fn list<T>(node: &Json, path: &str, problems: &mut Problems, read: Read<T>) -> O
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn string(node: &Json, path: &str, problems: &mut Problems) -> Option<String> {
+fn string(node: &Json, path: &Path, problems: &mut Problems) -> Option<String> {
     match node {
-        Json::String(s) => Some(s.clone()),
+        Json::String(s) => Some(s.to_string()),
         other => {
             problems.push(path, invalid_type(other, "a string"));
             None
@@ -279,12 +290,12 @@ fn string(node: &Json, path: &str, problems: &mut Problems) -> Option<String> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn strings(node: &Json, path: &str, problems: &mut Problems) -> Option<Vec<String>> {
+fn strings(node: &Json, path: &Path, problems: &mut Problems) -> Option<Vec<String>> {
     list(node, path, problems, string)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn boolean(node: &Json, path: &str, problems: &mut Problems) -> Option<bool> {
+fn boolean(node: &Json, path: &Path, problems: &mut Problems) -> Option<bool> {
     match node {
         Json::Bool(b) => Some(*b),
         other => {
@@ -295,12 +306,12 @@ fn boolean(node: &Json, path: &str, problems: &mut Problems) -> Option<bool> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn any_value(node: &Json, _path: &str, _problems: &mut Problems) -> Option<serde_json::Value> {
-    Some(node.clone().into_value())
+fn any_value(node: &Json, _path: &Path, _problems: &mut Problems) -> Option<serde_json::Value> {
+    Some(node.to_value())
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn number(node: &Json, path: &str, problems: &mut Problems) -> Option<f64> {
+fn number(node: &Json, path: &Path, problems: &mut Problems) -> Option<f64> {
     match node {
         Json::Number(n) => {
             // Always Some without serde_json's `arbitrary_precision`; never lose a problem.
@@ -319,7 +330,7 @@ fn number(node: &Json, path: &str, problems: &mut Problems) -> Option<f64> {
 
 /// A whole number in `0..=max`.
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn unsigned(node: &Json, path: &str, problems: &mut Problems, max: u64) -> Option<u64> {
+fn unsigned(node: &Json, path: &Path, problems: &mut Problems, max: u64) -> Option<u64> {
     let expected = || format!("an integer from 0 to {max}");
     match node {
         Json::Number(n) => match n.as_u64() {
@@ -348,17 +359,17 @@ fn unsigned(node: &Json, path: &str, problems: &mut Problems, max: u64) -> Optio
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn u32_(node: &Json, path: &str, problems: &mut Problems) -> Option<u32> {
+fn u32_(node: &Json, path: &Path, problems: &mut Problems) -> Option<u32> {
     unsigned(node, path, problems, u32::MAX.into()).and_then(|v| u32::try_from(v).ok())
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn u64_(node: &Json, path: &str, problems: &mut Problems) -> Option<u64> {
+fn u64_(node: &Json, path: &Path, problems: &mut Problems) -> Option<u64> {
     unsigned(node, path, problems, u64::MAX)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn usize_(node: &Json, path: &str, problems: &mut Problems) -> Option<usize> {
+fn usize_(node: &Json, path: &Path, problems: &mut Problems) -> Option<usize> {
     let max = u64::try_from(usize::MAX).unwrap_or(u64::MAX);
     unsigned(node, path, problems, max).and_then(|v| usize::try_from(v).ok())
 }
@@ -367,7 +378,7 @@ fn usize_(node: &Json, path: &str, problems: &mut Problems) -> Option<usize> {
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn one_of<T: Copy>(
     node: &Json,
-    path: &str,
+    path: &Path,
     problems: &mut Problems,
     all: &[T],
     name: fn(T) -> &'static str,
@@ -388,7 +399,7 @@ fn one_of<T: Copy>(
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn flag_kind(node: &Json, path: &str, problems: &mut Problems) -> Option<FlagKind> {
+fn flag_kind(node: &Json, path: &Path, problems: &mut Problems) -> Option<FlagKind> {
     const ALL: [FlagKind; 4] = [
         FlagKind::Boolean,
         FlagKind::String,
@@ -399,12 +410,12 @@ fn flag_kind(node: &Json, path: &str, problems: &mut Problems) -> Option<FlagKin
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn operator(node: &Json, path: &str, problems: &mut Problems) -> Option<Operator> {
+fn operator(node: &Json, path: &Path, problems: &mut Problems) -> Option<Operator> {
     one_of(node, path, problems, &Operator::ALL, Operator::as_str)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn canary_status(node: &Json, path: &str, problems: &mut Problems) -> Option<CanaryStatus> {
+fn canary_status(node: &Json, path: &Path, problems: &mut Problems) -> Option<CanaryStatus> {
     const ALL: [CanaryStatus; 4] = [
         CanaryStatus::Running,
         CanaryStatus::Paused,
@@ -415,7 +426,7 @@ fn canary_status(node: &Json, path: &str, problems: &mut Problems) -> Option<Can
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn flag(node: &Json, path: &str, problems: &mut Problems) -> Option<Flag> {
+fn flag(node: &Json, path: &Path, problems: &mut Problems) -> Option<Flag> {
     let p = problems;
     let mut f = Fields::of(node, path, p)?;
     let key = f.required("key", p, string);
@@ -458,7 +469,7 @@ fn flag(node: &Json, path: &str, problems: &mut Problems) -> Option<Flag> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn variation(node: &Json, path: &str, p: &mut Problems) -> Option<Variation> {
+fn variation(node: &Json, path: &Path, p: &mut Problems) -> Option<Variation> {
     let mut f = Fields::of(node, path, p)?;
     let name = f.required("name", p, string);
     let value = f.required("value", p, any_value);
@@ -472,7 +483,7 @@ fn variation(node: &Json, path: &str, p: &mut Problems) -> Option<Variation> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn prerequisite(node: &Json, path: &str, p: &mut Problems) -> Option<Prerequisite> {
+fn prerequisite(node: &Json, path: &Path, p: &mut Problems) -> Option<Prerequisite> {
     let mut f = Fields::of(node, path, p)?;
     let flag = f.required("flag", p, string);
     let variation = f.required("variation", p, string);
@@ -484,7 +495,7 @@ fn prerequisite(node: &Json, path: &str, p: &mut Problems) -> Option<Prerequisit
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn targets(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Target>> {
+fn targets(node: &Json, path: &Path, p: &mut Problems) -> Option<Vec<Target>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
         let variation = f.required("variation", p, string);
@@ -498,7 +509,7 @@ fn targets(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Target>> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn rules(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Rule>> {
+fn rules(node: &Json, path: &Path, p: &mut Problems) -> Option<Vec<Rule>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
         let description = f.or_default("description", p, string);
@@ -514,7 +525,7 @@ fn rules(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Rule>> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn clauses(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Clause>> {
+fn clauses(node: &Json, path: &Path, p: &mut Problems) -> Option<Vec<Clause>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
         let attribute = f.or_default("attribute", p, string);
@@ -534,7 +545,7 @@ fn clauses(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Clause>> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn rollout(node: &Json, path: &str, p: &mut Problems) -> Option<Rollout> {
+fn rollout(node: &Json, path: &Path, p: &mut Problems) -> Option<Rollout> {
     let mut f = Fields::of(node, path, p)?;
     let percent_bp = f.required("percent_bp", p, u32_);
     let variation = f.required("variation", p, string);
@@ -550,7 +561,7 @@ fn rollout(node: &Json, path: &str, p: &mut Problems) -> Option<Rollout> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn canary(node: &Json, path: &str, p: &mut Problems) -> Option<Canary> {
+fn canary(node: &Json, path: &Path, p: &mut Problems) -> Option<Canary> {
     let mut f = Fields::of(node, path, p)?;
     let baseline = f.required("baseline", p, string);
     let canary = f.required("canary", p, string);
@@ -574,7 +585,7 @@ fn canary(node: &Json, path: &str, p: &mut Problems) -> Option<Canary> {
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn canary_stage(node: &Json, path: &str, p: &mut Problems) -> Option<CanaryStage> {
+fn canary_stage(node: &Json, path: &Path, p: &mut Problems) -> Option<CanaryStage> {
     let mut f = Fields::of(node, path, p)?;
     let percent = f.required("percent", p, number);
     let min_duration = f.required("min_duration", p, string);
@@ -588,7 +599,7 @@ fn canary_stage(node: &Json, path: &str, p: &mut Problems) -> Option<CanaryStage
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn health_gate(node: &Json, path: &str, p: &mut Problems) -> Option<HealthGate> {
+fn health_gate(node: &Json, path: &Path, p: &mut Problems) -> Option<HealthGate> {
     let mut f = Fields::of(node, path, p)?;
     let max_error_rate = f.required("max_error_rate", p, number);
     let max_p99_ms = f.required("max_p99_ms", p, number);
@@ -602,7 +613,7 @@ fn health_gate(node: &Json, path: &str, p: &mut Problems) -> Option<HealthGate> 
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn experiment(node: &Json, path: &str, p: &mut Problems) -> Option<Experiment> {
+fn experiment(node: &Json, path: &Path, p: &mut Problems) -> Option<Experiment> {
     let mut f = Fields::of(node, path, p)?;
     let variants = f.required("variants", p, |n, path, p| {
         list(n, path, p, |node, path, p| {
@@ -636,7 +647,7 @@ fn experiment(node: &Json, path: &str, p: &mut Problems) -> Option<Experiment> {
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn environment_overrides(
     node: &Json,
-    path: &str,
+    path: &Path,
     p: &mut Problems,
 ) -> Option<BTreeMap<String, EnvironmentOverride>> {
     let Json::Object(entries) = node else {
@@ -646,14 +657,14 @@ fn environment_overrides(
     let mut out = BTreeMap::new();
     let mut ok = true;
     for (name, value) in entries {
-        let entry_path = field_path(path, name);
-        if out.contains_key(name) {
-            p.push(entry_path.clone(), format!("duplicate field `{name}`"));
+        let entry_path = path.field(name);
+        if out.contains_key(name.as_ref()) {
+            p.push(entry_path, format!("duplicate field `{name}`"));
             ok = false;
         }
         match environment_override(value, &entry_path, p) {
             Some(o) => {
-                out.insert(name.clone(), o);
+                out.insert(name.to_string(), o);
             }
             None => ok = false,
         }
@@ -662,7 +673,7 @@ fn environment_overrides(
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn environment_override(node: &Json, path: &str, p: &mut Problems) -> Option<EnvironmentOverride> {
+fn environment_override(node: &Json, path: &Path, p: &mut Problems) -> Option<EnvironmentOverride> {
     let mut f = Fields::of(node, path, p)?;
     let enabled = f.optional("enabled", p, boolean);
     let default_variation = f.optional("default_variation", p, string);
@@ -686,7 +697,7 @@ fn environment_override(node: &Json, path: &str, p: &mut Problems) -> Option<Env
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn segment(node: &Json, path: &str, p: &mut Problems) -> Option<Segment> {
+fn segment(node: &Json, path: &Path, p: &mut Problems) -> Option<Segment> {
     let mut f = Fields::of(node, path, p)?;
     let key = f.required("key", p, string);
     let description = f.or_default("description", p, string);

@@ -16,19 +16,23 @@
 //! correctly rounded ([`crate::decimal`], exact as Rust's own `f64` parser), where serde_json's default may be one unit in
 //! the last place off for long mantissas.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Number, Value};
 
 use crate::validation::{field_path, index_path};
 
-/// A JSON value that keeps object keys in document order, duplicates included.
+/// A JSON value that keeps object keys in document order, duplicates included. Strings and
+/// keys without escapes borrow from the text: a flag file's tree is read and dropped once per
+/// load, and its allocations were half of a load's time (callgrind on `examples/load_loop.rs`).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Json {
+pub enum Json<'t> {
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
-    Array(Vec<Json>),
-    Object(Vec<(String, Json)>),
+    String(Cow<'t, str>),
+    Array(Vec<Json<'t>>),
+    Object(Vec<(Cow<'t, str>, Json<'t>)>),
 }
 
 /// Text that is not one JSON document.
@@ -55,7 +59,7 @@ pub fn parse_value(text: &str) -> Result<Value, SyntaxError> {
 
 /// Parses one JSON document.
 #[cfg_attr(edgeflag_size, optimize(size))]
-pub fn parse(text: &str) -> Result<Json, SyntaxError> {
+pub fn parse(text: &str) -> Result<Json<'_>, SyntaxError> {
     let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0, trail: Vec::new() };
     let parsed = reader.value(MAX_DEPTH).and_then(|json| {
         reader.skip_whitespace();
@@ -193,7 +197,7 @@ impl<'t> Reader<'t> {
 
     /// A value; `depth` is how many more containers may open.
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn value(&mut self, depth: u32) -> Result<Json, Failure> {
+    fn value(&mut self, depth: u32) -> Result<Json<'t>, Failure> {
         self.skip_whitespace();
         match self.peek() {
             None => Err(self.broken(Broken::EofWhileParsingValue)),
@@ -210,7 +214,7 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn word(&mut self, word: &str, json: Json) -> Result<Json, Failure> {
+    fn word(&mut self, word: &str, json: Json<'t>) -> Result<Json<'t>, Failure> {
         for &expected in word.as_bytes() {
             match self.peek() {
                 None => return Err(self.broken(Broken::EofWhileParsingValue)),
@@ -222,7 +226,7 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn array(&mut self, depth: u32) -> Result<Json, Failure> {
+    fn array(&mut self, depth: u32) -> Result<Json<'t>, Failure> {
         self.pos += 1; // [
         let mut items = Vec::new();
         self.skip_whitespace();
@@ -248,7 +252,7 @@ impl<'t> Reader<'t> {
     }
 
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn object(&mut self, depth: u32) -> Result<Json, Failure> {
+    fn object(&mut self, depth: u32) -> Result<Json<'t>, Failure> {
         self.pos += 1; // {
         let mut entries = Vec::new();
         self.skip_whitespace();
@@ -271,7 +275,7 @@ impl<'t> Reader<'t> {
             match self.value(depth) {
                 Ok(value) => entries.push((key, value)),
                 Err(failure) => {
-                    self.trail.push(Step::Key(key));
+                    self.trail.push(Step::Key(key.into_owned()));
                     return Err(failure);
                 }
             }
@@ -304,10 +308,10 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// A string at the opening quote. Unescaped runs are copied whole: they are valid UTF-8
-    /// because the text is a `str` and runs end only at ASCII bytes.
+    /// A string at the opening quote, borrowed when it has no escapes. Unescaped runs are
+    /// valid UTF-8 because the text is a `str` and runs end only at ASCII bytes.
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn string(&mut self) -> Result<String, Failure> {
+    fn string(&mut self) -> Result<Cow<'t, str>, Failure> {
         self.pos += 1; // "
         let mut out = String::new();
         loop {
@@ -322,10 +326,10 @@ impl<'t> Reader<'t> {
                     let run = self.run(start)?;
                     self.pos += 1;
                     if out.is_empty() {
-                        return Ok(run.to_owned());
+                        return Ok(Cow::Borrowed(run));
                     }
                     out.push_str(run);
-                    return Ok(out);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
                     out.push_str(self.run(start)?);
@@ -519,20 +523,26 @@ fn integer(digits: &[u8], negative: bool) -> Option<Number> {
     }
 }
 
-impl Json {
+impl Json<'_> {
     /// The serde_json value (of two equal keys, the last wins, as in serde_json).
     #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn into_value(self) -> Value {
+        self.to_value()
+    }
+
+    /// The serde_json value, copied from the tree (the flag-file reader keeps the tree).
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn to_value(&self) -> Value {
         match self {
             Json::Null => Value::Null,
-            Json::Bool(b) => Value::Bool(b),
-            Json::Number(n) => Value::Number(n),
-            Json::String(s) => Value::String(s),
-            Json::Array(items) => Value::Array(items.into_iter().map(Json::into_value).collect()),
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => Value::Number(n.clone()),
+            Json::String(s) => Value::String(s.to_string()),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
             Json::Object(entries) => Value::Object(
                 entries
-                    .into_iter()
-                    .map(|(k, v)| (k, v.into_value()))
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_value()))
                     .collect::<Map<_, _>>(),
             ),
         }

@@ -344,3 +344,26 @@ test("the package root is the core engine; edgeflag/unleash adds evaluateUnleash
     assert.ok(existsSync(path.join(pkgDir, target)), `exports names ${target}, which the build did not write`);
   }
 });
+
+test("a large file loads as ASCII bytes or, with other characters, as text: same answers and errors", () => {
+  // fast.js hands a large ASCII file over as TextEncoder bytes (input.rs); any other
+  // character sends it the old way. Both must read the file the same, errors included.
+  const file = manyFlags(200);
+  const ascii = JSON.stringify(file);
+  assert.ok(ascii.length >= 4096 && /^[\x00-\x7f]*$/.test(ascii));
+  const accented = JSON.parse(ascii);
+  accented.flags[0].description = "déjà vu \u{1F680}";
+  const users = ["alice", "bob", "user-17"].map((targetingKey) => ({ targetingKey, country: "FR" }));
+  const asText = new FlagSet(JSON.stringify(accented));
+  const asBytes = new FlagSet(ascii);
+  for (const user of users) assert.deepEqual(asBytes.evaluateAll(user), asText.evaluateAll(user));
+  assert.equal(asText.flagKeys.length, file.flags.length);
+  const broken = JSON.parse(ascii);
+  broken.flags[3].kind = "colour";
+  const e = assertEdgeflagError(() => new FlagSet(JSON.stringify(broken)), "INVALID_FLAG_FILE", /flags\[3\]\.kind/);
+  assert.match(e.message, /unknown variant `colour`/);
+  assertEdgeflagError(() => asBytes.replace(JSON.stringify(broken) + " x"), "INVALID_FLAG_FILE", /trailing characters/);
+  assert.equal(asBytes.revision, 1, "a failed replace keeps the file");
+  // Bytes given directly must be ASCII: never read as anything else.
+  assertEdgeflagError(() => new FlagSet(new Uint8Array([0x7b, 0xff, 0x7d])), "INVALID_ARGUMENT", /ASCII/);
+});

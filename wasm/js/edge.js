@@ -7,5 +7,6 @@ import { initSync } from "./edgeflag_wasm.js";
 initSync({ module: wasmModule });
 
 export * from "./edgeflag_wasm.js";
-// FlagSet's evaluation methods and flag handles, hash and bucket (see fast.js).
-export { hash, bucket, validateFlagFile } from "./fast.js";
+// FlagSet (loading large text as bytes) with its evaluation methods and flag handles, hash
+// and bucket (see fast.js).
+export { FlagSet, hash, bucket, validateFlagFile } from "./fast.js";

@@ -12,7 +12,7 @@
 // Whatever this path cannot copy exactly (a context that is JSON text or not a plain object,
 // a BigInt, a cycle, a lone surrogate, a huge string, an unknown flag or environment, a
 // wrong argument type) takes the old path, which gives the old answers and errors.
-import { FlagSet, __wireMemory, __hash, __validate } from "./edgeflag_wasm.js";
+import { FlagSet as LoadedSet, __wireMemory, __hash, __validate } from "./edgeflag_wasm.js";
 
 const NO_CODE = 0xffffffff;
 const ALL_FLAGS = 0xffffffff; // __wireEvaluate's "every flag" (wasm/src/api.rs)
@@ -33,9 +33,30 @@ const old = {
   evaluate: (set, flagKey, context, env) => JSON.parse(set.__evaluate(flagKey, undefined, context, env, 0)),
   evaluateAs: (set, flagKey, kind, context, env) => JSON.parse(set.__evaluate(flagKey, kind, context, env, TYPED)),
   evaluateAll: (set, context, env) => JSON.parse(set.__evaluate(undefined, undefined, context, env, ALL)),
-  replace: FlagSet.prototype.replace,
+  replace: LoadedSet.prototype.replace,
 };
 const STATE = Symbol("edgeflag.wire");
+
+// A large ASCII flag file crosses as bytes from the native TextEncoder (wasm/src/input.rs):
+// the generated glue copies a string character by character, in JS that is still cold when
+// a worker loads its flags (7 ms of a 1,000-flag cold start in Node). As many bytes as
+// characters means every character was ASCII; other text, small files and objects take the
+// glue's path (and its limits and errors).
+const encoder = new TextEncoder();
+const BYTES_FROM = 4096;
+const MAX_FILE_CHARS = 16 * 1024 * 1024; // input.rs MAX_FLAG_FILE_CHARS
+function fileArg(file) {
+  if (typeof file !== "string" || file.length < BYTES_FROM || file.length > MAX_FILE_CHARS) return file;
+  const bytes = encoder.encode(file);
+  return bytes.length === file.length ? bytes : file;
+}
+
+/** The module's FlagSet, loading large text as bytes (every entry exports this one). */
+export class FlagSet extends LoadedSet {
+  constructor(file) {
+    super(fileArg(file));
+  }
+}
 const KINDS = ["boolean", "string", "number", "json"];
 
 // Views of WASM memory; remade when the memory grows (the old buffer is then detached).
@@ -281,7 +302,7 @@ function evaluateIndex(set, w, index, envId, context) {
   return code === NO_CODE ? undefined : result(set, w, index, envId, code);
 }
 
-FlagSet.prototype.evaluate = function evaluate(flagKey, context, env) {
+LoadedSet.prototype.evaluate = function evaluate(flagKey, context, env) {
   const w = wireOf(this);
   const index = w.index.get(flagKey);
   const envId = w.envId(env);
@@ -292,7 +313,7 @@ FlagSet.prototype.evaluate = function evaluate(flagKey, context, env) {
   return old.evaluate(this, flagKey, context, env);
 };
 
-FlagSet.prototype.evaluateAs = function evaluateAs(flagKey, kind, context, env) {
+LoadedSet.prototype.evaluateAs = function evaluateAs(flagKey, kind, context, env) {
   const w = wireOf(this);
   const index = w.index.get(flagKey);
   const envId = w.envId(env);
@@ -304,7 +325,7 @@ FlagSet.prototype.evaluateAs = function evaluateAs(flagKey, kind, context, env) 
   return old.evaluateAs(this, flagKey, kind, context, env);
 };
 
-FlagSet.prototype.evaluateAll = function evaluateAll(context, env) {
+LoadedSet.prototype.evaluateAll = function evaluateAll(context, env) {
   const w = wireOf(this);
   const envId = w.envId(env);
   if (envId >= 0) {
@@ -330,16 +351,16 @@ FlagSet.prototype.evaluateAll = function evaluateAll(context, env) {
 };
 
 // The text and prepared-context ways: no fast path, one export each (see api.rs).
-FlagSet.prototype.evaluateJson = function evaluateJson(flagKey, contextJson, env) {
+LoadedSet.prototype.evaluateJson = function evaluateJson(flagKey, contextJson, env) {
   return this.__evaluate(flagKey, undefined, contextJson, env, TEXT);
 };
-FlagSet.prototype.evaluateAllJson = function evaluateAllJson(contextJson, env) {
+LoadedSet.prototype.evaluateAllJson = function evaluateAllJson(contextJson, env) {
   return this.__evaluate(undefined, undefined, contextJson, env, ALL | TEXT);
 };
-FlagSet.prototype.evaluatePrepared = function evaluatePrepared(flagKey, prepared, env) {
+LoadedSet.prototype.evaluatePrepared = function evaluatePrepared(flagKey, prepared, env) {
   return JSON.parse(this.__evaluatePrepared(flagKey, prepared, env, 0));
 };
-FlagSet.prototype.evaluateAllPrepared = function evaluateAllPrepared(prepared, env) {
+LoadedSet.prototype.evaluateAllPrepared = function evaluateAllPrepared(prepared, env) {
   return JSON.parse(this.__evaluatePrepared(undefined, prepared, env, ALL));
 };
 
@@ -363,7 +384,7 @@ export function bucket(salt, unit) {
 
 // The keys of every flag, in file order: one string from the module, split here (1,000 keys
 // cross as one string instead of 1,000).
-Object.defineProperty(FlagSet.prototype, "flagKeys", {
+Object.defineProperty(LoadedSet.prototype, "flagKeys", {
   configurable: true,
   get() {
     const [joined] = this.__wireNames(2);
@@ -371,8 +392,8 @@ Object.defineProperty(FlagSet.prototype, "flagKeys", {
   },
 });
 
-FlagSet.prototype.replace = function replace(file) {
-  old.replace.call(this, file);
+LoadedSet.prototype.replace = function replace(file) {
+  old.replace.call(this, fileArg(file));
   this[STATE] = undefined; // the next call reads the new layout
 };
 
@@ -409,7 +430,7 @@ class FlagHandle {
   }
 }
 
-FlagSet.prototype.flag = function flag(flagKey, env) {
+LoadedSet.prototype.flag = function flag(flagKey, env) {
   return new FlagHandle(this, flagKey, env);
 };
 

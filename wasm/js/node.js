@@ -6,5 +6,6 @@ import { initSync } from "./edgeflag_wasm.js";
 initSync({ module: readFileSync(new URL("./edgeflag_wasm_bg.wasm", import.meta.url)) });
 
 export * from "./edgeflag_wasm.js";
-// FlagSet's evaluation methods and flag handles, hash and bucket (see fast.js).
-export { hash, bucket, validateFlagFile } from "./fast.js";
+// FlagSet (loading large text as bytes) with its evaluation methods and flag handles, hash
+// and bucket (see fast.js).
+export { FlagSet, hash, bucket, validateFlagFile } from "./fast.js";

@@ -137,12 +137,17 @@ pub fn context(set: &FlagSet, bytes: &[u8]) -> Option<Context> {
 
 /// ASCII bytes as a string (`None` for any other byte).
 fn ascii(bytes: &[u8]) -> Option<String> {
+    ascii_owned(bytes.to_vec())
+}
+
+/// ASCII bytes as a string (`None` for any other byte).
+pub(crate) fn ascii_owned(bytes: Vec<u8>) -> Option<String> {
     if !bytes.is_ascii() {
         return None;
     }
     // SAFETY: ASCII is valid UTF-8, checked just above. (`String::from_utf8` would link
     // the general UTF-8 validator, 0.6 KB of the module, to check it again.)
-    Some(unsafe { String::from_utf8_unchecked(bytes.to_vec()) })
+    Some(unsafe { String::from_utf8_unchecked(bytes) })
 }
 
 struct Reader<'a> {
