@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use super::fields::{CheckField, FieldErrors, TextField};
-use super::stored;
+use super::{index_rows, stored};
 use crate::ui::state::AppState;
 
 #[component]
@@ -51,9 +51,7 @@ pub fn ClauseEditor(list: Lens<Vec<Clause>>, index: usize) -> impl IntoView {
             </label>
             <div class="values" role="group" aria-label="Values">
                 <span class="label">"Values (any matches)"</span>
-                <For each=move || 0..count() key=|j| *j let:j>
-                    <ValueEditor values=values.get_value() index=j input=input />
-                </For>
+                {index_rows(count, move |j| view! { <ValueEditor values=values.get_value() index=j input=input /> }.into_any())}
                 <button type="button" on:click=move |_| values.with_value(|l| state.write(l, |v| v.push(Value::from(""))))>
                     "+ value"
                 </button>

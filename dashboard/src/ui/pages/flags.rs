@@ -1,10 +1,13 @@
 //! The flags list: search and filter by key, tag, kind and status; create, duplicate, delete.
 
+use std::sync::Arc;
+
 use edgeflag_dashboard::filter::{all_tags, filter_flags, flag_status, parse_kind, Filter, StatusFilter};
 use edgeflag_dashboard::forms::{new_flag, unique_key};
 use edgeflag_evaluator::model::FlagKind;
 use leptos::prelude::*;
 
+use crate::ui::components::keyed_rows;
 use crate::ui::state::{AppState, Page};
 
 /// Rendering thousands of rows costs more than filtering them: show the first matches.
@@ -65,14 +68,12 @@ pub fn FlagsPage() -> impl IntoView {
 
 #[component]
 fn FlagTable(matches: Memo<Vec<usize>>) -> impl IntoView {
-    let rows = move || matches.with(|m| m.iter().take(MAX_ROWS).copied().collect::<Vec<_>>());
+    let rows = Arc::new(move || matches.with(|m| m.iter().take(MAX_ROWS).copied().collect::<Vec<_>>()));
     view! {
         <table class="flags">
             <thead><tr><th>"Key"</th><th>"Description"</th><th>"Kind"</th><th>"Tags"</th><th>"Status"</th><th>"Problems"</th><th>"Actions"</th></tr></thead>
             <tbody>
-                <For each=rows key=|i| *i let:i>
-                    <FlagRow index=i />
-                </For>
+                {keyed_rows(rows, Arc::new(|i| view! { <FlagRow index=i /> }.into_any()))}
             </tbody>
         </table>
     }
