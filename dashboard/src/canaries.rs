@@ -4,7 +4,7 @@
 //! tab shows what the server has, never the draft, and acts on the server directly.
 
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::canary::{apply_manual, effective_canary, ManualAction};
 use crate::json::{self, Field};
@@ -139,23 +139,28 @@ pub fn manual_patch(flag: &Flag, env: Option<&str>, action: ManualAction, now: &
     if changes.is_empty() {
         return Err(format!("{}: the canary is already {}", flag.key, before.status.as_str()));
     }
-    let canary = json!({ "canary": Value::Object(changes) });
+    let canary = object("canary", Value::Object(changes));
     Ok(match owner {
         None => canary,
-        Some(env) => json!({ "environments": { env: canary } }),
+        Some(env) => object("environments", object(&env, canary)),
     })
+}
+
+/// `{name: value}`.
+fn object(name: &str, value: Value) -> Value {
+    Value::Object(Map::from_iter([(name.to_string(), value)]))
 }
 
 fn controller_fields_changed(before: &Canary, after: &Canary) -> Map<String, Value> {
     let mut m = Map::new();
     if before.status != after.status {
-        m.insert("status".into(), json!(after.status.as_str()));
+        m.insert("status".into(), after.status.as_str().into());
     }
     if before.current_stage != after.current_stage {
-        m.insert("current_stage".into(), json!(after.current_stage));
+        m.insert("current_stage".into(), after.current_stage.into());
     }
     if before.stage_started_at != after.stage_started_at {
-        m.insert("stage_started_at".into(), json!(after.stage_started_at));
+        m.insert("stage_started_at".into(), after.stage_started_at.clone().into());
     }
     m
 }
@@ -221,7 +226,7 @@ pub fn decode_flag(text: &str) -> Result<Flag, String> {
         .and_then(edgeflag_evaluator::decode::Decoded::into_complete)
         .filter(|f| f.flags.len() == 1)
         .and_then(|mut f| f.flags.pop())
-        .ok_or_else(|| format!("unexpected flag from the server: {problems:?}"))
+        .ok_or_else(|| format!("unexpected flag from the server: {}", problems.into_errors()))
 }
 
 /// Whether a button makes sense for a canary in `status` (the server decides in the end).
@@ -256,6 +261,7 @@ pub fn confirm_text(action: ManualAction, flag: &str, env: Option<&str>, state: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const RESPONSE: &str = r#"{"version": 12, "canaries": [
       {"flag": "payment-processor", "env": null, "status": "running", "current_stage": 1, "stage_count": 4,

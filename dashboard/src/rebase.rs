@@ -165,7 +165,7 @@ pub fn flag_of(path: &MergePath) -> Option<&str> {
 /// after `max` characters.
 pub fn show_value(value: Option<&Value>, max: usize) -> String {
     let Some(value) = value else { return "(absent)".into() };
-    let text = serde_json::to_string(value).unwrap_or_default();
+    let text = value.to_string();
     if text.chars().count() <= max {
         text
     } else {

@@ -280,7 +280,7 @@ async fn act_on_server(state: AppState, key: String, env: String, action: Manual
         Ok(p) => p,
         Err(e) => return state.error(format!("Nothing was sent: {e}.")),
     };
-    let what = format!("{action:?}").to_lowercase();
+    let what = action.as_str();
     let message = format!("{what} the canary of {key}{} from the dashboard", env.as_ref().map(|e| format!(" ({e})")).unwrap_or_default());
     match api::patch_flag(&server, &key, &etag, &token, &message, &patch).await {
         WriteOutcome::Published { version, .. } => {
