@@ -198,6 +198,31 @@ pub fn with_live(mut canary: Canary, live: &CanaryState) -> Canary {
     canary
 }
 
+/// What the Canary tab shows for a flag and environment: the published canary (stages, gates)
+/// with the server's live status, stage and stage start ([`with_live`]), and the live state
+/// it took them from (`None` until `/api/canaries` has answered with this canary).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveCanary {
+    pub canary: Canary,
+    pub live: Option<CanaryState>,
+    /// The file version of the live state.
+    pub version: Option<u64>,
+}
+
+/// The canary `env` runs for `flag` as the server runs it now (`None`: no canary there).
+pub fn live_canary(flag: &Flag, env: Option<&str>, canaries: Option<&Canaries>) -> Option<LiveCanary> {
+    let published = effective_canary(flag, env)?.clone();
+    let live = canaries.and_then(|c| state_for(c, flag, env)).cloned();
+    Some(LiveCanary {
+        canary: match &live {
+            Some(l) => with_live(published, l),
+            None => published,
+        },
+        version: canaries.map(|c| c.version),
+        live,
+    })
+}
+
 /// Whether the canary in `flag` (as just fetched) is still in the state the view showed: the
 /// admin acts on what they saw, or not at all.
 pub fn still_as_shown(flag: &Flag, env: Option<&str>, shown: &CanaryState) -> Result<(), String> {
@@ -307,6 +332,10 @@ mod tests {
         assert!(err.contains("now running at stage 1 (was running at stage 2)"), "{err}");
         let live = with_live(f.canary.clone().unwrap(), shown);
         assert_eq!((live.current_stage, live.stage_started_at.as_deref()), (1, Some("2026-12-01T10:00:00Z")));
+        let view = live_canary(&f, None, Some(&c)).unwrap();
+        assert_eq!((&view.canary, view.live.as_ref(), view.version), (&live, Some(shown), Some(12)));
+        let unloaded = live_canary(&f, None, None).unwrap();
+        assert_eq!((&unloaded.canary, unloaded.live.as_ref()), (f.canary.as_ref().unwrap(), None));
         let mut moved = f.clone();
         moved.canary = Some(live);
         assert_eq!(still_as_shown(&moved, Some("prod"), shown), Ok(()));
