@@ -5,7 +5,7 @@ use edgeflag_dashboard::api_types::{api_url, encode_key, write_outcome, HistoryE
 use edgeflag_dashboard::canaries::{parse_canaries, Canaries};
 use edgeflag_dashboard::draft::Published;
 use edgeflag_dashboard::canary::{parse_metrics, MetricsResponse};
-use edgeflag_dashboard::prometheus::{parse_latency_buckets, parse_query_range, Point};
+use edgeflag_dashboard::prometheus::{parse_latency_buckets, parse_query_range, parse_value, Point};
 use edgeflag_evaluator::stats::Bucket;
 use gloo_net::http::{Request, Response};
 use web_sys::RequestCache;
@@ -188,6 +188,11 @@ pub async fn metrics(base: &str, flag: &str, env: &str, window: &str) -> Result<
 /// One Prometheus `query_range` series.
 pub async fn prometheus_range(url: &str) -> Result<Vec<Point>, String> {
     parse_query_range(&get_text(url).await?)
+}
+
+/// The value of an aggregated Prometheus instant query (`None`: empty result).
+pub async fn prometheus_value(url: &str) -> Result<Option<f64>, String> {
+    parse_value(&get_text(url).await?)
 }
 
 /// Latency buckets from a Prometheus instant query (`sum by (le)` of a histogram's buckets).

@@ -15,7 +15,8 @@ use edgeflag_dashboard::canaries::{
 use edgeflag_dashboard::canary::{
     canary_input, health_label, series_values, ArmData, FailureStreak, ManualAction, MetricsResponse, StreakKey,
 };
-use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm};
+use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm, window_summary};
+use edgeflag_evaluator::promql;
 use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
 use edgeflag_evaluator::model::Canary;
@@ -47,18 +48,14 @@ struct Prometheus {
 }
 
 impl Default for Prometheus {
+    /// The queries shared with the server's controller (`edgeflag_evaluator::promql`).
     fn default() -> Self {
-        let sel = r#"{flag="{flag}",env="{env}",arm="{arm}"}"#;
         Prometheus {
             url: String::new(),
-            requests: format!("sum(increase(edgeflag_flag_requests_total{sel}[{{step}}s]))"),
-            error_rate: format!(
-                "sum(rate(edgeflag_flag_errors_total{sel}[{{step}}s])) / sum(rate(edgeflag_flag_requests_total{sel}[{{step}}s]))"
-            ),
-            p99_ms: format!(
-                "1000 * histogram_quantile(0.99, sum by (le) (rate(edgeflag_flag_latency_seconds_bucket{sel}[{{step}}s])))"
-            ),
-            latency_buckets: format!("sum by (le) (increase(edgeflag_flag_latency_seconds_bucket{sel}[{{window}}s]))"),
+            requests: promql::REQUESTS_PER_STEP.to_owned(),
+            error_rate: promql::ERROR_RATE_PER_STEP.to_owned(),
+            p99_ms: promql::P99_MS_PER_STEP.to_owned(),
+            latency_buckets: promql::LATENCY_BUCKETS.to_owned(),
         }
     }
 }
@@ -85,9 +82,16 @@ async fn from_prometheus(p: Prometheus, flag: String, env: String, window: Strin
         let error_rate = api::prometheus_range(&url(&p.error_rate)).await?;
         let p99 = api::prometheus_range(&url(&p.p99_ms)).await?;
         let mut data: ArmData = to_arm(&requests, &error_rate, &p99);
-        if !p.latency_buckets.trim().is_empty() {
-            data.summary.latency_buckets = api::prometheus_buckets(&query_url(&p.url, &fill(&p.latency_buckets), end)).await?;
-        }
+        // The judged numbers: the controller's queries over the window, and its conversion.
+        let instant = |q: &str| query_url(&p.url, &fill(q), end);
+        let total = api::prometheus_value(&instant(promql::REQUESTS)).await?;
+        let errors = api::prometheus_value(&instant(promql::ERRORS)).await?;
+        let buckets = if p.latency_buckets.trim().is_empty() {
+            Vec::new()
+        } else {
+            api::prometheus_buckets(&instant(&p.latency_buckets)).await?
+        };
+        data.summary = window_summary(total, errors, buckets);
         response.arms.insert(arm.to_string(), data);
     }
     Ok(response)
