@@ -359,6 +359,107 @@ mod tests {
         }
     }
 
+    /// The line diff as it was made with the `similar` crate before diff.rs had its own Myers.
+    fn similar_line_diff(old: &str, new: &str) -> Vec<DiffLine> {
+        use similar::{ChangeTag, TextDiff};
+        let diff = TextDiff::from_lines(old, new);
+        let mut out = Vec::new();
+        for (i, group) in diff.grouped_ops(CONTEXT).iter().enumerate() {
+            if i > 0 {
+                out.push(DiffLine { tag: LineTag::Gap, text: "…".into() });
+            }
+            for op in group {
+                for change in diff.iter_changes(op) {
+                    let tag = match change.tag() {
+                        ChangeTag::Equal => LineTag::Same,
+                        ChangeTag::Insert => LineTag::Added,
+                        ChangeTag::Delete => LineTag::Removed,
+                    };
+                    out.push(DiffLine { tag, text: change.value().trim_end_matches('\n').to_string() });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn flag_diffs_are_the_ones_similar_made() {
+        // Edits an admin makes: a changed value, an added rule, a removed field, a new flag,
+        // changes far apart in one flag; the pretty JSON of each item, as diff_files shows it.
+        let edits: [fn(&mut Value); 6] = [
+            |v| v["flags"][0]["rollout"]["percent_bp"] = 5000.into(),
+            |v| v["flags"][0]["description"] = "another description".into(),
+            |v| {
+                v["flags"][1].as_object_mut().unwrap().remove("description");
+            },
+            |v| v["flags"][2]["canary"]["stages"].as_array_mut().unwrap().insert(1, serde_json::json!({"percent": 5.0})),
+            |v| {
+                v["flags"][0]["key"] = "renamed".into();
+                v["flags"][2]["canary"]["current_stage"] = 2.into();
+            },
+            |v| v["flags"].as_array_mut().unwrap().reverse(),
+        ];
+        let mut checked = 0;
+        for (i, edit) in edits.iter().enumerate() {
+            for j in i..edits.len() {
+                let old = sample();
+                let mut new = sample();
+                edit(&mut new);
+                edits[j](&mut new);
+                for entry in diff_files(&old, &new) {
+                    let find = |file: &Value| items(file, "flags").into_iter().find(|(k, _)| *k == entry.key).map(|(_, v)| pretty(v));
+                    let (a, b) = (find(&old).unwrap_or_default(), find(&new).unwrap_or_default());
+                    let (ours, theirs) = (line_diff(&a, &b), similar_line_diff(&a, &b));
+                    // An inserted block among repeated lines ("}," "{") has several shortest
+                    // alignments and the two searches may pick different ones; the lines
+                    // added and removed are the same.
+                    let changed = |lines: &[DiffLine], tag| {
+                        let mut texts: Vec<String> = lines.iter().filter(|l| l.tag == tag).map(|l| l.text.clone()).collect();
+                        texts.sort();
+                        texts
+                    };
+                    for tag in [LineTag::Added, LineTag::Removed] {
+                        assert_eq!(changed(&ours, tag), changed(&theirs, tag), "{a}\n→\n{b}");
+                    }
+                    if !(i == 3 || j == 3) {
+                        // Without the inserted stage, there is one shortest alignment.
+                        assert_eq!(ours, theirs, "{a}\n→\n{b}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 20, "only {checked} diffs compared");
+    }
+
+    #[test]
+    fn edit_scripts_are_as_short_as_similar_finds() {
+        use similar::{Algorithm, ChangeTag, TextDiff};
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let words = ["{", "}", "a", "b", "\"x\": 1,", "]"];
+        for _ in 0..500 {
+            let mut text = |len: u64| (0..next(len)).map(|_| words[next(6) as usize]).collect::<Vec<_>>();
+            let (old, new) = (text(30), text(30));
+            let joined = |lines: &[&str]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+            let (old_text, new_text) = (joined(&old), joined(&new));
+            let theirs = TextDiff::configure().algorithm(Algorithm::Myers).diff_lines(&old_text, &new_text);
+            let edits = |tag| theirs.iter_all_changes().filter(|c| c.tag() == tag).count();
+            let script = edit_script(&old, &new);
+            let ours = |tag| script.iter().filter(|(t, _)| *t == tag).count();
+            assert_eq!(
+                (ours(LineTag::Removed), ours(LineTag::Added)),
+                (edits(ChangeTag::Delete), edits(ChangeTag::Insert)),
+                "{old:?} → {new:?}"
+            );
+        }
+    }
+
     #[test]
     fn changes_keep_two_lines_of_context_and_far_ones_are_separated_by_a_gap() {
         let old: String = (1..=20).map(|i| format!("{i}\n")).collect();
