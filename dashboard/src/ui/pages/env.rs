@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use crate::ui::components::fields::{FieldErrors, KeyListField};
 use crate::ui::components::rules::RulesEditor;
 use crate::ui::components::split::SplitEditor;
-use crate::ui::components::stored;
+use crate::ui::components::{keyed_rows, stored};
 use crate::ui::components::targeting::TargetsEditor;
 use crate::ui::state::AppState;
 
@@ -31,15 +31,33 @@ pub fn EnvironmentsEditor(flag: Lens<Flag>, names: Signal<Vec<String>>) -> impl 
         }
         all
     };
+    // Rows are keyed by environment name through the forms' one `<For>` (keyed_rows, by
+    // number): each name seen gets a number for the life of this editor.
+    let names_seen = StoredValue::new(Vec::<String>::new());
     view! {
         <Show when=move || !envs().is_empty() fallback=|| view! {
             <p class="hint">"The file declares no environments (add them in the Raw JSON tab: \"environments\": [\"staging\", \"prod\"])."</p>
         }>
-            <For each=envs key=|e| e.clone() let:env>
-                <EnvironmentEditor flag=flag.get_value() env=env names=names />
-            </For>
+            {keyed_rows(
+                Arc::new(move || envs().iter().map(|e| name_id(names_seen, e)).collect()),
+                Arc::new(move |id| {
+                    let env = names_seen.with_value(|seen| seen.get(id).cloned().unwrap_or_default());
+                    view! { <EnvironmentEditor flag=flag.get_value() env=env names=names /> }.into_any()
+                }),
+            )}
         </Show>
     }
+}
+
+/// The number of `name` among the names seen so far (given the next one if new).
+fn name_id(seen: StoredValue<Vec<String>>, name: &str) -> usize {
+    seen.try_update_value(|seen| {
+        seen.iter().position(|n| n == name).unwrap_or_else(|| {
+            seen.push(name.to_owned());
+            seen.len() - 1
+        })
+    })
+    .unwrap_or_default()
 }
 
 #[component]
