@@ -40,3 +40,21 @@ pub fn index_rows(
 pub fn keyed_rows(each: Arc<dyn Fn() -> Vec<usize> + Send + Sync>, row: Row) -> AnyView {
     view! { <For each=move || each() key=|i| *i children=move |i| row(i) /> }.into_any()
 }
+
+/// Leptos's `<Show>`, compiled once: `Show` is generic over its condition and its children's
+/// view type, so each of the fourteen uses was its own copy of the switch (~800 B of wasm
+/// each). The condition is memoized as `Show` does; the children and the fallback are views
+/// built when the condition turns true or false.
+#[component]
+pub fn When(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    children: ChildrenFn,
+    #[prop(optional, into)] fallback: ViewFn,
+) -> impl IntoView {
+    switch(Arc::new(when), children, fallback)
+}
+
+fn switch(when: Arc<dyn Fn() -> bool + Send + Sync>, children: ChildrenFn, fallback: ViewFn) -> AnyView {
+    let shown = Memo::new(move |_| when());
+    (move || if shown.get() { children() } else { fallback.run() }).into_any()
+}

@@ -22,6 +22,8 @@ use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
 use edgeflag_evaluator::model::Canary;
 use leptos::prelude::*;
 
+use crate::ui::components::When;
+
 use crate::ui::api;
 use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
 use crate::ui::components::chart::LineChart;
@@ -222,12 +224,12 @@ pub fn CanaryPage() -> impl IntoView {
                 view! {
                     <div class="confirm" role="alertdialog" data-testid="canary-confirm">
                         <p>{text}</p>
-                        <Show when=move || state.token.with(String::is_empty)>
+                        <When when=move || state.token.with(String::is_empty)>
                             <label class="field"><span class="label">"Admin token (kept for this tab only)"</span>
                                 <input type="password" autocomplete="off" data-testid="canary-token"
                                     on:change=move |ev| state.set_token(event_target_value(&ev)) />
                             </label>
-                        </Show>
+                        </When>
                         <button type="button" class:danger=action == ManualAction::Rollback data-testid="canary-confirm-yes"
                             on:click=move |_| { act.dispatch(action); }>"Yes, on the server"</button>
                         <button type="button" data-testid="canary-confirm-cancel" on:click=move |_| confirming.set(None)>"Cancel"</button>

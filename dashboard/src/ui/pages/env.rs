@@ -8,6 +8,8 @@ use edgeflag_dashboard::lens::{key_segment, Lens};
 use edgeflag_evaluator::model::{EnvironmentOverride, Flag};
 use leptos::prelude::*;
 
+use crate::ui::components::When;
+
 use crate::ui::components::fields::{FieldErrors, KeyListField};
 use crate::ui::components::rules::RulesEditor;
 use crate::ui::components::split::SplitEditor;
@@ -35,7 +37,7 @@ pub fn EnvironmentsEditor(flag: Lens<Flag>, names: Signal<Vec<String>>) -> impl 
     // number): each name seen gets a number for the life of this editor.
     let names_seen = StoredValue::new(Vec::<String>::new());
     view! {
-        <Show when=move || !envs().is_empty() fallback=|| view! {
+        <When when=move || !envs().is_empty() fallback=|| view! {
             <p class="hint">"The file declares no environments (add them in the Raw JSON tab: \"environments\": [\"staging\", \"prod\"])."</p>
         }>
             {keyed_rows(
@@ -45,7 +47,7 @@ pub fn EnvironmentsEditor(flag: Lens<Flag>, names: Signal<Vec<String>>) -> impl 
                     view! { <EnvironmentEditor flag=flag.get_value() env=env names=names /> }.into_any()
                 }),
             )}
-        </Show>
+        </When>
     }
 }
 
@@ -101,7 +103,7 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
                 let exists = exists.clone();
                 move || if exists() { "Remove override (inherit everything)" } else { "Override in this environment" }
             }</button>
-            <Show when=exists.clone()>
+            <When when=exists.clone()>
                 <EnabledOverride lens=parts.get_value().0 />
                 <DefaultOverride lens=parts.get_value().1 names=names />
                 <Overridable label="Override individual targets" lens=parts.get_value().2
@@ -119,7 +121,7 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
                 <p class="hint">"Split: \"none\" inherits the flag's split; any other choice replaces it here."</p>
                 <SplitEditor rollout=splits.get_value().0 canary=splits.get_value().1 experiment=splits.get_value().2 names=names />
                 <FieldErrors path=over_path.clone() />
-            </Show>
+            </When>
         </fieldset>
     }
 }
@@ -144,7 +146,7 @@ fn Overridable<T: Clone + Send + Sync + 'static>(
                 } />
                 <span class="label">{label}</span>
             </label>
-            <Show when=on>{children()}</Show>
+            <When when=on>{children()}</When>
         </div>
     }
 }

@@ -7,6 +7,8 @@ use edgeflag_dashboard::forms::{new_flag, unique_key};
 use edgeflag_evaluator::model::FlagKind;
 use leptos::prelude::*;
 
+use crate::ui::components::When;
+
 use crate::ui::components::keyed_rows;
 use crate::ui::state::{AppState, Page};
 
@@ -26,9 +28,9 @@ pub fn FlagsPage() -> impl IntoView {
     view! {
         <section aria-labelledby="flags-title">
             <h2 id="flags-title">"Flags"</h2>
-            <Show when=move || state.with_model(|_| ()).is_none()>
+            <When when=move || state.with_model(|_| ()).is_none()>
                 <p class="notice error">"The draft is not valid JSON: fix it in the Raw JSON tab."</p>
-            </Show>
+            </When>
             <div class="filters row" role="search">
                 <label class="field"><span class="label">"Search key or description"</span>
                     <input type="search" data-testid="flag-search" prop:value=move || filter.with(|f| f.text.clone())
@@ -120,14 +122,14 @@ fn FlagRow(index: usize) -> impl IntoView {
             <td>{move || field(|f| flag_status(f).label())}</td>
             <td class:bad=move || { problems() > 0 }>{move || match problems() { 0 => String::new(), n => n.to_string() }}</td>
             <td class="actions">
-                <Show when=move || !confirming.get() fallback=move || view! {
+                <When when=move || !confirming.get() fallback=move || view! {
                     <span role="alert">{move || format!("Delete {}?", key())}</span>
                     <button type="button" class="danger" on:click=delete>"Yes, delete"</button>
                     <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
                 }>
                     <button type="button" on:click=duplicate aria-label=move || format!("Duplicate {}", key())>"Duplicate"</button>
                     <button type="button" class="danger" on:click=move |_| set_confirming.set(true) aria-label=move || format!("Delete {}", key())>"Delete"</button>
-                </Show>
+                </When>
             </td>
         </tr>
     }
