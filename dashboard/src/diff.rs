@@ -401,11 +401,11 @@ mod tests {
         ];
         let mut checked = 0;
         for (i, edit) in edits.iter().enumerate() {
-            for j in i..edits.len() {
+            for (j, second) in edits.iter().enumerate().skip(i) {
                 let old = sample();
                 let mut new = sample();
                 edit(&mut new);
-                edits[j](&mut new);
+                second(&mut new);
                 for entry in diff_files(&old, &new) {
                     let find = |file: &Value| items(file, "flags").into_iter().find(|(k, _)| *k == entry.key).map(|(_, v)| pretty(v));
                     let (a, b) = (find(&old).unwrap_or_default(), find(&new).unwrap_or_default());
