@@ -6,6 +6,7 @@
 #   trunk 0.21.14 (0.22 needs a newer rustc), Debian's chromium, prometheus (promtool), wrk,
 #   postgresql (the scale tests start a throwaway server, scripts/pg.sh),
 #   and the npm packages of package.json (workerd, playwright-core, the Unleash spec, binaryen,
+#   the OpenFeature web and server SDKs and the gherkin parser the providers' tests use,
 #   and the peer SDKs of the JS benchmark: flagd-core, GrowthBook, unleash-client, Flipt).
 set -euo pipefail
 cd "$(dirname "$0")/.."

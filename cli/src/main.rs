@@ -142,6 +142,10 @@ fn run(command: Command) -> Result<ExitCode, String> {
             match FlagSet::from_json(&text) {
                 Ok(set) => {
                     println!("{}: ok ({} flags)", file.display(), set.len());
+                    // Keys that need encoding in URLs are valid, but worth knowing about.
+                    for w in edgeflag_evaluator::keys::url_warnings(set.file()) {
+                        eprintln!("{}: warning: {}: {}", file.display(), w.path, w.message);
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(errors) => {

@@ -45,6 +45,28 @@ fn validate_prints_every_problem_and_fails() {
 }
 
 #[test]
+fn validate_warns_about_keys_that_need_encoding_in_urls_and_still_passes() {
+    let dir = std::env::temp_dir().join(format!("edgeflag-cli-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("keys.json");
+    let flag = |key: &str| {
+        format!(
+            r#"{{"key": {key:?}, "kind": "boolean", "enabled": true, "off_variation": "on", "default_variation": "on", "variations": [{{"name": "on", "value": true}}]}}"#
+        )
+    };
+    let flags = ["plain-key", "team/new checkout", "50%-off"].map(flag).join(",");
+    std::fs::write(&file, format!(r#"{{"schema_version": 1, "flags": [{flags}]}}"#)).unwrap();
+    let (code, stdout, stderr) = edgeflag(&["validate", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "a warning is not an error: {stderr}");
+    assert!(stdout.contains("ok (3 flags)"), "{stdout}");
+    assert!(stderr.contains("warning: flags[1].key: key \"team/new checkout\" needs percent-encoding"), "{stderr}");
+    assert!(stderr.contains("warning: flags[2].key") && stderr.contains("OFREP providers"), "{stderr}");
+    assert!(!stderr.contains("flags[0]"), "{stderr}");
+    let (_, _, clean) = edgeflag(&["validate", "examples/flags.json"]);
+    assert!(!clean.contains("warning"), "{clean}");
+}
+
+#[test]
 fn eval_prints_value_variant_and_reason() {
     let (code, stdout, stderr) = edgeflag(&[
         "eval", "examples/flags.json", "--flag", "new-dashboard", "--env", "dev",

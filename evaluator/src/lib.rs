@@ -50,10 +50,14 @@ pub mod evaluation;
 pub mod hashing;
 pub mod instant;
 pub mod keyed;
+// Which keys travel in URL paths as they are (`edgeflag validate`'s warnings).
+pub mod keys;
 pub mod matching;
 pub mod merge;
 pub mod merge_patch;
 pub mod model;
+// The OpenFeature view of an answer: one rule set for the Rust provider and OFREP.
+pub mod openfeature;
 // The PromQL the server's controller and the dashboard run against Prometheus-compatible APIs.
 pub mod promql;
 // Unleash client-API payloads evaluated by the same clauses and hashing.

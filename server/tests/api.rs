@@ -433,13 +433,20 @@ async fn ofrep_single_and_bulk_shapes() {
         ("{broken", "PARSE_ERROR"),
         (r#"{"context": [1, 2]}"#, "INVALID_CONTEXT"),
         (r#"{"context": {"targetingKey": true}}"#, "INVALID_CONTEXT"),
-        (r#"{"context": {"country": "FR"}}"#, "TARGETING_KEY_MISSING"),
     ] {
         let resp = post("/ofrep/v1/evaluate/flags/checkout", raw).await.expect("post");
         assert_eq!(resp.status(), 400, "{raw}");
         let body: Value = resp.json().await.expect("json");
         assert_eq!((body["key"].as_str(), body["errorCode"].as_str()), (Some("checkout"), Some(code)), "{raw}");
     }
+
+    // A split without a unit is not an error (providers/README.md, "How answers map"): the
+    // flag's default variation, reason DEFAULT, `unitMissing` in the metadata.
+    let resp = post("/ofrep/v1/evaluate/flags/checkout", r#"{"context": {"country": "FR"}}"#).await.expect("post");
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!((body["reason"].as_str(), body["metadata"]["unitMissing"].as_bool()), (Some("DEFAULT"), Some(true)), "{body}");
+    assert!(body.get("errorCode").is_none(), "{body}");
 
     let resp = post("/ofrep/v1/evaluate/flags", r#"{"context": {"targetingKey": "u7"}}"#).await.expect("post");
     assert_eq!(resp.status(), 200);
@@ -455,11 +462,12 @@ async fn ofrep_single_and_bulk_shapes() {
         .await
         .expect("post");
     assert_eq!(resp.status(), 304);
-    // Without a targeting key the split flags are per-flag errors, the static one succeeds.
+    // Without a targeting key the split flags serve their default variation, as the engine does.
     let resp = post("/ofrep/v1/evaluate/flags", r#"{"context": {}}"#).await.expect("post");
     assert_ne!(header(&resp, "etag"), etag);
     let body: Value = resp.json().await.expect("json");
-    assert_eq!(body["flags"][1]["errorCode"], "TARGETING_KEY_MISSING");
+    assert_eq!((body["flags"][1]["reason"].as_str(), body["flags"][1]["metadata"]["unitMissing"].as_bool()), (Some("DEFAULT"), Some(true)));
+    assert!(body["flags"][1].get("errorCode").is_none());
     assert_eq!(body["flags"][2]["value"], 100);
     let resp = post("/ofrep/v1/evaluate/flags", r#"{"context": 5}"#).await.expect("post");
     assert_eq!(resp.status(), 400);
@@ -480,6 +488,45 @@ async fn ofrep_single_and_bulk_shapes() {
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.expect("json");
     assert_eq!((body["flags"][0]["value"].as_bool(), body["flags"][0]["reason"].as_str()), (Some(false), Some("DISABLED")));
+}
+
+/// OFREP providers put the key in the path as is: `/` and spaces must work raw and encoded.
+#[tokio::test]
+async fn ofrep_keys_with_slashes_raw_or_percent_encoded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = spawn(dir.path(), &["--token", TOKEN]).await;
+    let http = client();
+    let (etag, _, mut file) = server.current().await;
+    let mut slash = file["flags"][2].clone();
+    slash["key"] = json!("team/new checkout");
+    let mut percent = file["flags"][2].clone();
+    percent["key"] = json!("100%/ü");
+    file["flags"].as_array_mut().expect("flags").extend([slash, percent]);
+    assert_eq!(server.put(&file, &etag).await.status(), 200);
+    for (path, key) in [
+        ("team/new%20checkout", "team/new checkout"),
+        ("team%2Fnew%20checkout", "team/new checkout"),
+        ("team%2fnew checkout", "team/new checkout"),
+        ("100%25/%C3%BC", "100%/ü"),
+        ("100%25%2F%C3%BC", "100%/ü"),
+    ] {
+        // A raw request line: reqwest would normalise the path.
+        let url = format!("{}/ofrep/v1/evaluate/flags/{path}", server.url(""));
+        let resp = http
+            .post(url.replace(' ', "%20"))
+            .header("content-type", "application/json")
+            .body(r#"{"context": {"targetingKey": "u1"}}"#)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(resp.status(), 200, "{path}");
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!((body["key"].as_str(), body["value"].as_i64()), (Some(key), Some(100)), "{path}: {body}");
+    }
+    // The unknown-key answer names the decoded key.
+    let resp = http.post(server.url("/ofrep/v1/evaluate/flags/team/old")).body("{}").send().await.expect("post");
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.json::<Value>().await.expect("json")["key"], "team/old");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 // A loopback HTTP proxy in front of the edgeflag server that a test can use to break the
 // change stream (GET /api/flags/stream) while every other request still goes through:
 // `cut()` resets the open streams and refuses new ones, `freeze()` keeps them open but
-// forwards nothing more (a silent, half-dead connection), `restore()` lets streams through again.
+// forwards nothing more (a silent, half-dead connection), `down()` resets every request (the
+// server unreachable), `restore()` lets everything through again.
 import http from "node:http";
 
 const STREAM_PATH = "/api/flags/stream";
@@ -10,11 +11,16 @@ const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "proxy-conn
 export async function startStreamProxy(target) {
   const upstream = new URL(target);
   const open = new Set(); // { res, up, upRes }
-  let mode = "pass"; // "pass" | "cut" | "freeze"
+  let mode = "pass"; // "pass" | "cut" | "freeze" | "down"
   const stats = { streams: 0, refused: 0 };
 
   const server = http.createServer((req, res) => {
     const isStream = new URL(req.url, "http://x").pathname === STREAM_PATH;
+    if (mode === "down") {
+      stats.refused++;
+      req.socket.destroy();
+      return;
+    }
     if (isStream && mode === "cut") {
       stats.refused++;
       req.socket.destroy();
@@ -69,6 +75,10 @@ export async function startStreamProxy(target) {
     },
     freeze() {
       mode = "freeze";
+    },
+    down() {
+      this.cut();
+      mode = "down";
     },
     restore() {
       mode = "pass";

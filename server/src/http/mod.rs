@@ -97,7 +97,8 @@ pub fn router_with_limits(
         .route("/api/canaries/{flag}", get(canaries::one))
         .route("/api/metrics", get(metrics::get_metrics))
         .route("/metrics", get(metrics::prometheus))
-        .route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::evaluate_one).layer(flag_limit))
+        // A wildcard: OFREP providers do not encode keys, so a key's `/` arrives as is.
+        .route("/ofrep/v1/evaluate/flags/{*key}", post(ofrep::evaluate_one).layer(flag_limit))
         .route("/ofrep/v1/evaluate/flags", post(ofrep::evaluate_bulk).layer(flag_limit))
         .route("/ofrep/v1/configuration", get(ofrep::configuration))
         .route("/healthz", get(|| async { "ok\n" }))

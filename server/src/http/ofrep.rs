@@ -2,12 +2,21 @@
 //!
 //! The environment comes from the `X-Edgeflag-Env` header or the `env` query parameter (OFREP
 //! itself has no notion of environments; providers can set custom headers).
+//!
+//! Answers follow `edgeflag_evaluator::openfeature::resolve`, the rules the Rust and JS
+//! providers follow too (a split without a unit serves the flag's default variation, with
+//! `unitMissing` in the metadata; see providers/README.md).
+//!
+//! The single-flag route is a wildcard (`/ofrep/v1/evaluate/flags/{*key}`): OFREP providers put
+//! the key in the path without encoding it, so `team/new checkout` arrives as two segments;
+//! axum percent-decodes the captured rest, so `team%2Fnew%20checkout` is the same key.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use edgeflag_evaluator::openfeature::{resolve, Resolution};
 use edgeflag_evaluator::{Context, ErrorCode, Evaluation};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -49,39 +58,25 @@ fn read_context(body: &[u8]) -> Result<Context, (ErrorCode, String)> {
 /// A success entry `{key, reason, variant, value, metadata}` or a failure entry
 /// `{key, errorCode, errorDetails}`.
 fn entry(eval: &Evaluation<'_>, version: u64) -> (Value, Option<ErrorCode>) {
-    match (eval.error_code, eval.value) {
-        (None, Some(value)) => {
-            let mut metadata = Map::new();
-            metadata.insert("flagSetVersion".into(), json!(version));
-            if let Some(arm) = eval.arm {
-                metadata.insert("arm".into(), json!(arm.as_str()));
+    match resolve(eval, Some(version)) {
+        Resolution::Resolved { value, variant, reason, metadata } => {
+            let mut v = Map::new();
+            v.insert("key".into(), json!(eval.key));
+            v.insert("reason".into(), json!(reason.as_str()));
+            if let Some(variant) = variant {
+                v.insert("variant".into(), json!(variant));
             }
-            if eval.experiment {
-                metadata.insert("experiment".into(), json!(true));
-            }
-            if let Some(i) = eval.rule_index {
-                metadata.insert("ruleIndex".into(), json!(i));
-            }
-            let mut v = json!({
-                "key": eval.key,
-                "reason": eval.reason.as_str(),
-                "value": value,
-                "metadata": metadata,
-            });
-            if let (Some(variant), Some(obj)) = (eval.variant, v.as_object_mut()) {
-                obj.insert("variant".into(), json!(variant));
-            }
-            (v, None)
+            v.insert("value".into(), value.clone());
+            v.insert("metadata".into(), Value::Object(metadata.to_json()));
+            (Value::Object(v), None)
         }
-        (code, _) => {
-            let code = code.unwrap_or(ErrorCode::General);
-            let details = eval.error_message.clone().unwrap_or_else(|| code.as_str().to_string());
-            (json!({ "key": eval.key, "errorCode": code.as_str(), "errorDetails": details }), Some(code))
+        Resolution::Failed { code, message } => {
+            (json!({ "key": eval.key, "errorCode": code.as_str(), "errorDetails": message }), Some(code))
         }
     }
 }
 
-/// `POST /ofrep/v1/evaluate/flags/{key}`.
+/// `POST /ofrep/v1/evaluate/flags/{*key}`: the key may hold `/`, encoded or not.
 pub async fn evaluate_one(
     State(app): State<AppState>,
     Path(key): Path<String>,
