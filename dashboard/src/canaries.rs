@@ -4,7 +4,7 @@
 //! tab shows what the server has, never the draft, and acts on the server directly.
 
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::canary::{apply_manual, effective_canary, ManualAction};
 use crate::json::{self, Field};
@@ -139,23 +139,28 @@ pub fn manual_patch(flag: &Flag, env: Option<&str>, action: ManualAction, now: &
     if changes.is_empty() {
         return Err(format!("{}: the canary is already {}", flag.key, before.status.as_str()));
     }
-    let canary = json!({ "canary": Value::Object(changes) });
+    let canary = object("canary", Value::Object(changes));
     Ok(match owner {
         None => canary,
-        Some(env) => json!({ "environments": { env: canary } }),
+        Some(env) => object("environments", object(&env, canary)),
     })
+}
+
+/// `{name: value}`.
+fn object(name: &str, value: Value) -> Value {
+    Value::Object(Map::from_iter([(name.to_string(), value)]))
 }
 
 fn controller_fields_changed(before: &Canary, after: &Canary) -> Map<String, Value> {
     let mut m = Map::new();
     if before.status != after.status {
-        m.insert("status".into(), json!(after.status.as_str()));
+        m.insert("status".into(), after.status.as_str().into());
     }
     if before.current_stage != after.current_stage {
-        m.insert("current_stage".into(), json!(after.current_stage));
+        m.insert("current_stage".into(), after.current_stage.into());
     }
     if before.stage_started_at != after.stage_started_at {
-        m.insert("stage_started_at".into(), json!(after.stage_started_at));
+        m.insert("stage_started_at".into(), after.stage_started_at.clone().into());
     }
     m
 }
@@ -193,6 +198,31 @@ pub fn with_live(mut canary: Canary, live: &CanaryState) -> Canary {
     canary
 }
 
+/// What the Canary tab shows for a flag and environment: the published canary (stages, gates)
+/// with the server's live status, stage and stage start ([`with_live`]), and the live state
+/// it took them from (`None` until `/api/canaries` has answered with this canary).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveCanary {
+    pub canary: Canary,
+    pub live: Option<CanaryState>,
+    /// The file version of the live state.
+    pub version: Option<u64>,
+}
+
+/// The canary `env` runs for `flag` as the server runs it now (`None`: no canary there).
+pub fn live_canary(flag: &Flag, env: Option<&str>, canaries: Option<&Canaries>) -> Option<LiveCanary> {
+    let published = effective_canary(flag, env)?.clone();
+    let live = canaries.and_then(|c| state_for(c, flag, env)).cloned();
+    Some(LiveCanary {
+        canary: match &live {
+            Some(l) => with_live(published, l),
+            None => published,
+        },
+        version: canaries.map(|c| c.version),
+        live,
+    })
+}
+
 /// Whether the canary in `flag` (as just fetched) is still in the state the view showed: the
 /// admin acts on what they saw, or not at all.
 pub fn still_as_shown(flag: &Flag, env: Option<&str>, shown: &CanaryState) -> Result<(), String> {
@@ -221,7 +251,7 @@ pub fn decode_flag(text: &str) -> Result<Flag, String> {
         .and_then(edgeflag_evaluator::decode::Decoded::into_complete)
         .filter(|f| f.flags.len() == 1)
         .and_then(|mut f| f.flags.pop())
-        .ok_or_else(|| format!("unexpected flag from the server: {problems:?}"))
+        .ok_or_else(|| format!("unexpected flag from the server: {}", problems.into_errors()))
 }
 
 /// Whether a button makes sense for a canary in `status` (the server decides in the end).
@@ -256,6 +286,7 @@ pub fn confirm_text(action: ManualAction, flag: &str, env: Option<&str>, state: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const RESPONSE: &str = r#"{"version": 12, "canaries": [
       {"flag": "payment-processor", "env": null, "status": "running", "current_stage": 1, "stage_count": 4,
@@ -301,6 +332,10 @@ mod tests {
         assert!(err.contains("now running at stage 1 (was running at stage 2)"), "{err}");
         let live = with_live(f.canary.clone().unwrap(), shown);
         assert_eq!((live.current_stage, live.stage_started_at.as_deref()), (1, Some("2026-12-01T10:00:00Z")));
+        let view = live_canary(&f, None, Some(&c)).unwrap();
+        assert_eq!((&view.canary, view.live.as_ref(), view.version), (&live, Some(shown), Some(12)));
+        let unloaded = live_canary(&f, None, None).unwrap();
+        assert_eq!((&unloaded.canary, unloaded.live.as_ref()), (f.canary.as_ref().unwrap(), None));
         let mut moved = f.clone();
         moved.canary = Some(live);
         assert_eq!(still_as_shown(&moved, Some("prod"), shown), Ok(()));

@@ -241,6 +241,18 @@ pub enum ManualAction {
     Rollback,
 }
 
+impl ManualAction {
+    /// The action in messages and history, e.g. "pause the canary of …".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManualAction::Advance => "advance",
+            ManualAction::Pause => "pause",
+            ManualAction::Resume => "resume",
+            ManualAction::Rollback => "rollback",
+        }
+    }
+}
+
 /// Applies a manual action; `now` (RFC 3339) becomes the new stage's start. Advancing past
 /// the last stage completes the canary.
 pub fn apply_manual(canary: &mut Canary, action: ManualAction, now: &str) -> Result<(), String> {

@@ -52,6 +52,38 @@ pub enum Side {
     Theirs,
 }
 
+/// Something kept per conflicting field, by the field's path: the admin's choice, or who
+/// changed it on the server. Conflicts are a few fields, so a list rather than a map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ByPath<T>(Vec<(String, T)>);
+
+impl<T> Default for ByPath<T> {
+    fn default() -> Self {
+        ByPath(Vec::new())
+    }
+}
+
+impl<T> ByPath<T> {
+    pub fn get(&self, path: &str) -> Option<&T> {
+        self.0.iter().find(|(p, _)| p == path).map(|(_, v)| v)
+    }
+
+    /// Sets the value of `path`, replacing any earlier one.
+    pub fn set(&mut self, path: String, value: T) {
+        match self.0.iter_mut().find(|(p, _)| *p == path) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((path, value)),
+        }
+    }
+}
+
+/// For each conflict of `pending`, in order: `all` if given, else the admin's choice for its
+/// field, else the server's value.
+pub fn choices_for(pending: &Pending, picked: &ByPath<Side>, all: Option<Side>) -> Vec<Side> {
+    let choice = |c: &Conflict| all.or_else(|| picked.get(&c.path.to_string()).copied()).unwrap_or(Side::Theirs);
+    pending.conflicts.iter().map(choice).collect()
+}
+
 fn json(text: &str) -> Result<Value, String> {
     crate::json::value(text)
 }
@@ -165,7 +197,7 @@ pub fn flag_of(path: &MergePath) -> Option<&str> {
 /// after `max` characters.
 pub fn show_value(value: Option<&Value>, max: usize) -> String {
     let Some(value) = value else { return "(absent)".into() };
-    let text = serde_json::to_string(value).unwrap_or_default();
+    let text = value.to_string();
     if text.chars().count() <= max {
         text
     } else {
@@ -280,6 +312,13 @@ mod tests {
             assert_eq!(v["flags"][0]["description"], json!("mine only"), "the clean edit stays");
             assert_eq!(v["flags"][2]["canary"]["status"], json!("rolled_back"), "the controller stays");
         }
+        let mut picked = ByPath::default();
+        picked.set(c.path.to_string(), Side::Theirs);
+        picked.set(c.path.to_string(), Side::Mine);
+        assert_eq!((picked.get(&c.path.to_string()), picked.get("other")), (Some(&Side::Mine), None));
+        assert_eq!(choices_for(&pending, &picked, None), [Side::Mine]);
+        assert_eq!(choices_for(&pending, &picked, Some(Side::Theirs)), [Side::Theirs]);
+        assert_eq!(choices_for(&pending, &ByPath::default(), None), [Side::Theirs], "unchosen: the server's");
         let resolved = resolve(&copy, &pending, &[]);
         assert_eq!((resolved.base.version, resolved.message.as_str()), (3, "raise staging"));
     }

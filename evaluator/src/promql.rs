@@ -157,8 +157,9 @@ impl Sample {
 /// what is wrong with it: a Prometheus error (`status: error`), or a malformed response, with
 /// the path of the bad field.
 pub fn parse_vector(text: &str) -> Result<Vec<Sample>, String> {
-    let root: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not a Prometheus API response: {e}"))?;
+    // The engine's own reader, not serde_json's: a dashboard built with it links one JSON
+    // text reader (document::parse_value).
+    let root = crate::document::parse_value(text).map_err(|e| format!("not a Prometheus API response: {}", e.message))?;
     let status = root.get("status").and_then(|s| s.as_str()).ok_or("not a Prometheus API response: status: missing")?;
     if status != "success" {
         let field = |name: &str| root.get(name).and_then(|v| v.as_str()).unwrap_or("").to_string();

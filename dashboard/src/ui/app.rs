@@ -3,6 +3,8 @@
 use edgeflag_dashboard::draft::DraftState;
 use leptos::prelude::*;
 
+use crate::ui::components::When;
+
 use super::components::sync_panels::{ConflictPanel, OrphanPanel, RebaseNote};
 use super::pages::{
     canary::CanaryPage, experiment::ExperimentPage,
@@ -77,11 +79,11 @@ fn StatusBar() -> impl IntoView {
                 class:behind=move || matches!(draft_state.get(), DraftState::Behind { .. })>
                 {move || draft_state.get().label()}
             </span>
-            <Show when=move || { problems() > 0 }>
+            <When when=move || { problems() > 0 }>
                 <button type="button" class="link bad" data-testid="problem-count" on:click=first_problem>
                     {move || format!("{} problem(s)", problems())}
                 </button>
-            </Show>
+            </When>
         </div>
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use edgeflag_dashboard::draft::{draft_state, DraftState, Published, SavedDraft, WorkingCopy, DRAFT_KEY, OLD_DRAFT_KEY, TOKEN_KEY};
-use edgeflag_dashboard::rebase::{Pending, Side};
+use edgeflag_dashboard::rebase::{ByPath, Pending, Side};
 use edgeflag_dashboard::lens::Lens;
 use edgeflag_dashboard::problems::ProblemIndex;
 use edgeflag_evaluator::{FlagFile, FlagSet, Problem};
@@ -131,8 +131,8 @@ pub struct AppState {
     /// A rebase waiting for the admin's choice per conflicting field, the choices made so far
     /// (by path), and who changed each field on the server.
     pub pending: RwSignal<Option<Pending>>,
-    pub choices: RwSignal<std::collections::BTreeMap<String, Side>>,
-    pub attribution: RwSignal<std::collections::BTreeMap<String, Attribution>>,
+    pub choices: RwSignal<ByPath<Side>>,
+    pub attribution: RwSignal<ByPath<Attribution>>,
     /// "The server moved to version N (…); your edits were rebased onto it."
     pub rebase_note: RwSignal<Option<String>>,
     /// A saved draft whose base this server does not have: shown, never applied on its own.

@@ -4,11 +4,10 @@
 //! edits, they are rebased onto it (`edgeflag_dashboard::rebase`). The decisions are the
 //! library's; this module only fetches and applies them.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use edgeflag_dashboard::draft::{read_saved, restore, with_base, Based, Published, Restore, SavedDraft, WorkingCopy, DRAFT_KEY, OLD_DRAFT_KEY};
-use edgeflag_dashboard::rebase::{authors_between, flag_of, last_change, rebase, rebase_note, Pending, Rebase};
+use edgeflag_dashboard::rebase::{authors_between, flag_of, last_change, rebase, rebase_note, ByPath, Pending, Rebase};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -195,7 +194,7 @@ fn follow_server(state: AppState) {
             Rebase::Rebased { copy: next, kept_theirs } => {
                 let from = copy.base.version;
                 state.pending.set(None);
-                state.choices.set(BTreeMap::new());
+                state.choices.set(Default::default());
                 state.set_copy(next);
                 leptos::task::spawn_local(async move {
                     let history = api::history(&url(state), 200).await.unwrap_or_default();
@@ -230,7 +229,7 @@ async fn attribute(state: AppState, base: Published, pending: Pending) {
     let history = api::history(&server, 200).await.unwrap_or_default();
     let author = |v: u64| history.iter().find(|e| e.version == v).map(|e| e.author.clone()).unwrap_or_default();
     let json = |t: &str| edgeflag_dashboard::json::value(t).unwrap_or(Value::Null);
-    let mut found = BTreeMap::new();
+    let mut found = ByPath::default();
     let mut versions = vec![(from, author(from), json(&base.text))];
     if to.saturating_sub(from) <= MAX_VERSIONS_FETCHED {
         for v in from + 1..to {
@@ -249,7 +248,7 @@ async fn attribute(state: AppState, base: Published, pending: Pending) {
         versions.push((to, author(to), json(&pending.server.text)));
         for c in &pending.conflicts {
             if let Some((v, a)) = last_change(&c.path, &versions) {
-                found.insert(c.path.to_string(), (v, a.to_string()));
+                found.set(c.path.to_string(), (v, a.to_string()));
             }
         }
     } else {
@@ -260,7 +259,7 @@ async fn attribute(state: AppState, base: Published, pending: Pending) {
                 .iter()
                 .find(|e| e.version > from && e.version <= to && e.changed_flags.iter().any(|f| f == flag))
             {
-                found.insert(c.path.to_string(), (e.version, e.author.clone()));
+                found.set(c.path.to_string(), (e.version, e.author.clone()));
             }
         }
     }

@@ -8,10 +8,12 @@ use edgeflag_dashboard::lens;
 use edgeflag_dashboard::lens::Lens;
 use edgeflag_evaluator::model::{Clause, Operator};
 use leptos::prelude::*;
+
+use crate::ui::components::When;
 use serde_json::Value;
 
 use super::fields::{CheckField, FieldErrors, TextField};
-use super::stored;
+use super::{index_rows, stored};
 use crate::ui::state::AppState;
 
 #[component]
@@ -38,9 +40,9 @@ pub fn ClauseEditor(list: Lens<Vec<Clause>>, index: usize) -> impl IntoView {
     view! {
         <fieldset class="clause">
             <legend>{format!("Clause {}", index + 1)}</legend>
-            <Show when=move || uses_attribute(operator.get())>
+            <When when=move || uses_attribute(operator.get())>
                 <TextField label="Attribute" lens=attribute.clone() placeholder="country" />
-            </Show>
+            </When>
             <label class="field"><span class="label">"Operator"</span>
                 <select on:change=move |ev| set_operator(event_target_value(&ev))>
                     {Operator::ALL.into_iter().map(|op| view! {
@@ -51,18 +53,16 @@ pub fn ClauseEditor(list: Lens<Vec<Clause>>, index: usize) -> impl IntoView {
             </label>
             <div class="values" role="group" aria-label="Values">
                 <span class="label">"Values (any matches)"</span>
-                <For each=move || 0..count() key=|j| *j let:j>
-                    <ValueEditor values=values.get_value() index=j input=input />
-                </For>
+                {index_rows(count, move |j| view! { <ValueEditor values=values.get_value() index=j input=input /> }.into_any())}
                 <button type="button" on:click=move |_| values.with_value(|l| state.write(l, |v| v.push(Value::from(""))))>
                     "+ value"
                 </button>
                 <FieldErrors path=values.with_value(|l| l.path().to_string()) />
             </div>
             <CheckField label="Negate (match when it does not match)" lens=negate />
-            <Show when=move || is_string_operator(operator.get())>
+            <When when=move || is_string_operator(operator.get())>
                 <CheckField label="Ignore case" lens=case_insensitive.clone() />
-            </Show>
+            </When>
             <button type="button" class="danger" on:click=move |_| list.with_value(|l| state.write(l, |v| { if index < v.len() { v.remove(index); } }))>
                 "Remove clause"
             </button>

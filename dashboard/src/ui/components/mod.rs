@@ -10,6 +10,8 @@ pub mod split;
 pub mod sync_panels;
 pub mod targeting;
 
+use std::sync::Arc;
+
 use edgeflag_dashboard::lens::Lens;
 use leptos::prelude::*;
 
@@ -18,4 +20,41 @@ pub type SLens<T> = StoredValue<Lens<T>>;
 
 pub fn stored<T: 'static>(lens: Lens<T>) -> SLens<T> {
     StoredValue::new(lens)
+}
+
+/// One row of a list, by index.
+pub type Row = Arc<dyn Fn(usize) -> AnyView + Send + Sync>;
+
+/// The rows `0..count()`, keyed by index: rows read and write their item through a lens by
+/// index, so a row is only added or removed when the count changes, never rebuilt on an edit.
+pub fn index_rows(
+    count: impl Fn() -> usize + Send + Sync + 'static,
+    row: impl Fn(usize) -> AnyView + Send + Sync + 'static,
+) -> AnyView {
+    keyed_rows(Arc::new(move || (0..count()).collect()), Arc::new(row))
+}
+
+/// The rows of the indices `each()` returns, keyed by index. Every list of the forms goes
+/// through this one `<For>`: each `<For>` over its own closure types was another copy of the
+/// keyed diff, 3–12 KB of wasm each (dashboard/README.md "Figures").
+pub fn keyed_rows(each: Arc<dyn Fn() -> Vec<usize> + Send + Sync>, row: Row) -> AnyView {
+    view! { <For each=move || each() key=|i| *i children=move |i| row(i) /> }.into_any()
+}
+
+/// Leptos's `<Show>`, compiled once: `Show` is generic over its condition and its children's
+/// view type, so each of the fourteen uses was its own copy of the switch (~800 B of wasm
+/// each). The condition is memoized as `Show` does; the children and the fallback are views
+/// built when the condition turns true or false.
+#[component]
+pub fn When(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    children: ChildrenFn,
+    #[prop(optional, into)] fallback: ViewFn,
+) -> impl IntoView {
+    switch(Arc::new(when), children, fallback)
+}
+
+fn switch(when: Arc<dyn Fn() -> bool + Send + Sync>, children: ChildrenFn, fallback: ViewFn) -> AnyView {
+    let shown = Memo::new(move |_| when());
+    (move || if shown.get() { children() } else { fallback.run() }).into_any()
 }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::clause::ClauseEditor;
 use super::fields::{FieldErrors, NameSelect, TextField};
-use super::stored;
+use super::{index_rows, stored};
 use crate::ui::state::AppState;
 
 #[component]
@@ -22,9 +22,7 @@ pub fn RulesEditor(list: Lens<Vec<Rule>>, #[prop(into)] names: Signal<Vec<String
     };
     view! {
         <div class="rules">
-            <For each=move || 0..count() key=|i| *i let:i>
-                <RuleEditor list=list.get_value() index=i names=names />
-            </For>
+            {index_rows(count, move |i| view! { <RuleEditor list=list.get_value() index=i names=names /> }.into_any())}
             <button type="button" on:click=add>"+ rule"</button>
             <FieldErrors path=list.with_value(|l| l.path().to_string()) />
         </div>
@@ -45,9 +43,7 @@ fn RuleEditor(list: Lens<Vec<Rule>>, index: usize, names: Signal<Vec<String>>) -
             <legend>{format!("Rule {}", index + 1)}</legend>
             <TextField label="Description" lens=lens!(rule, description) />
             <NameSelect label="Serve variation" lens=lens!(rule, variation) names=names />
-            <For each=move || 0..clause_count() key=|j| *j let:j>
-                <ClauseEditor list=clauses.get_value() index=j />
-            </For>
+            {index_rows(clause_count, move |j| view! { <ClauseEditor list=clauses.get_value() index=j /> }.into_any())}
             <div class="row">
                 <button type="button" on:click=move |_| clauses.with_value(|l| state.write(l, |v| v.push(default_clause())))>"+ clause"</button>
                 <button type="button" disabled=move || index == 0 on:click=move |_| swap(index.saturating_sub(1))>"Move up"</button>
@@ -66,22 +62,19 @@ pub fn SegmentRulesEditor(list: Lens<Vec<SegmentRule>>) -> impl IntoView {
     let count = move || list.with_value(|l| state.read(l, Vec::len)).unwrap_or(0);
     view! {
         <div class="rules">
-            <For each=move || 0..count() key=|i| *i let:i>
-                {
-                    let clauses = stored(lens!(list.get_value().at(i), clauses));
-                    let n = move || clauses.with_value(|l| state.read(l, Vec::len)).unwrap_or(0);
-                    view! {
-                        <fieldset class="rule">
-                            <legend>{format!("Segment rule {} (all clauses must match)", i + 1)}</legend>
-                            <For each=move || 0..n() key=|j| *j let:j>
-                                <ClauseEditor list=clauses.get_value() index=j />
-                            </For>
-                            <button type="button" on:click=move |_| clauses.with_value(|l| state.write(l, |v| v.push(default_clause())))>"+ clause"</button>
-                            <button type="button" class="danger" on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"Remove rule"</button>
-                        </fieldset>
-                    }
+            {index_rows(count, move |i| {
+                let clauses = stored(lens!(list.get_value().at(i), clauses));
+                let n = move || clauses.with_value(|l| state.read(l, Vec::len)).unwrap_or(0);
+                view! {
+                    <fieldset class="rule">
+                        <legend>{format!("Segment rule {} (all clauses must match)", i + 1)}</legend>
+                        {index_rows(n, move |j| view! { <ClauseEditor list=clauses.get_value() index=j /> }.into_any())}
+                        <button type="button" on:click=move |_| clauses.with_value(|l| state.write(l, |v| v.push(default_clause())))>"+ clause"</button>
+                        <button type="button" class="danger" on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"Remove rule"</button>
+                    </fieldset>
                 }
-            </For>
+                .into_any()
+            })}
             <button type="button" on:click=move |_| list.with_value(|l| state.write(l, |v| v.push(SegmentRule { clauses: vec![default_clause()] })))>"+ segment rule"</button>
         </div>
     }

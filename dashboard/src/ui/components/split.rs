@@ -9,7 +9,7 @@ use edgeflag_evaluator::model::{Canary, CanaryStatus, Experiment, ExperimentVari
 use leptos::prelude::*;
 
 use super::fields::{FieldErrors, FloatField, NameSelect, OptTextField, PercentField, TextField, UintField};
-use super::stored;
+use super::{index_rows, stored};
 use crate::ui::state::AppState;
 
 #[component]
@@ -124,24 +124,23 @@ fn CanaryEditor(lens: Lens<Canary>, names: Signal<Vec<String>>) -> impl IntoView
                 <caption>"Stages (strictly increasing percentages)"</caption>
                 <thead><tr><th>"#"</th><th>"Percent"</th><th>"Min duration"</th><th>"Max error rate"</th><th>"Max p99 (ms)"</th><th>"Min samples"</th><th></th></tr></thead>
                 <tbody>
-                    <For each=move || 0..count() key=|i| *i let:i>
-                        {
-                            let stage = stages.get_value().at(i);
-                            let gate = lens!(stage, gate);
-                            view! {
-                                <tr class:current=move || current_value() == i>
-                                    <td>{i + 1}</td>
-                                    <td><FloatField label="Percent" lens=lens!(stage, percent) step="0.01" /></td>
-                                    <td><TextField label="Min duration" lens=lens!(stage, min_duration) placeholder="10m" /></td>
-                                    <td><FloatField label="Max error rate" lens=lens!(gate, max_error_rate) step="0.001" /></td>
-                                    <td><FloatField label="Max p99 ms" lens=lens!(gate, max_p99_ms) /></td>
-                                    <td><UintField label="Min samples" lens=lens!(gate, min_samples) /></td>
-                                    <td><button type="button" class="danger" aria-label=format!("Remove stage {}", i + 1)
-                                        on:click=move |_| stages.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"×"</button></td>
-                                </tr>
-                            }
+                    {index_rows(count, move |i| {
+                        let stage = stages.get_value().at(i);
+                        let gate = lens!(stage, gate);
+                        view! {
+                            <tr class:current=move || current_value() == i>
+                                <td>{i + 1}</td>
+                                <td><FloatField label="Percent" lens=lens!(stage, percent) step="0.01" /></td>
+                                <td><TextField label="Min duration" lens=lens!(stage, min_duration) placeholder="10m" /></td>
+                                <td><FloatField label="Max error rate" lens=lens!(gate, max_error_rate) step="0.001" /></td>
+                                <td><FloatField label="Max p99 ms" lens=lens!(gate, max_p99_ms) /></td>
+                                <td><UintField label="Min samples" lens=lens!(gate, min_samples) /></td>
+                                <td><button type="button" class="danger" aria-label=format!("Remove stage {}", i + 1)
+                                    on:click=move |_| stages.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"×"</button></td>
+                            </tr>
                         }
-                    </For>
+                        .into_any()
+                    })}
                 </tbody>
             </table>
             <button type="button" on:click=move |_| stages.with_value(|l| state.write(l, |v| {
@@ -170,19 +169,18 @@ fn ExperimentEditor(lens: Lens<Experiment>, names: Signal<Vec<String>>) -> impl 
     view! {
         <div class="experiment">
             <PercentField label="Traffic enrolled" lens=lens!(lens, traffic_bp) />
-            <For each=move || 0..count() key=|i| *i let:i>
-                {
-                    let variant = variants.get_value().at(i);
-                    view! {
-                        <div class="row variant">
-                            <NameSelect label="Variant" lens=lens!(variant, variation) names=names />
-                            <PercentField label="Weight" lens=lens!(variant, weight_bp) />
-                            <button type="button" class="danger" aria-label=format!("Remove variant {}", i + 1)
-                                on:click=move |_| variants.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"×"</button>
-                        </div>
-                    }
+            {index_rows(count, move |i| {
+                let variant = variants.get_value().at(i);
+                view! {
+                    <div class="row variant">
+                        <NameSelect label="Variant" lens=lens!(variant, variation) names=names />
+                        <PercentField label="Weight" lens=lens!(variant, weight_bp) />
+                        <button type="button" class="danger" aria-label=format!("Remove variant {}", i + 1)
+                            on:click=move |_| variants.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"×"</button>
+                    </div>
                 }
-            </For>
+                .into_any()
+            })}
             <p class="total" class:bad=move || total() != 10_000 data-testid="weights-total">
                 {move || format!("Weights total {} % (must be 100 %)", bp_to_percent(total().min(u64::from(u32::MAX)) as u32))}
             </p>

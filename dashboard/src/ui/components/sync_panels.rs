@@ -3,7 +3,7 @@
 //! draft that could not be matched to this server's history.
 
 use edgeflag_dashboard::draft::WorkingCopy;
-use edgeflag_dashboard::rebase::{resolve, show_value, Side};
+use edgeflag_dashboard::rebase::{choices_for, resolve, show_value, Side};
 use leptos::prelude::*;
 
 use crate::ui::state::{AppState, Page};
@@ -34,17 +34,12 @@ pub fn ConflictPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let all_chosen = move || {
         state.pending.with(|p| {
-            p.as_ref().is_some_and(|p| state.choices.with(|c| p.conflicts.iter().all(|x| c.contains_key(&x.path.to_string()))))
+            p.as_ref().is_some_and(|p| state.choices.with(|c| p.conflicts.iter().all(|x| c.get(&x.path.to_string()).is_some())))
         })
     };
     let apply = move |all: Option<Side>| {
         let (Some(pending), Some(copy)) = (state.pending.get_untracked(), state.copy_untracked()) else { return };
-        let picked = state.choices.get_untracked();
-        let choices: Vec<Side> = pending
-            .conflicts
-            .iter()
-            .map(|c| all.or_else(|| picked.get(&c.path.to_string()).copied()).unwrap_or(Side::Theirs))
-            .collect();
+        let choices = state.choices.with_untracked(|picked| choices_for(&pending, picked, all));
         let mine = choices.iter().filter(|c| **c == Side::Mine).count();
         let next: WorkingCopy = resolve(&copy, &pending, &choices);
         let version = pending.server.version;
@@ -72,26 +67,24 @@ pub fn ConflictPanel() -> impl IntoView {
                     <ul class="conflict-fields">
                         {pending.conflicts.into_iter().enumerate().map(|(i, c)| {
                             let path = c.path.to_string();
-                            let name = format!("conflict-{i}");
-                            let (p1, p2, p3, p4, shown) = (path.clone(), path.clone(), path.clone(), path.clone(), path.clone());
-                            let by = move || state.attribution.with(|a| match a.get(&p4) {
-                                Some((v, author)) if !author.is_empty() => format!("On the server, by {author} in version {v}: "),
-                                Some((v, _)) => format!("On the server, in version {v}: "),
-                                None => format!("On the server (version {server_version}): "),
-                            });
+                            let by = {
+                                let path = path.clone();
+                                move || state.attribution.with(|a| match a.get(&path) {
+                                    Some((v, author)) if !author.is_empty() => format!("On the server, by {author} in version {v}: "),
+                                    Some((v, _)) => format!("On the server, in version {v}: "),
+                                    None => format!("On the server (version {server_version}): "),
+                                })
+                            };
+                            let radio = |side, id| choice_radio(state, format!("conflict-{i}"), path.clone(), side, id);
                             view! {
                                 <li class="conflict-field" data-testid="conflict" data-path=path.clone()>
-                                    <code class="path" data-testid="conflict-path">{shown}</code>
+                                    <code class="path" data-testid="conflict-path">{path.clone()}</code>
                                     <label class="choice">
-                                        <input type="radio" name=name.clone() data-testid="choose-mine"
-                                            prop:checked=move || state.choices.with(|c| c.get(&p1) == Some(&Side::Mine))
-                                            on:change=move |_| state.choices.update(|c| { c.insert(p2.clone(), Side::Mine); }) />
+                                        {radio(Side::Mine, "choose-mine")}
                                         "Yours: "<code data-testid="conflict-mine">{show_value(c.mine.as_ref(), VALUE_CHARS)}</code>
                                     </label>
                                     <label class="choice">
-                                        <input type="radio" name=name data-testid="choose-theirs"
-                                            prop:checked={let p = p3.clone(); move || state.choices.with(|c| c.get(&p) == Some(&Side::Theirs))}
-                                            on:change=move |_| state.choices.update(|c| { c.insert(p3.clone(), Side::Theirs); }) />
+                                        {radio(Side::Theirs, "choose-theirs")}
                                         <span data-testid="conflict-by">{by}</span>
                                         <code data-testid="conflict-theirs">{show_value(c.theirs.as_ref(), VALUE_CHARS)}</code>
                                     </label>
@@ -112,6 +105,17 @@ pub fn ConflictPanel() -> impl IntoView {
             }
         })}
     }
+}
+
+/// The radio choosing `side` for the field at `path` (`name` groups a field's two radios).
+fn choice_radio(state: AppState, name: String, path: String, side: Side, test_id: &'static str) -> AnyView {
+    let chosen = path.clone();
+    view! {
+        <input type="radio" name=name data-testid=test_id
+            prop:checked=move || state.choices.with(|c| c.get(&chosen) == Some(&side))
+            on:change=move |_| state.choices.update(|c| c.set(path.clone(), side)) />
+    }
+    .into_any()
 }
 
 /// A saved draft whose starting version this server does not have (no version recorded, a

@@ -6,7 +6,7 @@ use edgeflag_evaluator::model::{Prerequisite, Target};
 use leptos::prelude::*;
 
 use super::fields::{FieldErrors, KeyListField, NameSelect};
-use super::stored;
+use super::{index_rows, stored};
 use crate::ui::state::AppState;
 
 #[component]
@@ -20,19 +20,18 @@ pub fn TargetsEditor(list: Lens<Vec<Target>>, #[prop(into)] names: Signal<Vec<St
     };
     view! {
         <div class="targets">
-            <For each=move || 0..count() key=|i| *i let:i>
-                {
-                    let target = list.get_value().at(i);
-                    view! {
-                        <div class="row target">
-                            <NameSelect label="Variation" lens=lens!(target, variation) names=names />
-                            <KeyListField label="Targeting keys" lens=lens!(target, keys) placeholder="user-1, user-2" />
-                            <button type="button" class="danger" aria-label=format!("Remove target list {}", i + 1)
-                                on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"Remove"</button>
-                        </div>
-                    }
+            {index_rows(count, move |i| {
+                let target = list.get_value().at(i);
+                view! {
+                    <div class="row target">
+                        <NameSelect label="Variation" lens=lens!(target, variation) names=names />
+                        <KeyListField label="Targeting keys" lens=lens!(target, keys) placeholder="user-1, user-2" />
+                        <button type="button" class="danger" aria-label=format!("Remove target list {}", i + 1)
+                            on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"Remove"</button>
+                    </div>
                 }
-            </For>
+                .into_any()
+            })}
             <button type="button" on:click=add>"+ individual target list"</button>
             <FieldErrors path=list.with_value(|l| l.path().to_string()) />
         </div>
@@ -59,27 +58,26 @@ pub fn PrerequisitesEditor(list: Lens<Vec<Prerequisite>>, #[prop(into)] own_key:
     };
     view! {
         <div class="prerequisites">
-            <For each=move || 0..count() key=|i| *i let:i>
-                {
-                    let prerequisite = list.get_value().at(i);
-                    let flag_lens = stored(lens!(prerequisite, flag));
-                    // The variations of whichever flag is chosen.
-                    let variations = Signal::derive(move || {
-                        let key = flag_lens.with_value(|l| state.read(l, |s| s.clone())).unwrap_or_default();
-                        state.with_model(|m| m.flags.iter().find(|f| f.key == key)
-                            .map(|f| f.variations.iter().map(|v| v.name.clone()).collect::<Vec<_>>()))
-                            .flatten().unwrap_or_default()
-                    });
-                    view! {
-                        <div class="row">
-                            <NameSelect label="Flag" lens=flag_lens.get_value() names=other_flags />
-                            <NameSelect label="must serve" lens=lens!(prerequisite, variation) names=variations />
-                            <button type="button" class="danger" aria-label=format!("Remove prerequisite {}", i + 1)
-                                on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"Remove"</button>
-                        </div>
-                    }
+            {index_rows(count, move |i| {
+                let prerequisite = list.get_value().at(i);
+                let flag_lens = stored(lens!(prerequisite, flag));
+                // The variations of whichever flag is chosen.
+                let variations = Signal::derive(move || {
+                    let key = flag_lens.with_value(|l| state.read(l, |s| s.clone())).unwrap_or_default();
+                    state.with_model(|m| m.flags.iter().find(|f| f.key == key)
+                        .map(|f| f.variations.iter().map(|v| v.name.clone()).collect::<Vec<_>>()))
+                        .flatten().unwrap_or_default()
+                });
+                view! {
+                    <div class="row">
+                        <NameSelect label="Flag" lens=flag_lens.get_value() names=other_flags />
+                        <NameSelect label="must serve" lens=lens!(prerequisite, variation) names=variations />
+                        <button type="button" class="danger" aria-label=format!("Remove prerequisite {}", i + 1)
+                            on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"Remove"</button>
+                    </div>
                 }
-            </For>
+                .into_any()
+            })}
             <button type="button" on:click=add>"+ prerequisite"</button>
             <FieldErrors path=list.with_value(|l| l.path().to_string()) />
         </div>

@@ -8,12 +8,12 @@
 use std::time::Duration;
 
 use edgeflag_dashboard::api_types::WriteOutcome;
-use edgeflag_dashboard::canaries::{Check,
-    action_applies, check_of, confirm_text, decode_flag, manual_patch, state_for, still_as_shown, with_live, CanaryState, Canaries,
+use edgeflag_dashboard::canaries::{
+    action_applies, check_of, confirm_text, decode_flag, live_canary, manual_patch, still_as_shown, CanaryState, Canaries, Check,
+    LiveCanary,
 };
 use edgeflag_dashboard::canary::{
-    canary_input, effective_canary, health_label, series_values, ArmData, FailureStreak, ManualAction,
-    MetricsResponse, StreakKey,
+    canary_input, health_label, series_values, ArmData, FailureStreak, ManualAction, MetricsResponse, StreakKey,
 };
 use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm, window_summary};
 use edgeflag_evaluator::promql;
@@ -21,6 +21,8 @@ use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
 use edgeflag_evaluator::model::Canary;
 use leptos::prelude::*;
+
+use crate::ui::components::When;
 
 use crate::ui::api;
 use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
@@ -130,34 +132,25 @@ pub fn CanaryPage() -> impl IntoView {
     });
 
     let env_opt = move || Some(env.get()).filter(|e| !e.is_empty());
-    // The selected flag as the server publishes it.
-    let server_flag = Memo::new(move |_| {
-        let key = flag.get();
-        state
-            .published_parsed
-            .with(|p| p.as_ref().and_then(|p| p.model.as_ref()).and_then(|m| m.flags.iter().find(|f| f.key == key).cloned()))
-    });
-    // Its canary's live state.
-    let live_state = Memo::new(move |_| {
-        let env = env_opt();
-        live.with(|l| match l {
-            Some(Ok(c)) => server_flag.with(|f| f.as_ref().and_then(|f| state_for(c, f, env.as_deref()).cloned())),
-            _ => None,
+    // The selected canary of the newest published version, as the server runs it now.
+    let shown = Memo::new(move |_| {
+        let (key, env) = (flag.get(), env_opt());
+        live.with(|l| {
+            let canaries = l.as_ref().and_then(|l| l.as_ref().ok());
+            state.published_parsed.with(|p| {
+                let flags = p.as_ref().and_then(|p| p.model.as_ref()).map_or(&[][..], |m| &m.flags);
+                flags.iter().find(|f| f.key == key).and_then(|f| live_canary(f, env.as_deref(), canaries))
+            })
         })
     });
-    // The published canary with the live stage and status: what the server runs now.
-    let canary = Memo::new(move |_| {
-        let env = env_opt();
-        let published = server_flag.with(|f| f.as_ref().and_then(|f| effective_canary(f, env.as_deref()).cloned()))?;
-        Some(match live_state.get() {
-            Some(l) => with_live(published, &l),
-            None => published,
-        })
-    });
+    let live_state = move || shown.with(|s| s.as_ref().and_then(|s| s.live.clone()));
 
     // The controller's activity on this canary: a new judgement, stage or status.
     let controller_activity = Memo::new(move |_| {
-        live_state.with(|s| s.as_ref().map(|s| (s.status.clone(), s.current_stage, s.last_judgement.as_ref().map(|j| j.at.clone()))))
+        shown.with(|s| {
+            let s = s.as_ref()?.live.as_ref()?;
+            Some((s.status.clone(), s.current_stage, s.last_judgement.as_ref().map(|j| j.at.clone())))
+        })
     });
     // Fetched again on Refresh and with each of the controller's judgements, so the charts and
     // the page's judgement keep up with the live state (each fetch counts once in the streak).
@@ -188,7 +181,8 @@ pub fn CanaryPage() -> impl IntoView {
         let action = *action;
         async move {
             confirming.set(None);
-            act_on_server(state, flag.get_untracked(), env.get_untracked(), action, live_state.get_untracked()).await;
+            let shown = shown.with_untracked(|s| s.as_ref().and_then(|s| s.live.clone()));
+            act_on_server(state, flag.get_untracked(), env.get_untracked(), action, shown).await;
             poll_live();
         }
     });
@@ -209,36 +203,33 @@ pub fn CanaryPage() -> impl IntoView {
                 Some(e) => view! { <p class="notice error" data-testid="canary-live-error">"Live state unavailable: "{e}</p> }.into_any(),
                 None => ().into_any(),
             }}
-            {move || match canary.get() {
+            {move || match shown.get() {
                 None => view! { <p data-testid="canary-none">"No canary for this flag in this environment on the server."</p> }.into_any(),
-                Some(c) => {
-                    let version = live.with(|l| match l { Some(Ok(c)) => Some(c.version), _ => None });
-                    view! { <Stages canary=c live=live_state.get() version=version at=live_at.get_untracked() /> }.into_any()
-                }
+                Some(s) => view! { <Stages shown=s at=live_at.get_untracked() /> }.into_any(),
             }}
-            {move || live_state.get().map(|s| view! { <ControllerJudgement state=s /> })}
+            {move || live_state().map(|s| view! { <ControllerJudgement state=s /> })}
             <div class="row" role="group" aria-label="Act on the server">
                 {[(ManualAction::Advance, "canary-advance", "Advance…"), (ManualAction::Pause, "canary-pause", "Pause…"),
                   (ManualAction::Resume, "canary-resume", "Resume…"), (ManualAction::Rollback, "canary-rollback", "Roll back…")]
                     .into_iter().map(|(action, id, label)| view! {
                         <button type="button" data-testid=id class:danger=action == ManualAction::Rollback
                             disabled=move || act.pending().get()
-                                || !live_state.with(|s| s.as_ref().is_some_and(|s| action_applies(action, &s.status)))
+                                || !shown.with(|s| s.as_ref().and_then(|s| s.live.as_ref()).is_some_and(|s| action_applies(action, &s.status)))
                             on:click=move |_| confirming.set(Some(action))>{label}</button>
                     }).collect_view()}
             </div>
-            {move || confirming.get().zip(live_state.get()).map(|(action, s)| {
+            {move || confirming.get().zip(live_state()).map(|(action, s)| {
                 let e = env_opt();
                 let text = confirm_text(action, &flag.get_untracked(), e.as_deref(), &s);
                 view! {
                     <div class="confirm" role="alertdialog" data-testid="canary-confirm">
                         <p>{text}</p>
-                        <Show when=move || state.token.with(String::is_empty)>
+                        <When when=move || state.token.with(String::is_empty)>
                             <label class="field"><span class="label">"Admin token (kept for this tab only)"</span>
                                 <input type="password" autocomplete="off" data-testid="canary-token"
                                     on:change=move |ev| state.set_token(event_target_value(&ev)) />
                             </label>
-                        </Show>
+                        </When>
                         <button type="button" class:danger=action == ManualAction::Rollback data-testid="canary-confirm-yes"
                             on:click=move |_| { act.dispatch(action); }>"Yes, on the server"</button>
                         <button type="button" data-testid="canary-confirm-cancel" on:click=move |_| confirming.set(None)>"Cancel"</button>
@@ -247,7 +238,7 @@ pub fn CanaryPage() -> impl IntoView {
             })}
             {move || {
                 let fetched = metrics.get();
-                let Some(c) = canary.get() else { return view! { <p></p> }.into_any() };
+                let Some(c) = shown.with(|s| s.as_ref().map(|s| s.canary.clone())) else { return view! { <p></p> }.into_any() };
                 match fetched {
                     None => view! { <p data-testid="canary-loading">"Loading metrics…"</p> }.into_any(),
                     Some(((fetch, flag, env), result)) => {
@@ -284,7 +275,7 @@ async fn act_on_server(state: AppState, key: String, env: String, action: Manual
         Ok(p) => p,
         Err(e) => return state.error(format!("Nothing was sent: {e}.")),
     };
-    let what = format!("{action:?}").to_lowercase();
+    let what = action.as_str();
     let message = format!("{what} the canary of {key}{} from the dashboard", env.as_ref().map(|e| format!(" ({e})")).unwrap_or_default());
     match api::patch_flag(&server, &key, &etag, &token, &message, &patch).await {
         WriteOutcome::Published { version, .. } => {
@@ -375,7 +366,8 @@ fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -
 }
 
 #[component]
-fn Stages(canary: Canary, live: Option<CanaryState>, version: Option<u64>, at: String) -> impl IntoView {
+fn Stages(shown: LiveCanary, at: String) -> impl IntoView {
+    let LiveCanary { canary, live, version } = shown;
     let current = canary.current_stage;
     let percent = canary.stages.get(current).map(|s| s.percent);
     let source = match (&live, version) {

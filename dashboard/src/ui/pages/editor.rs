@@ -11,7 +11,7 @@ use super::preview::FlagPreview;
 use crate::ui::components::fields::{CheckField, FieldErrors, KeyListField, NameSelect, TextField};
 use crate::ui::components::rules::RulesEditor;
 use crate::ui::components::split::SplitEditor;
-use crate::ui::components::stored;
+use crate::ui::components::{index_rows, stored};
 use crate::ui::components::targeting::{PrerequisitesEditor, TargetsEditor};
 use crate::ui::state::{AppState, Page};
 
@@ -125,34 +125,33 @@ fn VariationsEditor(flag: Lens<Flag>) -> impl IntoView {
         }));
     };
     view! {
-        <For each=move || 0..count() key=|i| *i let:i>
-            {
-                let variation = list.get_value().at(i);
-                let value = stored(lens!(variation, value));
-                let (local_error, set_local_error) = signal(None::<String>);
-                let set_value = move |text: String| {
-                    let k = kind.with_value(|l| state.read(l, |k| *k)).unwrap_or(FlagKind::String);
-                    match variation_value_from_input(k, &text) {
-                        Ok(v) => { set_local_error.set(None); value.with_value(|l| state.write(l, |x| *x = v)) }
-                        Err(e) => set_local_error.set(Some(e)),
-                    }
-                };
-                view! {
-                    <div class="row variation">
-                        <TextField label="Name" lens=lens!(variation, name) />
-                        <label class="field"><span class="label">"Value"</span>
-                            <input type="text" class="mono"
-                                prop:value=move || value.with_value(|l| state.read(l, variation_value_to_input)).unwrap_or_default()
-                                on:change=move |ev| set_value(event_target_value(&ev)) />
-                            <FieldErrors path=value.with_value(|l| l.path().to_string()) local=local_error />
-                        </label>
-                        <TextField label="Description" lens=lens!(variation, description) />
-                        <button type="button" class="danger" aria-label=format!("Remove variation {}", i + 1)
-                            on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"×"</button>
-                    </div>
+        {index_rows(count, move |i| {
+            let variation = list.get_value().at(i);
+            let value = stored(lens!(variation, value));
+            let (local_error, set_local_error) = signal(None::<String>);
+            let set_value = move |text: String| {
+                let k = kind.with_value(|l| state.read(l, |k| *k)).unwrap_or(FlagKind::String);
+                match variation_value_from_input(k, &text) {
+                    Ok(v) => { set_local_error.set(None); value.with_value(|l| state.write(l, |x| *x = v)) }
+                    Err(e) => set_local_error.set(Some(e)),
                 }
+            };
+            view! {
+                <div class="row variation">
+                    <TextField label="Name" lens=lens!(variation, name) />
+                    <label class="field"><span class="label">"Value"</span>
+                        <input type="text" class="mono"
+                            prop:value=move || value.with_value(|l| state.read(l, variation_value_to_input)).unwrap_or_default()
+                            on:change=move |ev| set_value(event_target_value(&ev)) />
+                        <FieldErrors path=value.with_value(|l| l.path().to_string()) local=local_error />
+                    </label>
+                    <TextField label="Description" lens=lens!(variation, description) />
+                    <button type="button" class="danger" aria-label=format!("Remove variation {}", i + 1)
+                        on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"×"</button>
+                </div>
             }
-        </For>
+            .into_any()
+        })}
         <button type="button" on:click=add>"+ variation"</button>
         <FieldErrors path=list.with_value(|l| l.path().to_string()) />
     }

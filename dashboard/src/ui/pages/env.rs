@@ -8,10 +8,12 @@ use edgeflag_dashboard::lens::{key_segment, Lens};
 use edgeflag_evaluator::model::{EnvironmentOverride, Flag};
 use leptos::prelude::*;
 
+use crate::ui::components::When;
+
 use crate::ui::components::fields::{FieldErrors, KeyListField};
 use crate::ui::components::rules::RulesEditor;
 use crate::ui::components::split::SplitEditor;
-use crate::ui::components::stored;
+use crate::ui::components::{keyed_rows, stored};
 use crate::ui::components::targeting::TargetsEditor;
 use crate::ui::state::AppState;
 
@@ -31,15 +33,33 @@ pub fn EnvironmentsEditor(flag: Lens<Flag>, names: Signal<Vec<String>>) -> impl 
         }
         all
     };
+    // Rows are keyed by environment name through the forms' one `<For>` (keyed_rows, by
+    // number): each name seen gets a number for the life of this editor.
+    let names_seen = StoredValue::new(Vec::<String>::new());
     view! {
-        <Show when=move || !envs().is_empty() fallback=|| view! {
+        <When when=move || !envs().is_empty() fallback=|| view! {
             <p class="hint">"The file declares no environments (add them in the Raw JSON tab: \"environments\": [\"staging\", \"prod\"])."</p>
         }>
-            <For each=envs key=|e| e.clone() let:env>
-                <EnvironmentEditor flag=flag.get_value() env=env names=names />
-            </For>
-        </Show>
+            {keyed_rows(
+                Arc::new(move || envs().iter().map(|e| name_id(names_seen, e)).collect()),
+                Arc::new(move |id| {
+                    let env = names_seen.with_value(|seen| seen.get(id).cloned().unwrap_or_default());
+                    view! { <EnvironmentEditor flag=flag.get_value() env=env names=names /> }.into_any()
+                }),
+            )}
+        </When>
     }
+}
+
+/// The number of `name` among the names seen so far (given the next one if new).
+fn name_id(seen: StoredValue<Vec<String>>, name: &str) -> usize {
+    seen.try_update_value(|seen| {
+        seen.iter().position(|n| n == name).unwrap_or_else(|| {
+            seen.push(name.to_owned());
+            seen.len() - 1
+        })
+    })
+    .unwrap_or_default()
 }
 
 #[component]
@@ -83,7 +103,7 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
                 let exists = exists.clone();
                 move || if exists() { "Remove override (inherit everything)" } else { "Override in this environment" }
             }</button>
-            <Show when=exists.clone()>
+            <When when=exists.clone()>
                 <EnabledOverride lens=parts.get_value().0 />
                 <DefaultOverride lens=parts.get_value().1 names=names />
                 <Overridable label="Override individual targets" lens=parts.get_value().2
@@ -101,7 +121,7 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
                 <p class="hint">"Split: \"none\" inherits the flag's split; any other choice replaces it here."</p>
                 <SplitEditor rollout=splits.get_value().0 canary=splits.get_value().1 experiment=splits.get_value().2 names=names />
                 <FieldErrors path=over_path.clone() />
-            </Show>
+            </When>
         </fieldset>
     }
 }
@@ -126,7 +146,7 @@ fn Overridable<T: Clone + Send + Sync + 'static>(
                 } />
                 <span class="label">{label}</span>
             </label>
-            <Show when=on>{children()}</Show>
+            <When when=on>{children()}</When>
         </div>
     }
 }

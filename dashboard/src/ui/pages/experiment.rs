@@ -8,6 +8,8 @@ use edgeflag_evaluator::judgement::{analyze_experiment, AnalysisConfig, Experime
 use edgeflag_evaluator::model::Experiment;
 use leptos::prelude::*;
 
+use crate::ui::components::When;
+
 use crate::ui::api;
 use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
 use crate::ui::state::AppState;
@@ -64,11 +66,11 @@ pub fn ExperimentPage() -> impl IntoView {
             </div>
             <label><input type="checkbox" data-testid="experiment-use-pasted" prop:checked=move || use_pasted.get()
                 on:change=move |ev| use_pasted.set(event_target_checked(&ev)) />" Use pasted data instead of /api/metrics"</label>
-            <Show when=move || use_pasted.get()>
+            <When when=move || use_pasted.get()>
                 <textarea class="mono" rows="8" data-testid="experiment-json" aria-label="Experiment data (JSON)"
                     placeholder=r#"{"assignments": {"control": 10000, "treatment": 10050}, "metrics": [{"name": "checkout", "kind": "conversion", "arms": {"control": {"units": 10000, "conversions": 1000}, "treatment": {"units": 10050, "conversions": 1200}}}]}"#
                     prop:value=move || pasted.get() on:input=move |ev| pasted.set(event_target_value(&ev))></textarea>
-            </Show>
+            </When>
             {move || {
                 let Some(exp) = experiment.get() else {
                     return view! { <p>"No experiment for this flag in this environment."</p> }.into_any();

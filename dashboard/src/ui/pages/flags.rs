@@ -1,10 +1,15 @@
 //! The flags list: search and filter by key, tag, kind and status; create, duplicate, delete.
 
+use std::sync::Arc;
+
 use edgeflag_dashboard::filter::{all_tags, filter_flags, flag_status, parse_kind, Filter, StatusFilter};
 use edgeflag_dashboard::forms::{new_flag, unique_key};
 use edgeflag_evaluator::model::FlagKind;
 use leptos::prelude::*;
 
+use crate::ui::components::When;
+
+use crate::ui::components::keyed_rows;
 use crate::ui::state::{AppState, Page};
 
 /// Rendering thousands of rows costs more than filtering them: show the first matches.
@@ -23,9 +28,9 @@ pub fn FlagsPage() -> impl IntoView {
     view! {
         <section aria-labelledby="flags-title">
             <h2 id="flags-title">"Flags"</h2>
-            <Show when=move || state.with_model(|_| ()).is_none()>
+            <When when=move || state.with_model(|_| ()).is_none()>
                 <p class="notice error">"The draft is not valid JSON: fix it in the Raw JSON tab."</p>
-            </Show>
+            </When>
             <div class="filters row" role="search">
                 <label class="field"><span class="label">"Search key or description"</span>
                     <input type="search" data-testid="flag-search" prop:value=move || filter.with(|f| f.text.clone())
@@ -65,14 +70,12 @@ pub fn FlagsPage() -> impl IntoView {
 
 #[component]
 fn FlagTable(matches: Memo<Vec<usize>>) -> impl IntoView {
-    let rows = move || matches.with(|m| m.iter().take(MAX_ROWS).copied().collect::<Vec<_>>());
+    let rows = Arc::new(move || matches.with(|m| m.iter().take(MAX_ROWS).copied().collect::<Vec<_>>()));
     view! {
         <table class="flags">
             <thead><tr><th>"Key"</th><th>"Description"</th><th>"Kind"</th><th>"Tags"</th><th>"Status"</th><th>"Problems"</th><th>"Actions"</th></tr></thead>
             <tbody>
-                <For each=rows key=|i| *i let:i>
-                    <FlagRow index=i />
-                </For>
+                {keyed_rows(rows, Arc::new(|i| view! { <FlagRow index=i /> }.into_any()))}
             </tbody>
         </table>
     }
@@ -119,14 +122,14 @@ fn FlagRow(index: usize) -> impl IntoView {
             <td>{move || field(|f| flag_status(f).label())}</td>
             <td class:bad=move || { problems() > 0 }>{move || match problems() { 0 => String::new(), n => n.to_string() }}</td>
             <td class="actions">
-                <Show when=move || !confirming.get() fallback=move || view! {
+                <When when=move || !confirming.get() fallback=move || view! {
                     <span role="alert">{move || format!("Delete {}?", key())}</span>
                     <button type="button" class="danger" on:click=delete>"Yes, delete"</button>
                     <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
                 }>
                     <button type="button" on:click=duplicate aria-label=move || format!("Duplicate {}", key())>"Duplicate"</button>
                     <button type="button" class="danger" on:click=move |_| set_confirming.set(true) aria-label=move || format!("Delete {}", key())>"Delete"</button>
-                </Show>
+                </When>
             </td>
         </tr>
     }

@@ -2,6 +2,8 @@
 
 use edgeflag_dashboard::diff::diff_files;
 use leptos::prelude::*;
+
+use crate::ui::components::When;
 use serde_json::Value;
 
 use super::publish::handle_outcome;
@@ -65,7 +67,7 @@ fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
         viewing.with(|v| v.as_ref().map(|(_, text)| diff_files(&published, &json(text)))).unwrap_or_default()
     });
     view! {
-        <Show when=move || viewing.with(Option::is_some)>
+        <When when=move || viewing.with(Option::is_some)>
             <div class="version-view" data-testid="version-view">
                 <h3>{move || format!("Version {}", viewing.with(|v| v.as_ref().map_or(0, |v| v.0)))}</h3>
                 <h4>"Compared with the published version"</h4>
@@ -75,7 +77,7 @@ fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
                 </details>
                 <button type="button" on:click=move |_| viewing.set(None)>"Close"</button>
             </div>
-        </Show>
+        </When>
     }
 }
 
@@ -93,12 +95,12 @@ fn Rollback(version: u64) -> impl IntoView {
         handle_outcome(state, outcome, None).await;
     });
     view! {
-        <Show when=move || confirming.get() fallback=move || view! {
+        <When when=move || confirming.get() fallback=move || view! {
             <button type="button" on:click=move |_| set_confirming.set(true)>"Roll back…"</button>
         }>
             <span role="alert">{format!("Publish version {version} again?")}</span>
             <button type="button" class="danger" on:click=move |_| { rollback.dispatch(()); }>"Yes, roll back"</button>
             <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
-        </Show>
+        </When>
     }
 }

@@ -4,6 +4,7 @@ use edgeflag_dashboard::forms::context_json;
 use edgeflag_evaluator::{Context, Evaluation};
 use leptos::prelude::*;
 
+use crate::ui::components::index_rows;
 use crate::ui::state::{AppState, Parsed, PreviewSource};
 
 /// One evaluated flag, as text for the table.
@@ -158,7 +159,7 @@ fn ContextForm() -> impl IntoView {
                     </select>
                 </label>
             </div>
-            <For each=move || 0..count() key=|i| *i let:i>
+            {index_rows(count, move |i| view! {
                 <div class="row">
                     <label class="field"><span class="label">"Attribute"</span>
                         <input type="text" prop:value=move || preview.with(|p| p.attributes.get(i).map(|a| a.0.clone()).unwrap_or_default())
@@ -171,7 +172,7 @@ fn ContextForm() -> impl IntoView {
                     <button type="button" aria-label=format!("Remove attribute {}", i + 1)
                         on:click=move |_| preview.update(|p| { if i < p.attributes.len() { p.attributes.remove(i); } })>"×"</button>
                 </div>
-            </For>
+            }.into_any())}
             <button type="button" on:click=move |_| preview.update(|p| p.attributes.push((String::new(), String::new())))>"+ attribute"</button>
         </div>
     }

@@ -7,6 +7,8 @@ use edgeflag_dashboard::api_types::WriteOutcome;
 use edgeflag_dashboard::diff::diff_files;
 use edgeflag_dashboard::draft::{DraftState, Published, WorkingCopy};
 use leptos::prelude::*;
+
+use crate::ui::components::When;
 use serde_json::Value;
 
 use crate::ui::api;
@@ -131,15 +133,15 @@ pub fn PublishPage() -> impl IntoView {
                 </button>
                 <p class="hint" data-testid="publish-blocked">{move || blocked().unwrap_or_default()}</p>
             </form>
-            <Show when=move || state.is_edited()>
-                <Show when=move || confirm_discard.get() fallback=move || view! {
+            <When when=move || state.is_edited()>
+                <When when=move || confirm_discard.get() fallback=move || view! {
                     <button type="button" class="danger" data-testid="discard-draft" on:click=move |_| set_confirm_discard.set(true)>"Discard my edits…"</button>
                 }>
                     <span role="alert">"Discard all your edits and show the server's version?"</span>
                     <button type="button" class="danger" data-testid="discard-confirm" on:click=discard>"Yes, discard"</button>
                     <button type="button" on:click=move |_| set_confirm_discard.set(false)>"Cancel"</button>
-                </Show>
-            </Show>
+                </When>
+            </When>
         </section>
     }
 }

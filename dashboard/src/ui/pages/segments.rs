@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::ui::components::fields::{FieldErrors, KeyListField, TextField};
 use crate::ui::components::rules::SegmentRulesEditor;
-use crate::ui::components::stored;
+use crate::ui::components::{index_rows, stored};
 use crate::ui::state::AppState;
 
 #[component]
@@ -25,24 +25,23 @@ pub fn SegmentsPage() -> impl IntoView {
     view! {
         <section aria-labelledby="segments-title">
             <h2 id="segments-title">"Segments"</h2>
-            <For each=move || 0..count() key=|i| *i let:i>
-                {
-                    let segment = list.get_value().at(i);
-                    view! {
-                        <fieldset class="segment">
-                            <legend>{format!("Segment {}", i + 1)}</legend>
-                            <TextField label="Key" lens=lens!(segment, key) />
-                            <TextField label="Description" lens=lens!(segment, description) />
-                            <KeyListField label="Included targeting keys" lens=lens!(segment, included) />
-                            <KeyListField label="Excluded targeting keys" lens=lens!(segment, excluded) />
-                            <SegmentRulesEditor list=lens!(segment, rules) />
-                            <button type="button" class="danger"
-                                on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"Remove segment"</button>
-                            <FieldErrors path=segment.path().to_string() />
-                        </fieldset>
-                    }
+            {index_rows(count, move |i| {
+                let segment = list.get_value().at(i);
+                view! {
+                    <fieldset class="segment">
+                        <legend>{format!("Segment {}", i + 1)}</legend>
+                        <TextField label="Key" lens=lens!(segment, key) />
+                        <TextField label="Description" lens=lens!(segment, description) />
+                        <KeyListField label="Included targeting keys" lens=lens!(segment, included) />
+                        <KeyListField label="Excluded targeting keys" lens=lens!(segment, excluded) />
+                        <SegmentRulesEditor list=lens!(segment, rules) />
+                        <button type="button" class="danger"
+                            on:click=move |_| list.with_value(|l| state.write(l, |v| { if i < v.len() { v.remove(i); } }))>"Remove segment"</button>
+                        <FieldErrors path=segment.path().to_string() />
+                    </fieldset>
                 }
-            </For>
+                .into_any()
+            })}
             <button type="button" on:click=add>"+ segment"</button>
         </section>
     }
