@@ -67,8 +67,10 @@
 
 mod canary;
 mod checks;
+mod evidence;
 mod experiment;
 mod metrics;
+mod monitor;
 #[cfg(test)]
 mod no_panic_tests;
 mod policy;
@@ -76,14 +78,16 @@ mod summary;
 
 use serde::Serialize;
 
-pub use canary::{judge_canary, CanaryAction, CanaryInput, CanaryJudgement};
+pub use canary::{judge_canary, CanaryAction, CanaryInput, CanaryJudgement, TrafficNeed};
+pub use evidence::{LogShift, StageEvidence, MAX_EARLIER_STAGES};
+pub use monitor::CanaryMonitor;
 pub use checks::{CheckKind, CheckResult, Outcome};
 pub use experiment::{
-    analyze_experiment, check_sample_ratio, AnalysisConfig, Comparison, ComparisonStatus, ConversionArm, ExperimentData,
+    analyze_experiment, check_sample_ratio, AnalysisConfig, AnalysisMethod, Comparison, ComparisonStatus, ConversionArm, ExperimentData,
     ExperimentReport, MetricData, MetricKind, MetricReport, MetricValues, SampleRatioCheck, SrmStatus,
 };
 pub use metrics::{ArmMetrics, Latency};
-pub use policy::CanaryPolicy;
+pub use policy::{CanaryPolicy, LowTraffic, RiskLevels};
 pub use summary::{canary_input, ArmSummary};
 
 /// A configuration problem that prevents a judgement, with the path of the bad field
