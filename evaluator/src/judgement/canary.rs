@@ -348,14 +348,12 @@ fn traffic_need(checks: &[CheckResult], canary: Option<&ArmMetrics>, elapsed_ms:
         (Some(n), Some(r)) if r > 0.0 => Some((n as f64 / r).ceil().min(u64::MAX as f64) as u64),
         _ => None,
     };
-    let names: Vec<&str> = waiting
-        .iter()
-        .map(|c| match c.check {
-            CheckKind::Samples => "min_samples",
-            CheckKind::ErrorRate => "the error-rate gate",
-            _ => "the p99 gate",
-        })
-        .collect();
+    let name = |c: &CheckResult| match c.check {
+        CheckKind::Samples => "min_samples",
+        CheckKind::ErrorRate => "the error-rate gate",
+        _ => "the p99 gate",
+    };
+    let names: Vec<&str> = waiting.iter().map(|c| name(c)).collect();
     let reason = match (more_requests, more_seconds, rate) {
         (Some(n), Some(s), Some(r)) => format!(
             "too little traffic: needs about {n} more canary requests (≈ {} at the current rate of {r:.2}/s) for {}",
@@ -363,10 +361,11 @@ fn traffic_need(checks: &[CheckResult], canary: Option<&ArmMetrics>, elapsed_ms:
             names.join(" and ")
         ),
         (Some(n), _, _) => format!("too little traffic: needs about {n} more canary requests for {}", names.join(" and ")),
-        (None, _, _) => format!(
-            "{} cannot pass at the current rates, however much traffic comes",
-            names.join(" and ")
-        ),
+        (None, _, _) => {
+            let blocked: Vec<String> =
+                waiting.iter().filter(|c| c.needed_requests.is_none()).map(|c| format!("{} ({})", name(c), c.reason)).collect();
+            format!("more traffic alone will not pass {}", blocked.join("; "))
+        }
     };
     Some(TrafficNeed { more_requests, more_seconds, canary_requests_per_second: rate, reason })
 }

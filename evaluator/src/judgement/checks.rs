@@ -430,6 +430,12 @@ fn percent(rate: f64) -> String {
     format!("{:.3}%", rate * 100.0)
 }
 
+/// A ratio for people: three decimals, or scientific beyond 10⁴ (a bound from a handful of
+/// events can be astronomically wide).
 fn times(ratio: f64) -> String {
-    format!("{ratio:.3}×")
+    if ratio.abs() >= 1e4 {
+        format!("{ratio:.2e}×")
+    } else {
+        format!("{ratio:.3}×")
+    }
 }

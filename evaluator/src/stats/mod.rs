@@ -6,7 +6,9 @@
 //! calls it, so its preconditions are checked in one place.
 //!
 //! The results match SciPy / statsmodels for the same inputs; `tests/stats_reference.rs`
-//! holds the reference values and the Python that produced them.
+//! holds the reference values and the Python that produced them. [`sequential`] holds the
+//! anytime-valid statistics the canary judgement and the sequential experiment analysis use
+//! (reference values: `tests/sequential_reference.rs`, from `scripts/gen-sequential-reference.py`).
 
 pub mod dist;
 mod error;

@@ -289,6 +289,7 @@ fn low_traffic_holds_or_advances_on_time_by_policy() {
     let at_threshold = input(AFTER_15M, Some(healthy_arm(1200, 30)), Some(healthy_arm(10_800, 270)), 0);
     let j = judge(&canary_at(0), &at_threshold);
     assert_eq!(j.needs.as_ref().map(|n| n.more_requests), Some(None), "{j:#?}");
+    assert!(j.needs.as_ref().is_some_and(|n| n.reason.contains("error-rate gate") && n.reason.contains("not yet known")), "{j:#?}");
 }
 
 #[test]
