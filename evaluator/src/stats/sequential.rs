@@ -311,7 +311,7 @@ impl RateRatio {
             if p.canary_events > p.canary_exposure || p.baseline_events > p.baseline_exposure {
                 return Err(StatsError::invalid(&format!("segments[{i}]"), "more events than exposure"));
             }
-            if p.canary_exposure == 0 || p.baseline_exposure == 0 || p.canary_events + p.baseline_events == 0 {
+            if p.canary_exposure == 0 || p.baseline_exposure == 0 || (p.canary_events == 0 && p.baseline_events == 0) {
                 continue;
             }
             segments.push(Segment {
