@@ -4,9 +4,10 @@
 //! cargo run --release -p edgeflag-evaluator --features analysis --example canary_sim -- --full
 //! ```
 //!
-//! Options: `--full` (2,000 canaries per row; default 200), `--runs N`, `--threads N` (default
-//! 1; results do not depend on it), `--seed S` (default 18), `--only TEXT` (rows whose label
-//! contains TEXT), `--no-experiments`. Prints one progress line per row on stderr and the
+//! Options: `--full` (2,000 canaries per row; default 200), `--runs N`, `--held-runs N` (the
+//! 24-hour rows: 28,800 judgements per canary at 3 s; default: as `--runs`), `--threads N`
+//! (default 1; results do not depend on it), `--seed S` (default 18), `--only TEXT` (rows whose
+//! label contains TEXT), `--no-experiments`. Prints one progress line per row on stderr and the
 //! Markdown tables on stdout.
 
 #[path = "../tests/sim/mod.rs"]
@@ -19,6 +20,7 @@ use sim::{Cell, Hold, Row, Variant, ERRORS_2X, HEALTHY, SLOWER_30};
 
 struct Options {
     runs: usize,
+    held_runs: Option<usize>,
     threads: usize,
     seed: u64,
     only: Option<String>,
@@ -26,13 +28,14 @@ struct Options {
 }
 
 fn options() -> Options {
-    let mut o = Options { runs: 200, threads: 1, seed: 18, only: None, experiments: true };
+    let mut o = Options { runs: 200, held_runs: None, threads: 1, seed: 18, only: None, experiments: true };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().unwrap_or_else(|| panic!("{name} needs a value"));
         match arg.as_str() {
             "--full" => o.runs = 2000,
             "--runs" => o.runs = value("--runs").parse().unwrap_or_else(|e| panic!("--runs: {e}")),
+            "--held-runs" => o.held_runs = Some(value("--held-runs").parse().unwrap_or_else(|e| panic!("--held-runs: {e}"))),
             "--threads" => o.threads = value("--threads").parse().unwrap_or_else(|e| panic!("--threads: {e}")),
             "--seed" => o.seed = value("--seed").parse().unwrap_or_else(|e| panic!("--seed: {e}")),
             "--only" => o.only = Some(value("--only")),
@@ -143,20 +146,25 @@ fn main() {
     cells.retain(|c| o.only.as_ref().is_none_or(|f| label(c).contains(f.as_str())));
 
     println!("Command: `cargo run --release -p edgeflag-evaluator --features analysis --example canary_sim -- {}`", std::env::args().skip(1).collect::<Vec<_>>().join(" "));
-    println!("{} canaries per row, seeds {}.., default policy unless the row says otherwise.\n", o.runs, o.seed);
+    let held_runs = o.held_runs.unwrap_or(o.runs);
+    println!(
+        "{} canaries per row ({held_runs} in the 24-hour rows), seeds from {}, default policy unless the row says otherwise.\n",
+        o.runs, o.seed
+    );
     let mut aa = Vec::new();
     let mut regressions = Vec::new();
     let mut held = Vec::new();
     let total = cells.len();
     for (i, cell) in cells.iter().enumerate() {
         let name = label(cell);
+        let runs = if cell.hold == Hold::None { o.runs } else { held_runs };
         let progress = |done: usize| {
-            if done.is_multiple_of(50) || done == o.runs {
-                eprint!("\r[row {}/{total}] {name}: {done}/{} canaries   ", i + 1, o.runs);
+            if done.is_multiple_of(50) || done == runs {
+                eprint!("\r[row {}/{total}] {name}: {done}/{runs} canaries   ", i + 1);
                 let _ = std::io::stderr().flush();
             }
         };
-        let row = sim::run_row(cell, o.runs, o.seed.wrapping_mul(1_000_003).wrapping_add(i as u64 * 100_000), o.threads, &progress);
+        let row = sim::run_row(cell, runs, o.seed.wrapping_mul(1_000_003).wrapping_add(i as u64 * 100_000), o.threads, &progress);
         eprintln!("\r[row {}/{total}] {name}: {} rolled back, {:.0} s   ", i + 1, row.rolled_back(), row.seconds);
         match (cell.hold, cell.variant == HEALTHY) {
             (Hold::None, true) => aa.push((cell.clone(), row)),
