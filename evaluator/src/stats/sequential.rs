@@ -395,6 +395,10 @@ impl RateRatio {
     /// poles at iπ(2k + 1)), where the trapezoid rule converges like e^(−2π²/step): far below
     /// 1e-12 here (checked against scipy's quad in tests/sequential_reference.rs).
     fn integrate(&mut self) {
+        if self.segments.is_empty() {
+            // The prior alone integrates to 1: M ≡ 1.
+            return;
+        }
         let var = self.prior_sd * self.prior_sd;
         let x = Self::maximize(|x| self.log_likelihood(x).1 - x / var, |x| self.curvature(x) - 1.0 / var, 0.0);
         let peak = self.log_posterior(x);
