@@ -280,6 +280,22 @@ mod tests {
     }
 
     #[test]
+    fn log_moments_of_samples_and_tail_counts() {
+        // numpy: np.log([10, 20, 40]).mean() -> 2.995732273553991, .var(ddof=1) -> 0.4804530139182013
+        let m = sample_log_moments(&[10.0, 20.0, 40.0]).unwrap_or(LogMoments { count: 0, mean: f64::NAN, variance: f64::NAN });
+        assert_eq!(m.count, 3);
+        assert!((m.mean - 2.995732273553991).abs() < 1e-14 && (m.variance - 0.4804530139182013).abs() < 1e-14, "{m:?}");
+        assert!(sample_log_moments(&[1.0]).is_err());
+        assert!(sample_log_moments(&[1.0, f64::INFINITY]).is_err());
+        // At or below 1 µs counts as 1 µs: no ln(0).
+        assert!(sample_log_moments(&[0.0, -5.0, 1.0]).is_ok_and(|m| m.mean.is_finite()));
+        let hist = h(&[(Some(10.0), 3), (Some(20.0), 5), (None, 2)]);
+        assert_eq!(hist.counts_above(), vec![(10.0, 7), (20.0, 2)]);
+        assert_eq!(Histogram::from_samples(&[3.0, 1.0, 3.0]), Ok(h(&[(Some(1.0), 1), (Some(3.0), 2)])));
+        assert!(h(&[(None, 5)]).log_moments().is_err(), "no finite bound: no log scale");
+    }
+
+    #[test]
     fn sample_quantile_matches_numpy_linear() {
         // numpy.quantile([1, 2, 3, 4], 0.99) == 3.97
         let got = sample_quantile(&[4.0, 1.0, 3.0, 2.0], 0.99).unwrap_or(f64::NAN);
