@@ -262,7 +262,8 @@ pub(crate) fn p99_latency(canary: Option<&ArmMetrics>, gate: &HealthGate, risk: 
         return CheckResult::new(kind, Outcome::NoData, "no canary latency observations");
     }
     let limit = gate.max_p99_ms;
-    let observed = reported.or_else(|| histogram.quantile(0.99));
+    // The reported p99, else NumPy-style for samples and `histogram_quantile` for buckets.
+    let observed = canary.p99().ok().or_else(|| histogram.quantile(0.99));
     let above = histogram.counts_above();
     let prior = BetaPrior::centered_on(P99_TAIL);
     // More than 1 % credibly slower than bound b means p99 > b; less than 1 % means p99 <= b.
