@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the dashboard into dist/ with trunk (offline), using npm binaryen's wasm-opt.
-# Prints the bundle sizes (raw and gzipped).
+# Builds the dashboard into dist/ with trunk (offline), using npm binaryen's wasm-opt, then
+# writes .br and .gz next to each asset (scripts/precompress.mjs) for the server to send by
+# Accept-Encoding. Prints the bundle sizes (raw, gzipped, brotli).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,10 +16,13 @@ export RUSTFLAGS="${RUSTFLAGS:-} --cfg=erase_components"
 # std rebuilt without the panic machinery, as for the WASM package.
 source scripts/wasm-size-flags.sh
 trunk build --release --offline "$@"
+node scripts/precompress.mjs dist
 
 wasm=$(ls dist/*_bg.wasm)
 js=$(ls dist/edgeflag-dashboard-*.js)
 size() { stat -c %s "$1"; }
 gz() { gzip -9 -c "$1" | wc -c; }
-printf 'dashboard bundle: wasm %d B (%d B gz), js %d B (%d B gz), total gz %d KB\n' \
-  "$(size "$wasm")" "$(gz "$wasm")" "$(size "$js")" "$(gz "$js")" $(( ($(gz "$wasm") + $(gz "$js")) / 1024 ))
+br() { if [[ -f "$1.br" ]]; then size "$1.br"; else size "$1"; fi; }
+printf 'dashboard bundle: wasm %d B (%d B gz, %d B br), js %d B (%d B gz, %d B br), total gz %d KB, br %d KB\n' \
+  "$(size "$wasm")" "$(gz "$wasm")" "$(br "$wasm")" "$(size "$js")" "$(gz "$js")" "$(br "$js")" \
+  $(( ($(gz "$wasm") + $(gz "$js")) / 1024 )) $(( ($(br "$wasm") + $(br "$js")) / 1024 ))

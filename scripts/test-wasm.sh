@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests of the WASM package: Node API + hostile inputs, the native-vs-WASM differential corpus,
 # the edge worker in real workerd, and the browser page in headless Chromium.
-# Run from anywhere; needs the setup tools (wasm-bindgen-cli, `npm ci`, chromium).
+# Run from anywhere; needs the setup tools (wasm-bindgen-cli, `npm install`, chromium).
 # Prints "N passed, M failed" and exits non-zero on any failure. Servers and browsers are
 # started and stopped by the tests themselves (also on failure).
 set -euo pipefail

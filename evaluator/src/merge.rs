@@ -75,6 +75,82 @@ impl MergePath {
     pub fn touches_controller_fields_in_flag(&self) -> bool {
         in_flag(&self.0)
     }
+
+    /// Whether one of the two paths lies inside the other (or they are equal).
+    pub fn overlaps(&self, other: &MergePath) -> bool {
+        self.starts_with(other) || other.starts_with(self)
+    }
+
+    /// The value at this path in `root`: object members by name, keyed elements by `key`.
+    /// `None` when any step is missing.
+    pub fn get<'a>(&self, root: &'a Value) -> Option<&'a Value> {
+        self.0.iter().try_fold(root, |v, segment| match segment {
+            Segment::Field(name) => v.as_object()?.get(name),
+            Segment::Key(key) => find(v.as_array()?, key),
+        })
+    }
+
+    /// Puts `value` at this path in `doc` (`None` removes it), as a merge conflict resolved
+    /// in favour of one side does. The parents must exist (they do in a [`Merged::value`] for
+    /// the path of one of its conflicts); returns false, changing nothing, when they do not.
+    pub fn set(&self, doc: &mut Value, value: Option<Value>) -> bool {
+        let Some((last, parents)) = self.0.split_last() else {
+            match value {
+                Some(v) => *doc = v,
+                None => *doc = Value::Null,
+            }
+            return true;
+        };
+        let mut at = doc;
+        for segment in parents {
+            let next = match segment {
+                Segment::Field(name) => at.as_object_mut().and_then(|m| m.get_mut(name)),
+                Segment::Key(key) => at
+                    .as_array_mut()
+                    .and_then(|list| list.iter_mut().find(|v| key_of(v) == Some(key.as_str()))),
+            };
+            match next {
+                Some(v) => at = v,
+                None => return false,
+            }
+        }
+        match (last, value) {
+            (Segment::Field(name), Some(v)) => match at.as_object_mut() {
+                Some(m) => {
+                    m.insert(name.clone(), v);
+                    true
+                }
+                None => false,
+            },
+            (Segment::Field(name), None) => match at.as_object_mut() {
+                Some(m) => {
+                    m.remove(name);
+                    true
+                }
+                None => false,
+            },
+            (Segment::Key(key), value) => {
+                let Some(list) = at.as_array_mut() else { return false };
+                let position = list.iter().position(|v| key_of(v) == Some(key.as_str()));
+                match (position, value) {
+                    (Some(i), Some(v)) => list[i] = v,
+                    (Some(i), None) => {
+                        list.remove(i);
+                    }
+                    (None, Some(v)) => list.push(v),
+                    (None, None) => {}
+                }
+                true
+            }
+        }
+    }
+}
+
+/// A path of member names only, e.g. `["canary", "status"].into_iter().collect()`.
+impl<S: Into<String>> FromIterator<S> for MergePath {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        MergePath(iter.into_iter().map(|s| Segment::Field(s.into())).collect())
+    }
 }
 
 fn in_flag(rest: &[Segment]) -> bool {
@@ -152,6 +228,24 @@ pub struct Merged {
 impl Merged {
     pub fn is_clean(&self) -> bool {
         self.conflicts.is_empty()
+    }
+
+    /// For a merge of one flag (paths relative to the flag): the controller-managed fields
+    /// that the other side changed and that the writer sent back at their base value, i.e.
+    /// fields a stale writer would have reverted had the merge not kept `theirs`. `carried`
+    /// narrows this to the members the writer actually sent (a merge patch's members);
+    /// `None` = the writer sent the whole flag.
+    ///
+    /// A write with any of these is refused: it was made without seeing the controller's
+    /// decision (or an operator's pause), so neither keeping nor reverting it silently is
+    /// right. Changing such a field on purpose (a patch that sets another value) is a change
+    /// of `mine`, handled by the merge itself.
+    pub fn reverted_controller_fields_in_flag(&self, carried: Option<&[MergePath]>) -> Vec<&MergePath> {
+        self.kept_theirs
+            .iter()
+            .filter(|p| p.touches_controller_fields_in_flag())
+            .filter(|p| carried.is_none_or(|carried| carried.iter().any(|c| c.overlaps(p))))
+            .collect()
     }
 }
 
@@ -446,6 +540,48 @@ mod tests {
     }
 
     #[test]
+    fn a_conflict_resolved_either_way_by_its_path() {
+        let base = file();
+        let mut theirs = file();
+        theirs["flags"][2]["canary"]["status"] = json!("rolled_back");
+        let mut mine = file();
+        mine["flags"][2]["canary"]["status"] = json!("paused");
+        mine["flags"].as_array_mut().unwrap().remove(0);
+        theirs["flags"][0]["description"] = json!("theirs");
+        let m = three_way(&base, &mine, &theirs);
+        let paths: Vec<String> = m.conflicts.iter().map(|c| c.path.to_string()).collect();
+        assert_eq!(paths, ["flags[\"new-dashboard\"]", "flags[\"ranking-model\"].canary.status"]);
+        // Each side's value, put back at the conflict's path.
+        for c in &m.conflicts {
+            assert!(same_opt(c.path.get(&m.value), c.theirs.as_ref()), "{}", c.path);
+        }
+        let mut mine_wins = m.value.clone();
+        for c in &m.conflicts {
+            assert!(c.path.set(&mut mine_wins, c.mine.clone()), "{}", c.path);
+        }
+        assert_eq!(mine_wins["flags"].as_array().unwrap().len(), 2, "mine removed new-dashboard");
+        assert_eq!(m.conflicts[1].path.get(&mine_wins), Some(&json!("paused")));
+        // A path whose parent is missing changes nothing.
+        let lost = MergePath(vec![Segment::Field("flags".into()), Segment::Key("nope".into()), Segment::Field("x".into())]);
+        let before = mine_wins.clone();
+        assert!(!lost.set(&mut mine_wins, Some(json!(1))));
+        assert_eq!(mine_wins, before);
+        assert_eq!(lost.get(&mine_wins), None);
+        // A keyed element absent on one side is added back in place of nothing.
+        let added = MergePath(vec![Segment::Field("flags".into()), Segment::Key("fresh".into())]);
+        assert!(added.set(&mut mine_wins, Some(json!({"key": "fresh"}))));
+        assert_eq!(added.get(&mine_wins), Some(&json!({"key": "fresh"})));
+    }
+
+    fn same_opt(a: Option<&Value>, b: Option<&Value>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => same_value(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    #[test]
     fn controller_fields_are_recognised_in_files_flags_and_environments() {
         let in_file = |key: &str, steps: &[&str]| {
             let mut all = vec![Segment::Field("flags".into()), Segment::Key(key.into())];
@@ -465,5 +601,66 @@ mod tests {
         assert!(!in_flag(&["description"]).touches_controller_fields_in_flag());
         assert!(!in_flag(&["rollout", "percent_bp"]).touches_controller_fields_in_flag());
         assert_eq!(in_file("odd key", &["canary"]).to_string(), "flags[\"odd key\"].canary");
+    }
+
+    #[test]
+    fn get_follows_members_and_keys() {
+        let f = file();
+        let path = MergePath(vec![
+            Segment::Field("flags".into()),
+            Segment::Key("payment-processor".into()),
+            Segment::Field("canary".into()),
+            Segment::Field("status".into()),
+        ]);
+        assert_eq!(path.get(&f), Some(&json!("running")));
+        assert_eq!(MergePath::default().get(&f), Some(&f));
+        let missing = MergePath(vec![Segment::Field("flags".into()), Segment::Key("nope".into())]);
+        assert_eq!(missing.get(&f), None);
+        let through_scalar: MergePath = ["schema_version", "x"].into_iter().collect();
+        assert_eq!(through_scalar.get(&f), None);
+    }
+
+    fn flag(f: &Value, key: &str) -> Value {
+        find(f["flags"].as_array().unwrap(), key).cloned().unwrap()
+    }
+
+    #[test]
+    fn a_stale_whole_flag_write_would_revert_the_controller() {
+        let base = flag(&file(), "ranking-model");
+        let mut theirs = base.clone();
+        theirs["canary"]["status"] = json!("rolled_back");
+        let mut mine = base.clone();
+        mine["description"] = json!("edited from an old tab");
+        let m = three_way(&base, &mine, &theirs);
+        assert!(m.is_clean());
+        let reverted: Vec<String> = m.reverted_controller_fields_in_flag(None).iter().map(|p| p.to_string()).collect();
+        assert_eq!(reverted, ["canary.status"]);
+    }
+
+    #[test]
+    fn a_patch_that_does_not_carry_the_field_reverts_nothing() {
+        let base = flag(&file(), "payment-processor");
+        let mut theirs = base.clone();
+        theirs["canary"]["current_stage"] = json!(1);
+        theirs["canary"]["stage_started_at"] = json!("2026-01-01T00:05:00Z");
+        // A pause patch: only canary.status is carried.
+        let patch = json!({"canary": {"status": "paused"}});
+        let mine = crate::merge_patch::apply(&base, &patch);
+        let carried = crate::merge_patch::patched_paths(&patch);
+        let m = three_way(&base, &mine, &theirs);
+        assert!(m.is_clean());
+        assert!(m.reverted_controller_fields_in_flag(Some(&carried)).is_empty());
+        assert_eq!(m.value["canary"]["status"], json!("paused"));
+        assert_eq!(m.value["canary"]["current_stage"], json!(1));
+        // Resuming ("running", its base value) after the controller rolled back: carried at
+        // the base value, so reverted.
+        let mut rolled = base.clone();
+        rolled["canary"]["status"] = json!("rolled_back");
+        let patch = json!({"canary": {"status": "running"}});
+        let m = three_way(&base, &crate::merge_patch::apply(&base, &patch), &rolled);
+        let carried = crate::merge_patch::patched_paths(&patch);
+        let reverted: Vec<String> =
+            m.reverted_controller_fields_in_flag(Some(&carried)).iter().map(|p| p.to_string()).collect();
+        assert_eq!(reverted, ["canary.status"]);
     }
 }

@@ -5,6 +5,8 @@ f:close()
 wrk.method = "POST"
 wrk.body = body
 wrk.headers["Content-Type"] = "application/json"
+-- Events need an ingest (or admin) token.
+wrk.headers["Authorization"] = "Bearer " .. assert(os.getenv("INGEST_TOKEN"), "INGEST_TOKEN is not set")
 
 local non_202 = 0
 response = function(status, headers, body)

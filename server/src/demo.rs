@@ -3,6 +3,15 @@
 //! climbing after a minute, which is what the health gates are there to catch. Only flags
 //! tagged `demo-failing` degrade when the file has any (see `server/demo/flags.json`: one
 //! canary advances to completion, the other is rolled back); otherwise every canary does.
+//!
+//! The generator is an in-process ingest source (principal `demo`, role `ingest`): its events
+//! take the same gate as an edge's authenticated POST.
+//!
+//! Stage clocks: a demo runs on the time of this server process. When `--demo` imports a file,
+//! every running canary's `stage_started_at` becomes the import time; when `--demo` starts on
+//! an existing store, the running canaries' clocks are restarted by a version written by
+//! `demo` (the traffic starts healthy again too). So a canary whose stage lasts a day never
+//! jumps to its next stage because the file (or the last run) is old.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,9 +20,13 @@ use edgeflag_evaluator::Context;
 use rand::Rng;
 use tokio::sync::watch;
 
+use crate::auth::{Principal, Role};
 use crate::clock;
 use crate::metrics::{Event, MetricsStore};
-use crate::store::FlagStore;
+use crate::store::{FlagStore, WriteError, WriteMeta};
+
+/// Author of the versions the demo writes (restarted stage clocks), and its ingest principal.
+pub const AUTHOR: &str = "demo";
 
 /// Simulated requests per flag and environment per tick (4 ticks per second).
 const REQUESTS_PER_TICK: usize = 40;
@@ -30,6 +43,7 @@ pub const FAILING_TAG: &str = "demo-failing";
 /// Runs until `stop` turns true.
 pub async fn run(flags: Arc<FlagStore>, metrics: Arc<MetricsStore>, mut stop: watch::Receiver<bool>) {
     let started = Instant::now();
+    let source = Principal::in_process(AUTHOR, Role::Ingest);
     let mut ticker = tokio::time::interval(TICK);
     loop {
         tokio::select! {
@@ -37,9 +51,57 @@ pub async fn run(flags: Arc<FlagStore>, metrics: Arc<MetricsStore>, mut stop: wa
             _ = stop.changed() => return,
         }
         let events = generate(&flags, started.elapsed());
-        // Demo events are well-formed by construction; a series-limit refusal just drops a tick.
-        let _ = metrics.ingest(&events, clock::now_ms());
+        // Demo events come from the current file; a refusal (a cap, or a file changed meanwhile)
+        // just drops those events of one tick.
+        let _ = crate::metrics::ingest_as(&metrics, &source, &events, clock::now_ms());
     }
+}
+
+/// Sets `stage_started_at = now` on every running canary (base and environment overrides);
+/// returns how many.
+pub fn restart_stage_clocks(file: &mut edgeflag_evaluator::FlagFile, now: &str) -> usize {
+    use edgeflag_evaluator::model::CanaryStatus;
+    let mut n = 0;
+    for flag in &mut file.flags {
+        let overrides = flag.environments.values_mut().filter_map(|o| o.canary.as_mut());
+        for canary in flag.canary.as_mut().into_iter().chain(overrides) {
+            if canary.status == CanaryStatus::Running {
+                canary.stage_started_at = Some(now.to_string());
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The imported text with the running canaries' clocks set to now (the text unchanged when
+/// it is not a valid file: the import reports that).
+pub fn import_text(text: String) -> (String, usize) {
+    let Ok(set) = edgeflag_evaluator::FlagSet::from_json(&text) else { return (text, 0) };
+    let mut file = set.into_file();
+    let n = restart_stage_clocks(&mut file, &clock::ms_to_rfc3339(clock::now_ms()));
+    match serde_json::to_string_pretty(&file) {
+        Ok(out) if n > 0 => (out, n),
+        _ => (text, 0),
+    }
+}
+
+/// On a demo start with an existing store: restarts the running canaries' clocks as a new
+/// version by `demo`. Returns the version written, if any canary runs.
+pub fn restart_stored_clocks(flags: &FlagStore) -> Result<Option<u64>, WriteError> {
+    let mut file = flags.current().flags.file().clone();
+    let n = restart_stage_clocks(&mut file, &clock::ms_to_rfc3339(clock::now_ms()));
+    if n == 0 {
+        return Ok(None);
+    }
+    let message = format!("demo: {n} running canary stage clock(s) restarted at server start");
+    let (snap, ()) = flags.write_with(WriteMeta { author: AUTHOR, message: &message }, |current| {
+        // Only the clocks: whatever else is current stays.
+        let mut file = current.flags.file().clone();
+        restart_stage_clocks(&mut file, &clock::ms_to_rfc3339(clock::now_ms()));
+        Ok::<_, WriteError>((edgeflag_evaluator::FlagSet::from_file(file).map_err(WriteError::Invalid)?, ()))
+    })?;
+    Ok(Some(snap.version))
 }
 
 /// How far the canary has degraded: 0 (healthy) to 1 (worst).

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 const TOKEN: &str = "controller-test-token";
+const INGEST: &str = "controller-test-ingest";
 
 struct Running {
     base: String,
@@ -66,6 +67,7 @@ async fn start(flags: Value) -> Running {
     let mut args = ServeArgs::with_data_dir(dir.path().join("data"));
     args.flags = Some(path);
     args.token = Some(TOKEN.into());
+    args.ingest_token = Some(INGEST.into());
     args.controller_interval = Duration::from_millis(150);
     // The stages last 1 s, but the store's buckets are 10 s: a 1 s window would lose the
     // posted stream whenever the clock crosses a bucket boundary mid-test.
@@ -84,7 +86,12 @@ async fn start(flags: Value) -> Running {
             })
             .await;
     });
-    let ctl = controller::Controller::new(state.flags.clone(), state.metrics.clone(), edgeflag_server::controller_config(&args));
+    let ctl = controller::Controller::new(
+        state.flags.clone(),
+        state.metrics.clone(),
+        state.judgements.clone(),
+        edgeflag_server::controller_config(&args),
+    );
     tokio::spawn(controller::run(ctl, stop_rx));
     Running { base, stop, _dir: dir }
 }
@@ -106,6 +113,7 @@ fn stream(key: &str, arm: &str, n: usize, errors: usize) -> Vec<Value> {
 async fn post_events(run: &Running, events: Vec<Value>) {
     let resp = reqwest::Client::new()
         .post(format!("{}/api/metrics/events", run.base))
+        .bearer_auth(INGEST)
         .json(&json!({"events": events}))
         .send()
         .await

@@ -5,7 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { assert, freePort, openPage, ROOT, run, SHOTS, sleep, start, startServer, stop, tempDir, test } from './harness.mjs';
+import { assert, freePort, openPage, ROOT, run, SHOTS, sleep, start, startServer, stop, tempDir, test, TOKEN } from './harness.mjs';
 
 // EDGEFLAG_PROMETHEUS names another binary (a missing path exercises the skip).
 const PROMETHEUS = (process.env.EDGEFLAG_PROMETHEUS ? [process.env.EDGEFLAG_PROMETHEUS] : ['/usr/bin/prometheus', '/usr/local/bin/prometheus'])
@@ -14,7 +14,8 @@ const FLAG = 'payment-processor';
 
 async function postEvents(base, events) {
   const posted = await fetch(`${base}/api/metrics/events`, {
-    method: 'POST', body: JSON.stringify({ events }), headers: { 'Content-Type': 'application/json' },
+    // Only authenticated sources may post; the admin token may (an ingest token would too).
+    method: 'POST', body: JSON.stringify({ events }), headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
   });
   assert(posted.status === 202, `POST /api/metrics/events: ${posted.status} ${await posted.text()}`);
 }

@@ -11,30 +11,40 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{error, AppState, X_EDGEFLAG_MESSAGE, X_EDGEFLAG_VERSION};
+use super::{error, AppState, X_EDGEFLAG_VERSION};
+use crate::auth::Role;
 use crate::store::{etag_matches, Snapshot, WriteError, WriteMeta};
-
-/// Longest audit message kept from `X-Edgeflag-Message`.
-const MAX_MESSAGE_LEN: usize = 1000;
 
 pub async fn get_flags(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let snap = app.flags.current();
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         if etag_matches(inm, &snap.etag) {
-            return with_tags(StatusCode::NOT_MODIFIED.into_response(), &snap);
+            return with_flags_cache(with_tags(StatusCode::NOT_MODIFIED.into_response(), &snap));
         }
     }
-    let mut resp = (
+    let resp = (
         [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         snap.body.clone(),
     )
         .into_response();
-    resp = with_tags(resp, &snap);
+    with_flags_cache(with_tags(resp, &snap))
+}
+
+/// `Cache-Control` of `GET /api/flags` (and its 304): every client revalidates each request
+/// (a 304 with the ETag when nothing changed); while it does, a cache (a CDN in front of the
+/// origin, the browser) may serve the previous copy for up to 5 s, and for a day when the
+/// origin is down. Clients that need the newest version at once send `If-None-Match` or
+/// `Cache-Control: no-cache` (fetch() bypasses the HTTP cache for either). Edges behind a
+/// CDN use `/edge/flags.json`, with a short max-age of its own.
+pub const FLAGS_CACHE_CONTROL: &str = "public, max-age=0, stale-while-revalidate=5, stale-if-error=86400";
+
+fn with_flags_cache(mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(FLAGS_CACHE_CONTROL));
     resp
 }
 
 /// ETag, version and `Cache-Control: no-cache` (cache, but revalidate every time).
-fn with_tags(mut resp: Response, snap: &Snapshot) -> Response {
+pub fn with_tags(mut resp: Response, snap: &Snapshot) -> Response {
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&snap.etag) {
         h.insert(header::ETAG, v);
@@ -44,30 +54,19 @@ fn with_tags(mut resp: Response, snap: &Snapshot) -> Response {
     resp
 }
 
-/// The checks every write shares: a valid bearer token (401) and an If-Match header (428).
-/// Returns (author, If-Match value, audit message).
+/// The checks every whole-file write shares: an admin token (401/403) and an If-Match header
+/// (428). Returns (author, If-Match value, audit message).
 // A Response is large, but this runs once per write request.
 #[allow(clippy::result_large_err)]
 fn authorize_write(app: &AppState, headers: &HeaderMap) -> Result<(String, String, String), Response> {
-    let Some(author) = app.tokens.authenticate(headers) else {
-        let mut resp = error(StatusCode::UNAUTHORIZED, "a valid admin token is required: Authorization: Bearer <token>");
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return Err(resp);
-    };
+    let who = super::require(&app.tokens, headers, Role::may_write, "writing flags")?;
     let Some(if_match) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
-        return Err(error(
+        return Err(super::refused_unread(error(
             StatusCode::PRECONDITION_REQUIRED,
             "If-Match is required: send the ETag of the version you edited",
-        ));
+        )));
     };
-    let message: String = headers
-        .get(X_EDGEFLAG_MESSAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(MAX_MESSAGE_LEN)
-        .collect();
-    Ok((author.to_string(), if_match.to_string(), message))
+    Ok((who.name, if_match.to_string(), super::message(headers)))
 }
 
 pub async fn put_flags(State(app): State<AppState>, req: Request) -> Response {
@@ -105,7 +104,7 @@ pub async fn rollback(State(app): State<AppState>, Path(n): Path<u64>, headers: 
     write_response(result)
 }
 
-fn write_response(
+pub fn write_response(
     result: Result<Result<Arc<Snapshot>, WriteError>, tokio::task::JoinError>,
 ) -> Response {
     match result {
@@ -182,5 +181,30 @@ pub async fn get_version(State(app): State<AppState>, Path(n): Path<u64>) -> Res
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("version {n} does not exist")),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}")),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("version task failed: {e}")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeliveriesQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/webhooks/deliveries[?limit=100]`: the decision webhooks' deliveries, newest
+/// first, with every attempt's outcome. Needs an admin or read token: receiver URLs often
+/// carry credentials (a chat webhook's path is its secret).
+pub async fn deliveries(State(app): State<AppState>, Query(q): Query<DeliveriesQuery>, headers: HeaderMap) -> Response {
+    if let Err(resp) = super::require(&app.tokens, &headers, |r| matches!(r, Role::Admin | Role::Read), "reading webhook deliveries") {
+        return resp;
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let backend = app.flags.backend().clone();
+    match tokio::task::spawn_blocking(move || backend.deliveries(limit)).await {
+        Ok(Ok(list)) => {
+            let mut resp = Json(list).into_response();
+            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}")),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("deliveries task failed: {e}")),
     }
 }

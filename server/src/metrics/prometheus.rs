@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::store::{MetricsStore, PROM_BUCKETS_S};
+use super::store::{MetricsStore, RefusalReason, PROM_BUCKETS_S};
 
 /// Content type of the classic text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -51,11 +51,26 @@ pub fn render(store: &MetricsStore, flags_version: u64) -> String {
         "Metric events in rejected batches (never aggregated).");
     let _ = writeln!(out, "edgeflag_metric_events_rejected_total {}", counters.rejected_events);
     header(&mut out, "edgeflag_metric_batches_rejected_total", "counter",
-        "Metric event batches rejected by validation or limits.");
+        "Metric event batches rejected by validation.");
     let _ = writeln!(out, "edgeflag_metric_batches_rejected_total {}", counters.rejected_batches);
+    header(&mut out, "edgeflag_metric_events_refused_total", "counter",
+        "Well-formed metric events not counted: unknown flag, environment or variant, or a series cap reached.");
+    for reason in RefusalReason::ALL {
+        let _ = writeln!(out, "edgeflag_metric_events_refused_total{{reason=\"{}\"}} {}",
+            reason.as_str(), counters.refused_events[reason.index()]);
+    }
     header(&mut out, "edgeflag_metric_series", "gauge",
         "Distinct flag/environment/arm series aggregated.");
     let _ = writeln!(out, "edgeflag_metric_series {}", counters.series);
+    header(&mut out, "edgeflag_metric_series_max", "gauge",
+        "Most series the store holds (--metrics-max-series).");
+    let _ = writeln!(out, "edgeflag_metric_series_max {}", counters.max_series);
+    header(&mut out, "edgeflag_metric_series_evicted_total", "counter",
+        "Series evicted: idle past the eviction time, or no longer in the flag file when a cap was reached.");
+    let _ = writeln!(out, "edgeflag_metric_series_evicted_total {}", counters.evicted_series);
+    header(&mut out, "edgeflag_metric_store_bytes", "gauge",
+        "Estimated bytes held by the metric aggregates (time buckets, series, labels).");
+    let _ = writeln!(out, "edgeflag_metric_store_bytes {}", counters.bytes);
     header(&mut out, "edgeflag_flags_version", "gauge", "Version number of the current flag file.");
     let _ = writeln!(out, "edgeflag_flags_version {flags_version}");
     out
