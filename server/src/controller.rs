@@ -819,6 +819,23 @@ mod tests {
         assert!(has_histogram(&client.canary) && has_histogram(&client.baseline), "{client:?}");
     }
 
+    /// The judged range starts at the stage start (totals that only grow while the stage runs),
+    /// whatever the stage's `min_duration`; `--controller-window` only caps it.
+    #[test]
+    fn the_judged_range_starts_at_the_stage_start() {
+        let now = clock::parse_rfc3339_ms("2026-12-01T10:20:00Z").unwrap_or_else(|| panic!("time"));
+        let mut canary = canary_of(&store().1, "a");
+        canary.stage_started_at = Some("2026-12-01T10:05:00Z".into());
+        let start = now - 15 * 60_000;
+        assert_eq!(judged_range(&canary, None, now), (start, now));
+        assert_eq!(judged_range(&canary, Some(Duration::from_secs(60)), now), (now - 60_000, now), "capped");
+        assert_eq!(judged_range(&canary, Some(Duration::from_secs(3600)), now), (start, now), "a cap beyond the start");
+        canary.stage_started_at = Some("2026-12-01T11:00:00Z".into());
+        assert_eq!(judged_range(&canary, None, now), (now, now), "a start in the future: nothing yet");
+        canary.stage_started_at = None;
+        assert_eq!(judged_range(&canary, None, now), (now - 3_600_000, now), "unknown start: the retained hour");
+    }
+
     /// Two running canaries, A and B, with stages judged after 1 s (started long ago).
     fn store() -> (tempfile::TempDir, Arc<FlagStore>) {
         let flag = |key: &str| {
