@@ -35,6 +35,7 @@ use tokio::sync::watch;
 
 use crate::clock;
 use crate::leader::Leadership;
+use crate::metrics::store::BUCKET_MS;
 use crate::metrics::MetricsStore;
 use crate::metrics_source::{ArmQuery, MetricsSource, SourceError};
 use crate::store::{find_item, FlagStore, ItemKind, Snapshot, WriteError, WriteMeta};
@@ -238,11 +239,18 @@ const UNKNOWN_START_LOOKBACK_MS: i64 = crate::metrics::store::RETENTION_MS;
 /// `stage_started_at` to now, so the totals only grow while the stage runs (what the sequential
 /// judgement needs). `window` (`--controller-window`) caps how far back it reaches; a start in
 /// the future gives an empty range, an unknown start the last hour.
+///
+/// The built-in store reads whole 10 s buckets from the first that starts at or after `from`
+/// (a stage's first bucket also holds the stage before). A cap is no stage boundary, so it is
+/// rounded down to a bucket start: the bucket it falls in is read, as a window always was.
 pub fn judged_range(canary: &Canary, window: Option<Duration>, now_ms: i64) -> (i64, i64) {
     let started = canary.stage_started_at.as_deref().and_then(clock::parse_rfc3339_ms);
     let mut from = started.unwrap_or(now_ms.saturating_sub(UNKNOWN_START_LOOKBACK_MS)).min(now_ms);
     if let Some(w) = window {
-        from = from.max(now_ms.saturating_sub(i64::try_from(w.as_millis()).unwrap_or(i64::MAX)));
+        let cap = now_ms.saturating_sub(i64::try_from(w.as_millis()).unwrap_or(i64::MAX));
+        if cap > from {
+            from = cap.div_euclid(BUCKET_MS) * BUCKET_MS;
+        }
     }
     (from, now_ms)
 }
@@ -829,6 +837,8 @@ mod tests {
         let start = now - 15 * 60_000;
         assert_eq!(judged_range(&canary, None, now), (start, now));
         assert_eq!(judged_range(&canary, Some(Duration::from_secs(60)), now), (now - 60_000, now), "capped");
+        // A cap within a 10 s bucket reads that whole bucket (it is no stage boundary).
+        assert_eq!(judged_range(&canary, Some(Duration::from_secs(4)), now + 7_000), (now, now + 7_000));
         assert_eq!(judged_range(&canary, Some(Duration::from_secs(3600)), now), (start, now), "a cap beyond the start");
         canary.stage_started_at = Some("2026-12-01T11:00:00Z".into());
         assert_eq!(judged_range(&canary, None, now), (now, now), "a start in the future: nothing yet");
