@@ -167,7 +167,9 @@ pub fn CanaryPage() -> impl IntoView {
         controller_activity.track();
         let (server, key, env, mut window) = (state.server.get(), flag.get(), env.get(), window.get());
         if window == "stage" {
-            window = stage_window(canary.with(|c| c.as_ref().and_then(|c| c.stage_started_at.clone())).as_deref(), &now_iso());
+            // Untracked: a new stage refetches through `controller_activity` already (one fetch,
+            // so the failure streak counts it once).
+            window = stage_window(canary.with_untracked(|c| c.as_ref().and_then(|c| c.stage_started_at.clone())).as_deref(), &now_iso());
         }
         let prom = use_prometheus.get().then(|| prometheus.get());
         fetches.update_value(|n| *n += 1);
