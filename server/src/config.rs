@@ -66,9 +66,9 @@ pub struct ServeArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
     pub controller_interval: Duration,
 
-    /// How far back the judged metrics may reach at most [default: to the current stage's
-    /// start]. The judgement is sequential over the stage's totals; a cap shorter than a stage
-    /// makes a sliding window, which it is not valid over (tests and short demos only).
+    /// Judge a sliding window of this length ending now instead of everything since the
+    /// current stage started [default: since the stage start]. The judgement's bounds are
+    /// sequential over the stage's totals and not valid over a window: tests and demos only.
     #[arg(long, value_parser = parse_duration_arg)]
     pub controller_window: Option<Duration>,
 

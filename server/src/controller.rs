@@ -48,9 +48,9 @@ pub const AUTHOR: &str = "canary-controller";
 #[derive(Debug, Clone)]
 pub struct ControllerConfig {
     pub interval: Duration,
-    /// How far back the judged range may reach at most (`--controller-window`); `None` = to the
-    /// stage start. A cap turns a longer stage into a sliding window, which the sequential
-    /// judgement is not valid over: for tests and short demos only.
+    /// A sliding window to judge instead of the stage so far (`--controller-window`); `None` =
+    /// since the stage start. The sequential judgement is not valid over a window: for tests
+    /// and short demos only.
     pub window: Option<Duration>,
     pub policy: CanaryPolicy,
 }
@@ -81,7 +81,7 @@ pub struct LastJudgement {
     pub checks: Vec<CheckResult>,
     pub consecutive_failures: u32,
     pub stage: usize,
-    /// Start of the judged range (RFC 3339): the stage start, or the cap of `--controller-window`.
+    /// Start of the judged range (RFC 3339): the stage start, or that of `--controller-window`.
     pub judged_from: String,
     /// How long the stage has run, and its `min_duration`, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -237,22 +237,20 @@ const UNKNOWN_START_LOOKBACK_MS: i64 = crate::metrics::store::RETENTION_MS;
 
 /// The range `[from, to]` (epoch ms) a canary's arms are judged over: from the current stage's
 /// `stage_started_at` to now, so the totals only grow while the stage runs (what the sequential
-/// judgement needs). `window` (`--controller-window`) caps how far back it reaches; a start in
-/// the future gives an empty range, an unknown start the last hour.
+/// judgement needs); a start in the future gives an empty range, an unknown start the last hour.
 ///
-/// The built-in store reads whole 10 s buckets from the first that starts at or after `from`
-/// (a stage's first bucket also holds the stage before). A cap is no stage boundary, so it is
-/// rounded down to a bucket start: the bucket it falls in is read, as a window always was.
+/// `window` (`--controller-window`) asks for the old sliding window ending now instead, whatever
+/// the stage: for tests and demos that post one stream and watch several stages judge it. The
+/// sequential bounds are not valid over it. It starts at a bucket start, so the built-in store
+/// (whole 10 s buckets from the first that starts at or after `from`, since a stage's first
+/// bucket also holds the stage before) reads the bucket it begins in, as a window always did.
 pub fn judged_range(canary: &Canary, window: Option<Duration>, now_ms: i64) -> (i64, i64) {
-    let started = canary.stage_started_at.as_deref().and_then(clock::parse_rfc3339_ms);
-    let mut from = started.unwrap_or(now_ms.saturating_sub(UNKNOWN_START_LOOKBACK_MS)).min(now_ms);
     if let Some(w) = window {
-        let cap = now_ms.saturating_sub(i64::try_from(w.as_millis()).unwrap_or(i64::MAX));
-        if cap > from {
-            from = cap.div_euclid(BUCKET_MS) * BUCKET_MS;
-        }
+        let from = now_ms.saturating_sub(i64::try_from(w.as_millis()).unwrap_or(i64::MAX));
+        return (from.div_euclid(BUCKET_MS) * BUCKET_MS, now_ms);
     }
-    (from, now_ms)
+    let started = canary.stage_started_at.as_deref().and_then(clock::parse_rfc3339_ms);
+    (started.unwrap_or(now_ms.saturating_sub(UNKNOWN_START_LOOKBACK_MS)).min(now_ms), now_ms)
 }
 
 impl Controller {
@@ -828,7 +826,7 @@ mod tests {
     }
 
     /// The judged range starts at the stage start (totals that only grow while the stage runs),
-    /// whatever the stage's `min_duration`; `--controller-window` only caps it.
+    /// whatever the stage's `min_duration`; `--controller-window` asks for a sliding window.
     #[test]
     fn the_judged_range_starts_at_the_stage_start() {
         let now = clock::parse_rfc3339_ms("2026-12-01T10:20:00Z").unwrap_or_else(|| panic!("time"));
@@ -836,10 +834,10 @@ mod tests {
         canary.stage_started_at = Some("2026-12-01T10:05:00Z".into());
         let start = now - 15 * 60_000;
         assert_eq!(judged_range(&canary, None, now), (start, now));
-        assert_eq!(judged_range(&canary, Some(Duration::from_secs(60)), now), (now - 60_000, now), "capped");
-        // A cap within a 10 s bucket reads that whole bucket (it is no stage boundary).
+        assert_eq!(judged_range(&canary, Some(Duration::from_secs(60)), now), (now - 60_000, now), "a window");
+        assert_eq!(judged_range(&canary, Some(Duration::from_secs(3600)), now), (now - 3_600_000, now), "whatever the stage");
+        // A window starting within a 10 s bucket reads that whole bucket (it is no stage boundary).
         assert_eq!(judged_range(&canary, Some(Duration::from_secs(4)), now + 7_000), (now, now + 7_000));
-        assert_eq!(judged_range(&canary, Some(Duration::from_secs(3600)), now), (start, now), "a cap beyond the start");
         canary.stage_started_at = Some("2026-12-01T11:00:00Z".into());
         assert_eq!(judged_range(&canary, None, now), (now, now), "a start in the future: nothing yet");
         canary.stage_started_at = None;
