@@ -215,7 +215,8 @@ pub fn check_of(c: &edgeflag_evaluator::judgement::CheckResult) -> Check {
 /// A check's confidence interval, estimate and limit on a 0–1 scale, for drawing. The scale
 /// runs from 0 to twice the limit (further when the lower bound or the estimate is beyond);
 /// an upper bound past the scale (or none yet: unbounded) is clipped at 1 with
-/// `upper_clipped`. `None` without a limit or an estimate (a `no_data` check).
+/// `upper_clipped`. `None` without a limit or an estimate (a `no_data` check), or without any
+/// bound (the `samples` count).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BoundsBar {
     pub lower: f64,
@@ -227,6 +228,9 @@ pub struct BoundsBar {
 
 pub fn bounds_bar(c: &Check) -> Option<BoundsBar> {
     let finite = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
+    if c.lower.is_none() && c.upper.is_none() {
+        return None;
+    }
     let (limit, observed) = (finite(c.limit).filter(|l| *l > 0.0)?, finite(c.observed)?);
     let lower = finite(c.lower).unwrap_or(0.0);
     let top = (2.0 * limit).max(1.1 * lower.max(observed));
@@ -427,6 +431,7 @@ mod tests {
         assert!(bar.upper_clipped && bar.upper == 1.0 && bar.limit < bar.lower && bar.observed < 1.0, "{bar:?}");
         // Nothing to draw without an estimate or a limit; NaN never reaches the page.
         assert_eq!(bounds_bar(&Check { observed: None, ..check.clone() }), None);
+        assert_eq!(bounds_bar(&Check { lower: None, upper: None, ..check.clone() }), None, "a count has no bounds");
         assert_eq!(bounds_bar(&Check { limit: Some(f64::NAN), ..check.clone() }), None);
     }
 

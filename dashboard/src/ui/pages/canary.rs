@@ -335,7 +335,11 @@ fn ChecksTable(checks: Vec<Check>, id: &'static str) -> impl IntoView {
 /// is wholly past the limit and passes once wholly within it. "∞": no upper bound yet.
 #[component]
 fn Bounds(check: Check) -> impl IntoView {
-    let text = format!("[{}, {}]", num(check.lower.or(Some(0.0))), check.upper.map_or("∞".into(), |u| num(Some(u))));
+    // No bound at all (the samples count): nothing to draw.
+    let text = match (check.lower, check.upper) {
+        (None, None) => "—".to_string(),
+        (lower, upper) => format!("[{}, {}]", num(lower.or(Some(0.0))), upper.map_or("∞".into(), |u| num(Some(u)))),
+    };
     let bar = bounds_bar(&check).map(|b| {
         let x = |v: f64| format!("{:.1}", v * 100.0);
         view! {
