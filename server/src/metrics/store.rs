@@ -978,7 +978,7 @@ mod tests {
     #[test]
     fn arm_since_sums_whole_buckets_from_the_stage_start() {
         let store = MetricsStore::new();
-        let minute = 1_800_000_000_000 - 1_800_000_000_000 % 60_000;
+        let minute = 1_800_000_000_000; // a whole minute (epoch ms)
         let start = minute + 5_000; // the stage started 5 s into a 10 s bucket
         let at = |ms: i64, error: bool| ev(ms, "canary", error, 10.0);
         // Two errors in the start's bucket, one before the start and one after.
