@@ -220,10 +220,15 @@ fn truncate(text: &str) -> String {
 
 /// Sends due deliveries while this replica leads, until `stop` turns true.
 pub async fn run(webhooks: Arc<Webhooks>, leadership: Arc<Leadership>, mut stop: watch::Receiver<bool>) {
+    // The earliest retry this loop scheduled: it wakes for it rather than at the next poll, so
+    // short backoffs are kept (a 100 ms backoff is not stretched to the 250 ms poll).
+    let mut next_retry_ms: Option<i64> = None;
     loop {
+        let poll = Duration::from_millis(250);
+        let wait = next_retry_ms.map_or(poll, |at| Duration::from_millis((at - clock::now_ms()).max(0) as u64).min(poll));
         tokio::select! {
             _ = webhooks.wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => return,
         }
         if !leadership.is_leader() {
@@ -241,7 +246,11 @@ pub async fn run(webhooks: Arc<Webhooks>, leadership: Arc<Leadership>, mut stop:
         // Attempts of different deliveries run side by side: one slow receiver does not hold
         // up the others.
         let attempts = due.into_iter().map(|d| webhooks.attempt(d));
+        next_retry_ms = next_retry_ms.filter(|&at| at > clock::now_ms());
         for d in futures_util::future::join_all(attempts).await {
+            if let Some(at) = d.next_attempt_ms {
+                next_retry_ms = Some(next_retry_ms.map_or(at, |n| n.min(at)));
+            }
             if d.status != "pending" || d.attempt_log.last().is_some_and(|a| a.error.is_some()) {
                 let last = d.attempt_log.last();
                 println!(

@@ -123,7 +123,9 @@ async fn decisions_are_signed_retried_with_backoff_and_recorded() {
             .filter_map(|a| a["at"].as_str().and_then(edgeflag_server::clock::parse_rfc3339_ms))
             .collect();
         let gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
-        assert!(gaps.windows(2).all(|w| w[1] > w[0]) && gaps[0] >= 90, "growing gaps: {gaps:?}");
+        // Lower bounds only: a loaded machine may delay an attempt, never bring one forward.
+        assert_eq!(gaps.len(), 3, "{gaps:?}");
+        assert!(gaps.iter().enumerate().all(|(i, &g)| g >= 90 << i), "gaps of at least 100, 200, 400 ms: {gaps:?}");
         // The decision it announces is in the history.
         let version = ok["decision_version"].as_u64().expect("decision version");
         let entry = history.iter().find(|h| h["version"] == version).expect("history entry");
