@@ -42,10 +42,25 @@ pub struct Judgement {
     pub checks: Vec<Check>,
     pub consecutive_failures: u64,
     pub stage: usize,
+    /// Start of the metrics judged (the stage start), when the server says.
+    pub judged_from: Option<String>,
+    /// Finished stages whose evidence the canary-versus-baseline comparisons carry.
+    pub earlier_stages: u64,
+    /// Too little traffic yet: what the stage still needs, and for which gate.
+    pub needs: Option<Needs>,
     /// The version that decision wrote (advance, complete, rollback), if any.
     pub decision_version: Option<u64>,
     /// Why the decision was not written, when it was not (e.g. the canary changed meanwhile).
     pub error: Option<String>,
+}
+
+/// The evaluator's `TrafficNeed`: "needs about N more canary requests (≈ T at the current rate)".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Needs {
+    /// Absent when a gate cannot pass at the current rates (the reason says which).
+    pub more_requests: Option<u64>,
+    pub more_seconds: Option<u64>,
+    pub reason: String,
 }
 
 /// One of the evaluator's checks, as the server serializes it.
@@ -57,6 +72,12 @@ pub struct Check {
     pub limit: Option<f64>,
     pub baseline: Option<f64>,
     pub p_value: Option<f64>,
+    /// The anytime-valid confidence bounds: the check fails when `lower` is beyond `limit`
+    /// and passes when `upper` is within it.
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    /// More canary requests this gate needs to pass at the current rates.
+    pub needed_requests: Option<u64>,
     pub reason: String,
 }
 
@@ -102,11 +123,24 @@ fn judgement(f: Field<'_>) -> Result<Judgement, String> {
                 limit: c.field("limit")?.opt_f64()?,
                 baseline: c.field("baseline")?.opt_f64()?,
                 p_value: c.field("p_value")?.opt_f64()?,
+                lower: c.field("lower")?.opt_f64()?,
+                upper: c.field("upper")?.opt_f64()?,
+                needed_requests: c.field("needed_requests")?.opt_u64()?,
                 reason: c.field("reason")?.string_or_empty()?,
             })
         })?,
         consecutive_failures: f.field("consecutive_failures")?.u64_or_zero()?,
         stage: usize_of(f.field("stage")?)?,
+        judged_from: f.field("judged_from")?.opt_string()?,
+        earlier_stages: f.field("earlier_stages")?.u64_or_zero()?,
+        needs: match f.field("needs")? {
+            n if n.value().is_some() => Some(Needs {
+                more_requests: n.field("more_requests")?.opt_u64()?,
+                more_seconds: n.field("more_seconds")?.opt_u64()?,
+                reason: n.field("reason")?.string_or_empty()?,
+            }),
+            _ => None,
+        },
         decision_version: f.field("decision_version")?.opt_u64()?,
         error: f.field("error")?.opt_string()?,
     })
@@ -176,8 +210,44 @@ pub fn check_of(c: &edgeflag_evaluator::judgement::CheckResult) -> Check {
         limit: c.limit,
         baseline: c.baseline,
         p_value: c.p_value,
+        lower: c.lower,
+        upper: c.upper,
+        needed_requests: c.needed_requests,
         reason: c.reason.clone(),
     }
+}
+
+/// A check's confidence interval, estimate and limit on a 0–1 scale, for drawing. The scale
+/// runs from 0 to twice the limit (further when the lower bound or the estimate is beyond);
+/// an upper bound past the scale (or none yet: unbounded) is clipped at 1 with
+/// `upper_clipped`. `None` without a limit or an estimate (a `no_data` check), or without any
+/// bound (the `samples` count).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoundsBar {
+    pub lower: f64,
+    pub upper: f64,
+    pub upper_clipped: bool,
+    pub observed: f64,
+    pub limit: f64,
+}
+
+pub fn bounds_bar(c: &Check) -> Option<BoundsBar> {
+    let finite = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0);
+    if c.lower.is_none() && c.upper.is_none() {
+        return None;
+    }
+    let (limit, observed) = (finite(c.limit).filter(|l| *l > 0.0)?, finite(c.observed)?);
+    let lower = finite(c.lower).unwrap_or(0.0);
+    let top = (2.0 * limit).max(1.1 * lower.max(observed));
+    let at = |v: f64| (v / top).clamp(0.0, 1.0);
+    let upper = finite(c.upper).filter(|u| *u <= top);
+    Some(BoundsBar {
+        lower: at(lower),
+        upper: upper.map_or(1.0, at),
+        upper_clipped: upper.is_none(),
+        observed: at(observed),
+        limit: at(limit),
+    })
 }
 
 /// A status as the server writes it.
@@ -295,7 +365,15 @@ mod tests {
          "reasons": ["stage 0 healthy for 15s"], "consecutive_failures": 0, "stage": 0, "decision_version": 12, "error": null,
          "checks": [{"check": "error_rate", "outcome": "pass", "observed": 0.004, "limit": 0.02, "reason": "0.4 % ≤ 2 %"}]}},
       {"flag": "payment-processor", "env": "dev", "status": "completed", "current_stage": 0, "stage_count": 1,
-       "stage_started_at": null, "percent": 100, "last_judgement": null}]}"#;
+       "stage_started_at": null, "percent": 100, "last_judgement": null},
+      {"flag": "slow", "env": null, "status": "running", "current_stage": 0, "stage_count": 2,
+       "stage_started_at": "2026-12-01T10:00:00Z", "percent": 1,
+       "last_judgement": {"at": "2026-12-01T10:20:00Z", "file_version": 3, "action": "hold", "reasons": ["too little traffic"],
+         "consecutive_failures": 0, "stage": 0, "judged_from": "2026-12-01T10:00:00Z", "earlier_stages": 0,
+         "needs": {"more_requests": 1180, "more_seconds": 1180, "canary_requests_per_second": 1.0,
+                   "reason": "too little traffic: needs about 1180 more canary requests (≈ 19m40s at the current rate of 1.00/s) for the error-rate gate"},
+         "checks": [{"check": "error_rate", "outcome": "inconclusive", "observed": 0.004, "limit": 0.02,
+                     "lower": 0.0004, "upper": 0.031, "needed_requests": 1180, "reason": "not proven yet"}]}}]}"#;
 
     fn flag() -> Flag {
         crate::testdata::example().flags.into_iter().find(|f| f.key == "payment-processor").unwrap()
@@ -308,6 +386,17 @@ mod tests {
         let j = c.canaries[0].last_judgement.as_ref().unwrap();
         assert_eq!((j.action.as_str(), j.decision_version, j.checks[0].limit), ("advance", Some(12), Some(0.02)));
         assert_eq!(c.canaries[1].last_judgement, None);
+        // Too little traffic: what the stage needs, and the gate's bounds.
+        let j = c.canaries[2].last_judgement.as_ref().unwrap();
+        let needs = j.needs.as_ref().unwrap();
+        assert_eq!((needs.more_requests, needs.more_seconds), (Some(1180), Some(1180)));
+        assert!(needs.reason.contains("error-rate gate"), "{}", needs.reason);
+        assert_eq!((j.judged_from.as_deref(), j.earlier_stages), (Some("2026-12-01T10:00:00Z"), 0));
+        let check = &j.checks[0];
+        assert_eq!((check.lower, check.upper, check.needed_requests), (Some(0.0004), Some(0.031), Some(1180)));
+        // An older server without bounds still decodes.
+        let old = &c.canaries[0].last_judgement.as_ref().unwrap();
+        assert_eq!((old.needs.as_ref(), old.checks[0].lower, old.judged_from.as_deref()), (None, None, None));
         assert!(parse_canaries(r#"{"version": 1, "canaries": [{"flag": 3}]}"#).unwrap_err().contains("canaries[0].flag"));
     }
 
@@ -353,10 +442,32 @@ mod tests {
             limit: None,
             baseline: None,
             p_value: Some(0.01),
+            lower: Some(0.2),
+            upper: Some(1.9),
+            needed_requests: None,
             reason: "why".into(),
         };
         let got = check_of(&c);
         assert_eq!((got.check.as_str(), got.outcome.as_str(), got.p_value), ("error_rate_vs_baseline", "no_data", Some(0.01)));
+        assert_eq!((got.lower, got.upper), (Some(0.2), Some(1.9)));
+    }
+
+    #[test]
+    fn bounds_are_drawn_against_the_limit() {
+        let c = parse_canaries(RESPONSE).unwrap();
+        let check = &c.canaries[2].last_judgement.as_ref().unwrap().checks[0];
+        // Scale 0..0.04 (twice the limit): the limit in the middle, the interval around the estimate.
+        let bar = bounds_bar(check).unwrap();
+        assert_eq!((bar.limit, bar.upper_clipped), (0.5, false));
+        assert!((bar.lower - 0.01).abs() < 1e-12 && (bar.upper - 0.775).abs() < 1e-12 && (bar.observed - 0.1).abs() < 1e-12, "{bar:?}");
+        // No upper bound yet: unbounded, clipped at the end; a lower bound far past the limit widens the scale.
+        let failing = Check { lower: Some(0.1), upper: None, observed: Some(0.12), ..check.clone() };
+        let bar = bounds_bar(&failing).unwrap();
+        assert!(bar.upper_clipped && bar.upper == 1.0 && bar.limit < bar.lower && bar.observed < 1.0, "{bar:?}");
+        // Nothing to draw without an estimate or a limit; NaN never reaches the page.
+        assert_eq!(bounds_bar(&Check { observed: None, ..check.clone() }), None);
+        assert_eq!(bounds_bar(&Check { lower: None, upper: None, ..check.clone() }), None, "a count has no bounds");
+        assert_eq!(bounds_bar(&Check { limit: Some(f64::NAN), ..check.clone() }), None);
     }
 
     #[test]

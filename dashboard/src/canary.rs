@@ -167,6 +167,18 @@ impl FailureStreak {
     }
 }
 
+/// The metrics window that covers the current stage (`window = "stage"`, the default): the
+/// judgement is sequential over the stage's totals, so the page reads from the stage start like
+/// the controller. Whole seconds since `stage_started_at`, within what `/api/metrics` serves
+/// (10 s to 1 h; older stages read their last hour); "5m" when the start is unknown.
+pub fn stage_window(stage_started_at: Option<&str>, now: &str) -> String {
+    let ns = |t: &str| edgeflag_evaluator::instant::parse(t);
+    match (stage_started_at.and_then(ns), ns(now)) {
+        (Some(start), Some(now)) => format!("{}s", ((now - start) / 1_000_000_000).clamp(10, 3600)),
+        _ => "5m".into(),
+    }
+}
+
 /// The headline health word, a summary of the evaluator's check outcomes (the decision
 /// itself is the judgement's `action`). Missing data for the gate's own checks (samples,
 /// error rate, p99) is "unknown", never "healthy"; gaps only in the baseline comparisons
@@ -281,6 +293,16 @@ pub fn apply_manual(canary: &mut Canary, action: ManualAction, now: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_reads_the_metrics_since_the_stage_start() {
+        let now = "2026-12-01T10:20:00Z";
+        assert_eq!(stage_window(Some("2026-12-01T10:15:30Z"), now), "270s");
+        assert_eq!(stage_window(Some("2026-12-01T10:19:59Z"), now), "10s", "at least one bucket");
+        assert_eq!(stage_window(Some("2026-11-01T00:00:00Z"), now), "3600s", "at most what the server keeps");
+        assert_eq!(stage_window(None, now), "5m");
+        assert_eq!(stage_window(Some("yesterday"), now), "5m");
+    }
     use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
     use edgeflag_evaluator::stats::Bucket;
 
@@ -340,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn good_gate_numbers_without_latency_distribution_are_inconclusive_not_healthy() {
+    fn good_gate_numbers_without_latency_distribution_are_unknown_not_healthy() {
         let mut r = parse_metrics(RESPONSE).unwrap_or_else(|e| panic!("{e}"));
         if let Some(c) = r.arms.get_mut("canary") {
             c.summary = ArmSummary { requests: 1000, errors: 4, error_rate: 0.004, p99_ms: Some(90.0), ..Default::default() };
@@ -349,7 +371,13 @@ mod tests {
         let canary = effective_canary(&f, None).unwrap_or_else(|| panic!("no canary"));
         let j = judge_canary(canary, &judge_input(&r), &CanaryPolicy::default())
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(health_label(&j), "inconclusive", "{j:?}");
+        // A reported p99 without the distribution cannot be bounded: the p99 gate is not proven.
+        assert_eq!(health_label(&j), "unknown", "{j:?}");
+        let p99 = j.checks.iter().find(|c| c.check == CheckKind::P99Latency).map(|c| c.outcome);
+        assert_eq!(p99, Some(Outcome::Inconclusive));
+        let mut only_comparison_gaps = j.clone();
+        only_comparison_gaps.checks.iter_mut().filter(|c| c.check == CheckKind::P99Latency).for_each(|c| c.outcome = Outcome::Pass);
+        assert_eq!(health_label(&only_comparison_gaps), "inconclusive");
         let mut all_pass = j.clone();
         all_pass.checks.iter_mut().for_each(|c| c.outcome = Outcome::Pass);
         assert_eq!(health_label(&all_pass), "healthy");
@@ -376,8 +404,10 @@ mod tests {
             let outcome = j.checks.iter().find(|c| c.check == CheckKind::LatencyVsBaseline).map(|c| c.outcome);
             (outcome, health_label(&j), j.action.as_str())
         };
-        assert_eq!(latency(&healthy_response(false)), (Some(Outcome::NoData), "inconclusive", "hold"));
-        assert_eq!(latency(&healthy_response(true)), (Some(Outcome::Pass), "healthy", "advance"));
+        assert_eq!(latency(&healthy_response(false)), (Some(Outcome::NoData), "unknown", "hold"));
+        // With the buckets the comparison is judged: 1,000 requests do not prove identical
+        // distributions within the 5 % margin yet (inconclusive), which never holds a stage.
+        assert_eq!(latency(&healthy_response(true)), (Some(Outcome::Inconclusive), "inconclusive", "advance"));
         // The JSON the server sends carries them.
         let text = r#"{"flag": "f", "arms": {"canary": {"summary": {"requests": 2, "errors": 0,
             "latency_buckets": [{"le": 12.5, "count": 1}, {"le": 20.0, "count": 1}]}, "series": []}}}"#;
@@ -436,7 +466,10 @@ mod tests {
         let refresh = |streak: &mut FailureStreak, key: StreakKey, fetch: u64| {
             let count = streak.count_for(&key, fetch);
             let input = canary_input(Some(&failing), "2026-11-23T10:05:00Z", count).unwrap_or_else(|e| panic!("{e}"));
-            let j = judge_canary(canary, &input, &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
+            // Three failed judgements in a row roll back (the default is one: a crossed bound
+            // stays crossed on cumulative data).
+            let policy = CanaryPolicy { failures_to_rollback: 3, ..CanaryPolicy::default() };
+            let j = judge_canary(canary, &input, &policy).unwrap_or_else(|e| panic!("{e}"));
             streak.record(key, fetch, &j);
             (count, j.action.as_str())
         };

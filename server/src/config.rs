@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use edgeflag_evaluator::judgement::LowTraffic;
+
 /// Options of `edgeflag serve` (also the standalone `edgeflag-server` binary).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -64,13 +66,22 @@ pub struct ServeArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
     pub controller_interval: Duration,
 
-    /// Metrics window judged [default: the current stage's `min_duration`].
+    /// Judge a sliding window of this length ending now instead of everything since the
+    /// current stage started [default: since the stage start]. The judgement's bounds are
+    /// sequential over the stage's totals and not valid over a window: tests and demos only.
     #[arg(long, value_parser = parse_duration_arg)]
     pub controller_window: Option<Duration>,
 
     /// Consecutive failed judgements that roll a canary back.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub controller_failures: u32,
+
+    /// When a stage has run its `min_duration` and `min_samples`, nothing fails, but a gate is not
+    /// proven yet (too little traffic): `hold` waits for proof and says how many more requests
+    /// it needs; `advance_on_time` advances anyway (faster, but a regression the stage's traffic
+    /// cannot show goes on to the next stage). See evaluator/ANALYSIS.md.
+    #[arg(long, default_value = "hold", value_parser = parse_low_traffic)]
+    pub controller_low_traffic: LowTraffic,
 
     /// Judge canaries on their own gates only, without the canary-versus-baseline comparisons
     /// (they need baseline traffic, which a 100 % stage does not have).
@@ -268,6 +279,14 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
     Ok(lower)
 }
 
+fn parse_low_traffic(text: &str) -> Result<LowTraffic, String> {
+    match text {
+        "hold" => Ok(LowTraffic::Hold),
+        "advance_on_time" | "advance-on-time" => Ok(LowTraffic::AdvanceOnTime),
+        other => Err(format!("{other:?}: expected hold or advance_on_time")),
+    }
+}
+
 pub(crate) fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     let d = edgeflag_evaluator::duration::parse_duration(text)?;
     if d.is_zero() {
@@ -300,6 +319,7 @@ impl ServeArgs {
             controller_interval: Duration::from_secs(10),
             controller_window: None,
             controller_failures: 3,
+            controller_low_traffic: LowTraffic::Hold,
             controller_no_baseline: false,
             no_controller: false,
             metrics_source: Default::default(),

@@ -1,8 +1,13 @@
 //! The canary controller: on every tick, judges each running canary (base and per-environment)
-//! with the evaluator's `judge_canary` over the metrics store, and applies advance / complete /
-//! rollback as a new flag-file version (author `canary-controller`). The decision logic lives
-//! in the evaluator; this module only gathers inputs, writes results and records the last
-//! judgement of each canary (served by `GET /api/canaries`).
+//! with the evaluator's `CanaryMonitor` over the metrics since its stage started, and applies
+//! advance / complete / rollback as a new flag-file version (author `canary-controller`). The
+//! decision logic lives in the evaluator; this module only gathers inputs, keeps one monitor per
+//! canary (the failure count and the evidence carried from earlier stages), writes results and
+//! records the last judgement of each canary (served by `GET /api/canaries`).
+//!
+//! The judgement is sequential (evaluator/ANALYSIS.md): its bounds stay valid however often they
+//! are read, but only over totals that grow with the stage, so the judged range starts at the
+//! stage start ([`judged_range`]), never a window sliding with the tick.
 //!
 //! Writes are per flag, like an admin's: the decision is a change to the canary's fields
 //! against the version that was judged, merged into the current version by the evaluator's
@@ -16,10 +21,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{
-    canary_input, judge_canary, ArmMetrics, ArmSummary, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy,
-    CheckResult,
+    canary_input, ArmMetrics, ArmSummary, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy,
+    CanaryMonitor, CheckResult, RiskLevels, TrafficNeed,
 };
 use edgeflag_evaluator::merge::{self, MergePath, Segment};
 use edgeflag_evaluator::model::{Canary, CanaryStatus};
@@ -31,6 +35,7 @@ use tokio::sync::watch;
 
 use crate::clock;
 use crate::leader::Leadership;
+use crate::metrics::store::BUCKET_MS;
 use crate::metrics::MetricsStore;
 use crate::metrics_source::{ArmQuery, MetricsSource, SourceError};
 use crate::store::{find_item, FlagStore, ItemKind, Snapshot, WriteError, WriteMeta};
@@ -43,7 +48,9 @@ pub const AUTHOR: &str = "canary-controller";
 #[derive(Debug, Clone)]
 pub struct ControllerConfig {
     pub interval: Duration,
-    /// Metrics window; `None` = the current stage's `min_duration`.
+    /// A sliding window to judge instead of the stage so far (`--controller-window`); `None` =
+    /// since the stage start. The sequential judgement is not valid over a window: for tests
+    /// and short demos only.
     pub window: Option<Duration>,
     pub policy: CanaryPolicy,
 }
@@ -74,6 +81,22 @@ pub struct LastJudgement {
     pub checks: Vec<CheckResult>,
     pub consecutive_failures: u32,
     pub stage: usize,
+    /// Start of the judged range (RFC 3339): the stage start, or that of `--controller-window`.
+    pub judged_from: String,
+    /// How long the stage has run, and its `min_duration`, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_duration_ms: Option<u64>,
+    /// Too little traffic yet: how many more canary requests (and how long) the stage needs,
+    /// and for which gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs: Option<TrafficNeed>,
+    /// The error budgets the checks' bounds were computed at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskLevels>,
+    /// Earlier stages of this run whose evidence the comparisons carry.
+    pub earlier_stages: usize,
     /// The version this decision wrote (advance, complete, rollback).
     pub decision_version: Option<u64>,
     /// Why the decision was not written, when it was not.
@@ -175,10 +198,12 @@ pub struct Controller {
     source: MetricsSource,
     judgements: Arc<Judgements>,
     config: ControllerConfig,
-    /// Consecutive failed judgements per canary, with the stage they were counted at: a stage
-    /// change (the controller's or an admin's) starts again at 0, as on the dashboard. In
-    /// memory only (a restart starts again at 0).
-    failures: HashMap<Target, (usize, u32)>,
+    /// One monitor per running or paused canary: its failure count in the current stage and the
+    /// comparisons' evidence from the earlier stages. A stage change (the controller's or an
+    /// admin's) restarts the count and carries the finished stage. In memory only: a restart
+    /// (or a new leader) starts the comparisons again from the current stage, which spends a
+    /// fresh share of the error budget (evaluator/ANALYSIS.md, "Error budgets").
+    monitors: HashMap<Target, CanaryMonitor>,
     /// Last logged hold reasons per canary, so an unchanged hold is not logged every tick.
     last_hold: HashMap<Target, Vec<String>>,
     /// Last logged metrics-source error per canary, so an outage is logged once, not every tick.
@@ -206,18 +231,26 @@ struct Arms {
     baseline: Result<ArmSummary, SourceError>,
 }
 
-/// The range `[from, to]` (epoch ms) a canary's arms are judged over: the `window`
-/// (`--controller-window`, else the current stage's `min_duration`, else a minute) ending now.
+/// How far back the range reaches when the stage start is unknown (the judgement then holds,
+/// but a failing gate still shows): the built-in store's retention.
+const UNKNOWN_START_LOOKBACK_MS: i64 = crate::metrics::store::RETENTION_MS;
+
+/// The range `[from, to]` (epoch ms) a canary's arms are judged over: from the current stage's
+/// `stage_started_at` to now, so the totals only grow while the stage runs (what the sequential
+/// judgement needs); a start in the future gives an empty range, an unknown start the last hour.
+///
+/// `window` (`--controller-window`) asks for the old sliding window ending now instead, whatever
+/// the stage: for tests and demos that post one stream and watch several stages judge it. The
+/// sequential bounds are not valid over it. It starts at a bucket start, so the built-in store
+/// (whole 10 s buckets from the first that starts at or after `from`, since a stage's first
+/// bucket also holds the stage before) reads the bucket it begins in, as a window always did.
 pub fn judged_range(canary: &Canary, window: Option<Duration>, now_ms: i64) -> (i64, i64) {
-    let window_ms = match window {
-        Some(w) => w.as_millis() as i64,
-        None => canary
-            .stages
-            .get(canary.current_stage)
-            .and_then(|s| parse_duration(&s.min_duration).ok())
-            .map_or(60_000, |d| d.as_millis() as i64),
-    };
-    (now_ms.saturating_sub(window_ms), now_ms)
+    if let Some(w) = window {
+        let from = now_ms.saturating_sub(i64::try_from(w.as_millis()).unwrap_or(i64::MAX));
+        return (from.div_euclid(BUCKET_MS) * BUCKET_MS, now_ms);
+    }
+    let started = canary.stage_started_at.as_deref().and_then(clock::parse_rfc3339_ms);
+    (started.unwrap_or(now_ms.saturating_sub(UNKNOWN_START_LOOKBACK_MS)).min(now_ms), now_ms)
 }
 
 impl Controller {
@@ -233,7 +266,7 @@ impl Controller {
             source: MetricsSource::Builtin(metrics),
             judgements,
             config,
-            failures: HashMap::new(),
+            monitors: HashMap::new(),
             last_hold: HashMap::new(),
             last_source_error: HashMap::new(),
             leadership: None,
@@ -261,7 +294,7 @@ impl Controller {
 
     /// Forgets what only the leader needs (another replica counts from now on).
     fn step_down(&mut self) {
-        self.failures.clear();
+        self.monitors.clear();
         self.last_hold.clear();
         self.last_hold_sent.clear();
     }
@@ -311,7 +344,10 @@ impl Controller {
         let file = snap.flags.file();
         let running = running_canaries(file);
         let all = all_canaries(file);
-        self.failures.retain(|t, _| running.contains(t));
+        // Paused canaries keep their monitor: a resume carries the evidence on.
+        self.monitors.retain(|t, _| {
+            find_canary(file, t).is_some_and(|c| matches!(c.status, CanaryStatus::Running | CanaryStatus::Paused))
+        });
         self.last_hold.retain(|t, _| running.contains(t));
         self.last_source_error.retain(|t, _| running.contains(t));
         self.last_hold_sent.retain(|t, _| running.contains(t));
@@ -402,12 +438,11 @@ impl Controller {
         self.note_source_error(&target, metrics_error.as_deref(), source_errors.len());
         // The evaluator's one conversion (the dashboard uses it too): arms without requests are
         // missing, latency histograms on common bounds.
-        let failures = match self.failures.get(&target) {
-            Some(&(stage, count)) if stage == canary.current_stage => count,
-            _ => 0,
-        };
-        let judged = canary_input(&clock::ms_to_rfc3339(now_ms), canary_arm.as_ref(), baseline_arm.as_ref(), failures)
-            .and_then(|input| Ok((judge_canary(&canary, &input, &self.config.policy)?, input)));
+        // The monitor supplies the failure count and the earlier stages' evidence.
+        let monitor = self.monitors.entry(target.clone()).or_default();
+        let judged = canary_input(&clock::ms_to_rfc3339(now_ms), canary_arm.as_ref(), baseline_arm.as_ref(), 0)
+            .and_then(|input| Ok((monitor.judge(&canary, &input, &self.config.policy)?, input)));
+        let earlier_stages = monitor.earlier_stages().len();
         let (judgement, input) = match judged {
             Ok(j) => j,
             Err(e) => {
@@ -425,6 +460,12 @@ impl Controller {
                 checks: judgement.checks.clone(),
                 consecutive_failures: judgement.consecutive_failures,
                 stage: judgement.stage,
+                judged_from: clock::ms_to_rfc3339(judged_range(&canary, self.config.window, now_ms).0),
+                elapsed_ms: judgement.elapsed_ms,
+                min_duration_ms: judgement.min_duration_ms,
+                needs: judgement.needs.clone(),
+                risk: judgement.risk,
+                earlier_stages,
                 decision_version: None,
                 error: None,
                 metrics_error,
@@ -435,7 +476,6 @@ impl Controller {
         let mut decided = canary.clone();
         match j.action {
             CanaryAction::Hold | CanaryAction::NoAction => {
-                self.failures.insert(target.clone(), (canary.current_stage, j.consecutive_failures));
                 if self.last_hold.get(&target) != Some(&j.reasons) {
                     println!("edgeflag: canary-controller: {}: hold at stage {}: {}", label(&target), j.stage, j.reasons.join("; "));
                     self.last_hold.insert(target, j.reasons.clone());
@@ -497,7 +537,11 @@ impl Controller {
         let target = &p.target;
         match result {
             Ok((written, ())) => {
-                self.failures.remove(target);
+                // An advance keeps the monitor (it notices the new stage and carries the finished
+                // one); a finished run needs none.
+                if matches!(decision.judgement.action, CanaryAction::Rollback | CanaryAction::Complete) {
+                    self.monitors.remove(target);
+                }
                 self.last_hold.remove(target);
                 self.judgements.stats.count_decision(target, decision.judgement.action);
                 println!("edgeflag: canary-controller: version {}: {}", written.version, p.message);
@@ -779,6 +823,25 @@ mod tests {
         assert_eq!(client, controller);
         let has_histogram = |m: &Option<ArmMetrics>| m.as_ref().is_some_and(|m| m.latency.is_some());
         assert!(has_histogram(&client.canary) && has_histogram(&client.baseline), "{client:?}");
+    }
+
+    /// The judged range starts at the stage start (totals that only grow while the stage runs),
+    /// whatever the stage's `min_duration`; `--controller-window` asks for a sliding window.
+    #[test]
+    fn the_judged_range_starts_at_the_stage_start() {
+        let now = clock::parse_rfc3339_ms("2026-12-01T10:20:00Z").unwrap_or_else(|| panic!("time"));
+        let mut canary = canary_of(&store().1, "a");
+        canary.stage_started_at = Some("2026-12-01T10:05:00Z".into());
+        let start = now - 15 * 60_000;
+        assert_eq!(judged_range(&canary, None, now), (start, now));
+        assert_eq!(judged_range(&canary, Some(Duration::from_secs(60)), now), (now - 60_000, now), "a window");
+        assert_eq!(judged_range(&canary, Some(Duration::from_secs(3600)), now), (now - 3_600_000, now), "whatever the stage");
+        // A window starting within a 10 s bucket reads that whole bucket (it is no stage boundary).
+        assert_eq!(judged_range(&canary, Some(Duration::from_secs(4)), now + 7_000), (now, now + 7_000));
+        canary.stage_started_at = Some("2026-12-01T11:00:00Z".into());
+        assert_eq!(judged_range(&canary, None, now), (now, now), "a start in the future: nothing yet");
+        canary.stage_started_at = None;
+        assert_eq!(judged_range(&canary, None, now), (now - 3_600_000, now), "unknown start: the retained hour");
     }
 
     /// Two running canaries, A and B, with stages judged after 1 s (started long ago).

@@ -290,6 +290,7 @@ pub fn controller_config(args: &ServeArgs) -> controller::ControllerConfig {
         policy: edgeflag_evaluator::judgement::CanaryPolicy {
             failures_to_rollback: args.controller_failures,
             compare_with_baseline: !args.controller_no_baseline,
+            low_traffic: args.controller_low_traffic,
             ..Default::default()
         },
     }

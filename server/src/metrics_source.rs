@@ -58,8 +58,9 @@ impl MetricsSource {
     pub async fn arm(&self, q: &ArmQuery<'_>) -> Result<ArmSummary, SourceError> {
         match self {
             MetricsSource::Builtin(store) => {
-                // The store keeps 10 s buckets for an hour: the range is the window ending at `to`.
-                Ok(store.arm_window(q.flag, q.envs, q.arm, q.to_ms.saturating_sub(q.from_ms), q.to_ms))
+                // Whole buckets from the first that starts at or after `from` (the store keeps an
+                // hour of them): `from` is a stage start, whose bucket also holds the stage before.
+                Ok(store.arm_since(q.flag, q.envs, q.arm, q.from_ms, q.to_ms))
             }
             MetricsSource::Prometheus(p) => p.arm(q).await,
         }

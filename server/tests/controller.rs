@@ -57,8 +57,7 @@ fn flag(key: &str, base_canary: Option<Value>, prod_canary: Option<Value>) -> Va
     f
 }
 
-/// Starts the server in-process with `flags` as version 1 and the controller every 150 ms
-/// over a 60 s metrics window.
+/// Starts the server in-process with `flags` as version 1 and the controller every 150 ms.
 async fn start(flags: Value) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("flags.json");
@@ -69,9 +68,7 @@ async fn start(flags: Value) -> Running {
     args.token = Some(TOKEN.into());
     args.ingest_token = Some(INGEST.into());
     args.controller_interval = Duration::from_millis(150);
-    // The stages last 1 s, but the store's buckets are 10 s: a 1 s window would lose the
-    // posted stream whenever the clock crosses a bucket boundary mid-test.
-    args.controller_window = Some(Duration::from_secs(60));
+    // No --controller-window: each stage is judged on what it served since it started.
     let (state, _) = edgeflag_server::open_state(&args).expect("open state");
     let limits = http::Limits { max_body_bytes: args.max_body_bytes, max_events_body_bytes: args.max_events_body_bytes };
     let app = http::router(state.clone(), limits, &dir.path().join("no-dist"));
@@ -154,25 +151,97 @@ async fn controller_entries(run: &Running) -> Vec<Value> {
     entries.into_iter().filter(|e| e["author"] == controller::AUTHOR).collect()
 }
 
+/// Polls until the canary is at `stage`, at most 15 s.
+async fn wait_stage(run: &Running, key: &str, env: Option<&str>, stage: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let c = canary_of(run, key, env).await;
+        if c["current_stage"] == stage {
+            return c;
+        }
+        assert!(Instant::now() < deadline, "{key} never reached stage {stage}; canary now {c}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sleeps into the first 10 s metrics bucket that starts after `stage_started_at`: the
+/// controller judges a stage on the buckets that start at or after its start (the one it
+/// started in also holds the previous stage's traffic).
+async fn wait_for_the_stages_first_bucket(canary: &Value) {
+    let started = edgeflag_server::clock::parse_rfc3339_ms(canary["stage_started_at"].as_str().unwrap_or("")).expect("stage start");
+    let first = (started + 9_999).div_euclid(10_000) * 10_000;
+    // Past the first second: `stream` spreads its timestamps over the last second.
+    let wait = first + 1_100 - edgeflag_server::clock::now_ms();
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_canary_advances_then_completes() {
     let run = start(vec![flag("healthy", None, Some(canary(2, "running")))].into()).await;
-    post_events(&run, stream("healthy", "canary", 200, 2)).await;
-    post_events(&run, stream("healthy", "baseline", 2000, 20)).await;
+    // Enough healthy traffic to prove the gates (error rate ≤ 5 %, p99 ≤ 500 ms) at the
+    // default policy: the judgement holds on less ("too little traffic").
+    post_events(&run, stream("healthy", "canary", 1500, 6)).await;
+    post_events(&run, stream("healthy", "baseline", 3000, 12)).await;
 
+    let c = wait_stage(&run, "healthy", Some("prod"), 1).await;
+    assert!(c["stage_started_at"].as_str().is_some_and(|t| t > rfc3339_ago(60).as_str()), "stage start reset: {c}");
+    // The first stage's traffic does not count for the second (100 %): it holds for traffic.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let state = get(&run, "/api/canaries/healthy?env=prod").await;
+    let last = &state["last_judgement"];
+    assert_eq!((last["action"].as_str(), last["stage"].as_u64()), (Some("hold"), Some(1)), "{state}");
+    assert_eq!(last["judged_from"], c["stage_started_at"], "judged since the stage start: {state}");
+    assert_eq!(last["earlier_stages"], 1, "the first stage's comparison evidence is carried: {state}");
+    assert_eq!(canary_of(&run, "healthy", Some("prod")).await["status"], "running");
+
+    wait_for_the_stages_first_bucket(&c).await;
+    post_events(&run, stream("healthy", "canary", 1500, 6)).await;
     let c = wait_status(&run, "healthy", Some("prod"), "completed").await;
     assert_eq!(c["current_stage"], 1, "advanced to the last stage before completing: {c}");
-    assert!(c["stage_started_at"].as_str().is_some_and(|t| t > rfc3339_ago(60).as_str()), "stage start reset: {c}");
 
     let entries = controller_entries(&run).await;
     assert_eq!(entries.len(), 2, "one advance and one complete: {entries:?}");
     let (complete, advance) = (entries[0]["message"].as_str().unwrap_or(""), entries[1]["message"].as_str().unwrap_or(""));
     assert!(advance.contains("healthy [prod]: advance current_stage 0 -> 1"), "{advance}");
-    assert!(advance.contains("canary: 200 requests, 2 errors"), "metrics recorded: {advance}");
-    assert!(advance.contains("baseline: 2000 requests, 20 errors"), "metrics recorded: {advance}");
-    assert!(advance.contains("reasons: all checks pass"), "{advance}");
+    assert!(advance.contains("canary: 1500 requests, 6 errors"), "metrics recorded: {advance}");
+    assert!(advance.contains("baseline: 3000 requests, 12 errors"), "metrics recorded: {advance}");
+    assert!(advance.contains("reasons: the gates pass, no comparison with the baseline fails"), "{advance}");
     assert!(complete.contains("complete at current_stage 1") && complete.contains("release complete"), "{complete}");
+    assert!(complete.contains("canary: 1500 requests, 6 errors"), "only the last stage's traffic: {complete}");
     assert_eq!(entries[0]["changed_flags"], json!(["healthy"]));
+}
+
+/// Too little traffic is a visible state: the judgement says how many more requests the stage
+/// needs, for which gate, and the gates' bounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_little_traffic_holds_and_says_what_it_needs() {
+    let run = start(vec![flag("slow", None, Some(canary(2, "running")))].into()).await;
+    post_events(&run, stream("slow", "canary", 100, 0)).await;
+    post_events(&run, stream("slow", "baseline", 1000, 5)).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let state = loop {
+        let state = get(&run, "/api/canaries/slow?env=prod").await;
+        if state["last_judgement"]["needs"].is_object() {
+            break state;
+        }
+        assert!(Instant::now() < deadline, "no judgement with needs: {state}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let last = &state["last_judgement"];
+    assert_eq!(last["action"], "hold", "{state}");
+    let needs = &last["needs"];
+    let more = needs["more_requests"].as_u64().unwrap_or(0);
+    assert!(more > 100, "a proof needs more than what came: {needs}");
+    let reason = needs["reason"].as_str().unwrap_or("");
+    assert!(reason.starts_with("too little traffic: needs about") && reason.contains("gate"), "{reason}");
+    let gate = last["checks"].as_array().and_then(|c| c.iter().find(|c| c["check"] == "p99_latency").cloned()).unwrap_or_default();
+    assert_eq!(gate["outcome"], "inconclusive", "{gate}");
+    assert!(gate["lower"].as_f64().is_some_and(|l| l < 500.0) && gate["needed_requests"].as_u64().is_some(), "{gate}");
+    assert_eq!(last["risk"]["gate_pass_risk"], 0.05, "{last}");
+    // Holding writes nothing.
+    assert!(controller_entries(&run).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

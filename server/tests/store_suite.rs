@@ -417,7 +417,8 @@ fn two_controllers_judging_the_same_tick_write_one_decision(location: Location) 
     let events: Vec<Event> = ["canary", "baseline"]
         .iter()
         .flat_map(|arm| {
-            (0..400).map(move |i| Event {
+            // Enough for the default policy to prove the gates and advance.
+            (0..1000).map(move |i| Event {
                 ts_ms: now - i,
                 flag: "rollout".into(),
                 env: "prod".into(),

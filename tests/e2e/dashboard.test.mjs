@@ -200,7 +200,10 @@ async function main() {
     const thresholds = await page.locator('[data-testid=threshold]').count();
     assert(thresholds === 2, `expected the error-rate and p99 gate lines, got ${thresholds}`);
     const health = (await page.textContent('[data-testid=canary-health]')).trim();
-    assert(/Health: (healthy|inconclusive|failing)/.test(health), `with data in /api/metrics: ${health}`);
+    // 120 canary requests cannot prove the gates yet: "unknown", and the page says what it needs.
+    assert(/Health: (healthy|inconclusive|failing|unknown)/.test(health), `with data in /api/metrics: ${health}`);
+    const needs = await page.textContent('[data-testid=canary-needs]');
+    assert(/too little traffic: needs about \d+ more canary requests/.test(needs), `needs: ${needs}`);
     // /api/metrics carries the latency histogram, so the comparison with the baseline has data.
     const latencyRow = await page.$$eval('[data-testid=canary-checks] tbody tr', (rows) =>
       rows.map((r) => [...r.cells].map((c) => c.textContent.trim())).find((cells) => cells[0] === 'latency_vs_baseline'));

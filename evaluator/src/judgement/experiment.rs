@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::JudgementError;
 use crate::model::Experiment;
 use crate::stats::{
-    sample_ratio_mismatch, sample_size_means, sample_size_proportions, two_proportion_z_test, welch_t_test, Proportion,
-    SampleSummary, StatsError,
+    dist, sample_ratio_mismatch, sample_size_means, sample_size_proportions, tuned_prior_variance, two_proportion_z_test,
+    welch_t_test, NormalMixture, Proportion, SampleSummary, StatsError,
 };
 
 /// Observed data of a running experiment. JSON (snake_case):
@@ -74,6 +74,24 @@ pub struct AnalysisConfig {
     pub srm_alpha: f64,
     /// Divide `alpha` by the number of treatment variations (Bonferroni). Default true.
     pub bonferroni: bool,
+    /// `sequential` (default): always-valid p-values and confidence sequences, so the results
+    /// may be looked at after every refresh without raising the false-winner rate.
+    /// `fixed_horizon`: the classical z / Welch tests, valid only when read once, at a sample
+    /// size fixed in advance.
+    pub method: AnalysisMethod,
+    /// Sequential mode: the units per arm at which the confidence sequence is narrowest (its
+    /// mixture is tuned there; it is valid at every size). Default 5000.
+    pub sequential_tuning_units: u64,
+}
+
+/// How `analyze_experiment` tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnalysisMethod {
+    /// Normal-mixture SPRT (always-valid p-value min(1, 1/Λ)) and its confidence sequence.
+    Sequential,
+    /// Two-proportion z-test / Welch's t-test and their confidence intervals.
+    FixedHorizon,
 }
 
 impl Default for AnalysisConfig {
@@ -85,6 +103,8 @@ impl Default for AnalysisConfig {
             minimum_detectable_effect: 0.05,
             srm_alpha: 0.001,
             bonferroni: true,
+            method: AnalysisMethod::Sequential,
+            sequential_tuning_units: 5000,
         }
     }
 }
@@ -95,6 +115,9 @@ impl AnalysisConfig {
             if !(value > 0.0 && value < 1.0) {
                 return Err(JudgementError::new(path, format!("must be in (0, 1), got {value}")));
             }
+        }
+        if self.sequential_tuning_units == 0 {
+            return Err(JudgementError::new("config.sequential_tuning_units", "must be at least 1"));
         }
         if !(self.minimum_detectable_effect.is_finite() && self.minimum_detectable_effect > 0.0) {
             return Err(JudgementError::new(
@@ -110,6 +133,8 @@ impl AnalysisConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExperimentReport {
     pub control: String,
+    /// The test used (`sequential` or `fixed_horizon`).
+    pub method: AnalysisMethod,
     /// Significance level of each comparison (after the Bonferroni correction).
     pub alpha: f64,
     pub sample_ratio: SampleRatioCheck,
@@ -182,7 +207,8 @@ pub struct Comparison {
     pub absolute_lift: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relative_lift: Option<f64>,
-    /// Confidence interval (1 − alpha) of the absolute lift.
+    /// Confidence interval (1 − alpha) of the absolute lift; in sequential mode, the
+    /// confidence sequence at this look (valid at every look at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci_low: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,12 +218,14 @@ pub struct Comparison {
     pub relative_ci_low: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relative_ci_high: Option<f64>,
+    /// Two-sided p-value; in sequential mode the always-valid p-value min(1, 1/Λ).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_value: Option<f64>,
     /// The better variation, only when significant and the sample ratio is not broken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub winner: Option<String>,
-    /// Units per arm needed to detect the configured minimum detectable effect.
+    /// Units per arm needed to detect the configured minimum detectable effect with the
+    /// configured power (in sequential mode: for the confidence sequence to exclude 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_per_arm: Option<u64>,
     /// How many more units the smaller of the two arms still needs.
@@ -283,7 +311,7 @@ pub fn analyze_experiment(
                 .collect(),
         })
         .collect();
-    Ok(ExperimentReport { control, alpha, sample_ratio, metrics })
+    Ok(ExperimentReport { control, method: config.method, alpha, sample_ratio, metrics })
 }
 
 /// Chi-square of assigned units against the variant weights.
@@ -388,6 +416,9 @@ fn missing_arm(control: &str, treatment: &str) -> StatsError {
 }
 
 fn conversion_test(c: &ConversionArm, t: &ConversionArm, alpha: f64, config: &AnalysisConfig) -> Result<TestSummary, StatsError> {
+    if config.method == AnalysisMethod::Sequential {
+        return sequential_conversion(c, t, alpha, config);
+    }
     let test = two_proportion_z_test(Proportion::new(c.conversions, c.units), Proportion::new(t.conversions, t.units), 1.0 - alpha)?;
     // Undefined for a 0 % control rate (a relative effect of nothing): reported as unknown.
     let required = sample_size_proportions(test.control_rate, config.minimum_detectable_effect, alpha, config.power).ok();
@@ -405,6 +436,9 @@ fn conversion_test(c: &ConversionArm, t: &ConversionArm, alpha: f64, config: &An
 }
 
 fn mean_test(c: &SampleSummary, t: &SampleSummary, alpha: f64, config: &AnalysisConfig) -> Result<TestSummary, StatsError> {
+    if config.method == AnalysisMethod::Sequential {
+        return sequential_mean(c, t, alpha, config);
+    }
     let test = welch_t_test(c, t, 1.0 - alpha)?;
     let mde = config.minimum_detectable_effect * c.mean.abs();
     let required = sample_size_means(c.variance.sqrt(), mde, alpha, config.power).ok();
@@ -419,6 +453,138 @@ fn mean_test(c: &SampleSummary, t: &SampleSummary, alpha: f64, config: &Analysis
         units: (c.count, t.count),
         required_per_arm: required,
     })
+}
+
+/// The pieces of a sequential comparison of treatment − control.
+struct Difference {
+    control: f64,
+    treatment: f64,
+    units: (u64, u64),
+    /// Variance of the difference of the two estimates.
+    variance: f64,
+    /// Per-unit variances of the two arms added (the variance at one unit per arm).
+    unit_variance: f64,
+    /// Relative lift and its delta-method variance, when the control value is not 0.
+    relative: Option<(f64, f64)>,
+    /// Per-unit variance at the minimum detectable effect, for the sample size.
+    unit_variance_at_mde: Option<f64>,
+}
+
+fn sequential_conversion(c: &ConversionArm, t: &ConversionArm, alpha: f64, config: &AnalysisConfig) -> Result<TestSummary, StatsError> {
+    let p_c = Proportion::new(c.conversions, c.units).rate("control")?;
+    let p_t = Proportion::new(t.conversions, t.units).rate("treatment")?;
+    let (n_c, n_t) = (c.units as f64, t.units as f64);
+    let (var_c, var_t) = (p_c * (1.0 - p_c) / n_c, p_t * (1.0 - p_t) / n_t);
+    let (mut variance, mut unit_variance) = (var_c + var_t, p_c * (1.0 - p_c) + p_t * (1.0 - p_t));
+    if variance <= 0.0 {
+        // All-or-nothing arms: the pooled rate's variance, as the pooled z-test has.
+        let pooled = (c.conversions as f64 + t.conversions as f64) / (n_c + n_t);
+        variance = pooled * (1.0 - pooled) * (1.0 / n_c + 1.0 / n_t);
+        unit_variance = 2.0 * pooled * (1.0 - pooled);
+    }
+    let relative = (p_c > 0.0).then(|| ((p_t - p_c) / p_c, var_t / (p_c * p_c) + p_t * p_t * var_c / p_c.powi(4)));
+    let p2 = p_c * (1.0 + config.minimum_detectable_effect);
+    let unit_variance_at_mde = (p2 > 0.0 && p2 < 1.0).then_some(p_c * (1.0 - p_c) + p2 * (1.0 - p2));
+    sequential(
+        Difference { control: p_c, treatment: p_t, units: (c.units, t.units), variance, unit_variance, relative, unit_variance_at_mde },
+        alpha,
+        config,
+    )
+}
+
+fn sequential_mean(c: &SampleSummary, t: &SampleSummary, alpha: f64, config: &AnalysisConfig) -> Result<TestSummary, StatsError> {
+    // The same input checks and degenerate cases as Welch's test.
+    welch_t_test(c, t, 1.0 - alpha)?;
+    let (var_c, var_t) = (c.variance / c.count as f64, t.variance / t.count as f64);
+    let relative = (c.mean != 0.0).then(|| {
+        let ratio = t.mean / c.mean;
+        ((t.mean - c.mean) / c.mean.abs(), var_t / (c.mean * c.mean) + ratio * ratio * var_c / (c.mean * c.mean))
+    });
+    sequential(
+        Difference {
+            control: c.mean,
+            treatment: t.mean,
+            units: (c.count, t.count),
+            variance: var_c + var_t,
+            unit_variance: c.variance + t.variance,
+            relative,
+            unit_variance_at_mde: Some(2.0 * c.variance),
+        },
+        alpha,
+        config,
+    )
+}
+
+/// The normal-mixture SPRT of the difference, its mixture tuned (in units of the per-unit
+/// variance, as Waudby-Smith et al.'s asymptotic confidence sequences and GrowthBook) to be
+/// narrowest at `sequential_tuning_units` per arm.
+fn sequential(d: Difference, alpha: f64, config: &AnalysisConfig) -> Result<TestSummary, StatsError> {
+    let difference = d.treatment - d.control;
+    let tuning = config.sequential_tuning_units as f64;
+    let prior_variance = if d.unit_variance > 0.0 { Some(tuned_prior_variance(d.unit_variance / tuning, alpha)?) } else { None };
+    let (p_value, ci, radius) = if let (true, Some(prior_variance)) = (d.variance > 0.0, prior_variance) {
+        let mixture = NormalMixture::new(difference, d.variance, prior_variance)?;
+        let radius = mixture.radius(alpha)?;
+        (mixture.p_value(0.0), (difference - radius, difference + radius), radius)
+    } else {
+        // Both arms identical and without spread (all 0 % or all 100 %): no evidence at all.
+        (1.0, (difference, difference), 0.0)
+    };
+    let relative_ci = match d.relative {
+        Some((lift, v_rel)) if d.variance > 0.0 => {
+            let r = radius * (v_rel / d.variance).sqrt();
+            (Some(lift - r), Some(lift + r))
+        }
+        _ => (None, None),
+    };
+    let effect = config.minimum_detectable_effect * d.control.abs();
+    let required = d
+        .unit_variance_at_mde
+        .zip(prior_variance)
+        .and_then(|(unit, prior_variance)| units_to_detect(effect, unit, prior_variance, alpha, config.power));
+    Ok(TestSummary {
+        control_value: d.control,
+        treatment_value: d.treatment,
+        difference,
+        relative_lift: d.relative.map(|(lift, _)| lift),
+        ci,
+        relative_ci,
+        p_value,
+        units: d.units,
+        required_per_arm: required,
+    })
+}
+
+/// Units per arm at which a true `effect` is outside the confidence sequence with probability
+/// `power`: the smallest n with effect ≥ r(v/n) + z_power √(v/n).
+fn units_to_detect(effect: f64, unit_variance: f64, prior_variance: f64, alpha: f64, power: f64) -> Option<u64> {
+    if !(effect > 0.0 && unit_variance > 0.0 && prior_variance > 0.0) {
+        return None;
+    }
+    let z = dist::normal_quantile(power).ok()?;
+    let detects = |n: f64| {
+        let v = unit_variance / n;
+        NormalMixture::new(0.0, v, prior_variance)
+            .and_then(|m| m.radius(alpha))
+            .is_ok_and(|r| effect >= r + z * v.sqrt())
+    };
+    let mut high = 1.0f64;
+    while !detects(high) {
+        high *= 2.0;
+        if high > 1e15 {
+            return None;
+        }
+    }
+    let mut low = high / 2.0;
+    while high - low > 1.0 {
+        let mid = (0.5 * (low + high)).floor();
+        if detects(mid) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    Some(high as u64)
 }
 
 #[cfg(test)]

@@ -115,6 +115,111 @@ impl Histogram {
     }
 }
 
+/// Count, mean and variance of ln(latency) of one arm: the latency comparison works on the log
+/// scale, where a slower release is a shift and heavy tails are tamed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LogMoments {
+    pub count: u64,
+    pub mean: f64,
+    /// Sample variance (n − 1), plus the spread inside histogram buckets.
+    pub variance: f64,
+}
+
+/// Latencies at or below this (ms) are taken as this on the log scale (a 0 ms or negative
+/// bucket bound has no logarithm).
+const LOG_FLOOR_MS: f64 = 1e-3;
+
+impl Histogram {
+    /// ln-scale moments. Each bucket stands for the geometric middle of its bounds
+    /// `√(lo · le)` and adds the variance of a log-uniform spread inside it,
+    /// `ln(le / lo)² / 12` (Sheppard's correction); the first bucket stands for `le / 2`, the
+    /// +Inf bucket for the highest finite bound (an underestimate: conservative for a slower
+    /// canary). Needs two observations and a finite bound.
+    pub fn log_moments(&self) -> Result<LogMoments, StatsError> {
+        self.validate()?;
+        let highest = self.buckets.iter().filter_map(|b| b.le).next_back();
+        let Some(highest) = highest else {
+            return Err(StatsError::no_data("no finite latency bucket bound"));
+        };
+        let (mut n, mut sum, mut within) = (0.0f64, 0.0f64, 0.0f64);
+        let mut points = Vec::with_capacity(self.buckets.len());
+        let mut lower: Option<f64> = None;
+        for bucket in &self.buckets {
+            let previous = lower;
+            lower = bucket.le.or(lower);
+            if bucket.count == 0 {
+                continue;
+            }
+            let (value, spread) = match (previous, bucket.le) {
+                (_, None) => (highest.max(LOG_FLOOR_MS).ln(), 0.0),
+                (Some(lo), Some(hi)) if lo > 0.0 => {
+                    let width = (hi / lo).ln();
+                    (0.5 * (lo.ln() + hi.ln()), width * width / 12.0)
+                }
+                (_, Some(hi)) => ((hi / 2.0).max(LOG_FLOOR_MS).ln(), 0.0),
+            };
+            let c = bucket.count as f64;
+            n += c;
+            sum += c * value;
+            within += c * spread;
+            points.push((c, value));
+        }
+        if n < 2.0 {
+            return Err(StatsError::no_data(format!("{n} latency observations, need at least 2")));
+        }
+        let mean = sum / n;
+        let squares: f64 = points.iter().map(|&(c, v)| c * (v - mean) * (v - mean)).sum();
+        Ok(LogMoments { count: n as u64, mean, variance: squares / (n - 1.0) + within / n })
+    }
+
+    /// For every finite bound, the number of observations certainly above it (in later
+    /// buckets), in bound order.
+    pub fn counts_above(&self) -> Vec<(f64, u64)> {
+        let mut above = self.total();
+        let mut out = Vec::with_capacity(self.buckets.len());
+        for bucket in &self.buckets {
+            above = above.saturating_sub(bucket.count);
+            if let Some(le) = bucket.le {
+                out.push((le, above));
+            }
+        }
+        out
+    }
+
+    /// The exact histogram of raw samples: one bucket per distinct value. NaN or infinite
+    /// samples are an error.
+    pub fn from_samples(values: &[f64]) -> Result<Histogram, StatsError> {
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(StatsError::invalid(&format!("values[{i}]"), "must be a finite number"));
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let mut buckets: Vec<Bucket> = Vec::new();
+        for v in sorted {
+            match buckets.last_mut() {
+                Some(last) if last.le == Some(v) => last.count += 1,
+                _ => buckets.push(Bucket { le: Some(v), count: 1 }),
+            }
+        }
+        Ok(Histogram { buckets })
+    }
+}
+
+/// [`LogMoments`] of raw samples (each at or below 1 µs counts as 1 µs).
+pub fn sample_log_moments(values: &[f64]) -> Result<LogMoments, StatsError> {
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(StatsError::invalid(&format!("values[{i}]"), "must be a finite number"));
+    }
+    if values.len() < 2 {
+        return Err(StatsError::no_data(format!("{} latency observations, need at least 2", values.len())));
+    }
+    let logs: Vec<f64> = values.iter().map(|v| v.max(LOG_FLOOR_MS).ln()).collect();
+    let n = logs.len() as f64;
+    let mean = logs.iter().sum::<f64>() / n;
+    let variance = logs.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+    Ok(LogMoments { count: values.len() as u64, mean, variance })
+}
+
 /// The q-quantile of samples with linear interpolation between order statistics (NumPy's
 /// default `method="linear"`). NaN samples are an error; `None`-like cases return errors too.
 pub fn sample_quantile(values: &[f64], q: f64) -> Result<f64, StatsError> {
@@ -172,6 +277,22 @@ mod tests {
         assert_eq!(tail.quantile(0.99), Some(100.0));
         assert_eq!(Histogram::default().quantile(0.5), None);
         assert_eq!(hist.quantile(f64::NAN), None);
+    }
+
+    #[test]
+    fn log_moments_of_samples_and_tail_counts() {
+        // numpy: np.log([10, 20, 40]).mean() -> 2.995732273553991, .var(ddof=1) -> 0.4804530139182013
+        let m = sample_log_moments(&[10.0, 20.0, 40.0]).unwrap_or(LogMoments { count: 0, mean: f64::NAN, variance: f64::NAN });
+        assert_eq!(m.count, 3);
+        assert!((m.mean - 2.995732273553991).abs() < 1e-14 && (m.variance - 0.4804530139182013).abs() < 1e-14, "{m:?}");
+        assert!(sample_log_moments(&[1.0]).is_err());
+        assert!(sample_log_moments(&[1.0, f64::INFINITY]).is_err());
+        // At or below 1 µs counts as 1 µs: no ln(0).
+        assert!(sample_log_moments(&[0.0, -5.0, 1.0]).is_ok_and(|m| m.mean.is_finite()));
+        let hist = h(&[(Some(10.0), 3), (Some(20.0), 5), (None, 2)]);
+        assert_eq!(hist.counts_above(), vec![(10.0, 7), (20.0, 2)]);
+        assert_eq!(Histogram::from_samples(&[3.0, 1.0, 3.0]), Ok(h(&[(Some(1.0), 1), (Some(3.0), 2)])));
+        assert!(h(&[(None, 5)]).log_moments().is_err(), "no finite bound: no log scale");
     }
 
     #[test]

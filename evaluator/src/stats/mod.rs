@@ -6,7 +6,9 @@
 //! calls it, so its preconditions are checked in one place.
 //!
 //! The results match SciPy / statsmodels for the same inputs; `tests/stats_reference.rs`
-//! holds the reference values and the Python that produced them.
+//! holds the reference values and the Python that produced them. [`sequential`] holds the
+//! anytime-valid statistics the canary judgement and the sequential experiment analysis use
+//! (reference values: `tests/sequential_reference.rs`, from `scripts/gen-sequential-reference.py`).
 
 pub mod dist;
 mod error;
@@ -14,14 +16,19 @@ pub mod histogram;
 pub mod mann_whitney;
 pub mod power;
 pub mod proportion;
+pub mod sequential;
 pub mod srm;
 pub mod welch;
 
 pub use error::StatsError;
-pub use histogram::{Bucket, Histogram};
+pub use histogram::{Bucket, Histogram, LogMoments};
 pub use mann_whitney::{mann_whitney_u, mann_whitney_u_histogram, MannWhitney};
 pub use power::{sample_size_means, sample_size_proportions};
 pub use proportion::{two_proportion_z_test, Proportion, TwoProportionTest};
+pub use sequential::{
+    beta_binomial_bound, beta_binomial_confidence, beta_binomial_log_evidence, beta_binomial_trials_to_pass, tuned_prior_variance, BetaPrior,
+    CountPair, Interval, NormalMixture, RateRatio,
+};
 pub use srm::{sample_ratio_mismatch, SampleRatio};
 pub use welch::{welch_t_test, SampleSummary, WelchTest};
 

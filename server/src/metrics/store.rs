@@ -167,6 +167,19 @@ impl Span {
         let to = now_ms.div_euclid(w) * w + w;
         Span { tier, from: to - round_up(window, w), to }
     }
+
+    /// The buckets that start at or after `from_ms` (so the bucket a stage started in, which
+    /// also holds the previous stage's traffic, is left out) up to the current one. Fine
+    /// buckets while that is at most 10 minutes, then minute buckets (the first minute of the
+    /// range may then drop out once); at most the retention (older buckets are gone).
+    fn since(from_ms: i64, now_ms: i64) -> Span {
+        let fine_to = now_ms.div_euclid(BUCKET_MS) * BUCKET_MS + BUCKET_MS;
+        let tier = if fine_to - round_up(from_ms, BUCKET_MS) <= FINE_WINDOW_MS { Tier::Fine } else { Tier::Coarse };
+        let w = tier.width();
+        let to = now_ms.div_euclid(w) * w + w;
+        let from = round_up(from_ms, w).max(to - round_up(RETENTION_MS, w));
+        Span { tier, from: from.min(to), to }
+    }
 }
 
 /// Time buckets in a fixed ring: bucket start `s` lives at `(s / width) mod len`.
@@ -630,7 +643,18 @@ impl MetricsStore {
     /// One arm over the last `window_ms`, summed over the environments `envs` (`None` = all),
     /// with the merged latency histogram. What the canary controller judges.
     pub fn arm_window(&self, flag: &str, envs: Option<&[String]>, arm: &str, window_ms: i64, now_ms: i64) -> ArmSummary {
-        let span = Span::new(window_ms, now_ms);
+        self.arm_span(flag, envs, arm, Span::new(window_ms, now_ms))
+    }
+
+    /// One arm summed from the first bucket that starts at or after `from_ms` to `now_ms`
+    /// (see `Span::since`), over the environments `envs` (`None` = all): the totals since a
+    /// canary stage started, which the controller judges. Empty when no bucket starts
+    /// between `from_ms` and `now_ms`.
+    pub fn arm_since(&self, flag: &str, envs: Option<&[String]>, arm: &str, from_ms: i64, now_ms: i64) -> ArmSummary {
+        self.arm_span(flag, envs, arm, Span::since(from_ms, now_ms))
+    }
+
+    fn arm_span(&self, flag: &str, envs: Option<&[String]>, arm: &str, span: Span) -> ArmSummary {
         let inner = self.lock();
         let mut acc = Acc::default();
         if let Some(fs) = inner.flags.get(flag) {
@@ -946,6 +970,42 @@ mod tests {
         // A window of 11 minutes is rounded to whole minutes.
         assert_eq!(store.report("f", None, 11 * 60_000 - 5_000, now).window_seconds, 660);
         assert_eq!(store.arm_window("f", None, "canary", RETENTION_MS, now).requests, 3);
+    }
+
+    /// The controller's range: from the first bucket that starts at or after the stage start
+    /// (the bucket the stage started in also holds the previous stage), never a sliding window
+    /// while the stage is younger than the retention.
+    #[test]
+    fn arm_since_sums_whole_buckets_from_the_stage_start() {
+        let store = MetricsStore::new();
+        let minute = 1_800_000_000_000; // a whole minute (epoch ms)
+        let start = minute + 5_000; // the stage started 5 s into a 10 s bucket
+        let at = |ms: i64, error: bool| ev(ms, "canary", error, 10.0);
+        // Two errors in the start's bucket, one before the start and one after.
+        assert_eq!(store.ingest(&[at(start - 2_000, true), at(start + 1_000, true)], start + 1_000).accepted, 2);
+        let since = |now_ms: i64| store.arm_since("f", None, "canary", start, now_ms);
+        assert_eq!(since(start + 1_000).requests, 0);
+        // Then one request per 10 s bucket, judged as it comes, for 11m40s.
+        let mut counts = Vec::new();
+        for k in 1..=70 {
+            let now = minute + k * 10_000;
+            assert_eq!(store.ingest(&[at(now, false)], now).accepted, 1);
+            let s = since(now);
+            assert_eq!(s.errors, 0, "the start's bucket is left out");
+            counts.push(s.requests);
+        }
+        // 10 s buckets up to 10 minutes: every bucket after the start's, the range only grows.
+        assert_eq!(counts[..60], (1..=60).collect::<Vec<u64>>()[..]);
+        // Then minute buckets from the first whole minute after the start (5 requests drop out
+        // once), growing again.
+        assert_eq!(counts[60..], (56..=65).collect::<Vec<u64>>()[..]);
+        let now = minute + 70 * 10_000;
+        // A start in the current bucket or later: nothing yet; just before it: that bucket.
+        assert_eq!(store.arm_since("f", None, "canary", now + 1, now).requests, 0);
+        assert_eq!(store.arm_since("f", None, "canary", now + 60_000, now).requests, 0);
+        assert_eq!(store.arm_since("f", None, "canary", now - 1, now).requests, 1);
+        // A stage older than the retention reads the retained hour.
+        assert_eq!(store.arm_since("f", None, "canary", now - 5 * RETENTION_MS, now).requests, 72);
     }
 
     #[test]

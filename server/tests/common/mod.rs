@@ -186,8 +186,9 @@ pub fn stream(key: &str, arm: &str, n: usize, errors: usize) -> Vec<Value> {
 
 /// A healthy canary (1 % errors) and its baseline.
 pub fn healthy(key: &str) -> Vec<Value> {
-    let mut events = stream(key, "canary", 200, 2);
-    events.extend(stream(key, "baseline", 2000, 20));
+    // Enough canary traffic for the default policy to prove the gates (about 700 requests).
+    let mut events = stream(key, "canary", 1000, 10);
+    events.extend(stream(key, "baseline", 5000, 50));
     events
 }
 

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use edgeflag_dashboard::api_types::WriteOutcome;
 use edgeflag_dashboard::canaries::{
-    action_applies, check_of, confirm_text, decode_flag, live_canary, manual_patch, still_as_shown, CanaryState, Canaries, Check,
-    LiveCanary,
+    action_applies, bounds_bar, check_of, confirm_text, decode_flag, live_canary, manual_patch, still_as_shown,
+    CanaryState, Canaries, Check, LiveCanary,
 };
 use edgeflag_dashboard::canary::{
-    canary_input, health_label, series_values, ArmData, FailureStreak, ManualAction, MetricsResponse, StreakKey,
+    canary_input, health_label, series_values, stage_window, ArmData, FailureStreak, ManualAction,
+    MetricsResponse, StreakKey,
 };
 use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm, window_summary};
 use edgeflag_evaluator::promql;
@@ -105,7 +106,8 @@ pub fn CanaryPage() -> impl IntoView {
     // The server's flags (the newest published version), not the draft's.
     let choice = FlagChoice::new(state, |f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()), true);
     let FlagChoice { flag, env, .. } = choice;
-    let window = RwSignal::new("5m".to_string());
+    // "stage": since the current stage started, what the controller judges.
+    let window = RwSignal::new("stage".to_string());
     let use_prometheus = RwSignal::new(false);
     let prometheus = RwSignal::new(Prometheus::default());
     let refresh = RwSignal::new(0u32);
@@ -157,7 +159,12 @@ pub fn CanaryPage() -> impl IntoView {
     let metrics = LocalResource::new(move || {
         refresh.track();
         controller_activity.track();
-        let (server, key, env, window) = (state.server.get(), flag.get(), env.get(), window.get());
+        let (server, key, env, mut window) = (state.server.get(), flag.get(), env.get(), window.get());
+        if window == "stage" {
+            // Untracked: a new stage refetches through `controller_activity` already (one fetch,
+            // so the failure streak counts it once).
+            window = stage_window(shown.with_untracked(|s| s.as_ref().and_then(|s| s.canary.stage_started_at.clone())).as_deref(), &now_iso());
+        }
         let prom = use_prometheus.get().then(|| prometheus.get());
         fetches.update_value(|n| *n += 1);
         let fetch = fetches.get_value();
@@ -192,7 +199,7 @@ pub fn CanaryPage() -> impl IntoView {
             <h2 id="canary-title">"Canary"</h2>
             <div class="row">
                 <FlagChoiceSelects choice=choice id="canary" all_label="(all, base canary)" />
-                <label>"Window "
+                <label title="stage: since the current stage started (as the controller judges), or a duration such as 5m">"Window "
                     <input data-testid="canary-window" size="5" prop:value=move || window.get()
                         on:change=move |ev| window.set(event_target_value(&ev)) />
                 </label>
@@ -298,19 +305,44 @@ async fn act_on_server(state: AppState, key: String, env: String, action: Manual
     }
 }
 
+fn num(v: Option<f64>) -> String {
+    v.map(edgeflag_dashboard::forms::measured).unwrap_or_else(|| "—".into())
+}
+
 /// The checks of a judgement (the controller's or the page's), one row each.
 #[component]
 fn ChecksTable(checks: Vec<Check>, id: &'static str) -> impl IntoView {
-    let num = |v: Option<f64>| v.map(edgeflag_dashboard::forms::measured).unwrap_or_else(|| "—".into());
     view! {
         <table class="checks" data-testid=id>
-            <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
+            <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Bounds"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
             <tbody>{checks.into_iter().map(|c| view! {
-                <tr class=format!("outcome-{}", c.outcome)><td>{c.check}</td><td>{c.outcome.clone()}</td><td>{num(c.observed)}</td>
-                    <td>{num(c.limit)}</td><td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr>
+                <tr class=format!("outcome-{}", c.outcome)><td>{c.check.clone()}</td><td>{c.outcome.clone()}</td><td>{num(c.observed)}</td>
+                    <td><Bounds check=c.clone() /></td><td>{num(c.limit)}</td><td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr>
             }).collect_view()}</tbody>
         </table>
     }
+}
+
+/// A check's anytime-valid interval drawn against its limit (red): it fails once the interval
+/// is wholly past the limit and passes once wholly within it. "∞": no upper bound yet.
+#[component]
+fn Bounds(check: Check) -> impl IntoView {
+    // No bound at all (the samples count): nothing to draw.
+    let text = match (check.lower, check.upper) {
+        (None, None) => "—".to_string(),
+        (lower, upper) => format!("[{}, {}]", num(lower.or(Some(0.0))), upper.map_or("∞".into(), |u| num(Some(u)))),
+    };
+    let bar = bounds_bar(&check).map(|b| {
+        let x = |v: f64| format!("{:.1}", v * 100.0);
+        view! {
+            <svg class="bounds" viewBox="0 0 100 10" width="100" height="10" aria-hidden="true">
+                <line class="interval" x1=x(b.lower) x2=x(b.upper) y1="5" y2="5" stroke-dasharray=b.upper_clipped.then_some("1 1") />
+                <line class="estimate" x1=x(b.observed) x2=x(b.observed) y1="1" y2="9" />
+                <line class="limit" x1=x(b.limit) x2=x(b.limit) y1="0" y2="10" />
+            </svg>
+        }
+    });
+    view! { <span data-testid="check-bounds">{bar}" "{text}</span> }
 }
 
 /// The controller's latest judgement of this canary, as the server keeps it.
@@ -333,6 +365,12 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
                 {format!(" at stage {}{on}, {}{wrote}", j.stage + 1, j.at)}</p>
             <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
             {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> })}
+            {j.needs.map(|n| view! { <p class="notice" data-testid="controller-needs">{n.reason}</p> })}
+            <p class="hint" data-testid="controller-range">{format!(
+                "Judged on every request since {}{}; the bounds stay valid however often they are read.",
+                j.judged_from.as_deref().unwrap_or("the stage started"),
+                match j.earlier_stages { 0 => String::new(), n => format!(", with the comparisons' evidence from {n} earlier stage(s)") },
+            )}</p>
             <ChecksTable checks=j.checks id="controller-checks" />
             <p>{format!("Consecutive failed judgements (controller): {}", j.consecutive_failures)}</p>
         </div>
@@ -440,6 +478,7 @@ fn Judgement(
                 <p data-testid="canary-decision">"Decision: "<strong>{j.action.as_str()}</strong>
                     {j.next_stage.map(|n| format!(" (to stage {})", n + 1))}</p>
                 <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                {j.needs.map(|n| view! { <p class="notice" data-testid="canary-needs">{n.reason}</p> })}
                 <ChecksTable checks=j.checks.iter().map(check_of).collect() id="canary-checks" />
                 <p data-testid="canary-failures">{format!(
                     "Consecutive failed judgements: {} (was {carried}; rollback at {}). Carried across refreshes of this flag, environment and stage.",

@@ -41,8 +41,13 @@ fn data(assignments: &[(&str, u64)], metrics: Vec<MetricData>) -> ExperimentData
     ExperimentData { assignments: assignments.iter().map(|&(n, c)| (n.to_owned(), c)).collect(), metrics }
 }
 
+/// The classical tests, read once: what most of these tests pin down against SciPy.
+fn fixed() -> AnalysisConfig {
+    AnalysisConfig { method: AnalysisMethod::FixedHorizon, ..Default::default() }
+}
+
 fn analyze(experiment: &Experiment, data: &ExperimentData) -> ExperimentReport {
-    match analyze_experiment(experiment, data, &AnalysisConfig::default()) {
+    match analyze_experiment(experiment, data, &fixed()) {
         Ok(report) => report,
         Err(e) => panic!("unexpected error: {e}"),
     }
@@ -134,7 +139,7 @@ fn bonferroni_divides_alpha_over_treatments() {
     // b vs a: p = 0.0351 (statsmodels proportions_ztest([565, 500], [5000, 5000])) — significant at 0.05, not at 0.025.
     let b = &report.metrics[0].comparisons[0];
     assert_eq!((b.variation.as_str(), b.status), ("b", ComparisonStatus::NotSignificant), "{b:#?}");
-    let config = AnalysisConfig { bonferroni: false, ..Default::default() };
+    let config = AnalysisConfig { bonferroni: false, ..fixed() };
     let uncorrected = analyze_experiment(&three, &data(&[("a", 5000), ("b", 5000), ("c", 5000)], vec![metric]), &config);
     let status = uncorrected.map(|r| r.metrics[0].comparisons[0].status);
     assert_eq!(status, Ok(ComparisonStatus::Significant));
@@ -178,6 +183,7 @@ fn unusable_setup_is_an_error_with_a_path() {
         (AnalysisConfig { power: 1.0, ..Default::default() }, "config.power"),
         (AnalysisConfig { srm_alpha: 0.0, ..Default::default() }, "config.srm_alpha"),
         (AnalysisConfig { minimum_detectable_effect: -0.1, ..Default::default() }, "config.minimum_detectable_effect"),
+        (AnalysisConfig { sequential_tuning_units: 0, ..Default::default() }, "config.sequential_tuning_units"),
     ] {
         assert_eq!(path(&ab(), &config), Some(field.into()));
     }
@@ -211,6 +217,49 @@ fn json_in_and_out_is_snake_case() {
     assert_eq!(out["metrics"][1]["kind"], "mean");
     assert_eq!(out["metrics"][1]["comparisons"][0]["status"], "not_significant");
     assert!(out["metrics"][1]["comparisons"][0]["required_per_arm"].as_u64().is_some());
+    assert_eq!(out["method"], "fixed_horizon");
+    let method: Result<AnalysisConfig, _> = serde_json::from_str(r#"{"method": "fixed_horizon"}"#);
+    assert_eq!(method.map(|c| c.method).ok(), Some(AnalysisMethod::FixedHorizon));
+}
+
+#[test]
+fn sequential_is_the_default_and_is_more_cautious_than_one_fixed_look() {
+    // statsmodels: proportions_ztest([565, 500], [5000, 5000]) -> p = 0.0351: a fixed-horizon
+    // winner at 0.05, but not enough for an always-valid one at the same size.
+    let metric = conversions(&[("control", 5000, 500), ("treatment", 5000, 565)]);
+    let d = data(&[("control", 5000), ("treatment", 5000)], vec![metric]);
+    let once = first(&analyze(&ab(), &d)).clone();
+    let report = analyze_experiment(&ab(), &d, &AnalysisConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.method, AnalysisMethod::Sequential);
+    let always = first(&report);
+    assert_eq!((once.status, always.status), (ComparisonStatus::Significant, ComparisonStatus::NotSignificant));
+    assert!(always.p_value > once.p_value, "{always:#?}");
+    let (Some(lo), Some(hi), Some(flo), Some(fhi)) = (always.ci_low, always.ci_high, once.ci_low, once.ci_high) else { panic!() };
+    assert!(lo < flo && hi > fhi && lo < 0.0, "the confidence sequence is wider: {lo}..{hi} vs {flo}..{fhi}");
+    // It needs more units than the fixed-horizon test to promise the same power.
+    assert!(always.required_per_arm > once.required_per_arm, "{always:#?} {once:#?}");
+    // A clear effect is a winner under both.
+    let big = data(&[("control", 10_000), ("treatment", 10_050)], vec![conversions(&[("control", 10_000, 1000), ("treatment", 10_050, 1200)])]);
+    let report = analyze_experiment(&ab(), &big, &AnalysisConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first(&report).winner.as_deref(), Some("treatment"), "{report:#?}");
+}
+
+#[test]
+fn sequential_means_and_degenerate_arms() {
+    let latency = means(&[("control", 4000, 100.0, 400.0), ("treatment", 4000, 104.0, 400.0)], false);
+    let report = analyze_experiment(&ab(), &data(&[], vec![latency]), &AnalysisConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let c = first(&report);
+    assert_eq!((c.status, c.winner.as_deref()), (ComparisonStatus::Significant, Some("control")), "{c:#?}");
+    assert!(c.relative_ci_low.is_some_and(|l| l > 0.0), "{c:#?}");
+    // All-zero arms: identical, no evidence, no NaN.
+    let zeros = conversions(&[("control", 1000, 0), ("treatment", 1000, 0)]);
+    let report = analyze_experiment(&ab(), &data(&[], vec![zeros]), &AnalysisConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    let c = first(&report);
+    assert_eq!((c.status, c.p_value, c.ci_low), (ComparisonStatus::NotSignificant, Some(1.0), Some(0.0)));
+    // 0 % against 100 %: pooled variance, overwhelming evidence.
+    let all = conversions(&[("control", 1000, 0), ("treatment", 1000, 1000)]);
+    let report = analyze_experiment(&ab(), &data(&[], vec![all]), &AnalysisConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first(&report).status, ComparisonStatus::Significant);
 }
 
 #[test]
