@@ -4,7 +4,8 @@
 #
 #   wasm32-unknown-unknown target, rust-src component, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
 #   trunk 0.21.14 (0.22 needs a newer rustc), Debian's chromium, prometheus (promtool), wrk,
-#   and the npm packages of package.json (workerd, playwright-core, the Unleash spec, binaryen).
+#   and the npm packages of package.json (workerd, playwright-core, the Unleash spec, binaryen,
+#   and the peer SDKs of the JS benchmark: flagd-core, GrowthBook, unleash-client, Flipt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
