@@ -4,6 +4,7 @@
 #
 #   wasm32-unknown-unknown target, rust-src component, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
 #   trunk 0.21.14 (0.22 needs a newer rustc), Debian's chromium, prometheus (promtool), wrk,
+#   the fuzzing toolchain (a pinned nightly and cargo-fuzz, for fuzz/ only),
 #   and the npm packages of package.json (workerd, playwright-core, the Unleash spec, binaryen,
 #   and the peer SDKs of the JS benchmark: flagd-core, GrowthBook, unleash-client, Flipt).
 set -euo pipefail
@@ -67,6 +68,10 @@ else
   # workerd's binary ships in its platform package.
   npm install --no-audit --no-fund
 fi
+
+step "fuzzing: the nightly pinned in fuzz/rust-toolchain.toml and cargo-fuzz (fuzz/README.md)"
+scripts/fuzz.sh --install
+echo "installed (or already there)"
 
 echo
 echo "setup: done"
