@@ -16,11 +16,8 @@ use std::collections::BTreeMap;
 
 use edgeflag_evaluator::unleash::{UnleashContext, UnleashSet};
 use serde_json::{json, Value};
-use unleash_cases::{cases, tag, Case, STICKINESS, STRATEGIES};
+use unleash_cases::{cases, tag, Case, CASES, SEED, STICKINESS, STRATEGIES};
 use unleash_yggdrasil::{ClientFeatures, Context as YggContext, EngineState};
-
-const SEED: u64 = 0x0015_ed9e_f1a6;
-const CASES: usize = 12_000;
 
 /// Both answers, as JSON: `{"enabled": bool, "variant": {name, payload?, enabled, feature_enabled}}`.
 fn edgeflag(case: &Case) -> Value {

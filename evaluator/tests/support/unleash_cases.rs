@@ -18,6 +18,10 @@
 
 use serde_json::{json, Map, Value};
 
+/// The seed and the number of cases both differential tests use.
+pub const SEED: u64 = 0x0015_ed9e_f1a6;
+pub const CASES: usize = 12_000;
+
 /// One case: a payload, the feature to ask about, a context, and the deviations it exercises.
 #[derive(Debug, Clone)]
 pub struct Case {
@@ -333,7 +337,8 @@ impl Builder<'_> {
                 let stickiness = *self.rng.pick(&STICKINESS);
                 let deterministic = !units.has(stickiness);
                 let rollout = if self.quirk(2, tag::YGG_UNPARSABLE_TOGGLE_OFF) {
-                    (*self.rng.pick(&["33.5", "150"])).to_owned()
+                    // Not 0 to 100 in whole numbers; 150 is "everyone" without a unit.
+                    (*self.rng.pick(if deterministic { &["150"][..] } else { &["33.5", "150"][..] })).to_owned()
                 } else {
                     self.percent(deterministic)
                 };
