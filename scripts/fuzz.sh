@@ -71,11 +71,13 @@ for target in "${TARGETS[@]}"; do
   marker="fuzz/artifacts/$target/.run-start"
   touch "$marker"
   status=0
+  target_start=$(date +%s)
   # shellcheck disable=SC2086 # EDGEFLAG_FUZZ_ARGS: extra libFuzzer flags, split on spaces
   "$BIN/$target" "fuzz/corpus/$target" \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=1 -rss_limit_mb=2048 \
     -artifact_prefix="fuzz/artifacts/$target/" -print_final_stats=1 \
     ${dict:+-dict=$dict} ${EDGEFLAG_FUZZ_ARGS:-} >"$log" 2>&1 || status=$?
+  elapsed=$(( $(date +%s) - target_start ))
   execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
   rate=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$log" | tail -1)
   slowest=$(sed -nE 's/^stat::slowest_unit_time_sec: *([0-9]+).*/\1/p' "$log" | sort -n | tail -1)
@@ -84,7 +86,7 @@ for target in "${TARGETS[@]}"; do
   if [[ $status -ne 0 && $findings -eq 0 ]]; then
     findings=1 # libFuzzer stopped without saving an input (e.g. a build problem): count it
   fi
-  echo "fuzz $target: $execs execs in $SECONDS_PER_TARGET s (${rate:-0}/s, slowest input ${slowest:-0} s), corpus $corpus_size, $findings findings"
+  echo "fuzz $target: $execs execs in $elapsed s (${rate:-0}/s, slowest input ${slowest:-0} s), corpus $corpus_size, $findings findings"
   if [[ $findings -eq 0 ]]; then
     passed=$((passed + 1))
   else
