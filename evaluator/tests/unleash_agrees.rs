@@ -1,5 +1,5 @@
-//! edgeflag's Unleash answers against yggdrasil, Unleash's own Rust engine (the core of every
-//! Unleash SDK except Node's), on 12,000 seeded toggle and context pairs (`support/
+//! edgeflag's Unleash answers against yggdrasil, Unleash's own Rust engine (which several
+//! Unleash SDKs embed), on 12,000 seeded toggle and context pairs (`support/
 //! unleash_cases.rs`): every strategy, operator, variant and stickiness kind, segments and
 //! dependencies. For each case both `isEnabled` and `getVariant` (name, payload, enabled,
 //! feature_enabled) must be the same, unless the case was built on one of the deliberate
