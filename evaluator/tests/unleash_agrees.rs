@@ -51,8 +51,12 @@ fn is_off(answer: &Value) -> bool {
 fn unleash_answers_agree_with_yggdrasil() {
     let mut agreed = 0;
     let mut deviations: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut tagged: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     for case in cases(SEED, CASES) {
+        for tag in &case.tags {
+            *tagged.entry(tag).or_default() += 1;
+        }
         let ours = edgeflag(&case);
         let theirs = yggdrasil(&case);
         if ours == theirs {
@@ -80,7 +84,9 @@ fn unleash_answers_agree_with_yggdrasil() {
     // Most cases are in the common ground, and the listed deviations are each exercised.
     assert!(agreed >= CASES * 9 / 10, "only {agreed} of {CASES} identical");
     for tag in tag::FROM_YGGDRASIL {
-        assert!(deviations.contains_key(tag), "no case showed the listed deviation {tag:?}: is it still one?");
+        // yggdrasil draws a random unit there, which may happen to agree: the cases must exist.
+        let shown = if tag == tag::YGG_VARIANT_STICKINESS_NO_REMOTE_ADDRESS { &tagged } else { &deviations };
+        assert!(shown.contains_key(tag), "no case showed the listed deviation {tag:?}: is it still one?");
     }
 }
 
