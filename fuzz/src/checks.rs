@@ -411,7 +411,7 @@ impl Draw<'_> {
     fn buckets(&mut self) -> Vec<edgeflag_evaluator::stats::Bucket> {
         (0..self.byte() % 8)
             .map(|_| edgeflag_evaluator::stats::Bucket {
-                le: if self.byte() % 5 == 0 { None } else { Some(self.float()) },
+                le: if self.byte().is_multiple_of(5) { None } else { Some(self.float()) },
                 count: self.count(),
             })
             .collect()
@@ -449,30 +449,30 @@ pub fn judgement(data: &[u8]) {
         canary: "on".into(),
         current_stage: usize::from(d.byte() % 5),
         status,
-        stage_started_at: (d.byte() % 3 != 0).then(|| d.text(&TIMES).to_owned()),
+        stage_started_at: (!d.byte().is_multiple_of(3)).then(|| d.text(&TIMES).to_owned()),
         stages,
         stickiness: None,
         salt: None,
     };
     let policy = CanaryPolicy {
         failures_to_rollback: u32::from(d.byte() % 5),
-        alpha: if d.byte() % 2 == 0 { 0.05 } else { d.float() },
-        compare_with_baseline: d.byte() % 4 != 0,
-        min_baseline_samples: (d.byte() % 2 == 0).then(|| d.count()),
-        error_rate_tolerance_abs: if d.byte() % 2 == 0 { 0.001 } else { d.float() },
-        error_rate_tolerance_rel: if d.byte() % 2 == 0 { 0.1 } else { d.float() },
-        latency_tolerance_rel: if d.byte() % 2 == 0 { 0.1 } else { d.float() },
+        alpha: if d.byte().is_multiple_of(2) { 0.05 } else { d.float() },
+        compare_with_baseline: !d.byte().is_multiple_of(4),
+        min_baseline_samples: d.byte().is_multiple_of(2).then(|| d.count()),
+        error_rate_tolerance_abs: if d.byte().is_multiple_of(2) { 0.001 } else { d.float() },
+        error_rate_tolerance_rel: if d.byte().is_multiple_of(2) { 0.1 } else { d.float() },
+        latency_tolerance_rel: if d.byte().is_multiple_of(2) { 0.1 } else { d.float() },
     };
     let now = d.text(&TIMES);
     let failures = u32::from(d.byte());
     let summary = |d: &mut Draw| -> Option<ArmSummary> {
-        (d.byte() % 4 != 0).then(|| ArmSummary {
+        (!d.byte().is_multiple_of(4)).then(|| ArmSummary {
             requests: d.count(),
             errors: d.count(),
             error_rate: d.float(),
             p50_ms: Some(d.float()),
             p90_ms: None,
-            p99_ms: (d.byte() % 2 == 0).then(|| d.float()),
+            p99_ms: d.byte().is_multiple_of(2).then(|| d.float()),
             mean_latency_ms: None,
             latency_buckets: d.buckets(),
         })
@@ -499,7 +499,7 @@ pub fn judgement(data: &[u8]) {
     let arm = |d: &mut Draw, values_ms: Vec<f64>| ArmMetrics {
         requests: d.count(),
         errors: d.count(),
-        p99_ms: (d.byte() % 2 == 0).then(|| d.float()),
+        p99_ms: d.byte().is_multiple_of(2).then(|| d.float()),
         latency: Some(Latency::Samples { values_ms }),
     };
     let input = CanaryInput {

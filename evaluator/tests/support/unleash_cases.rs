@@ -501,7 +501,8 @@ fn context(rng: &mut Rng, tags: &mut Vec<&'static str>, quirk_allowed: &mut bool
 }
 
 fn has_non_ascii(value: &Value) -> bool {
-    value.to_string().chars().any(|c| !c.is_ascii()) || value.to_string().contains("\\u")
+    let text = value.to_string();
+    !text.is_ascii() || text.contains("\\u")
 }
 
 /// `count` cases from `seed`.
