@@ -46,7 +46,8 @@ cargo_suite() {
 }
 
 run_suite evaluator cargo_suite -p edgeflag-evaluator -p edgeflag-cli
-for suite in analysis unleash wasm server dashboard fuzz; do
+# fuzz before wasm: the WASM suite replays the corpora the smoke run grew (tests/js/fuzz-corpus.test.mjs).
+for suite in analysis unleash fuzz wasm server dashboard; do
   if [ -x "scripts/test-$suite.sh" ]; then
     run_suite "$suite" "scripts/test-$suite.sh"
   else
