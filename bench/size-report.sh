@@ -25,7 +25,7 @@ variant() { # name profile features [env...]
   printf '%-62s %s\n' "$name: cargo" "$(size "$out")"
   wasm-bindgen --target web --out-dir "$work/$name" --out-name m "$out"
   printf '%-62s %s\n' "$name: + wasm-bindgen" "$(size "$work/$name/m_bg.wasm")"
-  for level in -Os -Oz "-Oz --converge" "-Oz --converge --one-caller-inline-max-function-size 30"; do
+  for level in -Os -Oz "-Oz --converge" "-Oz --converge --one-caller-inline-max-function-size 25 --zero-filled-memory --low-memory-unused"; do
     # shellcheck disable=SC2086 # $level is one or two flags
     "$WASM_OPT" $level --strip-debug --strip-producers "${FEATURES[@]}" -o "$work/$name/o.wasm" "$work/$name/m_bg.wasm"
     printf '%-62s %s\n' "$name: + wasm-opt $level" "$(size "$work/$name/o.wasm")"

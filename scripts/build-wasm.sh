@@ -43,7 +43,8 @@ fi
 build_one() { # out-dir cargo-feature-args...
   local out=$1
   shift
-  cargo build -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$PROFILE" "$@"
+  # shellcheck disable=SC2086 # EDGEFLAG_CARGO_ARGS: extra cargo arguments, for size experiments
+  cargo build -p edgeflag-wasm --lib --target wasm32-unknown-unknown --profile "$PROFILE" "$@" ${EDGEFLAG_CARGO_ARGS:-}
   rm -rf "$out"
   mkdir -p "$out"
   # --target web: an ES module with `initSync({module})` (edges, Node) and an async default
@@ -57,15 +58,19 @@ build_one() { # out-dir cargo-feature-args...
     fi
     # The features rustc 1.95 enables by default for wasm32-unknown-unknown; wasm-opt must
     # know them to read the module, and adds none beyond them.
-    # --one-caller-inline-max-function-size 30: wasm-opt inlines every function with one
+    # --one-caller-inline-max-function-size 25: wasm-opt inlines every function with one
     # caller by default; big inlined bodies compress worse (measured: -4 % gzipped here).
-    "$WASM_OPT" -Oz --converge --one-caller-inline-max-function-size 30 --strip-debug --strip-producers \
+    # --zero-filled-memory --low-memory-unused: the module defines its memory (zeroed at
+    # instantiation) and Rust leaves its first KB unused; both let data and addresses shrink.
+    "$WASM_OPT" -Oz --converge --one-caller-inline-max-function-size 25 --strip-debug --strip-producers \
+      --zero-filled-memory --low-memory-unused \
       --enable-bulk-memory --enable-multivalue --enable-mutable-globals \
       --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext \
       -o "$out/edgeflag_wasm_bg.wasm.opt" "$out/edgeflag_wasm_bg.wasm"
     mv "$out/edgeflag_wasm_bg.wasm.opt" "$out/edgeflag_wasm_bg.wasm"
   fi
-  cp wasm/js/node.js wasm/js/node.d.ts wasm/js/edge.js wasm/js/edge.d.ts "$out/"
+  cp wasm/js/node.js wasm/js/node.d.ts wasm/js/edge.js wasm/js/edge.d.ts wasm/js/web.js wasm/js/web.d.ts \
+    wasm/js/fast.js "$out/"
   rm -f "$out/.gitignore"
 }
 

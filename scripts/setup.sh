@@ -5,6 +5,7 @@
 #   wasm32-unknown-unknown target, rust-src component, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
 #   trunk 0.21.14 (0.22 needs a newer rustc), Debian's chromium, prometheus (promtool), wrk,
 #   the fuzzing toolchain (a pinned nightly and cargo-fuzz, for fuzz/ only),
+#   postgresql (the scale tests start a throwaway server, scripts/pg.sh),
 #   and the npm packages of package.json (workerd, playwright-core, the Unleash spec, binaryen,
 #   and the peer SDKs of the JS benchmark: flagd-core, GrowthBook, unleash-client, Flipt).
 set -euo pipefail
@@ -56,6 +57,15 @@ if [ ${#missing[@]} -eq 0 ]; then
 else
   as_root apt-get update
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+step "Debian package: postgresql (server binaries for scripts/pg.sh; no service is used)"
+# Looked for where Debian puts them (not on PATH): /usr/lib/postgresql/<major>/bin.
+if ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  echo "already installed"
+else
+  as_root apt-get update
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends postgresql
 fi
 
 step "npm packages (package.json, package-lock.json)"

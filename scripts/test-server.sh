@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Server tests: unit tests, integration tests against the real server process (ETag flows,
-# concurrent writes, SIGKILL recovery, limits, metrics, promtool, OFREP), and a smoke test of
-# `edgeflag serve --demo` (live demo data, clean stop on Ctrl-C). Run from the repo root.
+# concurrent writes, SIGKILL recovery, limits, metrics, promtool, OFREP, the change stream, the
+# controller reading a real Prometheus, the alerting rules with promtool), a smoke test of
+# `edgeflag serve --demo` (live demo data, clean stop on Ctrl-C) and of the stream fan-out
+# bench. Run from the repo root.
 set -euo pipefail
 
 command -v promtool >/dev/null || { echo "promtool missing: apt-get install -y prometheus" >&2; exit 1; }
@@ -59,6 +61,10 @@ smoke() {
   echo "smoke: $requests demo requests seen, clean stop on SIGINT"
 }
 if smoke; then passed=$((passed + 1)); echo "test serve_demo_smoke ... ok"; else failed=$((failed + 1)); echo "test serve_demo_smoke ... FAILED"; fi
+
+# 3. The change stream's fan-out bench in its smoke mode (100 subscribers, 3 publishes): every
+#    subscriber must hold every version (server/bench/stream.sh; the full run is by hand).
+if server/bench/stream.sh smoke; then passed=$((passed + 1)); echo "test stream_fanout_smoke ... ok"; else failed=$((failed + 1)); echo "test stream_fanout_smoke ... FAILED"; fi
 
 echo "server: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -3,7 +3,7 @@
 # the Unleash spec and differential against the Node SDK, the fuzz corpora replayed, the edge
 # worker in real workerd, and the browser page in headless Chromium; the core module's size
 # budget; and the prebuilt-std fallback build (scripts/wasm-size-flags.sh) against the Node
-# tests. Run from anywhere; needs the setup tools (wasm-bindgen-cli, `npm ci`, chromium).
+# tests. Run from anywhere; needs the setup tools (wasm-bindgen-cli, `npm install`, chromium).
 # Prints "N passed, M failed" and exits non-zero on any failure. Servers and browsers are
 # started and stopped by the tests themselves (also on failure).
 set -euo pipefail

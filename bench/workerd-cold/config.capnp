@@ -11,6 +11,7 @@ const coldWorker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "edgeflag/edgeflag_wasm.js", esModule = embed "../../wasm/pkg/edgeflag_wasm.js"),
+    (name = "edgeflag/fast.js", esModule = embed "../../wasm/pkg/fast.js"),
     (name = "edgeflag/edgeflag_wasm_bg.wasm", wasm = embed "../../wasm/pkg/edgeflag_wasm_bg.wasm"),
     (name = "flags-1000.json", text = embed "../../target/edgeflag-wasm/flags-1000.json"),
   ],

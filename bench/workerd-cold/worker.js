@@ -3,6 +3,7 @@
 // workerd's clock advances during execution (the production runtime's does not).
 import wasmModule from "./edgeflag/edgeflag_wasm_bg.wasm";
 import { initSync, FlagSet } from "./edgeflag/edgeflag_wasm.js";
+import "./edgeflag/fast.js"; // FlagSet's evaluation methods (what edge.js also loads)
 import flagsText from "./flags-1000.json";
 
 let flags = null;

@@ -56,13 +56,40 @@ enum Command {
     /// Print the JSON Schema of the flag file.
     Schema,
     /// Run the server: flag store, metrics, OFREP and the dashboard.
-    Serve(edgeflag_server::ServeArgs),
-    /// Manage the server's tokens (stored hashed in the data directory; a running server
+    // Boxed: the server's options dwarf every other command's.
+    Serve(Box<edgeflag_server::ServeArgs>),
+    /// Manage the server's tokens (stored hashed in the store's database; a running server
     /// sees changes within about a second).
     Token {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write the published flag file and its manifest into DIR (flags.json, manifest.json,
+    /// versions/<n>.json), for object storage and a CDN to feed edges without the server.
+    Export {
+        dir: PathBuf,
+        /// Export this version instead of the newest.
+        #[arg(long)]
+        version: Option<u64>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+}
+
+/// Which store to open (as `edgeflag serve`'s `--data-dir` and `--store`).
+#[derive(clap::Args)]
+struct StoreArg {
+    #[arg(long, default_value = "./edgeflag-data")]
+    data_dir: PathBuf,
+    /// `postgres://user:password@host:port/db` [default: SQLite in --data-dir].
+    #[arg(long, env = "EDGEFLAG_STORE", hide_env_values = true)]
+    store: Option<String>,
+}
+
+impl StoreArg {
+    fn location(&self) -> Result<edgeflag_server::Location, String> {
+        edgeflag_server::Location::parse(self.store.as_deref(), &self.data_dir).map_err(|e| format!("{e:#}"))
+    }
 }
 
 #[derive(Subcommand)]
@@ -74,19 +101,19 @@ enum TokenCommand {
         /// admin (write flags, post events), ingest (post metric events), read.
         #[arg(long, value_parser = ["admin", "ingest", "read"])]
         role: String,
-        #[arg(long, default_value = "./edgeflag-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
     },
     /// List the stored tokens (names, roles, dates; never the tokens).
     List {
-        #[arg(long, default_value = "./edgeflag-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
     },
     /// Revoke a token: requests with it are refused from then on.
     Revoke {
         name: String,
-        #[arg(long, default_value = "./edgeflag-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
     },
 }
 
@@ -105,10 +132,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
     match command {
         Command::Serve(args) => {
             let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
-            runtime.block_on(edgeflag_server::run(args)).map_err(|e| format!("{e:#}"))?;
+            runtime.block_on(edgeflag_server::run(*args)).map_err(|e| format!("{e:#}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command } => token(command),
+        Command::Export { dir, version, store } => export(&dir, version, &store),
         Command::Validate { file } => {
             let text = read(&file)?;
             match FlagSet::from_json(&text) {
@@ -170,21 +198,22 @@ fn token(command: TokenCommand) -> Result<ExitCode, String> {
     use edgeflag_server::auth::{Role, TokenStore};
     let err = |e: anyhow::Error| format!("{e:#}");
     match command {
-        TokenCommand::Create { name, role, data_dir } => {
+        TokenCommand::Create { name, role, store } => {
             let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?;
-            let store = TokenStore::open(&data_dir, true).map_err(err)?;
+            let location = store.location()?;
+            let store = TokenStore::open_at(&location, true).map_err(err)?;
             let token = store.create(&name, role).map_err(err)?;
             // The token alone on stdout, so `TOKEN=$(edgeflag token create ...)` works.
             println!("{token}");
             eprintln!(
                 "edgeflag: token {name:?} (role {}) created in {}; it is shown only this once",
                 role.as_str(),
-                data_dir.display()
+                location
             );
             Ok(ExitCode::SUCCESS)
         }
-        TokenCommand::List { data_dir } => {
-            let store = TokenStore::open(&data_dir, false).map_err(err)?;
+        TokenCommand::List { store } => {
+            let store = TokenStore::open_at(&store.location()?, false).map_err(err)?;
             let tokens = store.list().map_err(err)?;
             let width = tokens.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
             println!("{:width$}  {:6}  {:25}  REVOKED", "NAME", "ROLE", "CREATED");
@@ -199,13 +228,34 @@ fn token(command: TokenCommand) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        TokenCommand::Revoke { name, data_dir } => {
-            let store = TokenStore::open(&data_dir, false).map_err(err)?;
+        TokenCommand::Revoke { name, store } => {
+            let store = TokenStore::open_at(&store.location()?, false).map_err(err)?;
             store.revoke(&name).map_err(err)?;
             eprintln!("edgeflag: token {name:?} revoked");
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `edgeflag export DIR`: the published file (or `--version N`) and its manifest; prints the
+/// manifest.
+fn export(dir: &Path, version: Option<u64>, store: &StoreArg) -> Result<ExitCode, String> {
+    use edgeflag_server::export::{export_version, Manifest};
+    let location = store.location()?;
+    let backend = location.open(false).map_err(|e| format!("{e:#}"))?;
+    let n = match version {
+        Some(n) => n,
+        None => backend.latest_version().map_err(|e| e.to_string())?,
+    };
+    let row = backend
+        .version_row(n)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| if n == 0 { format!("the store {location} is empty") } else { format!("version {n} does not exist in {location}") })?;
+    let manifest = Manifest::new(row.version, &row.etag, row.body.as_bytes(), &row.created_at);
+    let manifest = export_version(manifest, row.body.as_bytes(), dir).map_err(|e| format!("{e:#}"))?;
+    println!("{}", serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?);
+    eprintln!("edgeflag: version {} exported to {}", manifest.version, dir.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read(path: &Path) -> Result<String, String> {

@@ -99,3 +99,46 @@ fn committed_schema_matches_the_model() {
         "schema/flags.schema.json is stale: run `cargo run -p edgeflag-cli -- schema > schema/flags.schema.json`"
     );
 }
+
+/// `edgeflag export DIR`: the stored bytes, a manifest whose sha256/etag/version match them, a
+/// per-version copy; `--version N`; an empty or missing store is an error.
+#[test]
+fn export_writes_the_published_file_and_its_manifest() {
+    use edgeflag_server::{FlagStore, WriteMeta};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let (code, _, stderr) = edgeflag(&["export", &path(&dir.path().join("out")), "--data-dir", &path(&data)]);
+    assert_eq!(code, 2, "no store yet: {stderr}");
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/flags.json")).unwrap();
+    let store = FlagStore::open(&data, || Ok((example, "import".into()))).unwrap();
+    let v1 = store.current();
+    let mut file: serde_json::Value = serde_json::from_slice(&v1.body).unwrap();
+    file["flags"][0]["description"] = "exported".into();
+    let v2 = store.write_text(&file.to_string(), None, WriteMeta { author: "t", message: "" }).unwrap();
+    drop(store);
+
+    let out = dir.path().join("out");
+    let (code, stdout, stderr) = edgeflag(&["export", &path(&out), "--data-dir", &path(&data)]);
+    assert_eq!(code, 0, "{stderr}");
+    let manifest: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(manifest, serde_json::from_slice::<serde_json::Value>(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap());
+    let body = std::fs::read(out.join("flags.json")).unwrap();
+    assert_eq!(body, v2.body.to_vec(), "byte for byte what the server serves");
+    assert_eq!(std::fs::read(out.join("versions/2.json")).unwrap(), body);
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(manifest["sha256"], sha.as_str());
+    assert_eq!((manifest["version"].as_u64(), manifest["etag"].as_str()), (Some(2), Some(v2.etag.as_str())));
+    assert_eq!((manifest["file"].as_str(), manifest["immutable"].as_str()), (Some("flags.json"), Some("versions/2.json")));
+    assert_eq!(manifest["bytes"].as_u64(), Some(body.len() as u64));
+    assert!(!std::fs::read_dir(&out).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains(".tmp")), "no temporary files left");
+
+    let (code, stdout, _) = edgeflag(&["export", &path(&out), "--data-dir", &path(&data), "--version", "1"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(&v1.etag.replace('"', "\\\"")), "{stdout}");
+    assert_eq!(std::fs::read(out.join("flags.json")).unwrap(), v1.body.to_vec());
+    let (code, _, stderr) = edgeflag(&["export", &path(&out), "--data-dir", &path(&data), "--version", "9"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("version 9 does not exist"), "{stderr}");
+}

@@ -39,13 +39,53 @@ pub fn parse_history(text: &str) -> Result<Vec<HistoryEntry>, String> {
 pub enum WriteOutcome {
     Published { version: u64, etag: String },
     /// 412: someone published since our `If-Match` version.
-    Conflict { current_version: Option<u64>, current_etag: Option<String>, error: String },
+    Stale { current_version: Option<u64>, current_etag: Option<String>, error: String },
     /// 422: the server's validation (the same evaluator) rejected the file.
     Invalid { error: String, problems: Vec<Problem> },
+    /// 409 (per-flag writes): the server changed a field this write also sets, since its base.
+    Refused { error: String, conflicts: Vec<ServerConflict> },
     /// 401/403: the token was missing or wrong.
     Unauthorized(String),
     /// Anything else (413, 428, 5xx, network).
     Failed(String),
+}
+
+/// One field of a 409: what the write wanted and what the server has, and who put it there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConflict {
+    /// Relative to the flag, e.g. `canary.status`.
+    pub path: String,
+    pub base: Option<serde_json::Value>,
+    pub mine: Option<serde_json::Value>,
+    pub theirs: Option<serde_json::Value>,
+    pub theirs_version: Option<u64>,
+    pub theirs_author: Option<String>,
+}
+
+impl ServerConflict {
+    fn decode(f: Field<'_>) -> Result<ServerConflict, String> {
+        Ok(ServerConflict {
+            path: f.field("path")?.string_or_empty()?,
+            base: f.field("base")?.value().cloned(),
+            mine: f.field("mine")?.value().cloned(),
+            theirs: f.field("theirs")?.value().cloned(),
+            theirs_version: f.field("theirs_version")?.opt_u64()?,
+            theirs_author: f.field("theirs_author")?.opt_string()?,
+        })
+    }
+
+    /// e.g. `canary.status: the server has "rolled_back" (version 7, canary-controller), this
+    /// write would set "paused"`.
+    pub fn describe(&self) -> String {
+        let show = |v: &Option<serde_json::Value>| crate::rebase::show_value(v.as_ref(), 80);
+        let by = match (self.theirs_version, self.theirs_author.as_deref()) {
+            (Some(v), Some(a)) => format!(" (version {v}, {a})"),
+            (Some(v), None) => format!(" (version {v})"),
+            (None, Some(a)) => format!(" ({a})"),
+            (None, None) => String::new(),
+        };
+        format!("{}: the server has {}{by}, this write would set {}", self.path, show(&self.theirs), show(&self.mine))
+    }
 }
 
 #[derive(Default)]
@@ -54,6 +94,7 @@ struct ErrorBody {
     current_version: Option<u64>,
     current_etag: Option<String>,
     problems: Vec<Problem>,
+    conflicts: Vec<ServerConflict>,
 }
 
 impl ErrorBody {
@@ -65,6 +106,7 @@ impl ErrorBody {
             problems: f.field("problems")?.items(|p| {
                 Ok(Problem { path: p.field("path")?.string_or_empty()?, message: p.field("message")?.string_or_empty()? })
             })?,
+            conflicts: f.field("conflicts")?.items(ServerConflict::decode)?,
         })
     }
 }
@@ -94,7 +136,7 @@ pub fn write_outcome(status: u16, body: &str, etag_header: Option<&str>) -> Writ
     let err = json::decode(body, ErrorBody::decode).unwrap_or_default();
     let error = if err.error.is_empty() { format!("HTTP {status}") } else { err.error.clone() };
     match status {
-        412 => WriteOutcome::Conflict {
+        412 => WriteOutcome::Stale {
             current_version: err.current_version,
             current_etag: err.current_etag,
             error,
@@ -103,12 +145,26 @@ pub fn write_outcome(status: u16, body: &str, etag_header: Option<&str>) -> Writ
             error,
             problems: err.problems,
         },
+        409 => WriteOutcome::Refused { error, conflicts: err.conflicts },
         401 | 403 => WriteOutcome::Unauthorized(error),
         413 => WriteOutcome::Failed(format!("the file is too large for the server: {error}")),
         428 => WriteOutcome::Failed(format!("the server requires If-Match: {error}")),
         _ if err.error.is_empty() => WriteOutcome::Failed(error),
         _ => WriteOutcome::Failed(format!("HTTP {status}: {error}")),
     }
+}
+
+/// A path segment for `/api/flags/{key}`: keys may hold any character, `/` included.
+pub fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A URL under the server base (`""` = this page's origin).
@@ -137,7 +193,7 @@ mod tests {
     fn errors_map_to_what_the_admin_must_do() {
         assert_eq!(
             write_outcome(412, r#"{"error":"stale","current_version":9,"current_etag":"\"x\""}"#, None),
-            WriteOutcome::Conflict {
+            WriteOutcome::Stale {
                 current_version: Some(9),
                 current_etag: Some("\"x\"".into()),
                 error: "stale".into()
@@ -157,6 +213,27 @@ mod tests {
         );
         assert_eq!(write_outcome(401, r#"{"error":"bad token"}"#, None), WriteOutcome::Unauthorized("bad token".into()));
         assert_eq!(write_outcome(500, "", None), WriteOutcome::Failed("HTTP 500".into()));
+    }
+
+    #[test]
+    fn a_409_names_each_field_and_who_changed_it() {
+        let body = r#"{"error":"canary.status is \"rolled_back\" since version 7 (canary-controller)",
+            "conflicts":[{"path":"canary.status","base":"running","mine":"paused","theirs":"rolled_back",
+                          "theirs_version":7,"theirs_author":"canary-controller"}]}"#;
+        let WriteOutcome::Refused { error, conflicts } = write_outcome(409, body, None) else { panic!() };
+        assert!(error.starts_with("canary.status is"));
+        assert_eq!(
+            conflicts[0].describe(),
+            "canary.status: the server has \"rolled_back\" (version 7, canary-controller), this write would set \"paused\""
+        );
+        assert_eq!(write_outcome(409, "", None), WriteOutcome::Refused { error: "HTTP 409".into(), conflicts: vec![] });
+    }
+
+    #[test]
+    fn keys_are_encoded_as_one_path_segment() {
+        assert_eq!(encode_key("payment-processor"), "payment-processor");
+        assert_eq!(encode_key("team/a b"), "team%2Fa%20b");
+        assert_eq!(encode_key("é"), "%C3%A9");
     }
 
     #[test]

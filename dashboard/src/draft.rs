@@ -1,44 +1,21 @@
-//! The local draft: the admin's working copy, saved in localStorage on every edit so that a
-//! reload or a failed publish never loses work. It remembers which published version it
-//! started from, so the dashboard can tell "you have unpublished changes" apart from "the
-//! server moved on since you started".
+//! The admin's working copy: the published version it started from (its *base*) and the
+//! admin's text on top of it, nothing else. A draft exists only once that text differs from
+//! its base; an unedited page simply follows the server. The draft (and the publish message
+//! that goes with it) is kept in localStorage so a reload or a failed publish never loses
+//! work, and it is always restored *against its base*: when the server has moved on it is
+//! rebased (see [`crate::rebase`]), never laid over the server as a whole document.
 
 use serde::Serialize;
 
-/// localStorage key of the draft.
-pub const DRAFT_KEY: &str = "edgeflag.draft.v1";
+/// localStorage key of the draft (format 2: base version, base ETag, text, message).
+pub const DRAFT_KEY: &str = "edgeflag.draft.v2";
+/// The first format's key: the whole text and the base it started from, saved on every change,
+/// edited or not. Read once, migrated, then removed.
+pub const OLD_DRAFT_KEY: &str = "edgeflag.draft.v1";
 /// sessionStorage key of the admin token (gone when the tab closes).
 pub const TOKEN_KEY: &str = "edgeflag.token";
 
-/// What is saved in localStorage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredDraft {
-    /// The flag file text exactly as the admin left it (may be invalid JSON).
-    pub text: String,
-    /// ETag of the published version the draft started from, if any.
-    pub base_etag: Option<String>,
-    pub base_version: Option<u64>,
-}
-
-impl StoredDraft {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// A corrupt entry (edited by hand, older format) is ignored rather than fatal.
-    pub fn from_json(text: &str) -> Option<StoredDraft> {
-        crate::json::decode(text, |f| {
-            Ok(StoredDraft {
-                text: f.field("text")?.string()?,
-                base_etag: f.field("base_etag")?.opt_string()?,
-                base_version: f.field("base_version")?.opt_u64()?,
-            })
-        })
-        .ok()
-    }
-}
-
-/// The version on the server, as last fetched.
+/// A version on the server, as fetched (`GET /api/flags` or `/api/flags/versions/{n}`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Published {
     pub text: String,
@@ -46,100 +23,187 @@ pub struct Published {
     pub version: u64,
 }
 
-/// Whether two flag-file texts mean the same thing (formatting and key order aside).
-/// Texts that are not JSON compare as text.
+/// The working copy: the base version and the admin's text (equal to the base's when nothing
+/// was edited), and the publish message being written for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingCopy {
+    pub base: Published,
+    pub text: String,
+    pub message: String,
+}
+
+impl WorkingCopy {
+    /// An unedited copy of `published`.
+    pub fn following(published: Published) -> WorkingCopy {
+        WorkingCopy { text: published.text.clone(), base: published, message: String::new() }
+    }
+
+    /// Whether the admin changed anything (formatting aside).
+    pub fn is_edited(&self) -> bool {
+        !same_content(&self.text, &self.base.text)
+    }
+
+    /// What to keep in localStorage: `None` (remove the entry) when nothing was edited.
+    pub fn saved(&self) -> Option<SavedDraft> {
+        self.is_edited().then(|| SavedDraft {
+            text: self.text.clone(),
+            base_etag: Some(self.base.etag.clone()),
+            base_version: Some(self.base.version),
+            message: self.message.clone(),
+        })
+    }
+}
+
+/// A draft as kept in localStorage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SavedDraft {
+    /// The flag file text exactly as the admin left it (may be invalid JSON).
+    pub text: String,
+    /// ETag and number of the published version the edits are against (none when the draft
+    /// was started without a server, e.g. from a local file).
+    pub base_etag: Option<String>,
+    pub base_version: Option<u64>,
+    /// The publish message, kept with the edits it describes.
+    pub message: String,
+}
+
+impl SavedDraft {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A corrupt entry (edited by hand, unknown format) is ignored rather than fatal.
+    pub fn from_json(text: &str) -> Option<SavedDraft> {
+        crate::json::decode(text, |f| {
+            Ok(SavedDraft {
+                text: f.field("text")?.string()?,
+                base_etag: f.field("base_etag")?.opt_string()?,
+                base_version: f.field("base_version")?.opt_u64()?,
+                message: f.field("message")?.string_or_empty()?,
+            })
+        })
+        .ok()
+    }
+}
+
+/// The saved draft, from the current entry or, failing that, the first format's entry (the
+/// same fields without a message). Whether the old entry holds any edit at all is only known
+/// against its base: see [`restore`] and [`with_base`].
+pub fn read_saved(current: Option<&str>, old: Option<&str>) -> Option<SavedDraft> {
+    current.and_then(SavedDraft::from_json).or_else(|| old.and_then(SavedDraft::from_json))
+}
+
+/// Whether two flag-file texts mean the same thing (formatting, key order and `800` against
+/// `800.0` aside). Texts that are not JSON compare as text.
 pub fn same_content(a: &str, b: &str) -> bool {
     match (crate::json::value(a), crate::json::value(b)) {
-        (Ok(a), Ok(b)) => crate::diff::normalize(&a) == crate::diff::normalize(&b),
+        (Ok(a), Ok(b)) => edgeflag_evaluator::merge::same_value(&a, &b),
         _ => a == b,
     }
 }
 
-/// How the working copy relates to the server.
+/// What to do with a saved draft once the server's current version is known.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Restore {
+    /// There is no draft (none saved, or the saved text is what the server has): follow the
+    /// server.
+    Follow,
+    /// The draft's base is the server's current version: keep editing it.
+    Resume(WorkingCopy),
+    /// The draft started from an older version: fetch that version
+    /// (`GET /api/flags/versions/{n}`), then [`with_base`], then rebase onto the server.
+    FetchBase { version: u64, saved: SavedDraft },
+    /// Nothing says which version the draft started from (saved without a server, or its base
+    /// is not this server's): it is never applied on its own; the admin decides.
+    Orphan(SavedDraft),
+}
+
+pub fn restore(saved: Option<SavedDraft>, server: &Published) -> Restore {
+    let Some(saved) = saved else { return Restore::Follow };
+    if same_content(&saved.text, &server.text) {
+        return Restore::Follow;
+    }
+    match (saved.base_version, saved.base_etag.as_deref()) {
+        (Some(v), Some(etag)) if v == server.version && etag == server.etag => Restore::Resume(WorkingCopy {
+            base: server.clone(),
+            text: saved.text,
+            message: saved.message,
+        }),
+        // Version numbers only grow: a base newer than the server (or the same number with
+        // another ETag) belongs to another server's history.
+        (Some(version), Some(_)) if version < server.version => Restore::FetchBase { version, saved },
+        _ => Restore::Orphan(saved),
+    }
+}
+
+/// The saved draft with its base fetched (`None`: the server no longer has that version).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Based {
+    /// The text is its base's: an old-format entry saved without any edit. Not a draft.
+    Discard,
+    /// The admin's edits against their base, to rebase onto the server's version.
+    Copy(WorkingCopy),
+    /// The fetched version is not the one the draft started from (another ETag) or is gone.
+    Orphan(SavedDraft),
+}
+
+pub fn with_base(saved: SavedDraft, base: Option<Published>) -> Based {
+    match base {
+        Some(base) if saved.base_etag.as_deref() == Some(base.etag.as_str()) => {
+            if same_content(&saved.text, &base.text) {
+                Based::Discard
+            } else {
+                Based::Copy(WorkingCopy { base, text: saved.text, message: saved.message })
+            }
+        }
+        _ => Based::Orphan(saved),
+    }
+}
+
+/// How the working copy relates to the server, for the header.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DraftState {
     /// Nothing loaded from a server (a file or URL was opened, or the server is unreachable).
     NoServer,
-    /// The draft is what is published.
-    Clean,
-    /// Unpublished edits on top of the version the draft started from.
-    Modified,
-    /// Unpublished edits, and the server has a newer version than the one they started from.
-    ModifiedAndBehind { base_version: Option<u64> },
+    /// No edits: the page shows the server's version and follows it.
+    Clean { version: u64 },
+    /// The admin's edits on top of the server's current version.
+    Edited { version: u64 },
+    /// The server moved on, and the edits could not be rebased yet: fields changed on both
+    /// sides wait for the admin's choice, or the draft's text is not JSON.
+    Behind { base_version: u64, server_version: u64, conflicts: usize },
 }
 
 impl DraftState {
-    pub fn label(&self, published_version: Option<u64>) -> String {
+    pub fn label(&self) -> String {
         match self {
             DraftState::NoServer => "not connected to a server".into(),
-            DraftState::Clean => match published_version {
-                Some(v) => format!("same as published version {v}"),
-                None => "same as published".into(),
-            },
-            DraftState::Modified => "draft differs from the published version".into(),
-            DraftState::ModifiedAndBehind { base_version } => format!(
-                "draft differs, and the server moved on since it started (from version {})",
-                base_version.map_or("?".to_string(), |v| v.to_string())
+            DraftState::Clean { version } => format!("same as published version {version}"),
+            DraftState::Edited { version } => format!("draft differs from published version {version} (your edits)"),
+            DraftState::Behind { base_version, server_version, conflicts: 0 } => format!(
+                "draft differs; the server moved from version {base_version} to {server_version}: fix the JSON so your edits can be rebased"
+            ),
+            DraftState::Behind { server_version, conflicts, .. } => format!(
+                "draft differs; the server moved to version {server_version}: {conflicts} field(s) changed on both sides, choose below"
             ),
         }
     }
-}
 
-pub fn draft_state(
-    text: &str,
-    base_etag: Option<&str>,
-    base_version: Option<u64>,
-    published: Option<&Published>,
-) -> DraftState {
-    let Some(published) = published else { return DraftState::NoServer };
-    if same_content(text, &published.text) {
-        DraftState::Clean
-    } else if base_etag.is_some_and(|etag| etag != published.etag) {
-        DraftState::ModifiedAndBehind { base_version }
-    } else {
-        DraftState::Modified
+    pub fn is_edited(&self) -> bool {
+        matches!(self, DraftState::Edited { .. } | DraftState::Behind { .. })
     }
 }
 
-/// What to show after loading the published file, given a draft left from an earlier visit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Restored {
-    pub text: String,
-    pub base_etag: Option<String>,
-    pub base_version: Option<u64>,
-    /// A message for the admin, when the saved draft was kept.
-    pub notice: Option<String>,
-}
-
-/// A saved draft that still differs from the server is kept (the admin's work is never
-/// dropped); one that equals the server is replaced by the fresh published file.
-pub fn restore(stored: Option<StoredDraft>, published: &Published) -> Restored {
-    let fresh = Restored {
-        text: published.text.clone(),
-        base_etag: Some(published.etag.clone()),
-        base_version: Some(published.version),
-        notice: None,
-    };
-    let Some(stored) = stored else { return fresh };
-    if same_content(&stored.text, &published.text) {
-        return fresh;
-    }
-    let behind = stored.base_etag.as_deref().is_some_and(|e| e != published.etag);
-    let notice = if behind {
-        format!(
-            "Restored your unpublished draft. It started from version {}, but the server is now \
-             at version {}: review the diff before publishing.",
-            stored.base_version.map_or("?".to_string(), |v| v.to_string()),
-            published.version
-        )
+/// The state of the admin's `text` on `base` (`None`: no server); `server` is the newest
+/// version seen, `conflicts` the fields waiting for a choice.
+pub fn draft_state(base: Option<&Published>, text: &str, server: Option<&Published>, conflicts: usize) -> DraftState {
+    let (Some(base), Some(server)) = (base, server) else { return DraftState::NoServer };
+    if same_content(text, &base.text) {
+        DraftState::Clean { version: base.version }
+    } else if base.etag != server.etag && server.version > base.version {
+        DraftState::Behind { base_version: base.version, server_version: server.version, conflicts }
     } else {
-        "Restored your unpublished draft.".to_string()
-    };
-    Restored {
-        text: stored.text,
-        base_etag: stored.base_etag,
-        base_version: stored.base_version,
-        notice: Some(notice),
+        DraftState::Edited { version: base.version }
     }
 }
 
@@ -149,6 +213,15 @@ mod tests {
 
     fn published(text: &str, version: u64) -> Published {
         Published { text: text.into(), etag: format!("\"e{version}\""), version }
+    }
+
+    fn saved(text: &str, version: Option<u64>) -> SavedDraft {
+        SavedDraft {
+            text: text.into(),
+            base_etag: version.map(|v| format!("\"e{v}\"")),
+            base_version: version,
+            message: "why".into(),
+        }
     }
 
     #[test]
@@ -161,60 +234,103 @@ mod tests {
     }
 
     #[test]
-    fn no_saved_draft_starts_from_the_server() {
-        let r = restore(None, &published(r#"{"v":1}"#, 3));
-        assert_eq!(r.text, r#"{"v":1}"#);
-        assert_eq!(r.base_version, Some(3));
-        assert_eq!(r.notice, None);
+    fn only_an_edited_copy_is_saved() {
+        let mut copy = WorkingCopy::following(published(r#"{"v":1}"#, 3));
+        assert!(!copy.is_edited());
+        assert_eq!(copy.saved(), None, "no edit, no draft");
+        copy.message = "a message alone is not a draft".into();
+        assert_eq!(copy.saved(), None);
+        copy.text = "{\"v\": 2}".into();
+        let entry = copy.saved().unwrap();
+        assert_eq!((entry.base_version, entry.base_etag.as_deref()), (Some(3), Some("\"e3\"")));
+        assert_eq!(SavedDraft::from_json(&entry.to_json()), Some(entry));
+        // Typing the old value back: no draft again.
+        copy.text = "{ \"v\" : 1 }".into();
+        assert_eq!(copy.saved(), None);
     }
 
     #[test]
-    fn an_edited_draft_survives_a_reload() {
-        let stored = StoredDraft {
-            text: r#"{"v":2}"#.into(),
-            base_etag: Some("\"e3\"".into()),
-            base_version: Some(3),
-        };
-        let stored = StoredDraft::from_json(&stored.to_json());
-        let r = restore(stored, &published(r#"{"v":1}"#, 3));
-        assert_eq!(r.text, r#"{"v":2}"#);
-        assert_eq!(r.notice.as_deref(), Some("Restored your unpublished draft."));
+    fn no_saved_draft_follows_the_server() {
+        assert_eq!(restore(None, &published(r#"{"v":1}"#, 3)), Restore::Follow);
     }
 
     #[test]
-    fn a_draft_behind_the_server_is_kept_with_a_warning() {
-        let stored = StoredDraft {
-            text: "{not json yet".into(),
-            base_etag: Some("\"e3\"".into()),
-            base_version: Some(3),
-        };
-        let r = restore(Some(stored), &published(r#"{"v":1}"#, 5));
-        assert_eq!(r.text, "{not json yet");
-        assert_eq!(r.base_etag.as_deref(), Some("\"e3\""));
-        assert!(r.notice.unwrap().contains("server is now at version 5"));
+    fn an_edited_draft_on_the_current_version_is_resumed_with_its_message() {
+        let r = restore(Some(saved(r#"{"v":2}"#, Some(3))), &published(r#"{"v":1}"#, 3));
+        let Restore::Resume(copy) = r else { panic!("{r:?}") };
+        assert_eq!((copy.text.as_str(), copy.base.version, copy.message.as_str()), (r#"{"v":2}"#, 3, "why"));
     }
 
     #[test]
-    fn a_draft_equal_to_the_server_is_refreshed() {
-        let stored = StoredDraft { text: r#"{"v": 1}"#.into(), base_etag: None, base_version: None };
-        let r = restore(Some(stored), &published(r#"{"v":1}"#, 7));
-        assert_eq!((r.base_version, r.notice), (Some(7), None));
+    fn a_draft_behind_the_server_asks_for_its_base_and_is_never_resumed_as_is() {
+        let server = published(r#"{"v":5}"#, 5);
+        let entry = saved("{not json yet", Some(3));
+        assert_eq!(restore(Some(entry.clone()), &server), Restore::FetchBase { version: 3, saved: entry });
+        // Its base fetched: the edits against it, ready to rebase.
+        let base = published(r#"{"v":1}"#, 3);
+        let Based::Copy(copy) = with_base(saved(r#"{"v":2}"#, Some(3)), Some(base.clone())) else { panic!() };
+        assert_eq!((copy.base, copy.message.as_str()), (base, "why"));
+    }
+
+    #[test]
+    fn an_old_entry_equal_to_its_base_is_not_a_draft() {
+        // Format 1 saved the text on every load, edited or not.
+        let v1 = r#"{"text": "{\"v\":1}", "base_etag": "\"e3\"", "base_version": 3}"#;
+        let entry = read_saved(None, Some(v1)).unwrap();
+        assert_eq!(entry.message, "");
+        let server = published(r#"{"v":9}"#, 9);
+        assert_eq!(restore(Some(entry.clone()), &server), Restore::FetchBase { version: 3, saved: entry.clone() });
+        assert_eq!(with_base(entry, Some(published(r#"{ "v": 1 }"#, 3))), Based::Discard);
+        // The current format wins over the old one.
+        let v2 = saved(r#"{"v":7}"#, Some(3)).to_json();
+        assert_eq!(read_saved(Some(&v2), Some(v1)).unwrap().text, r#"{"v":7}"#);
+    }
+
+    #[test]
+    fn a_draft_equal_to_the_server_is_dropped() {
+        assert_eq!(restore(Some(saved(r#"{"v": 1}"#, None)), &published(r#"{"v":1}"#, 7)), Restore::Follow);
+    }
+
+    #[test]
+    fn a_draft_from_another_history_is_an_orphan() {
+        let server = published(r#"{"v":1}"#, 4);
+        // No base at all (started from a local file without a server).
+        assert!(matches!(restore(Some(saved(r#"{"v":2}"#, None)), &server), Restore::Orphan(_)));
+        // A base the server has not reached: the data directory was replaced.
+        assert!(matches!(restore(Some(saved(r#"{"v":2}"#, Some(6))), &server), Restore::Orphan(_)));
+        // Same number, other ETag.
+        let mut other = saved(r#"{"v":2}"#, Some(4));
+        other.base_etag = Some("\"other\"".into());
+        assert!(matches!(restore(Some(other.clone()), &server), Restore::Orphan(_)));
+        // The fetched base is not the recorded one, or is gone.
+        let entry = saved(r#"{"v":2}"#, Some(3));
+        let mut fetched = published(r#"{"v":0}"#, 3);
+        fetched.etag = "\"not-e3\"".into();
+        assert!(matches!(with_base(entry.clone(), Some(fetched)), Based::Orphan(_)));
+        assert!(matches!(with_base(entry, None), Based::Orphan(_)));
     }
 
     #[test]
     fn corrupt_storage_is_ignored() {
-        assert_eq!(StoredDraft::from_json("garbage"), None);
+        assert_eq!(SavedDraft::from_json("garbage"), None);
+        assert_eq!(read_saved(Some("garbage"), Some("{}")), None);
     }
 
     #[test]
-    fn states_follow_content_and_base() {
-        let p = published(r#"{"v":1}"#, 4);
-        assert_eq!(draft_state(r#"{"v":1}"#, Some("\"e4\""), Some(4), Some(&p)), DraftState::Clean);
-        assert_eq!(draft_state(r#"{"v":2}"#, Some("\"e4\""), Some(4), Some(&p)), DraftState::Modified);
-        assert_eq!(
-            draft_state(r#"{"v":2}"#, Some("\"e1\""), Some(1), Some(&p)),
-            DraftState::ModifiedAndBehind { base_version: Some(1) }
-        );
-        assert_eq!(draft_state("{}", None, None, None), DraftState::NoServer);
+    fn states_follow_edits_and_the_server() {
+        let p4 = published(r#"{"v":1}"#, 4);
+        let base = Some(&p4);
+        assert_eq!(draft_state(base, "{ \"v\": 1 }", Some(&p4), 0), DraftState::Clean { version: 4 });
+        assert_eq!(draft_state(base, r#"{"v":1}"#, Some(&p4), 0).label(), "same as published version 4");
+        let edited = r#"{"v":2}"#;
+        assert_eq!(draft_state(base, edited, Some(&p4), 0), DraftState::Edited { version: 4 });
+        assert!(draft_state(base, edited, Some(&p4), 0).label().contains("differs"));
+        let p6 = published(r#"{"v":3}"#, 6);
+        let behind = draft_state(base, edited, Some(&p6), 2);
+        assert_eq!(behind, DraftState::Behind { base_version: 4, server_version: 6, conflicts: 2 });
+        assert!(behind.label().contains("2 field(s) changed on both sides"));
+        // No edits: the server moving on is not "behind" (the page follows it).
+        assert_eq!(draft_state(base, r#"{"v":1}"#, Some(&p6), 0), DraftState::Clean { version: 4 });
+        assert_eq!(draft_state(None, "{}", None, 0), DraftState::NoServer);
     }
 }

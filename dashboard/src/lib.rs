@@ -6,6 +6,7 @@
 //! `edgeflag-evaluator`, the same engine the servers and edges run.
 
 pub mod api_types;
+pub mod canaries;
 pub mod canary;
 pub mod diff;
 pub mod draft;
@@ -15,9 +16,9 @@ pub mod forms;
 pub mod json;
 pub mod jsonpath;
 pub mod lens;
-pub mod merge;
 pub mod problems;
 pub mod prometheus;
+pub mod rebase;
 
 #[cfg(test)]
 mod testdata;

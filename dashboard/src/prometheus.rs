@@ -1,11 +1,15 @@
 //! A Prometheus server as the canary metrics source: the HTTP API's `query_range` response
-//! (`/api/v1/query_range`) parsed into a series of optional values, and an instant query
-//! (`/api/v1/query`) of the latency histogram's buckets over the window (`sum by (le)`)
-//! parsed into the evaluator's non-cumulative buckets. Prometheus sends sample values as
-//! strings, including "NaN" and "+Inf"; non-finite values become gaps.
+//! (`/api/v1/query_range`) parsed into a series of optional values (the charts), and the
+//! instant queries (`/api/v1/query`) the server's canary controller runs with
+//! `--metrics-source prometheus=URL` (requests, errors and the latency histogram's buckets
+//! over the window), turned into the judged summary by the same conversion. The queries and
+//! the conversion live in the evaluator (`edgeflag_evaluator::promql`), so the page and the
+//! controller judge the same numbers. Prometheus sends sample values as strings, including
+//! "NaN" and "+Inf"; non-finite values become gaps.
 
 use edgeflag_evaluator::decimal::parse_f64;
-use edgeflag_evaluator::stats::{Bucket, Histogram};
+use edgeflag_evaluator::promql::{self, Target};
+use edgeflag_evaluator::stats::Bucket;
 use serde_json::Value;
 
 use crate::canary::{ArmData, ArmSummary, SeriesPoint};
@@ -63,47 +67,24 @@ pub fn parse_query_range(text: &str) -> Result<Vec<Point>, String> {
     Ok(series.into_iter().next().unwrap_or_default())
 }
 
-/// An instant query of cumulative histogram buckets by `le` in **seconds** (e.g.
-/// `sum by (le) (increase(edgeflag_flag_latency_seconds_bucket{…}[300s]))`) as the evaluator's
-/// non-cumulative buckets in **ms**, `+Inf` last. `increase()` extrapolates, so counts are
-/// rounded and kept non-decreasing across bounds. An empty result is no buckets (no data).
+/// An instant query of cumulative histogram buckets by `le` in **seconds** (the default is
+/// [`promql::LATENCY_BUCKETS`]) as the evaluator's non-cumulative buckets in **ms**, `+Inf`
+/// last ([`promql::latency_buckets`], the controller's conversion). An empty result is no
+/// buckets (no data).
 pub fn parse_latency_buckets(text: &str) -> Result<Vec<Bucket>, String> {
-    let root = response_root(text)?;
-    let samples = success_result(&root, "vector")?.items(|s| {
-        let le = s.field("metric")?.entries(|label| label.string())?.into_iter().find(|(name, _)| name == "le");
-        Ok((le.map(|(_, bound)| bound), s.field("value")?.decode(sample)?.1))
-    })?;
-    let mut cumulative: Vec<(Option<f64>, f64)> = Vec::with_capacity(samples.len());
-    for (i, (le, count)) in samples.into_iter().enumerate() {
-        let le = match le.as_deref() {
-            Some("+Inf") => None,
-            Some(text) => match parse_f64(text) {
-                Some(le) if le.is_finite() => Some(le * 1000.0),
-                _ => return Err(format!("data.result[{i}].metric.le: not a bucket bound: {text:?}")),
-            },
-            None => return Err(format!("data.result[{i}].metric.le: missing (aggregate with `sum by (le)`)")),
-        };
-        // NaN, infinite or negative counts are no observations.
-        let count = count.filter(|c| *c >= 0.0).unwrap_or(0.0);
-        cumulative.push((le, count));
-    }
-    // +Inf (None) last, finite bounds ascending.
-    cumulative.sort_by(|a, b| match (a.0, b.0) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        (None, None) => std::cmp::Ordering::Equal,
-        (None, _) => std::cmp::Ordering::Greater,
-        (_, None) => std::cmp::Ordering::Less,
-    });
-    let mut running = 0u64;
-    let (bounds, counts): (Vec<Option<f64>>, Vec<u64>) = cumulative
-        .into_iter()
-        .map(|(le, count)| {
-            running = running.max(count.round() as u64);
-            (le, running)
-        })
-        .unzip();
-    let histogram = Histogram::from_cumulative(&bounds, &counts).map_err(|e| format!("latency buckets: {e}"))?;
-    Ok(histogram.buckets)
+    promql::latency_buckets(&promql::parse_vector(text)?)
+}
+
+/// The one value of an aggregated instant query ([`promql::REQUESTS`], [`promql::ERRORS`]):
+/// `None` for an empty result (no series: no data).
+pub fn parse_value(text: &str) -> Result<Option<f64>, String> {
+    promql::single_value(&promql::parse_vector(text)?)
+}
+
+/// The judged summary of one arm from the window's answers: the controller's own conversion
+/// ([`promql::arm_summary`]: rounded counts, percentiles from the buckets).
+pub fn window_summary(requests: Option<f64>, errors: Option<f64>, buckets: Vec<Bucket>) -> ArmSummary {
+    promql::arm_summary(requests, errors, buckets)
 }
 
 /// Instant-query URL for `query` at `time_s`.
@@ -133,24 +114,21 @@ pub fn query_range_url(base: &str, query: &str, end_s: f64, window_s: u64, step_
     )
 }
 
-/// Fills a query template: `{flag}`, `{env}`, `{arm}` (escaped for a PromQL string),
-/// `{step}` and `{window}` (seconds). No environment means all of them, as in
-/// `/api/metrics`: the matcher `env="{env}"` becomes `env=~".*"` (`env=""` would match only
-/// the series without one).
+/// Fills a query template (see [`promql`]): `{flag}`, `{arm}`, `{env}` (a regular
+/// expression for `env=~"{env}"`; an empty `env` means all environments, as in
+/// `/api/metrics`), `{step}` and `{window}` (seconds). A template written for the older
+/// `env="{env}"` matcher is read as `env=~"{env}"`.
 pub fn fill_query(template: &str, flag: &str, env: &str, arm: &str, step_s: u64, window_s: u64) -> String {
-    let esc = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
-    let template = if env.is_empty() { template.replace(r#"env="{env}""#, r#"env=~".*""#) } else { template.to_owned() };
-    template
-        .replace("{flag}", &esc(flag))
-        .replace("{env}", &esc(env))
-        .replace("{arm}", &esc(arm))
-        .replace("{step}", &step_s.to_string())
-        .replace("{window}", &window_s.to_string())
+    let template = template.replace(r#"env="{env}""#, r#"env=~"{env}""#);
+    let one = [env.to_owned()];
+    let envs = (!env.is_empty()).then_some(&one[..]);
+    promql::fill(&template, &Target { flag, envs, arm }, window_s, step_s)
 }
 
-/// One arm's data from three `query_range` results on the same steps: requests per step,
-/// error rate and p99 (ms). The summary sums requests; errors are requests × rate per step;
-/// p99 is the latest finite value (Prometheus gives no window-wide percentile here).
+/// One arm's charts from three `query_range` results on the same steps: requests per step,
+/// error rate and p99 (ms). Its summary (requests summed, errors as requests × rate per step,
+/// the latest p99) is what the charts show; the judged summary is [`window_summary`] over the
+/// controller's queries.
 pub fn to_arm(requests: &[Point], error_rate: &[Point], p99_ms: &[Point]) -> ArmData {
     let at = |points: &[Point], t: f64| points.iter().find(|p| p.0 == t).and_then(|p| p.1);
     let series: Vec<SeriesPoint> = requests
@@ -188,13 +166,33 @@ mod tests {
     #[test]
     fn templates_are_filled_and_escaped() {
         assert_eq!(
-            fill_query(r#"x{flag="{flag}",env="{env}",arm="{arm}"}[{step}s] [{window}s]"#, "a\"b", "prod", "canary", 10, 300),
-            r#"x{flag="a\"b",env="prod",arm="canary"}[10s] [300s]"#
+            fill_query(r#"x{flag="{flag}",env=~"{env}",arm="{arm}"}[{step}s] [{window}s]"#, "a\"b", "eu.west", "canary", 10, 300),
+            r#"x{flag="a\"b",env=~"eu\\.west",arm="canary"}[10s] [300s]"#
         );
         assert_eq!(
             fill_query(r#"x{flag="{flag}",env="{env}",arm="{arm}"}"#, "f", "", "canary", 10, 300),
             r#"x{flag="f",env=~".*",arm="canary"}"#
         );
+        // The defaults are the controller's queries.
+        assert_eq!(
+            fill_query(promql::REQUESTS, "f", "prod", "canary", 10, 300),
+            r#"sum(increase(edgeflag_flag_requests_total{flag="f",env=~"prod",arm="canary"}[300s]))"#
+        );
+    }
+
+    #[test]
+    fn the_window_summary_is_the_controllers() {
+        let value = |v: &str| format!(r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1,"{v}"]}}]}}}}"#);
+        assert_eq!(parse_value(&value("120.4")), Ok(Some(120.4)));
+        assert_eq!(parse_value(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#), Ok(None));
+        let buckets = parse_latency_buckets(
+            r#"{"status":"success","data":{"resultType":"vector","result":[
+              {"metric":{"le":"0.05"},"value":[1,"100"]},{"metric":{"le":"+Inf"},"value":[1,"120"]}]}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let summary = window_summary(Some(120.4), Some(3.2), buckets.clone());
+        assert_eq!(summary, edgeflag_evaluator::promql::arm_summary(Some(120.4), Some(3.2), buckets));
+        assert_eq!((summary.requests, summary.errors), (120, 3));
     }
 
     #[test]

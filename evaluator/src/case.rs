@@ -10,6 +10,7 @@
 use crate::case_tables::{CASED, CASE_IGNORABLE, LOWER_RUNS};
 
 /// `text.to_lowercase()`, char for char (including `İ` → `i̇` and the final-sigma rule).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn to_lowercase(text: &str) -> String {
     let mut lower = String::with_capacity(text.len());
     for (i, c) in text.char_indices() {
@@ -23,6 +24,7 @@ pub fn to_lowercase(text: &str) -> String {
     lower
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn lower_char(c: char) -> char {
     let cp = u32::from(c);
     let run = LOWER_RUNS.partition_point(|&(packed, _)| packed >> 8 <= cp);
@@ -39,6 +41,7 @@ fn lower_char(c: char) -> char {
 }
 
 /// Unicode's Final_Sigma: a cased letter before (past case-ignorable ones), none after.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn is_word_final(text: &str, sigma_at: usize) -> bool {
     let before = text.get(..sigma_at).unwrap_or_default().chars().rev();
     let after = text
@@ -48,6 +51,7 @@ fn is_word_final(text: &str, sigma_at: usize) -> bool {
     ignorable_then_cased(before) && !ignorable_then_cased(after)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn ignorable_then_cased(mut chars: impl Iterator<Item = char>) -> bool {
     chars
         .find(|&c| !in_ranges(&CASE_IGNORABLE, c))
@@ -55,6 +59,7 @@ fn ignorable_then_cased(mut chars: impl Iterator<Item = char>) -> bool {
 }
 
 /// Whether `c` is in one of `ranges` (sorted, each `start << 11 | (last - start)`).
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn in_ranges(ranges: &[u32], c: char) -> bool {
     let cp = u32::from(c);
     let after = ranges.partition_point(|&packed| packed >> 11 <= cp);

@@ -29,6 +29,23 @@ pub struct FlagSet {
     pub(crate) segments: Vec<CompiledSegment>,
     /// Declared environment names (empty: any name is accepted).
     pub(crate) environments: KeySet,
+    /// Every context attribute some clause or split reads; positions are attribute ids.
+    pub(crate) attributes: KeySet,
+    /// What each flag reads from a context, by flag index.
+    pub(crate) reads: Vec<Reads>,
+}
+
+/// What evaluating one flag may read from a context, in any environment, through its
+/// segments and prerequisites: the targeting key, and attributes by id
+/// ([`FlagSet::attribute_names`]). A caller that copies a context field by field (the WASM
+/// glue) needs to copy only these.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reads {
+    pub targeting_key: bool,
+    /// Attribute ids, without repeats (empty when `all_attributes`).
+    pub attributes: Vec<u32>,
+    /// The flag may read any attribute of the file (its prerequisites read very many).
+    pub all_attributes: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +71,7 @@ pub(crate) struct CompiledTargeting {
 
 impl CompiledTargeting {
     /// Whether anything could serve other than the default (else the reason is STATIC).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn has_targeting(&self) -> bool {
         !self.deny.is_empty()
             || !self.targets.is_empty()
@@ -75,7 +93,19 @@ pub(crate) enum Stickiness {
     Attribute(String),
 }
 
+impl Split {
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn stickiness(&self) -> &Stickiness {
+        match self {
+            Split::Rollout { stickiness, .. }
+            | Split::Canary { stickiness, .. }
+            | Split::Experiment { stickiness, .. } => stickiness,
+        }
+    }
+}
+
 impl Stickiness {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn new(attribute: Option<&str>) -> Self {
         match attribute {
             None | Some(TARGETING_KEY) => Stickiness::TargetingKey,
@@ -83,6 +113,7 @@ impl Stickiness {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn name(&self) -> &str {
         match self {
             Stickiness::TargetingKey => TARGETING_KEY,
@@ -121,6 +152,7 @@ pub(crate) struct CompiledSegment {
 
 impl FlagSet {
     /// Parses, validates and compiles a flag file, reporting every problem with its path.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn from_json(text: &str) -> Result<FlagSet, ValidationErrors> {
         let mut problems = Problems::default();
         let Some(decoded) = crate::decode::decode(text, &mut problems) else {
@@ -144,6 +176,7 @@ impl FlagSet {
     }
 
     /// Validates and compiles an already-decoded file (from the dashboard's forms, say).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn from_file(file: FlagFile) -> Result<FlagSet, ValidationErrors> {
         let mut problems = Problems::default();
         let flag_indices: Vec<usize> = (0..file.flags.len()).collect();
@@ -165,30 +198,79 @@ impl FlagSet {
     }
 
     /// The validated source model.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn file(&self) -> &FlagFile {
         &self.file
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn into_file(self) -> FlagFile {
         self.file
     }
 
     /// Flag keys in file order.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn flag_keys(&self) -> impl Iterator<Item = &str> {
         self.file.flags.iter().map(|f| f.key.as_str())
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn len(&self) -> usize {
         self.flags.len()
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn is_empty(&self) -> bool {
         self.flags.is_empty()
     }
 
     /// The source of one flag.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn flag(&self, key: &str) -> Option<&Flag> {
         self.index.get(key).map(|&i| &self.file.flags[i])
+    }
+
+    /// Every context attribute name the file reads (clauses, segments, stickiness), by id.
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn attribute_names(&self) -> impl Iterator<Item = &str> {
+        self.attributes.keys()
+    }
+
+    /// The attribute name with id `id` (see [`FlagSet::reads`]).
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn attribute_name(&self, id: u32) -> Option<&str> {
+        self.attributes.key_at(id as usize)
+    }
+
+    /// What the flag at `index` reads from a context (see [`Reads`]).
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn reads(&self, index: usize) -> Option<&Reads> {
+        self.reads.get(index)
+    }
+
+    /// The environment names the file declares (empty: any name is accepted).
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn environment_names(&self) -> impl Iterator<Item = &str> {
+        self.environments.keys()
+    }
+
+    /// Every environment name some flag overrides, without repeats, in order of first use.
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn override_names(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = Vec::new();
+        for flag in &self.flags {
+            for (name, _) in flag.environments.iter() {
+                all.push(name);
+            }
+        }
+        let first = first_positions(&all);
+        let mut names = Vec::new();
+        for (i, &f) in first.iter().enumerate() {
+            if f == i {
+                names.push(all[i]);
+            }
+        }
+        names
     }
 }
 
@@ -201,14 +283,157 @@ struct Parts {
 }
 
 impl Parts {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn into_set(self, file: FlagFile) -> FlagSet {
+        let (attributes, reads) = reads_of(&self.flags, &self.segments);
         FlagSet {
             file,
             flags: self.flags,
             index: self.index,
             segments: self.segments,
             environments: self.environments,
+            attributes,
+            reads,
         }
+    }
+}
+
+/// The attribute table and each flag's [`Reads`]: its own clauses and splits in every
+/// environment, the segments they test, and (transitively) its prerequisites'. Linear in
+/// the size of the compiled file, whatever names or prerequisite graph it has. Plain loops:
+/// iterator adapters here cost the WASM module more than they say.
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn reads_of(flags: &[CompiledFlag], segments: &[CompiledSegment]) -> (KeySet, Vec<Reads>) {
+    // Every attribute name a flag reads itself, with the flag's index.
+    let mut occurrences: Vec<(usize, &str)> = Vec::new();
+    let mut reads: Vec<Reads> = Vec::with_capacity(flags.len());
+    for (index, flag) in flags.iter().enumerate() {
+        let mut own = Reads::default();
+        let mut targetings = vec![&flag.base];
+        for (_, targeting) in flag.environments.iter() {
+            targetings.push(targeting);
+        }
+        for targeting in targetings {
+            own.targeting_key |= !targeting.deny.is_empty() || !targeting.targets.is_empty();
+            for rule in &targeting.rules {
+                for clause in &rule.clauses {
+                    let crate::matching::Test::Segment(list) = &clause.test else {
+                        clause_reads(clause, index, &mut occurrences, &mut own);
+                        continue;
+                    };
+                    for &s in list {
+                        let Some(segment) = segments.get(s) else { continue };
+                        own.targeting_key |= !segment.included.is_empty() || !segment.excluded.is_empty();
+                        for segment_rule in &segment.rules {
+                            for c in segment_rule {
+                                clause_reads(c, index, &mut occurrences, &mut own);
+                            }
+                        }
+                    }
+                }
+            }
+            match targeting.split.as_ref().map(Split::stickiness) {
+                Some(Stickiness::TargetingKey) => own.targeting_key = true,
+                Some(Stickiness::Attribute(name)) => occurrences.push((index, name)),
+                None => {}
+            }
+        }
+        reads.push(own);
+    }
+    // Ids by first occurrence; each flag's list without repeats (a stamp per id, as the
+    // occurrences come flag by flag).
+    let every: Vec<&str> = occurrences.iter().map(|&(_, name)| name).collect();
+    let first = first_positions(&every);
+    let mut id_at: Vec<u32> = Vec::with_capacity(every.len());
+    let mut names: Vec<String> = Vec::new();
+    let mut stamp: Vec<usize> = Vec::new();
+    for (i, &f) in first.iter().enumerate() {
+        let id = if f == i {
+            names.push(every[i].to_string());
+            stamp.push(usize::MAX);
+            names.len() as u32 - 1
+        } else {
+            id_at[f]
+        };
+        id_at.push(id);
+        let flag = occurrences[i].0;
+        if stamp[id as usize] != flag {
+            stamp[id as usize] = flag;
+            reads[flag].attributes.push(id);
+        }
+    }
+    // Ids in the contexts' order of names (length, then bytes: keyed::SortedMap), so that a
+    // caller writing attributes by ascending id writes them already sorted.
+    // (The names are distinct: the sort the maps use gives every position.)
+    let order = crate::keyed::sorted_last_occurrences(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut new_id = vec![0u32; names.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old] = new as u32;
+    }
+    for r in &mut reads {
+        for id in &mut r.attributes {
+            *id = new_id[*id as usize];
+        }
+    }
+    let names: Vec<String> = order.iter().map(|&old| std::mem::take(&mut names[old])).collect();
+    // Add what prerequisites read. The graph has no cycles and depth at most
+    // MAX_PREREQUISITE_DEPTH (validated), so a memoised recursion is shallow; past
+    // MAX_READS attributes a flag is said to read all of them, which bounds the work.
+    let mut done = vec![false; flags.len()];
+    stamp.iter_mut().for_each(|s| *s = usize::MAX);
+    for index in 0..flags.len() {
+        fill_reads(index, flags, &mut reads, &mut done, &mut stamp, 0);
+    }
+    (KeySet::from_keys(names), reads)
+}
+
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn clause_reads<'a>(clause: &'a CompiledClause, index: usize, occurrences: &mut Vec<(usize, &'a str)>, own: &mut Reads) {
+    match &clause.attribute {
+        crate::matching::Attribute::TargetingKey => own.targeting_key = true,
+        crate::matching::Attribute::Named(name) => occurrences.push((index, name)),
+    }
+}
+
+/// More attributes than this and a flag reads "all" (see [`Reads::all_attributes`]).
+const MAX_READS: usize = 256;
+
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn fill_reads(index: usize, flags: &[CompiledFlag], reads: &mut [Reads], done: &mut [bool], stamp: &mut [usize], depth: usize) {
+    if done[index] {
+        return;
+    }
+    done[index] = true;
+    let prerequisites = &flags[index].prerequisites;
+    if depth > MAX_PREREQUISITE_DEPTH {
+        reads[index].all_attributes = true;
+        reads[index].targeting_key = true;
+    } else {
+        for &(p, _) in prerequisites {
+            fill_reads(p, flags, reads, done, stamp, depth + 1);
+        }
+    }
+    // Merge the prerequisites' lists into this one, without repeats.
+    for &id in &reads[index].attributes {
+        stamp[id as usize] = index;
+    }
+    for &(p, _) in prerequisites {
+        reads[index].targeting_key |= reads[p].targeting_key;
+        reads[index].all_attributes |= reads[p].all_attributes || reads[index].attributes.len() > MAX_READS;
+        if reads[index].all_attributes {
+            break;
+        }
+        for i in 0..reads[p].attributes.len() {
+            let id = reads[p].attributes[i];
+            if stamp[id as usize] != index {
+                stamp[id as usize] = index;
+                reads[index].attributes.push(id);
+            }
+        }
+    }
+    if reads[index].all_attributes || reads[index].attributes.len() > MAX_READS {
+        reads[index].all_attributes = true;
+        reads[index].attributes.clear();
     }
 }
 
@@ -224,6 +449,7 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile(mut self) -> Option<Parts> {
         let file = self.file;
         if file.schema_version != SCHEMA_VERSION {
@@ -259,6 +485,7 @@ impl Compiler<'_> {
         Some(Parts { flags: flags?, index: flag_index, segments: segments?, environments })
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn check_environments(&mut self) -> KeySet {
         let names = &self.file.environments;
         let first = first_positions(&names.iter().map(String::as_str).collect::<Vec<_>>());
@@ -274,6 +501,7 @@ impl Compiler<'_> {
     }
 
     /// Checks keys (non-empty, no control characters, unique) and indexes them.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn index_keys<'k>(
         &mut self,
         keys: impl Iterator<Item = &'k str>,
@@ -307,6 +535,7 @@ impl Compiler<'_> {
         KeyMap::from_entries(entries)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_segment(
         &mut self,
         segment: &Segment,
@@ -340,6 +569,7 @@ impl Compiler<'_> {
         (self.problems_len() == before).then_some(CompiledSegment { included, excluded, rules: rules? })
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_clauses(
         &mut self,
         clauses: &[crate::model::Clause],
@@ -376,6 +606,7 @@ impl Compiler<'_> {
         ok.then_some(compiled)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_flag(
         &mut self,
         flag: &Flag,
@@ -456,6 +687,7 @@ impl Compiler<'_> {
     }
 
     /// Variation names → indices, checking names, uniqueness and value types.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn check_variations(&mut self, flag: &Flag, path: &str) -> KeyMap<usize> {
         let list_path = field_path(path, "variations");
         if flag.variations.is_empty() {
@@ -496,6 +728,7 @@ impl Compiler<'_> {
         KeyMap::from_entries(names)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn variation_ref(&mut self, variations: &KeyMap<usize>, name: &str, path: &str) -> Option<usize> {
         match variations.get(name) {
             Some(&i) => Some(i),
@@ -508,6 +741,7 @@ impl Compiler<'_> {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_prerequisites(
         &mut self,
         flag: &Flag,
@@ -547,6 +781,7 @@ impl Compiler<'_> {
     }
 
     /// Rejects prerequisite cycles and chains deeper than [`MAX_PREREQUISITE_DEPTH`].
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn check_prerequisite_cycles(&mut self, flag_index: &KeyMap<usize>) {
         let flags = &self.file.flags;
         let edges: Vec<Vec<usize>> = flags
@@ -606,6 +841,7 @@ impl Compiler<'_> {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_targets(
         &mut self,
         scope: &FlagScope,
@@ -653,6 +889,7 @@ impl Compiler<'_> {
         (self.problems_len() == before).then_some((deny_set, KeyMap::from_entries(entries)))
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_rules(&mut self, scope: &FlagScope, rules: &[Rule], path: &str) -> Option<Vec<CompiledRule>> {
         let mut out = Vec::with_capacity(rules.len());
         let mut ok = true;
@@ -669,6 +906,7 @@ impl Compiler<'_> {
     }
 
     /// The split; `Some(None)` when the flag has none, `None` when it is invalid.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_split(&mut self, scope: &FlagScope, parts: SplitParts, path: &str) -> Option<Option<Split>> {
         let count = parts.rollout.is_some() as u8 + parts.canary.is_some() as u8 + parts.experiment.is_some() as u8;
         if count > 1 {
@@ -687,6 +925,7 @@ impl Compiler<'_> {
         Some(None)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_rollout(&mut self, scope: &FlagScope, rollout: &Rollout, path: &str) -> Option<Split> {
         let before = self.problems_len();
         self.check_bp(rollout.percent_bp, &field_path(path, "percent_bp"));
@@ -701,6 +940,7 @@ impl Compiler<'_> {
         })
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_canary(&mut self, scope: &FlagScope, canary: &Canary, path: &str) -> Option<Split> {
         let before = self.problems_len();
         let baseline = self.variation_ref(scope.variations, &canary.baseline, &field_path(path, "baseline"));
@@ -784,6 +1024,7 @@ impl Compiler<'_> {
         })
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_experiment(&mut self, scope: &FlagScope, experiment: &Experiment, path: &str) -> Option<Split> {
         let before = self.problems_len();
         let variants_path = field_path(path, "variants");
@@ -832,6 +1073,7 @@ impl Compiler<'_> {
     }
 
     /// One environment's effective targeting: base parts, replaced where the override says.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn compile_override(
         &mut self,
         scope: &FlagScope,
@@ -866,12 +1108,14 @@ impl Compiler<'_> {
         (self.problems_len() == before).then_some(env)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn check_bp(&mut self, bp: u32, path: &str) {
         if bp > 10_000 {
             self.problems.push(path, format!("basis points must be 0..=10000 (100 %), got {bp}"));
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn stickiness(&mut self, attribute: Option<&str>, path: &str) -> Stickiness {
         if let Some(name) = attribute {
             if name.trim().is_empty() {
@@ -881,6 +1125,7 @@ impl Compiler<'_> {
         Stickiness::new(attribute)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn salt(&mut self, salt: Option<&str>, key: &str, path: &str) -> String {
         match salt {
             Some("") => {
@@ -892,6 +1137,7 @@ impl Compiler<'_> {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn problems_len(&self) -> usize {
         self.problems.len()
     }
@@ -911,6 +1157,7 @@ struct SplitParts<'a> {
 }
 
 /// A percent with at most two decimals, in basis points.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn percent_to_bp(percent: f64) -> Option<u32> {
     if !percent.is_finite() {
         return None;
@@ -920,6 +1167,7 @@ fn percent_to_bp(percent: f64) -> Option<u32> {
     ((bp - rounded).abs() < 1e-6 && (0.0..=10_000.0).contains(&rounded)).then_some(rounded as u32)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn key_problem(key: &str) -> Option<String> {
     if key.trim().is_empty() {
         Some("key is empty".into())
@@ -932,6 +1180,7 @@ fn key_problem(key: &str) -> Option<String> {
     }
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn join_suffix(path: &str, suffix: &str) -> String {
     if suffix.starts_with('[') {
         format!("{path}{suffix}")
@@ -943,6 +1192,7 @@ fn join_suffix(path: &str, suffix: &str) -> String {
 }
 
 /// Canary stage percents of a canary, in basis points (for tools that show them).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn stage_percent_bp(percent: f64) -> Option<u32> {
     percent_to_bp(percent)
 }

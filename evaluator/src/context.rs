@@ -1,6 +1,9 @@
 //! The evaluation context: who is asking. OpenFeature's flat shape:
 //! `{"targetingKey": "user-1", "country": "FR", "plan": "pro", "tags": ["beta"]}`.
 
+use std::net::IpAddr;
+
+use semver::Version;
 use serde_json::Value;
 
 use crate::document::Json;
@@ -14,7 +17,56 @@ pub const TARGETING_KEY: &str = "targetingKey";
 pub struct Context {
     targeting_key: Option<String>,
     /// From the request, so a sorted map: no choice of names can make it slow (see `keyed`).
-    attributes: SortedMap<Value>,
+    attributes: SortedMap<AttributeValue>,
+}
+
+/// Where a context keeps a reading: `OnceLock` natively (contexts are `Sync`); on wasm32,
+/// which has no threads, `OnceCell`, without the `Once` machinery (0.8 KB of the module).
+#[cfg(not(target_arch = "wasm32"))]
+type Cache<T> = std::sync::OnceLock<T>;
+#[cfg(target_arch = "wasm32")]
+type Cache<T> = std::cell::OnceCell<T>;
+
+/// An attribute's value and, for a string, its readings as a version, an address and in
+/// lower case: each made the first time a clause needs it, then kept with the context, so
+/// evaluating many flags (or one flag many times) for a context parses each once.
+#[derive(Debug, Clone)]
+pub struct AttributeValue {
+    value: Value,
+    semver: Cache<Option<Version>>,
+    ip: Cache<Option<IpAddr>>,
+    lowercase: Cache<Box<str>>,
+}
+
+impl PartialEq for AttributeValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl AttributeValue {
+    fn new(value: Value) -> Self {
+        AttributeValue { value, semver: Cache::new(), ip: Cache::new(), lowercase: Cache::new() }
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The string as a semantic version (surrounding spaces ignored), if it is one.
+    pub fn semver(&self, s: &str) -> Option<&Version> {
+        self.semver.get_or_init(|| Version::parse(s.trim()).ok()).as_ref()
+    }
+
+    /// The string as an IP address (surrounding spaces ignored), if it is one.
+    pub fn ip(&self, s: &str) -> Option<&IpAddr> {
+        self.ip.get_or_init(|| s.trim().parse().ok()).as_ref()
+    }
+
+    /// The string in lower case ([`crate::case`]).
+    pub fn lowercase(&self, s: &str) -> &str {
+        self.lowercase.get_or_init(|| crate::case::to_lowercase(s).into_boxed_str())
+    }
 }
 
 /// Why a context could not be read.
@@ -55,7 +107,7 @@ impl Context {
                 _ => None,
             };
         } else {
-            self.attributes.insert(name, value);
+            self.attributes.insert(name, AttributeValue::new(value));
         }
     }
 
@@ -73,7 +125,7 @@ impl Context {
             if name == TARGETING_KEY {
                 targeting_key = Some(json.into_value());
             } else {
-                attributes.push((name, json.into_value()));
+                attributes.push((name, AttributeValue::new(json.into_value())));
             }
         }
         let targeting_key = match targeting_key {
@@ -94,10 +146,26 @@ impl Context {
             if name == TARGETING_KEY {
                 targeting_key = targeting_key_of(value)?;
             } else {
-                attributes.push((name, value));
+                attributes.push((name, AttributeValue::new(value)));
             }
         }
         Ok(Context { targeting_key, attributes: SortedMap::from_entries(attributes) })
+    }
+
+    /// From a targeting key (a string, a number taken in decimal, or null) and attributes
+    /// (of repeated names the last counts), as [`Context::from_value`] reads an object.
+    pub fn from_parts(targeting_key: Option<Value>, attributes: Vec<(String, Value)>) -> Result<Self, ContextError> {
+        let targeting_key = match targeting_key {
+            Some(value) => targeting_key_of(value)?,
+            None => None,
+        };
+        let mut entries = Vec::with_capacity(attributes.len());
+        for (name, value) in attributes {
+            entries.push((name, AttributeValue::new(value)));
+        }
+        // Callers that write names in the map's order (the WASM glue) skip the sort.
+        let attributes = SortedMap::from_sorted(entries).unwrap_or_else(SortedMap::from_entries);
+        Ok(Context { targeting_key, attributes })
     }
 
     pub fn targeting_key(&self) -> Option<&str> {
@@ -106,12 +174,17 @@ impl Context {
 
     /// An attribute's value, or `None` when absent or JSON null.
     pub fn attribute(&self, name: &str) -> Option<&Value> {
-        self.attributes.get(name).filter(|v| !v.is_null())
+        self.attributes.get(name).map(|a| &a.value).filter(|v| !v.is_null())
+    }
+
+    /// An attribute with its cached readings, or `None` when absent or JSON null.
+    pub fn attribute_entry(&self, name: &str) -> Option<&AttributeValue> {
+        self.attributes.get(name).filter(|a| !a.value.is_null())
     }
 
     /// Every attribute (JSON nulls included), shorter names first.
     pub fn attributes(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.attributes.iter()
+        self.attributes.iter().map(|(name, a)| (name, &a.value))
     }
 }
 

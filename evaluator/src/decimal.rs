@@ -22,6 +22,7 @@
 /// The value of `text` in Rust's float grammar (`[+-]?` then digits with an optional `.` and
 /// exponent, or `inf`, `infinity`, `nan` in any case), or `None` where `str::parse` refuses it.
 /// Too large a value is infinite and too small a value is zero, as in std.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn parse_f64(text: &str) -> Option<f64> {
     let mut s = text.as_bytes();
     let negative = s.first() == Some(&b'-');
@@ -35,6 +36,7 @@ pub fn parse_f64(text: &str) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn special(s: &[u8]) -> Option<f64> {
     if s.eq_ignore_ascii_case(b"inf") || s.eq_ignore_ascii_case(b"infinity") {
         Some(f64::INFINITY)
@@ -46,6 +48,7 @@ fn special(s: &[u8]) -> Option<f64> {
 }
 
 /// Digits with an optional `.` (at least one digit on either side) and `[eE][+-]?digits`.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn magnitude(s: &[u8]) -> Option<f64> {
     let digits_end =
         |from: usize| from + s[from..].iter().take_while(|b| b.is_ascii_digit()).count();
@@ -99,6 +102,7 @@ fn add_exponent_digit(exponent: i64, digit: u8) -> i64 {
 
 /// Clinger: a mantissa of at most 53 bits times or over an exactly representable power of
 /// ten is one correctly rounded IEEE operation. `None` when the number is not of that shape.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn fast_path(integer: &[u8], fraction: &[u8], exponent: i64) -> Option<f64> {
     const MAX_MANTISSA: u64 = 1 << 53;
     const POW10: [f64; 23] = [
@@ -130,6 +134,7 @@ const INFINITY_BITS: u64 = (INFINITE_POWER as u64) << SIG_BITS;
 
 /// The bits of the nearest `f64` to the (validated) unsigned decimal text `s`: shift the
 /// decimal by powers of two into [1/2, 1), then round off the mantissa's bits.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn decimal_shift(s: &[u8]) -> u64 {
     const MAX_SHIFT: usize = 60;
     const POWERS: [u8; 19] = [
@@ -210,6 +215,7 @@ impl Decimal {
     const MAX_DIGITS_WITHOUT_OVERFLOW: usize = 19;
     const DECIMAL_POINT_RANGE: i32 = 2047;
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn push_digit(&mut self, digit: u8) {
         if self.num_digits < Self::MAX_DIGITS {
             self.digits[self.num_digits] = digit;
@@ -217,6 +223,7 @@ impl Decimal {
         self.num_digits += 1;
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn trim(&mut self) {
         while self.num_digits != 0 && self.digits[self.num_digits - 1] == 0 {
             self.num_digits -= 1;
@@ -224,6 +231,7 @@ impl Decimal {
     }
 
     /// `digits[.digits][(e|E)[+-]digits]`, already validated by the caller.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn parse(mut s: &[u8]) -> Decimal {
         let mut d = Decimal {
             num_digits: 0,
@@ -300,6 +308,7 @@ impl Decimal {
     }
 
     /// The integer part, rounded half to even (half up when digits were truncated).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn round(&self) -> u64 {
         if self.num_digits == 0 || self.decimal_point < 0 {
             return 0;
@@ -325,6 +334,7 @@ impl Decimal {
     }
 
     /// Multiplies by `2^shift` (at most 60).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn left_shift(&mut self, shift: usize) {
         if self.num_digits == 0 {
             return;
@@ -350,6 +360,7 @@ impl Decimal {
         self.trim();
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn put_digit(&mut self, at: usize, digit: u64) {
         if at < Self::MAX_DIGITS {
             self.digits[at] = digit as u8;
@@ -359,6 +370,7 @@ impl Decimal {
     }
 
     /// Divides by `2^shift` (at most 60).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn right_shift(&mut self, shift: usize) {
         let mut read = 0;
         let mut write = 0;
@@ -408,6 +420,7 @@ impl Decimal {
 
     /// How many digits multiplying by `2^shift` adds: the digit count of `2^shift`, less one
     /// when the digits sort below those of `5^shift` (std's table, from Wuffs).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn new_digits_of_left_shift(&self, shift: usize) -> usize {
         #[rustfmt::skip]
         const TABLE: [u16; 65] = [

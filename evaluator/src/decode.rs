@@ -34,6 +34,7 @@ pub struct Decoded {
 impl Decoded {
     /// The file, if every flag and segment decoded (unknown fields are reported, not fatal):
     /// for editors that must not drop a broken flag from a draft they write back.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn into_complete(self) -> Option<FlagFile> {
         (!self.incomplete).then_some(self.file)
     }
@@ -41,6 +42,7 @@ impl Decoded {
 
 /// Decodes the JSON text, reporting syntax, type, missing, unknown and duplicate fields into
 /// `problems`. Returns `None` when the top level itself cannot be read.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
     let json = match document::parse(text) {
         Ok(json) => json,
@@ -124,6 +126,7 @@ pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
 }
 
 /// The key of a flag or segment that failed to decode, when it has one.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn key_of(node: &Json) -> Option<String> {
     match node {
         Json::Object(entries) => {
@@ -152,6 +155,7 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn of(node: &'a Json, path: &'a str, problems: &mut Problems) -> Option<Self> {
         match node {
             Json::Object(entries) => Some(Fields {
@@ -167,6 +171,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The value of `name` (the last one if it appears twice; `finish` reports the duplicate).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn take(&mut self, name: &str) -> Option<(&'a Json, String)> {
         let position = self.entries.iter().rposition(|(key, _)| key == name)?;
         for (used, (key, _)) in self.used.iter_mut().zip(self.entries) {
@@ -175,6 +180,7 @@ impl<'a> Fields<'a> {
         Some((&self.entries[position].1, field_path(self.path, name)))
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn required<T>(&mut self, name: &str, problems: &mut Problems, read: Read<T>) -> Option<T> {
         match self.take(name) {
             Some((node, path)) => read(node, &path, problems),
@@ -186,6 +192,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Absent and `null` are `None`; `Some(None)` means present but unusable.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn optional<T>(
         &mut self,
         name: &str,
@@ -199,6 +206,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Absent is `T::default()` (`null` is not: serde's `#[serde(default)]` rejects it too).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn or_default<T: Default>(
         &mut self,
         name: &str,
@@ -212,6 +220,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Reports every field not taken as unknown, and every repeated one as a duplicate.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn finish(self, problems: &mut Problems) {
         let first = crate::keyed::first_positions(&self.entries.iter().map(|(key, _)| key.as_str()).collect::<Vec<_>>());
         for (i, ((key, _), used)) in self.entries.iter().zip(self.used).enumerate() {
@@ -226,10 +235,12 @@ impl<'a> Fields<'a> {
     }
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn invalid_type(node: &Json, expected: &str) -> String {
     format!("invalid type: {}, expected {expected}", node.describe())
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn array<'a>(node: &'a Json, path: &str, problems: &mut Problems) -> Option<&'a [Json]> {
     match node {
         Json::Array(items) => Some(items),
@@ -241,6 +252,7 @@ fn array<'a>(node: &'a Json, path: &str, problems: &mut Problems) -> Option<&'a 
 }
 
 /// Every element read (and every bad one reported); `None` if any was bad.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn list<T>(node: &Json, path: &str, problems: &mut Problems, read: Read<T>) -> Option<Vec<T>> {
     let items = array(node, path, problems)?;
     let mut out = Vec::with_capacity(items.len());
@@ -255,6 +267,7 @@ fn list<T>(node: &Json, path: &str, problems: &mut Problems, read: Read<T>) -> O
     ok.then_some(out)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn string(node: &Json, path: &str, problems: &mut Problems) -> Option<String> {
     match node {
         Json::String(s) => Some(s.clone()),
@@ -265,10 +278,12 @@ fn string(node: &Json, path: &str, problems: &mut Problems) -> Option<String> {
     }
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn strings(node: &Json, path: &str, problems: &mut Problems) -> Option<Vec<String>> {
     list(node, path, problems, string)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn boolean(node: &Json, path: &str, problems: &mut Problems) -> Option<bool> {
     match node {
         Json::Bool(b) => Some(*b),
@@ -279,10 +294,12 @@ fn boolean(node: &Json, path: &str, problems: &mut Problems) -> Option<bool> {
     }
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn any_value(node: &Json, _path: &str, _problems: &mut Problems) -> Option<serde_json::Value> {
     Some(node.clone().into_value())
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn number(node: &Json, path: &str, problems: &mut Problems) -> Option<f64> {
     match node {
         Json::Number(n) => {
@@ -301,6 +318,7 @@ fn number(node: &Json, path: &str, problems: &mut Problems) -> Option<f64> {
 }
 
 /// A whole number in `0..=max`.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn unsigned(node: &Json, path: &str, problems: &mut Problems, max: u64) -> Option<u64> {
     let expected = || format!("an integer from 0 to {max}");
     match node {
@@ -329,20 +347,24 @@ fn unsigned(node: &Json, path: &str, problems: &mut Problems, max: u64) -> Optio
     }
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn u32_(node: &Json, path: &str, problems: &mut Problems) -> Option<u32> {
     unsigned(node, path, problems, u32::MAX.into()).and_then(|v| u32::try_from(v).ok())
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn u64_(node: &Json, path: &str, problems: &mut Problems) -> Option<u64> {
     unsigned(node, path, problems, u64::MAX)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn usize_(node: &Json, path: &str, problems: &mut Problems) -> Option<usize> {
     let max = u64::try_from(usize::MAX).unwrap_or(u64::MAX);
     unsigned(node, path, problems, max).and_then(|v| usize::try_from(v).ok())
 }
 
 /// One of a fixed set of names (a serde "unit variant").
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn one_of<T: Copy>(
     node: &Json,
     path: &str,
@@ -365,6 +387,7 @@ fn one_of<T: Copy>(
     None
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn flag_kind(node: &Json, path: &str, problems: &mut Problems) -> Option<FlagKind> {
     const ALL: [FlagKind; 4] = [
         FlagKind::Boolean,
@@ -375,10 +398,12 @@ fn flag_kind(node: &Json, path: &str, problems: &mut Problems) -> Option<FlagKin
     one_of(node, path, problems, &ALL, FlagKind::as_str)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn operator(node: &Json, path: &str, problems: &mut Problems) -> Option<Operator> {
     one_of(node, path, problems, &Operator::ALL, Operator::as_str)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn canary_status(node: &Json, path: &str, problems: &mut Problems) -> Option<CanaryStatus> {
     const ALL: [CanaryStatus; 4] = [
         CanaryStatus::Running,
@@ -389,6 +414,7 @@ fn canary_status(node: &Json, path: &str, problems: &mut Problems) -> Option<Can
     one_of(node, path, problems, &ALL, CanaryStatus::as_str)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn flag(node: &Json, path: &str, problems: &mut Problems) -> Option<Flag> {
     let p = problems;
     let mut f = Fields::of(node, path, p)?;
@@ -431,6 +457,7 @@ fn flag(node: &Json, path: &str, problems: &mut Problems) -> Option<Flag> {
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn variation(node: &Json, path: &str, p: &mut Problems) -> Option<Variation> {
     let mut f = Fields::of(node, path, p)?;
     let name = f.required("name", p, string);
@@ -444,6 +471,7 @@ fn variation(node: &Json, path: &str, p: &mut Problems) -> Option<Variation> {
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn prerequisite(node: &Json, path: &str, p: &mut Problems) -> Option<Prerequisite> {
     let mut f = Fields::of(node, path, p)?;
     let flag = f.required("flag", p, string);
@@ -455,6 +483,7 @@ fn prerequisite(node: &Json, path: &str, p: &mut Problems) -> Option<Prerequisit
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn targets(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Target>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
@@ -468,6 +497,7 @@ fn targets(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Target>> {
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn rules(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Rule>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
@@ -483,6 +513,7 @@ fn rules(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Rule>> {
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn clauses(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Clause>> {
     list(node, path, p, |node, path, p| {
         let mut f = Fields::of(node, path, p)?;
@@ -502,6 +533,7 @@ fn clauses(node: &Json, path: &str, p: &mut Problems) -> Option<Vec<Clause>> {
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn rollout(node: &Json, path: &str, p: &mut Problems) -> Option<Rollout> {
     let mut f = Fields::of(node, path, p)?;
     let percent_bp = f.required("percent_bp", p, u32_);
@@ -517,6 +549,7 @@ fn rollout(node: &Json, path: &str, p: &mut Problems) -> Option<Rollout> {
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn canary(node: &Json, path: &str, p: &mut Problems) -> Option<Canary> {
     let mut f = Fields::of(node, path, p)?;
     let baseline = f.required("baseline", p, string);
@@ -540,6 +573,7 @@ fn canary(node: &Json, path: &str, p: &mut Problems) -> Option<Canary> {
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn canary_stage(node: &Json, path: &str, p: &mut Problems) -> Option<CanaryStage> {
     let mut f = Fields::of(node, path, p)?;
     let percent = f.required("percent", p, number);
@@ -553,6 +587,7 @@ fn canary_stage(node: &Json, path: &str, p: &mut Problems) -> Option<CanaryStage
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn health_gate(node: &Json, path: &str, p: &mut Problems) -> Option<HealthGate> {
     let mut f = Fields::of(node, path, p)?;
     let max_error_rate = f.required("max_error_rate", p, number);
@@ -566,6 +601,7 @@ fn health_gate(node: &Json, path: &str, p: &mut Problems) -> Option<HealthGate> 
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn experiment(node: &Json, path: &str, p: &mut Problems) -> Option<Experiment> {
     let mut f = Fields::of(node, path, p)?;
     let variants = f.required("variants", p, |n, path, p| {
@@ -597,6 +633,7 @@ fn experiment(node: &Json, path: &str, p: &mut Problems) -> Option<Experiment> {
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn environment_overrides(
     node: &Json,
     path: &str,
@@ -624,6 +661,7 @@ fn environment_overrides(
     ok.then_some(out)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn environment_override(node: &Json, path: &str, p: &mut Problems) -> Option<EnvironmentOverride> {
     let mut f = Fields::of(node, path, p)?;
     let enabled = f.optional("enabled", p, boolean);
@@ -647,6 +685,7 @@ fn environment_override(node: &Json, path: &str, p: &mut Problems) -> Option<Env
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn segment(node: &Json, path: &str, p: &mut Problems) -> Option<Segment> {
     let mut f = Fields::of(node, path, p)?;
     let key = f.required("key", p, string);
@@ -676,6 +715,7 @@ mod tests {
     use super::*;
     use crate::validation::Problem;
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn problems_of(text: &str) -> Vec<Problem> {
         let mut problems = Problems::default();
         decode(text, &mut problems);
@@ -686,11 +726,13 @@ mod tests {
             .unwrap_or_default()
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn paths_of(text: &str) -> Vec<String> {
         problems_of(text).into_iter().map(|p| p.path).collect()
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn syntax_errors_name_the_line_and_the_path() {
         let found = problems_of("{\"schema_version\": 1,\n \"flags\": [}");
         assert_eq!(found.len(), 1, "{found:?}");
@@ -702,6 +744,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn every_unknown_field_is_reported_with_its_path() {
         let text = r#"{"schema_version": 1, "colour": 1, "flags": [
           {"key": "a", "kind": "boolean", "enabled": true, "off_variation": "f",
@@ -719,6 +762,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn every_problem_of_a_flag_is_reported_and_the_next_flag_too() {
         let text = r#"{"schema_version": 1, "flags": [
           {"key": "a", "kind": "boolean", "enabled": "yes", "variations": {}, "off_variation": 1},
@@ -755,6 +799,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn duplicate_fields_are_reported_at_every_level() {
         let text = r#"{"schema_version": 1, "schema_version": 1, "flags": [
           {"key": "a", "key": "a", "kind": "boolean", "enabled": true, "off_variation": "f", "default_variation": "f",
@@ -779,6 +824,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn numbers_out_of_range_and_fractions_are_refused() {
         let file = |bp: &str| {
             format!(
@@ -796,6 +842,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn null_means_absent_only_for_optional_fields() {
         let text = r#"{"$schema": null, "schema_version": 1, "flags": [{"key": "a", "kind": "boolean", "enabled": true,
             "off_variation": "f", "default_variation": "f", "variations": [{"name": "f", "value": false}],
@@ -804,6 +851,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn broken_flags_keep_their_keys() {
         let mut problems = Problems::default();
         let text = r#"{"schema_version": 1, "flags": [{"key": "a", "kind": 5}, {"kind": 5}]}"#;
@@ -815,6 +863,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn a_top_level_that_is_not_an_object_is_named() {
         assert_eq!(
             problems_of("[1]")[0].message,

@@ -55,11 +55,13 @@ const MAX_DEPTH: u32 = 128;
 /// One JSON document as a `serde_json::Value` (of two equal keys the last wins): for callers
 /// outside the engine, such as the dashboard, so that a WASM build links one JSON text reader
 /// (serde_json's is 40 KB of the dashboard; `serde_json::from_value` then gives typed values).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn parse_value(text: &str) -> Result<Value, SyntaxError> {
     parse(text).map(Json::into_value)
 }
 
 /// Parses one JSON document.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn parse(text: &str) -> Result<Json, SyntaxError> {
     let mut reader = Reader { text, bytes: text.as_bytes(), pos: 0, trail: Vec::new() };
     let parsed = reader.value(MAX_DEPTH).and_then(|json| {
@@ -103,6 +105,7 @@ enum Broken {
 }
 
 impl Broken {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn message(self) -> &'static str {
         match self {
             Broken::EofWhileParsingList => "EOF while parsing a list",
@@ -136,6 +139,7 @@ type Failure = (Broken, usize);
 
 /// serde_json's line and column for an offset: the 1-based line, and the bytes from the start
 /// of that line up to the offset (so the offending byte's 1-based column).
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn line_and_column(bytes: &[u8], end: usize) -> (usize, usize) {
     let before = bytes.get(..end).unwrap_or(bytes);
     let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
@@ -149,6 +153,7 @@ enum Step {
     Key(String),
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn trail_path(trail: &[Step]) -> String {
     trail
         .iter()
@@ -170,19 +175,23 @@ struct Reader<'t> {
 }
 
 impl<'t> Reader<'t> {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
     /// A failure at the byte about to be read (or at the end).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn broken(&self, reason: Broken) -> Failure {
         self.broken_at(reason, self.pos)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn broken_at(&self, reason: Broken, offending: usize) -> Failure {
         (reason, (offending + 1).min(self.bytes.len()))
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -190,6 +199,7 @@ impl<'t> Reader<'t> {
     }
 
     /// A value; `depth` is how many more containers may open.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn value(&mut self, depth: u32) -> Result<Json, Failure> {
         self.skip_whitespace();
         match self.peek() {
@@ -206,6 +216,7 @@ impl<'t> Reader<'t> {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn word(&mut self, word: &str, json: Json) -> Result<Json, Failure> {
         for &expected in word.as_bytes() {
             match self.peek() {
@@ -217,6 +228,7 @@ impl<'t> Reader<'t> {
         Ok(json)
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn array(&mut self, depth: u32) -> Result<Json, Failure> {
         self.pos += 1; // [
         let mut items = Vec::new();
@@ -242,6 +254,7 @@ impl<'t> Reader<'t> {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn object(&mut self, depth: u32) -> Result<Json, Failure> {
         self.pos += 1; // {
         let mut entries = Vec::new();
@@ -276,6 +289,7 @@ impl<'t> Reader<'t> {
     }
 
     /// After an element: a comma and another element (`true`), or the container's end.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn next_element(&mut self, close: u8, neither: Broken, eof: Broken) -> Result<bool, Failure> {
         self.skip_whitespace();
         match self.peek() {
@@ -299,6 +313,7 @@ impl<'t> Reader<'t> {
 
     /// A string at the opening quote. Unescaped runs are copied whole: they are valid UTF-8
     /// because the text is a `str` and runs end only at ASCII bytes.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn string(&mut self) -> Result<String, Failure> {
         self.pos += 1; // "
         let mut out = String::new();
@@ -329,12 +344,14 @@ impl<'t> Reader<'t> {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn run(&self, start: usize) -> Result<&'t str, Failure> {
         // Never fails (both ends are at ASCII bytes); an error rather than a panic regardless.
         self.text.get(start..self.pos).ok_or((Broken::InvalidEscape, self.pos))
     }
 
     /// The escape after a backslash.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn escape(&mut self, out: &mut String) -> Result<(), Failure> {
         let Some(c) = self.peek() else {
             return Err(self.broken(Broken::EofWhileParsingString));
@@ -357,6 +374,7 @@ impl<'t> Reader<'t> {
     }
 
     /// `\uXXXX`, after the `u`; a leading surrogate must be followed by its trailing one.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn unicode_escape(&mut self, out: &mut String) -> Result<(), Failure> {
         let first = self.hex4()?;
         let code = match first {
@@ -385,6 +403,7 @@ impl<'t> Reader<'t> {
     }
 
     /// Four hex digits; serde_json reads all four before it judges them.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn hex4(&mut self) -> Result<u16, Failure> {
         // Fewer than four bytes left is the end of the string, whatever they are.
         let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
@@ -407,6 +426,7 @@ impl<'t> Reader<'t> {
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. Integers stay integers where they fit
     /// (`u64`, or `i64` when negative; `-0` is the float -0.0), as in serde_json; the rest are
     /// floats, correctly rounded, and a float too large for `f64` is an error.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn number(&mut self) -> Result<Number, Failure> {
         let start = self.pos;
         let negative = self.peek() == Some(b'-');
@@ -454,6 +474,7 @@ impl<'t> Reader<'t> {
 
     /// Where serde_json stops reading a too-large number: at the exponent digit past
     /// `i32::MAX`, if there is one (else at the number's end).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn exponent_overflow(&self, text: &str, start: usize) -> Option<usize> {
         let e = text.rfind(['e', 'E'])?;
         let digits = text.get(e + 1..)?.trim_start_matches(['+', '-']);
@@ -468,12 +489,14 @@ impl<'t> Reader<'t> {
         None
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.peek() {
             self.pos += 1;
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn required_digits(&mut self) -> Result<(), Failure> {
         match self.peek() {
             Some(b'0'..=b'9') => {
@@ -487,6 +510,7 @@ impl<'t> Reader<'t> {
 }
 
 /// An integer that fits serde_json's integer forms, or `None` (read it as a float).
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn integer(digits: &[u8], negative: bool) -> Option<Number> {
     let mut magnitude: u64 = 0;
     for &d in digits {
@@ -504,6 +528,7 @@ fn integer(digits: &[u8], negative: bool) -> Option<Number> {
 
 impl Json {
     /// The serde_json value (of two equal keys, the last wins, as in serde_json).
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn into_value(self) -> Value {
         match self {
             Json::Null => Value::Null,
@@ -522,6 +547,7 @@ impl Json {
 
     /// How serde describes a value in "invalid type" messages: `string "x"`, `integer `5``,
     /// `floating point `1.5``, `boolean `true``, `null`, `sequence`, `map`.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn describe(&self) -> String {
         match self {
             Json::Null => "null".to_owned(),
@@ -535,6 +561,7 @@ impl Json {
     }
 
     /// JSON's name for the value's type: `object`, `array`, `string`...
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn type_name(&self) -> &'static str {
         match self {
             Json::Null => "null",
@@ -552,6 +579,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn keeps_duplicate_keys_in_order() {
         let parsed = parse(r#"{"a": 1, "b": [true, null], "a": "x"}"#);
         let expected = Json::Object(vec![
@@ -563,6 +591,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn into_value_matches_serde_json() {
         let text = r#"{"n": -3, "f": 1.5, "big": 18446744073709551615, "s": "é\n", "l": [{}, []], "z": null}"#;
         let ours = parse(text).map(Json::into_value);
@@ -571,6 +600,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn syntax_errors_carry_the_path_where_the_text_broke() {
         let cases = [
             (r#"{"flags": [{"key": "a"}, {"key": tru}]}"#, "flags[1].key"),
@@ -592,12 +622,14 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(100_000);
         assert!(parse(&text).is_err_and(|e| e.message.contains("recursion limit")));
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn describes_values_as_serde_does() {
         let described: Vec<String> = ["null", "true", "5", "-1", "1.5", "\"x\"", "[]", "{}"]
             .iter()

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 /// Parses a sequence of `<integer><unit>` parts with units d, h, m, s, ms.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.is_empty() {
@@ -43,6 +44,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn parses_compound_durations() {
         assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
@@ -51,6 +53,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn rejects_malformed_durations() {
         for bad in ["", "10", "m", "10x", "1h 30m", "99999999999999999999s", "-5s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");

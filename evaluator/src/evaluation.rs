@@ -24,8 +24,7 @@ use crate::matching::SegmentLookup;
 use crate::model::{CanaryStatus, FlagKind};
 
 /// Why a value was served (OpenFeature reason names, plus `PREREQUISITE_FAILED`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reason {
     /// The flag has no targeting: everyone gets the default variation.
     Static,
@@ -58,8 +57,7 @@ impl Reason {
 }
 
 /// OpenFeature error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     FlagNotFound,
     TypeMismatch,
@@ -83,8 +81,7 @@ impl ErrorCode {
 }
 
 /// Which side of a canary a unit is on, so edges can tag their metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Arm {
     Baseline,
     Canary,
@@ -98,6 +95,19 @@ impl Arm {
         }
     }
 }
+
+// Serialized as their `as_str` names: what serde's derive with `rename_all` writes, with one
+// small function instead of a derive per enum (1 KB of the WASM module).
+macro_rules! serialize_as_str {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    )*};
+}
+serialize_as_str!(Reason, ErrorCode, Arm);
 
 /// The answer for one flag. Borrows the flag set: evaluating allocates nothing on success.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -197,13 +207,40 @@ fn unit_of<'c>(stickiness: &Stickiness, context: &'c Context) -> Option<Unit<'c>
     }
 }
 
+/// An answer without its text: which variation, why, and the details. `Copy` and built without
+/// allocating; [`FlagSet::evaluation`] turns it into an [`Evaluation`]. The same flag,
+/// environment and answer always render the same `Evaluation`, so callers that see many
+/// answers (the WASM glue, flag handles) can keep the rendered ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Answer {
+    /// Index of the served variation in the flag's `variations` (`None` with reason `ERROR`).
+    pub variation: Option<usize>,
+    pub reason: Reason,
+    pub rule_index: Option<usize>,
+    pub arm: Option<Arm>,
+    pub experiment: bool,
+    /// `INVALID_CONTEXT` (unknown environment), `TARGETING_KEY_MISSING` (no unit for the
+    /// split) or `FLAG_NOT_FOUND` (no flag at that index).
+    pub error_code: Option<ErrorCode>,
+}
+
+impl Answer {
+    fn serve(variation: usize, reason: Reason) -> Self {
+        Answer { variation: Some(variation), reason, rule_index: None, arm: None, experiment: false, error_code: None }
+    }
+
+    fn error(code: ErrorCode) -> Self {
+        Answer { variation: None, reason: Reason::Error, rule_index: None, arm: None, experiment: false, error_code: Some(code) }
+    }
+}
+
 impl FlagSet {
     /// Evaluates one flag. `env` selects environment overrides (`None`: the base flag). The
     /// answer borrows from the set and from `key` (a missing flag's answer names the key the
     /// caller asked for).
     pub fn evaluate<'a>(&'a self, key: &'a str, context: &Context, env: Option<&str>) -> Evaluation<'a> {
         match self.index.get(key) {
-            Some(&index) => self.evaluate_index(index, context, env, 0),
+            Some(&index) => self.evaluation(index, self.answer(index, context, env), env),
             None => Evaluation::error(key, ErrorCode::FlagNotFound, format!("flag {key:?} not found")),
         }
     }
@@ -229,7 +266,7 @@ impl FlagSet {
 
     /// Evaluates every flag, in file order (for bootstrapping clients).
     pub fn evaluate_all<'a>(&'a self, context: &Context, env: Option<&str>) -> Vec<Evaluation<'a>> {
-        (0..self.flags.len()).map(|i| self.evaluate_index(i, context, env, 0)).collect()
+        (0..self.flags.len()).map(|i| self.evaluation(i, self.answer(i, context, env), env)).collect()
     }
 
     /// Whether `env` may be used (declared, or no environments declared).
@@ -237,120 +274,143 @@ impl FlagSet {
         self.environments.is_empty() || self.environments.contains(env)
     }
 
-    fn evaluate_index<'a>(&'a self, index: usize, context: &Context, env: Option<&str>, depth: usize) -> Evaluation<'a> {
-        let flag = &self.flags[index];
-        let key = self.file.flags[index].key.as_str();
-        let targeting = match env {
-            None => &flag.base,
-            Some(name) if !self.knows_environment(name) => {
-                return Evaluation::error(key, ErrorCode::InvalidContext, format!("unknown environment {name:?}"));
-            }
-            Some(name) => flag.environments.get(name).unwrap_or(&flag.base),
-        };
-        let serve = |variation: usize, reason: Reason| self.serve(index, variation, reason);
+    /// The position of a flag in the file (what [`FlagSet::answer`] takes).
+    pub fn flag_index(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
 
+    /// The kind of the flag at `index`.
+    pub fn flag_kind(&self, index: usize) -> Option<FlagKind> {
+        self.flags.get(index).map(|f| f.kind)
+    }
+
+    /// Evaluates the flag at `index` (see [`FlagSet::flag_index`]) without building text:
+    /// allocates nothing. An index past the end answers `FLAG_NOT_FOUND`.
+    pub fn answer(&self, index: usize, context: &Context, env: Option<&str>) -> Answer {
+        if index >= self.flags.len() {
+            return Answer::error(ErrorCode::FlagNotFound);
+        }
+        match env {
+            Some(name) if !self.knows_environment(name) => Answer::error(ErrorCode::InvalidContext),
+            _ => self.answer_at(index, context, env, 0),
+        }
+    }
+
+    /// The [`Evaluation`] of an [`Answer`] of the flag at `index` in `env` (the environment
+    /// the answer was given for: messages name it).
+    pub fn evaluation(&self, index: usize, answer: Answer, env: Option<&str>) -> Evaluation<'_> {
+        let Some(source) = self.file.flags.get(index) else {
+            return Evaluation::error("", ErrorCode::FlagNotFound, format!("no flag at index {index}"));
+        };
+        let served = answer.variation.and_then(|v| source.variations.get(v));
+        let error_message = answer.error_code.map(|code| match code {
+            ErrorCode::InvalidContext => format!("unknown environment {:?}", env.unwrap_or_default()),
+            ErrorCode::TargetingKeyMissing => {
+                let stickiness = self.targeting(index, env).split.as_ref().map_or("targetingKey", |s| s.stickiness().name());
+                format!("no unit for the split: context attribute {stickiness:?} is missing or not a string or integer")
+            }
+            other => other.as_str().to_owned(),
+        });
+        Evaluation {
+            key: source.key.as_str(),
+            value: served.map(|v| &v.value),
+            variant: served.map(|v| v.name.as_str()),
+            reason: answer.reason,
+            rule_index: answer.rule_index,
+            arm: answer.arm,
+            experiment: answer.experiment,
+            error_code: answer.error_code,
+            error_message,
+        }
+    }
+
+    /// The effective targeting of a flag in an environment (the base one when the
+    /// environment has no override for it).
+    fn targeting(&self, index: usize, env: Option<&str>) -> &CompiledTargeting {
+        let flag = &self.flags[index];
+        match env {
+            Some(name) => flag.environments.get(name).unwrap_or(&flag.base),
+            None => &flag.base,
+        }
+    }
+
+    /// `env` is known (checked once by the caller).
+    fn answer_at(&self, index: usize, context: &Context, env: Option<&str>, depth: usize) -> Answer {
+        let flag = &self.flags[index];
+        let targeting = self.targeting(index, env);
         if !targeting.enabled {
-            return serve(flag.off_variation, Reason::Disabled);
+            return Answer::serve(flag.off_variation, Reason::Disabled);
         }
         for &(prerequisite, required) in &flag.prerequisites {
             // Validation bounds the depth; this guard keeps evaluation total regardless.
             let passed = depth < crate::compile::MAX_PREREQUISITE_DEPTH && {
-                let result = self.evaluate_index(prerequisite, context, env, depth + 1);
-                result.error_code.is_none()
-                    && result.variant == Some(self.file.flags[prerequisite].variations[required].name.as_str())
+                let result = self.answer_at(prerequisite, context, env, depth + 1);
+                result.error_code.is_none() && result.variation == Some(required)
             };
             if !passed {
-                return serve(flag.off_variation, Reason::PrerequisiteFailed);
+                return Answer::serve(flag.off_variation, Reason::PrerequisiteFailed);
             }
         }
         if let Some(key) = context.targeting_key() {
             if targeting.deny.contains(key) {
-                return serve(flag.off_variation, Reason::TargetingMatch);
+                return Answer::serve(flag.off_variation, Reason::TargetingMatch);
             }
             if let Some(&variation) = targeting.targets.get(key) {
-                return serve(variation, Reason::TargetingMatch);
+                return Answer::serve(variation, Reason::TargetingMatch);
             }
         }
         for (rule_index, rule) in targeting.rules.iter().enumerate() {
             if rule.clauses.iter().all(|clause| clause.matches(context, self)) {
-                return Evaluation { rule_index: Some(rule_index), ..serve(rule.variation, Reason::TargetingMatch) };
+                return Answer { rule_index: Some(rule_index), ..Answer::serve(rule.variation, Reason::TargetingMatch) };
             }
         }
         if let Some(split) = &targeting.split {
-            if let Some(result) = self.evaluate_split(index, targeting, split, context) {
+            if let Some(result) = split_answer(targeting, split, context) {
                 return result;
             }
         }
         let reason = if targeting.has_targeting() { Reason::Default } else { Reason::Static };
-        serve(targeting.default_variation, reason)
+        Answer::serve(targeting.default_variation, reason)
     }
+}
 
-    /// `None` when the unit falls outside the split (the default applies).
-    fn evaluate_split<'a>(
-        &'a self,
-        index: usize,
-        targeting: &CompiledTargeting,
-        split: &Split,
-        context: &Context,
-    ) -> Option<Evaluation<'a>> {
-        let stickiness = match split {
-            Split::Canary { status: CanaryStatus::RolledBack, baseline, .. } => {
-                return Some(Evaluation { arm: Some(Arm::Baseline), ..self.serve(index, *baseline, Reason::Split) });
-            }
-            Split::Canary { status: CanaryStatus::Completed, canary, .. } => {
-                return Some(Evaluation { arm: Some(Arm::Canary), ..self.serve(index, *canary, Reason::Split) });
-            }
-            Split::Rollout { stickiness, .. }
-            | Split::Canary { stickiness, .. }
-            | Split::Experiment { stickiness, .. } => stickiness,
-        };
-        let Some(mut unit) = unit_of(stickiness, context) else {
-            return Some(Evaluation {
-                error_code: Some(ErrorCode::TargetingKeyMissing),
-                error_message: Some(format!(
-                    "no unit for the split: context attribute {:?} is missing or not a string or integer",
-                    stickiness.name()
-                )),
-                ..self.serve(index, targeting.default_variation, Reason::Default)
-            });
-        };
-        let unit = unit.as_str();
-        match split {
-            Split::Rollout { percent_bp, variation, salt, .. } => {
-                hashing::in_rollout(salt, unit, *percent_bp).then(|| self.serve(index, *variation, Reason::Split))
-            }
-            Split::Canary { baseline, canary, percent_bp, salt, .. } => {
-                let (arm, variation) = if hashing::in_rollout(salt, unit, *percent_bp) {
-                    (Arm::Canary, *canary)
-                } else {
-                    (Arm::Baseline, *baseline)
-                };
-                Some(Evaluation { arm: Some(arm), ..self.serve(index, variation, Reason::Split) })
-            }
-            Split::Experiment { variants, traffic_bp, salt, experiment_salt, .. } => {
-                if !hashing::in_rollout(salt, unit, *traffic_bp) {
-                    return None;
-                }
-                let bucket = hashing::bucket(experiment_salt, unit);
-                let chosen = hashing::pick_weighted(bucket, variants.iter().map(|&(_, w)| w))?;
-                Some(Evaluation { experiment: true, ..self.serve(index, variants[chosen].0, Reason::Split) })
-            }
+/// `None` when the unit falls outside the split (the default applies).
+fn split_answer(targeting: &CompiledTargeting, split: &Split, context: &Context) -> Option<Answer> {
+    let stickiness = match split {
+        Split::Canary { status: CanaryStatus::RolledBack, baseline, .. } => {
+            return Some(Answer { arm: Some(Arm::Baseline), ..Answer::serve(*baseline, Reason::Split) });
         }
-    }
-
-    fn serve(&self, index: usize, variation: usize, reason: Reason) -> Evaluation<'_> {
-        let source = &self.file.flags[index];
-        let served = &source.variations[variation];
-        Evaluation {
-            key: source.key.as_str(),
-            value: Some(&served.value),
-            variant: Some(served.name.as_str()),
-            reason,
-            rule_index: None,
-            arm: None,
-            experiment: false,
-            error_code: None,
-            error_message: None,
+        Split::Canary { status: CanaryStatus::Completed, canary, .. } => {
+            return Some(Answer { arm: Some(Arm::Canary), ..Answer::serve(*canary, Reason::Split) });
+        }
+        _ => split.stickiness(),
+    };
+    let Some(mut unit) = unit_of(stickiness, context) else {
+        return Some(Answer {
+            error_code: Some(ErrorCode::TargetingKeyMissing),
+            ..Answer::serve(targeting.default_variation, Reason::Default)
+        });
+    };
+    let unit = unit.as_str();
+    match split {
+        Split::Rollout { percent_bp, variation, salt, .. } => {
+            hashing::in_rollout(salt, unit, *percent_bp).then(|| Answer::serve(*variation, Reason::Split))
+        }
+        Split::Canary { baseline, canary, percent_bp, salt, .. } => {
+            let (arm, variation) = if hashing::in_rollout(salt, unit, *percent_bp) {
+                (Arm::Canary, *canary)
+            } else {
+                (Arm::Baseline, *baseline)
+            };
+            Some(Answer { arm: Some(arm), ..Answer::serve(variation, Reason::Split) })
+        }
+        Split::Experiment { variants, traffic_bp, salt, experiment_salt, .. } => {
+            if !hashing::in_rollout(salt, unit, *traffic_bp) {
+                return None;
+            }
+            let bucket = hashing::bucket(experiment_salt, unit);
+            let chosen = hashing::pick_weighted(bucket, variants.iter().map(|&(_, w)| w))?;
+            Some(Answer { experiment: true, ..Answer::serve(variants[chosen].0, Reason::Split) })
         }
     }
 }

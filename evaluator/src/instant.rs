@@ -9,10 +9,13 @@
 //! Written here because `time`'s parser was 10 KB of the 291 KB WASM module for one format.
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
-const SECONDS_PER_DAY: i128 = 86_400;
+// Calendar arithmetic in i64 (years 0000-9999 are well inside it); only the nanosecond
+// result is an i128. 128-bit division was 1 KB of the WASM module.
+const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The instant, or `None` when the text is not an RFC 3339 date-time. Surrounding whitespace
 /// is ignored.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn parse(text: &str) -> Option<i128> {
     let b = text.trim().as_bytes();
     let year = digits(b, 0, 4)?;
@@ -30,13 +33,13 @@ pub fn parse(text: &str) -> Option<i128> {
     }
     // Byte 10 is the separator: `T`, `t`, a space, or any other byte.
     let mut at = 19;
-    let mut nanosecond: i128 = 0;
+    let mut nanosecond: i64 = 0;
     if b.get(at) == Some(&b'.') {
         at += 1;
         let first = at;
         let mut scale = 100_000_000;
         while let Some(d @ b'0'..=b'9') = b.get(at) {
-            nanosecond += i128::from(d - b'0') * scale;
+            nanosecond += i64::from(d - b'0') * scale;
             scale /= 10;
             at += 1;
         }
@@ -64,7 +67,7 @@ pub fn parse(text: &str) -> Option<i128> {
     let leap_second = second == 60;
     if leap_second {
         second = 59;
-        nanosecond = NANOS_PER_SECOND - 1;
+        nanosecond = NANOS_PER_SECOND as i64 - 1;
     }
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return None;
@@ -73,25 +76,28 @@ pub fn parse(text: &str) -> Option<i128> {
         return None;
     }
     let local_seconds = days_from_civil(year, month, day) * SECONDS_PER_DAY
-        + i128::from(hour * 3600 + minute * 60 + second);
-    let utc_seconds = local_seconds - i128::from(offset_seconds);
+        + i64::from(hour * 3600 + minute * 60 + second);
+    let utc_seconds = local_seconds - i64::from(offset_seconds);
     if leap_second && !is_last_second_of_a_month(utc_seconds) {
         return None;
     }
-    Some(utc_seconds * NANOS_PER_SECOND + nanosecond)
+    Some(i128::from(utc_seconds) * NANOS_PER_SECOND + i128::from(nanosecond))
 }
 
 /// `count` ASCII digits at `at`, as a number.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn digits(b: &[u8], at: usize, count: usize) -> Option<i32> {
     b.get(at..at + count)?.iter().try_fold(0, |n, &d| {
         d.is_ascii_digit().then(|| n * 10 + i32::from(d - b'0'))
     })
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn is_leap_year(year: i32) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn days_in_month(year: i32, month: i32) -> i32 {
     match month {
         2 if is_leap_year(year) => 29,
@@ -102,18 +108,20 @@ fn days_in_month(year: i32, month: i32) -> i32 {
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i32, month: i32, day: i32) -> i128 {
-    let y = i128::from(if month <= 2 { year - 1 } else { year });
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn days_from_civil(year: i32, month: i32, day: i32) -> i64 {
+    let y = i64::from(if month <= 2 { year - 1 } else { year });
     let era = y.div_euclid(400);
     let year_of_era = y - era * 400;
-    let m = i128::from(month);
-    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i128::from(day) - 1;
+    let m = i64::from(month);
+    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
 
 /// The date of a day count from 1970-01-01 (Hinnant's `civil_from_days`).
-fn civil_from_days(days: i128) -> (i128, i32, i32) {
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn civil_from_days(days: i64) -> (i64, i32, i32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
@@ -124,13 +132,14 @@ fn civil_from_days(days: i128) -> (i128, i32, i32) {
     // Both are small: day 1..=31, month 1..=12.
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as i32;
     let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as i32;
-    let year = year_of_era + era * 400 + i128::from(month <= 2);
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
 
 /// Whether the UTC second starting at `utc_seconds` is 23:59:59 on a month's last day, in a
 /// year `time` can represent (±9999).
-fn is_last_second_of_a_month(utc_seconds: i128) -> bool {
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn is_last_second_of_a_month(utc_seconds: i64) -> bool {
     let days = utc_seconds.div_euclid(SECONDS_PER_DAY);
     if utc_seconds.rem_euclid(SECONDS_PER_DAY) != SECONDS_PER_DAY - 1 {
         return false;
@@ -147,6 +156,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn reads_instants() {
         assert_eq!(parse("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse(" 1970-01-01T00:00:01.5z "), Some(1_500_000_000));
@@ -166,6 +176,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn refuses_what_is_not_rfc_3339() {
         for text in [
             "",
@@ -188,6 +199,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn civil_days_round_trip() {
         for days in (-4_000_000..4_000_000).step_by(997) {
             let (y, m, d) = civil_from_days(days);

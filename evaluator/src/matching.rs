@@ -5,7 +5,6 @@
 //! "not `in`") and `negate: true` turn a missing attribute into a match. Values of the wrong
 //! type for the operator never match (an attribute `"abc"` is not less than 5).
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -13,7 +12,7 @@ use regex_lite::Regex;
 use semver::Version;
 use serde_json::Value;
 
-use crate::context::{json_type, Context, TARGETING_KEY};
+use crate::context::{json_type, AttributeValue, Context, TARGETING_KEY};
 use crate::model::{Clause, Operator};
 
 /// Regexes larger than this are rejected at load time (bounded memory for hostile input).
@@ -66,13 +65,23 @@ pub enum StringTest {
     EndsWith,
 }
 
+impl StringTest {
+    fn holds(self, haystack: &str, needle: &str) -> bool {
+        match self {
+            StringTest::Contains => haystack.contains(needle),
+            StringTest::StartsWith => haystack.starts_with(needle),
+            StringTest::EndsWith => haystack.ends_with(needle),
+        }
+    }
+}
+
 /// An operator with its values parsed.
 #[derive(Debug, Clone)]
 pub enum Test {
     /// `in`/`eq`: JSON equality (numbers by value); strings optionally case-insensitive.
     OneOf { values: Vec<Value>, case_insensitive: bool, invert: bool },
     Strings { test: StringTest, values: Vec<String>, case_insensitive: bool },
-    Regex(Vec<Regex>),
+    Regex(Vec<Pattern>),
     Number(Comparison, Vec<f64>),
     Semver(Comparison, Vec<Version>),
     /// Instants as Unix nanoseconds; `before: false` means after.
@@ -80,6 +89,42 @@ pub enum Test {
     Cidr(Vec<IpNet>),
     /// Indices into the flag set's segments.
     Segment(Vec<usize>),
+}
+
+/// A compiled regex, with the literal text every match must start with when the pattern
+/// says so (`^ent(erprise)?$` → `ent`): a string that does not start with it is refused
+/// without running the regex (most attributes miss most rules).
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    regex: Regex,
+    prefix: Option<Box<str>>,
+}
+
+impl Pattern {
+    fn is_match(&self, s: &str) -> bool {
+        self.prefix.as_deref().is_none_or(|p| s.starts_with(p)) && self.regex.is_match(s)
+    }
+}
+
+/// The literal text a match of `pattern` must start with: the characters after a leading
+/// `^` up to the first that is not an ASCII letter, digit or one of `_-:/@,=%` (without the
+/// last one when a quantifier follows it). `None` for a pattern with an alternation (where
+/// `^` binds to one side only), a case-insensitive one, or no such text.
+fn anchored_prefix(pattern: &str, case_insensitive: bool) -> Option<Box<str>> {
+    let rest = pattern.strip_prefix('^')?;
+    if case_insensitive || pattern.contains('|') {
+        return None;
+    }
+    let literal_len = rest
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '/' | '@' | ',' | '=' | '%')))
+        .map_or(rest.len(), |(i, _)| i);
+    let mut prefix = &rest[..literal_len];
+    if matches!(rest[literal_len..].chars().next(), Some('?' | '*' | '+' | '{')) {
+        let last = prefix.char_indices().last().map_or(0, |(i, _)| i);
+        prefix = &prefix[..last];
+    }
+    (!prefix.is_empty()).then(|| prefix.into())
 }
 
 /// A prepared clause.
@@ -111,12 +156,15 @@ impl CompiledClause {
     fn attribute_matches(&self, context: &Context) -> bool {
         match &self.attribute {
             Attribute::TargetingKey => match context.targeting_key() {
-                Some(key) => self.test.matches_str(key),
+                Some(key) => self.test.matches_str(key, None),
                 None => false,
             },
-            Attribute::Named(name) => match context.attribute(name) {
-                Some(Value::Array(items)) => items.iter().any(|item| self.test.matches_value(item)),
-                Some(value) => self.test.matches_value(value),
+            Attribute::Named(name) => match context.attribute_entry(name) {
+                Some(attribute) => match attribute.value() {
+                    Value::String(s) => self.test.matches_str(s, Some(attribute)),
+                    Value::Array(items) => items.iter().any(|item| self.test.matches_value(item)),
+                    value => self.test.matches_value(value),
+                },
                 None => false,
             },
         }
@@ -124,44 +172,80 @@ impl CompiledClause {
 }
 
 impl Test {
-    fn matches_str(&self, s: &str) -> bool {
+    /// A string, with the readings the context keeps for it when it is an attribute (a
+    /// version, an address, the lower case), so they are made once per context, not once
+    /// per evaluation. ASCII strings are compared case-insensitively without lower-casing.
+    fn matches_str(&self, s: &str, attribute: Option<&AttributeValue>) -> bool {
         match self {
-            Test::OneOf { values, case_insensitive, .. } => values.iter().any(|v| match v {
-                Value::String(expected) => string_eq(s, expected, *case_insensitive),
-                _ => false,
-            }),
-            Test::Strings { test, values, case_insensitive } => {
-                let haystack = fold(s, *case_insensitive);
-                values.iter().any(|needle| match test {
-                    StringTest::Contains => haystack.contains(needle.as_str()),
-                    StringTest::StartsWith => haystack.starts_with(needle.as_str()),
-                    StringTest::EndsWith => haystack.ends_with(needle.as_str()),
+            Test::OneOf { values, case_insensitive, .. } => {
+                let lowered;
+                let lower = if *case_insensitive && !s.is_ascii() {
+                    Some(match attribute {
+                        Some(a) => a.lowercase(s),
+                        None => {
+                            lowered = crate::case::to_lowercase(s);
+                            lowered.as_str()
+                        }
+                    })
+                } else {
+                    None
+                };
+                values.iter().any(|v| match (v, lower) {
+                    (Value::String(expected), Some(lower)) => lower == expected,
+                    (Value::String(expected), None) => string_eq(s, expected, *case_insensitive),
+                    _ => false,
                 })
+            }
+            Test::Strings { test, values, case_insensitive } => {
+                let lowered;
+                let haystack = match (case_insensitive, attribute) {
+                    (false, _) => s,
+                    (true, Some(a)) => a.lowercase(s),
+                    (true, None) => {
+                        lowered = crate::case::to_lowercase(s);
+                        lowered.as_str()
+                    }
+                };
+                values.iter().any(|needle| test.holds(haystack, needle))
             }
             Test::Regex(regexes) => regexes.iter().any(|r| r.is_match(s)),
             Test::Number(cmp, values) => match crate::decimal::parse_f64(s.trim()) {
                 Some(n) if n.is_finite() => compare_numbers(*cmp, n, values),
                 _ => false,
             },
-            Test::Semver(cmp, versions) => match Version::parse(s.trim()) {
-                Ok(v) => versions.iter().any(|expected| cmp.holds(v.cmp(expected))),
-                Err(_) => false,
-            },
+            Test::Semver(cmp, versions) => {
+                let parsed;
+                let version = match attribute {
+                    Some(a) => a.semver(s),
+                    None => {
+                        parsed = Version::parse(s.trim()).ok();
+                        parsed.as_ref()
+                    }
+                };
+                version.is_some_and(|v| versions.iter().any(|expected| cmp.holds(v.cmp(expected))))
+            }
             Test::Date { before, instants } => match crate::instant::parse(s) {
                 Some(t) => compare_dates(*before, t, instants),
                 None => false,
             },
-            Test::Cidr(nets) => match s.trim().parse::<IpAddr>() {
-                Ok(ip) => nets.iter().any(|net| net.contains(&ip)),
-                Err(_) => false,
-            },
+            Test::Cidr(nets) => {
+                let parsed;
+                let ip = match attribute {
+                    Some(a) => a.ip(s),
+                    None => {
+                        parsed = s.trim().parse::<IpAddr>().ok();
+                        parsed.as_ref()
+                    }
+                };
+                ip.is_some_and(|ip| nets.iter().any(|net| net.contains(ip)))
+            }
             Test::Segment(_) => false,
         }
     }
 
     fn matches_value(&self, value: &Value) -> bool {
         match (self, value) {
-            (_, Value::String(s)) => self.matches_str(s),
+            (_, Value::String(s)) => self.matches_str(s, None),
             (Test::OneOf { values, .. }, other) => values.iter().any(|v| json_eq(v, other)),
             (Test::Number(cmp, values), Value::Number(n)) => match n.as_f64() {
                 Some(n) => compare_numbers(*cmp, n, values),
@@ -179,13 +263,6 @@ impl Test {
     }
 }
 
-fn fold(s: &str, case_insensitive: bool) -> Cow<'_, str> {
-    if case_insensitive {
-        Cow::Owned(crate::case::to_lowercase(s))
-    } else {
-        Cow::Borrowed(s)
-    }
-}
 
 fn string_eq(actual: &str, expected: &str, case_insensitive: bool) -> bool {
     if case_insensitive {
@@ -217,6 +294,7 @@ fn compare_dates(before: bool, t: i128, instants: &[i128]) -> bool {
 
 /// Prepares a clause, or says what is wrong with each bad value (path suffix, message).
 /// `segment_index` resolves segment keys.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn compile_clause(
     clause: &Clause,
     segment_index: &dyn Fn(&str) -> Option<usize>,
@@ -295,7 +373,7 @@ pub fn compile_clause(
                     .size_limit(REGEX_SIZE_LIMIT)
                     .build()
                 {
-                    Ok(regex) => regexes.push(regex),
+                    Ok(regex) => regexes.push(Pattern { regex, prefix: anchored_prefix(&pattern, ci) }),
                     Err(e) => problems.push((format!("values[{i}]"), format!("invalid regex: {e}"))),
                 }
             }
@@ -390,6 +468,36 @@ fn comparison(op: Operator) -> Comparison {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn anchored_prefixes_are_only_what_every_match_starts_with() {
+        let p = |pattern: &str| anchored_prefix(pattern, false).map(String::from);
+        assert_eq!(p("^ent(erprise)?$").as_deref(), Some("ent"));
+        assert_eq!(p("^abc?").as_deref(), Some("ab"));
+        assert_eq!(p("^ab+").as_deref(), Some("a"));
+        assert_eq!(p("^a{2}").as_deref(), None);
+        assert_eq!(p("^v1.2").as_deref(), Some("v1"));
+        assert_eq!(p("^ab|cd"), None);
+        assert_eq!(p("ab"), None);
+        assert_eq!(p("^(?i)ab"), None);
+        assert_eq!(p("^\\d"), None);
+        assert_eq!(p("^é+x").as_deref(), None);
+        assert_eq!(p("^ab日本語").as_deref(), Some("ab"));
+        assert_eq!(anchored_prefix("^abc", true), None);
+    }
+
+    proptest::proptest! {
+        /// With the prefix test in front, a pattern matches exactly what the regex matches.
+        #[test]
+        fn the_prefix_never_changes_an_answer(
+            pattern in "\\^[a-c]{0,3}[?*+]?(\\(b\\))?[a-c.]{0,2}\\$?",
+            haystack in "[a-c]{0,6}",
+        ) {
+            let regex = regex_lite::Regex::new(&pattern).unwrap();
+            let prepared = Pattern { regex: regex.clone(), prefix: anchored_prefix(&pattern, false) };
+            proptest::prop_assert_eq!(prepared.is_match(&haystack), regex.is_match(&haystack), "{} on {}", pattern, haystack);
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -89,6 +89,61 @@ impl MergePath {
             Segment::Key(key) => find(v.as_array()?, key),
         })
     }
+
+    /// Puts `value` at this path in `doc` (`None` removes it), as a merge conflict resolved
+    /// in favour of one side does. The parents must exist (they do in a [`Merged::value`] for
+    /// the path of one of its conflicts); returns false, changing nothing, when they do not.
+    pub fn set(&self, doc: &mut Value, value: Option<Value>) -> bool {
+        let Some((last, parents)) = self.0.split_last() else {
+            match value {
+                Some(v) => *doc = v,
+                None => *doc = Value::Null,
+            }
+            return true;
+        };
+        let mut at = doc;
+        for segment in parents {
+            let next = match segment {
+                Segment::Field(name) => at.as_object_mut().and_then(|m| m.get_mut(name)),
+                Segment::Key(key) => at
+                    .as_array_mut()
+                    .and_then(|list| list.iter_mut().find(|v| key_of(v) == Some(key.as_str()))),
+            };
+            match next {
+                Some(v) => at = v,
+                None => return false,
+            }
+        }
+        match (last, value) {
+            (Segment::Field(name), Some(v)) => match at.as_object_mut() {
+                Some(m) => {
+                    m.insert(name.clone(), v);
+                    true
+                }
+                None => false,
+            },
+            (Segment::Field(name), None) => match at.as_object_mut() {
+                Some(m) => {
+                    m.remove(name);
+                    true
+                }
+                None => false,
+            },
+            (Segment::Key(key), value) => {
+                let Some(list) = at.as_array_mut() else { return false };
+                let position = list.iter().position(|v| key_of(v) == Some(key.as_str()));
+                match (position, value) {
+                    (Some(i), Some(v)) => list[i] = v,
+                    (Some(i), None) => {
+                        list.remove(i);
+                    }
+                    (None, Some(v)) => list.push(v),
+                    (None, None) => {}
+                }
+                true
+            }
+        }
+    }
 }
 
 /// A path of member names only, e.g. `["canary", "status"].into_iter().collect()`.
@@ -482,6 +537,48 @@ mod tests {
         let m = three_way(&base, &mine, &theirs);
         assert!(m.is_clean() && m.applied.is_empty());
         assert_eq!(m.value, theirs);
+    }
+
+    #[test]
+    fn a_conflict_resolved_either_way_by_its_path() {
+        let base = file();
+        let mut theirs = file();
+        theirs["flags"][2]["canary"]["status"] = json!("rolled_back");
+        let mut mine = file();
+        mine["flags"][2]["canary"]["status"] = json!("paused");
+        mine["flags"].as_array_mut().unwrap().remove(0);
+        theirs["flags"][0]["description"] = json!("theirs");
+        let m = three_way(&base, &mine, &theirs);
+        let paths: Vec<String> = m.conflicts.iter().map(|c| c.path.to_string()).collect();
+        assert_eq!(paths, ["flags[\"new-dashboard\"]", "flags[\"ranking-model\"].canary.status"]);
+        // Each side's value, put back at the conflict's path.
+        for c in &m.conflicts {
+            assert!(same_opt(c.path.get(&m.value), c.theirs.as_ref()), "{}", c.path);
+        }
+        let mut mine_wins = m.value.clone();
+        for c in &m.conflicts {
+            assert!(c.path.set(&mut mine_wins, c.mine.clone()), "{}", c.path);
+        }
+        assert_eq!(mine_wins["flags"].as_array().unwrap().len(), 2, "mine removed new-dashboard");
+        assert_eq!(m.conflicts[1].path.get(&mine_wins), Some(&json!("paused")));
+        // A path whose parent is missing changes nothing.
+        let lost = MergePath(vec![Segment::Field("flags".into()), Segment::Key("nope".into()), Segment::Field("x".into())]);
+        let before = mine_wins.clone();
+        assert!(!lost.set(&mut mine_wins, Some(json!(1))));
+        assert_eq!(mine_wins, before);
+        assert_eq!(lost.get(&mine_wins), None);
+        // A keyed element absent on one side is added back in place of nothing.
+        let added = MergePath(vec![Segment::Field("flags".into()), Segment::Key("fresh".into())]);
+        assert!(added.set(&mut mine_wins, Some(json!({"key": "fresh"}))));
+        assert_eq!(added.get(&mine_wins), Some(&json!({"key": "fresh"})));
+    }
+
+    fn same_opt(a: Option<&Value>, b: Option<&Value>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => same_value(a, b),
+            (None, None) => true,
+            _ => false,
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub struct Problem {
 }
 
 impl fmt::Display for Problem {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() {
             write!(f, "{}", self.message)
@@ -42,11 +43,13 @@ pub struct ValidationErrors {
     pub omitted: usize,
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
 impl fmt::Display for ValidationErrors {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.problems.len() + self.omitted;
         write!(f, "invalid flag file ({count} problem{})", if count == 1 { "" } else { "s" })?;
@@ -68,6 +71,7 @@ pub struct Problems {
 }
 
 impl Problems {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
         if self.list.len() < MAX_PROBLEMS {
             self.list.push(Problem { path: path.into(), message: message.into() });
@@ -76,17 +80,20 @@ impl Problems {
         }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
     /// Problems found so far, including omitted ones.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn len(&self) -> usize {
         self.list.len() + self.omitted
     }
 
     /// The problems as an error. Only for callers that know something went wrong: an empty
     /// list still becomes one problem, so an error is never without a reason.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn into_errors(mut self) -> ValidationErrors {
         if self.list.is_empty() && self.omitted == 0 {
             self.push("", "the flag file could not be read");
@@ -94,6 +101,7 @@ impl Problems {
         ValidationErrors { problems: self.list, omitted: self.omitted }
     }
 
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn into_result<T>(self, value: T) -> Result<T, ValidationErrors> {
         if self.list.is_empty() {
             Ok(value)
@@ -104,6 +112,7 @@ impl Problems {
 }
 
 /// `parent.name`, or `parent["name"]` when the name is not a plain identifier.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn field_path(parent: &str, name: &str) -> String {
     match (parent.is_empty(), is_plain_name(name)) {
         (true, true) => name.to_string(),
@@ -114,6 +123,7 @@ pub fn field_path(parent: &str, name: &str) -> String {
 
 /// The path segment of a member name: `.prod`, or `["odd key"]` when the name is not a plain
 /// identifier; what [`field_path`] appends (the dashboard's lenses build paths with it).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn path_segment(name: &str) -> String {
     if is_plain_name(name) {
         format!(".{name}")
@@ -122,6 +132,7 @@ pub fn path_segment(name: &str) -> String {
     }
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
 }
@@ -129,6 +140,7 @@ fn is_plain_name(name: &str) -> bool {
 /// `text` as a JSON string literal, for paths and messages. Through `serde_json::to_string`,
 /// the writer the answers use: `Value`'s `Display` would link two more copies of it (compact
 /// and pretty, 3.8 KB of the WASM module).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn json_quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
 }
@@ -136,6 +148,7 @@ pub fn json_quoted(text: &str) -> String {
 /// A number for a message, as JSON writes it (`25`, `0.5`, `1e300`). serde_json's printer,
 /// which the answers need anyway: `f64`'s own `Display` would link a second float printer
 /// (7 KB of the WASM module) for a handful of messages.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn number_text(n: f64) -> String {
     match serde_json::Number::from_f64(n) {
         // Whole numbers as integers, as `f64`'s `Display` writes them: `25`, not `25.0`.
@@ -148,11 +161,13 @@ pub fn number_text(n: f64) -> String {
 }
 
 /// `parent[index]`.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn index_path(parent: &str, index: usize) -> String {
     format!("{parent}[{index}]")
 }
 
 /// Parses and fully validates a flag file, returning the model (not compiled).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn parse_flag_file(text: &str) -> Result<FlagFile, ValidationErrors> {
     crate::compile::FlagSet::from_json(text).map(|set| set.into_file())
 }
@@ -162,6 +177,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn paths_quote_unusual_keys() {
         assert_eq!(field_path("a", "b"), "a.b");
         assert_eq!(field_path("a", "my env"), "a[\"my env\"]");
@@ -170,6 +186,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn problems_stop_listing_at_the_limit_but_keep_counting() {
         let mut problems = Problems::default();
         for i in 0..MAX_PROBLEMS + 5 {

@@ -1,6 +1,9 @@
 // Loads the WASM package (the browser entry: async init), fetches the flag file and evaluates
-// on every form submit. `?flags=URL` picks another flag file.
-import init, { FlagSet, engineVersion } from "../../wasm/pkg/edgeflag_wasm.js";
+// on every form submit. `?flags=URL` picks another flag file. `?server=URL` follows an edgeflag
+// server instead: its change stream swaps new versions in as they are published (falling back
+// to polling every `?poll=` ms while the stream is down), and the answers update on their own.
+import init, { FlagSet, engineVersion } from "../../wasm/pkg/web.js";
+import { LiveFlags } from "./live-flags.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,11 +34,37 @@ function render(results) {
 async function main() {
   await init(); // fetches edgeflag_wasm_bg.wasm next to the JS module (instantiateStreaming)
   $("engine").textContent = engineVersion();
-  const source = new URLSearchParams(location.search).get("flags") ?? "../flags.json";
+  const params = new URLSearchParams(location.search);
+  const server = params.get("server");
+  const source = server ? `${server} (live)` : params.get("flags") ?? "../flags.json";
   $("source").textContent = source;
-  const flags = new FlagSet(await (await fetch(source)).text());
+  let live = null;
+  let evaluate = () => {};
+  const showLive = () => {
+    const s = live.status();
+    $("live").textContent = `${s.mode === "stream" ? "live (stream)" : s.mode === "polling" ? "polling (stream down)" : s.mode}, version ${s.version}`;
+    $("live").dataset.mode = s.mode;
+  };
+  let flags;
+  if (server) {
+    const pollMs = Number(params.get("poll") ?? 5000);
+    live = new LiveFlags({
+      server,
+      FlagSet,
+      pollMs: Number.isFinite(pollMs) && pollMs > 0 ? pollMs : 5000,
+      onChange: () => {
+        evaluate();
+        showLive();
+      },
+      onStatus: showLive,
+    });
+    flags = await live.start();
+    showLive();
+  } else {
+    flags = new FlagSet(await (await fetch(source)).text());
+  }
   const form = $("ctx");
-  const evaluate = () => {
+  evaluate = () => {
     try {
       const { ctx, env } = contextFrom(form);
       render(flags.evaluateAll(ctx, env));
@@ -50,7 +79,7 @@ async function main() {
   });
   evaluate();
   // For tests and the console: the module and the loaded set.
-  window.edgeflag = { FlagSet, flags };
+  window.edgeflag = { FlagSet, flags, live };
   document.body.dataset.ready = "true";
 }
 

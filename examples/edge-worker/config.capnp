@@ -1,7 +1,8 @@
 # workerd config for the edgeflag edge worker. Run from the repo root after scripts/build-wasm.sh:
 #   node_modules/.bin/workerd serve examples/edge-worker/config.capnp
 # Override the listen address with --socket-addr http=127.0.0.1:PORT; settings come from the
-# environment (EDGEFLAG_FLAGS_URL, EDGEFLAG_FLAGS_TTL_MS, EDGEFLAG_ORIGIN_URL, EDGEFLAG_ENV,
+# environment (EDGEFLAG_FLAGS_URL, EDGEFLAG_FLAGS_TTL_MS, EDGEFLAG_STREAM_URL,
+# EDGEFLAG_STREAM_HOLD_MS, EDGEFLAG_ORIGIN_URL, EDGEFLAG_ENV,
 # EDGEFLAG_EVENTS_URL, EDGEFLAG_EVENTS_BATCH, EDGEFLAG_EVENTS_FLUSH_MS, EDGEFLAG_INGEST_TOKEN).
 using Workerd = import "/workerd/workerd.capnp";
 
@@ -21,6 +22,7 @@ const edgeWorker :Workerd.Worker = (
     # time and the worker instantiates it synchronously (initSync).
     (name = "edgeflag/edge.js", esModule = embed "../../wasm/pkg/edge.js"),
     (name = "edgeflag/edgeflag_wasm.js", esModule = embed "../../wasm/pkg/edgeflag_wasm.js"),
+    (name = "edgeflag/fast.js", esModule = embed "../../wasm/pkg/fast.js"),
     (name = "edgeflag/edgeflag_wasm_bg.wasm", wasm = embed "../../wasm/pkg/edgeflag_wasm_bg.wasm"),
     (name = "flags.json", text = embed "../flags.json"),
   ],
@@ -28,6 +30,9 @@ const edgeWorker :Workerd.Worker = (
   bindings = [
     (name = "FLAGS_URL", fromEnvironment = "EDGEFLAG_FLAGS_URL"),
     (name = "FLAGS_TTL_MS", fromEnvironment = "EDGEFLAG_FLAGS_TTL_MS"),
+    # The server's GET /api/flags/stream: pushed versions; FLAGS_URL is polled only while it is down.
+    (name = "STREAM_URL", fromEnvironment = "EDGEFLAG_STREAM_URL"),
+    (name = "STREAM_HOLD_MS", fromEnvironment = "EDGEFLAG_STREAM_HOLD_MS"),
     (name = "ORIGIN_URL", fromEnvironment = "EDGEFLAG_ORIGIN_URL"),
     (name = "EDGEFLAG_ENV", fromEnvironment = "EDGEFLAG_ENV"),
     (name = "EVENTS_URL", fromEnvironment = "EDGEFLAG_EVENTS_URL"),

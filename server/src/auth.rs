@@ -11,23 +11,24 @@
 //! password hash protects guessable secrets, which these are not) and a leaked database gives
 //! no usable token.
 //!
-//! A running server sees `edgeflag token` changes without a restart: at most once a second,
-//! an authentication checks SQLite's `PRAGMA data_version` (it changes when another
-//! connection, e.g. the CLI, commits) and reloads the table when it moved. So a created or
-//! revoked token takes effect within about a second.
+//! The tokens live in the flag store's database (SQLite or PostgreSQL). A running server sees
+//! `edgeflag token` changes without a restart: with SQLite, at most once a second, an
+//! authentication checks `PRAGMA data_version` (it changes when another connection, e.g. the
+//! CLI, commits) and reloads the table when it moved; with PostgreSQL, every replica reloads
+//! on `NOTIFY edgeflag_tokens` and at its periodic check (`store::follow`), never in the
+//! request path. So a created or revoked token takes effect within about a second.
 
 use std::path::Path;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::store::hex;
-use crate::{clock, db};
+use crate::clock;
+use crate::store::{hex, Backend, Location, TokenRow};
 
 /// How often a running server looks for token changes made by other processes.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
@@ -114,17 +115,28 @@ pub struct Tokens {
 }
 
 struct Stored {
-    conn: Mutex<Connection>,
+    backend: Arc<dyn Backend>,
     active: RwLock<Vec<Entry>>,
-    /// When `data_version` was last read, and its value.
-    checked: Mutex<(Instant, i64)>,
+    /// When the tokens' change marker was last read, and its value.
+    checked: Mutex<(Instant, String)>,
 }
 
 impl Tokens {
-    /// The configured tokens plus the database's; generates and stores an admin token named
-    /// `admin_name` when there is neither a configured nor a stored one.
+    /// The configured tokens plus those stored in the data directory's SQLite database;
+    /// generates and stores an admin token named `admin_name` when there is neither a
+    /// configured nor a stored one.
     pub fn resolve(
         dir: &Path,
+        admin: Option<&str>,
+        admin_name: &str,
+        ingest: Option<&str>,
+    ) -> anyhow::Result<(Tokens, TokenSource)> {
+        Self::resolve_in(Location::Sqlite(dir.to_path_buf()).open(true)?, admin, admin_name, ingest)
+    }
+
+    /// [`Tokens::resolve`] over any store backend (the flag store's).
+    pub fn resolve_in(
+        backend: Arc<dyn Backend>,
         admin: Option<&str>,
         admin_name: &str,
         ingest: Option<&str>,
@@ -138,22 +150,26 @@ impl Tokens {
             anyhow::ensure!(!token.trim().is_empty(), "the ingest token must not be empty");
             configured.push((digest(token.trim()), Principal { name: "ingest".to_string(), role: Role::Ingest }));
         }
-        let store = TokenStore::open(dir, true)?;
+        let store = TokenStore { backend: backend.clone() };
+        let has_admin = |store: &TokenStore| -> anyhow::Result<bool> {
+            Ok(store.list()?.iter().any(|t| t.role == Role::Admin && t.revoked_at.is_none()))
+        };
         let source = if admin.is_some() {
             TokenSource::Configured
-        } else if store.list()?.iter().any(|t| t.role == Role::Admin && t.revoked_at.is_none()) {
+        } else if has_admin(&store)? {
             TokenSource::Stored
         } else {
             validate_name(admin_name)?;
-            TokenSource::Generated(store.create(admin_name, Role::Admin)?)
+            match store.create(admin_name, Role::Admin) {
+                Ok(token) => TokenSource::Generated(token),
+                // Replicas starting together on an empty database: another one generated it.
+                Err(_) if has_admin(&store)? => TokenSource::Stored,
+                Err(e) => return Err(e),
+            }
         };
-        let version = data_version(&store.conn)?;
-        let active = load_active(&store.conn)?;
-        let stored = Stored {
-            conn: Mutex::new(store.conn),
-            active: RwLock::new(active),
-            checked: Mutex::new((Instant::now(), version)),
-        };
+        let marker = backend.tokens_marker().unwrap_or_default();
+        let active = load_active(&*backend)?;
+        let stored = Stored { backend, active: RwLock::new(active), checked: Mutex::new((Instant::now(), marker)) };
         Ok((Tokens { configured, stored: Some(stored) }, source))
     }
 
@@ -176,7 +192,9 @@ impl Tokens {
             return Authn::Valid(p.clone());
         }
         let Some(stored) = &self.stored else { return Authn::Invalid };
-        stored.reload_if_changed();
+        if stored.backend.tokens_checked_inline() {
+            stored.reload_if_changed();
+        }
         let active = match stored.active.read() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -186,25 +204,45 @@ impl Tokens {
             None => Authn::Invalid,
         }
     }
+
+    /// Reloads the stored tokens now if they changed (blocks: the replicas' follower calls it
+    /// on a blocking thread when notified, and periodically).
+    pub fn reload_if_changed_now(&self) {
+        if let Some(stored) = &self.stored {
+            stored.reload(true);
+        }
+    }
 }
 
 impl Stored {
     /// Reloads the active tokens when another connection committed since the last check;
     /// checks at most every [`RELOAD_EVERY`], and never waits for another request's check.
     fn reload_if_changed(&self) {
-        let Ok(mut checked) = self.checked.try_lock() else { return };
-        if checked.0.elapsed() < RELOAD_EVERY {
-            return;
-        }
-        let Ok(conn) = self.conn.try_lock() else { return };
+        self.reload(false);
+    }
+
+    fn reload(&self, now: bool) {
+        let mut checked = if now {
+            match self.checked.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            }
+        } else {
+            let Ok(checked) = self.checked.try_lock() else { return };
+            if checked.0.elapsed() < RELOAD_EVERY {
+                return;
+            }
+            checked
+        };
+        // Err: the backend could not look without waiting (or failed); the next check retries.
+        let Ok(marker) = self.backend.tokens_marker() else { return };
         checked.0 = Instant::now();
-        let Ok(version) = data_version(&conn) else { return };
-        if version == checked.1 {
+        if marker == checked.1 {
             return;
         }
-        match load_active(&conn) {
+        match load_active(&*self.backend) {
             Ok(active) => {
-                checked.1 = version;
+                checked.1 = marker;
                 match self.active.write() {
                     Ok(mut guard) => *guard = active,
                     Err(poisoned) => *poisoned.into_inner() = active,
@@ -222,22 +260,15 @@ fn bearer(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.pragma_query_value(None, "data_version", |r| r.get(0))
-}
-
-fn load_active(conn: &Connection) -> anyhow::Result<Vec<Entry>> {
-    let mut stmt = conn.prepare("SELECT name, role, sha256 FROM tokens WHERE revoked_at IS NULL")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+fn load_active(backend: &dyn Backend) -> anyhow::Result<Vec<Entry>> {
     let mut out = Vec::new();
-    for row in rows {
-        let (name, role, digest_hex) = row?;
+    for row in backend.token_list()?.into_iter().filter(|t| t.revoked_at.is_none()) {
         // A row this version cannot read (an unknown role, a bad digest) grants nothing.
-        let (Some(role), Some(d)) = (Role::parse(&role), unhex32(&digest_hex)) else {
-            eprintln!("edgeflag: tokens table: ignoring unreadable token {name:?}");
+        let (Some(role), Some(d)) = (Role::parse(&row.role), unhex32(&row.sha256)) else {
+            eprintln!("edgeflag: tokens table: ignoring unreadable token {:?}", row.name);
             continue;
         };
-        out.push((d, Principal { name, role }));
+        out.push((d, Principal { name: row.name, role }));
     }
     Ok(out)
 }
@@ -251,15 +282,20 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
-/// The `tokens` table of a data directory (the CLI's `edgeflag token`).
+/// The `tokens` table of a store (the CLI's `edgeflag token`).
 pub struct TokenStore {
-    conn: Connection,
+    backend: Arc<dyn Backend>,
 }
 
 impl TokenStore {
-    /// Opens the data directory's database; `create` makes it when missing.
+    /// Opens the data directory's SQLite database; `create` makes it when missing.
     pub fn open(dir: &Path, create: bool) -> anyhow::Result<TokenStore> {
-        Ok(TokenStore { conn: db::open(dir, create)? })
+        Self::open_at(&Location::Sqlite(dir.to_path_buf()), create)
+    }
+
+    /// Opens the store at `location` (SQLite or PostgreSQL).
+    pub fn open_at(location: &Location, create: bool) -> anyhow::Result<TokenStore> {
+        Ok(TokenStore { backend: location.open(create)? })
     }
 
     /// Creates a token and returns it (only its digest is stored). A revoked token's name can
@@ -269,43 +305,34 @@ impl TokenStore {
         let mut raw = [0u8; 24];
         rand::rng().fill_bytes(&mut raw);
         let token = format!("ef_{}", hex(&raw));
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
-        let existing: Option<Option<String>> = tx
-            .query_row("SELECT revoked_at FROM tokens WHERE name = ?1", params![name], |r| r.get(0))
-            .optional()?;
-        if let Some(None) = existing {
+        let row = TokenRow {
+            name: name.to_string(),
+            sha256: hex(&digest(&token)),
+            role: role.as_str().to_string(),
+            created_at: clock::now_rfc3339(),
+            revoked_at: None,
+        };
+        if !self.backend.token_insert(&row)? {
             anyhow::bail!("a token named {name:?} already exists; revoke it first or choose another name");
         }
-        tx.execute(
-            "INSERT OR REPLACE INTO tokens (name, sha256, created_at, role, revoked_at) VALUES (?1, ?2, ?3, ?4, NULL)",
-            params![name, hex(&digest(&token)), clock::now_rfc3339(), role.as_str()],
-        )?;
-        tx.commit()?;
         Ok(token)
     }
 
     /// Every stored token, active and revoked, by name.
     pub fn list(&self) -> anyhow::Result<Vec<TokenInfo>> {
-        let mut stmt = self.conn.prepare("SELECT name, role, created_at, revoked_at FROM tokens ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
-        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (name, role, created_at, revoked_at) = row?;
-            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("token {name:?} has an unknown role {role:?}"))?;
-            out.push(TokenInfo { name, role, created_at, revoked_at });
+        for row in self.backend.token_list()? {
+            let role = Role::parse(&row.role)
+                .ok_or_else(|| anyhow::anyhow!("token {:?} has an unknown role {:?}", row.name, row.role))?;
+            out.push(TokenInfo { name: row.name, role, created_at: row.created_at, revoked_at: row.revoked_at });
         }
         Ok(out)
     }
 
     /// Revokes the active token `name`.
     pub fn revoke(&self, name: &str) -> anyhow::Result<()> {
-        let changed = self.conn.execute(
-            "UPDATE tokens SET revoked_at = ?1 WHERE name = ?2 AND revoked_at IS NULL",
-            params![clock::now_rfc3339(), name],
-        )?;
-        anyhow::ensure!(changed == 1, "no active token named {name:?}");
+        let changed = self.backend.token_revoke(name, &clock::now_rfc3339())?;
+        anyhow::ensure!(changed, "no active token named {name:?}");
         Ok(())
     }
 }
@@ -373,7 +400,7 @@ mod tests {
         // The name of a revoked token can be used again, with a new token.
         let again = cli.create("edge-1", Role::Read).unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(again, edge);
-        let db = std::fs::read(db::path(dir.path())).unwrap_or_default();
+        let db = std::fs::read(crate::db::path(dir.path())).unwrap_or_default();
         assert!(!db.windows(again.len()).any(|w| w == again.as_bytes()), "plain token stored");
     }
 

@@ -15,6 +15,9 @@ pub struct ServeArgs {
     #[arg(long, default_value = "./edgeflag-data")]
     pub data_dir: PathBuf,
 
+    #[command(flatten)]
+    pub replicas: ReplicaArgs,
+
     /// Flag file imported as version 1 when the store is empty
     /// [default: examples/flags.json when it exists, else an empty flag file].
     #[arg(long)]
@@ -78,6 +81,13 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_controller: bool,
 
+    /// Where the controller reads metrics (`--metrics-source`, `--prometheus-*`).
+    #[command(flatten)]
+    pub metrics_source: crate::metrics_source::MetricsSourceArgs,
+
+    /// The change stream (`--stream-*`).
+    #[command(flatten)]
+    pub stream: crate::stream::StreamArgs,
     #[command(flatten)]
     pub http: HttpArgs,
 
@@ -176,6 +186,73 @@ fn positive_usize(text: &str) -> Result<usize, String> {
     }
 }
 
+/// The store backend, replicas, decision webhooks and the edge path's caching (see
+/// server/README.md, "At scale").
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReplicaArgs {
+    /// Where versions, tokens and webhook deliveries are stored: `postgres://user:password@host:port/db`
+    /// for PostgreSQL (any number of replicas share it), or `sqlite` / `sqlite:DIR`
+    /// [default: SQLite in --data-dir].
+    #[arg(long, env = "EDGEFLAG_STORE", hide_env_values = true)]
+    pub store: Option<String>,
+
+    /// With PostgreSQL: the safety-net check for versions written by other replicas (they
+    /// normally arrive at once through LISTEN/NOTIFY).
+    #[arg(long, default_value = "1s", value_parser = parse_duration_arg)]
+    pub store_poll_interval: Duration,
+
+    /// With PostgreSQL: how often a replica tries to become the canary controller's leader, and
+    /// the leader checks it still is (the takeover bound after a leader dies).
+    #[arg(long, default_value = "1s", value_parser = parse_duration_arg)]
+    pub leader_retry: Duration,
+
+    /// A URL that receives the controller's decisions (advance, complete, rollback, hold) as
+    /// signed JSON POSTs (repeatable).
+    #[arg(long = "webhook")]
+    pub webhooks: Vec<String>,
+
+    /// The shared secret of the webhooks' HMAC-SHA256 signature (`X-Edgeflag-Signature-256`).
+    #[arg(long, env = "EDGEFLAG_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+
+    /// Attempts per webhook delivery (the first included) before it is recorded as failed.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub webhook_attempts: u32,
+
+    /// Wait after a webhook's first failed attempt; doubles after each (at most 5 min).
+    #[arg(long, default_value = "1s", value_parser = parse_duration_arg)]
+    pub webhook_backoff: Duration,
+
+    /// `max-age` of the public edge path (`/edge/flags.json`, `/edge/manifest.json`).
+    #[arg(long, default_value = "1s", value_parser = parse_duration_or_zero)]
+    pub edge_max_age: Duration,
+
+    /// `stale-while-revalidate` of the public edge path: how long a CDN may serve its copy
+    /// while it revalidates.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_or_zero)]
+    pub edge_stale_while_revalidate: Duration,
+}
+
+impl Default for ReplicaArgs {
+    fn default() -> Self {
+        ReplicaArgs {
+            store: None,
+            store_poll_interval: Duration::from_secs(1),
+            leader_retry: Duration::from_secs(1),
+            webhooks: Vec::new(),
+            webhook_secret: None,
+            webhook_attempts: 6,
+            webhook_backoff: Duration::from_secs(1),
+            edge_max_age: Duration::from_secs(1),
+            edge_stale_while_revalidate: Duration::from_secs(30),
+        }
+    }
+}
+
+fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
+    edgeflag_evaluator::duration::parse_duration(text)
+}
+
 /// `scheme://host[:port]`, lower-cased, as browsers send it in `Origin`.
 pub fn parse_origin(text: &str) -> Result<String, String> {
     let lower = text.trim().trim_end_matches('/').to_ascii_lowercase();
@@ -191,7 +268,7 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
     Ok(lower)
 }
 
-fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     let d = edgeflag_evaluator::duration::parse_duration(text)?;
     if d.is_zero() {
         return Err("must be greater than 0".into());
@@ -200,11 +277,17 @@ fn parse_duration_arg(text: &str) -> Result<Duration, String> {
 }
 
 impl ServeArgs {
+    /// Where the store lives (`--store`, else SQLite in `--data-dir`).
+    pub fn location(&self) -> anyhow::Result<crate::store::Location> {
+        crate::store::Location::parse(self.replicas.store.as_deref(), &self.data_dir)
+    }
+
     /// Defaults for tests and embedding: loopback port 0, everything else as on the command line.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
         ServeArgs {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.into(),
+            replicas: ReplicaArgs::default(),
             flags: None,
             static_dir: PathBuf::from("dist"),
             demo: false,
@@ -219,6 +302,8 @@ impl ServeArgs {
             controller_failures: 3,
             controller_no_baseline: false,
             no_controller: false,
+            metrics_source: Default::default(),
+            stream: Default::default(),
             http: HttpArgs::default(),
             metrics: MetricsArgs::default(),
         }

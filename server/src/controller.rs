@@ -11,24 +11,30 @@
 //! does: the judgement was about a canary that no longer exists, so it is dropped and the
 //! canary is judged again at the next tick.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{
-    canary_input, judge_canary, ArmMetrics, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy, CheckResult,
+    canary_input, judge_canary, ArmMetrics, ArmSummary, CanaryAction, CanaryInput, CanaryJudgement, CanaryPolicy,
+    CheckResult,
 };
 use edgeflag_evaluator::merge::{self, MergePath, Segment};
 use edgeflag_evaluator::model::{Canary, CanaryStatus};
 use edgeflag_evaluator::{FlagFile, FlagSet};
 use serde::Serialize;
 use serde_json::Value;
+use futures_util::future::join_all;
 use tokio::sync::watch;
 
 use crate::clock;
+use crate::leader::Leadership;
 use crate::metrics::MetricsStore;
-use crate::store::{find_item, FlagStore, ItemKind, WriteError, WriteMeta};
+use crate::metrics_source::{ArmQuery, MetricsSource, SourceError};
+use crate::store::{find_item, FlagStore, ItemKind, Snapshot, WriteError, WriteMeta};
+use crate::webhooks::{DecisionEvent, Webhooks};
 
 /// Author of every version the controller writes.
 pub const AUTHOR: &str = "canary-controller";
@@ -73,17 +79,70 @@ pub struct LastJudgement {
     /// Why the decision was not written, when it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the metrics source gave no data for an arm (then that arm was judged missing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_error: Option<String>,
 }
 
-/// The last judgement per canary, in memory (empty after a restart until the next tick).
+/// The last judgement per canary, in memory (empty after a restart until the next tick), and
+/// the controller's counters for `/metrics`.
 #[derive(Default)]
 pub struct Judgements {
     by_target: RwLock<HashMap<Target, LastJudgement>>,
+    pub stats: ControllerStats,
+}
+
+/// What the controller did, for `/metrics` (see `canary_metrics`).
+#[derive(Default)]
+pub struct ControllerStats {
+    pub ticks: AtomicU64,
+    /// Epoch ms of the last tick's end (0: none yet).
+    pub last_tick_ms: AtomicI64,
+    /// Arm queries the metrics source could not answer.
+    pub metrics_errors: AtomicU64,
+    /// The source's kind (`builtin`, `prometheus`) and the interval, once the controller runs.
+    pub running: RwLock<Option<(&'static str, Duration)>>,
+    /// Decisions written per canary and action (advance, complete, rollback).
+    decisions: Mutex<BTreeMap<(Target, &'static str), u64>>,
+}
+
+impl ControllerStats {
+    fn count_decision(&self, target: &Target, action: CanaryAction) {
+        let mut map = match self.decisions.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *map.entry((target.clone(), action.as_str())).or_default() += 1;
+    }
+
+    /// Decisions written for a canary and action since start.
+    pub fn decisions(&self, target: &Target, action: &str) -> u64 {
+        let map = match self.decisions.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        map.iter().find(|((t, a), _)| t == target && *a == action).map_or(0, |(_, n)| *n)
+    }
+
+    /// `(source kind, interval)` when a controller runs in this process.
+    pub fn running(&self) -> Option<(&'static str, Duration)> {
+        match self.running.read() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        }
+    }
 }
 
 impl Judgements {
     pub fn get(&self, target: &Target) -> Option<LastJudgement> {
         self.read().get(target).cloned()
+    }
+
+    /// Every canary's last judgement.
+    pub fn all(&self) -> Vec<(Target, LastJudgement)> {
+        let mut out: Vec<_> = self.read().iter().map(|(t, j)| (t.clone(), j.clone())).collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Target, LastJudgement>> {
@@ -113,7 +172,7 @@ struct Pending {
 
 pub struct Controller {
     flags: Arc<FlagStore>,
-    metrics: Arc<MetricsStore>,
+    source: MetricsSource,
     judgements: Arc<Judgements>,
     config: ControllerConfig,
     /// Consecutive failed judgements per canary, with the stage they were counted at: a stage
@@ -122,67 +181,232 @@ pub struct Controller {
     failures: HashMap<Target, (usize, u32)>,
     /// Last logged hold reasons per canary, so an unchanged hold is not logged every tick.
     last_hold: HashMap<Target, Vec<String>>,
+    /// Last logged metrics-source error per canary, so an outage is logged once, not every tick.
+    last_source_error: HashMap<Target, String>,
+    /// With replicas: whether this one leads, and the fence its decisions carry.
+    leadership: Option<Arc<Leadership>>,
+    /// Decision webhooks, and the cause of the last hold sent per canary (a hold is sent when
+    /// its cause changes).
+    webhooks: Option<Arc<Webhooks>>,
+    last_hold_sent: HashMap<Target, String>,
+}
+
+/// The metrics of the running canaries of one version, read before judging: the source may be
+/// a remote API, so reading is async and judging (which writes to SQLite) is not.
+pub struct Gathered {
+    snap: Arc<Snapshot>,
+    /// The judgement's "now": the end of every range read.
+    now_ms: i64,
+    arms: Vec<(Target, Arms)>,
+}
+
+/// One canary's two arms over its judged range.
+struct Arms {
+    canary: Result<ArmSummary, SourceError>,
+    baseline: Result<ArmSummary, SourceError>,
+}
+
+/// The range `[from, to]` (epoch ms) a canary's arms are judged over: the `window`
+/// (`--controller-window`, else the current stage's `min_duration`, else a minute) ending now.
+pub fn judged_range(canary: &Canary, window: Option<Duration>, now_ms: i64) -> (i64, i64) {
+    let window_ms = match window {
+        Some(w) => w.as_millis() as i64,
+        None => canary
+            .stages
+            .get(canary.current_stage)
+            .and_then(|s| parse_duration(&s.min_duration).ok())
+            .map_or(60_000, |d| d.as_millis() as i64),
+    };
+    (now_ms.saturating_sub(window_ms), now_ms)
 }
 
 impl Controller {
+    /// A controller reading the built-in metrics store (see [`Controller::with_source`]).
     pub fn new(
         flags: Arc<FlagStore>,
         metrics: Arc<MetricsStore>,
         judgements: Arc<Judgements>,
         config: ControllerConfig,
     ) -> Self {
-        Controller { flags, metrics, judgements, config, failures: HashMap::new(), last_hold: HashMap::new() }
+        Controller {
+            flags,
+            source: MetricsSource::Builtin(metrics),
+            judgements,
+            config,
+            failures: HashMap::new(),
+            last_hold: HashMap::new(),
+            last_source_error: HashMap::new(),
+            leadership: None,
+            webhooks: None,
+            last_hold_sent: HashMap::new(),
+        }
+    }
+
+    /// Ticks only while `leadership` says this replica leads; decisions carry its fence.
+    pub fn with_leadership(mut self, leadership: Arc<Leadership>) -> Self {
+        self.leadership = Some(leadership);
+        self
+    }
+
+    /// Sends decision webhooks (advance, complete, rollback, hold) through `webhooks`.
+    pub fn with_webhooks(mut self, webhooks: Arc<Webhooks>) -> Self {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// Whether this replica may judge and write now.
+    pub fn leading(&self) -> bool {
+        self.leadership.as_ref().is_none_or(|l| l.is_leader())
+    }
+
+    /// Forgets what only the leader needs (another replica counts from now on).
+    fn step_down(&mut self) {
+        self.failures.clear();
+        self.last_hold.clear();
+        self.last_hold_sent.clear();
+    }
+
+    /// Reads the arms' metrics from `source` instead (e.g. a Prometheus-compatible API).
+    pub fn with_source(mut self, source: MetricsSource) -> Self {
+        self.source = source;
+        self
+    }
+
+    pub fn source(&self) -> &MetricsSource {
+        &self.source
     }
 
     /// Judges every running canary once and applies the decisions.
-    pub fn tick(&mut self) -> Vec<Decision> {
-        let snap = self.flags.current();
-        let targets = running_canaries(snap.flags.file());
-        let all = all_canaries(snap.flags.file());
-        self.failures.retain(|t, _| targets.contains(t));
-        self.last_hold.retain(|t, _| targets.contains(t));
-        self.judgements.write().retain(|t, _| all.contains(t));
-        targets
-            .into_iter()
-            .filter_map(|target| {
-                let (decision, pending) = self.judge(target)?;
-                Some(match pending {
-                    Some(p) => self.apply(decision, p),
-                    None => decision,
-                })
-            })
-            .collect()
+    pub async fn tick(&mut self) -> Vec<Decision> {
+        let gathered = self.gather().await;
+        self.decide(gathered)
     }
 
-    /// Judges one canary on the current version; returns the decision and, when it changes
-    /// the canary, the write to make.
-    fn judge(&mut self, target: Target) -> Option<(Decision, Option<Pending>)> {
+    /// Reads both arms of every running canary of the current version over its judged range
+    /// (all queries at once).
+    pub async fn gather(&self) -> Gathered {
         let snap = self.flags.current();
+        let now_ms = clock::now_ms();
+        let file = snap.flags.file();
+        let mut plans = Vec::new();
+        for target in running_canaries(file) {
+            let Some(canary) = find_canary(file, &target) else { continue };
+            let envs = metric_envs(file, &target.0, target.1.as_deref());
+            let (from_ms, to_ms) = judged_range(canary, self.config.window, now_ms);
+            plans.push((target, envs, from_ms, to_ms));
+        }
+        let reads = plans.iter().map(|(target, envs, from_ms, to_ms)| async move {
+            let query = |arm| ArmQuery { flag: &target.0, envs: envs.as_deref(), arm, from_ms: *from_ms, to_ms: *to_ms };
+            let (canary_query, baseline_query) = (query("canary"), query("baseline"));
+            let (canary, baseline) = tokio::join!(self.source.arm(&canary_query), self.source.arm(&baseline_query));
+            (target.clone(), Arms { canary, baseline })
+        });
+        let arms = join_all(reads).await;
+        Gathered { snap, now_ms, arms }
+    }
+
+    /// Judges the gathered canaries and writes their decisions.
+    pub fn decide(&mut self, gathered: Gathered) -> Vec<Decision> {
+        let Gathered { snap, now_ms, arms } = gathered;
+        let file = snap.flags.file();
+        let running = running_canaries(file);
+        let all = all_canaries(file);
+        self.failures.retain(|t, _| running.contains(t));
+        self.last_hold.retain(|t, _| running.contains(t));
+        self.last_source_error.retain(|t, _| running.contains(t));
+        self.last_hold_sent.retain(|t, _| running.contains(t));
+        self.judgements.write().retain(|t, _| all.contains(t));
+        let decisions = arms
+            .into_iter()
+            .filter_map(|(target, arms)| {
+                let (decision, pending) = self.judge(&snap, now_ms, target, arms)?;
+                let (decision, message) = match pending {
+                    Some(p) => {
+                        let message = p.message.clone();
+                        (self.apply(decision, p), message)
+                    }
+                    None => (decision, String::new()),
+                };
+                self.notify(&decision, snap.version, message);
+                Some(decision)
+            })
+            .collect();
+        let stats = &self.judgements.stats;
+        stats.ticks.fetch_add(1, Ordering::Relaxed);
+        stats.last_tick_ms.store(clock::now_ms(), Ordering::Relaxed);
+        decisions
+    }
+
+    /// Queues the decision's webhooks: a written decision, or a hold whose cause changed.
+    fn notify(&mut self, decision: &Decision, file_version: u64, message: String) {
+        let Some(webhooks) = &self.webhooks else { return };
+        let j = &decision.judgement;
+        let target: Target = (decision.flag.clone(), decision.env.clone());
+        let event = match j.action {
+            CanaryAction::Hold => {
+                let cause = hold_cause(j);
+                if self.last_hold_sent.get(&target) == Some(&cause) {
+                    return;
+                }
+                self.last_hold_sent.insert(target.clone(), cause);
+                "hold"
+            }
+            CanaryAction::NoAction => return,
+            // A decision that was not written (the canary changed, a deposed leader) did not
+            // happen: nothing to announce.
+            _ if decision.version.is_none() => return,
+            other => {
+                self.last_hold_sent.remove(&target);
+                other.as_str()
+            }
+        };
+        let event = DecisionEvent {
+            id: String::new(),
+            event: event.to_string(),
+            flag: decision.flag.clone(),
+            env: decision.env.clone(),
+            stage: j.stage,
+            next_stage: j.next_stage,
+            reasons: j.reasons.clone(),
+            consecutive_failures: j.consecutive_failures,
+            file_version,
+            decision_version: decision.version,
+            at: clock::now_rfc3339(),
+            message: if message.is_empty() { j.reasons.join("; ") } else { message },
+        };
+        if let Err(e) = webhooks.enqueue(&event) {
+            println!("edgeflag: canary-controller: {}: cannot queue the {} webhook: {e}", label(&target), event.event);
+        }
+    }
+
+    /// Judges one canary of `snap` on its arms' metrics; returns the decision and, when it
+    /// changes the canary, the write to make.
+    fn judge(&mut self, snap: &Snapshot, now_ms: i64, target: Target, arms: Arms) -> Option<(Decision, Option<Pending>)> {
         let file = snap.flags.file();
         let canary = find_canary(file, &target)?.clone();
         if canary.status != CanaryStatus::Running {
             return None;
         }
-        let (flag, env) = (&target.0, target.1.as_deref());
-        let envs = metric_envs(file, flag, env);
-        let window_ms = match self.config.window {
-            Some(w) => w.as_millis() as i64,
-            None => canary
-                .stages
-                .get(canary.current_stage)
-                .and_then(|s| parse_duration(&s.min_duration).ok())
-                .map_or(60_000, |d| d.as_millis() as i64),
+        let flag = &target.0;
+        // A source error is a missing arm: "no data", which never advances.
+        let mut source_errors = Vec::new();
+        let mut read = |arm: &str, result: Result<ArmSummary, SourceError>| match result {
+            Ok(summary) => Some(summary),
+            Err(e) => {
+                source_errors.push(format!("{arm}: {e}"));
+                None
+            }
         };
-        let now_ms = clock::now_ms();
-        let arm = |name: &str| self.metrics.arm_window(flag, envs.as_deref(), name, window_ms, now_ms);
-        let (canary_arm, baseline_arm) = (arm("canary"), arm("baseline"));
+        let (canary_arm, baseline_arm) = (read("canary", arms.canary), read("baseline", arms.baseline));
+        let metrics_error = (!source_errors.is_empty()).then(|| source_errors.join("; "));
+        self.note_source_error(&target, metrics_error.as_deref(), source_errors.len());
         // The evaluator's one conversion (the dashboard uses it too): arms without requests are
         // missing, latency histograms on common bounds.
         let failures = match self.failures.get(&target) {
             Some(&(stage, count)) if stage == canary.current_stage => count,
             _ => 0,
         };
-        let judged = canary_input(&clock::ms_to_rfc3339(now_ms), Some(&canary_arm), Some(&baseline_arm), failures)
+        let judged = canary_input(&clock::ms_to_rfc3339(now_ms), canary_arm.as_ref(), baseline_arm.as_ref(), failures)
             .and_then(|input| Ok((judge_canary(&canary, &input, &self.config.policy)?, input)));
         let (judgement, input) = match judged {
             Ok(j) => j,
@@ -203,6 +427,7 @@ impl Controller {
                 stage: judgement.stage,
                 decision_version: None,
                 error: None,
+                metrics_error,
             },
         );
         let decision = Decision { flag: flag.clone(), env: target.1.clone(), judgement, version: None, error: None };
@@ -236,11 +461,20 @@ impl Controller {
     /// Writes a decision as a per-flag change against the judged version.
     fn apply(&mut self, mut decision: Decision, p: Pending) -> Decision {
         let canary_path = canary_path(&p.target);
-        let result = self.flags.write_with(WriteMeta { author: AUTHOR, message: &p.message }, |current| {
+        let fence = self.leadership.as_ref().and_then(|l| l.state().fence);
+        let result = self.flags.write_fenced(WriteMeta { author: AUTHOR, message: &p.message }, fence, |current| {
             let mut file: Value = serde_json::from_slice(&current.body).map_err(WriteError::Encode)?;
             let Some(theirs) = find_item(&file, ItemKind::Flag, &p.target.0) else {
                 return Err(ApplyError::Changed("the flag was deleted".into()));
             };
+            // Any change to this canary since it was judged voids the judgement, even one to the
+            // very values the decision would write (another replica's controller deciding the
+            // same tick, the case fencing exists for): the merge would see no conflict there,
+            // and the tick would get a second decision.
+            let changed = changed_canary_fields(&p.target, &p.base, theirs);
+            if !changed.is_empty() {
+                return Err(ApplyError::Changed(format!("changed since version {}: {}", p.judged_version, changed.join(", "))));
+            }
             let merged = merge::three_way(&p.base, &p.mine, theirs);
             let touched: Vec<String> = merged
                 .conflicts
@@ -265,6 +499,7 @@ impl Controller {
             Ok((written, ())) => {
                 self.failures.remove(target);
                 self.last_hold.remove(target);
+                self.judgements.stats.count_decision(target, decision.judgement.action);
                 println!("edgeflag: canary-controller: version {}: {}", written.version, p.message);
                 decision.version = Some(written.version);
             }
@@ -291,6 +526,24 @@ impl Controller {
     }
 }
 
+impl Controller {
+    /// Counts the arms the source could not read and logs an error when it changes (an
+    /// outage is logged when it starts and when it ends, not every tick).
+    fn note_source_error(&mut self, target: &Target, error: Option<&str>, arms: usize) {
+        self.judgements.stats.metrics_errors.fetch_add(arms as u64, Ordering::Relaxed);
+        match error {
+            Some(e) if self.last_source_error.get(target).map(String::as_str) != Some(e) => {
+                println!("edgeflag: canary-controller: {}: no metrics from {} (judged as no data): {e}", label(target), self.source.describe());
+                self.last_source_error.insert(target.clone(), e.to_string());
+            }
+            None if self.last_source_error.remove(target).is_some() => {
+                println!("edgeflag: canary-controller: {}: metrics from {} again", label(target), self.source.describe());
+            }
+            _ => {}
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum ApplyError {
     #[error("{0}")]
@@ -311,6 +564,25 @@ fn canary_path((_, env): &Target) -> MergePath {
     }
 }
 
+/// The canary's fields (`canary.status`, `environments.prod.canary.current_stage`…) that differ
+/// between two versions of its flag; the canary itself when it appeared or went away.
+fn changed_canary_fields(target: &Target, judged: &Value, now: &Value) -> Vec<String> {
+    let get = |flag: &Value| -> Option<Value> {
+        let mut flag = flag.clone();
+        canary_slot(&mut flag, target).map(|v| v.clone())
+    };
+    let prefix = canary_path(target).to_string();
+    match (get(judged), get(now)) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))).collect();
+            keys.retain(|k| a.get(*k) != b.get(*k));
+            keys.iter().map(|k| format!("{prefix}.{k}")).collect()
+        }
+        (a, b) if a == b => Vec::new(),
+        _ => vec![prefix],
+    }
+}
+
 fn canary_slot<'a>(flag: &'a mut Value, (_, env): &Target) -> Option<&'a mut Value> {
     match env {
         None => flag.get_mut("canary"),
@@ -318,20 +590,52 @@ fn canary_slot<'a>(flag: &'a mut Value, (_, env): &Target) -> Option<&'a mut Val
     }
 }
 
-/// Runs ticks every `config.interval` until `stop` turns true.
+/// Runs ticks every `config.interval` until `stop` turns true; with replicas, only while this
+/// one leads.
 pub async fn run(mut controller: Controller, mut stop: watch::Receiver<bool>) {
+    match controller.judgements.stats.running.write() {
+        Ok(mut g) => *g = Some((controller.source.kind(), controller.config.interval)),
+        Err(p) => *p.into_inner() = Some((controller.source.kind(), controller.config.interval)),
+    }
     let mut ticker = tokio::time::interval(controller.config.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut was_leading = false;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
             _ = stop.changed() => return,
         }
+        let leading = controller.leading();
+        if was_leading && !leading {
+            controller.step_down();
+        }
+        was_leading = leading;
+        if !leading {
+            continue;
+        }
+        // Reading a remote source may take up to its timeout: a stop does not wait for it.
+        let gathered = tokio::select! {
+            g = controller.gather() => g,
+            _ = stop.changed() => return,
+        };
         // SQLite writes are short; block_in_place keeps them off the async workers' queue.
         tokio::task::block_in_place(|| {
-            controller.tick();
+            controller.decide(gathered);
         });
     }
+}
+
+/// What a hold is about, to send its webhook once per cause: the stage, the checks that did
+/// not pass (and how), the failure count, and whether the stage's minimum duration has passed.
+fn hold_cause(j: &CanaryJudgement) -> String {
+    let checks: Vec<String> = j
+        .checks
+        .iter()
+        .filter(|c| c.outcome != edgeflag_evaluator::judgement::Outcome::Pass)
+        .map(|c| serde_json::to_string(&(&c.check, &c.outcome)).unwrap_or_default())
+        .collect();
+    let served = matches!((j.elapsed_ms, j.min_duration_ms), (Some(e), Some(m)) if e >= m);
+    format!("{}|{}|{}|{}", j.stage, j.consecutive_failures, served, checks.join(","))
 }
 
 /// Every running canary in the file: the base one, then environment overrides.
@@ -429,7 +733,18 @@ fn audit_message(target: &Target, j: &CanaryJudgement, input: &CanaryInput) -> S
 mod tests {
     use super::*;
     use crate::metrics::Event;
-    use edgeflag_evaluator::judgement::ArmSummary;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        rt.unwrap_or_else(|e| panic!("{e}")).block_on(f)
+    }
+
+    /// Reads `target`'s arms with the controller's own source and judges it (no write yet).
+    fn judge_now(ctl: &mut Controller, target: Target) -> Option<(Decision, Option<Pending>)> {
+        let Gathered { snap, now_ms, arms } = block_on(ctl.gather());
+        let arms = arms.into_iter().find(|(t, _)| *t == target)?.1;
+        ctl.judge(&snap, now_ms, target, arms)
+    }
 
     /// The controller's input and the one a client builds from `GET /api/metrics` JSON (what
     /// the dashboard does) are the same, latency histograms included.
@@ -530,7 +845,7 @@ mod tests {
     fn a_write_to_another_flag_between_judgement_and_write_does_not_stop_the_decision() {
         let (_dir, flags) = store();
         let (mut ctl, judgements) = controller(&flags);
-        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("b is judged with a write to make") };
+        let Some((decision, Some(pending))) = judge_now(&mut ctl, b_target()) else { panic!("b is judged with a write to make") };
         assert_eq!(decision.judgement.action, CanaryAction::Rollback);
         admin_edit(&flags, "a", serde_json::json!({"description": "edited meanwhile"}));
         admin_edit(&flags, "b", serde_json::json!({"tags": ["edited", "meanwhile"]}));
@@ -553,7 +868,7 @@ mod tests {
     fn a_change_to_the_same_canary_between_judgement_and_write_refuses_the_decision() {
         let (_dir, flags) = store();
         let (mut ctl, judgements) = controller(&flags);
-        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("b is judged with a write to make") };
+        let Some((decision, Some(pending))) = judge_now(&mut ctl, b_target()) else { panic!("b is judged with a write to make") };
         admin_edit(&flags, "b", serde_json::json!({"canary": {"status": "paused"}}));
         let decision = ctl.apply(decision, pending);
         assert_eq!(decision.version, None);
@@ -564,13 +879,13 @@ mod tests {
         assert_eq!(last.decision_version, None);
         assert!(last.error.is_some());
         // Next tick: paused canaries are not judged; nothing is written.
-        assert!(ctl.tick().iter().all(|d| d.flag != "b"));
+        assert!(block_on(ctl.tick()).iter().all(|d| d.flag != "b"));
         assert_eq!(flags.current().version, 2);
 
         // New gates for a running canary also void a judgement made with the old ones.
         let (_dir, flags) = store();
         let (mut ctl, _) = controller(&flags);
-        let Some((decision, Some(pending))) = ctl.judge(b_target()) else { panic!("judged") };
+        let Some((decision, Some(pending))) = judge_now(&mut ctl, b_target()) else { panic!("judged") };
         let mut gates = serde_json::to_value(&canary_of(&flags, "b").stages).unwrap_or_default();
         gates[0]["gate"]["max_error_rate"] = serde_json::json!(0.9);
         admin_edit(&flags, "b", serde_json::json!({"canary": {"stages": gates}}));

@@ -8,7 +8,8 @@
 //! - 0: `versions` (every flag-file version) and `tokens` (name, sha256, created_at);
 //! - 1: tokens get a `role` (existing rows become `admin`, what they could do before) and
 //!   `revoked_at`; versions get `changed_segments` (back-filled from the stored bodies) and an
-//!   index on `etag` (a whole-file ETag is the base of per-flag writes).
+//!   index on `etag` (a whole-file ETag is the base of per-flag writes);
+//! - 2: `webhook_deliveries`, the decision webhooks' outbox and audit (see `webhooks.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,28 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 ";
 
-const LATEST: i64 = 1;
+const SCHEMA_2: &str = "
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
+    created_at      TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    flag            TEXT NOT NULL,
+    env             TEXT,
+    file_version    INTEGER NOT NULL,
+    decision_version INTEGER,
+    url             TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    next_attempt_ms INTEGER,
+    attempt_log     TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries(status, next_attempt_ms);
+";
+
+const LATEST: i64 = 2;
 
 /// Opens (creating the directory and file when `create`) and migrates the database.
 pub fn open(dir: &Path, create: bool) -> anyhow::Result<Connection> {
@@ -76,6 +98,15 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
             )?;
             backfill_changed_segments(&tx)?;
             tx.pragma_update(None, "user_version", 1)?;
+        }
+        tx.commit()?;
+    }
+    if version < 2 {
+        let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        let again: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if again < 2 {
+            tx.execute_batch(SCHEMA_2)?;
+            tx.pragma_update(None, "user_version", 2)?;
         }
         tx.commit()?;
     }

@@ -7,19 +7,28 @@
 //! [`store`] (durable versions, the one write path), [`edit`] (per-flag writes against a
 //! base), [`auth`] (tokens and roles), [`metrics`] (events, windows, exposition), [`http`]
 //! (routes), [`serve`] (connections: limits, timeouts, shutdown deadline), [`demo`] (simulated
-//! traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md), [`clock`].
+//! traffic), [`controller`] (canary judgement and rollout, see CONTROLLER.md),
+//! [`metrics_source`] (where the controller reads metrics: the built-in store or a
+//! Prometheus-compatible API), [`canary_metrics`] (canary and controller series for
+//! `/metrics`), [`stream`] (new versions pushed as server-sent events), [`clock`].
 
 pub mod auth;
+pub mod canary_metrics;
 pub mod clock;
 pub mod config;
 pub mod controller;
 pub mod db;
 pub mod demo;
 pub mod edit;
+pub mod export;
 pub mod http;
+pub mod leader;
 pub mod metrics;
+pub mod metrics_source;
 pub mod serve;
 pub mod store;
+pub mod stream;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -29,29 +38,43 @@ use tokio::sync::watch;
 pub use config::ServeArgs;
 pub use http::AppState;
 pub use metrics::MetricsStore;
-pub use store::{FlagStore, WriteMeta};
+pub use store::{FlagStore, Location, WriteMeta};
 
 /// The empty flag file used when no initial file exists.
 const EMPTY_FLAG_FILE: &str = r#"{"schema_version": 1, "flags": []}"#;
 
 /// Opens the store (importing the initial flag file if it is empty) and resolves the tokens.
+/// Blocks (with PostgreSQL it connects): call it outside the async workers.
 pub fn open_state(args: &ServeArgs) -> anyhow::Result<(AppState, auth::TokenSource)> {
-    let flags = FlagStore::open(&args.data_dir, || initial_flags(args))?;
+    let location = args.location()?;
+    let flags = FlagStore::open_at(&location, || initial_flags(args))?;
     let flags = Arc::new(flags);
-    let (tokens, source) = auth::Tokens::resolve(
-        &args.data_dir,
+    let (tokens, source) = auth::Tokens::resolve_in(
+        flags.backend().clone(),
         args.token.as_deref(),
         &args.token_name,
         args.ingest_token.as_deref(),
     )?;
+    let leadership = match (&location, args.no_controller) {
+        (_, true) => leader::Leadership::never(),
+        (store::Location::Postgres(_), false) => leader::Leadership::replica(),
+        (store::Location::Sqlite(_), false) => leader::Leadership::single(),
+    };
     // Events are checked against the current flag file: junk keys never take a series.
     let metrics = Arc::new(MetricsStore::following(flags.clone(), args.metrics.limits()));
+    let stream = Arc::new(stream::StreamHub::new(&flags.current(), args.stream.clone()));
     let state = AppState {
+        stream,
         flags,
         metrics,
         tokens: Arc::new(tokens),
         judgements: Arc::new(controller::Judgements::default()),
         ingest_origins: Arc::new(args.allowed_origins.clone()),
+        leadership,
+        edge_cache: http::edge::EdgeCache {
+            max_age: args.replicas.edge_max_age,
+            stale_while_revalidate: args.replicas.edge_stale_while_revalidate,
+        },
     };
     Ok((state, source))
 }
@@ -84,7 +107,8 @@ fn initial_flags(args: &ServeArgs) -> anyhow::Result<(String, String)> {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests and stops.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let (state, token_source) = open_state(&args)?;
+    let opening = args.clone();
+    let (state, token_source) = tokio::task::spawn_blocking(move || open_state(&opening)).await??;
     let limits = http::Limits {
         max_body_bytes: args.max_body_bytes,
         max_events_body_bytes: args.max_events_body_bytes,
@@ -106,7 +130,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
 
     let snap = state.flags.current();
-    println!("edgeflag: flag store {} (version {})", args.data_dir.display(), snap.version);
+    let location = args.location()?;
+    println!("edgeflag: flag store {location} (version {})", snap.version);
     match token_source {
         auth::TokenSource::Configured => println!("edgeflag: admin token from configuration"),
         auth::TokenSource::Stored => println!(
@@ -120,7 +145,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("edgeflag: ingest token (name \"ingest\") from configuration");
     }
     if args.demo && !state.flags.imported() {
-        match demo::restart_stored_clocks(&state.flags) {
+        match tokio::task::block_in_place(|| demo::restart_stored_clocks(&state.flags)) {
             Ok(Some(v)) => println!("edgeflag: demo: running canaries' stage clocks restarted now (version {v})"),
             Ok(None) => println!(
                 "edgeflag: demo: no canary is running in this store (the story has played); start with an empty --data-dir to replay it"
@@ -129,22 +154,35 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let (stop_tx, stop_rx) = watch::channel(false);
+    let source = args.metrics_source.build(state.metrics.clone()).map_err(anyhow::Error::msg)?;
+    let stream_task = tokio::spawn(stream::run(state.stream.clone(), state.flags.clone(), stop_rx.clone()));
     let demo = args.demo.then(|| {
         println!("edgeflag: demo traffic generator running (a canary starts failing after a minute)");
         tokio::spawn(demo::run(state.flags.clone(), state.metrics.clone(), stop_rx.clone()))
     });
+    // The controller's leadership is given up at the shutdown signal, not after the drain, so
+    // another replica leads while this one finishes its requests.
+    let (lead_stop_tx, lead_stop_rx) = watch::channel(false);
+    let replicas = spawn_replica_tasks(&args, &location, &state, &stop_rx, &lead_stop_rx)?;
     let controller = (!args.no_controller).then(|| {
         println!(
-            "edgeflag: canary controller running every {:?} (author \"{}\")",
+            "edgeflag: canary controller running every {:?} (author \"{}\"), metrics from {}",
             args.controller_interval,
-            controller::AUTHOR
+            controller::AUTHOR,
+            source.describe()
         );
-        tokio::spawn(controller::run(controller::Controller::new(
+        let mut ctl = controller::Controller::new(
             state.flags.clone(),
             state.metrics.clone(),
             state.judgements.clone(),
             controller_config(&args),
-        ), stop_rx.clone()))
+        )
+        .with_source(source)
+        .with_leadership(state.leadership.clone());
+        if let Some(webhooks) = &replicas.webhooks {
+            ctl = ctl.with_webhooks(webhooks.clone());
+        }
+        tokio::spawn(controller::run(ctl, stop_rx.clone()))
     });
     let store_limits = state.metrics.limits();
     println!(
@@ -164,19 +202,84 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port.
     println!("edgeflag: listening on http://{addr}/");
 
-    let report = serve::serve(listener, app, conn_limits, shutdown_signal()).await;
+    // Streams never end by themselves: the shutdown ends them (after the events already
+    // queued), so the shutdown does not wait for its deadline because of them.
+    let hub = state.stream.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = lead_stop_tx.send(true);
+        hub.close();
+    };
+    let report = serve::serve(listener, app, conn_limits, shutdown).await;
     if report.dropped > 0 {
         println!("edgeflag: closed {} connection(s) still open at the shutdown deadline", report.dropped);
     }
     let _ = stop_tx.send(true);
+    let _ = stream_task.await;
     if let Some(handle) = demo {
         let _ = handle.await;
     }
     if let Some(handle) = controller {
         let _ = handle.await;
     }
+    // The leader releases its lock at once, so another replica takes over within its retry.
+    for handle in replicas.tasks {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), handle).await;
+    }
     println!("edgeflag: stopped");
     Ok(())
+}
+
+/// What runs beside the HTTP server for the store: the replica's follower and its leadership
+/// campaign (PostgreSQL), and the webhook sender.
+struct ReplicaTasks {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    webhooks: Option<Arc<webhooks::Webhooks>>,
+}
+
+fn spawn_replica_tasks(
+    args: &ServeArgs,
+    location: &store::Location,
+    state: &AppState,
+    stop: &watch::Receiver<bool>,
+    lead_stop: &watch::Receiver<bool>,
+) -> anyhow::Result<ReplicaTasks> {
+    let mut tasks = Vec::new();
+    if let store::Location::Postgres(url) = location {
+        let config = store::follow::FollowConfig { url: url.clone(), poll: args.replicas.store_poll_interval };
+        println!(
+            "edgeflag: following other replicas' writes (LISTEN/NOTIFY, checked every {:?})",
+            config.poll
+        );
+        tasks.push(tokio::spawn(store::follow::run(state.flags.clone(), state.tokens.clone(), config, stop.clone())));
+        if state.leadership.campaigning() {
+            let config = leader::ElectionConfig { url: url.clone(), retry: args.replicas.leader_retry };
+            println!("edgeflag: campaigning for the canary controller's leadership (every {:?})", config.retry);
+            tasks.push(tokio::spawn(leader::campaign(state.leadership.clone(), config, lead_stop.clone())));
+        }
+    }
+    let r = &args.replicas;
+    let webhooks = if r.webhooks.is_empty() || args.no_controller {
+        None
+    } else {
+        if r.webhook_secret.as_deref().is_none_or(str::is_empty) {
+            println!("edgeflag: warning: --webhook without --webhook-secret: deliveries are not signed");
+        }
+        let hooks = webhooks::Webhooks::new(
+            state.flags.backend().clone(),
+            webhooks::WebhookConfig {
+                urls: r.webhooks.clone(),
+                secret: r.webhook_secret.clone().filter(|s| !s.is_empty()),
+                attempts: r.webhook_attempts,
+                first_backoff: r.webhook_backoff,
+                timeout: std::time::Duration::from_secs(5),
+            },
+        )?;
+        println!("edgeflag: decision webhooks to {} URL(s)", r.webhooks.len());
+        tasks.push(tokio::spawn(webhooks::run(hooks.clone(), state.leadership.clone(), stop.clone())));
+        Some(hooks)
+    };
+    Ok(ReplicaTasks { tasks, webhooks })
 }
 
 /// The controller's settings from the command line.

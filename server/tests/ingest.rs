@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{canary_flag, client, failing, flag_file, healthy, spawn_with, Api, INGEST, TOKEN};
-use edgeflag_server::auth::{Role, TokenStore};
+use edgeflag_server::auth::Role;
 use serde_json::{json, Value};
 
 /// Requests the metrics report counts for a flag (all arms, all environments).
@@ -27,7 +27,7 @@ async fn counter(api: &Api, name: &str) -> u64 {
 async fn forged_metric_posts_are_refused_and_steer_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let read = TokenStore::open(&data, true).expect("tokens").create("viewer", Role::Read).expect("token");
+    let read = common::create_token(&data, "viewer", Role::Read);
     let flags = flag_file(
         dir.path(),
         vec![

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{client, flag_file, header, plain_flag, spawn_with, TOKEN};
-use edgeflag_server::auth::{Role, TokenStore};
+use edgeflag_server::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -120,9 +120,8 @@ async fn a_flag_round_trip_with_item_etags() {
 async fn writes_need_an_admin_token() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let store = TokenStore::open(&data, true).expect("tokens");
-    let ingest = store.create("edge", Role::Ingest).expect("token");
-    let read = store.create("viewer", Role::Read).expect("token");
+    let ingest = common::create_token(&data, "edge", Role::Ingest);
+    let read = common::create_token(&data, "viewer", Role::Read);
     let flags = flag_file(dir.path(), vec![plain_flag("a")]);
     let server = spawn_with(&data, &flags, &["--token", TOKEN, "--no-controller"]).await;
     let (etag, _, _) = server.flag("a").await;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{canary_flag, failing, flag_file, healthy, plain_flag, spawn_with, INGEST, TOKEN};
-use edgeflag_server::auth::{Role, TokenStore};
+use edgeflag_server::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -17,8 +17,7 @@ const CONTROLLER: [&str; 8] =
 
 /// Admin tokens named `names`, created in the data directory before the server starts.
 fn admins(dir: &Path, names: &[&str]) -> Vec<String> {
-    let store = TokenStore::open(dir, true).expect("token store");
-    names.iter().map(|n| store.create(n, Role::Admin).expect("create token")).collect()
+    names.iter().map(|n| common::create_token(dir, n, Role::Admin)).collect()
 }
 
 fn strings(v: &Value) -> Vec<String> {

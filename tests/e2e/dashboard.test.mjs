@@ -79,6 +79,17 @@ async function main() {
     await page.waitForSelector('[data-testid=preview-results]');
     const rows = await page.locator('[data-testid=preview-results] tbody tr').count();
     assert(rows === example.flags.length, `preview rows: ${rows}`);
+    // The draft (new-dashboard at 100 %) or the published version (0 %), and it says which.
+    let source = await page.textContent('[data-testid=preview-source]');
+    assert(/Evaluating your draft: version 1 with your unpublished edits/.test(source), `preview source: ${source}`);
+    assert(await previewVariant(page, 'new-dashboard') === 'on', 'the draft serves "on"');
+    await page.check('[data-testid=preview-published]');
+    await page.waitForFunction(() => /Evaluating the published version 1/.test(document.querySelector('[data-testid=preview-source]')?.textContent ?? ''));
+    await page.waitForFunction(() => document.querySelector('[data-testid=preview-results] tr[data-flag="new-dashboard"] [data-testid=variant]')?.textContent.trim() === 'off');
+    await page.check('[data-testid=preview-draft]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=preview-results] tr[data-flag="new-dashboard"] [data-testid=variant]')?.textContent.trim() === 'on');
+    source = await page.textContent('[data-testid=preview-source]');
+    assert(/your draft/.test(source), `preview source: ${source}`);
     await page.screenshot({ path: join(SHOTS, 'preview.png'), fullPage: true });
   });
 
@@ -127,25 +138,43 @@ async function main() {
     await page.screenshot({ path: join(SHOTS, 'history.png'), fullPage: false });
   });
 
-  await test('a second writer provokes a 412 conflict, shown and resolvable', async () => {
-    await serverWrite(base, (f) => { f.flags[3].enabled = false; return f; });
+  await test('a second writer\'s version is rebased under the draft; a 412 at publish rebases again; both changes kept', async () => {
+    // The draft: a description in the raw editor.
     await tab(page, 'Raw JSON');
     const file = JSON.parse(await page.inputValue('[data-testid=raw-editor]'));
     file.flags[6].description = 'edited in the dashboard';
+    const edited = file.flags[6].key;
     await page.fill('[data-testid=raw-editor]', JSON.stringify(file, null, 2));
+    // Another admin publishes version 3: the page's poll rebases the draft onto it.
+    await serverWrite(base, (f) => { f.flags[3].enabled = false; return f; });
+    await page.waitForFunction(() => /server moved to version 3/.test(document.querySelector('[data-testid=rebase-note]')?.textContent ?? ''));
     await tab(page, 'Publish');
+    await page.waitForFunction(() => /against version 3/.test(document.querySelector('[data-testid=diff-title]')?.textContent ?? ''));
+    let diff = await page.$$eval('.diff-entry h4', (hs) => hs.map((h) => h.textContent));
+    assert(diff.length === 1 && diff[0].startsWith(`flag ${edited} `), `the diff is the admin's change only: ${diff}`);
+    // A publish racing a third write: the page's polls are held back, so its PUT carries
+    // If-Match of version 3 while the server is at 4: 412, nothing overwritten, rebased again.
+    let holdPolls = true;
+    await page.route('**/api/flags', (route) => (holdPolls && route.request().method() === 'GET' ? route.abort() : route.fallback()));
+    await serverWrite(base, (f) => { f.flags[4].description = 'third writer'; return f; });
+    await page.route('**/api/flags', (route) => {
+      if (route.request().method() === 'PUT') holdPolls = false;
+      return route.fallback();
+    });
     await page.click('[data-testid=publish]');
-    await page.waitForSelector('[data-testid=conflict]');
-    const conflict = await page.textContent('[data-testid=conflict]');
-    assert(conflict.includes('version 3') && conflict.includes('recommendations'), `conflict panel: ${conflict.slice(0, 300)}`);
+    await page.waitForFunction(() => /Not published: the server moved to version 4/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+    await page.unrouteAll();
     const server = await (await fetch(`${base}/api/flags`)).json();
     assert(server.flags[6].description !== 'edited in the dashboard', 'the server was overwritten');
-    await page.screenshot({ path: join(SHOTS, 'conflict.png'), fullPage: false });
-    await page.click('[data-testid=conflict-reapply]');
+    assert(server.flags[3].enabled === false && server.flags[4].description === 'third writer', 'the other writers\' changes are there');
+    await page.waitForFunction(() => /against version 4/.test(document.querySelector('[data-testid=diff-title]')?.textContent ?? ''));
+    diff = await page.$$eval('.diff-entry h4', (hs) => hs.map((h) => h.textContent));
+    assert(diff.length === 1 && diff[0].startsWith(`flag ${edited} `), `after the 412, the diff is still the admin's change only: ${diff}`);
     await page.click('[data-testid=publish]');
-    await page.waitForFunction(() => (document.querySelector('[data-testid=notice]') || {}).textContent?.includes('Published version 4'));
+    await page.waitForFunction(() => (document.querySelector('[data-testid=notice]') || {}).textContent?.includes('Published version 5'));
     const merged = await (await fetch(`${base}/api/flags`)).json();
-    assert(merged.flags[3].enabled === false && merged.flags[6].description === 'edited in the dashboard', 'both changes kept');
+    assert(merged.flags[3].enabled === false && merged.flags[4].description === 'third writer'
+      && merged.flags[6].description === 'edited in the dashboard', 'all three changes kept');
   });
 
   await test('the canary view charts real metrics, shows the evaluator decision, and "unknown" without data', async () => {
@@ -186,12 +215,38 @@ async function main() {
     await page.selectOption('[data-testid=canary-env]', 'staging');
     await page.waitForFunction(() => /Health: unknown/.test(document.querySelector('[data-testid=canary-health]')?.textContent ?? ''));
 
-    // Pause edits the draft like any edit.
+    // Pause and resume act on the server (PATCH of the canary fields, after a confirmation),
+    // not on the draft.
     await page.selectOption('[data-testid=canary-env]', 'prod');
-    await page.click('[data-testid=canary-pause]');
-    await page.waitForFunction(() => /Status: paused/.test(document.querySelector('[data-testid=canary-status]')?.textContent ?? ''));
+    const paused = async () => (await (await fetch(`${base}/api/flags/payment-processor`)).json()).canary.status;
+    // The server's controller runs here too (payment-processor's stage began long ago, so with
+    // these events it may advance it at any tick): when it moves the canary between the view and
+    // the click, the page sends nothing and says so, and the admin looks again and retries.
+    for (let attempt = 1; ; attempt++) {
+      if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
+      await page.click('[data-testid=canary-pause]');
+      const confirm = await page.textContent('[data-testid=canary-confirm]');
+      assert(/Pause the canary of payment-processor \(prod\), now running at stage \d+ of \d+, on the server\?/.test(confirm), `confirmation: ${confirm}`);
+      assert(await paused() === 'running', 'nothing is sent before the confirmation');
+      await page.click('[data-testid=canary-confirm-yes]');
+      await page.waitForFunction(() => /Status: paused/.test(document.querySelector('[data-testid=canary-status]')?.textContent ?? '')
+        || /Nothing was sent|refused|failed/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+      const notice = await page.textContent('[data-testid=notice]').catch(() => '');
+      if (/Status: paused/.test(await page.textContent('[data-testid=canary-status]'))) break;
+      assert(attempt < 3 && /Nothing was sent: the canary of payment-processor changed on the server/.test(notice), `after the pause: ${notice}`);
+      assert(await paused() === 'running', 'a refused pause changed nothing');
+      await new Promise((r) => setTimeout(r, 2500)); // the view's next poll shows the new stage
+    }
+    assert(await paused() === 'paused', 'the server has the pause');
+    const state = await page.textContent('[data-testid=draft-state]');
+    assert(/same as published version \d+/.test(state), `the pause is no draft edit: ${state}`);
     await page.click('[data-testid=canary-resume]');
+    await page.click('[data-testid=canary-confirm-yes]');
     await page.waitForFunction(() => /Status: running/.test(document.querySelector('[data-testid=canary-status]')?.textContent ?? ''));
+    assert(await paused() === 'running', 'the server has the resume');
+    const history = await (await fetch(`${base}/api/flags/history`)).json();
+    assert(/pause the canary of payment-processor/.test(history[1].message ?? '') && /resume/.test(history[0].message ?? ''),
+      `the actions are in history with a message: ${JSON.stringify(history.slice(0, 2))}`);
   });
 
   await test('the experiment view analyses pasted data: lift, p-value, winner only when significant', async () => {

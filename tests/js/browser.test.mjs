@@ -1,5 +1,7 @@
 // The browser example in Debian's Chromium (headless, driven by playwright-core): the page
-// loads the WASM package, evaluates client-side, and matches the native engine on a corpus.
+// loads the WASM package, evaluates client-side, and matches the native engine on a corpus;
+// with `?server=` it follows the real server's change stream (from another origin), polls
+// while the stream is cut or silent, and goes back to it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -8,8 +10,10 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 
 import { FlagSet } from "../../wasm/pkg/node.js";
+import { edgeflagMissing, edit, startEdgeflag } from "./edgeflag-server.mjs";
 import { corpusPath, examplesFlags } from "./helpers.mjs";
 import { startStaticServer } from "./static-server.mjs";
+import { startStreamProxy } from "./stream-proxy.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`;
@@ -35,11 +39,11 @@ after(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-async function openPage() {
+async function openPage(query = "") {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${server.base}/examples/browser/index.html`);
+  await page.goto(`${server.base}/examples/browser/index.html${query}`);
   await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
   assert.equal(await page.getAttribute("body", "data-ready"), "true", `page failed: ${await page.textContent("#error")} ${errors}`);
   return page;
@@ -91,4 +95,70 @@ test("in Chromium, corpus cases give the native engine's answers", { skip }, asy
   assert.ok(mismatches.count >= 2500, `only ${mismatches.count} cases`);
   assert.equal(mismatches.badCount, 0, JSON.stringify(mismatches.bad, null, 1));
   await page.close();
+});
+
+const dashboard = (enabled) => edit((file) => (file.flags.find((f) => f.key === "new-dashboard").enabled = enabled));
+
+test("live: follows the server's stream from another origin, polls while it is down, returns to it", { skip: skip || edgeflagMissing }, async () => {
+  const edgeflag = await startEdgeflag(["--no-controller", "--stream-heartbeat", "300ms"]);
+  // The page (static server) and the flags (through a proxy that can break the stream) are on
+  // different origins: CORS for GET, If-None-Match and EventSource are exercised for real.
+  const proxy = await startStreamProxy(edgeflag.base);
+  let page;
+  try {
+    page = await openPage(`?server=${encodeURIComponent(proxy.base)}&poll=300`);
+    const status = () => page.evaluate(() => window.edgeflag.live.status());
+    const until = async (what, check, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      let last;
+      while (Date.now() < deadline) {
+        last = await status();
+        if (check(last)) return last;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.fail(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+    };
+    // The rendered answer for alice (the form's default user), re-rendered on every swap.
+    const shown = () => page.$eval("#results tr[data-flag=new-dashboard] td:nth-child(2)", (td) => td.textContent);
+
+    await until("the stream", (s) => s.mode === "stream" && s.version === 1);
+    assert.equal(await shown(), "on");
+    const started = Date.now();
+    const v2 = await edgeflag.publish(dashboard(false));
+    let s = await until("version 2 from the stream", (x) => x.version === v2.version);
+    const pushMs = Date.now() - started;
+    assert.deepEqual([s.via, s.etag, s.updates.poll], ["stream", v2.etag, 0]);
+    assert.equal(await shown(), "off");
+    // The page's FlagSet is the new file: every flag answers as the engine does on it.
+    const reference = new FlagSet(JSON.stringify(v2.file)).evaluateAll({ targetingKey: "alice" });
+    const inPage = await page.evaluate(() => window.edgeflag.flags.evaluateAll({ targetingKey: "alice" }));
+    assert.deepEqual(JSON.parse(JSON.stringify(inPage)), JSON.parse(JSON.stringify(reference)));
+
+    proxy.cut();
+    await until("polling", (x) => x.mode === "polling");
+    const v3 = await edgeflag.publish(dashboard(true));
+    s = await until("version 3 by polling", (x) => x.version === v3.version);
+    assert.equal(s.via, "poll");
+    assert.equal(await shown(), "on");
+
+    proxy.restore();
+    await until("the stream again", (x) => x.mode === "stream");
+    const v4 = await edgeflag.publish(dashboard(false));
+    s = await until("version 4 from the stream", (x) => x.version === v4.version);
+    assert.equal(s.via, "stream");
+
+    proxy.freeze();
+    await until("the silent stream noticed", (x) => x.mode === "polling" && /no event/.test(x.lastError ?? ""));
+    const v5 = await edgeflag.publish(dashboard(true));
+    s = await until("version 5 by polling", (x) => x.version === v5.version);
+    assert.equal(s.via, "poll");
+    proxy.restore();
+    s = await until("the stream after the freeze", (x) => x.mode === "stream");
+    assert.equal(await page.getAttribute("#live", "data-mode"), "stream");
+    console.log(`  browser: version pushed in ${pushMs} ms; ${JSON.stringify(s.updates)}`);
+  } finally {
+    await page?.close();
+    await proxy.close();
+    await edgeflag.stop();
+  }
 });

@@ -1,6 +1,8 @@
 // Same answers: every case of the native corpus (wasm/examples/corpus.rs, >= 10,000 cases,
 // answers computed by the native engine) replayed through the WASM module in Node, by the
-// object, JSON-text and prepared-context paths. Every field must be identical.
+// object path (the fast path of wasm/js/fast.js: only the fields a flag reads, integer answer
+// codes, shared result objects), flag handles, the JSON-text path and the prepared-context
+// path (the old object path: the whole context through JSON). Every field must be identical.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -45,6 +47,44 @@ test("the corpus is large and varied", () => {
 
 test("object contexts: identical answers to the native engine", () => {
   replay("object", (c, set, env) => (c.all ? set.evaluateAll(c.context, env) : set.evaluate(c.flag, c.context, env)));
+});
+
+test("flag handles: identical answers", () => {
+  const handles = sets.map(() => new Map());
+  replay("handle", (c, set, env) => {
+    if (c.all) return set.evaluateAll(c.context, env);
+    const byKey = handles[c.file];
+    const id = `${c.flag}\u0000${env ?? ""}`;
+    let handle = byKey.get(id);
+    if (!handle) byKey.set(id, (handle = set.flag(c.flag, env)));
+    return handle.evaluate(c.context);
+  });
+});
+
+test("the fast path answers the cases, it does not hand them to the old path", () => {
+  // Unknown flags and environments go the old way (it writes their messages); nothing else.
+  const proto = Object.getPrototypeOf(sets[0]);
+  const wire = proto.__wireEvaluate;
+  let through = false;
+  proto.__wireEvaluate = function (...args) {
+    through = true;
+    return wire.apply(this, args);
+  };
+  const missed = [];
+  let fast = 0;
+  try {
+    for (const c of corpus.cases) {
+      if (c.all) continue;
+      through = false;
+      sets[c.file].evaluate(c.flag, c.context, c.env ?? undefined);
+      if (through) fast++;
+      else if (!["FLAG_NOT_FOUND", "INVALID_CONTEXT"].includes(c.expected.errorCode)) missed.push(c);
+    }
+  } finally {
+    proto.__wireEvaluate = wire;
+  }
+  assert.ok(fast > 10_000, `${fast} cases through the wire`);
+  assert.deepEqual(missed.slice(0, 3), [], `${missed.length} cases took the old path`);
 });
 
 test("JSON-text contexts: identical answers", () => {

@@ -1,6 +1,7 @@
 // The example edge worker in the real workerd runtime: bundled flags, cookie/header users,
 // forwarding to an origin, polling a flag URL and keeping the last good file, reporting metric
-// events with its ingest token (to a loopback collector, and to the real server when built).
+// events with its ingest token (to a loopback collector, and to the real server when built),
+// following the real server's change stream and polling while it is down.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -10,7 +11,9 @@ import os from "node:os";
 import path from "node:path";
 
 import { FlagSet } from "../../wasm/pkg/node.js";
+import { edgeflagMissing, edit, startEdgeflag } from "./edgeflag-server.mjs";
 import { examplesFlags, manyFlags, root } from "./helpers.mjs";
+import { startStreamProxy } from "./stream-proxy.mjs";
 import { startWorkerd } from "./workerd.mjs";
 
 const config = path.join(root, "examples/edge-worker/config.capnp");
@@ -322,6 +325,133 @@ test(
     } finally {
       server.kill("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+// `new-dashboard` on or off for everyone: alice (a beta tester) gets "on" only when enabled.
+const dashboard = (enabled) => edit((file) => (file.flags.find((f) => f.key === "new-dashboard").enabled = enabled));
+
+test(
+  "follows the real server's change stream, polls while it is cut or silent, and returns to it",
+  { skip: edgeflagMissing },
+  async () => {
+    const server = await startEdgeflag(["--no-controller", "--stream-heartbeat", "300ms"]);
+    const proxy = await startStreamProxy(server.base);
+    let wd;
+    let pump;
+    try {
+      wd = await startWorkerd(config, {
+        EDGEFLAG_FLAGS_URL: `${proxy.base}/api/flags`,
+        EDGEFLAG_STREAM_URL: `${proxy.base}/api/flags/stream`,
+        EDGEFLAG_FLAGS_TTL_MS: "300", // the poll interval while the stream is down
+        EDGEFLAG_STREAM_HOLD_MS: "0",
+      });
+      // Requests give the worker the contexts it subscribes and polls from.
+      pump = setInterval(() => fetch(`${wd.base}/`, { headers: { "x-user-id": "pump" } }).then((r) => r.text()).catch(() => {}), 50);
+      const status = async () => (await fetch(`${wd.base}/__edgeflag/status`)).json();
+      const until = async (what, check, timeoutMs = 15_000) => {
+        const deadline = Date.now() + timeoutMs;
+        let last;
+        while (Date.now() < deadline) {
+          last = await status();
+          if (check(last)) return last;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.fail(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+      };
+      const alice = async () => parseHeader((await fetch(`${wd.base}/`, { headers: { "x-user-id": "alice" } })).headers.get("x-edgeflag"))["new-dashboard"];
+
+      let s = await until("the stream", (x) => x.stream.state === "connected" && x.version === 1);
+      assert.equal(await alice(), "on");
+
+      // Pushed: the new version is served without a single poll.
+      const polls = s.refreshes;
+      const started = Date.now();
+      const v2 = await server.publish(dashboard(false));
+      s = await until("version 2 from the stream", (x) => x.version === v2.version);
+      const pushMs = Date.now() - started;
+      assert.equal(s.source, "stream");
+      assert.equal(s.etag, v2.etag);
+      assert.equal(s.refreshes, polls, "no poll while the stream delivers");
+      assert.equal(await alice(), "off");
+      const expected = expectedHeader(new FlagSet(JSON.stringify(v2.file)), { targetingKey: "user-3" }, undefined);
+      assert.equal((await fetch(`${wd.base}/`, { headers: { "x-user-id": "user-3" } })).headers.get("x-edgeflag"), expected);
+
+      // The stream is cut (connections reset, new ones refused): the worker polls with its ETag.
+      proxy.cut();
+      await until("the stream to drop", (x) => x.stream.state !== "connected");
+      const v3 = await server.publish(dashboard(true));
+      s = await until("version 3 by polling", (x) => x.version === v3.version);
+      assert.equal(s.source, "url");
+      assert.ok(s.refreshes > polls);
+      assert.equal(await alice(), "on");
+
+      // Back: the worker resubscribes (after its backoff) and is pushed to again.
+      proxy.restore();
+      s = await until("the stream again", (x) => x.stream.state === "connected");
+      const v4 = await server.publish(dashboard(false));
+      s = await until("version 4 from the stream", (x) => x.version === v4.version);
+      assert.equal(s.source, "stream");
+
+      // Silent but open (no FIN, no heartbeat): the watchdog gives up after three heartbeats.
+      proxy.freeze();
+      s = await until("the silent stream to be dropped", (x) => x.stream.state !== "connected" && /no event/.test(x.stream.lastError ?? ""));
+      const v5 = await server.publish(dashboard(true));
+      s = await until("version 5 by polling", (x) => x.version === v5.version);
+      assert.equal(s.source, "url");
+      proxy.restore();
+      s = await until("the stream after the freeze", (x) => x.stream.state === "connected");
+      assert.ok(s.stream.connects >= 3, JSON.stringify(s.stream));
+      console.log(`  worker: version pushed in ${pushMs} ms; stream ${JSON.stringify(s.stream)}`);
+    } finally {
+      clearInterval(pump);
+      await wd?.stop();
+      await proxy.close();
+      await server.stop();
+    }
+  },
+);
+
+test(
+  "a held subscription is renewed by later requests, resuming without the file",
+  { skip: edgeflagMissing },
+  async () => {
+    const server = await startEdgeflag(["--no-controller", "--stream-heartbeat", "200ms"]);
+    let wd;
+    let pump;
+    try {
+      // Held 800 ms at a time (on Cloudflare, waitUntil work ends 30 s after the response).
+      wd = await startWorkerd(config, {
+        EDGEFLAG_FLAGS_URL: `${server.base}/api/flags`,
+        EDGEFLAG_STREAM_URL: `${server.base}/api/flags/stream`,
+        EDGEFLAG_FLAGS_TTL_MS: "60000",
+        EDGEFLAG_STREAM_HOLD_MS: "800",
+      });
+      pump = setInterval(() => fetch(`${wd.base}/`, { headers: { "x-user-id": "pump" } }).then((r) => r.text()).catch(() => {}), 50);
+      const status = async () => (await fetch(`${wd.base}/__edgeflag/status`)).json();
+      const deadline = Date.now() + 15_000;
+      let s = await status();
+      while (s.stream.connects < 4 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        s = await status();
+      }
+      assert.ok(s.stream.connects >= 4, `renewed: ${JSON.stringify(s.stream)}`);
+      // Every renewal resumed at the held ETag: heartbeats only, no file, no error.
+      assert.equal(s.stream.versions, 0, JSON.stringify(s.stream));
+      assert.equal(s.stream.lastError, null);
+      assert.equal(s.refreshes, 1, "only the first load was fetched");
+      const v2 = await server.publish(dashboard(false));
+      while (s.version !== v2.version && Date.now() < deadline + 10_000) {
+        await new Promise((r) => setTimeout(r, 20));
+        s = await status();
+      }
+      assert.equal(s.version, v2.version);
+      assert.equal(s.source, "stream");
+    } finally {
+      clearInterval(pump);
+      await wd?.stop();
+      await server.stop();
     }
   },
 );

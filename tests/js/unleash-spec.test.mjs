@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { evaluateUnleash } from "../../wasm/pkg/unleash/node.js";
+import { evaluateUnleash, UnleashSet } from "../../wasm/pkg/unleash/node.js";
 import { root } from "./helpers.mjs";
 
 const specDir =
@@ -62,6 +62,49 @@ function runSuite(runtime, evaluate) {
 
 test("Unleash client specification through the WASM module", () => {
   runSuite("wasm", (c) => JSON.parse(evaluateUnleash(c.state, JSON.stringify(c.context), c.toggleName)));
+});
+
+test("Unleash client specification through UnleashSet (each spec's payload loaded once)", () => {
+  const sets = new Map();
+  runSuite("wasm UnleashSet", (c) => {
+    let set = sets.get(c.file);
+    if (!set) sets.set(c.file, (set = new UnleashSet(c.state)));
+    return { enabled: set.isEnabled(c.toggleName, c.context), variant: set.getVariant(c.toggleName, c.context) };
+  });
+});
+
+test("UnleashSet: evaluate agrees with isEnabled/getVariant and evaluateUnleash; replace is atomic", () => {
+  const payload = {
+    features: [
+      { name: "on", enabled: true, strategies: [{ name: "default", parameters: {}, constraints: [] }] },
+      { name: "half", enabled: true, strategies: [{ name: "flexibleRollout", parameters: { rollout: "50", stickiness: "userId", groupId: "half" } }],
+        variants: [{ name: "a", weight: 500, stickiness: "userId" }, { name: "b", weight: 500, stickiness: "userId" }] },
+    ],
+  };
+  const set = new UnleashSet(payload);
+  assert.equal(set.revision, 1);
+  assert.deepEqual(set.featureNames, ["on", "half"]);
+  for (let i = 0; i < 50; i++) {
+    const ctx = { userId: `u-${i}`, properties: { plan: "pro" } };
+    const both = set.evaluate("half", ctx);
+    assert.equal(both.enabled, set.isEnabled("half", ctx));
+    assert.deepEqual(both.variant, set.getVariant("half", ctx));
+    assert.deepEqual(both, JSON.parse(evaluateUnleash(JSON.stringify(payload), JSON.stringify(ctx), "half")));
+    assert.deepEqual(set.evaluate("half", JSON.stringify(ctx)), both, "JSON text contexts too");
+  }
+  assert.equal(set.isEnabled("missing", {}), false);
+  assert.equal(set.evaluateAll(undefined).length, 2);
+  // A bad payload throws with the field's path and the old one keeps serving.
+  assert.throws(() => set.replace({ features: [{ name: 3 }] }), (e) => e.name === "EdgeflagError" && /features\[0\]\.name/.test(e.message));
+  assert.throws(() => set.replace("{ nope"), (e) => e.name === "EdgeflagError");
+  assert.equal(set.revision, 1);
+  assert.equal(set.isEnabled("on", {}), true);
+  set.replace({ features: [{ name: "on", enabled: false, strategies: [] }] });
+  assert.equal(set.revision, 2);
+  assert.equal(set.isEnabled("on", {}), false);
+  assert.equal(set.isEnabled("half", { userId: "u-1" }), false, "gone with the old payload");
+  assert.throws(() => set.isEnabled(7, {}), (e) => e.code === "INVALID_ARGUMENT");
+  assert.throws(() => set.isEnabled("on", "[1]"), (e) => e.code === "INVALID_CONTEXT");
 });
 
 test("Unleash client specification through `edgeflag eval --format unleash`", (t) => {

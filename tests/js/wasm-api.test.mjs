@@ -170,10 +170,15 @@ test("wrong argument types throw EdgeflagError, never a RuntimeError", () => {
   assertEdgeflagError(() => flags.evaluate("new-dashboard", "[1]"), "INVALID_CONTEXT", /object/);
   assertEdgeflagError(() => flags.evaluate("new-dashboard", [1, 2]), "INVALID_CONTEXT");
   assertEdgeflagError(() => flags.evaluate("new-dashboard", { targetingKey: true }), "INVALID_CONTEXT", /targetingKey/);
-  assertEdgeflagError(() => flags.evaluate("new-dashboard", { big: 10n }), "INVALID_CONTEXT", /JSON/);
+  // new-dashboard reads `email` (through the beta-testers segment): a value it cannot read
+  // there is an error, as in the JSON text and prepared paths.
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", { email: 10n }), "INVALID_CONTEXT", /JSON/);
   const cyclic = { targetingKey: "a" };
-  cyclic.self = cyclic;
+  cyclic.email = { back: cyclic };
   assertEdgeflagError(() => flags.evaluate("new-dashboard", cyclic), "INVALID_CONTEXT");
+  assertEdgeflagError(() => flags.evaluateAll(cyclic), "INVALID_CONTEXT");
+  assertEdgeflagError(() => new PreparedContext({ big: 10n }), "INVALID_CONTEXT", /JSON/);
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", JSON.stringify({ a: 1 }).slice(1)), "INVALID_CONTEXT");
   assertEdgeflagError(() => new PreparedContext(Symbol("x")), "INVALID_CONTEXT");
   assertEdgeflagError(() => hash(1, "u"), "INVALID_ARGUMENT");
   // Still healthy afterwards.
@@ -187,7 +192,12 @@ test("hostile and huge inputs are refused with errors and the module keeps worki
   assertEdgeflagError(() => flags.evaluate("new-dashboard", `{"a":${deep}}`), "INVALID_CONTEXT", /recursion|depth/i);
   let nested = {};
   for (let i = 0; i < 100_000; i++) nested = { n: nested };
-  assertEdgeflagError(() => flags.evaluate("new-dashboard", nested), "INVALID_CONTEXT");
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", { email: nested }), "INVALID_CONTEXT");
+  assertEdgeflagError(() => flags.evaluateAll({ email: nested }), "INVALID_CONTEXT");
+  // 200 levels: within JSON.stringify's reach, past the engine's reader limit (127).
+  let deepish = "x";
+  for (let i = 0; i < 200; i++) deepish = [deepish];
+  assertEdgeflagError(() => flags.evaluate("new-dashboard", { email: deepish }), "INVALID_CONTEXT", /recursion|depth/i);
   const huge = "x".repeat(20 * 1024 * 1024);
   assertEdgeflagError(() => new FlagSet(huge), "INPUT_TOO_LARGE", /too large/);
   assertEdgeflagError(() => flags.evaluate("new-dashboard", { targetingKey: huge }), "INPUT_TOO_LARGE");
@@ -204,6 +214,77 @@ test("hostile and huge inputs are refused with errors and the module keeps worki
   assertEdgeflagError(() => flags.evaluate("new-dashboard", { targetingKey: "\uDFFF" }), "INVALID_CONTEXT");
   assert.equal(typeof bucket("\uD800", "\u0000"), "number");
   assert.equal(flags.evaluate("new-dashboard", { targetingKey: "alice" }).value, true);
+});
+
+test("evaluate reads only the attributes the flag uses: others are never looked at", () => {
+  const flags = new FlagSet(examplesFlags);
+  const cyclic = {};
+  cyclic.self = cyclic;
+  let nested = {};
+  for (let i = 0; i < 100_000; i++) nested = { n: nested };
+  const noisy = { targetingKey: "alice", big: 10n, cyclic, nested, huge: "z".repeat(20 * 1024 * 1024), fn() {}, [Symbol("s")]: 1 };
+  const expected = flags.evaluate("new-dashboard", { targetingKey: "alice" });
+  assert.deepEqual(flags.evaluate("new-dashboard", noisy), expected);
+  assert.equal(expected.value, true);
+  assert.equal(flags.evaluateAll(noisy).length, flags.flagKeys.length);
+  // The whole-context paths still read (and check) everything.
+  assertEdgeflagError(() => new PreparedContext(noisy), "INVALID_CONTEXT");
+});
+
+test("answers are frozen and shared; every field still equals the JSON-text path", () => {
+  const flags = new FlagSet(examplesFlags);
+  const a = flags.evaluate("checkout-redesign", { targetingKey: "u-1" }, "prod");
+  const b = flags.evaluate("checkout-redesign", { targetingKey: "u-1" }, "prod");
+  assert.equal(a, b, "the same answer object for the same (flag, environment, answer)");
+  assert.ok(Object.isFrozen(a));
+  assert.throws(() => {
+    a.value = "changed";
+  }, TypeError);
+  assert.deepEqual(a, JSON.parse(flags.evaluateJson("checkout-redesign", '{"targetingKey":"u-1"}', "prod")));
+});
+
+test("flag handles answer as evaluate does, and follow replace()", () => {
+  const flags = new FlagSet(manyFlags(3, "old"));
+  const handle = flags.flag("new-1", "prod");
+  assert.equal(handle.key, "new-1");
+  assert.equal(handle.env, "prod");
+  assert.equal(handle.evaluate({ targetingKey: "u" }).errorCode, "FLAG_NOT_FOUND");
+  const old1 = flags.flag("old-1");
+  const fr = { targetingKey: "u-9", country: "FR" };
+  assert.deepEqual(old1.evaluate(fr), flags.evaluate("old-1", fr));
+  assert.equal(old1.evaluate(fr).reason, "TARGETING_MATCH");
+  flags.replace(manyFlags(3, "new"));
+  assert.equal(old1.evaluate(fr).errorCode, "FLAG_NOT_FOUND");
+  for (const user of ["a", "b", "c", "d"]) {
+    assert.deepEqual(handle.evaluate({ targetingKey: user }), flags.evaluate("new-1", { targetingKey: user }, "prod"));
+  }
+  assertEdgeflagError(() => flags.flag(42).evaluate({}), "INVALID_ARGUMENT", /flagKey must be a string/);
+  assertEdgeflagError(() => flags.flag("new-1", 7).evaluate({}), "INVALID_ARGUMENT", /env must be a string/);
+  assert.equal(new FlagSet(examplesFlags).flag("new-dashboard", "nowhere").evaluate({}).errorCode, "INVALID_CONTEXT");
+});
+
+test("odd context values the fast path copies give the answers of the JSON-text path", () => {
+  const file = manyFlags(1);
+  file.flags[0].rules = [
+    { clauses: [{ attribute: "n", operator: "num_gt", values: [1.5] }], variation: "on" },
+    { clauses: [{ attribute: "tags", operator: "in", values: ["beta"] }], variation: "on" },
+    { clauses: [{ attribute: "ok", operator: "eq", values: [true] }], variation: "on" },
+    { clauses: [{ attribute: "name", operator: "eq", values: ["josé"], case_insensitive: true }], variation: "on" },
+    { clauses: [{ attribute: "constructor", operator: "eq", values: ["x"] }], variation: "on" },
+  ];
+  file.flags[0].rollout.stickiness = "org";
+  const flags = new FlagSet(file);
+  const contexts = [
+    { targetingKey: 7 }, { targetingKey: -0 }, { targetingKey: 2 ** 60 }, { targetingKey: 1.25 }, { targetingKey: NaN },
+    { n: 2 }, { n: 1.5 }, { n: 1e21 }, { n: Infinity }, { n: "3" }, { tags: ["alpha", "beta"] }, { tags: { beta: true } },
+    { ok: true }, { ok: false }, { name: "JOSÉ" }, { name: "josé" }, { org: 12 }, { org: "acme" }, { org: 1.5 },
+    { org: 2 ** 53 + 2 }, { org: null }, { constructor: "x" }, {}, Object.create(null), { date: new Date(0), org: new Date(0) },
+  ];
+  for (const ctx of contexts) {
+    const viaText = JSON.parse(flags.evaluateJson("flag-0", JSON.stringify(ctx)));
+    assert.deepEqual(flags.evaluate("flag-0", ctx), viaText, JSON.stringify(ctx));
+    assert.deepEqual(flags.evaluateAll(ctx), [viaText], JSON.stringify(ctx));
+  }
 });
 
 test("a long prerequisite chain evaluates without exhausting the WASM stack", () => {

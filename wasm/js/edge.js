@@ -7,3 +7,5 @@ import { initSync } from "./edgeflag_wasm.js";
 initSync({ module: wasmModule });
 
 export * from "./edgeflag_wasm.js";
+// FlagSet's evaluation methods and flag handles, hash and bucket (see fast.js).
+export { hash, bucket, validateFlagFile } from "./fast.js";

@@ -6,3 +6,5 @@ import { initSync } from "./edgeflag_wasm.js";
 initSync({ module: readFileSync(new URL("./edgeflag_wasm_bg.wasm", import.meta.url)) });
 
 export * from "./edgeflag_wasm.js";
+// FlagSet's evaluation methods and flag handles, hash and bucket (see fast.js).
+export { hash, bucket, validateFlagFile } from "./fast.js";

@@ -9,13 +9,31 @@ use wasm_bindgen::prelude::*;
 use crate::error::{EvaluateError, HashError, LoadError};
 use crate::input::{self, MAX_CONTEXT_CHARS, MAX_FLAG_FILE_CHARS, MAX_NAME_CHARS};
 use crate::output;
+use crate::wire::{self, NO_CODE};
 
 /// A validated, compiled flag file. Replace it with `replace()` when a new file arrives: the new file is fully validated first, so a bad file leaves the old set serving.
 #[wasm_bindgen(js_name = FlagSet)]
 pub struct JsFlagSet {
     inner: FlagSet,
     revision: u32,
+    /// The fast path's buffers (`wire`): the context bytes the glue writes and the codes of
+    /// an `evaluateAll`. Kept across calls, so a call allocates nothing for them.
+    input: Vec<u8>,
+    codes: Vec<u32>,
+    /// `wire::environments` of `inner`, by id - 1.
+    environments: Vec<String>,
 }
+
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn wire_environments(set: &FlagSet) -> Vec<String> {
+    wire::environments(set).into_iter().map(str::to_owned).collect()
+}
+
+/// `__wireEvaluate`'s flag index for "every flag".
+const ALL_FLAGS: u32 = u32::MAX;
+
+/// The largest context the fast path takes, in bytes; larger ones go the old way.
+const MAX_WIRE_BYTES: u32 = 4 * 1024 * 1024;
 
 /// A context converted once, for evaluating many flags for the same user (the hot loop).
 #[wasm_bindgen]
@@ -23,19 +41,23 @@ pub struct PreparedContext {
     inner: Context,
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn load(file: &JsValue) -> Result<FlagSet, LoadError> {
     let text = input::json_text(file, "flag file", MAX_FLAG_FILE_CHARS)?;
     FlagSet::from_json(&text).map_err(LoadError::Invalid)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn flag_key(value: &JsValue) -> Result<String, EvaluateError> {
     Ok(input::string_arg(value, "flagKey", MAX_NAME_CHARS)?)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn env(value: &JsValue) -> Result<Option<String>, EvaluateError> {
     Ok(input::optional_string_arg(value, "env", MAX_NAME_CHARS)?)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn kind(value: &JsValue) -> Result<FlagKind, EvaluateError> {
     let name = input::string_arg(value, "kind", MAX_NAME_CHARS)?;
     match name.as_str() {
@@ -52,19 +74,24 @@ impl JsFlagSet {
     /// Parses, validates and compiles a flag file (JSON text or an object). Throws an
     /// `EdgeflagError` (code `INVALID_FLAG_FILE`) listing every problem with its path.
     #[wasm_bindgen(constructor)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
     ) -> Result<JsFlagSet, LoadError> {
-        Ok(JsFlagSet { inner: load(&file)?, revision: 1 })
+        let inner = load(&file)?;
+        let environments = wire_environments(&inner);
+        Ok(JsFlagSet { inner, revision: 1, input: Vec::new(), codes: Vec::new(), environments })
     }
 
     /// Swaps in a new flag file atomically: on any error the current flags keep serving and
     /// the error is thrown; on success later evaluations see only the new file.
+    #[cfg_attr(edgeflag_size, optimize(size))]
     pub fn replace(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
     ) -> Result<(), LoadError> {
         let next = load(&file)?;
+        self.environments = wire_environments(&next);
         self.inner = next;
         self.revision = self.revision.wrapping_add(1);
         Ok(())
@@ -76,106 +103,157 @@ impl JsFlagSet {
         self.revision
     }
 
-    /// The keys of every flag, in file order.
-    #[wasm_bindgen(getter, js_name = flagKeys)]
-    pub fn flag_keys(&self) -> Vec<String> {
-        self.inner.flag_keys().map(str::to_owned).collect()
-    }
-
-    /// Evaluates one flag. An unknown flag is an answer (`errorCode: "FLAG_NOT_FOUND"`), not a
-    /// throw; only unusable arguments throw.
-    #[wasm_bindgen(unchecked_return_type = "EvaluationResult")]
-    pub fn evaluate(
+    /// The one entry behind `evaluate`, `evaluateAs`, `evaluateAll`, `evaluateJson` and
+    /// `evaluateAllJson` when the fast path does not answer: `wasm/js/fast.js` defines those
+    /// methods (their types are in `typescript.rs`) and says which by `mode` (`MODE_*`). One
+    /// export instead of five keeps the module small. Arguments are checked in the order
+    /// the methods list them; an unknown flag is an answer (`FLAG_NOT_FOUND`), not a throw.
+    #[wasm_bindgen(js_name = __evaluate, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn evaluate_any(
         &self,
-        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let key = flag_key(&flag_key_arg)?;
-        let env = env(&env_arg)?;
-        let ctx = input::context(&context)?;
-        output::to_js(&self.inner.evaluate(&key, &ctx, env.as_deref()))
-    }
-
-    /// Evaluates one flag, expecting a value kind: a flag of another kind answers
-    /// `errorCode: "TYPE_MISMATCH"` (what OpenFeature's typed resolvers need).
-    #[wasm_bindgen(js_name = evaluateAs, unchecked_return_type = "EvaluationResult")]
-    pub fn evaluate_as(
-        &self,
-        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
-        #[wasm_bindgen(js_name = kind, unchecked_param_type = "FlagKind")] kind_arg: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let key = flag_key(&flag_key_arg)?;
-        let kind = kind(&kind_arg)?;
-        let env = env(&env_arg)?;
-        let ctx = input::context(&context)?;
-        output::to_js(&self.inner.evaluate_as(&key, kind, &ctx, env.as_deref()))
-    }
-
-    /// Evaluates every flag for one context, in file order.
-    #[wasm_bindgen(js_name = evaluateAll, unchecked_return_type = "EvaluationResult[]")]
-    pub fn evaluate_all(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "EvaluationContext | string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let env = env(&env_arg)?;
-        let ctx = input::context(&context)?;
-        output::to_js(&self.inner.evaluate_all(&ctx, env.as_deref()))
-    }
-
-    /// Fast path: like `evaluate`, with a context converted once by `new PreparedContext()`.
-    #[wasm_bindgen(js_name = evaluatePrepared, unchecked_return_type = "EvaluationResult")]
-    pub fn evaluate_prepared(
-        &self,
-        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
-        context: &PreparedContext,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let key = flag_key(&flag_key_arg)?;
-        let env = env(&env_arg)?;
-        output::to_js(&self.inner.evaluate(&key, &context.inner, env.as_deref()))
-    }
-
-    /// Fast path: like `evaluateAll`, with a prepared context.
-    #[wasm_bindgen(js_name = evaluateAllPrepared, unchecked_return_type = "EvaluationResult[]")]
-    pub fn evaluate_all_prepared(
-        &self,
-        context: &PreparedContext,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
-    ) -> Result<JsValue, EvaluateError> {
-        let env = env(&env_arg)?;
-        output::to_js(&self.inner.evaluate_all(&context.inner, env.as_deref()))
-    }
-
-    /// Text in, text out: the context as JSON text and the answer as JSON text (an
-    /// `EvaluationResult`), for callers that forward the answer without reading it.
-    #[wasm_bindgen(js_name = evaluateJson)]
-    pub fn evaluate_json(
-        &self,
-        #[wasm_bindgen(js_name = flagKey, unchecked_param_type = "string")] flag_key_arg: JsValue,
-        #[wasm_bindgen(js_name = contextJson, unchecked_param_type = "string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+        flag_key_arg: JsValue,
+        kind_arg: JsValue,
+        context: JsValue,
+        env_arg: JsValue,
+        mode: u32,
     ) -> Result<String, EvaluateError> {
-        let key = flag_key(&flag_key_arg)?;
+        let key = if mode & MODE_ALL == 0 { Some(flag_key(&flag_key_arg)?) } else { None };
+        let kind = if mode & MODE_TYPED != 0 { Some(kind(&kind_arg)?) } else { None };
         let env = env(&env_arg)?;
         let ctx = input::context(&context)?;
-        output::to_json(&self.inner.evaluate(&key, &ctx, env.as_deref()))
+        self.answer(key.as_deref(), kind, &ctx, env.as_deref())
     }
 
-    /// Text in, text out for every flag (a JSON array of `EvaluationResult`).
-    #[wasm_bindgen(js_name = evaluateAllJson)]
-    pub fn evaluate_all_json(
+    /// `evaluatePrepared` and `evaluateAllPrepared` (`mode` 0 or `MODE_ALL`), with a context
+    /// converted once by `new PreparedContext()`.
+    #[wasm_bindgen(js_name = __evaluatePrepared, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn evaluate_prepared_any(
         &self,
-        #[wasm_bindgen(js_name = contextJson, unchecked_param_type = "string")] context: JsValue,
-        #[wasm_bindgen(js_name = env, unchecked_optional_param_type = "string | null")] env_arg: JsValue,
+        flag_key_arg: JsValue,
+        context: &PreparedContext,
+        env_arg: JsValue,
+        mode: u32,
     ) -> Result<String, EvaluateError> {
+        let key = if mode & MODE_ALL == 0 { Some(flag_key(&flag_key_arg)?) } else { None };
         let env = env(&env_arg)?;
-        let ctx = input::context(&context)?;
-        output::to_json(&self.inner.evaluate_all(&ctx, env.as_deref()))
+        self.answer(key.as_deref(), None, &context.inner, env.as_deref())
     }
+}
+
+impl JsFlagSet {
+    /// The answer as JSON text; the glue parses it unless the caller asked for text.
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    fn answer(&self, key: Option<&str>, kind: Option<FlagKind>, ctx: &Context, env: Option<&str>) -> Result<String, EvaluateError> {
+        Ok(match (key, kind) {
+            (None, _) => output::evaluations_json(&self.inner.evaluate_all(ctx, env)),
+            (Some(key), Some(kind)) => output::evaluation_json(&self.inner.evaluate_as(key, kind, ctx, env)),
+            (Some(key), None) => output::evaluation_json(&self.inner.evaluate(key, ctx, env)),
+        })
+    }
+}
+
+/// `__evaluate` modes (bits): every flag, typed (`evaluateAs`); the glue's bit 4 (text out)
+/// is its own business: the answer is always JSON text here.
+const MODE_ALL: u32 = 1;
+const MODE_TYPED: u32 = 2;
+
+/// The fast path (`wire`, `wasm/js/fast.js`): not part of the documented API, left out of the
+/// `.d.ts`; the glue calls them with the flag index and environment id it resolved.
+#[wasm_bindgen(js_class = FlagSet)]
+impl JsFlagSet {
+    /// The glue's view of the set, read once per revision: `which` 0, attribute names by
+    /// id; 1, the environments by id - 1; 2, one string of every flag key in file order,
+    /// joined by newlines (keys have no control characters), which crosses 1,000 keys in one
+    /// string instead of 1,000.
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    #[wasm_bindgen(js_name = __wireNames, skip_typescript)]
+    pub fn wire_names(&self, which: u32) -> Vec<String> {
+        match which {
+            0 => self.inner.attribute_names().map(str::to_owned).collect(),
+            1 => self.environments.clone(),
+            _ => {
+                let mut keys = String::new();
+                for key in self.inner.flag_keys() {
+                    keys.push_str(key);
+                    keys.push('\n');
+                }
+                keys.pop();
+                vec![keys]
+            }
+        }
+    }
+
+    /// `wire::reads`.
+    #[wasm_bindgen(js_name = __wireReads, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn wire_reads(&self) -> Vec<u32> {
+        wire::reads(&self.inner)
+    }
+
+    /// Where to write a context of `len` bytes (0 if too large: take the old path).
+    #[wasm_bindgen(js_name = __wireInput, skip_typescript)]
+    pub fn wire_input(&mut self, len: u32) -> u32 {
+        if len > MAX_WIRE_BYTES {
+            return 0;
+        }
+        if self.input.len() < len as usize {
+            self.input.resize((len as usize).next_power_of_two(), 0);
+        }
+        self.input.as_mut_ptr() as u32
+    }
+
+    /// Evaluates flag `flag` in environment `env` for the context in the input buffer
+    /// (`len` bytes; 0 for a flag that reads nothing): the answer's code, or `NO_CODE`. With
+    /// `flag` = `ALL_FLAGS`, every flag: their codes in a `Uint32Array`-ready buffer, and its
+    /// address (0 when the context could not be read). One export for both keeps the module
+    /// small.
+    #[wasm_bindgen(js_name = __wireEvaluate, skip_typescript)]
+    pub fn wire_evaluate(&mut self, flag: u32, env: u32, len: u32) -> u32 {
+        let fail = if flag == ALL_FLAGS { 0 } else { NO_CODE };
+        let Some(env) = self.wire_env(env).map(|e| e.map(str::to_owned)) else { return fail };
+        let ctx = match len {
+            0 => Some(Context::anonymous()),
+            _ => self.input.get(..len as usize).and_then(|b| wire::context(&self.inner, b)),
+        };
+        let Some(ctx) = ctx else { return fail };
+        if flag != ALL_FLAGS {
+            return wire::pack(&self.inner.answer(flag as usize, &ctx, env.as_deref()));
+        }
+        self.codes.clear();
+        for index in 0..self.inner.len() {
+            let answer = self.inner.answer(index, &ctx, env.as_deref());
+            self.codes.push(wire::pack(&answer));
+        }
+        self.codes.as_ptr() as u32
+    }
+
+    /// The `EvaluationResult` (JSON text) a code stands for: the glue renders each
+    /// (flag, environment, code) once and keeps the object.
+    #[wasm_bindgen(js_name = __wireRender, skip_typescript)]
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    pub fn wire_render(&self, flag: u32, env: u32, code: u32) -> String {
+        // Codes come from wire_evaluate: an unknown one (a glue bug) renders as no text, which
+        // the glue's JSON.parse refuses.
+        match (self.wire_env(env), wire::unpack(code)) {
+            (Some(env), Some(answer)) => output::evaluation_json(&self.inner.evaluation(flag as usize, answer, env)),
+            _ => String::new(),
+        }
+    }
+
+    fn wire_env(&self, env: u32) -> Option<Option<&str>> {
+        match env {
+            0 => Some(None),
+            id => self.environments.get(id as usize - 1).map(|name| Some(name.as_str())),
+        }
+    }
+}
+
+/// The module's memory, where the glue writes contexts and reads codes.
+#[wasm_bindgen(js_name = __wireMemory, skip_typescript)]
+pub fn wire_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 #[wasm_bindgen]
@@ -194,52 +272,38 @@ impl PreparedContext {
     }
 }
 
-/// Validates a flag file without compiling it: every problem with its path (empty when
-/// valid). Throws only when the argument is not a string or an object.
-#[wasm_bindgen(js_name = validateFlagFile, unchecked_return_type = "Problem[]")]
-pub fn validate_flag_file(
-    #[wasm_bindgen(unchecked_param_type = "FlagFile | string")] file: JsValue,
-) -> Result<JsValue, LoadError> {
+/// `validateFlagFile(file)` (defined in `wasm/js/fast.js`): every problem with its path, as
+/// `[path, message, path, message, ...]`, empty when the file is valid. Throws only when the
+/// argument is not a string or an object.
+#[cfg_attr(edgeflag_size, optimize(size))]
+#[wasm_bindgen(js_name = __validate, skip_typescript)]
+pub fn validate_flag_file(file: JsValue) -> Result<Vec<String>, LoadError> {
     let text = input::json_text(&file, "flag file", MAX_FLAG_FILE_CHARS)?;
-    let problems = match parse_flag_file(&text) {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors.problems,
-    };
-    let list = js_sys::Array::new();
-    for problem in problems {
-        let item = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&item, &"path".into(), &problem.path.into());
-        let _ = js_sys::Reflect::set(&item, &"message".into(), &problem.message.into());
-        list.push(&item);
+    let mut out = Vec::new();
+    if let Err(errors) = parse_flag_file(&text) {
+        for problem in errors.problems {
+            out.push(problem.path);
+            out.push(problem.message);
+        }
     }
-    Ok(list.into())
+    Ok(out)
 }
 
-/// The bucketing hash: murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, as an unsigned
-/// 32-bit number (see `spec/bucketing-vectors.json`).
-#[wasm_bindgen]
-pub fn hash(
-    #[wasm_bindgen(unchecked_param_type = "string")] salt: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
-) -> Result<u32, HashError> {
+/// `hash(salt, unit)` (murmur3 x86 32-bit, seed 0, of `salt + ":" + unit`) or, with
+/// `bucket`, `bucket(salt, unit)` in `0..10000`; `wasm/js/fast.js` exports both (see
+/// `spec/bucketing-vectors.json`).
+#[wasm_bindgen(js_name = __hash, skip_typescript)]
+#[cfg_attr(edgeflag_size, optimize(size))]
+pub fn hash_or_bucket(salt: JsValue, unit: JsValue, bucket: bool) -> Result<u32, HashError> {
     let salt = input::string_arg(&salt, "salt", MAX_CONTEXT_CHARS)?;
     let unit = input::string_arg(&unit, "unit", MAX_CONTEXT_CHARS)?;
-    Ok(hashing::hash(&salt, &unit))
-}
-
-/// The bucket of `unit` under `salt`, in `0..10000` (basis points).
-#[wasm_bindgen]
-pub fn bucket(
-    #[wasm_bindgen(unchecked_param_type = "string")] salt: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] unit: JsValue,
-) -> Result<u32, HashError> {
-    let salt = input::string_arg(&salt, "salt", MAX_CONTEXT_CHARS)?;
-    let unit = input::string_arg(&unit, "unit", MAX_CONTEXT_CHARS)?;
-    Ok(hashing::bucket(&salt, &unit))
+    let hash = hashing::hash(&salt, &unit);
+    Ok(if bucket { hashing::bucket_of_hash(hash) } else { hash })
 }
 
 /// The engine's version (the crate version), to tag logs and headers.
 #[wasm_bindgen(js_name = engineVersion)]
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn engine_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }

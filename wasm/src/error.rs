@@ -71,12 +71,14 @@ pub enum HashError {
 /// The stable machine-readable part of an error, for `error.code` in JS.
 trait ErrorInfo: std::fmt::Display {
     fn code(&self) -> &'static str;
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn problems(&self) -> &[Problem] {
         &[]
     }
 }
 
 impl ErrorInfo for InputError {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn code(&self) -> &'static str {
         match self {
             InputError::TooLarge { .. } => "INPUT_TOO_LARGE",
@@ -86,12 +88,14 @@ impl ErrorInfo for InputError {
 }
 
 impl ErrorInfo for LoadError {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn code(&self) -> &'static str {
         match self {
             LoadError::Input(e) => e.code(),
             LoadError::Invalid(_) => "INVALID_FLAG_FILE",
         }
     }
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn problems(&self) -> &[Problem] {
         match self {
             LoadError::Invalid(errors) => &errors.problems,
@@ -101,6 +105,7 @@ impl ErrorInfo for LoadError {
 }
 
 impl ErrorInfo for ContextInputError {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn code(&self) -> &'static str {
         match self {
             ContextInputError::Input(InputError::TooLarge { .. }) => "INPUT_TOO_LARGE",
@@ -110,6 +115,7 @@ impl ErrorInfo for ContextInputError {
 }
 
 impl ErrorInfo for EvaluateError {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn code(&self) -> &'static str {
         match self {
             EvaluateError::Argument(e) => e.code(),
@@ -121,6 +127,7 @@ impl ErrorInfo for EvaluateError {
 }
 
 impl ErrorInfo for UnleashError {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn code(&self) -> &'static str {
         match self {
             UnleashError::Argument(e) => e.code(),
@@ -129,6 +136,7 @@ impl ErrorInfo for UnleashError {
             UnleashError::Output(_) => "INTERNAL",
         }
     }
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn problems(&self) -> &[Problem] {
         match self {
             UnleashError::Payload(errors) => &errors.problems,
@@ -138,6 +146,7 @@ impl ErrorInfo for UnleashError {
 }
 
 impl ErrorInfo for HashError {
+    #[cfg_attr(edgeflag_size, optimize(size))]
     fn code(&self) -> &'static str {
         match self {
             HashError::Argument(e) => e.code(),
@@ -146,6 +155,7 @@ impl ErrorInfo for HashError {
 }
 
 /// The one place a Rust error becomes a JS `Error`.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn js_error(error: &dyn ErrorInfo) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
     js.set_name("EdgeflagError");
@@ -165,6 +175,7 @@ fn js_error(error: &dyn ErrorInfo) -> JsValue {
 macro_rules! into_js_error {
     ($($t:ty),*) => {$(
         impl From<$t> for JsValue {
+            #[cfg_attr(edgeflag_size, optimize(size))]
             fn from(error: $t) -> JsValue {
                 js_error(&error)
             }

@@ -18,6 +18,7 @@ pub const MAX_CONTEXT_CHARS: u32 = 1024 * 1024;
 pub const MAX_NAME_CHARS: u32 = 64 * 1024;
 
 /// A JSON value given either as JSON text or as a JS object, returned as JSON text.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn json_text(
     value: &JsValue,
     what: &'static str,
@@ -46,6 +47,7 @@ pub fn json_text(
 }
 
 /// A required string argument.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn string_arg(value: &JsValue, what: &'static str, limit: u32) -> Result<String, InputError> {
     match value.dyn_ref::<JsString>() {
         Some(s) => checked_string(s, what, limit),
@@ -54,6 +56,7 @@ pub fn string_arg(value: &JsValue, what: &'static str, limit: u32) -> Result<Str
 }
 
 /// An optional string argument: `undefined` and `null` mean absent.
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn optional_string_arg(
     value: &JsValue,
     what: &'static str,
@@ -67,6 +70,7 @@ pub fn optional_string_arg(
 }
 
 /// An evaluation context from an object, JSON text, or `undefined`/`null` (anonymous).
+#[cfg_attr(edgeflag_size, optimize(size))]
 pub fn context(value: &JsValue) -> Result<Context, ContextInputError> {
     if value.is_undefined() || value.is_null() {
         return Ok(Context::anonymous());
@@ -75,6 +79,7 @@ pub fn context(value: &JsValue) -> Result<Context, ContextInputError> {
     Ok(Context::from_json(&text)?)
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn checked_string(s: &JsString, what: &'static str, limit: u32) -> Result<String, InputError> {
     let len = s.length();
     if len > limit {
@@ -85,6 +90,7 @@ fn checked_string(s: &JsString, what: &'static str, limit: u32) -> Result<String
 }
 
 /// `typeof`-style name of a JS value, for messages.
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn js_type(value: &JsValue) -> String {
     if value.is_null() {
         "null".to_owned()
@@ -95,6 +101,7 @@ fn js_type(value: &JsValue) -> String {
     }
 }
 
+#[cfg_attr(edgeflag_size, optimize(size))]
 fn describe_exception(e: &JsValue) -> String {
     match e.dyn_ref::<js_sys::Error>() {
         Some(error) => String::from(error.message()),

@@ -10,10 +10,15 @@
 //! is the hand-written part of the generated `.d.ts`, [`unleash`] (feature `unleash`,
 //! on by default) evaluates Unleash client payloads.
 
+// Argument checks, errors and loading are optimised for size in the shipped build (`--cfg
+// edgeflag_size`, see evaluator/src/lib.rs); the fast path's calls keep the profile's level.
+#![cfg_attr(edgeflag_size, feature(optimize_attribute))]
+
 pub mod api;
 pub mod error;
 pub mod input;
 pub mod output;
+pub mod wire;
 mod typescript;
 #[cfg(feature = "unleash")]
 pub mod unleash;

@@ -41,6 +41,65 @@ export interface EvaluationResult {
   errorMessage?: string;
 }
 
+/**
+ * `flags.flag(key, env?)`: one flag (and environment) resolved once, evaluated many times.
+ * Answers equal `flags.evaluate(key, context, env)`; the fastest way to ask for one flag.
+ */
+export interface FlagHandle {
+  readonly key: string;
+  readonly env: string | null;
+  /** The answer for `context` (a plain object; `undefined`/`null` is anonymous). */
+  evaluate(context?: EvaluationContext | string | null): EvaluationResult;
+}
+
+export interface FlagSet {
+  /** The keys of every flag, in file order. */
+  readonly flagKeys: string[];
+  /**
+   * Evaluates one flag. An unknown flag is an answer (`errorCode: "FLAG_NOT_FOUND"`), not a
+   * throw; only unusable arguments throw. Reads only the context attributes the flag uses.
+   * The answer is frozen and shared between calls that get the same answer.
+   */
+  evaluate(flagKey: string, context: EvaluationContext | string, env?: string | null): EvaluationResult;
+  /**
+   * Evaluates one flag, expecting a value kind: a flag of another kind answers
+   * `errorCode: "TYPE_MISMATCH"` (what OpenFeature's typed resolvers need).
+   */
+  evaluateAs(flagKey: string, kind: FlagKind, context: EvaluationContext | string, env?: string | null): EvaluationResult;
+  /** Evaluates every flag for one context, in file order. */
+  evaluateAll(context: EvaluationContext | string, env?: string | null): EvaluationResult[];
+  /** Like `evaluate`, with a context converted once by `new PreparedContext()`. */
+  evaluatePrepared(flagKey: string, context: PreparedContext, env?: string | null): EvaluationResult;
+  /** Like `evaluateAll`, with a prepared context. */
+  evaluateAllPrepared(context: PreparedContext, env?: string | null): EvaluationResult[];
+  /**
+   * Text in, text out: the context as JSON text and the answer as JSON text (an
+   * `EvaluationResult`), for callers that forward the answer without reading it.
+   */
+  evaluateJson(flagKey: string, contextJson: string, env?: string | null): string;
+  /** Text in, text out for every flag (a JSON array of `EvaluationResult`). */
+  evaluateAllJson(contextJson: string, env?: string | null): string;
+  /**
+   * A handle on one flag: its key and environment are looked up once per loaded file,
+   * not per call. An unknown key answers `FLAG_NOT_FOUND` (until a `replace` adds it).
+   */
+  flag(flagKey: string, env?: string | null): FlagHandle;
+}
+
+/**
+ * The bucketing hash: murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, as an unsigned
+ * 32-bit number (see `spec/bucketing-vectors.json`).
+ */
+export function hash(salt: string, unit: string): number;
+/** The bucket of `unit` under `salt`, in `0..10000` (basis points). */
+export function bucket(salt: string, unit: string): number;
+
+/**
+ * Validates a flag file without compiling it: every problem with its path (empty when
+ * valid). Throws only when the argument is not a string or an object.
+ */
+export function validateFlagFile(file: FlagFile | string): Problem[];
+
 /** One validation problem: `path` like "flags[3].rules[0].clauses[1].values[0]". */
 export interface Problem {
   path: string;

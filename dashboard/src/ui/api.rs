@@ -1,33 +1,121 @@
 //! HTTP calls to the edgeflag server (gloo-net). Futures here are not `Send`: callers use
 //! `LocalResource`, `Action::new_local` or `spawn_local`.
 
-use edgeflag_dashboard::api_types::{api_url, write_outcome, HistoryEntry, WriteOutcome};
+use edgeflag_dashboard::api_types::{api_url, encode_key, write_outcome, HistoryEntry, WriteOutcome};
+use edgeflag_dashboard::canaries::{parse_canaries, Canaries};
 use edgeflag_dashboard::draft::Published;
 use edgeflag_dashboard::canary::{parse_metrics, MetricsResponse};
-use edgeflag_dashboard::prometheus::{parse_latency_buckets, parse_query_range, Point};
+use edgeflag_dashboard::prometheus::{parse_latency_buckets, parse_query_range, parse_value, Point};
 use edgeflag_evaluator::stats::Bucket;
 use gloo_net::http::{Request, Response};
+use web_sys::RequestCache;
 
 async fn text_of(response: Response) -> Result<String, String> {
     response.text().await.map_err(|e| format!("could not read the response: {e}"))
 }
 
+/// The body with the `ETag` and `X-Edgeflag-Version` headers (`version` when absent).
+async fn published_from(response: Response, version: Option<u64>) -> Result<Published, String> {
+    let etag = response.headers().get("ETag").unwrap_or_default();
+    let header = response.headers().get("X-Edgeflag-Version").and_then(|v| v.trim().parse().ok());
+    Ok(Published { text: text_of(response).await?, etag, version: header.or(version).unwrap_or(0) })
+}
+
 /// `GET /api/flags`: the published file with its ETag and version.
 pub async fn get_published(base: &str) -> Result<Published, String> {
-    let response = Request::get(&api_url(base, "/api/flags"))
+    published_if_changed(base, None).await?.ok_or_else(|| "GET /api/flags: no body".to_string())
+}
+
+/// `GET /api/flags` with `If-None-Match: etag`: `None` when the server still has that version
+/// (304). The browser's cache is bypassed so the 304 reaches us.
+pub async fn published_if_changed(base: &str, etag: Option<&str>) -> Result<Option<Published>, String> {
+    let mut request = Request::get(&api_url(base, "/api/flags")).cache(RequestCache::NoStore);
+    if let Some(etag) = etag.filter(|e| !e.is_empty()) {
+        request = request.header("If-None-Match", etag);
+    }
+    let response = request.send().await.map_err(|e| format!("server unreachable: {e}"))?;
+    if response.status() == 304 && etag.is_some() {
+        return Ok(None);
+    }
+    if !response.ok() {
+        return Err(format!("GET /api/flags: HTTP {}", response.status()));
+    }
+    Ok(Some(published_from(response, None).await?))
+}
+
+/// `GET /api/flags/versions/{n}` with its ETag; `None` when the server does not have it.
+pub async fn published_version(base: &str, n: u64) -> Result<Option<Published>, String> {
+    let response = Request::get(&api_url(base, &format!("/api/flags/versions/{n}")))
+        .send()
+        .await
+        .map_err(|e| format!("server unreachable: {e}"))?;
+    if response.status() == 404 {
+        return Ok(None);
+    }
+    if !response.ok() {
+        return Err(format!("GET /api/flags/versions/{n}: HTTP {}", response.status()));
+    }
+    Ok(Some(published_from(response, Some(n)).await?))
+}
+
+/// `GET /api/flags/{key}`: one flag's JSON, its per-flag ETag and the file version.
+pub async fn get_flag(base: &str, key: &str) -> Result<(String, String, u64), String> {
+    let response = Request::get(&api_url(base, &format!("/api/flags/{}", encode_key(key))))
+        .cache(RequestCache::NoStore)
         .send()
         .await
         .map_err(|e| format!("server unreachable: {e}"))?;
     if !response.ok() {
-        return Err(format!("GET /api/flags: HTTP {}", response.status()));
+        return Err(format!("GET /api/flags/{key}: HTTP {}", response.status()));
     }
-    let etag = response.headers().get("ETag").unwrap_or_default();
-    let version = response
-        .headers()
-        .get("X-Edgeflag-Version")
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    Ok(Published { text: text_of(response).await?, etag, version })
+    let p = published_from(response, None).await?;
+    Ok((p.text, p.etag, p.version))
+}
+
+/// `GET /api/canaries`: every canary's live state and the controller's last judgement.
+pub async fn canaries(base: &str) -> Result<Canaries, String> {
+    let response = Request::get(&api_url(base, "/api/canaries"))
+        .cache(RequestCache::NoStore)
+        .send()
+        .await
+        .map_err(|e| format!("server unreachable: {e}"))?;
+    if !response.ok() {
+        return Err(format!("GET /api/canaries: HTTP {}", response.status()));
+    }
+    parse_canaries(&text_of(response).await?)
+}
+
+/// Header values must be ASCII-printable; anything else is dropped from the free-text message.
+fn header_message(message: &str) -> String {
+    let message: String = message.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
+    message.trim().to_string()
+}
+
+/// `PATCH /api/flags/{key}` (JSON Merge Patch) with `If-Match` and the admin token.
+pub async fn patch_flag(base: &str, key: &str, etag: &str, token: &str, message: &str, patch: &serde_json::Value) -> WriteOutcome {
+    let builder = Request::patch(&api_url(base, &format!("/api/flags/{}", encode_key(key))))
+        .header("If-Match", etag)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/merge-patch+json");
+    let message = header_message(message);
+    let builder = if message.is_empty() { builder } else { builder.header("X-Edgeflag-Message", &message) };
+    send_write(builder.body(patch.to_string())).await
+}
+
+async fn send_write(request: Result<Request, gloo_net::Error>) -> WriteOutcome {
+    let response = match request {
+        Ok(request) => request.send().await,
+        Err(e) => return WriteOutcome::Failed(format!("could not build the request: {e}")),
+    };
+    match response {
+        Ok(response) => {
+            let status = response.status();
+            let etag = response.headers().get("ETag");
+            let body = response.text().await.unwrap_or_default();
+            write_outcome(status, &body, etag.as_deref())
+        }
+        Err(e) => WriteOutcome::Failed(format!("server unreachable: {e}")),
+    }
 }
 
 /// Any URL holding a flag file (CORS permitting).
@@ -55,30 +143,18 @@ pub async fn write(
     .header("If-Match", etag)
     .header("Authorization", &format!("Bearer {token}"))
     .header("Content-Type", "application/json");
-    // Header values must be ASCII-printable; drop anything else from the free-text message.
-    let message: String = message.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
-    let builder = if message.trim().is_empty() { builder } else { builder.header("X-Edgeflag-Message", message.trim()) };
-    let request = match body {
+    let message = header_message(message);
+    let builder = if message.is_empty() { builder } else { builder.header("X-Edgeflag-Message", &message) };
+    send_write(match body {
         Some(text) => builder.body(text),
         None => builder.build(),
-    };
-    let response = match request {
-        Ok(request) => request.send().await,
-        Err(e) => return WriteOutcome::Failed(format!("could not build the request: {e}")),
-    };
-    match response {
-        Ok(response) => {
-            let status = response.status();
-            let etag = response.headers().get("ETag");
-            let body = response.text().await.unwrap_or_default();
-            write_outcome(status, &body, etag.as_deref())
-        }
-        Err(e) => WriteOutcome::Failed(format!("server unreachable: {e}")),
-    }
+    })
+    .await
 }
 
-pub async fn history(base: &str) -> Result<Vec<HistoryEntry>, String> {
-    let response = Request::get(&api_url(base, "/api/flags/history"))
+pub async fn history(base: &str, limit: u64) -> Result<Vec<HistoryEntry>, String> {
+    let response = Request::get(&api_url(base, &format!("/api/flags/history?limit={limit}")))
+        .cache(RequestCache::NoStore)
         .send()
         .await
         .map_err(|e| format!("server unreachable: {e}"))?;
@@ -90,7 +166,10 @@ pub async fn history(base: &str) -> Result<Vec<HistoryEntry>, String> {
 }
 
 pub async fn version(base: &str, n: u64) -> Result<String, String> {
-    get_text(&api_url(base, &format!("/api/flags/versions/{n}"))).await
+    match published_version(base, n).await? {
+        Some(p) => Ok(p.text),
+        None => Err(format!("version {n} does not exist on the server")),
+    }
 }
 
 fn encode(s: &str) -> String {
@@ -109,6 +188,11 @@ pub async fn metrics(base: &str, flag: &str, env: &str, window: &str) -> Result<
 /// One Prometheus `query_range` series.
 pub async fn prometheus_range(url: &str) -> Result<Vec<Point>, String> {
     parse_query_range(&get_text(url).await?)
+}
+
+/// The value of an aggregated Prometheus instant query (`None`: empty result).
+pub async fn prometheus_value(url: &str) -> Result<Option<f64>, String> {
+    parse_value(&get_text(url).await?)
 }
 
 /// Latency buckets from a Prometheus instant query (`sum by (le)` of a histogram's buckets).

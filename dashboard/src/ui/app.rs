@@ -3,19 +3,20 @@
 use edgeflag_dashboard::draft::DraftState;
 use leptos::prelude::*;
 
+use super::components::sync_panels::{ConflictPanel, OrphanPanel, RebaseNote};
 use super::pages::{
     canary::CanaryPage, experiment::ExperimentPage,
-    editor::EditorPage, flags::FlagsPage, history::HistoryPage, load::{load_from_server, LoadPage},
+    editor::EditorPage, flags::FlagsPage, history::HistoryPage, load::LoadPage,
     preview::PreviewPage, publish::PublishPage, raw::RawPage, segments::SegmentsPage,
 };
 use super::state::{AppState, Page};
+use super::sync;
 
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
-    state.persist_draft();
-    leptos::task::spawn_local(load_from_server(state));
+    sync::start(state);
     view! {
         <header class="top">
             <h1>"edgeflag"</h1>
@@ -23,6 +24,11 @@ pub fn App() -> impl IntoView {
         </header>
         <Tabs />
         <NoticeBanner />
+        <div class="sync-panels">
+            <RebaseNote />
+            <OrphanPanel />
+            <ConflictPanel />
+        </div>
         <main id="main">
             {move || match state.page.get() {
                 Page::Flags => view! { <FlagsPage /> }.into_any(),
@@ -57,8 +63,7 @@ fn Tabs() -> impl IntoView {
 #[component]
 fn StatusBar() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let draft_state = Memo::new(move |_| state.draft_state());
-    let published_version = move || state.published.with(|p| p.as_ref().map(|p| p.version));
+    let draft_state = state.status;
     let problems = move || state.parsed.with(|p| p.problems.len());
     let first_problem = move |_| {
         if let Some(p) = state.parsed.with_untracked(|p| p.problems.problems.first().cloned()) {
@@ -68,8 +73,9 @@ fn StatusBar() -> impl IntoView {
     };
     view! {
         <div class="status" aria-live="polite">
-            <span data-testid="draft-state" class:modified=move || matches!(draft_state.get(), DraftState::Modified | DraftState::ModifiedAndBehind { .. })>
-                {move || draft_state.get().label(published_version())}
+            <span data-testid="draft-state" class:modified=move || draft_state.get().is_edited()
+                class:behind=move || matches!(draft_state.get(), DraftState::Behind { .. })>
+                {move || draft_state.get().label()}
             </span>
             <Show when=move || { problems() > 0 }>
                 <button type="button" class="link bad" data-testid="problem-count" on:click=first_problem>

@@ -7,3 +7,4 @@ pub mod components;
 pub mod pages;
 pub mod state;
 pub mod storage;
+pub mod sync;

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use edgeflag_dashboard::draft::{draft_state, DraftState, Published, StoredDraft, DRAFT_KEY, TOKEN_KEY};
+use edgeflag_dashboard::draft::{draft_state, DraftState, Published, SavedDraft, WorkingCopy, DRAFT_KEY, OLD_DRAFT_KEY, TOKEN_KEY};
+use edgeflag_dashboard::rebase::{Pending, Side};
 use edgeflag_dashboard::lens::Lens;
 use edgeflag_dashboard::problems::ProblemIndex;
 use edgeflag_evaluator::{FlagFile, FlagSet, Problem};
@@ -86,11 +87,17 @@ pub struct Notice {
     pub error: bool,
 }
 
-/// A publish that hit 412: what the server has now, and the version our draft started from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conflict {
-    pub theirs: Published,
-    pub base_text: String,
+/// Who last changed a conflicting field on the server: version and author.
+pub type Attribution = (u64, String);
+
+/// Which file the preview evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PreviewSource {
+    /// The admin's working copy (the published version when there are no edits).
+    #[default]
+    Draft,
+    /// The newest version the server published.
+    Published,
 }
 
 /// The preview's context form.
@@ -99,15 +106,42 @@ pub struct PreviewInput {
     pub targeting_key: String,
     pub attributes: Vec<(String, String)>,
     pub environment: String,
+    pub source: PreviewSource,
 }
+
+/// The text of a new, empty file (when no server answers): not a draft by itself.
+pub const EMPTY_FILE: &str = "{\n  \"schema_version\": 1,\n  \"flags\": []\n}";
 
 #[derive(Clone, Copy)]
 pub struct AppState {
+    /// The admin's text: the published version's own text until they edit it.
     pub draft: RwSignal<String>,
-    /// ETag and version of the published file the draft started from.
-    pub base: RwSignal<Option<(String, u64)>>,
+    /// The published version the draft's edits are against (see `edgeflag_dashboard::draft`).
+    pub base: RwSignal<Option<Published>>,
+    /// The newest version seen on the server (polled); newer than `base` only while a rebase
+    /// waits for the admin's choices or for the draft's JSON to parse.
     pub published: RwSignal<Option<Published>>,
+    /// The publish message, kept with the draft (across rebases and reloads).
+    pub message: RwSignal<String>,
     pub parsed: Memo<Arc<Parsed>>,
+    /// How the draft relates to the server (computed once per change).
+    pub status: Memo<DraftState>,
+    /// The newest published version, parsed (the preview's "published" choice, the Canary tab).
+    pub published_parsed: Memo<Option<Arc<Parsed>>>,
+    /// A rebase waiting for the admin's choice per conflicting field, the choices made so far
+    /// (by path), and who changed each field on the server.
+    pub pending: RwSignal<Option<Pending>>,
+    pub choices: RwSignal<std::collections::BTreeMap<String, Side>>,
+    pub attribution: RwSignal<std::collections::BTreeMap<String, Attribution>>,
+    /// "The server moved to version N (…); your edits were rebased onto it."
+    pub rebase_note: RwSignal<Option<String>>,
+    /// A saved draft whose base this server does not have: shown, never applied on its own.
+    pub orphan: RwSignal<Option<SavedDraft>>,
+    /// The base (version, ETag) of a draft restored while the server was unreachable, so that
+    /// saving it again keeps it.
+    pub offline_base: RwSignal<Option<(u64, String)>>,
+    /// Set once the saved draft has been restored: saving and rebasing start then.
+    pub ready: RwSignal<bool>,
     /// Server base URL; empty means this page's origin.
     pub server: RwSignal<String>,
     pub token: RwSignal<String>,
@@ -116,7 +150,6 @@ pub struct AppState {
     pub selected: RwSignal<Option<usize>>,
     pub notice: RwSignal<Option<Notice>>,
     pub preview: RwSignal<PreviewInput>,
-    pub conflict: RwSignal<Option<Conflict>>,
     /// A problem path the raw editor should select (set by "jump to").
     pub jump: RwSignal<Option<Problem>>,
 }
@@ -129,11 +162,36 @@ impl AppState {
             // Every recomputation is a new parse of a changed text.
             |a: Option<&Arc<Parsed>>, b: Option<&Arc<Parsed>>| a.map(Arc::as_ptr) != b.map(Arc::as_ptr),
         );
+        let published: RwSignal<Option<Published>> = RwSignal::new(None);
+        // Parsed again only when the server's version changes, not on every poll.
+        let published_text = Memo::new(move |_| published.with(|p| p.as_ref().map(|p| (p.etag.clone(), p.text.clone()))));
+        let published_parsed = Memo::new_with_compare(
+            move |_| published_text.with(|p| p.as_ref().map(|(_, text)| Arc::new(parse(text)))),
+            |a: Option<&Option<Arc<Parsed>>>, b: Option<&Option<Arc<Parsed>>>| {
+                a.map(|a| a.as_ref().map(Arc::as_ptr)) != b.map(|b| b.as_ref().map(Arc::as_ptr))
+            },
+        );
+        let base: RwSignal<Option<Published>> = RwSignal::new(None);
+        let pending: RwSignal<Option<Pending>> = RwSignal::new(None);
+        let status = Memo::new(move |_| {
+            let conflicts = pending.with(|p| p.as_ref().map_or(0, |p| p.conflicts.len()));
+            base.with(|b| draft.with(|text| published.with(|p| draft_state(b.as_ref(), text, p.as_ref(), conflicts))))
+        });
         AppState {
             draft,
-            base: RwSignal::new(None),
-            published: RwSignal::new(None),
+            base,
+            published,
+            message: RwSignal::new(String::new()),
             parsed,
+            status,
+            published_parsed,
+            pending,
+            choices: RwSignal::new(Default::default()),
+            attribution: RwSignal::new(Default::default()),
+            rebase_note: RwSignal::new(None),
+            orphan: RwSignal::new(None),
+            offline_base: RwSignal::new(None),
+            ready: RwSignal::new(false),
             server: RwSignal::new(String::new()),
             token: RwSignal::new(storage::load_session(TOKEN_KEY).unwrap_or_default()),
             page: RwSignal::new(Page::Flags),
@@ -143,8 +201,8 @@ impl AppState {
                 targeting_key: "user-1".into(),
                 attributes: vec![("country".into(), "FR".into())],
                 environment: String::new(),
+                source: PreviewSource::Draft,
             }),
-            conflict: RwSignal::new(None),
             jump: RwSignal::new(None),
         }
     }
@@ -198,38 +256,80 @@ impl AppState {
         self.parsed.with(|p| p.problems.count_within(path))
     }
 
-    /// How the draft relates to the server (tracked).
-    pub fn draft_state(&self) -> DraftState {
-        let base = self.base.get();
-        self.published.with(|p| {
-            self.draft.with(|text| {
-                draft_state(text, base.as_ref().map(|b| b.0.as_str()), base.as_ref().map(|b| b.1), p.as_ref())
-            })
+    /// The working copy (untracked): base, text and message. `None` without a server.
+    pub fn copy_untracked(&self) -> Option<WorkingCopy> {
+        Some(WorkingCopy {
+            base: self.base.get_untracked()?,
+            text: self.draft.get_untracked(),
+            message: self.message.get_untracked(),
         })
     }
 
-    /// Replaces the draft and its base (after loading, publishing or resolving a conflict).
-    pub fn reset_to(&self, published: Published) {
-        self.base.set(Some((published.etag.clone(), published.version)));
-        self.draft.set(published.text.clone());
-        self.published.set(Some(published));
+    /// Makes `copy` the working copy.
+    pub fn set_copy(&self, copy: WorkingCopy) {
+        self.offline_base.set(None);
+        self.base.set(Some(copy.base));
+        self.draft.set(copy.text);
+        self.message.set(copy.message);
     }
 
-    /// Saves the draft to localStorage whenever it changes.
+    /// Whether the admin has edits (tracked).
+    pub fn is_edited(&self) -> bool {
+        self.draft_state().is_edited()
+    }
+
+    /// How the draft relates to the server (tracked).
+    pub fn draft_state(&self) -> DraftState {
+        self.status.get()
+    }
+
+    /// What to keep in localStorage for `text` and `message` on the current base (untracked):
+    /// nothing without edits.
+    fn saved_with(&self, text: String, message: String) -> Option<SavedDraft> {
+        match self.base.get_untracked() {
+            Some(base) => WorkingCopy { base, text, message }.saved(),
+            None if text.is_empty() || text == EMPTY_FILE => None,
+            // No server: keep the text, and the base it was restored with, if any.
+            None => {
+                let base = self.offline_base.get_untracked();
+                Some(SavedDraft { text, base_version: base.as_ref().map(|b| b.0), base_etag: base.map(|b| b.1), message })
+            }
+        }
+    }
+
+    /// The draft as it would be saved now (untracked).
+    pub fn saved_untracked(&self) -> Option<SavedDraft> {
+        self.saved_with(self.draft.get_untracked(), self.message.get_untracked())
+    }
+
+    /// Keeps the draft in localStorage: saved while it has edits, removed when it has none (an
+    /// unedited page is no draft, so a reload simply shows the server's version).
     pub fn persist_draft(&self) {
         let state = *self;
         Effect::new(move |_| {
             let text = state.draft.get();
-            let base = state.base.get();
-            if text.is_empty() {
+            let message = state.message.get();
+            if !state.ready.get() {
                 return;
             }
-            let stored = StoredDraft {
-                text,
-                base_etag: base.as_ref().map(|b| b.0.clone()),
-                base_version: base.map(|b| b.1),
+            state.offline_base.track();
+            // The status memo already knows whether there are edits (no second parse here).
+            let saved = match (state.status.get(), state.base.get()) {
+                (DraftState::NoServer, _) | (_, None) => state.saved_with(text, message),
+                (s, Some(base)) if s.is_edited() => Some(SavedDraft {
+                    text,
+                    base_etag: Some(base.etag),
+                    base_version: Some(base.version),
+                    message,
+                }),
+                _ => None,
             };
-            if !storage::save_local(DRAFT_KEY, &stored.to_json()) {
+            storage::remove_local(OLD_DRAFT_KEY);
+            let ok = match saved {
+                Some(saved) => storage::save_local(DRAFT_KEY, &saved.to_json()),
+                None => storage::remove_local(DRAFT_KEY),
+            };
+            if !ok {
                 state.error("The browser refused to save the draft locally (storage full or disabled).");
             }
         });

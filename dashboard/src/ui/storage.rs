@@ -20,6 +20,11 @@ pub fn save_local(key: &str, value: &str) -> bool {
     local().is_some_and(|s| s.set_item(key, value).is_ok())
 }
 
+/// Returns false when the browser refused.
+pub fn remove_local(key: &str) -> bool {
+    local().is_some_and(|s| s.remove_item(key).is_ok())
+}
+
 pub fn load_session(key: &str) -> Option<String> {
     session()?.get_item(key).ok()?
 }

@@ -19,15 +19,27 @@ pub async fn get_flags(State(app): State<AppState>, headers: HeaderMap) -> Respo
     let snap = app.flags.current();
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         if etag_matches(inm, &snap.etag) {
-            return with_tags(StatusCode::NOT_MODIFIED.into_response(), &snap);
+            return with_flags_cache(with_tags(StatusCode::NOT_MODIFIED.into_response(), &snap));
         }
     }
-    let mut resp = (
+    let resp = (
         [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         snap.body.clone(),
     )
         .into_response();
-    resp = with_tags(resp, &snap);
+    with_flags_cache(with_tags(resp, &snap))
+}
+
+/// `Cache-Control` of `GET /api/flags` (and its 304): every client revalidates each request
+/// (a 304 with the ETag when nothing changed); while it does, a cache (a CDN in front of the
+/// origin, the browser) may serve the previous copy for up to 5 s, and for a day when the
+/// origin is down. Clients that need the newest version at once send `If-None-Match` or
+/// `Cache-Control: no-cache` (fetch() bypasses the HTTP cache for either). Edges behind a
+/// CDN use `/edge/flags.json`, with a short max-age of its own.
+pub const FLAGS_CACHE_CONTROL: &str = "public, max-age=0, stale-while-revalidate=5, stale-if-error=86400";
+
+fn with_flags_cache(mut resp: Response) -> Response {
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(FLAGS_CACHE_CONTROL));
     resp
 }
 
@@ -169,5 +181,30 @@ pub async fn get_version(State(app): State<AppState>, Path(n): Path<u64>) -> Res
         Ok(Ok(None)) => error(StatusCode::NOT_FOUND, format!("version {n} does not exist")),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}")),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("version task failed: {e}")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeliveriesQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/webhooks/deliveries[?limit=100]`: the decision webhooks' deliveries, newest
+/// first, with every attempt's outcome. Needs an admin or read token: receiver URLs often
+/// carry credentials (a chat webhook's path is its secret).
+pub async fn deliveries(State(app): State<AppState>, Query(q): Query<DeliveriesQuery>, headers: HeaderMap) -> Response {
+    if let Err(resp) = super::require(&app.tokens, &headers, |r| matches!(r, Role::Admin | Role::Read), "reading webhook deliveries") {
+        return resp;
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let backend = app.flags.backend().clone();
+    match tokio::task::spawn_blocking(move || backend.deliveries(limit)).await {
+        Ok(Ok(list)) => {
+            let mut resp = Json(list).into_response();
+            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {e}")),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("deliveries task failed: {e}")),
     }
 }

@@ -123,6 +123,21 @@ pub async fn get_metrics(State(app): State<AppState>, Query(q): Query<MetricsQue
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn prometheus(State(app): State<AppState>) -> Response {
-    let text = prometheus::render(&app.metrics, app.flags.current().version);
+    let snap = app.flags.current();
+    let mut text = prometheus::render(&app.metrics, snap.version);
+    crate::canary_metrics::render(&mut text, snap.flags.file(), &app.judgements);
+    app.stream.render(&mut text);
+    text.push_str(&leader_gauge(app.leadership.is_leader()));
     ([(header::CONTENT_TYPE, HeaderValue::from_static(prometheus::CONTENT_TYPE))], text).into_response()
+}
+
+/// `edgeflag_controller_leader`: 1 on the replica whose canary controller leads, 0 on the
+/// others (and with `--no-controller`). Summed over replicas it is 1; 0 means no controller runs.
+fn leader_gauge(leader: bool) -> String {
+    format!(
+        "# HELP edgeflag_controller_leader 1 when this replica's canary controller is the leader (holds the controller lock), else 0.\n\
+         # TYPE edgeflag_controller_leader gauge\n\
+         edgeflag_controller_leader {}\n",
+        u8::from(leader)
+    )
 }

@@ -1,12 +1,14 @@
 //! The HTTP API: routes, shared state, authorization and the JSON error shape.
 
 pub mod canaries;
+pub mod edge;
 pub mod flags;
 pub mod items;
 pub mod metrics;
 pub mod ofrep;
 pub mod static_files;
 pub mod route_limits;
+pub mod stream;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,24 +22,33 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::auth::{Authn, Principal, Role, Tokens};
 use crate::controller::Judgements;
+use crate::leader::Leadership;
 use crate::metrics::MetricsStore;
 use crate::store::{FlagStore, ItemKind};
+use crate::stream::StreamHub;
 
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct AppState {
     pub flags: Arc<FlagStore>,
+    /// Subscribers of `GET /api/flags/stream`.
+    pub stream: Arc<StreamHub>,
     pub metrics: Arc<MetricsStore>,
     pub tokens: Arc<Tokens>,
     /// The canary controller's last judgement per canary.
     pub judgements: Arc<Judgements>,
     /// Browser origins allowed to post metric events, besides the server's own.
     pub ingest_origins: Arc<Vec<String>>,
+    /// Whether this replica's canary controller leads (`edgeflag_controller_leader`).
+    pub leadership: Arc<Leadership>,
+    /// Cache lifetimes of the public edge path (`/edge/…`).
+    pub edge_cache: edge::EdgeCache,
 }
 
 pub const X_EDGEFLAG_VERSION: HeaderName = HeaderName::from_static("x-edgeflag-version");
 pub const X_EDGEFLAG_MESSAGE: HeaderName = HeaderName::from_static("x-edgeflag-message");
 pub const X_EDGEFLAG_ENV: HeaderName = HeaderName::from_static("x-edgeflag-env");
+pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 /// Body-size limits per route group.
 #[derive(Debug, Clone, Copy)]
@@ -71,11 +82,17 @@ pub fn router_with_limits(
             "/api/flags",
             get(flags::get_flags).put(flags::put_flags).layer(flag_limit),
         )
+        // Static routes win over `/api/flags/{key}`: a flag named `stream` is `/api/flags/strea%6D`.
+        .route("/api/flags/stream", get(stream::subscribe))
         .route("/api/flags/history", get(flags::history))
         .route("/api/flags/versions/{n}", get(flags::get_version))
         .route("/api/flags/rollback/{n}", post(flags::rollback).layer(flag_limit))
         .route("/api/flags/{key}", item(ItemKind::Flag))
         .route("/api/segments/{key}", item(ItemKind::Segment))
+        .route("/api/webhooks/deliveries", get(flags::deliveries))
+        .route("/edge/flags.json", get(edge::flags))
+        .route("/edge/manifest.json", get(edge::manifest))
+        .route("/edge/versions/{file}", get(edge::version))
         .route("/api/canaries", get(canaries::list))
         .route("/api/canaries/{flag}", get(canaries::one))
         .route("/api/metrics", get(metrics::get_metrics))
@@ -98,6 +115,9 @@ pub fn router_with_limits(
             header::CONTENT_TYPE,
             X_EDGEFLAG_MESSAGE,
             X_EDGEFLAG_ENV,
+            // EventSource sends it when it reconnects (not a CORS-safelisted header).
+            LAST_EVENT_ID,
+            header::CACHE_CONTROL,
         ])
         .expose_headers([header::ETAG, X_EDGEFLAG_VERSION]);
 

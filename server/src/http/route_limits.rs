@@ -28,6 +28,9 @@ use tower::{Layer, Service};
 
 /// The route of metric ingestion.
 pub const EVENTS_ROUTE: &str = "/api/metrics/events";
+/// The change stream: a response that lasts as long as the subscriber stays (its events are
+/// bounded by the stream's own queue and the serve loop's write-stall timeout).
+pub const STREAM_ROUTE: &str = "/api/flags/stream";
 
 /// The limits of one route.
 #[derive(Debug, Clone)]
@@ -63,11 +66,14 @@ impl RouteLimits {
     pub fn new(request: Duration, events: Duration) -> Self {
         RouteLimits {
             default_timeout: request,
-            routes: vec![RouteLimit {
-                route: EVENTS_ROUTE,
-                timeout: Some(events),
-                concurrency: Some(Arc::new(Semaphore::new(Self::ingest_concurrency()))),
-            }],
+            routes: vec![
+                RouteLimit {
+                    route: EVENTS_ROUTE,
+                    timeout: Some(events),
+                    concurrency: Some(Arc::new(Semaphore::new(Self::ingest_concurrency()))),
+                },
+                RouteLimit { route: STREAM_ROUTE, timeout: None, concurrency: None },
+            ],
         }
     }
 
@@ -196,6 +202,8 @@ mod tests {
         assert_eq!(time, Some(Duration::from_secs(60)));
         assert_eq!(concurrency.map(|s| s.available_permits()), Some(RouteLimits::ingest_concurrency()));
         assert_eq!(limits.for_route(Some("/api/stream")).0, None);
+        // The change stream is exempt by default.
+        assert_eq!(RouteLimits::default().for_route(Some(STREAM_ROUTE)).0, None);
     }
 
     fn app(limits: RouteLimits, running: Arc<std::sync::atomic::AtomicUsize>, peak: Arc<std::sync::atomic::AtomicUsize>) -> axum::Router {

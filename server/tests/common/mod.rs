@@ -52,6 +52,9 @@ pub async fn spawn(data_dir: &Path, extra: &[&str]) -> Server {
 pub async fn spawn_with(data_dir: &Path, flags: &Path, extra: &[&str]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_edgeflag-server"));
     cmd.arg("--addr").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir);
+    if !extra.contains(&"--store") {
+        cmd.args(backend_args(data_dir));
+    }
     cmd.arg("--flags").arg(flags).arg("--static-dir").arg(data_dir.join("no-dist"));
     cmd.args(extra).env_remove("EDGEFLAG_ADMIN_TOKEN").env_remove("EDGEFLAG_INGEST_TOKEN");
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
@@ -266,4 +269,101 @@ impl Api {
     pub async fn history(&self) -> Vec<Value> {
         self.get_json("/api/flags/history?limit=10000").await.as_array().cloned().unwrap_or_default()
     }
+}
+
+/// The PostgreSQL server of the scale tests (`scripts/test-scale.sh` starts it), if any.
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("EDGEFLAG_TEST_POSTGRES").ok().filter(|s| !s.trim().is_empty())
+}
+
+/// The backend the HTTP suites run against: `sqlite` (default) or, with
+/// `EDGEFLAG_TEST_BACKEND=postgres`, PostgreSQL (`scripts/test-scale.sh` runs `api`, `items`,
+/// `writes`, `ingest` and `crash` that way too).
+pub fn backend() -> &'static str {
+    match std::env::var("EDGEFLAG_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {
+            assert!(pg_admin_url().is_some(), "EDGEFLAG_TEST_BACKEND=postgres needs EDGEFLAG_TEST_POSTGRES");
+            "postgres"
+        }
+        _ => "sqlite",
+    }
+}
+
+/// `--store <a database for this data directory>` on PostgreSQL; nothing on SQLite.
+pub fn backend_args(data_dir: &Path) -> Vec<String> {
+    match backend() {
+        "postgres" => vec!["--store".into(), pg_database_blocking(&data_dir.to_string_lossy()).expect("postgres")],
+        _ => Vec::new(),
+    }
+}
+
+/// The store a server spawned on `data_dir` uses.
+pub fn location(data_dir: &Path) -> edgeflag_server::Location {
+    match backend() {
+        "postgres" => edgeflag_server::Location::Postgres(pg_database_blocking(&data_dir.to_string_lossy()).expect("postgres")),
+        _ => edgeflag_server::Location::Sqlite(data_dir.to_path_buf()),
+    }
+}
+
+/// Creates a stored token in the store of `data_dir` (as `edgeflag token create` does).
+pub fn create_token(data_dir: &Path, name: &str, role: edgeflag_server::auth::Role) -> String {
+    let (location, name) = (location(data_dir), name.to_string());
+    // On a thread of its own: the PostgreSQL client blocks, which async tests may not.
+    std::thread::spawn(move || {
+        edgeflag_server::auth::TokenStore::open_at(&location, true).and_then(|s| s.create(&name, role)).expect("create token")
+    })
+    .join()
+    .expect("token thread")
+}
+
+/// Whether `needle` appears anywhere in the stored tokens (SQLite: anywhere in the file).
+pub fn tokens_contain(data_dir: &Path, needle: &str) -> bool {
+    match location(data_dir) {
+        edgeflag_server::Location::Sqlite(dir) => {
+            let db = std::fs::read(dir.join("edgeflag.db")).expect("db");
+            db.windows(needle.len()).any(|w| w == needle.as_bytes())
+        }
+        edgeflag_server::Location::Postgres(url) => {
+            let needle = needle.to_string();
+            std::thread::spawn(move || {
+                let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+                let n: i64 = c
+                    .query_one("SELECT count(*) FROM tokens t WHERE strpos(t::text, $1) > 0", &[&needle])
+                    .expect("query")
+                    .get(0);
+                n > 0
+            })
+            .join()
+            .expect("pg thread")
+        }
+    }
+}
+
+/// A database of its own on that server, named after `seed` (created if missing; the same seed
+/// gives the same database, so a restarted server finds its data). Blocks (on a thread of its
+/// own, so async tests may call it too).
+pub fn pg_database_blocking(seed: &str) -> Option<String> {
+    let seed = seed.to_string();
+    std::thread::spawn(move || pg_database_now(&seed)).join().expect("pg thread")
+}
+
+fn pg_database_now(seed: &str) -> Option<String> {
+    let admin = pg_admin_url()?;
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (seed, std::process::id()).hash(&mut h);
+    let name = format!("ef_{:016x}", h.finish());
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect to EDGEFLAG_TEST_POSTGRES");
+    let exists = client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name]).expect("query").is_some();
+    if !exists {
+        client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+    }
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+    Some(format!("{base}/{name}"))
+}
+
+/// [`pg_database_blocking`] from async code.
+pub async fn pg_database(seed: &str) -> Option<String> {
+    let seed = seed.to_string();
+    tokio::task::spawn_blocking(move || pg_database_blocking(&seed)).await.expect("pg task")
 }

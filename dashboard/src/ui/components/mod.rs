@@ -7,6 +7,7 @@ pub mod diff_view;
 pub mod fields;
 pub mod rules;
 pub mod split;
+pub mod sync_panels;
 pub mod targeting;
 
 use edgeflag_dashboard::lens::Lens;

@@ -1,12 +1,22 @@
-//! Canary: a canary flag's stages and gates, its metrics (the server's `/api/metrics` or a
-//! Prometheus server) as charts, the decision of the evaluator's `judge_canary`, and buttons
-//! that edit the draft (advance, pause, resume, roll back) like any other edit.
+//! Canary: what the server runs now — each canary's live stage and status and the controller's
+//! last judgement (`GET /api/canaries`, polled while the tab is open) — with the stages and
+//! gates of the published flag, its metrics (the server's `/api/metrics` or a Prometheus
+//! server) as charts and this page's own `judge_canary` decision over them. The buttons
+//! (advance, pause, resume, roll back) act on the server at once, after a confirmation, as
+//! `PATCH /api/flags/{key}` of the canary fields; never through the draft.
 
-use edgeflag_dashboard::canary::{
-    apply_manual, canary_input, effective_canary, effective_canary_mut, health_label, series_values, ArmData,
-    FailureStreak, ManualAction, MetricsResponse, StreakKey,
+use std::time::Duration;
+
+use edgeflag_dashboard::api_types::WriteOutcome;
+use edgeflag_dashboard::canaries::{Check,
+    action_applies, check_of, confirm_text, decode_flag, manual_patch, state_for, still_as_shown, with_live, CanaryState, Canaries,
 };
-use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm};
+use edgeflag_dashboard::canary::{
+    canary_input, effective_canary, health_label, series_values, ArmData, FailureStreak, ManualAction,
+    MetricsResponse, StreakKey,
+};
+use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm, window_summary};
+use edgeflag_evaluator::promql;
 use edgeflag_evaluator::duration::parse_duration;
 use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
 use edgeflag_evaluator::model::Canary;
@@ -15,7 +25,11 @@ use leptos::prelude::*;
 use crate::ui::api;
 use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
 use crate::ui::components::chart::LineChart;
-use crate::ui::state::{AppState, Page};
+use crate::ui::state::AppState;
+use crate::ui::sync;
+
+/// How often the tab asks the server for the canaries' live state.
+const LIVE_POLL: Duration = Duration::from_secs(2);
 
 pub fn now_iso() -> String {
     String::from(js_sys::Date::new_0().to_iso_string())
@@ -34,18 +48,14 @@ struct Prometheus {
 }
 
 impl Default for Prometheus {
+    /// The queries shared with the server's controller (`edgeflag_evaluator::promql`).
     fn default() -> Self {
-        let sel = r#"{flag="{flag}",env="{env}",arm="{arm}"}"#;
         Prometheus {
             url: String::new(),
-            requests: format!("sum(increase(edgeflag_flag_requests_total{sel}[{{step}}s]))"),
-            error_rate: format!(
-                "sum(rate(edgeflag_flag_errors_total{sel}[{{step}}s])) / sum(rate(edgeflag_flag_requests_total{sel}[{{step}}s]))"
-            ),
-            p99_ms: format!(
-                "1000 * histogram_quantile(0.99, sum by (le) (rate(edgeflag_flag_latency_seconds_bucket{sel}[{{step}}s])))"
-            ),
-            latency_buckets: format!("sum by (le) (increase(edgeflag_flag_latency_seconds_bucket{sel}[{{window}}s]))"),
+            requests: promql::REQUESTS_PER_STEP.to_owned(),
+            error_rate: promql::ERROR_RATE_PER_STEP.to_owned(),
+            p99_ms: promql::P99_MS_PER_STEP.to_owned(),
+            latency_buckets: promql::LATENCY_BUCKETS.to_owned(),
         }
     }
 }
@@ -72,9 +82,16 @@ async fn from_prometheus(p: Prometheus, flag: String, env: String, window: Strin
         let error_rate = api::prometheus_range(&url(&p.error_rate)).await?;
         let p99 = api::prometheus_range(&url(&p.p99_ms)).await?;
         let mut data: ArmData = to_arm(&requests, &error_rate, &p99);
-        if !p.latency_buckets.trim().is_empty() {
-            data.summary.latency_buckets = api::prometheus_buckets(&query_url(&p.url, &fill(&p.latency_buckets), end)).await?;
-        }
+        // The judged numbers: the controller's queries over the window, and its conversion.
+        let instant = |q: &str| query_url(&p.url, &fill(q), end);
+        let total = api::prometheus_value(&instant(promql::REQUESTS)).await?;
+        let errors = api::prometheus_value(&instant(promql::ERRORS)).await?;
+        let buckets = if p.latency_buckets.trim().is_empty() {
+            Vec::new()
+        } else {
+            api::prometheus_buckets(&instant(&p.latency_buckets)).await?
+        };
+        data.summary = window_summary(total, errors, buckets);
         response.arms.insert(arm.to_string(), data);
     }
     Ok(response)
@@ -83,7 +100,8 @@ async fn from_prometheus(p: Prometheus, flag: String, env: String, window: Strin
 #[component]
 pub fn CanaryPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let choice = FlagChoice::new(state, |f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()));
+    // The server's flags (the newest published version), not the draft's.
+    let choice = FlagChoice::new(state, |f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()), true);
     let FlagChoice { flag, env, .. } = choice;
     let window = RwSignal::new("5m".to_string());
     let use_prometheus = RwSignal::new(false);
@@ -93,8 +111,59 @@ pub fn CanaryPage() -> impl IntoView {
     let fetches = StoredValue::new(0u64);
     let streak = StoredValue::new(FailureStreak::default());
 
+    // The live state, polled while this tab is open.
+    let live = RwSignal::new(None::<Result<Canaries, String>>);
+    let live_at = RwSignal::new(String::new());
+    let poll_live = move || {
+        leptos::task::spawn_local(async move {
+            let result = api::canaries(&state.server.get_untracked()).await;
+            live.try_set(Some(result));
+            live_at.try_set(now_iso());
+        })
+    };
+    poll_live();
+    let handle = set_interval_with_handle(poll_live, LIVE_POLL).ok();
+    on_cleanup(move || {
+        if let Some(h) = handle {
+            h.clear();
+        }
+    });
+
+    let env_opt = move || Some(env.get()).filter(|e| !e.is_empty());
+    // The selected flag as the server publishes it.
+    let server_flag = Memo::new(move |_| {
+        let key = flag.get();
+        state
+            .published_parsed
+            .with(|p| p.as_ref().and_then(|p| p.model.as_ref()).and_then(|m| m.flags.iter().find(|f| f.key == key).cloned()))
+    });
+    // Its canary's live state.
+    let live_state = Memo::new(move |_| {
+        let env = env_opt();
+        live.with(|l| match l {
+            Some(Ok(c)) => server_flag.with(|f| f.as_ref().and_then(|f| state_for(c, f, env.as_deref()).cloned())),
+            _ => None,
+        })
+    });
+    // The published canary with the live stage and status: what the server runs now.
+    let canary = Memo::new(move |_| {
+        let env = env_opt();
+        let published = server_flag.with(|f| f.as_ref().and_then(|f| effective_canary(f, env.as_deref()).cloned()))?;
+        Some(match live_state.get() {
+            Some(l) => with_live(published, &l),
+            None => published,
+        })
+    });
+
+    // The controller's activity on this canary: a new judgement, stage or status.
+    let controller_activity = Memo::new(move |_| {
+        live_state.with(|s| s.as_ref().map(|s| (s.status.clone(), s.current_stage, s.last_judgement.as_ref().map(|j| j.at.clone()))))
+    });
+    // Fetched again on Refresh and with each of the controller's judgements, so the charts and
+    // the page's judgement keep up with the live state (each fetch counts once in the streak).
     let metrics = LocalResource::new(move || {
         refresh.track();
+        controller_activity.track();
         let (server, key, env, window) = (state.server.get(), flag.get(), env.get(), window.get());
         let prom = use_prometheus.get().then(|| prometheus.get());
         fetches.update_value(|n| *n += 1);
@@ -104,7 +173,7 @@ pub fn CanaryPage() -> impl IntoView {
             // previous result is still shown, and its count must stay with its own flag/env.
             let fetched_for = (fetch, key.clone(), env.clone());
             if key.is_empty() {
-                return (fetched_for, Err("no canary flag in the draft".to_string()));
+                return (fetched_for, Err("no canary flag on the server".to_string()));
             }
             let result = match prom {
                 Some(p) => from_prometheus(p, key, env, window).await,
@@ -114,34 +183,15 @@ pub fn CanaryPage() -> impl IntoView {
         }
     });
 
-    // The canary in force for the selected flag and environment (tracked, from the draft).
-    let canary = Memo::new(move |_| {
-        let (key, env) = (flag.get(), env.get());
-        state
-            .with_model(|m| {
-                m.flags.iter().find(|f| f.key == key).and_then(|f| effective_canary(f, (!env.is_empty()).then_some(env.as_str())).cloned())
-            })
-            .flatten()
-    });
-
-    let act = move |action: ManualAction| {
-        let (key, env) = (flag.get_untracked(), env.get_untracked());
-        let mut result = Err(format!("no canary for {key}"));
-        state.update_model(|m| {
-            if let Some(c) = m
-                .flags
-                .iter_mut()
-                .find(|f| f.key == key)
-                .and_then(|f| effective_canary_mut(f, (!env.is_empty()).then_some(env.as_str())))
-            {
-                result = apply_manual(c, action, &now_iso());
-            }
-        });
-        match result {
-            Ok(()) => state.info(format!("{key}: draft updated ({action:?}). Publish it to apply.")),
-            Err(e) => state.error(e),
+    let confirming = RwSignal::new(None::<ManualAction>);
+    let act = Action::new_local(move |action: &ManualAction| {
+        let action = *action;
+        async move {
+            confirming.set(None);
+            act_on_server(state, flag.get_untracked(), env.get_untracked(), action, live_state.get_untracked()).await;
+            poll_live();
         }
-    };
+    });
 
     view! {
         <section aria-labelledby="canary-title" class="canary">
@@ -152,20 +202,49 @@ pub fn CanaryPage() -> impl IntoView {
                     <input data-testid="canary-window" size="5" prop:value=move || window.get()
                         on:change=move |ev| window.set(event_target_value(&ev)) />
                 </label>
-                <button type="button" data-testid="canary-refresh" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+                <button type="button" data-testid="canary-refresh" on:click=move |_| { refresh.update(|n| *n += 1); poll_live(); }>"Refresh"</button>
             </div>
             <PrometheusSettings enabled=use_prometheus settings=prometheus />
-            {move || match canary.get() {
-                None => view! { <p data-testid="canary-none">"No canary for this flag in this environment."</p> }.into_any(),
-                Some(c) => view! { <Stages canary=c /> }.into_any(),
+            {move || match live.with(|l| l.as_ref().and_then(|l| l.as_ref().err().cloned())) {
+                Some(e) => view! { <p class="notice error" data-testid="canary-live-error">"Live state unavailable: "{e}</p> }.into_any(),
+                None => ().into_any(),
             }}
-            <div class="row">
-                <button type="button" data-testid="canary-advance" on:click=move |_| act(ManualAction::Advance)>"Advance"</button>
-                <button type="button" data-testid="canary-pause" on:click=move |_| act(ManualAction::Pause)>"Pause"</button>
-                <button type="button" data-testid="canary-resume" on:click=move |_| act(ManualAction::Resume)>"Resume"</button>
-                <button type="button" class="danger" data-testid="canary-rollback" on:click=move |_| act(ManualAction::Rollback)>"Roll back"</button>
-                <button type="button" on:click=move |_| state.page.set(Page::Publish)>"Review and publish…"</button>
+            {move || match canary.get() {
+                None => view! { <p data-testid="canary-none">"No canary for this flag in this environment on the server."</p> }.into_any(),
+                Some(c) => {
+                    let version = live.with(|l| match l { Some(Ok(c)) => Some(c.version), _ => None });
+                    view! { <Stages canary=c live=live_state.get() version=version at=live_at.get_untracked() /> }.into_any()
+                }
+            }}
+            {move || live_state.get().map(|s| view! { <ControllerJudgement state=s /> })}
+            <div class="row" role="group" aria-label="Act on the server">
+                {[(ManualAction::Advance, "canary-advance", "Advance…"), (ManualAction::Pause, "canary-pause", "Pause…"),
+                  (ManualAction::Resume, "canary-resume", "Resume…"), (ManualAction::Rollback, "canary-rollback", "Roll back…")]
+                    .into_iter().map(|(action, id, label)| view! {
+                        <button type="button" data-testid=id class:danger=action == ManualAction::Rollback
+                            disabled=move || act.pending().get()
+                                || !live_state.with(|s| s.as_ref().is_some_and(|s| action_applies(action, &s.status)))
+                            on:click=move |_| confirming.set(Some(action))>{label}</button>
+                    }).collect_view()}
             </div>
+            {move || confirming.get().zip(live_state.get()).map(|(action, s)| {
+                let e = env_opt();
+                let text = confirm_text(action, &flag.get_untracked(), e.as_deref(), &s);
+                view! {
+                    <div class="confirm" role="alertdialog" data-testid="canary-confirm">
+                        <p>{text}</p>
+                        <Show when=move || state.token.with(String::is_empty)>
+                            <label class="field"><span class="label">"Admin token (kept for this tab only)"</span>
+                                <input type="password" autocomplete="off" data-testid="canary-token"
+                                    on:change=move |ev| state.set_token(event_target_value(&ev)) />
+                            </label>
+                        </Show>
+                        <button type="button" class:danger=action == ManualAction::Rollback data-testid="canary-confirm-yes"
+                            on:click=move |_| { act.dispatch(action); }>"Yes, on the server"</button>
+                        <button type="button" data-testid="canary-confirm-cancel" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                    </div>
+                }
+            })}
             {move || {
                 let fetched = metrics.get();
                 let Some(c) = canary.get() else { return view! { <p></p> }.into_any() };
@@ -179,6 +258,95 @@ pub fn CanaryPage() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// Sends a manual action to the server, if the canary is still what the view showed.
+async fn act_on_server(state: AppState, key: String, env: String, action: ManualAction, shown: Option<CanaryState>) {
+    let env = Some(env).filter(|e| !e.is_empty());
+    let server = state.server.get_untracked();
+    let token = state.token.get_untracked();
+    if token.is_empty() {
+        return state.error("Enter the admin token to act on the server.");
+    }
+    let Some(shown) = shown else { return state.error("The canary's live state is not loaded yet.") };
+    let (text, etag, _) = match api::get_flag(&server, &key).await {
+        Ok(got) => got,
+        Err(e) => return state.error(format!("Nothing was sent: {e}")),
+    };
+    let flag = match decode_flag(&text) {
+        Ok(f) => f,
+        Err(e) => return state.error(format!("Nothing was sent: {e}")),
+    };
+    if let Err(e) = still_as_shown(&flag, env.as_deref(), &shown) {
+        return state.error(format!("Nothing was sent: {e}. Look at it again, then act."));
+    }
+    let patch = match manual_patch(&flag, env.as_deref(), action, &now_iso()) {
+        Ok(p) => p,
+        Err(e) => return state.error(format!("Nothing was sent: {e}.")),
+    };
+    let what = format!("{action:?}").to_lowercase();
+    let message = format!("{what} the canary of {key}{} from the dashboard", env.as_ref().map(|e| format!(" ({e})")).unwrap_or_default());
+    match api::patch_flag(&server, &key, &etag, &token, &message, &patch).await {
+        WriteOutcome::Published { version, .. } => {
+            state.info(format!("{key}: {what} applied on the server (version {version})."));
+            sync::check(state).await;
+        }
+        WriteOutcome::Refused { error, conflicts } => {
+            let list: Vec<String> = conflicts.iter().map(|c| c.describe()).collect();
+            state.error(format!("The server refused the {what} (409): {error} {}", list.join("; ")));
+        }
+        WriteOutcome::Stale { error, .. } => {
+            state.error(format!("The server refused the {what}: the flag changed since it was read (412: {error}). Look again, then act."))
+        }
+        WriteOutcome::Invalid { error, problems } => {
+            let list: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
+            state.error(format!("The server refused the {what} ({error}): {}", list.join("; ")));
+        }
+        WriteOutcome::Unauthorized(e) => state.error(format!("The server refused the token: {e}. Enter a valid admin token.")),
+        WriteOutcome::Failed(e) => state.error(format!("The {what} failed: {e}")),
+    }
+}
+
+/// The checks of a judgement (the controller's or the page's), one row each.
+#[component]
+fn ChecksTable(checks: Vec<Check>, id: &'static str) -> impl IntoView {
+    let num = |v: Option<f64>| v.map(edgeflag_dashboard::forms::measured).unwrap_or_else(|| "—".into());
+    view! {
+        <table class="checks" data-testid=id>
+            <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
+            <tbody>{checks.into_iter().map(|c| view! {
+                <tr class=format!("outcome-{}", c.outcome)><td>{c.check}</td><td>{c.outcome.clone()}</td><td>{num(c.observed)}</td>
+                    <td>{num(c.limit)}</td><td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
+    }
+}
+
+/// The controller's latest judgement of this canary, as the server keeps it.
+#[component]
+fn ControllerJudgement(state: CanaryState) -> impl IntoView {
+    let Some(j) = state.last_judgement else {
+        return view! {
+            <p class="hint" data-testid="controller-judgement">
+                "The controller has not judged this canary since the server started (or it runs with --no-controller)."
+            </p>
+        }
+        .into_any();
+    };
+    let wrote = j.decision_version.map(|v| format!(", which wrote version {v}")).unwrap_or_default();
+    let on = j.file_version.map(|v| format!(" of version {v}")).unwrap_or_default();
+    view! {
+        <div class="decision controller" data-testid="controller-judgement">
+            <h3>"The controller's last judgement"</h3>
+            <p data-testid="controller-decision">"Decision: "<strong>{j.action.clone()}</strong>
+                {format!(" at stage {}{on}, {}{wrote}", j.stage + 1, j.at)}</p>
+            <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+            {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> })}
+            <ChecksTable checks=j.checks id="controller-checks" />
+            <p>{format!("Consecutive failed judgements (controller): {}", j.consecutive_failures)}</p>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
@@ -207,14 +375,21 @@ fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -
 }
 
 #[component]
-fn Stages(canary: Canary) -> impl IntoView {
+fn Stages(canary: Canary, live: Option<CanaryState>, version: Option<u64>, at: String) -> impl IntoView {
     let current = canary.current_stage;
+    let percent = canary.stages.get(current).map(|s| s.percent);
+    let source = match (&live, version) {
+        (Some(_), Some(v)) => format!(" · live from the server (version {v}, {at})"),
+        _ => " · from the published file (live state not loaded)".to_string(),
+    };
     view! {
-        <p data-testid="canary-status">
+        <p data-testid="canary-status" class=format!("canary-status status-{}", canary.status.as_str())>
             "Status: "<strong>{canary.status.as_str()}</strong>
-            {format!(" · stage {} of {}", current + 1, canary.stages.len())}
+            <span data-testid="canary-stage">{format!(" · stage {} of {}", current + 1, canary.stages.len())}</span>
+            {percent.map(|p| format!(" ({p} %)"))}
             {canary.stage_started_at.clone().map(|s| format!(" · started {s}"))}
             {format!(" · baseline {} → canary {}", canary.baseline, canary.canary)}
+            <span class="hint">{source}</span>
         </p>
         <table class="stages" data-testid="canary-stages">
             <thead><tr><th>"Stage"</th><th>"Canary %"</th><th>"Min duration"</th><th>"Max error rate"</th><th>"Max p99 (ms)"</th><th>"Min samples"</th></tr></thead>
@@ -250,6 +425,9 @@ fn Judgement(
         (Ok(_), Ok(j)) => health_label(j),
         _ => "unknown",
     };
+    let as_of = metrics.as_ref().ok().map(|r| {
+        format!("Metrics as of {}; fetched again with each of the controller's judgements and on Refresh.", r.generated_at)
+    });
     let source_error = metrics.as_ref().err().map(|e| view! { <p class="notice error" data-testid="metrics-error">"Metrics source failed: "{e.clone()}</p> });
     let charts = metrics.as_ref().ok().map(|r| {
         let arms = |pick| vec![("canary", series_values(r, "canary", pick)), ("baseline", series_values(r, "baseline", pick))];
@@ -270,25 +448,18 @@ fn Judgement(
                 <p data-testid="canary-decision">"Decision: "<strong>{j.action.as_str()}</strong>
                     {j.next_stage.map(|n| format!(" (to stage {})", n + 1))}</p>
                 <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
-                <table class="checks" data-testid="canary-checks">
-                    <thead><tr><th>"Check"</th><th>"Outcome"</th><th>"Observed"</th><th>"Limit"</th><th>"Baseline"</th><th>"p"</th><th>"Why"</th></tr></thead>
-                    <tbody>{j.checks.into_iter().map(|c| {
-                        let num = |v: Option<f64>| v.map(edgeflag_dashboard::forms::measured).unwrap_or_else(|| "—".into());
-                        let outcome = serde_json::to_value(c.outcome).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-                        let check = serde_json::to_value(c.check).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-                        view! { <tr class=format!("outcome-{outcome}")><td>{check}</td><td>{outcome.clone()}</td><td>{num(c.observed)}</td><td>{num(c.limit)}</td>
-                            <td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr> }
-                    }).collect_view()}</tbody>
-                </table>
+                <ChecksTable checks=j.checks.iter().map(check_of).collect() id="canary-checks" />
                 <p data-testid="canary-failures">{format!(
                     "Consecutive failed judgements: {} (was {carried}; rollback at {}). Carried across refreshes of this flag, environment and stage.",
                     j.consecutive_failures, CanaryPolicy::default().failures_to_rollback
                 )}</p>
-                <p class="hint">"Judged by the evaluator's judge_canary with the default policy."</p>
+                <p class="hint">"This page's own judgement of the metrics above (the evaluator's judge_canary, default policy); the server's controller decides on its own."</p>
             </div>
         }.into_any(),
     };
     view! {
+        <h3>"This page's judgement of the metrics"</h3>
+        {as_of.map(|t| view! { <p class="hint" data-testid="metrics-as-of">{t}</p> })}
         <p class=format!("health health-{health}") data-testid="canary-health">"Health: "<strong>{health}</strong></p>
         {source_error}
         {charts}

@@ -17,13 +17,17 @@ pub struct FlagChoice {
 }
 
 impl FlagChoice {
-    pub fn new(state: AppState, applies: fn(&Flag) -> bool) -> Self {
-        let flags = Memo::new(move |_| {
-            state
-                .with_model(|m| m.flags.iter().filter(|f| applies(f)).map(|f| f.key.clone()).collect::<Vec<_>>())
-                .unwrap_or_default()
-        });
-        let envs = Memo::new(move |_| state.with_model(|m| m.environments.clone()).unwrap_or_default());
+    /// Over the draft's flags, or with `published` over the server's newest version's.
+    pub fn new(state: AppState, applies: fn(&Flag) -> bool, published: bool) -> Self {
+        let with_model = move |f: &dyn Fn(&edgeflag_evaluator::FlagFile) -> Vec<String>| {
+            if published {
+                state.published_parsed.with(|p| p.as_ref().and_then(|p| p.model.as_ref().map(f))).unwrap_or_default()
+            } else {
+                state.with_model(f).unwrap_or_default()
+            }
+        };
+        let flags = Memo::new(move |_| with_model(&|m| m.flags.iter().filter(|f| applies(f)).map(|f| f.key.clone()).collect()));
+        let envs = Memo::new(move |_| with_model(&|m| m.environments.clone()));
         let chosen = RwSignal::new(String::new());
         let flag = Memo::new(move |_| {
             let c = chosen.get();

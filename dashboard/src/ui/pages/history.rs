@@ -1,8 +1,6 @@
 //! History: the server's versions with author and changed flags; view any, roll back.
 
-use edgeflag_dashboard::api_types::WriteOutcome;
 use edgeflag_dashboard::diff::diff_files;
-use edgeflag_dashboard::draft::DraftState;
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -14,11 +12,11 @@ use crate::ui::state::AppState;
 #[component]
 pub fn HistoryPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    // Refetched whenever a new version is published from this tab.
+    // Refetched whenever the server publishes a new version (from this tab or anyone else).
     let history = LocalResource::new(move || {
         let _ = state.published.with(|p| p.as_ref().map(|p| p.version));
         let server = state.server.get();
-        async move { api::history(&server).await }
+        async move { api::history(&server, 100).await }
     });
     let viewing = RwSignal::new(None::<(u64, String)>);
     let view_version = Action::new_local(move |n: &u64| {
@@ -85,27 +83,14 @@ fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
 fn Rollback(version: u64) -> impl IntoView {
     let state = expect_context::<AppState>();
     let (confirming, set_confirming) = signal(false);
+    // A new version like any other: an unedited page follows it, edits are rebased onto it.
     let rollback = Action::new_local(move |_: &()| async move {
         set_confirming.set(false);
         let Some(etag) = state.published.get_untracked().map(|p| p.etag) else { return };
-        let was_clean = state.draft_state() == DraftState::Clean;
         let server = state.server.get_untracked();
-        let outcome = api::write(&server, &etag, &state.token.get_untracked(), "", None, Some(version)).await;
-        if !matches!(outcome, WriteOutcome::Published { .. }) {
-            return handle_outcome(state, outcome, String::new()).await;
-        }
-        match api::get_published(&server).await {
-            Ok(published) if was_clean => {
-                let v = published.version;
-                state.reset_to(published);
-                state.info(format!("Rolled back to version {version} (published as version {v})."));
-            }
-            Ok(published) => {
-                state.published.set(Some(published));
-                state.info(format!("Rolled back to version {version}. Your draft still has unpublished edits."));
-            }
-            Err(e) => state.error(e),
-        }
+        let message = format!("roll back to version {version}");
+        let outcome = api::write(&server, &etag, &state.token.get_untracked(), &message, None, Some(version)).await;
+        handle_outcome(state, outcome, None).await;
     });
     view! {
         <Show when=move || confirming.get() fallback=move || view! {

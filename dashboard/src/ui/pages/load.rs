@@ -1,38 +1,17 @@
 //! Loading a flag file (server, URL, local file) and exporting the draft.
 
-use edgeflag_dashboard::draft::{restore, StoredDraft, DRAFT_KEY};
 use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::ui::api;
 use crate::ui::state::AppState;
-use crate::ui::storage;
+use crate::ui::sync;
 
-/// Loads the published file and restores a saved draft on top if there is one.
-pub async fn load_from_server(state: AppState) {
-    match api::get_published(&state.server.get_untracked()).await {
-        Ok(published) => {
-            let stored = storage::load_local(DRAFT_KEY).and_then(|t| StoredDraft::from_json(&t));
-            let restored = restore(stored, &published);
-            state.base.set(restored.base_etag.zip(restored.base_version));
-            state.draft.set(restored.text);
-            state.published.set(Some(published));
-            state.conflict.set(None);
-            match restored.notice {
-                Some(n) => state.info(n),
-                None => state.notice.set(None),
-            }
-        }
-        Err(e) => {
-            if let Some(stored) = storage::load_local(DRAFT_KEY).and_then(|t| StoredDraft::from_json(&t)) {
-                state.draft.set(stored.text);
-                state.base.set(stored.base_etag.zip(stored.base_version));
-            } else if state.draft.with_untracked(String::is_empty) {
-                state.draft.set("{\n  \"schema_version\": 1,\n  \"flags\": []\n}".into());
-            }
-            state.error(format!("Could not load from the server ({e}). Working on the local draft; open a file or URL in Load / export."));
-        }
-    }
+/// Loads from the server in the form: the current edits travel as a saved draft, so they are
+/// kept (and rebased) when that server has their base, and kept aside otherwise.
+async fn load_from_server(state: AppState) {
+    let saved = state.saved_untracked();
+    sync::load(state, saved).await;
 }
 
 #[component]

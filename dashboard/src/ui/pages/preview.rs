@@ -4,7 +4,7 @@ use edgeflag_dashboard::forms::context_json;
 use edgeflag_evaluator::{Context, Evaluation};
 use leptos::prelude::*;
 
-use crate::ui::state::AppState;
+use crate::ui::state::{AppState, Parsed, PreviewSource};
 
 /// One evaluated flag, as text for the table.
 #[derive(Clone, PartialEq)]
@@ -43,18 +43,38 @@ impl From<Evaluation<'_>> for Row {
     }
 }
 
-/// Evaluates all flags (or one) for the preview context (tracked).
-fn evaluate(state: AppState, only: Option<&str>) -> Result<Vec<Row>, String> {
+/// Evaluates all flags (or one) of the chosen file for the preview context (tracked).
+fn evaluate(state: AppState, source: PreviewSource, only: Option<&str>) -> Result<Vec<Row>, String> {
     let input = state.preview.get();
     let context = Context::from_value(context_json(&input.targeting_key, &input.attributes)).map_err(|e| e.to_string())?;
     let env = (!input.environment.is_empty()).then_some(input.environment.as_str());
-    state.parsed.with(|p| match &p.set {
+    let run = |p: &Parsed, what: &str| match &p.set {
         Some(set) => Ok(match only {
             Some(key) => vec![Row::from(set.evaluate(key, &context, env))],
             None => set.evaluate_all(&context, env).into_iter().map(Row::from).collect(),
         }),
-        None => Err(format!("The draft has {} problem(s): fix them to see a preview.", p.problems.len())),
-    })
+        None => Err(format!("{what} has {} problem(s): fix them to see a preview.", p.problems.len())),
+    };
+    match source {
+        PreviewSource::Draft => state.parsed.with(|p| run(p, "The draft")),
+        PreviewSource::Published => state.published_parsed.with(|p| match p {
+            Some(p) => run(p, "The published version"),
+            None => Err("No published version is loaded (not connected to a server).".into()),
+        }),
+    }
+}
+
+/// Which file is evaluated, in words.
+fn source_label(state: AppState, source: PreviewSource) -> String {
+    let published = state.published.with(|p| p.as_ref().map(|p| p.version));
+    let base = state.base.with(|b| b.as_ref().map(|b| b.version));
+    match (source, published, base) {
+        (PreviewSource::Published, Some(v), _) => format!("Evaluating the published version {v}: what the server and the edges serve now."),
+        (PreviewSource::Published, None, _) => "Evaluating the published version: none is loaded.".into(),
+        (PreviewSource::Draft, _, Some(v)) if state.is_edited() => format!("Evaluating your draft: version {v} with your unpublished edits."),
+        (PreviewSource::Draft, _, Some(v)) => format!("Evaluating your draft, which has no edits: the same as published version {v}."),
+        (PreviewSource::Draft, _, None) => "Evaluating your draft (not connected to a server).".into(),
+    }
 }
 
 #[component]
@@ -63,8 +83,18 @@ pub fn PreviewPage() -> impl IntoView {
     view! {
         <section aria-labelledby="preview-title">
             <h2 id="preview-title">"Preview"</h2>
+            <fieldset class="row preview-source" data-testid="preview-source-choice">
+                <legend>"Evaluate"</legend>
+                <label><input type="radio" name="preview-source" data-testid="preview-draft"
+                    prop:checked=move || state.preview.with(|p| p.source == PreviewSource::Draft)
+                    on:change=move |_| state.preview.update(|p| p.source = PreviewSource::Draft) />" the draft"</label>
+                <label><input type="radio" name="preview-source" data-testid="preview-published"
+                    prop:checked=move || state.preview.with(|p| p.source == PreviewSource::Published)
+                    on:change=move |_| state.preview.update(|p| p.source = PreviewSource::Published) />" the published version"</label>
+            </fieldset>
+            <p class="hint" data-testid="preview-source">{move || source_label(state, state.preview.with(|p| p.source))}</p>
             <ContextForm />
-            {move || match evaluate(state, None) {
+            {move || match evaluate(state, state.preview.with(|p| p.source), None) {
                 Err(e) => view! { <p class="notice error">{e}</p> }.into_any(),
                 Ok(rows) => view! { <ResultTable rows=rows /> }.into_any(),
             }}
@@ -78,9 +108,9 @@ pub fn FlagPreview(#[prop(into)] key: Signal<String>) -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
         <details class="flag-preview" open>
-            <summary>"Preview for the context below"</summary>
+            <summary>"Preview of your draft for the context below"</summary>
             <ContextForm />
-            {move || match evaluate(state, Some(&key.get())) {
+            {move || match evaluate(state, PreviewSource::Draft, Some(&key.get())) {
                 Err(e) => view! { <p class="notice error">{e}</p> }.into_any(),
                 Ok(rows) => view! { <ResultTable rows=rows /> }.into_any(),
             }}

@@ -1,0 +1,164 @@
+//! What the page says when the server moved on under the admin's edits: the small note after
+//! a clean rebase, the per-field choice when the same field changed on both sides, and a saved
+//! draft that could not be matched to this server's history.
+
+use edgeflag_dashboard::draft::WorkingCopy;
+use edgeflag_dashboard::rebase::{resolve, show_value, Side};
+use leptos::prelude::*;
+
+use crate::ui::state::{AppState, Page};
+use crate::ui::storage;
+use crate::ui::sync::{retry_orphan, ORPHAN_KEY};
+
+/// Longest value shown in full in the conflict panel.
+const VALUE_CHARS: usize = 300;
+
+#[component]
+pub fn RebaseNote() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        {move || state.rebase_note.get().map(|note| view! {
+            <p class="rebase-note" role="status" data-testid="rebase-note">
+                <span>{note}</span>
+                <button type="button" class="link" aria-label="Dismiss" on:click=move |_| state.rebase_note.set(None)>"×"</button>
+            </p>
+        })}
+    }
+}
+
+/// Fields changed both by the admin and on the server since the admin's base: each with both
+/// values and who wrote the server's, and a choice per field. The server's values are never
+/// called the admin's.
+#[component]
+pub fn ConflictPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let all_chosen = move || {
+        state.pending.with(|p| {
+            p.as_ref().is_some_and(|p| state.choices.with(|c| p.conflicts.iter().all(|x| c.contains_key(&x.path.to_string()))))
+        })
+    };
+    let apply = move |all: Option<Side>| {
+        let (Some(pending), Some(copy)) = (state.pending.get_untracked(), state.copy_untracked()) else { return };
+        let picked = state.choices.get_untracked();
+        let choices: Vec<Side> = pending
+            .conflicts
+            .iter()
+            .map(|c| all.or_else(|| picked.get(&c.path.to_string()).copied()).unwrap_or(Side::Theirs))
+            .collect();
+        let mine = choices.iter().filter(|c| **c == Side::Mine).count();
+        let next: WorkingCopy = resolve(&copy, &pending, &choices);
+        let version = pending.server.version;
+        state.pending.set(None);
+        state.choices.set(Default::default());
+        state.rebase_note.set(None);
+        state.set_copy(next);
+        state.info(format!(
+            "Your edits are now on version {version}: {mine} of {} field(s) keep your value, the others the server's. Review the diff and publish.",
+            choices.len()
+        ));
+        state.page.set(Page::Publish);
+    };
+    view! {
+        {move || state.pending.get().map(|pending| {
+            let base_version = state.base.with_untracked(|b| b.as_ref().map_or(0, |b| b.version));
+            let server_version = pending.server.version;
+            view! {
+                <div class="conflict" role="alert" data-testid="conflicts">
+                    <h3>{format!(
+                        "The server moved from version {base_version} to {server_version} and changed {} field(s) you also edited",
+                        pending.conflicts.len()
+                    )}</h3>
+                    <p class="hint">"Your other edits are already on the server's version. Choose the value each field below should have; nothing is published until you publish."</p>
+                    <ul class="conflict-fields">
+                        {pending.conflicts.into_iter().enumerate().map(|(i, c)| {
+                            let path = c.path.to_string();
+                            let name = format!("conflict-{i}");
+                            let (p1, p2, p3, p4, shown) = (path.clone(), path.clone(), path.clone(), path.clone(), path.clone());
+                            let by = move || state.attribution.with(|a| match a.get(&p4) {
+                                Some((v, author)) if !author.is_empty() => format!("On the server, by {author} in version {v}: "),
+                                Some((v, _)) => format!("On the server, in version {v}: "),
+                                None => format!("On the server (version {server_version}): "),
+                            });
+                            view! {
+                                <li class="conflict-field" data-testid="conflict" data-path=path.clone()>
+                                    <code class="path" data-testid="conflict-path">{shown}</code>
+                                    <label class="choice">
+                                        <input type="radio" name=name.clone() data-testid="choose-mine"
+                                            prop:checked=move || state.choices.with(|c| c.get(&p1) == Some(&Side::Mine))
+                                            on:change=move |_| state.choices.update(|c| { c.insert(p2.clone(), Side::Mine); }) />
+                                        "Yours: "<code data-testid="conflict-mine">{show_value(c.mine.as_ref(), VALUE_CHARS)}</code>
+                                    </label>
+                                    <label class="choice">
+                                        <input type="radio" name=name data-testid="choose-theirs"
+                                            prop:checked={let p = p3.clone(); move || state.choices.with(|c| c.get(&p) == Some(&Side::Theirs))}
+                                            on:change=move |_| state.choices.update(|c| { c.insert(p3.clone(), Side::Theirs); }) />
+                                        <span data-testid="conflict-by">{by}</span>
+                                        <code data-testid="conflict-theirs">{show_value(c.theirs.as_ref(), VALUE_CHARS)}</code>
+                                    </label>
+                                    <span class="hint">{format!("In version {base_version}, before both changes: {}", show_value(c.base.as_ref(), VALUE_CHARS))}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <div class="row">
+                        <button type="button" data-testid="conflict-apply" disabled=move || !all_chosen() on:click=move |_| apply(None)>
+                            "Use the chosen values"
+                        </button>
+                        <button type="button" data-testid="conflict-take-server" on:click=move |_| apply(Some(Side::Theirs))>
+                            "Keep the server's value everywhere"
+                        </button>
+                    </div>
+                </div>
+            }
+        })}
+    }
+}
+
+/// A saved draft whose starting version this server does not have (no version recorded, a
+/// replaced data directory, a failed fetch). It is never applied on its own.
+#[component]
+pub fn OrphanPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let discard = move |_| {
+        storage::remove_local(ORPHAN_KEY);
+        state.orphan.set(None);
+        state.info("The unmatched draft was discarded.");
+    };
+    let adopt = move |_| {
+        let (Some(orphan), Some(base)) = (state.orphan.get_untracked(), state.base.get_untracked()) else { return };
+        storage::remove_local(ORPHAN_KEY);
+        state.orphan.set(None);
+        state.pending.set(None);
+        state.set_copy(WorkingCopy { base, text: orphan.text, message: orphan.message });
+        state.info("The old draft is open as edits against the server's version. Everything it holds that differs from the server counts as your edit: review the diff before publishing.");
+        state.page.set(Page::Publish);
+    };
+    let retry = Action::new_local(move |_: &()| retry_orphan(state));
+    let export_href = move || {
+        let text = state.orphan.with(|o| o.as_ref().map(|o| o.text.clone()).unwrap_or_default());
+        format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&text)))
+    };
+    view! {
+        {move || state.orphan.get().map(|o| {
+            let started = match o.base_version {
+                Some(v) => format!("It started from version {v}, which this server does not have as it was (another data directory, or the fetch failed)."),
+                None => "It records no version it started from (it was made without a server).".to_string(),
+            };
+            let current = state.base.with(|b| b.as_ref().map(|b| b.version));
+            view! {
+                <div class="conflict" role="alert" data-testid="orphan">
+                    <h3>"A draft saved in this browser was not applied"</h3>
+                    <p>{started}" Nothing in it was applied to the page or the server."</p>
+                    <div class="row">
+                        {current.map(|v| view! {
+                            <button type="button" data-testid="orphan-adopt" on:click=adopt>{format!("Open it as edits against version {v}…")}</button>
+                        })}
+                        <button type="button" on:click=move |_| { retry.dispatch(()); }>"Try again"</button>
+                        <a href=export_href download="unmatched-draft.json">"Export it"</a>
+                        <button type="button" class="danger" data-testid="orphan-discard" on:click=discard>"Discard it"</button>
+                    </div>
+                </div>
+            }
+        })}
+    }
+}

@@ -1,0 +1,2 @@
+export { default } from "./edgeflag_wasm.js";
+export * from "./edgeflag_wasm.js";
