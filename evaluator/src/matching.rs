@@ -343,7 +343,7 @@ pub fn compile_clause(
             let mut values = Vec::with_capacity(clause.values.len());
             for (i, value) in clause.values.iter().enumerate() {
                 match value {
-                    Value::String(s) if ci => values.push(Value::String(crate::case::to_lowercase(&s))),
+                    Value::String(s) if ci => values.push(Value::String(crate::case::to_lowercase(s))),
                     Value::String(_) | Value::Number(_) | Value::Bool(_) => values.push(value.clone()),
                     other => problems.push((
                         format!("values[{i}]"),

@@ -202,7 +202,7 @@ impl Gen {
             ),
             2 => {
                 const PLANS_PERCENT: [&[f64]; 3] = [&[1.0, 10.0, 50.0, 100.0], &[0.5, 25.25, 100.0], &[5.0]];
-                let percents: &[f64] = *self.pick(&PLANS_PERCENT);
+                let percents = *self.pick(&PLANS_PERCENT);
                 let stages: Vec<CanaryStage> = percents
                     .iter()
                     .map(|&percent| CanaryStage {
