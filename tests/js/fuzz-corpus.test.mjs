@@ -1,7 +1,8 @@
 // The fuzz corpora (fuzz/README.md) replayed through the WASM package: every input the
 // coverage-guided runs kept, plus the committed seeds and regressions, as a flag file, a
 // context, or an Unleash payload and context. No input may trap the module, and every error
-// thrown must be an EdgeflagError (an Error with name "EdgeflagError" and a code). A failed
+// thrown must be an EdgeflagError (an Error with name "EdgeflagError" and a code), on the
+// JSON paths and on the fast paths (flag handles, UnleashSet). A failed
 // `replace` must leave the set answering as before. (The judgement target has no WASM
 // counterpart: canary analysis is not in the edge module.)
 import { test } from "node:test";
@@ -10,7 +11,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 
 import { FlagSet, PreparedContext, validateFlagFile } from "../../wasm/pkg/node.js";
-import { evaluateUnleash } from "../../wasm/pkg/unleash/node.js";
+import { UnleashSet, evaluateUnleash } from "../../wasm/pkg/unleash/node.js";
 import { examplesFlags, root } from "./helpers.mjs";
 
 const fuzzDir = path.join(root, "fuzz");
@@ -83,6 +84,18 @@ test("flag files and JSON documents: load, evaluate everywhere, validate, replac
 
 test("contexts, numbers and date-times: evaluated against the example flags", () => {
   const set = new FlagSet(examplesFlags);
+  // The fast path too (flag handles: the context read into the wire buffer, not as JSON), with
+  // the context as text and, where it is a JSON object, as the object a caller would pass.
+  const handles = set.flagKeys.flatMap((key) => [undefined, "prod"].map((env) => set.flag(key, env)));
+  assert.ok(handles.length >= 2, "the example file has flags");
+  const asObject = (text) => {
+    try {
+      const value = JSON.parse(text);
+      return value !== null && typeof value === "object" && !Array.isArray(value) ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   for (const target of ["context", "float_reader", "rfc3339_reader"]) {
     replay(target, ({ name, bytes }, failures) => {
       const text = decoder.decode(bytes);
@@ -94,6 +107,11 @@ test("contexts, numbers and date-times: evaluated against the example flags", ()
       for (const context of texts) {
         for (const env of [undefined, "dev", "staging", "prod"]) {
           edgeflagErrorsOnly(`${name} evaluateAll`, () => set.evaluateAll(context, env), failures);
+        }
+        const object = asObject(context);
+        for (const handle of handles) {
+          edgeflagErrorsOnly(`${name} flag handle (text)`, () => handle.evaluate(context), failures);
+          if (object) edgeflagErrorsOnly(`${name} flag handle (object)`, () => handle.evaluate(object), failures);
         }
         const prepared = edgeflagErrorsOnly(`${name} PreparedContext`, () => new PreparedContext(context), failures);
         if (prepared) {
@@ -113,5 +131,15 @@ test("Unleash payloads and contexts: evaluate every feature", () => {
     const context = at < 0 ? "{}" : decoder.decode(bytes.subarray(at + 1));
     edgeflagErrorsOnly(name, () => evaluateUnleash(payload, context), failures);
     edgeflagErrorsOnly(name, () => evaluateUnleash(payload, '{"userId": "7"}', "no-such-feature"), failures);
+    // The loaded path (UnleashSet): every feature's isEnabled and getVariant, and an unknown one.
+    const set = edgeflagErrorsOnly(`${name} UnleashSet`, () => new UnleashSet(payload), failures);
+    if (set) {
+      edgeflagErrorsOnly(`${name} UnleashSet evaluateAll`, () => set.evaluateAll(context), failures);
+      for (const feature of [...set.featureNames.slice(0, 50), "no-such-feature"]) {
+        edgeflagErrorsOnly(`${name} isEnabled ${feature}`, () => set.isEnabled(feature, context), failures);
+        edgeflagErrorsOnly(`${name} getVariant ${feature}`, () => set.getVariant(feature, context), failures);
+      }
+      set.free();
+    }
   });
 });
