@@ -4,6 +4,7 @@
 #
 #   wasm32-unknown-unknown target, rust-src component, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
 #   trunk 0.21.14 (0.22 needs a newer rustc), Debian's chromium, prometheus (promtool), wrk,
+#   the fuzzing toolchain (a pinned nightly and cargo-fuzz, for fuzz/ only),
 #   postgresql (the scale tests start a throwaway server, scripts/pg.sh),
 #   and the npm packages of package.json (workerd, playwright-core, the Unleash spec, binaryen,
 #   the OpenFeature web and server SDKs and the gherkin parser the providers' tests use,
@@ -78,6 +79,10 @@ else
   # workerd's binary ships in its platform package.
   npm install --no-audit --no-fund
 fi
+
+step "fuzzing: the nightly pinned in fuzz/rust-toolchain.toml and cargo-fuzz (fuzz/README.md)"
+scripts/fuzz.sh --install
+echo "installed (or already there)"
 
 echo
 echo "setup: done"

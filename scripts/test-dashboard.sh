@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Dashboard tests: unit tests of the logic (native), then end-to-end tests in headless
-# Chromium against the real server serving the freshly built dashboard.
+# Dashboard tests: unit tests of the logic (native), the bundle's size budget (400 KB
+# gzipped), then end-to-end tests in headless Chromium against the real server serving the
+# freshly built dashboard.
 # The e2e runner starts and always stops its own server and browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,17 @@ if ! grep -q '^test result' target/dashboard-unit.log; then unit_failed=$((unit_
 echo "== build (server binary and dashboard)"
 cargo build -p edgeflag-cli --bin edgeflag
 scripts/build-dashboard.sh
+
+# The bundle (the .wasm and the JS glue, gzip -9, as dashboard/README.md "Figures" measures it)
+# must stay within 400 KB: a regression fails here instead of only changing the README.
+echo "== size budget"
+budget_passed=0
+budget_failed=0
+if scripts/size-budget.sh "dashboard bundle" 400000 dist/*_bg.wasm dist/edgeflag-dashboard-*.js; then
+  budget_passed=1
+else
+  budget_failed=1
+fi
 
 echo "== end-to-end tests (Chromium)"
 # dashboard.test.mjs: the screens; canary.test.mjs: the canary view's metrics sources, with a
@@ -35,8 +47,8 @@ for suite in dashboard canary concurrent; do
   e2e_skipped=$((e2e_skipped + $(grep -Eo '[0-9]+ skipped' <<<"$summary" | grep -Eo '[0-9]+' || echo 0)))
 done
 
-passed=$((unit_passed + e2e_passed))
-failed=$((unit_failed + e2e_failed))
-echo "dashboard: unit ${unit_passed} passed/${unit_failed} failed, e2e ${e2e_passed} passed/${e2e_failed} failed/${e2e_skipped} skipped"
+passed=$((unit_passed + e2e_passed + budget_passed))
+failed=$((unit_failed + e2e_failed + budget_failed))
+echo "dashboard: unit ${unit_passed} passed/${unit_failed} failed, e2e ${e2e_passed} passed/${e2e_failed} failed/${e2e_skipped} skipped, size budget $([[ $budget_failed == 0 ]] && echo ok || echo OVER)"
 echo "${passed} passed, ${failed} failed, ${e2e_skipped} skipped"
 [[ $failed -eq 0 && $e2e_status -eq 0 ]]

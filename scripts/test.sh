@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every edgeflag test: installs what is missing (scripts/setup.sh), then the Rust tests of
 # the engine and CLI, and each component's suite (WASM in Node/workerd/Chromium, OpenFeature
-# providers, server, canary analysis, Unleash spec, dashboard, and at scale: PostgreSQL,
-# replicas, Prometheus). Prints one "N passed, M failed" line per suite and
+# providers, server, canary analysis, Unleash spec, dashboard, a fuzz smoke run, and at scale:
+# PostgreSQL, replicas, Prometheus). Prints one "N passed, M failed" line per suite and
 # a total; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,8 @@ cargo_suite() {
 }
 
 run_suite evaluator cargo_suite -p edgeflag-evaluator -p edgeflag-cli
-for suite in analysis unleash wasm providers server scale dashboard; do
+# fuzz before wasm: the WASM suite replays the corpora the smoke run grew (tests/js/fuzz-corpus.test.mjs).
+for suite in analysis unleash fuzz wasm providers server scale dashboard; do
   if [ -x "scripts/test-$suite.sh" ]; then
     run_suite "$suite" "scripts/test-$suite.sh"
   else

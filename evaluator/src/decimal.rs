@@ -7,7 +7,17 @@
 //! (up to 19 digits, exponents up to ±22), in front of std's own always-exact fallback, the
 //! decimal-shift algorithm of Lemire's "Processing Long Numbers Quickly" (arXiv 2101.11408,
 //! section 11), ported from `core::num::dec2flt::{decimal_seq, slow}` (MIT/Apache-2.0).
-//! `tests/decimal_agrees.rs` checks it bit for bit against std on generated text.
+//! `tests/decimal_agrees.rs` checks it bit for bit against std on generated text, and the
+//! `float_reader` fuzz target (fuzz/README.md) against std under coverage guidance.
+//!
+//! One deliberate difference from std: **exponents are read whole**. std stops adding exponent
+//! digits once the exponent reaches 65,536 (past it any short number is zero or infinite), so
+//! where the digits themselves make up for a huge exponent it is wrong: `"1"` + 655,360 zeros +
+//! `"e-655360"` is 1, and std says infinity; `"0."` + 655,359 zeros + `"1e655360"` is 1, and
+//! std says 0. Here the exponent saturates at 2^50 instead, beyond what any text's digit
+//! count can make up for (it would need 2^50 bytes), so every text in the grammar gets the
+//! correctly rounded value. Where std saturates, the tests and the fuzz target compare with
+//! std's parse of the same number written short (`oracle` in fuzz/src/checks.rs).
 
 /// The value of `text` in Rust's float grammar (`[+-]?` then digits with an optional `.` and
 /// exponent, or `inf`, `infinity`, `nan` in any case), or `None` where `str::parse` refuses it.
@@ -63,10 +73,7 @@ fn magnitude(s: &[u8]) -> Option<f64> {
             return None;
         }
         for &d in &s[digits_start..end] {
-            // std saturates here too: past this the value is zero or infinite anyway.
-            if exponent < 0x10000 {
-                exponent = 10 * exponent + i64::from(d - b'0');
-            }
+            exponent = add_exponent_digit(exponent, d);
         }
         if negative {
             exponent = -exponent;
@@ -80,6 +87,17 @@ fn magnitude(s: &[u8]) -> Option<f64> {
         Some(value) => value,
         None => f64::from_bits(decimal_shift(s)),
     })
+}
+
+/// The exponent so far with one more digit, saturated at 2^50: a value no text can make up
+/// for with its digits (std saturates at 65,536, which long texts can; see the module docs).
+fn add_exponent_digit(exponent: i64, digit: u8) -> i64 {
+    const SATURATED: i64 = 1 << 50;
+    if exponent < SATURATED {
+        10 * exponent + i64::from(digit - b'0')
+    } else {
+        exponent
+    }
 }
 
 /// Clinger: a mantissa of at most 53 bits times or over an exactly representable power of
@@ -221,6 +239,8 @@ impl Decimal {
             truncated: false,
             digits: [0; Self::MAX_DIGITS],
         };
+        // In i64 while reading: digit counts and exponents of long texts overflow an i32.
+        let mut decimal_point: i64 = 0;
         let start = s;
         while let Some((&b'0', rest)) = s.split_first() {
             s = rest;
@@ -241,7 +261,7 @@ impl Decimal {
                 d.push_digit(c - b'0');
                 s = rest;
             }
-            d.decimal_point = s.len() as i32 - first.len() as i32;
+            decimal_point = s.len() as i64 - first.len() as i64;
         }
         if d.num_digits != 0 {
             // Trailing zeros are not significant digits.
@@ -253,9 +273,9 @@ impl Decimal {
                     break;
                 }
             }
-            d.decimal_point += trailing_zeros as i32;
+            decimal_point += trailing_zeros as i64;
             d.num_digits -= trailing_zeros;
-            d.decimal_point += d.num_digits as i32;
+            decimal_point += d.num_digits as i64;
             if d.num_digits > Self::MAX_DIGITS {
                 d.truncated = true;
                 d.num_digits = Self::MAX_DIGITS;
@@ -267,14 +287,15 @@ impl Decimal {
             if let Some(b'+' | b'-') = s.first() {
                 s = &s[1..];
             }
-            let mut exponent: i32 = 0;
+            let mut exponent: i64 = 0;
             for &c in s.iter().take_while(|c| c.is_ascii_digit()) {
-                if exponent < 0x10000 {
-                    exponent = 10 * exponent + i32::from(c - b'0');
-                }
+                exponent = add_exponent_digit(exponent, c);
             }
-            d.decimal_point += if negative { -exponent } else { exponent };
+            decimal_point += if negative { -exponent } else { exponent };
         }
+        // Past ±2^20 the value is zero or infinite whatever the digits (`decimal_shift` stops
+        // at 310 and -324), so the clamp only keeps the shifts' i32 arithmetic in range.
+        d.decimal_point = decimal_point.clamp(-(1 << 20), 1 << 20) as i32;
         for digit in d
             .digits
             .iter_mut()

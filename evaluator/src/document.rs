@@ -12,9 +12,16 @@
 //! serde's error messages, a second float printer: 28 KB of the module's 297 KB (see
 //! wasm/README.md "Size"). This reader is RFC 8259 as serde_json reads it (same grammar, same
 //! nesting limit, same messages with line and column; `tests/json_reader_agrees.rs` checks it
-//! against serde_json on generated and broken documents), except that every number is
-//! correctly rounded ([`crate::decimal`], exact as Rust's own `f64` parser), where serde_json's default may be one unit in
-//! the last place off for long mantissas.
+//! against serde_json on generated and broken documents, and the `json_reader` fuzz target
+//! under coverage guidance), except that every number is correctly rounded
+//! ([`crate::decimal`]), where serde_json's default may be one unit in the last place off for
+//! long mantissas. Even serde_json's `float_roundtrip` misrounds a halfway value written with
+//! more than 768 digits (`"1"` + 768 zeros + `"e-745"` is exactly 10^23: 1e23 here, as std
+//! reads it; serde_json says 1.0000000000000001e23), and std's own `parse` is wrong where
+//! an exponent past 65,536 is made up for by the digits (`"1"` + 655,360 zeros +
+//! `"e-655360"` is 1 here and in serde_json; std says infinity): both decided for the
+//! correctly rounded value, and tested in `tests/json_reader_agrees.rs` and
+//! `tests/decimal_agrees.rs`.
 
 use std::borrow::Cow;
 

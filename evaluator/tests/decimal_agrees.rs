@@ -6,6 +6,10 @@
 //! halfway points between neighbouring doubles (which need every digit to round right), long
 //! mantissas past the 768 digits the algorithm keeps, exponents around every range edge, and
 //! random strings over the grammar's alphabet, which are mostly refusals.
+//!
+//! Except one documented difference (src/decimal.rs): std stops reading exponent digits at
+//! 65,536, which is wrong when the digits make up for the exponent; the reader reads the
+//! exponent whole and is correctly rounded there (`exponents_are_read_whole`).
 
 use edgeflag_evaluator::decimal::parse_f64;
 use proptest::prelude::*;
@@ -221,4 +225,34 @@ proptest! {
     fn random_texts_read_the_same(text in "[0-9.eE+\\-infatyINFATY ]{0,12}") {
         assert_agree(&text);
     }
+}
+
+/// Decided (fuzzing, issue 15): where std's exponent saturation makes it wrong, the reader
+/// gives the correctly rounded value, not std's.
+#[test]
+fn exponents_are_read_whole() {
+    let ones = |zeros: usize, tail: &str| format!("1{}{tail}", "0".repeat(zeros));
+    // 1 followed by 655,360 zeros, times 10^-655360: exactly 1 (std: infinity).
+    assert_eq!(parse_f64(&ones(655_360, "e-655360")), Some(1.0));
+    assert_eq!(parse_f64(&format!("-{}", ones(655_360, "e-655360"))), Some(-1.0));
+    // 10^-655360 written out, times 10^655360: exactly 1 (std: 0).
+    assert_eq!(parse_f64(&format!("0.{}1e655360", "0".repeat(655_359))), Some(1.0));
+    // The same through the fast path: one significant digit after 65,550 zeros, times
+    // 10^65560, is 10^9 (with a saturated exponent it came out as 10^5).
+    assert_eq!(parse_f64(&format!("0.{}1e65560", "0".repeat(65_550))), Some(1e9));
+    // A huge exponent still wins over any text that fits in memory.
+    assert_eq!(parse_f64(&ones(70_000, "e-99999999999999999999")), Some(0.0));
+    assert_eq!(parse_f64(&format!("0.{}1e99999999999999999999", "0".repeat(70_000))), Some(f64::INFINITY));
+    // Below the saturation both agree, as everywhere else.
+    assert_agree(&ones(1000, "e-1000"));
+    assert_agree(&format!("0.{}1e1001", "0".repeat(1000)));
+}
+
+/// Decided: a halfway value with more than 768 digits rounds half to even, as std does
+/// (serde_json with `float_roundtrip` rounds this one up; see json_reader_agrees.rs).
+#[test]
+fn a_halfway_value_past_768_digits_rounds_to_even() {
+    let text = format!("1{}e-745", "0".repeat(768)); // exactly 10^23, halfway between two doubles
+    assert_eq!(parse_f64(&text), Some(1e23));
+    assert_agree(&text);
 }

@@ -68,10 +68,27 @@ fn corpus() -> Vec<Case> {
     ]
 }
 
+/// The corpus as fuzz seeds (`fuzz/seeds/flag_file/invalid-*.json`, committed):
+/// `EDGEFLAG_WRITE_FUZZ_SEEDS=1 cargo test -p edgeflag-evaluator --test invalid_corpus`.
+fn write_fuzz_seeds(cases: &[Case]) {
+    if std::env::var_os("EDGEFLAG_WRITE_FUZZ_SEEDS").is_none() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/flag_file");
+    std::fs::create_dir_all(&dir).expect("create fuzz/seeds/flag_file");
+    for (name, text, _) in cases {
+        let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let file = format!("invalid-{slug}.json");
+        std::fs::write(dir.join(file), text).expect("write a fuzz seed");
+    }
+}
+
 #[test]
 fn every_invalid_file_is_rejected_with_the_expected_paths() {
     let mut failures = Vec::new();
-    for (name, text, expected) in corpus() {
+    let cases = corpus();
+    write_fuzz_seeds(&cases);
+    for (name, text, expected) in cases {
         match FlagSet::from_json(&text) {
             Ok(_) => failures.push(format!("{name}: accepted")),
             Err(errors) => {

@@ -6,6 +6,9 @@
 //! serde_json here has `float_roundtrip` (a dev-dependency feature, see Cargo.toml), so its
 //! floats are correctly rounded as the reader's are; without it serde_json may be one unit in
 //! the last place off on long mantissas, and the comparison would fail for that reason alone.
+//! Even with it serde_json misrounds a halfway value written with more than 768 digits; there
+//! the reader is correctly rounded and std's `parse` is the reference
+//! (`where_serde_json_misrounds_std_decides`, and the `json_reader` fuzz target).
 //!
 //! Documents: generated JSON values (written compactly and pretty), the same with one byte
 //! deleted, inserted or replaced (mostly broken documents, at every kind of place), and a
@@ -156,6 +159,34 @@ fn the_grammar_edges_read_the_same() {
     ];
     for text in cases {
         assert_agree(text);
+    }
+}
+
+/// Decided (fuzzing, issue 15): `"1"` + 768 zeros + `"e-745"` is exactly 10^23, halfway
+/// between two doubles; round half to even gives 1e23, as std's `parse` does. serde_json
+/// (`float_roundtrip`) gives the next double up, 1.0000000000000001e23: it is wrong, and the
+/// reader keeps the correctly rounded value.
+#[test]
+fn where_serde_json_misrounds_std_decides() {
+    let number = format!("1{}e-745", "0".repeat(768));
+    let text = format!("[{number}]");
+    let ours = document::parse(&text).map(Json::into_value).map_err(|e| e.message);
+    let by_std = number.parse::<f64>().ok().and_then(serde_json::Number::from_f64);
+    assert_eq!(by_std.as_ref().and_then(serde_json::Number::as_f64), Some(1e23));
+    assert_eq!(ours, Ok(Value::Array(by_std.into_iter().map(Value::Number).collect())));
+}
+
+/// Decided: exponents are read whole, so where the digits make up for an exponent past
+/// 65,536 the reader is correctly rounded (as serde_json is; std's `parse` is not, see
+/// decimal_agrees.rs `exponents_are_read_whole`).
+#[test]
+fn long_digits_make_up_for_long_exponents() {
+    for text in [
+        format!("[1{}e-655360]", "0".repeat(655_360)),
+        format!("[0.{}1e655360]", "0".repeat(655_359)),
+    ] {
+        assert_agree(&text);
+        assert_eq!(document::parse(&text).map(Json::into_value).ok(), Some(serde_json::json!([1.0])));
     }
 }
 

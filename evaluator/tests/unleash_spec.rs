@@ -133,7 +133,7 @@ fn unreadable_payloads_name_the_field() {
 }
 
 #[test]
-fn top_level_fields_win_over_properties_and_empty_means_absent() {
+fn top_level_fields_hide_properties_and_empty_means_absent() {
     let set = UnleashSet::from_json(
         r#"{"features":[{"name":"f","enabled":true,"strategies":[{"name":"default",
             "constraints":[{"contextName":"userId","operator":"IN","values":["top"]}]}]}]}"#,
@@ -147,7 +147,11 @@ fn top_level_fields_win_over_properties_and_empty_means_absent() {
         "f",
         &ctx(r#"{"userId":"other","properties":{"userId":"top"}}"#)
     ));
-    assert!(set.is_enabled("f", &ctx(r#"{"userId":"","properties":{"userId":"top"}}"#)));
+    // An empty top-level field still hides the property (`context.userId ?? properties.userId`
+    // in the Node SDK; yggdrasil reads the top level first too): both say false.
+    assert!(!set.is_enabled("f", &ctx(r#"{"userId":"","properties":{"userId":"top"}}"#)));
+    assert!(set.is_enabled("f", &ctx(r#"{"userId":null,"properties":{"userId":"top"}}"#)));
+    assert!(set.is_enabled("f", &ctx(r#"{"properties":{"userId":"top"}}"#)));
     assert!(!set.is_enabled("missing", &ctx("{}")));
 }
 
@@ -193,4 +197,58 @@ fn date_constraints_use_the_supplied_clock_when_the_context_has_no_time() {
         !set.is_enabled("d", &ctx("{}")),
         "no clock, no time: date constraints do not match"
     );
+}
+
+/// The five places a differential run against the Node SDK and yggdrasil (issue 15) found
+/// edgeflag alone answering differently; each is now answered as both references answer
+/// (tests/unleash_agrees.rs compares with yggdrasil on generated cases).
+#[test]
+fn answers_as_the_reference_engines_where_edgeflag_once_differed() {
+    let feature = |strategy: &str| {
+        UnleashSet::from_json(&format!(r#"{{"features":[{{"name":"f","enabled":true,"strategies":[{strategy}]}}]}}"#))
+            .expect("payload loads")
+    };
+    let constraint = |c: &str| feature(&format!(r#"{{"name":"default","constraints":[{c}]}}"#));
+
+    // caseInsensitive is ignored by IN and NOT_IN (honoured by STR_* and REGEX).
+    let set = constraint(r#"{"contextName":"plan","operator":"IN","values":["Pro"],"caseInsensitive":true}"#);
+    assert!(!set.is_enabled("f", &ctx(r#"{"properties":{"plan":"pro"}}"#)));
+    assert!(set.is_enabled("f", &ctx(r#"{"properties":{"plan":"Pro"}}"#)));
+    let set = constraint(r#"{"contextName":"plan","operator":"NOT_IN","values":["Pro"],"caseInsensitive":true}"#);
+    assert!(set.is_enabled("f", &ctx(r#"{"properties":{"plan":"pro"}}"#)));
+    let set = constraint(r#"{"contextName":"plan","operator":"STR_STARTS_WITH","values":["Pr"],"caseInsensitive":true}"#);
+    assert!(set.is_enabled("f", &ctx(r#"{"properties":{"plan":"pro"}}"#)));
+
+    // SemVer build metadata does not count in ordering (SemVer §10).
+    let set = constraint(r#"{"contextName":"version","operator":"SEMVER_GT","value":"1.2.3"}"#);
+    assert!(!set.is_enabled("f", &ctx(r#"{"properties":{"version":"1.2.3+build.5"}}"#)));
+    assert!(set.is_enabled("f", &ctx(r#"{"properties":{"version":"1.2.4+build.5"}}"#)));
+    let set = constraint(r#"{"contextName":"version","operator":"SEMVER_EQ","value":"1.2.3+a"}"#);
+    assert!(set.is_enabled("f", &ctx(r#"{"properties":{"version":"1.2.3+b"}}"#)));
+    assert!(!set.is_enabled("f", &ctx(r#"{"properties":{"version":"1.2.3-rc.1"}}"#)));
+
+    // remoteAddress is taken as given: with spaces around it, it is not an address.
+    let set = feature(r#"{"name":"remoteAddress","parameters":{"IPs":"10.0.0.0/8, 192.168.1.1"}}"#);
+    assert!(set.is_enabled("f", &ctx(r#"{"remoteAddress":"10.1.2.3"}"#)));
+    assert!(!set.is_enabled("f", &ctx(r#"{"remoteAddress":" 10.1.2.3"}"#)));
+    assert!(!set.is_enabled("f", &ctx(r#"{"remoteAddress":"192.168.1.1 "}"#)));
+    let set = constraint(r#"{"contextName":"remoteAddress","operator":"IN_CIDR","values":["10.0.0.0/8"]}"#);
+    assert!(!set.is_enabled("f", &ctx(r#"{"remoteAddress":"10.1.2.3 "}"#)));
+    assert!(set.is_enabled("f", &ctx(r#"{"remoteAddress":"10.1.2.3"}"#)));
+
+    // A numeric context value "Infinity" compares as a number.
+    let set = constraint(r#"{"contextName":"score","operator":"NUM_GT","value":"5"}"#);
+    assert!(set.is_enabled("f", &ctx(r#"{"properties":{"score":"Infinity"}}"#)));
+    assert!(!set.is_enabled("f", &ctx(r#"{"properties":{"score":"-Infinity"}}"#)));
+    let set = constraint(r#"{"contextName":"score","operator":"NUM_LT","value":"5"}"#);
+    assert!(set.is_enabled("f", &ctx(r#"{"properties":{"score":"-Infinity"}}"#)));
+    assert!(!set.is_enabled("f", &ctx(r#"{"properties":{"score":"NaN"}}"#)));
+
+    // An empty entry of a userWithId list matches userId "".
+    let set = feature(r#"{"name":"userWithId","parameters":{"userIds":" , 7"}}"#);
+    assert!(set.is_enabled("f", &ctx(r#"{"userId":""}"#)));
+    assert!(set.is_enabled("f", &ctx(r#"{"userId":"7"}"#)));
+    assert!(!set.is_enabled("f", &ctx("{}")));
+    let set = feature(r#"{"name":"userWithId","parameters":{"userIds":"7,8"}}"#);
+    assert!(!set.is_enabled("f", &ctx(r#"{"userId":""}"#)));
 }

@@ -2,13 +2,20 @@
 //! share one operator implementation. What the native validator would reject (empty value
 //! lists, unparsable numbers, dates, versions, regexes) Unleash evaluates to `false` before
 //! `inverted` applies, so those become constants here instead of load errors.
+//!
+//! Three operators are compared here instead, where the Unleash engines (the Node SDK and
+//! yggdrasil, which agree on these) differ from the native operators: numbers (a context
+//! value `"Infinity"` compares), versions (build metadata is ignored, SemVer §10) and CIDR
+//! ranges (the context value is not trimmed). See evaluator/UNLEASH.md.
 
+use std::cmp::Ordering;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use semver::Version;
 use serde_json::Value;
 
-use crate::matching::{compile_clause, CompiledClause, SegmentLookup};
+use crate::matching::{compile_clause, CompiledClause, Comparison, SegmentLookup};
 use crate::model::{Clause, Operator};
 
 use super::context::{UnleashContext, CURRENT_TIME};
@@ -20,6 +27,16 @@ pub enum Check {
     Clause(CompiledClause),
     /// The answer regardless of the context (inversion already applied).
     Constant(bool),
+    /// `NUM_*`: the context value read as a number, infinities included (the SDKs' `Number()`
+    /// and `f64::from_str` read `"Infinity"` and `"1e400"`; the native operators refuse
+    /// non-finite values), and so is the constraint's value.
+    Number { field: String, comparison: Comparison, value: f64, inverted: bool },
+    /// `SEMVER_*`: by precedence, build metadata ignored (SemVer §10, as in the SDKs; the
+    /// native operators order by build metadata too).
+    Semver { field: String, comparison: Comparison, version: Version, inverted: bool },
+    /// `IN_CIDR` and the `remoteAddress` strategy: the context value must be an address as
+    /// given, without surrounding spaces (as in the SDKs; the native operator trims it).
+    Cidr { field: String, nets: Vec<IpNet>, inverted: bool },
 }
 
 impl Check {
@@ -27,8 +44,50 @@ impl Check {
         match self {
             Check::Clause(clause) => clause.matches(context.native(), &NoSegments),
             Check::Constant(answer) => *answer,
+            Check::Number { field, comparison, value, inverted } => {
+                let number = context.field(field).and_then(|v| crate::decimal::parse_f64(v.trim()));
+                number.and_then(|n| n.partial_cmp(value)).is_some_and(|o| holds(*comparison, o)) != *inverted
+            }
+            Check::Semver { field, comparison, version, inverted } => {
+                let actual = context.field(field).and_then(|v| Version::parse(v.trim()).ok());
+                actual.is_some_and(|v| holds(*comparison, v.cmp_precedence(version))) != *inverted
+            }
+            Check::Cidr { field, nets, inverted } => {
+                let address = context.field(field).and_then(|v| v.parse::<IpAddr>().ok());
+                address.is_some_and(|ip| nets.iter().any(|net| net.contains(&ip))) != *inverted
+            }
         }
     }
+}
+
+fn holds(comparison: Comparison, ordering: Ordering) -> bool {
+    match comparison {
+        Comparison::Eq => ordering.is_eq(),
+        Comparison::Lt => ordering.is_lt(),
+        Comparison::Lte => ordering.is_le(),
+        Comparison::Gt => ordering.is_gt(),
+        Comparison::Gte => ordering.is_ge(),
+    }
+}
+
+fn comparison(operator: Operator) -> Comparison {
+    match operator {
+        Operator::NumLt | Operator::SemverLt => Comparison::Lt,
+        Operator::NumLte | Operator::SemverLte => Comparison::Lte,
+        Operator::NumGt | Operator::SemverGt => Comparison::Gt,
+        Operator::NumGte | Operator::SemverGte => Comparison::Gte,
+        _ => Comparison::Eq,
+    }
+}
+
+/// The CIDR ranges (or single addresses) among `entries`; invalid ones are skipped, as in
+/// the SDKs.
+pub fn nets(entries: &[String]) -> Vec<IpNet> {
+    entries
+        .iter()
+        .map(|v| v.trim())
+        .filter_map(|v| v.parse::<IpNet>().ok().or_else(|| v.parse::<IpAddr>().ok().map(IpNet::from)))
+        .collect()
 }
 
 /// Unleash segments are expanded into constraints, so native segment lookups never happen.
@@ -90,28 +149,33 @@ pub fn translate(def: &ConstraintDef) -> Check {
         | Operator::NumLte
         | Operator::NumGt
         | Operator::NumGte => {
-            match single
-                .as_deref()
-                .map(str::trim)
-                .and_then(crate::decimal::parse_f64)
-            {
-                Some(n) if n.is_finite() => match serde_json::Number::from_f64(n) {
-                    Some(number) => (&def.context_name, vec![Value::Number(number)]),
-                    None => return invalid,
+            return match single.as_deref().map(str::trim).and_then(crate::decimal::parse_f64) {
+                // "1e400" is infinite and compares (both references read it so); NaN is no
+                // number, so the constraint is false before inversion.
+                Some(value) if !value.is_nan() => Check::Number {
+                    field: def.context_name.clone(),
+                    comparison: comparison(operator),
+                    value,
+                    inverted: def.inverted,
                 },
-                _ => return invalid,
-            }
+                _ => invalid,
+            };
         }
         Operator::SemverEq
         | Operator::SemverLt
         | Operator::SemverLte
         | Operator::SemverGt
-        | Operator::SemverGte => match single {
-            Some(v) if semver::Version::parse(v.trim()).is_ok() => {
-                (&def.context_name, vec![Value::String(v)])
-            }
-            _ => return invalid,
-        },
+        | Operator::SemverGte => {
+            return match single.as_deref().map(|v| Version::parse(v.trim())) {
+                Some(Ok(version)) => Check::Semver {
+                    field: def.context_name.clone(),
+                    comparison: comparison(operator),
+                    version,
+                    inverted: def.inverted,
+                },
+                _ => invalid,
+            };
+        }
         Operator::DateBefore | Operator::DateAfter => match single {
             Some(v) if crate::instant::parse(&v).is_some() => {
                 (CURRENT_TIME, vec![Value::String(v)])
@@ -124,16 +188,11 @@ pub fn translate(def: &ConstraintDef) -> Check {
         },
         Operator::IpInCidr => {
             // Invalid entries are skipped, as in the SDKs; the valid ones still count.
-            let nets: Vec<Value> = list
-                .iter()
-                .map(|v| v.trim())
-                .filter(|v| v.parse::<IpNet>().is_ok() || v.parse::<IpAddr>().is_ok())
-                .map(Value::from)
-                .collect();
+            let nets = nets(&list);
             if nets.is_empty() {
                 return invalid;
             }
-            (&def.context_name, nets)
+            return Check::Cidr { field: def.context_name.clone(), nets, inverted: def.inverted };
         }
         _ => return Check::Constant(false),
     };
@@ -142,6 +201,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
         operator,
         values,
         negate: def.inverted,
+        // `caseInsensitive` on IN and NOT_IN is ignored, as in the SDKs.
         case_insensitive: def.case_insensitive && is_string_operator(operator),
     };
     let mut problems = Vec::new();
@@ -153,12 +213,11 @@ pub fn translate(def: &ConstraintDef) -> Check {
     }
 }
 
+/// The operators whose `caseInsensitive` the SDKs honour.
 fn is_string_operator(op: Operator) -> bool {
     matches!(
         op,
-        Operator::In
-            | Operator::NotIn
-            | Operator::Contains
+        Operator::Contains
             | Operator::StartsWith
             | Operator::EndsWith
             | Operator::Regex

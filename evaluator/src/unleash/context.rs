@@ -1,12 +1,16 @@
 //! The Unleash context (`userId`, `sessionId`, `remoteAddress`, `environment`, `appName`,
 //! `currentTime`, `properties: {...}`) as a native [`Context`].
 //!
-//! Unleash resolves a field as `context[field] || context.properties[field]`, so the native
-//! context holds the properties with the truthy top-level fields laid over them.
+//! Unleash resolves a field as `context[field] ?? context.properties[field]`, so the native
+//! context holds the properties not named at the top level, and the top-level fields. Values
+//! are text, as both reference engines read them (the Node SDK's `String(value)`, yggdrasil's
+//! string map): `7` is `"7"` and `false` is `"false"`; only `null` is absent. An empty value is
+//! compared by constraints (a regex may match it) but is no stickiness unit.
 
 use serde_json::Value;
 
 use crate::context::{json_type, Context, ContextError};
+use crate::keyed::SortedMap;
 
 /// The field date constraints read, whatever their `contextName` (as in the Unleash SDKs).
 pub const CURRENT_TIME: &str = "currentTime";
@@ -15,6 +19,9 @@ pub const CURRENT_TIME: &str = "currentTime";
 #[derive(Debug, Clone, Default)]
 pub struct UnleashContext {
     pub(crate) native: Context,
+    /// `userId` as given, even empty (the `userWithId` strategy matches `""` against an empty
+    /// list entry); from `properties` when not at the top level.
+    user_id: Option<String>,
 }
 
 impl UnleashContext {
@@ -25,25 +32,36 @@ impl UnleashContext {
             return Err(ContextError::NotAnObject(json_type(&value)));
         };
         let mut native = Context::default();
+        let mut properties = None;
         let mut top = Vec::with_capacity(map.len());
         for (name, value) in map {
             if name == "properties" {
                 match value {
-                    Value::Object(properties) => {
-                        for (name, value) in properties {
-                            if truthy(&value) {
-                                native.set(name, value);
-                            }
-                        }
-                    }
+                    Value::Object(map) => properties = Some(map),
                     Value::Null => {}
                     other => return Err(ContextError::NotAnObject(json_type(&other))),
                 }
-            } else if truthy(&value) {
+            } else if !value.is_null() {
                 top.push((name, value));
             }
         }
+        // Names come with the request: a sorted map, so no choice of names makes this slow.
+        let top_names = SortedMap::from_entries(top.iter().map(|(name, _)| (name.clone(), ())).collect());
+        let mut user_id = top.iter().find(|(name, _)| name == "userId").and_then(|(_, v)| scalar_text(v));
+        // A top-level field hides the property of the same name even when it is empty, `0` or
+        // `false` (the SDKs' `context[f] ?? context.properties[f]`); only an absent or `null`
+        // one lets the property through.
+        for (name, value) in properties.into_iter().flatten() {
+            if name == "userId" && user_id.is_none() {
+                user_id = scalar_text(&value);
+            }
+            if !value.is_null() && top_names.get(&name).is_none() {
+                native.set(name, as_text(value));
+            }
+        }
         for (name, value) in top {
+            // The clock stays a number when given as one (epoch milliseconds).
+            let value = if name == CURRENT_TIME { value } else { as_text(value) };
             native.set(name, value);
         }
         if native.attribute(CURRENT_TIME).is_none() {
@@ -51,7 +69,12 @@ impl UnleashContext {
                 native.set(CURRENT_TIME, ms);
             }
         }
-        Ok(UnleashContext { native })
+        Ok(UnleashContext { native, user_id })
+    }
+
+    /// The `userId` as given (an empty one too), for the `userWithId` strategy.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
     }
 
     pub fn from_json(text: &str, now_ms: Option<i64>) -> Result<Self, ContextError> {
@@ -60,12 +83,12 @@ impl UnleashContext {
         Self::from_value(value, now_ms)
     }
 
-    /// A field as text, the way the SDKs' `resolveContextValue` returns it (empty is absent).
+    /// A field as text, the way the SDKs' `resolveContextValue` returns it; an empty one is
+    /// absent (what stickiness and the typed operators see).
     pub fn field(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
         match self.native.attribute(name)? {
             Value::String(s) if !s.is_empty() => Some(std::borrow::Cow::Borrowed(s)),
             Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
-            Value::Bool(true) => Some(std::borrow::Cow::Borrowed("true")),
             _ => None,
         }
     }
@@ -75,14 +98,23 @@ impl UnleashContext {
     }
 }
 
-/// JS truthiness for context values: `""`, `null`, `false` and `0` count as absent.
-fn truthy(value: &Value) -> bool {
+/// A string, number or boolean as text (what the SDKs compare); `None` for the rest.
+fn scalar_text(value: &Value) -> Option<String> {
     match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::String(s) => !s.is_empty(),
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        _ => true,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A context value as the SDKs compare it: numbers and booleans as their text; objects and
+/// arrays as they are (the native operators read arrays element by element).
+fn as_text(value: Value) -> Value {
+    match value {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::Bool(b) => Value::String(b.to_string()),
+        other => other,
     }
 }
 

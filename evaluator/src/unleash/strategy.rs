@@ -52,6 +52,8 @@ pub enum Activation {
     },
     /// Any of the checks (native clauses).
     AnyOf(Vec<Check>),
+    /// The context's `userId`, as given (empty included), is one of these.
+    UserIds(Vec<String>),
 }
 
 /// A prepared strategy.
@@ -87,7 +89,12 @@ impl Strategy {
         };
         let activation = match def.name.as_str() {
             "default" => Activation::Always,
-            "userWithId" => list_clause("userId", Operator::In, split_list(param("userIds"))),
+            // Every entry counts, an empty one too: `" , 7"` lists `""`, which `userId: ""` is
+            // (as in the SDKs).
+            "userWithId" => match param("userIds") {
+                Some(ids) => Activation::UserIds(ids.split(',').map(|id| id.trim().to_owned()).collect()),
+                None => Activation::Never,
+            },
             "gradualRolloutUserId" => Activation::Percentage {
                 stickiness: Stickiness::Field("userId".into()),
                 group_id: param("groupId").unwrap_or_default(),
@@ -167,6 +174,7 @@ impl Activation {
             }
             Activation::Random { percentage } => *percentage >= (random_u64() % 100 + 1) as f64,
             Activation::AnyOf(checks) => checks.iter().any(|check| check.matches(context)),
+            Activation::UserIds(ids) => context.user_id().is_some_and(|user| ids.iter().any(|id| id == user)),
         }
     }
 }
@@ -187,13 +195,6 @@ fn split_list(text: Option<String>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-fn list_clause(attribute: &str, operator: Operator, values: Vec<String>) -> Activation {
-    match native_clause(attribute, operator, values) {
-        Some(check) => Activation::AnyOf(vec![check]),
-        None => Activation::Never,
-    }
-}
-
 fn native_clause(attribute: &str, operator: Operator, values: Vec<String>) -> Option<Check> {
     if values.is_empty() {
         return None;
@@ -211,8 +212,9 @@ fn native_clause(attribute: &str, operator: Operator, values: Vec<String>) -> Op
         .map(Check::Clause)
 }
 
-/// The remote address equals an entry, or is inside one of its IPv4 ranges (the SDKs only
-/// treat IPv4 entries as ranges; IPv6 entries match exactly).
+/// The remote address equals an entry, or is inside one of its IPv4 ranges (the Node SDK only
+/// treats IPv4 entries as ranges; IPv6 entries match exactly). The address is taken as given,
+/// surrounding spaces included, as in the SDKs.
 fn remote_address(ranges: Vec<String>) -> Activation {
     let cidrs: Vec<String> = ranges
         .iter()
@@ -222,7 +224,10 @@ fn remote_address(ranges: Vec<String>) -> Activation {
     let mut checks: Vec<Check> = native_clause("remoteAddress", Operator::In, ranges)
         .into_iter()
         .collect();
-    checks.extend(native_clause("remoteAddress", Operator::IpInCidr, cidrs));
+    let nets = super::constraint::nets(&cidrs);
+    if !nets.is_empty() {
+        checks.push(Check::Cidr { field: "remoteAddress".to_owned(), nets, inverted: false });
+    }
     if checks.is_empty() {
         Activation::Never
     } else {
