@@ -427,7 +427,7 @@ impl Draw<'_> {
 /// no NaN in a decision (the checks' numbers are finite or absent).
 #[cfg(feature = "analysis")]
 pub fn judgement(data: &[u8]) {
-    use edgeflag_evaluator::judgement::{canary_input, judge_canary, ArmMetrics, ArmSummary, CanaryInput, CanaryPolicy, Latency};
+    use edgeflag_evaluator::judgement::{canary_input, judge_canary, ArmMetrics, ArmSummary, CanaryInput, CanaryPolicy, Latency, LowTraffic};
     use edgeflag_evaluator::model::{Canary, CanaryStage, CanaryStatus, HealthGate};
     use edgeflag_evaluator::stats;
 
@@ -456,12 +456,15 @@ pub fn judgement(data: &[u8]) {
     };
     let policy = CanaryPolicy {
         failures_to_rollback: u32::from(d.byte() % 5),
-        alpha: if d.byte().is_multiple_of(2) { 0.05 } else { d.float() },
+        alpha: if d.byte().is_multiple_of(2) { 0.01 } else { d.float() },
+        pass_risk: if d.byte().is_multiple_of(2) { 0.05 } else { d.float() },
         compare_with_baseline: !d.byte().is_multiple_of(4),
-        min_baseline_samples: d.byte().is_multiple_of(2).then(|| d.count()),
-        error_rate_tolerance_abs: if d.byte().is_multiple_of(2) { 0.001 } else { d.float() },
-        error_rate_tolerance_rel: if d.byte().is_multiple_of(2) { 0.1 } else { d.float() },
-        latency_tolerance_rel: if d.byte().is_multiple_of(2) { 0.1 } else { d.float() },
+        error_rate_margin: if d.byte().is_multiple_of(2) { 0.0 } else { d.float() },
+        latency_margin: if d.byte().is_multiple_of(2) { 0.05 } else { d.float() },
+        error_rate_min_effect: if d.byte().is_multiple_of(2) { 1.0 } else { d.float() },
+        latency_min_effect: if d.byte().is_multiple_of(2) { 0.3 } else { d.float() },
+        min_latency_samples: d.count(),
+        low_traffic: if d.byte().is_multiple_of(2) { LowTraffic::Hold } else { LowTraffic::AdvanceOnTime },
     };
     let now = d.text(&TIMES);
     let failures = u32::from(d.byte());
@@ -507,6 +510,7 @@ pub fn judgement(data: &[u8]) {
         canary: Some(arm(&mut d, x.clone())),
         baseline: Some(arm(&mut d, y.clone())),
         consecutive_failures: failures,
+        earlier_stages: Vec::new(),
     };
     check_decision(&input);
 
