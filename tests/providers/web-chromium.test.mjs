@@ -15,7 +15,7 @@ import { FlagSet } from "../../wasm/pkg/node.js";
 import { edgeflagMissing, edit, startEdgeflag } from "../js/edgeflag-server.mjs";
 import { examplesFlags } from "../js/helpers.mjs";
 import { startStreamProxy } from "../js/stream-proxy.mjs";
-import { startStaticServer } from "./static-server.mjs";
+import { startStaticServer } from "../js/static-server.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} is not installed (apt-get install chromium)` : edgeflagMissing;
@@ -27,7 +27,8 @@ let profile;
 
 before(async () => {
   if (skip) return;
-  statics = await startStaticServer();
+  // The provider, the WASM package, the test page and the OpenFeature SDK's ES modules.
+  statics = await startStaticServer(["wasm/pkg/", "providers/js/", "tests/providers/web/", "node_modules/@openfeature/"]);
   profile = mkdtempSync(path.join(os.tmpdir(), "edgeflag-chromium-of-"));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
