@@ -4,39 +4,31 @@
 // while the stream is cut or silent, and goes back to it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
 
 import { FlagSet } from "../../wasm/pkg/node.js";
 import { edgeflagMissing, edit, startEdgeflag } from "./edgeflag-server.mjs";
 import { corpusPath, examplesFlags } from "./helpers.mjs";
+import { launchChromium, chromiumMissing } from "./chromium.mjs";
 import { startStaticServer } from "./static-server.mjs";
 import { startStreamProxy } from "./stream-proxy.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`;
+const skip = chromiumMissing;
 
 let server;
+let browser;
 let context;
-let profile;
 
 before(async () => {
   if (skip) return;
   server = await startStaticServer();
-  profile = mkdtempSync(path.join(os.tmpdir(), "edgeflag-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium("edgeflag-chromium-");
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 async function openPage(query = "") {

@@ -6,41 +6,32 @@
 // to the metrics endpoint from an allowed origin with an ingest token.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
 
 import { FlagSet } from "../../wasm/pkg/node.js";
 import { edgeflagMissing, edit, startEdgeflag } from "../js/edgeflag-server.mjs";
 import { examplesFlags } from "../js/helpers.mjs";
 import { startStreamProxy } from "../js/stream-proxy.mjs";
 import { startStaticServer } from "../js/static-server.mjs";
+import { launchChromium, chromiumMissing } from "../js/chromium.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} is not installed (apt-get install chromium)` : edgeflagMissing;
+const skip = chromiumMissing || edgeflagMissing;
 const INGEST = "web-provider-test-ingest";
 
 let statics;
+let browser;
 let context;
-let profile;
 
 before(async () => {
   if (skip) return;
   // The provider, the WASM package, the test page and the OpenFeature SDK's ES modules.
   statics = await startStaticServer(["wasm/pkg/", "providers/js/", "tests/providers/web/", "node_modules/@openfeature/"]);
-  profile = mkdtempSync(path.join(os.tmpdir(), "edgeflag-chromium-of-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium("edgeflag-chromium-of-");
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await statics?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 async function until(page, what, check, timeoutMs = 15_000) {
