@@ -108,7 +108,7 @@ async fn assets_are_sent_precompressed_by_accept_encoding_with_vary_and_cache_he
     }
 
     // index.html, at / and as the SPA fallback: compressed, never cached without revalidation.
-    for path in ["/", "/index.html", "/canary/payment-processor", "/missing-fedcba9876543210.js"] {
+    for path in ["/", "/index.html", "/canary/payment-processor", "/flags/a.b/canary"] {
         let resp = get(path, Some("br, gzip")).await.expect("get");
         assert_eq!(resp.status(), 200, "{path}");
         assert_eq!(header(&resp, CACHE_CONTROL), Some("no-cache"), "{path}");
@@ -133,6 +133,17 @@ async fn assets_are_sent_precompressed_by_accept_encoding_with_vary_and_cache_he
     let resp = get("/tiny.txt", Some("br")).await.expect("get");
     assert_eq!((resp.status().as_u16(), header(&resp, CONTENT_ENCODING)), (200, None));
     assert_eq!(header(&resp, CACHE_CONTROL), Some("no-cache"));
+    // A missing asset is a 404 (a stale page must not get HTML as its script), never cached
+    // as immutable; an unknown API path is a JSON 404, not the dashboard.
+    let resp = get("/missing-fedcba9876543210.js", Some("br")).await.expect("get");
+    assert_eq!(resp.status(), 404);
+    assert_eq!(header(&resp, CACHE_CONTROL), Some("no-cache"));
+    for path in ["/api/nope", "/edge/nope.json", "/ofrep/v1/nope"] {
+        let resp = get(path, Some("br")).await.expect("get");
+        assert_eq!(resp.status(), 404, "{path}");
+        let body: serde_json::Value = resp.json().await.expect("a JSON error body");
+        assert!(body["error"].as_str().is_some_and(|e| e.contains(path)), "{path}: {body}");
+    }
     // The API is not affected.
     let resp = get("/healthz", Some("br")).await.expect("get");
     assert_eq!((resp.status().as_u16(), header(&resp, CONTENT_ENCODING)), (200, None));

@@ -6,6 +6,11 @@
 //! neither gets the file as is. Caching: trunk's content-hashed asset names never change
 //! content, so they are `immutable` for a year; `index.html` (which names the current hashes),
 //! the SPA fallback and anything else is `no-cache` (revalidated with `Last-Modified`).
+//!
+//! Only a page route falls back to `index.html`: a path whose last segment has no extension,
+//! outside the API prefixes. A missing asset (`/app-0123456789abcdef.js` from a stale page) is
+//! a 404, not HTML a browser would refuse as script, and an unknown API path is a JSON 404, not
+//! a 200 with the dashboard that an API client would try to parse.
 
 use std::path::Path;
 
@@ -15,6 +20,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 /// For content-hashed assets: a new build has new names.
@@ -25,17 +31,73 @@ pub const NO_CACHE: &str = "no-cache";
 pub fn router(dir: &Path) -> Router {
     let index = dir.join("index.html");
     if index.is_file() {
-        // Unknown paths fall back to index.html so client-side routes survive a reload.
-        let files = ServeDir::new(dir)
+        // Unknown page paths fall back to index.html so client-side routes survive a reload.
+        let pages = ServeDir::new(dir)
             .precompressed_br()
             .precompressed_gzip()
             .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
-        Router::new().fallback_service(files).layer(middleware::from_fn(cache_headers))
+        let assets = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+        let serve = move |req: Request| {
+            let (pages, assets) = (pages.clone(), assets.clone());
+            async move {
+                match route_kind(req.uri().path()) {
+                    RouteKind::Api => api_not_found(&req),
+                    RouteKind::Asset => assets.oneshot(req).await.into_response(),
+                    RouteKind::Page => pages.oneshot(req).await.into_response(),
+                }
+            }
+        };
+        Router::new().fallback(serve).layer(middleware::from_fn(cache_headers))
     } else {
         Router::new()
             .route("/", get(|| async { Html(PLACEHOLDER) }))
+            .fallback(|req: Request| async move {
+                match route_kind(req.uri().path()) {
+                    RouteKind::Api => api_not_found(&req),
+                    _ => StatusCode::NOT_FOUND.into_response(),
+                }
+            })
             .layer(middleware::from_fn(cache_headers))
     }
+}
+
+/// Path prefixes that belong to the API: never answered with the dashboard.
+const API_PREFIXES: [&str; 4] = ["/api/", "/edge/", "/ofrep/", "/metrics/"];
+
+/// What a dashboard build (or a file put beside it) is made of.
+const ASSET_EXTENSIONS: [&str; 18] = [
+    "js", "mjs", "wasm", "css", "html", "htm", "map", "json", "txt", "ico", "png", "svg", "jpg", "jpeg", "webp",
+    "woff", "woff2", "webmanifest",
+];
+
+#[derive(Debug, PartialEq, Eq)]
+enum RouteKind {
+    /// Under an API prefix: a route the server does not have.
+    Api,
+    /// A file name (the last segment ends in a static file's extension): served if it exists,
+    /// else 404. Other dots stay page routes: a flag key may be `checkout.v2`.
+    Asset,
+    /// Anything else: a dashboard route, answered with index.html when no file matches.
+    Page,
+}
+
+fn route_kind(path: &str) -> RouteKind {
+    if path == "/api" || API_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        RouteKind::Api
+    } else if path
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.rsplit_once('.'))
+        .is_some_and(|(_, ext)| ASSET_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+    {
+        RouteKind::Asset
+    } else {
+        RouteKind::Page
+    }
+}
+
+fn api_not_found(req: &Request) -> Response {
+    super::error(StatusCode::NOT_FOUND, format!("no such route: {} {}", req.method(), req.uri().path()))
 }
 
 /// Adds `Cache-Control` and `Vary: Accept-Encoding` to a static response.
@@ -99,6 +161,19 @@ mod tests {
         }
         for plain in ["/", "/index.html", "/favicon.ico", "/app-cafe.js", "/4c3e8d1f2a9b7c6e/index.html", "/x-ABCDEF0123456789.js"] {
             assert!(!is_content_hashed(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn only_page_routes_fall_back_to_the_dashboard() {
+        for api in ["/api", "/api/", "/api/nope", "/api/flags/x/y", "/edge/nope", "/ofrep/v2/x", "/metrics/x"] {
+            assert_eq!(route_kind(api), RouteKind::Api, "{api}");
+        }
+        for asset in ["/missing-fedcba9876543210.js", "/favicon.ico", "/snippets/x/a.js", "/index.html"] {
+            assert_eq!(route_kind(asset), RouteKind::Asset, "{asset}");
+        }
+        for page in ["/", "/canary/payment-processor", "/flags/new-dashboard/canary", "/apis", "/edgeflag", "/flags/checkout.v2"] {
+            assert_eq!(route_kind(page), RouteKind::Page, "{page}");
         }
     }
 }
