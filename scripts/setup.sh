@@ -2,7 +2,7 @@
 # Installs everything edgeflag's build, main job and tests need. Idempotent: each step checks
 # first and skips what is already there, so a second run takes seconds.
 #
-#   wasm32-unknown-unknown target, rust-src component, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
+#   the Rust toolchain pinned in rust-toolchain.toml, its wasm32-unknown-unknown target and rust-src, wasm-bindgen-cli (= the pinned wasm-bindgen crate),
 #   trunk 0.21.14 (0.22 needs a newer rustc), Debian's chromium, prometheus (promtool), wrk,
 #   the fuzzing toolchain (a pinned nightly and cargo-fuzz, for fuzz/ only),
 #   postgresql (the scale tests start a throwaway server, scripts/pg.sh),
@@ -18,6 +18,14 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n==> setup: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+TOOLCHAIN=$(sed -nE 's/^channel = "(.*)"/\1/p' rust-toolchain.toml)
+step "rust $TOOLCHAIN (pinned in rust-toolchain.toml: the wasm builds' unstable options hold only for the exact compiler)"
+if rustup toolchain list | grep -q "^$TOOLCHAIN-"; then
+  echo "already installed"
+else
+  rustup toolchain install "$TOOLCHAIN" --profile minimal --component rust-src,rustfmt,clippy --target wasm32-unknown-unknown
+fi
 
 step "rust target wasm32-unknown-unknown"
 if rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -5,8 +5,8 @@
 # only trap. Rebuilding std with the `immediate-abort` panic strategy drops it (panics still
 # trap, as they already do with panic = "abort"), `optimize_for_size` picks std's smaller
 # algorithms, and `location-detail=none` drops the source paths still kept for
-# `#[track_caller]`. All three are unstable options: RUSTC_BOOTSTRAP=1 lets this stable
-# toolchain (the only one on this machine) accept them, for these wasm builds only; native
+# `#[track_caller]`. All three are unstable options: RUSTC_BOOTSTRAP=1 lets the pinned stable
+# toolchain (rust-toolchain.toml: unstable options can change with any compiler) accept them, for these wasm builds only; native
 # builds, tests and the server never see it. It needs the rust-src component (scripts/setup.sh installs it).
 # Measured in wasm/README.md "Size" and dashboard/README.md "Figures".
 #
