@@ -12,7 +12,8 @@ pub struct HistoryEntry {
     pub created_at: String,
     pub author: String,
     pub changed_flags: Vec<String>,
-    pub message: Option<String>,
+    /// As the server sends it: empty when the writer gave none.
+    pub message: String,
     pub etag: String,
 }
 
@@ -23,7 +24,7 @@ impl HistoryEntry {
             created_at: f.field("created_at")?.string_or_empty()?,
             author: f.field("author")?.string_or_empty()?,
             changed_flags: f.field("changed_flags")?.items(json::string)?,
-            message: f.field("message")?.opt_string()?,
+            message: f.field("message")?.string_or_empty()?,
             etag: f.field("etag")?.string_or_empty()?,
         })
     }
@@ -244,7 +245,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(list[0].changed_flags, ["a"]);
-        assert_eq!(list[1].message, None);
+        assert_eq!(list[1].message, "");
     }
 
     #[test]

@@ -349,7 +349,7 @@ mod tests {
             created_at: String::new(),
             author: author.into(),
             changed_flags: vec![],
-            message: None,
+            message: String::new(),
             etag: String::new(),
         };
         let history = [entry(5, "ops"), entry(4, "canary-controller"), entry(3, "canary-controller"), entry(2, "ops"), entry(1, "seed")];

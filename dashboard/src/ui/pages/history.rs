@@ -44,7 +44,7 @@ pub fn HistoryPage() -> impl IntoView {
                             {entries.into_iter().map(|e| view! {
                                 <tr data-version=e.version.to_string()>
                                     <td>{e.version}</td><td>{e.created_at}</td><td>{e.author}</td>
-                                    <td>{e.changed_flags.join(", ")}</td><td>{e.message.unwrap_or_default()}</td>
+                                    <td>{e.changed_flags.join(", ")}</td><td>{e.message}</td>
                                     <td><button type="button" on:click=move |_| { view_version.dispatch(e.version); }>"View"</button>
                                         <Rollback version=e.version /></td>
                                 </tr>
