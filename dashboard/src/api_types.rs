@@ -30,6 +30,28 @@ impl HistoryEntry {
     }
 }
 
+/// The `X-Edgeflag-Message` header value for an audit message: as typed when it is printable
+/// ASCII, else an RFC 8187 extended value (`UTF-8''D%C3%A9ploiement`) that the server decodes,
+/// since a browser cannot send other characters in a header. Control characters are dropped.
+pub fn header_message(message: &str) -> String {
+    let message: String = message.chars().filter(|c| !c.is_control()).collect();
+    let message = message.trim();
+    let plain = message.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if plain && !message.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("UTF-8''")) {
+        return message.to_string();
+    }
+    let mut out = String::from("UTF-8''");
+    for b in message.bytes() {
+        // RFC 8187 attr-char: letters, digits and !#$&+-.^_`|~ go as they are.
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The body of `GET /api/flags/history`.
 pub fn parse_history(text: &str) -> Result<Vec<HistoryEntry>, String> {
     json::decode(text, |f| f.items(HistoryEntry::decode))
@@ -235,6 +257,16 @@ mod tests {
         assert_eq!(encode_key("payment-processor"), "payment-processor");
         assert_eq!(encode_key("team/a b"), "team%2Fa%20b");
         assert_eq!(encode_key("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn audit_messages_that_a_header_cannot_carry_are_sent_as_rfc_8187_values() {
+        assert_eq!(header_message("  raise to 50% "), "raise to 50%");
+        assert_eq!(header_message("Déploiement ✓"), "UTF-8''D%C3%A9ploiement%20%E2%9C%93");
+        assert_eq!(header_message("支付\n"), "UTF-8''%E6%94%AF%E4%BB%98");
+        // A plain message that looks encoded is encoded, so the server does not decode it.
+        assert_eq!(header_message("utf-8''%41"), "UTF-8''utf-8%27%27%2541");
+        assert_eq!(header_message("\t"), "");
     }
 
     #[test]

@@ -9,10 +9,13 @@
 mod common;
 
 use common::{client, flag_file, header, healthy, plain_flag, spawn_with, Api, INGEST, TOKEN};
-use edgeflag_dashboard::api_types::{parse_history, write_outcome, WriteOutcome};
+use edgeflag_dashboard::api_types::{header_message, parse_history, write_outcome, WriteOutcome};
 use edgeflag_dashboard::canaries::parse_canaries;
 use edgeflag_dashboard::canary::parse_metrics;
 use serde_json::{json, Value};
+
+/// An audit message a header cannot carry as is: the dashboard encodes it, the server decodes it.
+const MESSAGE: &str = "contract test: Déploiement ✓ 支付";
 
 /// `raw[name]`, which must be present (a renamed field fails here, not as a silent default).
 fn field<'a>(raw: &'a Value, name: &str) -> &'a Value {
@@ -36,7 +39,7 @@ async fn write(api: &Api, method: reqwest::Method, path: &str, token: &str, if_m
         .bearer_auth(token)
         .header("if-match", if_match)
         .header("content-type", ct)
-        .header("x-edgeflag-message", "contract test")
+        .header("x-edgeflag-message", header_message(MESSAGE))
         .body(body.to_string())
         .send()
         .await
@@ -239,7 +242,7 @@ async fn every_response_the_dashboard_reads_decodes_to_the_values_the_server_sen
         assert_eq!(Some(e.message.as_str()), field(raw_e, "message").as_str());
         assert_eq!(Some(e.etag.as_str()), field(raw_e, "etag").as_str());
     }
-    assert!(history.iter().any(|e| e.message == "contract test"), "{raw}");
+    assert!(history.iter().any(|e| e.message == MESSAGE), "{raw}");
     assert_eq!(header_version(&server).await, history[0].version);
 }
 

@@ -362,25 +362,27 @@ async function main() {
   });
 
   await test('the publish message survives a rebase and a reload and appears in history', async () => {
+    // Not ASCII: a header cannot carry it as is (the dashboard sends an RFC 8187 value).
+    const MESSAGE = 'banner copy, reviewed by Ana Müller ✓ 支付';
     await setDescription(page, 'mobile-banner', 'message test');
     await tab(page, 'Publish');
-    await page.fill('[data-testid=publish-message]', 'banner copy, reviewed by Ana');
+    await page.fill('[data-testid=publish-message]', MESSAGE);
     const opsVersion = await opsPatch(opsToken, 'search-ranking', { description: 'ops-bot was here' }, 'unrelated');
     // ops-bot's version, or a later one that includes it (the controller may write too).
     await page.waitForFunction((v) => {
       const m = (document.querySelector('[data-testid=rebase-note]')?.textContent ?? '').match(/server moved to version (\d+) \(([^)]*)\)/);
       return m && Number(m[1]) >= v && m[2].split(', ').includes('ops-bot');
     }, opsVersion);
-    assert(await page.inputValue('[data-testid=publish-message]') === 'banner copy, reviewed by Ana', 'the message survived the rebase');
+    assert(await page.inputValue('[data-testid=publish-message]') === MESSAGE, 'the message survived the rebase');
     await reload(page);
     await tab(page, 'Publish');
-    await page.waitForFunction(() => document.querySelector('[data-testid=publish-message]')?.value === 'banner copy, reviewed by Ana');
+    await page.waitForFunction((m) => document.querySelector('[data-testid=publish-message]')?.value === m, MESSAGE);
     const version = await publish(page, ['flag mobile-banner']);
     const entry = (await getJson('/api/flags/history?limit=20')).find((e) => e.version === version);
-    assert(entry.message === 'banner copy, reviewed by Ana', `history message: ${JSON.stringify(entry)}`);
+    assert(entry.message === MESSAGE, `history message: ${JSON.stringify(entry)}`);
     await tab(page, 'History');
     await page.waitForSelector(`tr[data-version="${version}"]`);
-    assert((await text(page, `tr[data-version="${version}"]`)).includes('banner copy, reviewed by Ana'), 'the History tab shows it');
+    assert((await text(page, `tr[data-version="${version}"]`)).includes(MESSAGE), 'the History tab shows it');
     await tab(page, 'Publish');
     assert(await page.inputValue('[data-testid=publish-message]') === '', 'the message is cleared after publishing');
   });

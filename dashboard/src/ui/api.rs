@@ -1,7 +1,7 @@
 //! HTTP calls to the edgeflag server (gloo-net). Futures here are not `Send`: callers use
 //! `LocalResource`, `Action::new_local` or `spawn_local`.
 
-use edgeflag_dashboard::api_types::{api_url, encode_key, write_outcome, HistoryEntry, WriteOutcome};
+use edgeflag_dashboard::api_types::{api_url, encode_key, header_message, write_outcome, HistoryEntry, WriteOutcome};
 use edgeflag_dashboard::canaries::{parse_canaries, Canaries};
 use edgeflag_dashboard::draft::Published;
 use edgeflag_dashboard::canary::{parse_metrics, MetricsResponse};
@@ -83,12 +83,6 @@ pub async fn canaries(base: &str) -> Result<Canaries, String> {
         return Err(format!("GET /api/canaries: HTTP {}", response.status()));
     }
     parse_canaries(&text_of(response).await?)
-}
-
-/// Header values must be ASCII-printable; anything else is dropped from the free-text message.
-fn header_message(message: &str) -> String {
-    let message: String = message.chars().filter(|c| c.is_ascii_graphic() || *c == ' ').collect();
-    message.trim().to_string()
 }
 
 /// `PATCH /api/flags/{key}` (JSON Merge Patch) with `If-Match` and the admin token.

@@ -179,15 +179,53 @@ pub fn require(tokens: &Tokens, headers: &HeaderMap, allowed: fn(Role) -> bool, 
 /// Longest audit message kept from `X-Edgeflag-Message`.
 const MAX_MESSAGE_LEN: usize = 1000;
 
-/// The audit message of a write: `X-Edgeflag-Message` (UTF-8 bytes accepted), at most 1000
-/// characters, control characters dropped.
+/// The audit message of a write: `X-Edgeflag-Message`, at most 1000 characters, control
+/// characters dropped. Header values are bytes, and browsers can only send Latin-1 in them, so
+/// a message in any language comes as an RFC 8187 extended value, `UTF-8''D%C3%A9ploiement`
+/// (what the dashboard sends when a message is not plain ASCII); any other value is taken as
+/// UTF-8 bytes (curl, the CLI), or as Latin-1 when it is not UTF-8 (a browser's own encoding of
+/// a header value).
 pub fn message(headers: &HeaderMap) -> String {
-    headers
-        .get(X_EDGEFLAG_MESSAGE)
-        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_MESSAGE_LEN)
-        .collect()
+    let Some(raw) = headers.get(X_EDGEFLAG_MESSAGE).map(HeaderValue::as_bytes) else {
+        return String::new();
+    };
+    let text = match strip_prefix_ignore_case(raw, b"UTF-8''") {
+        Some(encoded) => percent_encoding::percent_decode(encoded).decode_utf8_lossy().into_owned(),
+        None => match std::str::from_utf8(raw) {
+            Ok(utf8) => utf8.to_string(),
+            Err(_) => raw.iter().map(|&b| char::from(b)).collect(),
+        },
+    };
+    text.chars().filter(|c| !c.is_control()).take(MAX_MESSAGE_LEN).collect()
+}
+
+fn strip_prefix_ignore_case<'a>(bytes: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let head = bytes.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &bytes[prefix.len()..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message_of(value: &[u8]) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert(X_EDGEFLAG_MESSAGE, HeaderValue::from_bytes(value).expect("a header value"));
+        message(&headers)
+    }
+
+    #[test]
+    fn audit_messages_in_any_language_arrive_whole() {
+        assert_eq!(message(&HeaderMap::new()), "");
+        assert_eq!(message_of(b"raise to 50%"), "raise to 50%");
+        // RFC 8187 extended value (the dashboard), charset case-insensitive.
+        assert_eq!(message_of(b"UTF-8''D%C3%A9ploiement%20%E2%9C%93%20100%25"), "Déploiement ✓ 100%");
+        assert_eq!(message_of(b"utf-8''%E6%94%AF%E4%BB%98"), "支付");
+        // Raw UTF-8 bytes (curl), and Latin-1 bytes (a browser's own header encoding).
+        assert_eq!(message_of("Déploiement".as_bytes()), "Déploiement");
+        assert_eq!(message_of(b"D\xe9ploiement"), "Déploiement");
+        // Control characters dropped, also when percent-encoded; length capped.
+        assert_eq!(message_of(b"UTF-8''a%0Ab%00c"), "abc");
+        assert_eq!(message_of("é".repeat(2000).as_bytes()).chars().count(), MAX_MESSAGE_LEN);
+    }
 }
