@@ -203,7 +203,7 @@ function dependencies(flagText) {
   const prerequisites = [];
   const segments = [];
   if (Array.isArray(flag.prerequisites)) {
-    for (const p of flag.prerequisites) if (typeof p?.key === "string") prerequisites.push(p.key);
+    for (const p of flag.prerequisites) if (typeof p?.flag === "string") prerequisites.push(p.flag);
   }
   const rulesOf = (holder) => {
     if (!Array.isArray(holder?.rules)) return;
