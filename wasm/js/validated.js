@@ -15,12 +15,13 @@
 // with the problems' paths in the whole file), not at load. The checksum makes that an
 // accident that cannot happen silently: a text whose SHA-256 is not the one given is loaded
 // by the checked constructor, which refuses a bad file with every problem.
+import { FlagSet as LoadedSet, __wireMemory } from "./edgeflag_wasm.js";
 import { FlagSet } from "./fast.js";
 
 const encoder = new TextEncoder();
 
-async function sha256Hex(text) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+function hexOf(buffer) {
+  const digest = new Uint8Array(buffer);
   let hex = "";
   for (let i = 0; i < digest.length; i++) hex += digest[i].toString(16).padStart(2, "0");
   return hex;
@@ -157,8 +158,68 @@ function keyOf(s, i) {
   return key;
 }
 
-/** The layout of a flag file: its `flags` and `segments` lists (segments may be absent). */
-function layout(s) {
+// `__wireEvaluate`'s flag index for "the layout of the text in the input buffer"
+// (wasm/src/layout.rs, reached through api.rs's `LAYOUT`).
+const LAYOUT = 0xfffffffe;
+let scratch = null;
+
+/**
+ * The module's byte scan of ASCII `text` (byte and character offsets then agree), written
+ * into a set's input buffer, and the checksum of those bytes (started). Null when the text is
+ * not ASCII or too large for the buffer.
+ */
+function scan(text) {
+  scratch ??= new LoadedSet('{"schema_version":1,"flags":[]}');
+  const ptr = scratch.__wireInput(text.length);
+  if (ptr === 0) return null;
+  const memory = __wireMemory();
+  const { read, written } = encoder.encodeInto(text, new Uint8Array(memory.buffer, ptr, text.length));
+  if (read !== text.length || written !== text.length) return null;
+  // A copy for the digest: a runtime may read it after the scan has grown (and detached) memory.
+  const digest = crypto.subtle.digest("SHA-256", new Uint8Array(memory.buffer, ptr, text.length).slice());
+  const end = scratch.__wireEvaluate(LAYOUT, 0, text.length);
+  const u32 = new Uint32Array(__wireMemory().buffer);
+  const count = u32[end >>> 2];
+  return { digest, lists: containersOf(u32.subarray((end >>> 2) - count, end >>> 2)) };
+}
+
+/** The containers the scan found, by start: `{ close, spans }`, spans being its elements'. */
+function containersOf(flat) {
+  const lists = new Map();
+  let spans = [];
+  for (let k = 0; k + 2 < flat.length; k += 3) {
+    if (flat[k] === 3) {
+      spans.push(flat[k + 1], flat[k + 2]);
+    } else {
+      lists.set(flat[k + 1], { close: flat[k + 2] - 1, spans });
+      spans = [];
+    }
+  }
+  return lists;
+}
+
+/** A list the module scanned, if it is an array of objects and nothing else. */
+function scannedList(s, i, found) {
+  if (found === undefined || s.charCodeAt(found.close) !== 93) return null;
+  const { spans } = found;
+  let j = i + 1;
+  for (let k = 0; k < spans.length; k += 2) {
+    j = skipSpace(s, j);
+    if (k > 0) {
+      if (s.charCodeAt(j) !== 44) return null;
+      j = skipSpace(s, j + 1);
+    }
+    if (j !== spans[k]) return null;
+    j = spans[k + 1];
+  }
+  return skipSpace(s, j) === found.close ? items(s, i, found.close, spans) : null;
+}
+
+/**
+ * The layout of a flag file: its `flags` and `segments` lists (segments may be absent).
+ * `lists`: what the module's scan found, or null to scan here.
+ */
+function layout(s, lists) {
   let i = skipSpace(s, 0);
   if (s.charCodeAt(i) !== 123) return null;
   let flags = null;
@@ -175,7 +236,7 @@ function layout(s) {
     i = skipSpace(s, i + 1);
     let end;
     if ((name === "flags" || name === "segments") && s.charCodeAt(i) === 91) {
-      const list = objectList(s, i);
+      const list = lists === null ? objectList(s, i) : scannedList(s, i, lists.get(i));
       if (list === null) return null;
       if (name === "flags" ? flags !== null : segments !== null) return null; // twice: the checked load says so
       if (name === "flags") flags = list;
@@ -183,7 +244,8 @@ function layout(s) {
       end = list.close + 1;
     } else {
       if (name === "flags" || name === "segments") return null;
-      end = valueEnd(s, i);
+      const scanned = lists?.get(i);
+      end = scanned === undefined ? valueEnd(s, i) : scanned.close + 1;
       if (end < 0) return null;
     }
     i = skipSpace(s, end);
@@ -327,9 +389,12 @@ class Lazy {
 
 async function loadLazy(text, sha256) {
   if (typeof text !== "string" || typeof sha256 !== "string") return null;
-  const shape = layout(text);
-  if (shape === null) return null;
-  if ((await sha256Hex(text)) !== sha256.toLowerCase()) return null;
+  // The digest is started first: where it runs on another thread (Node), the scan overlaps it.
+  const scanned = scan(text);
+  const digest = scanned?.digest ?? crypto.subtle.digest("SHA-256", encoder.encode(text));
+  const shape = layout(text, scanned?.lists ?? null);
+  const hex = hexOf(await digest);
+  if (shape === null || hex !== sha256.toLowerCase()) return null;
   const { flags } = shape;
   // The file without its flags, through the checked load: the top level, environments and
   // every segment are checked now; keys must be unique (the checked load would say which).
