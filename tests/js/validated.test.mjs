@@ -38,11 +38,18 @@ async function sameAsChecked(text, contexts, envs) {
   assert.deepStrictEqual(answers(lazy, contexts, envs), answers(checked, contexts, envs));
 }
 
-test("the differential corpus: identical answers through every path of a lazily loaded set", async () => {
+const MODES = {
+  "flags loaded as the cases ask": null,
+  "evaluateAll first (the whole file loaded at once)": false,
+  "every flag loaded one by one first (evaluateAll flag by flag)": true,
+};
+for (const [mode, lazyAfter] of Object.entries(MODES)) test(`the differential corpus: identical answers through every path of a lazily loaded set, ${mode}`, async () => {
   const sets = [];
   for (const f of corpus.files) {
     const set = await load(f.text);
     assert.equal(set.lazy, true, "the corpus files load lazily");
+    if (lazyAfter === true) for (const key of set.flagKeys) set.evaluate(key, {});
+    if (lazyAfter === false) set.evaluateAll({});
     sets.push(set);
   }
   const paths = {
@@ -74,6 +81,7 @@ test("the differential corpus: identical answers through every path of a lazily 
     }
     assert.equal(bad.length, 0, `${name}: ${bad.length} mismatches, first: ${JSON.stringify(bad.slice(0, 2), null, 1)}`);
   }
+  if (lazyAfter !== null) for (const set of sets) assert.equal(set.lazy, lazyAfter, "evaluateAll loads the whole file only when many flags are not loaded");
 });
 
 test("invalid files: lazily, each broken flag throws its own problems with whole-file paths", async () => {
@@ -115,6 +123,10 @@ test("invalid files: lazily, each broken flag throws its own problems with whole
       assert.throws(() => set.evaluate(flagKeys[i], {}), (e) => e === thrown);
       lazilyFound++;
     }
+    // evaluateAll reaches every flag: the whole file's problems, as the checked load gives them.
+    const fresh = await load(bad.text);
+    assert.throws(() => fresh.evaluateAll({}), (e) => assert.deepStrictEqual(e.problems, bad.problems) ?? true);
+    assert.throws(() => fresh.evaluateAllJson("{}"), (e) => e.code === "INVALID_FLAG_FILE");
   }
   assert.ok(lazilyFound > 0, "some corpus file had problems only inside flags");
 });
