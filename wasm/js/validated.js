@@ -102,7 +102,7 @@ function objectList(s, i) {
       if (--depth === 1) {
         spans.push(start, j + 1);
       } else if (depth === 0) {
-        return c === 93 ? items(s, i, j, spans) : null;
+        return c === 93 ? items(s, i, j, spans, 0, spans.length, 2) : null;
       }
     } else if (depth === 1 && c > 32 && c !== 44) {
       return null; // something other than an object in the list
@@ -112,24 +112,46 @@ function objectList(s, i) {
 }
 
 const KEY_FIRST = /\{\s*"key"\s*:\s*"/y;
+const COMPACT_KEY = '{"key":"';
 
-function items(s, open, close, spans) {
+/**
+ * The list `[open, close]` whose elements are at `spans[k]..spans[k + 1]` for k = from, from
+ * + step, ... < to: `{ open, close, items: [{ start, end, key }] }`, or null when anything
+ * but objects separated by commas is in it, or an object has no string "key".
+ */
+function items(s, open, close, spans, from, to, step) {
   const list = [];
-  for (let k = 0; k < spans.length; k += 2) {
+  let j = open + 1;
+  for (let k = from; k < to; k += step) {
     const start = spans[k];
-    if (s.charCodeAt(start) !== 123) return null; // an array in the list
-    KEY_FIRST.lastIndex = start;
-    let key;
-    if (KEY_FIRST.test(s)) {
-      const at = KEY_FIRST.lastIndex - 1;
-      key = nameAt(s, at, stringEnd(s, at));
-    } else {
-      key = keyOf(s, start);
+    j = skipSpace(s, j);
+    if (k > from) {
+      if (s.charCodeAt(j) !== 44) return null;
+      j = skipSpace(s, j + 1);
+    }
+    if (j !== start || s.charCodeAt(start) !== 123) return null;
+    j = spans[k + 1];
+    let key = null;
+    // As serializers write it (first, compact, no escapes): one comparison and one search.
+    if (s.startsWith(COMPACT_KEY, start)) {
+      const q = s.indexOf('"', start + 8);
+      if (q > 0 && q < j) key = s.slice(start + 8, q);
+      if (key !== null && key.includes("\\")) key = null;
+    }
+    if (key === null) {
+      KEY_FIRST.lastIndex = start;
+      if (KEY_FIRST.test(s)) {
+        const at = KEY_FIRST.lastIndex - 1;
+        const end = stringEnd(s, at);
+        key = end > 0 && end <= j ? nameAt(s, at, end) : null;
+      } else {
+        key = keyOf(s, start);
+      }
     }
     if (key === null) return null;
-    list.push({ start, end: spans[k + 1], key });
+    list.push({ start, end: j, key });
   }
-  return { open, close, items: list };
+  return skipSpace(s, j) === close ? { open, close, items: list } : null;
 }
 
 /** The string value of the member "key" of the object at `i`, or null. */
@@ -183,16 +205,17 @@ function scan(text) {
   return { digest, lists: containersOf(u32.subarray((end >>> 2) - count, end >>> 2)) };
 }
 
-/** The containers the scan found, by start: `{ close, spans }`, spans being its elements'. */
+/**
+ * The containers the scan found, by start: `{ close, from, to }`, where `flat[from..to]` are
+ * the `[3, start, end]` of its elements.
+ */
 function containersOf(flat) {
   const lists = new Map();
-  let spans = [];
+  let from = 0;
   for (let k = 0; k + 2 < flat.length; k += 3) {
-    if (flat[k] === 3) {
-      spans.push(flat[k + 1], flat[k + 2]);
-    } else {
-      lists.set(flat[k + 1], { close: flat[k + 2] - 1, spans });
-      spans = [];
+    if (flat[k] === 2) {
+      lists.set(flat[k + 1], { flat, close: flat[k + 2] - 1, from, to: k });
+      from = k + 3;
     }
   }
   return lists;
@@ -201,18 +224,7 @@ function containersOf(flat) {
 /** A list the module scanned, if it is an array of objects and nothing else. */
 function scannedList(s, i, found) {
   if (found === undefined || s.charCodeAt(found.close) !== 93) return null;
-  const { spans } = found;
-  let j = i + 1;
-  for (let k = 0; k < spans.length; k += 2) {
-    j = skipSpace(s, j);
-    if (k > 0) {
-      if (s.charCodeAt(j) !== 44) return null;
-      j = skipSpace(s, j + 1);
-    }
-    if (j !== spans[k]) return null;
-    j = spans[k + 1];
-  }
-  return skipSpace(s, j) === found.close ? items(s, i, found.close, spans) : null;
+  return items(s, i, found.close, found.flat, found.from + 1, found.to, 3);
 }
 
 /**

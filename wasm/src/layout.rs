@@ -9,6 +9,9 @@
 /// (a top-level member's value) and 3 (an element of one), byte offsets, in the order they
 /// close; strings are skipped (escapes followed). Unbalanced brackets give a list the caller
 /// finds inconsistent. Then the count of numbers before it.
+// Not inlined into `__wireEvaluate`: V8 moves a function that runs long to its optimizing
+// compiler, and that should be this loop, not the whole evaluation export around it.
+#[inline(never)]
 #[cfg_attr(edgeflag_size, optimize(size))]
 pub fn layout(text: &[u8], out: &mut Vec<u32>) {
     out.clear();
