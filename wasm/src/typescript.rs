@@ -138,8 +138,8 @@ export function hash(salt: string, unit: string): number;
 export function bucket(salt: string, unit: string): number;
 
 /**
- * Validates a flag file without compiling it: every problem with its path (empty when
- * valid). Throws only when the argument is not a string or an object.
+ * Checks a flag file as `new FlagSet` does: every problem with its path (empty when
+ * valid). Throws only when the argument is unusable (not a string or an object, too large).
  */
 export function validateFlagFile(file: FlagFile | string): Problem[];
 
