@@ -144,6 +144,9 @@ test("a checksum that does not match: the whole file is checked at load, as by n
   assert.deepStrictEqual(set.evaluateAll({ targetingKey: "u" }), new FlagSet(examplesFlags).evaluateAll({ targetingKey: "u" }));
   // Upper-case hex is the same checksum.
   assert.equal((await FlagSet.loadValidated(examplesFlags, sha256(examplesFlags).toUpperCase())).lazy, true);
+  // Too long: refused as the checked load refuses it, before any scan.
+  const huge = `{"schema_version":1,"flags":[],"pad":"${"x".repeat(17 * 1024 * 1024)}"}`;
+  await assert.rejects(load(huge), (e) => e.code === "INPUT_TOO_LARGE");
   // Not text, or no checksum: the checked load's errors.
   await assert.rejects(FlagSet.loadValidated(42, "x"), (e) => e.name === "EdgeflagError" && e.code === "INVALID_ARGUMENT");
   assert.equal((await FlagSet.loadValidated(examplesFlags)).lazy, false);

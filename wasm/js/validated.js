@@ -183,7 +183,8 @@ function keyOf(s, i) {
 // `__wireEvaluate`'s flag index for "the layout of the text in the input buffer"
 // (wasm/src/layout.rs, reached through api.rs's `LAYOUT`).
 const LAYOUT = 0xfffffffe;
-let scratch = null;
+/** Longer text goes to the checked load, which refuses it (input.rs MAX_FLAG_FILE_CHARS). */
+const MAX_FILE_CHARS = 16 * 1024 * 1024;
 
 /**
  * The module's byte scan of ASCII `text` (byte and character offsets then agree), written
@@ -191,7 +192,16 @@ let scratch = null;
  * not ASCII or too large for the buffer.
  */
 function scan(text) {
-  scratch ??= new LoadedSet('{"schema_version":1,"flags":[]}');
+  // A set only for its input buffer, freed after: the buffer is as large as the text.
+  const scratch = new LoadedSet('{"schema_version":1,"flags":[]}');
+  try {
+    return scanWith(scratch, text);
+  } finally {
+    scratch.free();
+  }
+}
+
+function scanWith(scratch, text) {
   const ptr = scratch.__wireInput(text.length);
   if (ptr === 0) return null;
   const memory = __wireMemory();
@@ -202,7 +212,8 @@ function scan(text) {
   const end = scratch.__wireEvaluate(LAYOUT, 0, text.length);
   const u32 = new Uint32Array(__wireMemory().buffer);
   const count = u32[end >>> 2];
-  return { digest, lists: containersOf(u32.subarray((end >>> 2) - count, end >>> 2)) };
+  // Copied out: the list lives in the scratch set's memory, freed next.
+  return { digest, lists: containersOf(u32.slice((end >>> 2) - count, end >>> 2)) };
 }
 
 /**
@@ -403,7 +414,7 @@ class Lazy {
 }
 
 async function loadLazy(text, sha256) {
-  if (typeof text !== "string" || typeof sha256 !== "string") return null;
+  if (typeof text !== "string" || typeof sha256 !== "string" || text.length > MAX_FILE_CHARS) return null;
   // The digest is started first: where it runs on another thread (Node), the scan overlaps it.
   const scanned = scan(text);
   const digest = scanned?.digest ?? crypto.subtle.digest("SHA-256", encoder.encode(text));
