@@ -220,9 +220,17 @@ test("a layout the scan does not take, or duplicate keys: the checked load decid
     '{"schema_version":1,"flags":[],"flags":[]}',
     '{"schema_version":1,"flags":[]} x',
     '{"schema_version":1,"flags":[{"key":"a"]}',
+    '{"schema_version":1,"flags":[{"key":"\\x"}]}',
+    '{"schema_version":1,"fl\\qags":[]}',
   ]) {
     await assert.rejects(load(bad), (e) => e.code === "INVALID_FLAG_FILE", bad);
   }
+  // A flag that is not JSON inside (a trusted file that is not what it claims): its own load
+  // reports it, as an EdgeflagError with the whole file's path, not a SyntaxError.
+  const broken = '{"schema_version":1,"flags":[{"key":"a","kind":"boolean","variations":[1 2]}]}';
+  const set = await load(broken);
+  assert.equal(set.lazy, true);
+  assert.throws(() => set.evaluate("a", {}), (e) => e.name === "EdgeflagError" && e.code === "INVALID_FLAG_FILE" && e.problems[0].path.startsWith("flags[0]"));
 });
 
 test("replace and replaceValidated are atomic and move the revision; handles follow", async () => {

@@ -3,14 +3,16 @@
 // SHA-256 of the body). The checked constructor parses, validates and compiles every flag at
 // load; in a new V8 isolate that is mostly V8 compiling the engine's load code while it runs
 // (45-60 ms for 1,000 flags, 9 ms once warm). Here the load only finds where each flag's text
-// is (a scan over the first two levels of the JSON) and checks the rest of the file (top
-// level, environments, segments) through the engine; each flag is loaded by the engine, with
-// the checked constructor, the first time it is evaluated, together with what it depends on
-// (its prerequisites, transitively, and the segments they test).
+// is (the module's byte scan of the first two JSON levels, wasm/src/layout.rs, then the keys
+// here) and checks the rest of the file (top level, environments, segments) through the
+// engine; each flag is loaded by the engine, with the checked constructor, the first time it
+// is evaluated, together with what it depends on (its prerequisites, transitively, and the
+// segments they test). `evaluateAll` loads the whole file at once when most flags are not
+// loaded yet.
 //
 // No evaluation happens here, and every answer comes from the engine as `FlagSet` gives it:
 // a flag's own FlagSet holds that flag and its dependencies, so its answers are the whole
-// file's (tests/js/differential.test.mjs replays the native corpus through this path).
+// file's (tests/js/validated.test.mjs replays the native corpus through this path).
 // What changes is when a broken flag is reported: on its first evaluation (an EdgeflagError
 // with the problems' paths in the whole file), not at load. The checksum makes that an
 // accident that cannot happen silently: a text whose SHA-256 is not the one given is loaded
@@ -75,10 +77,15 @@ function valueEnd(s, i) {
   return -1;
 }
 
-/** A member name: its text, or null when it is not a string. */
+/** The string at `i..end` (quotes included), or null when its escapes are not JSON's. */
 function nameAt(s, i, end) {
   const raw = s.slice(i, end);
-  return raw.includes("\\") ? JSON.parse(raw) : raw.slice(1, -1);
+  if (!raw.includes("\\")) return raw.slice(1, -1);
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -284,7 +291,13 @@ function layout(s, lists) {
 // ---- what a flag depends on, from its own text (JSON.parse of one flag, on first use).
 
 function dependencies(flagText) {
-  const flag = JSON.parse(flagText);
+  let flag;
+  try {
+    flag = JSON.parse(flagText);
+  } catch {
+    // Not JSON: the flag's own checked load says where.
+    return { prerequisites: [], segments: [] };
+  }
   const prerequisites = [];
   const segments = [];
   if (Array.isArray(flag.prerequisites)) {
