@@ -70,7 +70,7 @@ build_one() { # out-dir cargo-feature-args...
     mv "$out/edgeflag_wasm_bg.wasm.opt" "$out/edgeflag_wasm_bg.wasm"
   fi
   cp wasm/js/node.js wasm/js/node.d.ts wasm/js/edge.js wasm/js/edge.d.ts wasm/js/web.js wasm/js/web.d.ts \
-    wasm/js/fast.js "$out/"
+    wasm/js/fast.js wasm/js/validated.js "$out/"
   rm -f "$out/.gitignore"
 }
 

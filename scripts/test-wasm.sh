@@ -40,7 +40,7 @@ node fuzz/seeds.mjs
 # workerd. The default build below then replaces wasm/pkg.
 echo "== prebuilt std (EDGEFLAG_WASM_STD=prebuilt)"
 EDGEFLAG_WASM_STD=prebuilt CARGO_TARGET_DIR=target/wasm-prebuilt-std scripts/build-wasm.sh
-node --test --test-reporter=spec tests/js/wasm-api.test.mjs tests/js/differential.test.mjs \
+node --test --test-reporter=spec tests/js/wasm-api.test.mjs tests/js/differential.test.mjs tests/js/validated.test.mjs \
   tests/js/unleash-spec.test.mjs tests/js/fuzz-corpus.test.mjs 2>&1 | tee "$log" || status=$?
 count
 

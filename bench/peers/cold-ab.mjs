@@ -2,11 +2,13 @@
 // process per sample (import -> load 1,000 flags -> first answer, CPU time of the process and
 // wall clock, as bench/js-peers.mjs --cold-only measures it) with GrowthBook beside them, then
 // the same builds in real workerd (bench/workerd-cold). On a shared machine only the ratios
-// within one run are worth reading.
+// within one run are worth reading. A build with `validated.js` is also measured through
+// `FlagSet.loadValidated(text, sha256)` (the server-validated, lazy load), named "<dir> loadValidated".
 //
 //   node bench/peers/cold-ab.mjs [--rounds 9] target/pkg-before wasm/pkg
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -27,10 +29,19 @@ writeFileSync(flagsFile, JSON.stringify(W.edgeflagFile(1000)));
 const gbFile = path.join(dir, "growthbook.json");
 writeFileSync(gbFile, JSON.stringify(W.growthbookPayload(1000)));
 const ctx = JSON.stringify({ targetingKey: "user-1", ...W.USER });
+// The checksum the server publishes with the file (/edge/manifest.json), for loadValidated.
+const sha256 = createHash("sha256").update(readFileSync(flagsFile)).digest("hex");
+const validated = (p) => existsSync(path.join(p, "validated.js"));
 
 const bodies = Object.fromEntries(pkgs.map((p) => [path.relative(root, p), `const text = readFileSync(${JSON.stringify(flagsFile)}, "utf8"); const t0 = performance.now();
   const { FlagSet } = await import(${JSON.stringify(pathToFileURL(path.join(p, "node.js")).href)});
   const answer = new FlagSet(text).evaluate("rules-5-2", ${ctx}).value;`]));
+// Builds with FlagSet.loadValidated: also the server-validated (lazy) load.
+for (const p of pkgs.filter(validated)) {
+  bodies[`${path.relative(root, p)} loadValidated`] = `const text = readFileSync(${JSON.stringify(flagsFile)}, "utf8"); const t0 = performance.now();
+  const { FlagSet } = await import(${JSON.stringify(pathToFileURL(path.join(p, "node.js")).href)});
+  const answer = (await FlagSet.loadValidated(text, ${JSON.stringify(sha256)})).evaluate("rules-5-2", ${ctx}).value;`;
+}
 bodies.GrowthBook = `const text = readFileSync(${JSON.stringify(gbFile)}, "utf8"); const t0 = performance.now();
   const { GrowthBookClient } = await import("@growthbook/growthbook");
   const client = new GrowthBookClient().initSync({ payload: JSON.parse(text) });
@@ -53,7 +64,7 @@ for (let r = 0; r < rounds; r++) {
 }
 console.log(`Node ${process.version}, ${rounds} rounds, medians (ms):`);
 for (const [name, xs] of Object.entries(node)) {
-  console.log(`  ${name.padEnd(24)} CPU ${median(xs.map((x) => x.cpuMs)).toFixed(1).padStart(7)}   wall ${median(xs.map((x) => x.ms)).toFixed(1).padStart(7)}`);
+  console.log(`  ${name.padEnd(36)} CPU ${median(xs.map((x) => x.cpuMs)).toFixed(1).padStart(7)}   wall ${median(xs.map((x) => x.ms)).toFixed(1).padStart(7)}`);
 }
 
 // workerd: each build in its own copy of bench/workerd-cold, alternating.
@@ -64,18 +75,23 @@ const config = readFileSync(path.join(root, "bench/workerd-cold/config.capnp"), 
 const workers = pkgs.map((p, i) => {
   const d = path.join(dir, `workerd-${i}`);
   mkdirSync(path.join(d, "edgeflag"), { recursive: true });
-  for (const f of ["edgeflag_wasm.js", "fast.js", "edgeflag_wasm_bg.wasm"]) cpSync(path.join(p, f), path.join(d, "edgeflag", f));
+  for (const f of ["edgeflag_wasm.js", "fast.js", "validated.js", "edgeflag_wasm_bg.wasm"]) {
+    if (existsSync(path.join(p, f))) cpSync(path.join(p, f), path.join(d, "edgeflag", f));
+  }
   cpSync(path.join(root, "bench/workerd-cold/worker.js"), path.join(d, "worker.js"));
   cpSync(flagsFile, path.join(d, "flags-1000.json"));
-  writeFileSync(path.join(d, "config.capnp"), config);
-  return [path.relative(root, p), path.join(d, "config.capnp")];
-});
+  // A build without validated.js: its module line goes (workerd refuses a missing file).
+  writeFileSync(path.join(d, "config.capnp"), validated(p) ? config : config.split("\n").filter((l) => !l.includes("validated.js")).join("\n"));
+  const name = path.relative(root, p);
+  const file = path.join(d, "config.capnp");
+  return validated(p) ? [[name, file, ""], [`${name} loadValidated`, file, `?sha256=${sha256}`]] : [[name, file, ""]];
+}).flat();
 const wd = {};
 for (let r = 0; r < Math.min(rounds, 7); r++) {
-  for (const [name, file] of workers) {
+  for (const [name, file, query] of workers) {
     const server = await startWorkerd(file);
     try {
-      (wd[name] ??= []).push(await (await fetch(server.base)).json());
+      (wd[name] ??= []).push(await (await fetch(server.base + query)).json());
     } finally {
       await server.stop();
     }
@@ -83,5 +99,6 @@ for (let r = 0; r < Math.min(rounds, 7); r++) {
 }
 console.log("workerd (whole ms), medians:");
 for (const [name, xs] of Object.entries(wd)) {
-  console.log(`  ${name.padEnd(24)} instantiate ${median(xs.map((x) => x.instantiateMs))}   load 1,000 flags ${median(xs.map((x) => x.loadMs))}   first evaluateAll ${median(xs.map((x) => x.firstEvaluateAllMs))}`);
+  const m = (f) => median(xs.map(f));
+  console.log(`  ${name.padEnd(36)} instantiate ${m((x) => x.instantiateMs)}   load 1,000 flags ${m((x) => x.loadMs)}   instantiate + load ${m((x) => x.instantiateMs + x.loadMs)}   first evaluate ${m((x) => x.firstEvaluateMs ?? NaN)}   first evaluateAll ${m((x) => x.firstEvaluateAllMs)}`);
 }

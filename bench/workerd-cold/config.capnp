@@ -12,6 +12,7 @@ const coldWorker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "edgeflag/edgeflag_wasm.js", esModule = embed "../../wasm/pkg/edgeflag_wasm.js"),
     (name = "edgeflag/fast.js", esModule = embed "../../wasm/pkg/fast.js"),
+    (name = "edgeflag/validated.js", esModule = embed "../../wasm/pkg/validated.js"),
     (name = "edgeflag/edgeflag_wasm_bg.wasm", wasm = embed "../../wasm/pkg/edgeflag_wasm_bg.wasm"),
     (name = "flags-1000.json", text = embed "../../target/edgeflag-wasm/flags-1000.json"),
   ],

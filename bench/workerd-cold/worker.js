@@ -1,6 +1,9 @@
 // Cold start in workerd: the first request instantiates the WASM module (already compiled by
 // workerd from the `wasm` module) and loads a 1,000-flag file, timing each step. Local
 // workerd's clock advances during execution (the production runtime's does not).
+// `?sha256=HEX` on the first request loads with `FlagSet.loadValidated(text, sha256)` (the
+// server-validated path: flags loaded on first use) instead of the checked constructor; the
+// answer then also times the first single-flag evaluation.
 import wasmModule from "./edgeflag/edgeflag_wasm_bg.wasm";
 import { initSync, FlagSet as GlueSet } from "./edgeflag/edgeflag_wasm.js";
 // The FlagSet edge.js exports, with its methods (builds before 2026-12-02 exported the glue's).
@@ -12,17 +15,38 @@ let flags = null;
 let timings = null;
 
 export default {
-  async fetch() {
+  async fetch(request) {
+    // The test harness's readiness probe (tests/js/workerd.mjs) must not be the cold start.
+    if (new URL(request.url).pathname === "/__edgeflag/ping") return new Response("ready");
     if (!flags) {
+      const sha256 = new URL(request.url).searchParams.get("sha256");
       let t = performance.now();
       initSync({ module: wasmModule });
       const instantiateMs = performance.now() - t;
       t = performance.now();
-      flags = new FlagSet(flagsText);
+      if (sha256) {
+        // validated.js sets FlagSet.loadValidated when imported (dynamically here, so that
+        // builds without it still run the checked path).
+        await import("./edgeflag/validated.js");
+        t = performance.now();
+        flags = await FlagSet.loadValidated(flagsText, sha256);
+      } else {
+        flags = new FlagSet(flagsText);
+      }
       const loadMs = performance.now() - t;
       t = performance.now();
+      flags.evaluate("rules-5-2", { targetingKey: "user-1", country: "FR" });
+      const firstEvaluateMs = performance.now() - t;
+      t = performance.now();
       flags.evaluateAll({ targetingKey: "user-1" });
-      timings = { instantiateMs, loadMs, firstEvaluateAllMs: performance.now() - t, flags: flags.flagKeys.length };
+      timings = {
+        instantiateMs,
+        loadMs,
+        firstEvaluateMs,
+        firstEvaluateAllMs: performance.now() - t,
+        flags: flags.flagKeys.length,
+        lazy: flags.lazy === true,
+      };
     }
     return Response.json(timings);
   },

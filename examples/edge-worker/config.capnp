@@ -23,6 +23,7 @@ const edgeWorker :Workerd.Worker = (
     (name = "edgeflag/edge.js", esModule = embed "../../wasm/pkg/edge.js"),
     (name = "edgeflag/edgeflag_wasm.js", esModule = embed "../../wasm/pkg/edgeflag_wasm.js"),
     (name = "edgeflag/fast.js", esModule = embed "../../wasm/pkg/fast.js"),
+    (name = "edgeflag/validated.js", esModule = embed "../../wasm/pkg/validated.js"),
     (name = "edgeflag/edgeflag_wasm_bg.wasm", wasm = embed "../../wasm/pkg/edgeflag_wasm_bg.wasm"),
     (name = "flags.json", text = embed "../flags.json"),
   ],

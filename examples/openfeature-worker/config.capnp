@@ -32,6 +32,7 @@ const worker :Workerd.Worker = (
     (name = "edgeflag/edge.js", esModule = embed "../../wasm/pkg/edge.js"),
     (name = "edgeflag/edgeflag_wasm.js", esModule = embed "../../wasm/pkg/edgeflag_wasm.js"),
     (name = "edgeflag/fast.js", esModule = embed "../../wasm/pkg/fast.js"),
+    (name = "edgeflag/validated.js", esModule = embed "../../wasm/pkg/validated.js"),
     (name = "edgeflag/edgeflag_wasm_bg.wasm", wasm = embed "../../wasm/pkg/edgeflag_wasm_bg.wasm"),
   ],
   compatibilityDate = "2025-09-01",

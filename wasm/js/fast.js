@@ -12,7 +12,7 @@
 // Whatever this path cannot copy exactly (a context that is JSON text or not a plain object,
 // a BigInt, a cycle, a lone surrogate, a huge string, an unknown flag or environment, a
 // wrong argument type) takes the old path, which gives the old answers and errors.
-import { FlagSet as LoadedSet, __wireMemory, __hash, __validate } from "./edgeflag_wasm.js";
+import { FlagSet as LoadedSet, __wireMemory, __hash } from "./edgeflag_wasm.js";
 
 const NO_CODE = 0xffffffff;
 const ALL_FLAGS = 0xffffffff; // __wireEvaluate's "every flag" (wasm/src/api.rs)
@@ -364,12 +364,21 @@ LoadedSet.prototype.evaluateAllPrepared = function evaluateAllPrepared(prepared,
   return JSON.parse(this.__evaluatePrepared(undefined, prepared, env, ALL));
 };
 
-/** Every problem of a flag file, with its path; empty when it is valid (no throw). */
+/**
+ * Every problem of a flag file, with its path; empty when it is valid (throws only for an
+ * unusable argument). Through the constructor, which checks exactly this and reports the same
+ * problems: a second export doing the same cost the module bytes it has no room for.
+ */
 export function validateFlagFile(file) {
-  const flat = __validate(file);
-  const problems = [];
-  for (let i = 0; i < flat.length; i += 2) problems.push({ path: flat[i], message: flat[i + 1] });
-  return problems;
+  let set;
+  try {
+    set = new LoadedSet(fileArg(file));
+  } catch (e) {
+    if (e?.code === "INVALID_FLAG_FILE") return e.problems;
+    throw e;
+  }
+  set.free();
+  return [];
 }
 
 /** The bucketing hash: murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, unsigned. */

@@ -3,7 +3,7 @@
 //! the answer ([`crate::output`]); errors become JS `Error`s in [`crate::error`].
 
 use edgeflag_evaluator::model::FlagKind;
-use edgeflag_evaluator::{hashing, parse_flag_file, Context, FlagSet};
+use edgeflag_evaluator::{hashing, Context, FlagSet};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{EvaluateError, HashError, LoadError};
@@ -31,6 +31,9 @@ fn wire_environments(set: &FlagSet) -> Vec<String> {
 
 /// `__wireEvaluate`'s flag index for "every flag".
 const ALL_FLAGS: u32 = u32::MAX;
+/// `__wireEvaluate`'s flag index for "the layout of the flag file in the input buffer"
+/// (`crate::layout`, for `FlagSet.loadValidated`): no new export, for the module's size.
+const LAYOUT: u32 = u32::MAX - 1;
 
 /// The largest context the fast path takes, in bytes; larger ones go the old way.
 const MAX_WIRE_BYTES: u32 = 4 * 1024 * 1024;
@@ -211,6 +214,11 @@ impl JsFlagSet {
     /// small.
     #[wasm_bindgen(js_name = __wireEvaluate, skip_typescript)]
     pub fn wire_evaluate(&mut self, flag: u32, env: u32, len: u32) -> u32 {
+        if flag == LAYOUT {
+            crate::layout::layout(self.input.get(..len as usize).unwrap_or_default(), &mut self.codes);
+            // The address of the last number, the count of those before it.
+            return self.codes.as_ptr() as u32 + 4 * (self.codes.len() as u32 - 1);
+        }
         let fail = if flag == ALL_FLAGS { 0 } else { NO_CODE };
         let Some(env) = self.wire_env(env).map(|e| e.map(str::to_owned)) else { return fail };
         let ctx = match len {
@@ -270,23 +278,6 @@ impl PreparedContext {
     pub fn targeting_key(&self) -> Option<String> {
         self.inner.targeting_key().map(str::to_owned)
     }
-}
-
-/// `validateFlagFile(file)` (defined in `wasm/js/fast.js`): every problem with its path, as
-/// `[path, message, path, message, ...]`, empty when the file is valid. Throws only when the
-/// argument is not a string or an object.
-#[cfg_attr(edgeflag_size, optimize(size))]
-#[wasm_bindgen(js_name = __validate, skip_typescript)]
-pub fn validate_flag_file(file: JsValue) -> Result<Vec<String>, LoadError> {
-    let text = input::json_text(&file, "flag file", MAX_FLAG_FILE_CHARS)?;
-    let mut out = Vec::new();
-    if let Err(errors) = parse_flag_file(&text) {
-        for problem in errors.problems {
-            out.push(problem.path);
-            out.push(problem.message);
-        }
-    }
-    Ok(out)
 }
 
 /// `hash(salt, unit)` (murmur3 x86 32-bit, seed 0, of `salt + ":" + unit`) or, with

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod error;
 pub mod input;
+mod layout;
 pub mod output;
 pub mod wire;
 mod typescript;

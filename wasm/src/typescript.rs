@@ -87,6 +87,49 @@ export interface FlagSet {
 }
 
 /**
+ * A flag file loaded by `FlagSet.loadValidated(text, sha256)` (import `ValidatedFlagSet` or
+ * use the static): the same methods and answers as `FlagSet`. When the SHA-256 matches, the
+ * load checks the top level, environments and segments and finds each flag's text; each flag
+ * is loaded (and checked) by the engine the first time it is evaluated, with its
+ * prerequisites and segments. A flag that is in fact invalid then throws its problems (paths
+ * in the whole file) from every evaluation that reaches it. When the SHA-256 does not match,
+ * or the text is not laid out as expected, the whole file is loaded and checked at once, as by
+ * `new FlagSet(text)`, which throws every problem.
+ */
+export declare class ValidatedFlagSet {
+  private constructor();
+  /** `FlagSet.loadValidated`: `sha256` is the hex SHA-256 of the text's UTF-8 bytes (the server's `/edge/manifest.json` `sha256`). */
+  static load(text: string, sha256: string): Promise<ValidatedFlagSet>;
+  /** Whether flags are loaded on first use (the checksum matched) rather than all at load. */
+  readonly lazy: boolean;
+  /** Counts successful loads: 1 after `load`, +1 per `replace` or `replaceValidated`. */
+  readonly revision: number;
+  readonly flagKeys: string[];
+  /** Like `FlagSet.replace`: the whole new file is checked at once; on error the old flags stay. */
+  replace(file: FlagFile | string): void;
+  /** Like `load`, for a newer version: on error the old flags stay. */
+  replaceValidated(text: string, sha256: string): Promise<void>;
+  evaluate(flagKey: string, context: EvaluationContext | string, env?: string | null): EvaluationResult;
+  evaluateAs(flagKey: string, kind: FlagKind, context: EvaluationContext | string, env?: string | null): EvaluationResult;
+  evaluateAll(context: EvaluationContext | string, env?: string | null): EvaluationResult[];
+  evaluatePrepared(flagKey: string, context: PreparedContext, env?: string | null): EvaluationResult;
+  evaluateAllPrepared(context: PreparedContext, env?: string | null): EvaluationResult[];
+  evaluateJson(flagKey: string, contextJson: string, env?: string | null): string;
+  evaluateAllJson(contextJson: string, env?: string | null): string;
+  flag(flagKey: string, env?: string | null): FlagHandle;
+  /** Frees the WASM memory of every flag loaded so far. */
+  free(): void;
+}
+
+export declare namespace FlagSet {
+  /**
+   * Loads a file the edgeflag server validated when it was published, for a fast cold
+   * start: see `ValidatedFlagSet`. `sha256` is the hex SHA-256 of the text's UTF-8 bytes.
+   */
+  function loadValidated(text: string, sha256: string): Promise<ValidatedFlagSet>;
+}
+
+/**
  * The bucketing hash: murmur3 x86 32-bit (seed 0) of `salt + ":" + unit`, as an unsigned
  * 32-bit number (see `spec/bucketing-vectors.json`).
  */
@@ -95,8 +138,8 @@ export function hash(salt: string, unit: string): number;
 export function bucket(salt: string, unit: string): number;
 
 /**
- * Validates a flag file without compiling it: every problem with its path (empty when
- * valid). Throws only when the argument is not a string or an object.
+ * Checks a flag file as `new FlagSet` does: every problem with its path (empty when
+ * valid). Throws only when the argument is unusable (not a string or an object, too large).
  */
 export function validateFlagFile(file: FlagFile | string): Problem[];
 

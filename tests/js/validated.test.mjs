@@ -1,0 +1,259 @@
+// FlagSet.loadValidated (wasm/js/validated.js): a server-validated file loaded lazily, each
+// flag by the engine on first use. Same answers as the native engine through every path
+// (the differential corpus), the same problems (with whole-file paths) for a file that was not
+// in fact valid, the checked load when the checksum does not match, and the layouts a file
+// can have (member order, escapes, whitespace, segments before flags).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+import { FlagSet, PreparedContext, ValidatedFlagSet } from "../../wasm/pkg/node.js";
+import { corpusPath, examplesFlags, manyFlags } from "./helpers.mjs";
+
+const sha256 = (text) => createHash("sha256").update(text, "utf8").digest("hex");
+const load = (text) => FlagSet.loadValidated(text, sha256(text));
+const corpus = JSON.parse(readFileSync(corpusPath, "utf8"));
+
+/** Every flag's answer through every path, plus evaluateAll, for comparing two sets. */
+function answers(set, contexts, envs = [undefined]) {
+  const out = [];
+  for (const env of envs) {
+    for (const ctx of contexts) {
+      for (const key of [...set.flagKeys, "no-such-flag"]) {
+        out.push(set.evaluate(key, ctx, env), set.flag(key, env).evaluate(ctx));
+        out.push(JSON.parse(set.evaluateJson(key, JSON.stringify(ctx), env)));
+      }
+      out.push(set.evaluateAll(ctx, env), JSON.parse(set.evaluateAllJson(JSON.stringify(ctx), env)));
+    }
+  }
+  return out;
+}
+
+async function sameAsChecked(text, contexts, envs) {
+  const lazy = await load(text);
+  assert.equal(lazy.lazy, true, "loaded lazily");
+  const checked = new FlagSet(text);
+  assert.deepStrictEqual(lazy.flagKeys, checked.flagKeys);
+  assert.deepStrictEqual(answers(lazy, contexts, envs), answers(checked, contexts, envs));
+}
+
+const MODES = {
+  "flags loaded as the cases ask": null,
+  "evaluateAll first (the whole file loaded at once)": false,
+  "every flag loaded one by one first (evaluateAll flag by flag)": true,
+};
+for (const [mode, lazyAfter] of Object.entries(MODES)) test(`the differential corpus: identical answers through every path of a lazily loaded set, ${mode}`, async () => {
+  const sets = [];
+  for (const f of corpus.files) {
+    const set = await load(f.text);
+    assert.equal(set.lazy, true, "the corpus files load lazily");
+    if (lazyAfter === true) for (const key of set.flagKeys) set.evaluate(key, {});
+    if (lazyAfter === false) set.evaluateAll({});
+    sets.push(set);
+  }
+  const paths = {
+    object: (c, set, env) => (c.all ? set.evaluateAll(c.context, env) : set.evaluate(c.flag, c.context, env)),
+    handle: (c, set, env) => (c.all ? set.evaluateAll(c.context, env) : set.flag(c.flag, env).evaluate(c.context)),
+    json: (c, set, env) => {
+      const text = JSON.stringify(c.context);
+      return JSON.parse(c.all ? set.evaluateAllJson(text, env) : set.evaluateJson(c.flag, text, env));
+    },
+    prepared: (c, set, env) => {
+      const prepared = new PreparedContext(c.context);
+      try {
+        return c.all ? set.evaluateAllPrepared(prepared, env) : set.evaluatePrepared(c.flag, prepared, env);
+      } finally {
+        prepared.free();
+      }
+    },
+  };
+  assert.ok(corpus.cases.length >= 10_000);
+  for (const [name, evaluateOne] of Object.entries(paths)) {
+    const bad = [];
+    for (const c of corpus.cases) {
+      const got = evaluateOne(c, sets[c.file], c.env ?? undefined);
+      try {
+        assert.deepStrictEqual(got, c.expected);
+      } catch {
+        bad.push({ case: c, got });
+      }
+    }
+    assert.equal(bad.length, 0, `${name}: ${bad.length} mismatches, first: ${JSON.stringify(bad.slice(0, 2), null, 1)}`);
+  }
+  if (lazyAfter !== null) for (const set of sets) assert.equal(set.lazy, lazyAfter, "evaluateAll loads the whole file only when many flags are not loaded");
+});
+
+test("invalid files: lazily, each broken flag throws its own problems with whole-file paths", async () => {
+  assert.ok(corpus.invalid.length >= 5);
+  let lazilyFound = 0;
+  for (const bad of corpus.invalid) {
+    let set;
+    try {
+      set = await load(bad.text);
+    } catch (e) {
+      // Problems outside the flags (or a layout the scan does not take): the checked load's.
+      assert.equal(e.code, "INVALID_FLAG_FILE");
+      assert.deepStrictEqual(e.problems, bad.problems);
+      continue;
+    }
+    assert.equal(set.lazy, true);
+    // Every problem the checked load reports in flags[i] is thrown by flag i's first use
+    // (with the same path and message), and nothing is thrown that it does not report.
+    const line = (p) => `${p.path}: ${p.message}`;
+    const expected = new Set(bad.problems.map(line));
+    const flagKeys = set.flagKeys;
+    for (let i = 0; i < flagKeys.length; i++) {
+      let thrown = null;
+      try {
+        set.evaluate(flagKeys[i], { targetingKey: "u" });
+      } catch (e) {
+        thrown = e;
+      }
+      const own = bad.problems.filter((p) => p.path.startsWith(`flags[${i}]`));
+      if (own.length === 0 && thrown === null) continue;
+      assert.ok(thrown, `flags[${i}] has problems but answered: ${JSON.stringify(own)}`);
+      assert.equal(thrown.name, "EdgeflagError");
+      assert.equal(thrown.code, "INVALID_FLAG_FILE");
+      for (const p of thrown.problems) assert.ok(expected.has(line(p)), `not a problem of the file: ${line(p)}`);
+      for (const p of own) assert.ok(thrown.problems.some((q) => q.path === p.path && q.message === p.message), `not thrown: ${JSON.stringify(p)}`);
+      assert.match(thrown.message, /^invalid flag file \(\d+ problems?\)\n/);
+      for (const p of thrown.problems) assert.ok(thrown.message.includes(`${p.path}: ${p.message}`));
+      // The same error again on the next call (the flag is not read again).
+      assert.throws(() => set.evaluate(flagKeys[i], {}), (e) => e === thrown);
+      lazilyFound++;
+    }
+    // evaluateAll reaches every flag: the whole file's problems, as the checked load gives them.
+    const fresh = await load(bad.text);
+    assert.throws(() => fresh.evaluateAll({}), (e) => assert.deepStrictEqual(e.problems, bad.problems) ?? true);
+    assert.throws(() => fresh.evaluateAllJson("{}"), (e) => e.code === "INVALID_FLAG_FILE");
+  }
+  assert.ok(lazilyFound > 0, "some corpus file had problems only inside flags");
+});
+
+test("a checksum that does not match: the whole file is checked at load, as by new FlagSet", async () => {
+  for (const bad of corpus.invalid) {
+    await assert.rejects(FlagSet.loadValidated(bad.text, "0".repeat(64)), (e) => {
+      assert.equal(e.code, "INVALID_FLAG_FILE");
+      assert.deepStrictEqual(e.problems, bad.problems);
+      return true;
+    });
+  }
+  const set = await FlagSet.loadValidated(examplesFlags, sha256(examplesFlags + " "));
+  assert.equal(set.lazy, false);
+  assert.deepStrictEqual(set.evaluateAll({ targetingKey: "u" }), new FlagSet(examplesFlags).evaluateAll({ targetingKey: "u" }));
+  // Upper-case hex is the same checksum.
+  assert.equal((await FlagSet.loadValidated(examplesFlags, sha256(examplesFlags).toUpperCase())).lazy, true);
+  // Too long: refused as the checked load refuses it, before any scan.
+  const huge = `{"schema_version":1,"flags":[],"pad":"${"x".repeat(17 * 1024 * 1024)}"}`;
+  await assert.rejects(load(huge), (e) => e.code === "INPUT_TOO_LARGE");
+  // Not text, or no checksum: the checked load's errors.
+  await assert.rejects(FlagSet.loadValidated(42, "x"), (e) => e.name === "EdgeflagError" && e.code === "INVALID_ARGUMENT");
+  assert.equal((await FlagSet.loadValidated(examplesFlags)).lazy, false);
+});
+
+const contexts = [
+  { targetingKey: "alice", country: "FR", plan: "enterprise", email: "a@example.org", app_version: "9.1.0", ip: "10.2.3.4" },
+  { targetingKey: "bob", country: "DE" },
+  {},
+  undefined,
+];
+
+test("layouts: member order, escapes, whitespace, segments before or after flags", async () => {
+  const file = JSON.parse(examplesFlags);
+  const envs = [undefined, ...(file.environments ?? []), "nowhere"];
+  // Pretty-printed, and the original.
+  await sameAsChecked(examplesFlags, contexts, envs);
+  await sameAsChecked(JSON.stringify(file, null, "\t"), contexts, envs);
+  // "key" last in every flag and segment, flags before segments, escapes in keys and values.
+  const reordered = {
+    schema_version: file.schema_version,
+    flags: file.flags.map(({ key, ...rest }) => ({ ...rest, description: 'a "quoted" \\ key: {not [a] bracket}', key })),
+    environments: file.environments,
+    segments: (file.segments ?? []).map(({ key, ...rest }) => ({ ...rest, key })),
+  };
+  const text = JSON.stringify(reordered).replaceAll('"key":"', '"k\\u0065y":"');
+  assert.ok(text.includes('"k\\u0065y"'));
+  await sameAsChecked(text, contexts, envs);
+  // Keys with escapes and non-ASCII; no segments; no flags.
+  const odd = manyFlags(3, 'odd "ключ"\\');
+  await sameAsChecked(JSON.stringify(odd), contexts);
+  await sameAsChecked(JSON.stringify({ schema_version: 1, flags: [] }), contexts);
+  const empty = await load('{"schema_version":1,"flags":[]}');
+  assert.deepStrictEqual(empty.evaluateAll({}), []);
+  assert.equal(empty.evaluateAllJson("{}"), "[]");
+  assert.throws(() => empty.evaluateAll(7), (e) => e.name === "EdgeflagError");
+});
+
+test("prerequisites and segments come along with the flag that needs them", async () => {
+  const file = manyFlags(6, "p");
+  for (let i = 1; i < 6; i++) file.flags[i].prerequisites = [{ flag: `p-${i - 1}`, variation: "on" }];
+  file.segments = [
+    { key: "unused", included: ["nobody"] },
+    { key: "vip", included: ["alice"], rules: [{ clauses: [{ attribute: "plan", operator: "in", values: ["gold"] }] }] },
+  ];
+  file.flags[0].rules.unshift({ clauses: [{ operator: "in_segment", values: ["vip"] }], variation: "off" });
+  file.flags[3].environments = { prod: { rules: [{ clauses: [{ operator: "in_segment", values: ["vip"] }], variation: "on" }] } };
+  const users = [...contexts, { targetingKey: "carol", plan: "gold", country: "FR" }];
+  await sameAsChecked(JSON.stringify(file), users, [undefined, "prod"]);
+  // The last flag alone first: its chain and the segment load with it.
+  const set = await load(JSON.stringify(file));
+  assert.deepStrictEqual(set.evaluate("p-5", users[4]), new FlagSet(JSON.stringify(file)).evaluate("p-5", users[4]));
+});
+
+test("a layout the scan does not take, or duplicate keys: the checked load decides", async () => {
+  const dup = manyFlags(3);
+  dup.flags[2].key = dup.flags[0].key;
+  const text = JSON.stringify(dup);
+  let checked;
+  try {
+    new FlagSet(text);
+  } catch (e) {
+    checked = e;
+  }
+  assert.ok(checked);
+  await assert.rejects(load(text), (e) => assert.deepStrictEqual(e.problems, checked.problems) ?? true);
+  // A flag that is not an object, a key that is not a string, a flags member twice, trailing text.
+  for (const bad of [
+    '{"schema_version":1,"flags":[1]}',
+    '{"schema_version":1,"flags":[{"key":1}]}',
+    '{"schema_version":1,"flags":[],"flags":[]}',
+    '{"schema_version":1,"flags":[]} x',
+    '{"schema_version":1,"flags":[{"key":"a"]}',
+    '{"schema_version":1,"flags":[{"key":"\\x"}]}',
+    '{"schema_version":1,"fl\\qags":[]}',
+  ]) {
+    await assert.rejects(load(bad), (e) => e.code === "INVALID_FLAG_FILE", bad);
+  }
+  // A flag that is not JSON inside (a trusted file that is not what it claims): its own load
+  // reports it, as an EdgeflagError with the whole file's path, not a SyntaxError.
+  const broken = '{"schema_version":1,"flags":[{"key":"a","kind":"boolean","variations":[1 2]}]}';
+  const set = await load(broken);
+  assert.equal(set.lazy, true);
+  assert.throws(() => set.evaluate("a", {}), (e) => e.name === "EdgeflagError" && e.code === "INVALID_FLAG_FILE" && e.problems[0].path.startsWith("flags[0]"));
+});
+
+test("replace and replaceValidated are atomic and move the revision; handles follow", async () => {
+  const first = manyFlags(4, "a");
+  const set = await load(JSON.stringify(first));
+  const handle = set.flag("b-1");
+  assert.equal(handle.evaluate({ targetingKey: "u" }).errorCode, "FLAG_NOT_FOUND");
+  assert.equal(set.revision, 1);
+  assert.throws(() => set.replace('{"schema_version":1}'), (e) => e.code === "INVALID_FLAG_FILE");
+  assert.equal(set.revision, 1);
+  assert.equal(set.evaluate("a-1", { targetingKey: "u", country: "FR" }).value, true);
+  const second = JSON.stringify(manyFlags(4, "b"));
+  await set.replaceValidated(second, sha256(second));
+  assert.equal(set.revision, 2);
+  assert.equal(set.lazy, true);
+  assert.equal(handle.evaluate({ targetingKey: "u", country: "FR" }).value, true);
+  assert.equal(set.evaluate("a-1", {}).errorCode, "FLAG_NOT_FOUND");
+  await assert.rejects(set.replaceValidated("{", sha256("{")), (e) => e.code === "INVALID_FLAG_FILE");
+  assert.equal(set.revision, 2);
+  set.replace(JSON.stringify(first));
+  assert.equal(set.revision, 3);
+  assert.equal(set.lazy, false);
+  assert.equal(handle.evaluate({}).errorCode, "FLAG_NOT_FOUND");
+  assert.ok(set instanceof ValidatedFlagSet);
+  set.free();
+});

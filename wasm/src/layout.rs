@@ -1,0 +1,71 @@
+//! Where the containers of a flag file's first levels are, for `FlagSet.loadValidated`
+//! (`wasm/js/validated.js`), which loads each flag's text on first use. The same scan in JS
+//! costs a cold start about 4 ms (still-cold JS over 300 KB); here it is one byte loop. It
+//! checks nothing: the JS side checks the layout it gets, the engine every part it loads.
+//! Reached through `__wireEvaluate` with flag `LAYOUT` (api.rs): a new export would cost the
+//! module more than the loop (the core module is within a few bytes of its 100 KB budget).
+
+/// Into `out`: `[depth, start, end]` for every object or array at depth 2
+/// (a top-level member's value) and 3 (an element of one), byte offsets, in the order they
+/// close; strings are skipped (escapes followed). Unbalanced brackets give a list the caller
+/// finds inconsistent. Then the count of numbers before it.
+// Not inlined into `__wireEvaluate`: V8 moves a function that runs long to its optimizing
+// compiler, and that should be this loop, not the whole evaluation export around it.
+#[inline(never)]
+#[cfg_attr(edgeflag_size, optimize(size))]
+pub fn layout(text: &[u8], out: &mut Vec<u32>) {
+    out.clear();
+    let mut open = [0u32; 4];
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, &b) in text.iter().enumerate() {
+        if quoted {
+            quoted = escaped || b != b'"';
+            escaped = !escaped && b == b'\\';
+            continue;
+        }
+        match b {
+            b'"' => quoted = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth < 4 {
+                    open[depth] = i as u32;
+                }
+            }
+            b'}' | b']' => {
+                if depth == 2 || depth == 3 {
+                    out.extend_from_slice(&[depth as u32, open[depth & 3], i as u32 + 1]);
+                }
+                depth = depth.wrapping_sub(1);
+            }
+            _ => {}
+        }
+    }
+    // The count last: the caller reads it from the address of the list's end.
+    out.push(out.len() as u32);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::layout;
+
+    #[test]
+    fn containers_at_depth_two_and_three_skipping_strings_and_deeper_levels() {
+        let text = br#"{"a":[{"k":"}\"]","x":[[{"y":[]}]]},{}],"b":{"c":[1]},"d":"[["}"#;
+        let mut out = vec![9];
+        layout(text, &mut out);
+        let at = |s: &str| text.windows(s.len()).position(|w| w == s.as_bytes()).unwrap_or(usize::MAX) as u32;
+        let (a, first, second) = (at(r#"[{"k""#), at(r#"{"k""#), at("{}]"));
+        let (b, c) = (at(r#"{"c""#), at("[1]"));
+        let expected = vec![
+            3, first, second - 1, // {"k": ...} (its nested arrays and objects are not listed)
+            3, second, second + 2, // {}
+            2, a, second + 3, // the array of "a"
+            3, c, c + 3, // [1]
+            2, b, c + 4, // the object of "b"
+            15, // the count
+        ];
+        assert_eq!(out, expected);
+    }
+}
