@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::context::{json_type, Context, ContextError};
+use crate::context::{json_type, AttributeValue, Context, ContextError};
 use crate::keyed::SortedMap;
 
 /// The field date constraints read, whatever their `contextName` (as in the Unleash SDKs).
@@ -31,7 +31,6 @@ impl UnleashContext {
         let Value::Object(map) = value else {
             return Err(ContextError::NotAnObject(json_type(&value)));
         };
-        let mut native = Context::default();
         let mut properties = None;
         let mut top = Vec::with_capacity(map.len());
         for (name, value) in map {
@@ -48,6 +47,7 @@ impl UnleashContext {
         // Names come with the request: a sorted map, so no choice of names makes this slow.
         let top_names = SortedMap::from_entries(top.iter().map(|(name, _)| (name.clone(), ())).collect());
         let mut user_id = top.iter().find(|(name, _)| name == "userId").and_then(|(_, v)| scalar_text(v));
+        let mut fields = Vec::with_capacity(top.len());
         // A top-level field hides the property of the same name even when it is empty, `0` or
         // `false` (the SDKs' `context[f] ?? context.properties[f]`); only an absent or `null`
         // one lets the property through.
@@ -56,12 +56,25 @@ impl UnleashContext {
                 user_id = scalar_text(&value);
             }
             if !value.is_null() && top_names.get(&name).is_none() {
-                native.set(name, as_text(value));
+                fields.push((name, as_text(value)));
             }
         }
         for (name, value) in top {
             // The clock stays a number when given as one (epoch milliseconds).
             let value = if name == CURRENT_TIME { value } else { as_text(value) };
+            fields.push((name, value));
+        }
+        Ok(Self::from_fields(fields, user_id, now_ms))
+    }
+
+    /// A context from fields already resolved the way [`UnleashContext::from_value`] resolves
+    /// them: each the top-level value, else the property, `null`s left out; numbers and
+    /// booleans as their text, except a top-level `currentTime`, kept as given. `user_id` is
+    /// the `userId` as given (see [`UnleashContext::user_id`]). For callers that copy only
+    /// the fields a set reads ([`super::UnleashSet::reads`]), such as the WASM glue.
+    pub fn from_fields(fields: Vec<(String, Value)>, user_id: Option<String>, now_ms: Option<i64>) -> Self {
+        let mut native = Context::default();
+        for (name, value) in fields {
             native.set(name, value);
         }
         if native.attribute(CURRENT_TIME).is_none() {
@@ -69,7 +82,7 @@ impl UnleashContext {
                 native.set(CURRENT_TIME, ms);
             }
         }
-        Ok(UnleashContext { native, user_id })
+        UnleashContext { native, user_id }
     }
 
     /// The `userId` as given (an empty one too), for the `userWithId` strategy.
@@ -89,6 +102,15 @@ impl UnleashContext {
         match self.native.attribute(name)? {
             Value::String(s) if !s.is_empty() => Some(std::borrow::Cow::Borrowed(s)),
             Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+            _ => None,
+        }
+    }
+
+    /// A field that is non-empty text, with its cached readings (version, address).
+    pub(crate) fn text_entry(&self, name: &str) -> Option<(&AttributeValue, &str)> {
+        let entry = self.native.attribute_entry(name)?;
+        match entry.value() {
+            Value::String(s) if !s.is_empty() => Some((entry, s.as_str())),
             _ => None,
         }
     }

@@ -12,17 +12,20 @@
 pub mod constraint;
 pub mod context;
 pub mod payload;
+mod reads;
 pub mod strategy;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::hashing::SaltedHash;
+use crate::keyed::KeyMap;
 use crate::validation::{Problem, ValidationErrors};
 
-pub use context::{now_ms, UnleashContext};
+pub use context::{now_ms, UnleashContext, CURRENT_TIME};
 use payload::{Dependency, Feature, Payload, VariantDef};
 use strategy::{normalized_hash, random_unit, Strategy};
 
@@ -32,11 +35,20 @@ pub const VARIANT_SEED: u32 = 86_028_157;
 /// The name of the variant served when no variant applies.
 pub const DISABLED_VARIANT: &str = "disabled";
 
+/// Answer code ([`UnleashSet::code`]): the feature is off.
+pub const CODE_OFF: u32 = 0;
+/// Answer code: the feature is on, with no variant (the `disabled` variant).
+pub const CODE_ON: u32 = 1;
+
 /// A loaded Unleash payload, ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct UnleashSet {
     features: Vec<CompiledFeature>,
-    index: HashMap<String, usize>,
+    /// Feature names from the payload (the admin's, so an unkeyed hash is safe, see `keyed`):
+    /// hashed with FxHash's step instead of SipHash, half of a static toggle's time before.
+    index: KeyMap<usize>,
+    /// Every context field some feature reads, sorted; [`UnleashSet::reads`] gives ids into it.
+    field_names: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +58,16 @@ struct CompiledFeature {
     strategies: Vec<Strategy>,
     variants: Vec<VariantDef>,
     dependencies: Vec<Dependency>,
+    /// Per dependency, the parent's position (`None`: not in the payload).
+    parents: Vec<Option<usize>>,
+    /// The feature name hashed with the variant seed (the feature variants' group).
+    variant_group: SaltedHash,
+    /// Per strategy, where its variants start among the feature's answer codes (after the
+    /// feature's own variants).
+    variant_base: Vec<u32>,
+    /// The context fields evaluating this feature can read (its parents' included), as ids
+    /// into `field_names`.
+    reads: Vec<u32>,
 }
 
 /// What `getVariant` returns, in the SDKs' JSON shape.
@@ -96,8 +118,8 @@ impl UnleashSet {
     }
 
     pub fn from_payload(payload: Payload) -> UnleashSet {
-        let (features, segments) = payload.into_state();
-        let segments: HashMap<u64, Vec<constraint::Check>> = segments
+        let (features, segments_raw) = payload.into_state();
+        let segments: HashMap<u64, Vec<constraint::Check>> = segments_raw
             .iter()
             .map(|s| {
                 (
@@ -106,26 +128,157 @@ impl UnleashSet {
                 )
             })
             .collect();
-        let mut index = HashMap::with_capacity(features.len());
+        let segment_reads: HashMap<u64, &[payload::ConstraintDef]> =
+            segments_raw.iter().map(|s| (s.id, s.constraints.as_slice())).collect();
+        let own_reads: Vec<BTreeSet<String>> =
+            features.iter().map(|f| reads::feature(f, &segment_reads)).collect();
+        // Of two features with one name the last counts (as a map filled in order would);
+        // `KeyMap` keeps the first of equal keys, so it is filled from the end.
+        let index = KeyMap::from_entries(features.iter().enumerate().rev().map(|(i, f)| (f.name.clone(), i)).collect());
+        // A feature reads what its parents read (one level: a parent with parents of its own
+        // is not evaluated, see `dependencies_hold`).
+        let all_reads: Vec<BTreeSet<String>> = features
+            .iter()
+            .zip(&own_reads)
+            .map(|(f, own)| {
+                let mut reads = own.clone();
+                for d in &f.dependencies {
+                    if let Some(&parent) = index.get(&d.feature) {
+                        reads.extend(own_reads[parent].iter().cloned());
+                    }
+                }
+                reads
+            })
+            .collect();
+        let field_names: Vec<String> = all_reads.iter().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect();
         let features: Vec<CompiledFeature> = features
             .into_iter()
-            .enumerate()
-            .map(|(i, f): (usize, Feature)| {
-                index.insert(f.name.clone(), i);
+            .zip(all_reads)
+            .map(|(f, reads): (Feature, BTreeSet<String>)| {
+                let strategies: Vec<Strategy> = f
+                    .strategies
+                    .iter()
+                    .map(|s| Strategy::compile(s, &f.name, &segments))
+                    .collect();
+                let mut base = f.variants.len() as u32;
+                let variant_base = strategies
+                    .iter()
+                    .map(|s| {
+                        let at = base;
+                        base = base.saturating_add(s.variants.len() as u32);
+                        at
+                    })
+                    .collect();
+                let parents = f.dependencies.iter().map(|d| index.get(&d.feature).copied()).collect();
                 CompiledFeature {
-                    strategies: f
-                        .strategies
-                        .iter()
-                        .map(|s| Strategy::compile(s, &f.name, &segments))
-                        .collect(),
+                    strategies,
+                    parents,
+                    variant_group: SaltedHash::new(&f.name, VARIANT_SEED),
                     name: f.name,
                     enabled: f.enabled,
                     variants: f.variants,
                     dependencies: f.dependencies,
+                    variant_base,
+                    reads: reads
+                        .iter()
+                        .filter_map(|r| field_names.binary_search(r).ok().map(|i| i as u32))
+                        .collect(),
                 }
             })
             .collect();
-        UnleashSet { features, index }
+        UnleashSet { features, index, field_names }
+    }
+
+    /// How many features the set has.
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+
+    /// The position of a feature (in payload order), for the `*_at` methods.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// Every context field some feature reads, sorted. Fields not named here never change an
+    /// answer, so a caller may leave them out of the context.
+    pub fn field_names(&self) -> &[String] {
+        &self.field_names
+    }
+
+    /// The fields evaluating feature `index` can read (its parents' included), as positions in
+    /// [`UnleashSet::field_names`]; empty for an index past the end.
+    pub fn reads(&self, index: usize) -> &[u32] {
+        self.features.get(index).map_or(&[], |f| f.reads.as_slice())
+    }
+
+    /// `isEnabled` of feature `index` (false past the end).
+    pub fn is_enabled_at(&self, index: usize, context: &UnleashContext) -> bool {
+        index < self.features.len() && self.resolve(index, context).0
+    }
+
+    /// Both answers of feature `index` as one code: [`CODE_OFF`], [`CODE_ON`] (no variant), or
+    /// `2 + k` for its variant `k`, counting the feature's variants, then each strategy's in
+    /// order. [`UnleashSet::evaluation_of`] turns a code back into the answer, so a caller
+    /// can keep one answer object per code. `CODE_OFF` past the end.
+    pub fn code(&self, index: usize, context: &UnleashContext) -> u32 {
+        if index >= self.features.len() {
+            return CODE_OFF;
+        }
+        let feature = &self.features[index];
+        let (enabled, strategy) = self.resolve(index, context);
+        if !enabled {
+            return CODE_OFF;
+        }
+        // A matching strategy with variants decides; otherwise the feature's variants do.
+        let chosen = match strategy.filter(|&s| !feature.strategies[s].variants.is_empty()) {
+            Some(s) => {
+                let strategy = &feature.strategies[s];
+                select_variant(&strategy.variants, &strategy.variant_group, strategy.variant_stickiness.as_deref(), context)
+                    .map(|k| feature.variant_base[s] + k as u32)
+            }
+            None => select_variant(
+                &feature.variants,
+                &feature.variant_group,
+                feature.variants.first().and_then(|v| v.stickiness.as_deref()),
+                context,
+            )
+            .map(|k| k as u32),
+        };
+        chosen.map_or(CODE_ON, |k| 2 + k)
+    }
+
+    /// The answer a [`UnleashSet::code`] of feature `index` stands for (`None` for a code it
+    /// cannot give).
+    pub fn evaluation_of(&self, index: usize, code: u32) -> Option<UnleashEvaluation<'_>> {
+        let feature = self.features.get(index)?;
+        Some(UnleashEvaluation {
+            name: &feature.name,
+            enabled: code != CODE_OFF,
+            variant: self.variant_of_code(feature, code)?,
+        })
+    }
+
+    fn variant_of_code<'a>(&'a self, feature: &'a CompiledFeature, code: u32) -> Option<UnleashVariant<'a>> {
+        let k = match code {
+            CODE_OFF => return Some(UnleashVariant::disabled(false)),
+            CODE_ON => return Some(UnleashVariant::disabled(true)),
+            code => (code - 2) as usize,
+        };
+        let v = match k.checked_sub(feature.variants.len()) {
+            None => &feature.variants[k],
+            Some(mut k) => feature.strategies.iter().find_map(|s| match s.variants.get(k) {
+                Some(v) => Some(v),
+                None => {
+                    k -= s.variants.len();
+                    None
+                }
+            })?,
+        };
+        Some(UnleashVariant { name: &v.name, payload: v.payload.as_ref(), enabled: true, feature_enabled: true })
     }
 
     /// Feature names in payload order.
@@ -183,43 +336,13 @@ impl UnleashSet {
         index: usize,
         context: &UnleashContext,
     ) -> (bool, UnleashVariant<'a>) {
-        let feature = &self.features[index];
-        let (enabled, strategy) = self.resolve(index, context);
-        if !enabled {
-            return (false, UnleashVariant::disabled(false));
-        }
-        // A matching strategy with variants decides; otherwise the feature's variants do.
-        let chosen = match strategy.filter(|s| !s.variants.is_empty()) {
-            Some(s) => select_variant(
-                &s.variants,
-                &s.group_id,
-                s.variant_stickiness.as_deref(),
-                context,
-            ),
-            None => select_variant(
-                &feature.variants,
-                &feature.name,
-                feature
-                    .variants
-                    .first()
-                    .and_then(|v| v.stickiness.as_deref()),
-                context,
-            ),
-        };
-        let variant = match chosen {
-            Some(v) => UnleashVariant {
-                name: &v.name,
-                payload: v.payload.as_ref(),
-                enabled: true,
-                feature_enabled: true,
-            },
-            None => UnleashVariant::disabled(true),
-        };
-        (true, variant)
+        let code = self.code(index, context);
+        let variant = self.variant_of_code(&self.features[index], code);
+        (code != CODE_OFF, variant.unwrap_or(UnleashVariant::disabled(code != CODE_OFF)))
     }
 
     /// Whether the feature is on, and the strategy that turned it on (if any).
-    fn resolve(&self, index: usize, context: &UnleashContext) -> (bool, Option<&Strategy>) {
+    fn resolve(&self, index: usize, context: &UnleashContext) -> (bool, Option<usize>) {
         let feature = &self.features[index];
         if !feature.enabled || !self.dependencies_hold(feature, context) {
             return (false, None);
@@ -227,7 +350,7 @@ impl UnleashSet {
         if feature.strategies.is_empty() {
             return (true, None);
         }
-        match feature.strategies.iter().find(|s| s.is_enabled(context)) {
+        match feature.strategies.iter().position(|s| s.is_enabled(context)) {
             Some(strategy) => (true, Some(strategy)),
             None => (false, None),
         }
@@ -235,8 +358,8 @@ impl UnleashSet {
 
     /// Parents must exist and have no parents themselves (one level, as in the SDKs).
     fn dependencies_hold(&self, feature: &CompiledFeature, context: &UnleashContext) -> bool {
-        feature.dependencies.iter().all(|dependency| {
-            let Some(&parent) = self.index.get(&dependency.feature) else {
+        feature.dependencies.iter().zip(&feature.parents).all(|(dependency, parent)| {
+            let Some(parent) = *parent else {
                 return false;
             };
             if !self.features[parent].dependencies.is_empty() {
@@ -255,13 +378,14 @@ impl UnleashSet {
     }
 }
 
-/// The SDKs' `selectVariantDefinition`: overrides first, then the weighted hash.
-fn select_variant<'v>(
-    variants: &'v [VariantDef],
-    group_id: &str,
+/// The SDKs' `selectVariantDefinition`: overrides first, then the weighted hash. The position
+/// of the chosen variant.
+fn select_variant(
+    variants: &[VariantDef],
+    group: &SaltedHash,
     stickiness: Option<&str>,
     context: &UnleashContext,
-) -> Option<&'v VariantDef> {
+) -> Option<usize> {
     let total: u32 = variants
         .iter()
         .map(|v| v.weight)
@@ -269,7 +393,7 @@ fn select_variant<'v>(
     if total == 0 {
         return None;
     }
-    let overridden = variants.iter().find(|v| {
+    let overridden = variants.iter().position(|v| {
         v.overrides.iter().any(|o| {
             context
                 .field(&o.context_name)
@@ -280,12 +404,12 @@ fn select_variant<'v>(
         return overridden;
     }
     let unit = variant_unit(stickiness, context);
-    let target = normalized_hash(group_id, &unit, total, VARIANT_SEED);
+    let target = normalized_hash(group, &unit, total);
     let mut counter = 0u32;
-    for variant in variants.iter().filter(|v| v.weight > 0) {
+    for (k, variant) in variants.iter().enumerate().filter(|(_, v)| v.weight > 0) {
         counter = counter.saturating_add(variant.weight);
         if counter >= target {
-            return Some(variant);
+            return Some(k);
         }
     }
     None

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::hashing;
+use crate::hashing::SaltedHash;
 use crate::matching::compile_clause;
 use crate::model::{Clause, Operator};
 
@@ -43,7 +43,8 @@ pub enum Activation {
     /// The unit is in when `murmur3("groupId:unit") % 100 + 1 <= percentage`.
     Percentage {
         stickiness: Stickiness,
-        group_id: String,
+        /// murmur3 already past `groupId:` (seed 0).
+        group: SaltedHash,
         percentage: f64,
     },
     /// `percentage >= random(1..=100)`.
@@ -62,8 +63,9 @@ pub struct Strategy {
     pub checks: Vec<Check>,
     pub activation: Activation,
     pub variants: Vec<VariantDef>,
-    /// Hash group for this strategy's variants: `groupId`, else the feature name.
-    pub group_id: String,
+    /// Hash group for this strategy's variants (`groupId`, else the feature name), already
+    /// hashed with the variant seed.
+    pub variant_group: SaltedHash,
     pub variant_stickiness: Option<String>,
 }
 
@@ -97,12 +99,12 @@ impl Strategy {
             },
             "gradualRolloutUserId" => Activation::Percentage {
                 stickiness: Stickiness::Field("userId".into()),
-                group_id: param("groupId").unwrap_or_default(),
+                group: SaltedHash::new(&param("groupId").unwrap_or_default(), 0),
                 percentage: percent("percentage"),
             },
             "gradualRolloutSessionId" => Activation::Percentage {
                 stickiness: Stickiness::Field("sessionId".into()),
-                group_id: param("groupId").unwrap_or_default(),
+                group: SaltedHash::new(&param("groupId").unwrap_or_default(), 0),
                 percentage: percent("percentage"),
             },
             "gradualRolloutRandom" => Activation::Random {
@@ -110,7 +112,7 @@ impl Strategy {
             },
             "flexibleRollout" => Activation::Percentage {
                 stickiness: Stickiness::parse(&param("stickiness").unwrap_or_default()),
-                group_id: param("groupId").unwrap_or_else(|| feature.to_string()),
+                group: SaltedHash::new(&param("groupId").unwrap_or_else(|| feature.to_string()), 0),
                 percentage: percent("rollout"),
             },
             "remoteAddress" => remote_address(split_list(param("IPs"))),
@@ -138,7 +140,7 @@ impl Strategy {
             checks,
             activation,
             variants: def.variants.clone(),
-            group_id,
+            variant_group: SaltedHash::new(&group_id, super::VARIANT_SEED),
             variant_stickiness,
         }
     }
@@ -155,7 +157,7 @@ impl Activation {
             Activation::Never => false,
             Activation::Percentage {
                 stickiness,
-                group_id,
+                group,
                 percentage,
             } => {
                 // Borrowed from the context when it is a string: no allocation per evaluation.
@@ -170,7 +172,7 @@ impl Activation {
                         None => return false,
                     },
                 };
-                *percentage > 0.0 && normalized_hash(group_id, &unit, 100, 0) as f64 <= *percentage
+                *percentage > 0.0 && normalized_hash(group, &unit, 100) as f64 <= *percentage
             }
             Activation::Random { percentage } => *percentage >= (random_u64() % 100 + 1) as f64,
             Activation::AnyOf(checks) => checks.iter().any(|check| check.matches(context)),
@@ -179,9 +181,10 @@ impl Activation {
     }
 }
 
-/// Unleash's normalised hash: `murmur3("groupId:unit", seed) % normalizer + 1`.
-pub fn normalized_hash(group_id: &str, unit: &str, normalizer: u32, seed: u32) -> u32 {
-    hashing::hash_seeded(group_id, unit, seed) % normalizer.max(1) + 1
+/// Unleash's normalised hash: `murmur3("groupId:unit", seed) % normalizer + 1`, `group`
+/// holding the salt and seed.
+pub fn normalized_hash(group: &SaltedHash, unit: &str, normalizer: u32) -> u32 {
+    group.hash(unit) % normalizer.max(1) + 1
 }
 
 /// `"a, b ,c"` → `["a", "b", "c"]` (the SDKs split on commas with surrounding spaces).
