@@ -105,6 +105,33 @@ test("UnleashSet: evaluate agrees with isEnabled/getVariant and evaluateUnleash;
   assert.equal(set.isEnabled("half", { userId: "u-1" }), false, "gone with the old payload");
   assert.throws(() => set.isEnabled(7, {}), (e) => e.code === "INVALID_ARGUMENT");
   assert.throws(() => set.isEnabled("on", "[1]"), (e) => e.code === "INVALID_CONTEXT");
+  // What the wire (wasm/js/unleash.js) cannot copy takes the JSON path, errors included.
+  assert.throws(() => set.isEnabled("on", { properties: "pro" }), (e) => e.code === "INVALID_CONTEXT");
+  assert.throws(() => set.getVariant("on", { properties: [1] }), (e) => e.code === "INVALID_CONTEXT");
+  assert.throws(() => set.evaluate("on", 7), (e) => e.code === "INVALID_ARGUMENT");
+});
+
+test("UnleashSet answers are frozen objects made once per feature and answer; replace() starts afresh", () => {
+  const variants = ["a", "b"].map((name) => ({ name, weight: 500, stickiness: "userId", payload: { type: "string", value: name } }));
+  const payload = { features: [{ name: "ab", enabled: true, strategies: [{ name: "default", parameters: {} }], variants }] };
+  const set = new UnleashSet(payload);
+  const seen = new Map();
+  for (let i = 0; i < 200; i++) {
+    const v = set.getVariant("ab", { userId: `u-${i}` });
+    assert.ok(Object.isFrozen(v) && Object.isFrozen(v.payload), "a frozen variant");
+    if (seen.has(v.name)) assert.equal(v, seen.get(v.name), "one object per answer");
+    else seen.set(v.name, v);
+    assert.equal(set.evaluate("ab", { userId: `u-${i}` }).variant, v, "evaluate hands back the same variant");
+  }
+  assert.deepEqual([...seen.keys()].sort(), ["a", "b"]);
+  // A context given as JSON text takes the JSON path: equal answers, fresh objects.
+  const fromText = set.getVariant("ab", JSON.stringify({ userId: "u-1" }));
+  assert.ok(!Object.isFrozen(fromText));
+  assert.deepEqual(fromText, set.getVariant("ab", { userId: "u-1" }));
+  // After replace() the new payload's answers, not the old cached ones.
+  set.replace({ features: [{ name: "ab", enabled: true, strategies: [{ name: "default", parameters: {} }], variants: [{ name: "c", weight: 1, payload: { type: "string", value: "c" } }] }] });
+  assert.equal(set.getVariant("ab", { userId: "u-1" }).name, "c");
+  assert.equal(set.isEnabled("ab", { userId: "u-1" }), true);
 });
 
 test("Unleash client specification through `edgeflag eval --format unleash`", (t) => {
