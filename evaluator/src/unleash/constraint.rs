@@ -57,9 +57,12 @@ impl Check {
             Check::Cidr { field, nets, inverted } => {
                 // The cached reading trims; the SDKs do not, so text with surrounding spaces
                 // is no address here.
+                // An address starts and ends with a letter, a digit or ':'; text that does not
+                // is none (as given) and has nothing to trim (cheaper than comparing a trim).
+                let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b':');
                 let address = context
                     .text_entry(field)
-                    .filter(|(_, text)| text.trim().len() == text.len())
+                    .filter(|(_, text)| edge(text.as_bytes().first()) && edge(text.as_bytes().last()))
                     .and_then(|(entry, text)| entry.ip(text));
                 address.is_some_and(|ip| nets.iter().any(|net| net.contains(ip))) != *inverted
             }

@@ -46,7 +46,9 @@ pub struct UnleashSet {
     features: Vec<CompiledFeature>,
     /// Feature names from the payload (the admin's, so an unkeyed hash is safe, see `keyed`):
     /// hashed with FxHash's step instead of SipHash, half of a static toggle's time before.
-    index: KeyMap<usize>,
+    /// `u32`, not the `usize` of the core's tables: a separate instantiation, so the core's
+    /// (in the edge WASM module, which has a size budget) keeps its callers and inlining.
+    index: KeyMap<u32>,
     /// Every context field some feature reads, sorted; [`UnleashSet::reads`] gives ids into it.
     field_names: Vec<String>,
 }
@@ -60,6 +62,9 @@ struct CompiledFeature {
     dependencies: Vec<Dependency>,
     /// Per dependency, the parent's position (`None`: not in the payload).
     parents: Vec<Option<usize>>,
+    /// On whatever the context (enabled, no dependencies, and no strategies or a first one
+    /// without constraints that always activates): the commonest toggle, answered at once.
+    always_on: bool,
     /// The feature name hashed with the variant seed (the feature variants' group).
     variant_group: SaltedHash,
     /// Per strategy, where its variants start among the feature's answer codes (after the
@@ -134,7 +139,8 @@ impl UnleashSet {
             features.iter().map(|f| reads::feature(f, &segment_reads)).collect();
         // Of two features with one name the last counts (as a map filled in order would);
         // `KeyMap` keeps the first of equal keys, so it is filled from the end.
-        let index = KeyMap::from_entries(features.iter().enumerate().rev().map(|(i, f)| (f.name.clone(), i)).collect());
+        let index: KeyMap<u32> =
+            KeyMap::from_entries(features.iter().enumerate().rev().map(|(i, f)| (f.name.clone(), i as u32)).collect());
         // A feature reads what its parents read (one level: a parent with parents of its own
         // is not evaluated, see `dependencies_hold`).
         let all_reads: Vec<BTreeSet<String>> = features
@@ -144,7 +150,7 @@ impl UnleashSet {
                 let mut reads = own.clone();
                 for d in &f.dependencies {
                     if let Some(&parent) = index.get(&d.feature) {
-                        reads.extend(own_reads[parent].iter().cloned());
+                        reads.extend(own_reads[parent as usize].iter().cloned());
                     }
                 }
                 reads
@@ -155,11 +161,18 @@ impl UnleashSet {
             .into_iter()
             .zip(all_reads)
             .map(|(f, reads): (Feature, BTreeSet<String>)| {
-                let strategies: Vec<Strategy> = f
+                let mut strategies: Vec<Strategy> = f
                     .strategies
                     .iter()
                     .map(|s| Strategy::compile(s, &f.name, &segments))
                     .collect();
+                // Strategies after one that always activates are never reached.
+                if let Some(first) = strategies.iter().position(Strategy::is_unconditional) {
+                    strategies.truncate(first + 1);
+                }
+                let always_on = f.enabled
+                    && f.dependencies.is_empty()
+                    && strategies.first().is_none_or(Strategy::is_unconditional);
                 let mut base = f.variants.len() as u32;
                 let variant_base = strategies
                     .iter()
@@ -169,9 +182,10 @@ impl UnleashSet {
                         at
                     })
                     .collect();
-                let parents = f.dependencies.iter().map(|d| index.get(&d.feature).copied()).collect();
+                let parents = f.dependencies.iter().map(|d| index.get(&d.feature).map(|&i| i as usize)).collect();
                 CompiledFeature {
                     strategies,
+                    always_on,
                     parents,
                     variant_group: SaltedHash::new(&f.name, VARIANT_SEED),
                     name: f.name,
@@ -200,7 +214,7 @@ impl UnleashSet {
 
     /// The position of a feature (in payload order), for the `*_at` methods.
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.index.get(name).copied()
+        self.index.get(name).map(|&i| i as usize)
     }
 
     /// Every context field some feature reads, sorted. Fields not named here never change an
@@ -217,7 +231,8 @@ impl UnleashSet {
 
     /// `isEnabled` of feature `index` (false past the end).
     pub fn is_enabled_at(&self, index: usize, context: &UnleashContext) -> bool {
-        index < self.features.len() && self.resolve(index, context).0
+        // The commonest toggle answered here, without the call.
+        self.features.get(index).is_some_and(|f| f.always_on || self.resolve(index, context).0)
     }
 
     /// Both answers of feature `index` as one code: [`CODE_OFF`], [`CODE_ON`] (no variant), or
@@ -288,15 +303,13 @@ impl UnleashSet {
 
     /// `isEnabled(name, context)`; an unknown feature is disabled.
     pub fn is_enabled(&self, name: &str, context: &UnleashContext) -> bool {
-        self.index
-            .get(name)
-            .is_some_and(|&i| self.resolve(i, context).0)
+        self.index_of(name).is_some_and(|i| self.is_enabled_at(i, context))
     }
 
     /// `getVariant(name, context)`.
     pub fn get_variant<'a>(&'a self, name: &str, context: &UnleashContext) -> UnleashVariant<'a> {
-        match self.index.get(name) {
-            Some(&i) => self.variant_of(i, context).1,
+        match self.index_of(name) {
+            Some(i) => self.variant_of(i, context).1,
             None => UnleashVariant::disabled(false),
         }
     }
@@ -307,8 +320,8 @@ impl UnleashSet {
         name: &'a str,
         context: &UnleashContext,
     ) -> UnleashEvaluation<'a> {
-        match self.index.get(name) {
-            Some(&i) => {
+        match self.index_of(name) {
+            Some(i) => {
                 let (enabled, variant) = self.variant_of(i, context);
                 UnleashEvaluation {
                     name: &self.features[i].name,
@@ -344,6 +357,9 @@ impl UnleashSet {
     /// Whether the feature is on, and the strategy that turned it on (if any).
     fn resolve(&self, index: usize, context: &UnleashContext) -> (bool, Option<usize>) {
         let feature = &self.features[index];
+        if feature.always_on {
+            return (true, if feature.strategies.is_empty() { None } else { Some(0) });
+        }
         if !feature.enabled || !self.dependencies_hold(feature, context) {
             return (false, None);
         }

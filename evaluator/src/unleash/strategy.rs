@@ -145,6 +145,11 @@ impl Strategy {
         }
     }
 
+    /// Activates whatever the context: no constraints, and an activation that always holds.
+    pub fn is_unconditional(&self) -> bool {
+        self.checks.is_empty() && matches!(self.activation, Activation::Always)
+    }
+
     pub fn is_enabled(&self, context: &UnleashContext) -> bool {
         self.checks.iter().all(|check| check.matches(context)) && self.activation.holds(context)
     }
