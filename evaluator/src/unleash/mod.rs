@@ -58,15 +58,13 @@ struct CompiledFeature {
     name: String,
     enabled: bool,
     strategies: Vec<Strategy>,
-    variants: Vec<VariantDef>,
+    variants: Variants,
     dependencies: Vec<Dependency>,
     /// Per dependency, the parent's position (`None`: not in the payload).
     parents: Vec<Option<usize>>,
     /// On whatever the context (enabled, no dependencies, and no strategies or a first one
     /// without constraints that always activates): the commonest toggle, answered at once.
     always_on: bool,
-    /// The feature name hashed with the variant seed (the feature variants' group).
-    variant_group: SaltedHash,
     /// Per strategy, where its variants start among the feature's answer codes (after the
     /// feature's own variants).
     variant_base: Vec<u32>,
@@ -183,14 +181,15 @@ impl UnleashSet {
                     })
                     .collect();
                 let parents = f.dependencies.iter().map(|d| index.get(&d.feature).map(|&i| i as usize)).collect();
+                // The feature's variants hash under its name, with the first one's stickiness.
+                let variants = Variants::new(f.variants.first().and_then(|v| v.stickiness.clone()), &f.name, f.variants);
                 CompiledFeature {
                     strategies,
                     always_on,
                     parents,
-                    variant_group: SaltedHash::new(&f.name, VARIANT_SEED),
                     name: f.name,
                     enabled: f.enabled,
-                    variants: f.variants,
+                    variants,
                     dependencies: f.dependencies,
                     variant_base,
                     reads: reads
@@ -250,18 +249,8 @@ impl UnleashSet {
         }
         // A matching strategy with variants decides; otherwise the feature's variants do.
         let chosen = match strategy.filter(|&s| !feature.strategies[s].variants.is_empty()) {
-            Some(s) => {
-                let strategy = &feature.strategies[s];
-                select_variant(&strategy.variants, &strategy.variant_group, strategy.variant_stickiness.as_deref(), context)
-                    .map(|k| feature.variant_base[s] + k as u32)
-            }
-            None => select_variant(
-                &feature.variants,
-                &feature.variant_group,
-                feature.variants.first().and_then(|v| v.stickiness.as_deref()),
-                context,
-            )
-            .map(|k| k as u32),
+            Some(s) => feature.strategies[s].variants.select(context).map(|k| feature.variant_base[s] + k as u32),
+            None => feature.variants.select(context).map(|k| k as u32),
         };
         chosen.map_or(CODE_ON, |k| 2 + k)
     }
@@ -284,8 +273,8 @@ impl UnleashSet {
             code => (code - 2) as usize,
         };
         let v = match k.checked_sub(feature.variants.len()) {
-            None => &feature.variants[k],
-            Some(mut k) => feature.strategies.iter().find_map(|s| match s.variants.get(k) {
+            None => &feature.variants.defs[k],
+            Some(mut k) => feature.strategies.iter().find_map(|s| match s.variants.defs.get(k) {
                 Some(v) => Some(v),
                 None => {
                     k -= s.variants.len();
@@ -394,52 +383,86 @@ impl UnleashSet {
     }
 }
 
-/// The SDKs' `selectVariantDefinition`: overrides first, then the weighted hash. The position
-/// of the chosen variant.
-fn select_variant(
-    variants: &[VariantDef],
-    group: &SaltedHash,
-    stickiness: Option<&str>,
-    context: &UnleashContext,
-) -> Option<usize> {
-    let total: u32 = variants
-        .iter()
-        .map(|v| v.weight)
-        .fold(0, u32::saturating_add);
-    if total == 0 {
-        return None;
-    }
-    let overridden = variants.iter().position(|v| {
-        v.overrides.iter().any(|o| {
-            context
-                .field(&o.context_name)
-                .is_some_and(|f| o.values.iter().any(|x| *x == *f))
-        })
-    });
-    if overridden.is_some() {
-        return overridden;
-    }
-    let unit = variant_unit(stickiness, context);
-    let target = normalized_hash(group, &unit, total);
-    let mut counter = 0u32;
-    for (k, variant) in variants.iter().enumerate().filter(|(_, v)| v.weight > 0) {
-        counter = counter.saturating_add(variant.weight);
-        if counter >= target {
-            return Some(k);
-        }
-    }
-    None
+/// A list of variants, with what choosing among them needs worked out at load.
+#[derive(Debug, Clone)]
+pub struct Variants {
+    pub defs: Vec<VariantDef>,
+    /// The sum of the weights.
+    total: u32,
+    /// Whether any variant has overrides.
+    overrides: bool,
+    unit: VariantUnit,
+    /// The group (`groupId` or the feature name) hashed with the variant seed.
+    group: SaltedHash,
 }
 
 /// The variant hash unit: `default` is userId, sessionId, remoteAddress, else random.
-fn variant_unit<'c>(stickiness: Option<&str>, context: &'c UnleashContext) -> Cow<'c, str> {
-    let random = || Cow::Owned(random_unit(100_000));
-    match stickiness {
-        None | Some("default") => ["userId", "sessionId", "remoteAddress"]
-            .iter()
-            .find_map(|f| context.field(f))
-            .unwrap_or_else(random),
-        Some("random") => random(),
-        Some(field) => context.field(field).unwrap_or_else(random),
+#[derive(Debug, Clone)]
+enum VariantUnit {
+    Default,
+    Random,
+    Field(String),
+}
+
+impl Variants {
+    pub fn new(stickiness: Option<String>, group: &str, defs: Vec<VariantDef>) -> Variants {
+        Variants {
+            total: defs.iter().map(|v| v.weight).fold(0, u32::saturating_add),
+            overrides: defs.iter().any(|v| !v.overrides.is_empty()),
+            unit: match stickiness.as_deref() {
+                None | Some("default") => VariantUnit::Default,
+                Some("random") => VariantUnit::Random,
+                Some(_) => VariantUnit::Field(stickiness.unwrap_or_default()),
+            },
+            group: SaltedHash::new(group, VARIANT_SEED),
+            defs,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// The SDKs' `selectVariantDefinition`: overrides first, then the weighted hash. The
+    /// position of the chosen variant.
+    fn select(&self, context: &UnleashContext) -> Option<usize> {
+        if self.total == 0 {
+            return None;
+        }
+        if self.overrides {
+            let overridden = self.defs.iter().position(|v| {
+                v.overrides.iter().any(|o| {
+                    context
+                        .field(&o.context_name)
+                        .is_some_and(|f| o.values.iter().any(|x| *x == *f))
+                })
+            });
+            if overridden.is_some() {
+                return overridden;
+            }
+        }
+        let random = || Cow::Owned(random_unit(100_000));
+        let unit = match &self.unit {
+            VariantUnit::Default => ["userId", "sessionId", "remoteAddress"]
+                .iter()
+                .find_map(|f| context.field(f))
+                .unwrap_or_else(random),
+            VariantUnit::Random => random(),
+            VariantUnit::Field(field) => context.field(field).unwrap_or_else(random),
+        };
+        let target = normalized_hash(&self.group, &unit, self.total);
+        let mut counter = 0u32;
+        for (k, variant) in self.defs.iter().enumerate().filter(|(_, v)| v.weight > 0) {
+            counter = counter.saturating_add(variant.weight);
+            if counter >= target {
+                return Some(k);
+            }
+        }
+        None
     }
 }
+

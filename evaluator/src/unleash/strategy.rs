@@ -14,7 +14,8 @@ use crate::model::{Clause, Operator};
 
 use super::constraint::{translate, Check};
 use super::context::UnleashContext;
-use super::payload::{value_text, StrategyDef, VariantDef};
+use super::payload::{value_text, StrategyDef};
+use super::Variants;
 
 /// Where a percentage strategy's unit comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +56,8 @@ pub enum Activation {
     AnyOf(Vec<Check>),
     /// The context's `userId`, as given (empty included), is one of these.
     UserIds(Vec<String>),
+    /// The field is there (a percentage of 100 or more on that stickiness: every unit is in).
+    HasField(String),
 }
 
 /// A prepared strategy.
@@ -62,11 +65,9 @@ pub enum Activation {
 pub struct Strategy {
     pub checks: Vec<Check>,
     pub activation: Activation,
-    pub variants: Vec<VariantDef>,
-    /// Hash group for this strategy's variants (`groupId`, else the feature name), already
-    /// hashed with the variant seed.
-    pub variant_group: SaltedHash,
-    pub variant_stickiness: Option<String>,
+    /// Hashed under `groupId`, else the feature name; with the first variant's stickiness,
+    /// else the strategy's.
+    pub variants: Variants,
 }
 
 impl Strategy {
@@ -130,6 +131,16 @@ impl Strategy {
             // Custom strategies this engine does not know are off, like in the SDKs.
             _ => Activation::Never,
         };
+        // Every unit is in a rollout of 100 % (or more): no hash needed, only a unit (which
+        // `default` and `random` stickiness always have). Makes the usual "100 % with
+        // variants" toggle unconditional.
+        let activation = match activation {
+            Activation::Percentage { stickiness, percentage, .. } if percentage >= 100.0 => match stickiness {
+                Stickiness::Default | Stickiness::Random => Activation::Always,
+                Stickiness::Field(name) => Activation::HasField(name),
+            },
+            other => other,
+        };
         let group_id = param("groupId").unwrap_or_else(|| feature.to_string());
         let variant_stickiness = def
             .variants
@@ -139,9 +150,7 @@ impl Strategy {
         Strategy {
             checks,
             activation,
-            variants: def.variants.clone(),
-            variant_group: SaltedHash::new(&group_id, super::VARIANT_SEED),
-            variant_stickiness,
+            variants: Variants::new(variant_stickiness, &group_id, def.variants.clone()),
         }
     }
 
@@ -182,6 +191,7 @@ impl Activation {
             Activation::Random { percentage } => *percentage >= (random_u64() % 100 + 1) as f64,
             Activation::AnyOf(checks) => checks.iter().any(|check| check.matches(context)),
             Activation::UserIds(ids) => context.user_id().is_some_and(|user| ids.iter().any(|id| id == user)),
+            Activation::HasField(name) => context.field(name).is_some(),
         }
     }
 }
