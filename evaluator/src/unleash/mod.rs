@@ -12,6 +12,7 @@
 pub mod constraint;
 pub mod context;
 pub mod payload;
+mod names;
 mod reads;
 pub mod strategy;
 
@@ -22,10 +23,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::hashing::SaltedHash;
-use crate::keyed::KeyMap;
 use crate::validation::{Problem, ValidationErrors};
 
 pub use context::{now_ms, UnleashContext, CURRENT_TIME};
+use names::NameIndex;
 use payload::{Dependency, Feature, Payload, VariantDef};
 use strategy::{normalized_hash, random_unit, Strategy};
 
@@ -44,11 +45,8 @@ pub const CODE_ON: u32 = 1;
 #[derive(Debug, Clone)]
 pub struct UnleashSet {
     features: Vec<CompiledFeature>,
-    /// Feature names from the payload (the admin's, so an unkeyed hash is safe, see `keyed`):
-    /// hashed with FxHash's step instead of SipHash, half of a static toggle's time before.
-    /// `u32`, not the `usize` of the core's tables: a separate instantiation, so the core's
-    /// (in the edge WASM module, which has a size budget) keeps its callers and inlining.
-    index: KeyMap<u32>,
+    /// Feature names to positions (`names.rs`; SipHash was half of a static toggle's time).
+    index: NameIndex,
     /// Every context field some feature reads, sorted; [`UnleashSet::reads`] gives ids into it.
     field_names: Vec<String>,
 }
@@ -135,10 +133,9 @@ impl UnleashSet {
             segments_raw.iter().map(|s| (s.id, s.constraints.as_slice())).collect();
         let own_reads: Vec<BTreeSet<String>> =
             features.iter().map(|f| reads::feature(f, &segment_reads)).collect();
-        // Of two features with one name the last counts (as a map filled in order would);
-        // `KeyMap` keeps the first of equal keys, so it is filled from the end.
-        let index: KeyMap<u32> =
-            KeyMap::from_entries(features.iter().enumerate().rev().map(|(i, f)| (f.name.clone(), i as u32)).collect());
+        // Of two features with one name the last counts (as a map filled in order would).
+        let index = NameIndex::new(features.iter().map(|f| f.name.as_str()));
+        let position = |name: &str| index.get(name, |p| features.get(p as usize).map(|f| f.name.as_str()));
         // A feature reads what its parents read (one level: a parent with parents of its own
         // is not evaluated, see `dependencies_hold`).
         let all_reads: Vec<BTreeSet<String>> = features
@@ -147,18 +144,21 @@ impl UnleashSet {
             .map(|(f, own)| {
                 let mut reads = own.clone();
                 for d in &f.dependencies {
-                    if let Some(&parent) = index.get(&d.feature) {
-                        reads.extend(own_reads[parent as usize].iter().cloned());
+                    if let Some(parent) = position(&d.feature) {
+                        reads.extend(own_reads[parent].iter().cloned());
                     }
                 }
                 reads
             })
             .collect();
+        let parents: Vec<Vec<Option<usize>>> =
+            features.iter().map(|f| f.dependencies.iter().map(|d| position(&d.feature)).collect()).collect();
         let field_names: Vec<String> = all_reads.iter().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect();
         let features: Vec<CompiledFeature> = features
             .into_iter()
             .zip(all_reads)
-            .map(|(f, reads): (Feature, BTreeSet<String>)| {
+            .zip(parents)
+            .map(|((f, reads), parents): ((Feature, BTreeSet<String>), Vec<Option<usize>>)| {
                 let mut strategies: Vec<Strategy> = f
                     .strategies
                     .iter()
@@ -180,7 +180,6 @@ impl UnleashSet {
                         at
                     })
                     .collect();
-                let parents = f.dependencies.iter().map(|d| index.get(&d.feature).map(|&i| i as usize)).collect();
                 // The feature's variants hash under its name, with the first one's stickiness.
                 let variants = Variants::new(f.variants.first().and_then(|v| v.stickiness.clone()), &f.name, f.variants);
                 CompiledFeature {
@@ -213,7 +212,7 @@ impl UnleashSet {
 
     /// The position of a feature (in payload order), for the `*_at` methods.
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.index.get(name).map(|&i| i as usize)
+        self.index.get(name, |p| self.features.get(p as usize).map(|f| f.name.as_str()))
     }
 
     /// Every context field some feature reads, sorted. Fields not named here never change an
