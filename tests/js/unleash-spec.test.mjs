@@ -168,3 +168,38 @@ test("evaluateUnleash rejects unreadable payloads and contexts with the field's 
     { name: "a", enabled: true, variant: { name: "disabled", enabled: false, feature_enabled: true } },
   ]);
 });
+
+test("UnleashSet's wire under hostile contexts: huge values take the JSON path and its limits; no trap", () => {
+  const payload = {
+    features: [
+      { name: "mail", enabled: true, strategies: [{ name: "default", parameters: {}, constraints: [{ contextName: "email", operator: "STR_ENDS_WITH", values: ["ü.org"] }] }] },
+    ],
+  };
+  const set = new UnleashSet(payload);
+  const json = JSON.stringify(payload);
+  const old = (ctx) => JSON.parse(evaluateUnleash(json, JSON.stringify(ctx), "mail"));
+  // Just under the wire's string limit, non-ASCII, on a fresh set (its buffer grows, and moves,
+  // while the string is written): on the wire.
+  for (const long of ["ü".repeat(60_000) + "@ü.org", "a".repeat(30_000) + "ü".repeat(30_000) + "@ü.org"]) {
+    const fresh = new UnleashSet(payload);
+    const answer = fresh.evaluate("mail", { email: long });
+    assert.ok(Object.isFrozen(answer), "over the wire");
+    assert.deepEqual({ ...answer }, old({ email: long }));
+  }
+  // Over it: the JSON path, whose context limit (1 M characters) refuses 2 M with an error.
+  assert.throws(() => set.isEnabled("mail", { email: "x".repeat(2_000_000) }), (e) => e.name === "EdgeflagError" && e.code === "INPUT_TOO_LARGE");
+  // Fields the feature does not read are not copied, however many.
+  const wide = { properties: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`p${i}`, "v"])) };
+  wide.properties.email = "a@ü.org";
+  assert.equal(set.isEnabled("mail", wide), true);
+  // Deep values, cycles and BigInts in a field it reads: the JSON path's errors, not a trap.
+  const cyclic = {};
+  cyclic.self = cyclic;
+  assert.throws(() => set.isEnabled("mail", { email: cyclic }), (e) => e.name === "EdgeflagError");
+  assert.throws(() => set.isEnabled("mail", { email: 1n }), (e) => e.name === "EdgeflagError");
+  let deep = "x";
+  for (let i = 0; i < 10_000; i++) deep = [deep];
+  assert.throws(() => set.isEnabled("mail", { email: deep }), (e) => e.name === "EdgeflagError");
+  // Still serving.
+  assert.equal(set.isEnabled("mail", { email: "b@ü.org" }), true);
+});

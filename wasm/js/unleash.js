@@ -98,20 +98,21 @@ function present(v) {
   return t !== "function" && t !== "symbol";
 }
 
-/** Writes one record of ASCII text (or -1 when `text` is not ASCII). */
+/** A record's header: field id, tag, byte length. */
+function header(o, id, tag, len) {
+  dv.setUint32(o, id, true);
+  u8[o + 4] = tag;
+  dv.setUint32(o + 5, len, true);
+}
+
+/** Writes one record of text that is ASCII (a number's or a boolean's). */
 function putAscii(set, w, o, id, tag, text) {
   const n = text.length;
   o = ensure(set, w, o, 9 + n);
   if (o < 0) return -1;
   const start = o + 9;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return -2;
-    u8[start + i] = c;
-  }
-  dv.setUint32(o, id, true);
-  u8[o + 4] = tag;
-  dv.setUint32(o + 5, n, true);
+  for (let i = 0; i < n; i++) u8[start + i] = text.charCodeAt(i);
+  header(o, id, tag, n);
   return start + n;
 }
 
@@ -119,19 +120,27 @@ function putAscii(set, w, o, id, tag, text) {
 function put(set, w, o, id, v, raw) {
   switch (typeof v) {
     case "string": {
-      if (v.length > MAX_STRING) return -1;
-      const next = putAscii(set, w, o, id, TAG_TEXT, v);
-      if (next !== -2) return next;
-      // Not ASCII: UTF-8 through the native encoder. A lone surrogate has no UTF-8 form (the
-      // encoder would write U+FFFD where the old path refuses the context): the old path.
-      if (!v.isWellFormed()) return -1;
-      o = ensure(set, w, o, 9 + 3 * v.length);
+      const n = v.length;
+      if (n > MAX_STRING) return -1;
+      // Room for the longest UTF-8 form first: making room may move the buffer.
+      o = ensure(set, w, o, 9 + 3 * n);
       if (o < 0) return -1;
-      const { written } = encoder.encodeInto(v, u8.subarray(o + 9, o + 9 + 3 * v.length));
-      dv.setUint32(o, id, true);
-      u8[o + 4] = TAG_TEXT;
-      dv.setUint32(o + 5, written, true);
-      return o + 9 + written;
+      const start = o + 9;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c > 0x7f) break;
+        u8[start + i] = c;
+      }
+      let len = n;
+      if (i < n) {
+        // Not ASCII: UTF-8 through the native encoder. A lone surrogate has no UTF-8 form
+        // (the encoder would write U+FFFD where the old path refuses the context): old path.
+        if (!v.isWellFormed()) return -1;
+        len = encoder.encodeInto(v, u8.subarray(start, start + 3 * n)).written;
+      }
+      header(o, id, TAG_TEXT, len);
+      return start + len;
     }
     case "number":
       // A top-level currentTime stays a number (epoch milliseconds); other numbers are
