@@ -176,7 +176,9 @@ impl JsUnleashSet {
         Ok(self.inner.is_enabled(&name, &unleash_context(&context)?))
     }
 
-    /// `getVariant(name, context)`: `{name, payload?, enabled, feature_enabled}`.
+    /// `getVariant(name, context)`: `{name, payload?, enabled, feature_enabled}`. With a plain
+    /// object context the answer is a frozen object shared between calls (one per feature and
+    /// answer, `wasm/js/unleash.js`); with JSON text, a fresh one.
     #[wasm_bindgen(js_name = getVariant, unchecked_return_type = "UnleashVariant")]
     pub fn get_variant(
         &self,
@@ -187,7 +189,8 @@ impl JsUnleashSet {
         to_js(&self.inner.get_variant(&name, &unleash_context(&context)?))
     }
 
-    /// Both answers, consistent with each other: `{name, enabled, variant}`.
+    /// Both answers, consistent with each other: `{name, enabled, variant}` (frozen and shared
+    /// between calls, like `getVariant`'s).
     #[wasm_bindgen(unchecked_return_type = "UnleashEvaluation")]
     pub fn evaluate(
         &self,
