@@ -74,9 +74,15 @@ build_one() { # out-dir cargo-feature-args...
   rm -f "$out/.gitignore"
 }
 
-# The unleash build first, aside: the core build below recreates "$OUT" from scratch.
+# The unleash build first, aside: the core build below recreates "$OUT" from scratch. Its
+# entries also load unleash.js (UnleashSet's per-call wire, like fast.js for FlagSet).
 if [[ "${EDGEFLAG_WASM_LEAN:-0}" != 1 ]]; then
   build_one "$UNLEASH_TMP"
+  cp wasm/js/unleash.js "$UNLEASH_TMP/"
+  for entry in node.js edge.js web.js; do
+    printf '%s\n' '// UnleashSet: isEnabled, getVariant and evaluate over the wire (see unleash.js).' \
+      'import "./unleash.js";' >> "$UNLEASH_TMP/$entry"
+  done
 fi
 build_one "$OUT" --no-default-features
 if [[ -d "$UNLEASH_TMP" ]]; then

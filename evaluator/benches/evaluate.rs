@@ -60,56 +60,20 @@ fn bench(c: &mut Criterion) {
     c.bench_function("Context::from_json", |b| b.iter(|| black_box(Context::from_json(black_box(text)))));
 }
 
-/// The bench's Unleash toggles (the JS bench's shapes, bench/peers/workloads.mjs): a default
-/// strategy, a 10 % rollout, 5 strategies the user misses then a 25 % rollout, and a
-/// 3-variant split.
-fn unleash_payload() -> Value {
-    let rollout = |name: &str, percent: u32| json!({"name": "flexibleRollout", "parameters": {"rollout": percent.to_string(), "stickiness": "default", "groupId": name}, "constraints": []});
-    let when = |constraint: Value| json!({"name": "default", "parameters": {}, "constraints": [constraint]});
-    json!({"version": 2, "features": [
-        {"name": "static-bool", "enabled": true, "strategies": [{"name": "default", "parameters": {}, "constraints": []}]},
-        {"name": "rollout-10", "enabled": true, "strategies": [rollout("rollout-10", 10)]},
-        {"name": "rules-5", "enabled": true, "strategies": [
-            when(json!({"contextName": "country", "operator": "IN", "values": ["DE", "AT", "CH"]})),
-            when(json!({"contextName": "email", "operator": "STR_ENDS_WITH", "values": ["@example.org"]})),
-            when(json!({"contextName": "app_version", "operator": "SEMVER_GTE", "value": "9.0.0"})),
-            {"name": "remoteAddress", "parameters": {"IPs": "10.0.0.0/8"}, "constraints": []},
-            when(json!({"contextName": "plan", "operator": "STR_STARTS_WITH", "values": ["ent"]})),
-            rollout("rules-5", 25)
-        ]},
-        {"name": "experiment-3", "enabled": true, "strategies": [rollout("experiment-3", 100)], "variants": [
-            {"name": "a", "weight": 334, "stickiness": "default", "weightType": "variable", "payload": {"type": "string", "value": "A"}},
-            {"name": "b", "weight": 333, "stickiness": "default", "weightType": "variable", "payload": {"type": "string", "value": "B"}},
-            {"name": "c", "weight": 333, "stickiness": "default", "weightType": "variable", "payload": {"type": "string", "value": "C"}}
-        ]}
-    ]})
-}
+#[path = "support/unleash_toggles.rs"]
+mod unleash_toggles;
 
 fn unleash(c: &mut Criterion) {
     use edgeflag_evaluator::unleash::{UnleashContext, UnleashSet};
-    let payload = unleash_payload();
+    let payload = unleash_toggles::payload();
     let ours = UnleashSet::from_json(&payload.to_string()).expect("valid payload");
     let theirs = unleash_yggdrasil::EngineState::default();
     let features: unleash_types::client_features::ClientFeatures =
         serde_json::from_value(payload).expect("yggdrasil reads the payload");
     theirs.take_state(unleash_yggdrasil::UpdateMessage::FullResponse(features));
-    let properties = [("country", "FR"), ("email", "ana@example.com"), ("app_version", "2.1.0"), ("plan", "free")];
-    let our_context = UnleashContext::from_value(
-        json!({"userId": "user-8172", "remoteAddress": "192.168.1.20", "properties": properties.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>()}),
-        Some(1_764_633_600_000),
-    )
-    .expect("valid context");
-    let their_context = unleash_yggdrasil::Context {
-        user_id: Some("user-8172".into()),
-        remote_address: Some("192.168.1.20".into()),
-        properties: Some(properties.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
-        ..Default::default()
-    };
-    // The same answers first: a bench of two engines that disagree would compare nothing.
-    for name in ["static-bool", "rollout-10", "rules-5"] {
-        assert_eq!(ours.is_enabled(name, &our_context), theirs.is_enabled(name, &their_context, &None), "{name}");
-    }
-    assert_eq!(ours.get_variant("experiment-3", &our_context).name, theirs.get_variant("experiment-3", &their_context, &None).name);
+    let our_context = UnleashContext::from_value(unleash_toggles::context(), Some(1_764_633_600_000)).expect("valid context");
+    let their_context = unleash_toggles::yggdrasil_context();
+    unleash_toggles::assert_same_answers(&ours, &our_context, &theirs, &their_context);
 
     let mut group = c.benchmark_group("unleash");
     for name in ["static-bool", "rollout-10", "rules-5"] {

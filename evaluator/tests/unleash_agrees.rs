@@ -155,3 +155,40 @@ fn the_fixed_divergences_agree_with_yggdrasil() {
         assert_eq!(edgeflag(&case), yggdrasil(&case), "{case:?}");
     }
 }
+
+/// `UnleashSet::reads` names every field a feature's answer can depend on (the WASM glue copies
+/// only those): on every differential case, a context cut down to them (top level and
+/// properties alike) answers exactly as the whole context does; and the cut is a real one.
+#[test]
+fn a_context_cut_to_the_fields_a_feature_reads_answers_the_same() {
+    let mut dropped = 0usize;
+    for case in cases(SEED, CASES) {
+        let set = UnleashSet::from_json(&case.payload.to_string()).expect("edgeflag reads the payload");
+        let Some(index) = set.index_of(&case.feature) else { continue };
+        let read: Vec<&str> = set.reads(index).iter().map(|&id| set.field_names()[id as usize].as_str()).collect();
+        let keep = |map: &serde_json::Map<String, Value>, dropped: &mut usize| -> serde_json::Map<String, Value> {
+            map.iter()
+                .filter(|(k, _)| {
+                    let kept = read.contains(&k.as_str());
+                    *dropped += usize::from(!kept);
+                    kept
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let full = case.context.as_object().expect("an object context");
+        let mut cut = keep(full, &mut dropped);
+        if let Some(Value::Object(properties)) = full.get("properties") {
+            cut.insert("properties".to_owned(), Value::Object(keep(properties, &mut dropped)));
+        }
+        let now = Some(1_764_633_600_000);
+        let whole = UnleashContext::from_value(case.context.clone(), now).expect("edgeflag reads the context");
+        let cut = UnleashContext::from_value(Value::Object(cut), now).expect("edgeflag reads the cut context");
+        let (a, b) = (set.evaluate(&case.feature, &whole), set.evaluate(&case.feature, &cut));
+        assert_eq!(a, b, "reads {read:?} miss a field\ncase: {case:?}");
+        assert_eq!(set.code(index, &whole), set.code(index, &cut));
+        let code = set.code(index, &whole);
+        assert_eq!(set.evaluation_of(index, code).as_ref(), Some(&a), "the code stands for the answer");
+    }
+    assert!(dropped > CASES, "only {dropped} fields were cut in {CASES} cases: the test would not notice a miss");
+}

@@ -105,6 +105,33 @@ test("UnleashSet: evaluate agrees with isEnabled/getVariant and evaluateUnleash;
   assert.equal(set.isEnabled("half", { userId: "u-1" }), false, "gone with the old payload");
   assert.throws(() => set.isEnabled(7, {}), (e) => e.code === "INVALID_ARGUMENT");
   assert.throws(() => set.isEnabled("on", "[1]"), (e) => e.code === "INVALID_CONTEXT");
+  // What the wire (wasm/js/unleash.js) cannot copy takes the JSON path, errors included.
+  assert.throws(() => set.isEnabled("on", { properties: "pro" }), (e) => e.code === "INVALID_CONTEXT");
+  assert.throws(() => set.getVariant("on", { properties: [1] }), (e) => e.code === "INVALID_CONTEXT");
+  assert.throws(() => set.evaluate("on", 7), (e) => e.code === "INVALID_ARGUMENT");
+});
+
+test("UnleashSet answers are frozen objects made once per feature and answer; replace() starts afresh", () => {
+  const variants = ["a", "b"].map((name) => ({ name, weight: 500, stickiness: "userId", payload: { type: "string", value: name } }));
+  const payload = { features: [{ name: "ab", enabled: true, strategies: [{ name: "default", parameters: {} }], variants }] };
+  const set = new UnleashSet(payload);
+  const seen = new Map();
+  for (let i = 0; i < 200; i++) {
+    const v = set.getVariant("ab", { userId: `u-${i}` });
+    assert.ok(Object.isFrozen(v) && Object.isFrozen(v.payload), "a frozen variant");
+    if (seen.has(v.name)) assert.equal(v, seen.get(v.name), "one object per answer");
+    else seen.set(v.name, v);
+    assert.equal(set.evaluate("ab", { userId: `u-${i}` }).variant, v, "evaluate hands back the same variant");
+  }
+  assert.deepEqual([...seen.keys()].sort(), ["a", "b"]);
+  // A context given as JSON text takes the JSON path: equal answers, fresh objects.
+  const fromText = set.getVariant("ab", JSON.stringify({ userId: "u-1" }));
+  assert.ok(!Object.isFrozen(fromText));
+  assert.deepEqual(fromText, set.getVariant("ab", { userId: "u-1" }));
+  // After replace() the new payload's answers, not the old cached ones.
+  set.replace({ features: [{ name: "ab", enabled: true, strategies: [{ name: "default", parameters: {} }], variants: [{ name: "c", weight: 1, payload: { type: "string", value: "c" } }] }] });
+  assert.equal(set.getVariant("ab", { userId: "u-1" }).name, "c");
+  assert.equal(set.isEnabled("ab", { userId: "u-1" }), true);
 });
 
 test("Unleash client specification through `edgeflag eval --format unleash`", (t) => {
@@ -140,4 +167,39 @@ test("evaluateUnleash rejects unreadable payloads and contexts with the field's 
   assert.deepEqual(all, [
     { name: "a", enabled: true, variant: { name: "disabled", enabled: false, feature_enabled: true } },
   ]);
+});
+
+test("UnleashSet's wire under hostile contexts: huge values take the JSON path and its limits; no trap", () => {
+  const payload = {
+    features: [
+      { name: "mail", enabled: true, strategies: [{ name: "default", parameters: {}, constraints: [{ contextName: "email", operator: "STR_ENDS_WITH", values: ["ü.org"] }] }] },
+    ],
+  };
+  const set = new UnleashSet(payload);
+  const json = JSON.stringify(payload);
+  const old = (ctx) => JSON.parse(evaluateUnleash(json, JSON.stringify(ctx), "mail"));
+  // Just under the wire's string limit, non-ASCII, on a fresh set (its buffer grows, and moves,
+  // while the string is written): on the wire.
+  for (const long of ["ü".repeat(60_000) + "@ü.org", "a".repeat(30_000) + "ü".repeat(30_000) + "@ü.org"]) {
+    const fresh = new UnleashSet(payload);
+    const answer = fresh.evaluate("mail", { email: long });
+    assert.ok(Object.isFrozen(answer), "over the wire");
+    assert.deepEqual({ ...answer }, old({ email: long }));
+  }
+  // Over it: the JSON path, whose context limit (1 M characters) refuses 2 M with an error.
+  assert.throws(() => set.isEnabled("mail", { email: "x".repeat(2_000_000) }), (e) => e.name === "EdgeflagError" && e.code === "INPUT_TOO_LARGE");
+  // Fields the feature does not read are not copied, however many.
+  const wide = { properties: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`p${i}`, "v"])) };
+  wide.properties.email = "a@ü.org";
+  assert.equal(set.isEnabled("mail", wide), true);
+  // Deep values, cycles and BigInts in a field it reads: the JSON path's errors, not a trap.
+  const cyclic = {};
+  cyclic.self = cyclic;
+  assert.throws(() => set.isEnabled("mail", { email: cyclic }), (e) => e.name === "EdgeflagError");
+  assert.throws(() => set.isEnabled("mail", { email: 1n }), (e) => e.name === "EdgeflagError");
+  let deep = "x";
+  for (let i = 0; i < 10_000; i++) deep = [deep];
+  assert.throws(() => set.isEnabled("mail", { email: deep }), (e) => e.name === "EdgeflagError");
+  // Still serving.
+  assert.equal(set.isEnabled("mail", { email: "b@ü.org" }), true);
 });

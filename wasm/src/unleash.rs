@@ -2,8 +2,24 @@
 //! evaluated per request (replace() swaps it atomically), and `evaluateUnleash`, payload and
 //! context as JSON text per call. Evaluation is `edgeflag_evaluator::unleash`.
 //! Behind the default feature `unleash` so a lean edge build can leave it out (see README).
+//!
+//! **The wire** (`wasm/js/unleash.js`, like the core's `wire.rs`): per call the glue copies
+//! only the context fields the feature reads ([`UnleashSet::reads`]), already resolved as
+//! Unleash resolves them (`context[f] ?? context.properties[f]`), into a buffer in WASM memory:
+//!
+//! ```text
+//! u32 count, then count × (u32 field id, u8 tag, u32 byte length, bytes)   little-endian
+//!   tag 1 text (UTF-8)      tag 2 JSON kept as is (a top-level currentTime that is no string)
+//!   tag 3 a JSON number, compared as the text serde_json writes for it
+//! ```
+//! and gets back the answer as a code ([`UnleashSet::code`]); the glue keeps one frozen
+//! answer object per (feature, code), rendered here once. Whatever the glue cannot copy
+//! exactly (a context as JSON text or not a plain object, objects or arrays as values, a
+//! lone surrogate, an unknown feature) takes the methods below, which give the old answers
+//! and errors.
 
-use edgeflag_evaluator::unleash::{UnleashContext, UnleashSet};
+use edgeflag_evaluator::unleash::{UnleashContext, UnleashSet, CURRENT_TIME};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::error::UnleashError;
@@ -40,6 +56,54 @@ pub fn evaluate_unleash(
 pub struct JsUnleashSet {
     inner: UnleashSet,
     revision: u32,
+    /// Where the glue writes contexts (see the module docs).
+    input: Vec<u8>,
+}
+
+/// Not a code: the context bytes could not be read; the glue takes the old path.
+const NO_CODE: u32 = u32::MAX;
+/// The largest context the wire takes, in bytes; larger ones go the old way.
+const MAX_WIRE_BYTES: u32 = 4 * 1024 * 1024;
+const TAG_TEXT: u8 = 1;
+const TAG_JSON: u8 = 2;
+const TAG_NUMBER: u8 = 3;
+
+/// Reads a context written by the glue for feature `index` (`None` if the bytes are not that).
+fn wire_context(set: &UnleashSet, index: usize, bytes: &[u8]) -> Option<UnleashContext> {
+    let names = set.field_names();
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let out = bytes.get(at..at.checked_add(n)?)?;
+        at += n;
+        Some(out)
+    };
+    let u32_of = |b: &[u8]| -> Option<u32> { Some(u32::from_le_bytes(b.try_into().ok()?)) };
+    let count = u32_of(take(4)?)?;
+    let mut fields = Vec::with_capacity(count.min(64) as usize);
+    let mut user_id = None;
+    for _ in 0..count {
+        let name = names.get(u32_of(take(4)?)? as usize)?;
+        let tag = take(1)?[0];
+        let len = u32_of(take(4)?)? as usize;
+        let text = std::str::from_utf8(take(len)?).ok()?;
+        let value = match tag {
+            TAG_TEXT => Value::String(text.to_owned()),
+            TAG_JSON => serde_json::from_str::<Value>(text).ok()?,
+            TAG_NUMBER => Value::String(serde_json::from_str::<serde_json::Number>(text).ok()?.to_string()),
+            _ => return None,
+        };
+        if name == "userId" {
+            if let Value::String(s) = &value {
+                user_id = Some(s.clone());
+            }
+        }
+        fields.push((name.clone(), value));
+    }
+    // The clock only for features that read it (a call into JS otherwise saved).
+    let reads_clock = names
+        .binary_search_by(|n| n.as_str().cmp(CURRENT_TIME))
+        .is_ok_and(|id| set.reads(index).contains(&(id as u32)));
+    Some(UnleashContext::from_fields(fields, user_id, if reads_clock { now() } else { None }))
 }
 
 fn load_unleash(payload: &JsValue) -> Result<UnleashSet, UnleashError> {
@@ -79,7 +143,7 @@ impl JsUnleashSet {
     /// as an object or JSON text. Throws an `EdgeflagError` with the path of a bad field.
     #[wasm_bindgen(constructor)]
     pub fn new(#[wasm_bindgen(unchecked_param_type = "object | string")] payload: JsValue) -> Result<JsUnleashSet, UnleashError> {
-        Ok(JsUnleashSet { inner: load_unleash(&payload)?, revision: 1 })
+        Ok(JsUnleashSet { inner: load_unleash(&payload)?, revision: 1, input: Vec::new() })
     }
 
     /// Swaps in a new payload atomically: on any error the current one keeps serving.
@@ -112,7 +176,9 @@ impl JsUnleashSet {
         Ok(self.inner.is_enabled(&name, &unleash_context(&context)?))
     }
 
-    /// `getVariant(name, context)`: `{name, payload?, enabled, feature_enabled}`.
+    /// `getVariant(name, context)`: `{name, payload?, enabled, feature_enabled}`. With a plain
+    /// object context the answer is a frozen object shared between calls (one per feature and
+    /// answer, `wasm/js/unleash.js`); with JSON text, a fresh one.
     #[wasm_bindgen(js_name = getVariant, unchecked_return_type = "UnleashVariant")]
     pub fn get_variant(
         &self,
@@ -123,7 +189,8 @@ impl JsUnleashSet {
         to_js(&self.inner.get_variant(&name, &unleash_context(&context)?))
     }
 
-    /// Both answers, consistent with each other: `{name, enabled, variant}`.
+    /// Both answers, consistent with each other: `{name, enabled, variant}` (frozen and shared
+    /// between calls, like `getVariant`'s).
     #[wasm_bindgen(unchecked_return_type = "UnleashEvaluation")]
     pub fn evaluate(
         &self,
@@ -132,6 +199,67 @@ impl JsUnleashSet {
     ) -> Result<JsValue, UnleashError> {
         let name = feature(&name)?;
         to_js(&self.inner.evaluate(&name, &unleash_context(&context)?))
+    }
+
+    /// The context fields some feature reads (the wire's field ids are positions here).
+    #[wasm_bindgen(js_name = __wireNames, skip_typescript)]
+    pub fn wire_names(&self) -> Vec<String> {
+        self.inner.field_names().to_vec()
+    }
+
+    /// Per feature, in payload order: `n`, then the `n` field ids it reads.
+    #[wasm_bindgen(js_name = __wireReads, skip_typescript)]
+    pub fn wire_reads(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for index in 0..self.inner.len() {
+            let reads = self.inner.reads(index);
+            out.push(reads.len() as u32);
+            out.extend_from_slice(reads);
+        }
+        out
+    }
+
+    /// Where to write a context of `len` bytes (0 if too large: take the old path).
+    #[wasm_bindgen(js_name = __wireInput, skip_typescript)]
+    pub fn wire_input(&mut self, len: u32) -> u32 {
+        if len > MAX_WIRE_BYTES {
+            return 0;
+        }
+        if self.input.len() < len as usize {
+            self.input.resize((len as usize).next_power_of_two(), 0);
+        }
+        self.input.as_mut_ptr() as u32
+    }
+
+    /// Feature `index` for the context in the input buffer (`len` bytes, 0 for none): its
+    /// code (`UnleashSet::code`), or with `variant` false only 0 (off) or 1 (on), which
+    /// saves the variant's hash; `NO_CODE` when the bytes cannot be read.
+    #[wasm_bindgen(js_name = __wireEvaluate, skip_typescript)]
+    pub fn wire_evaluate(&self, index: u32, len: u32, variant: bool) -> u32 {
+        let index = index as usize;
+        if index >= self.inner.len() {
+            return NO_CODE;
+        }
+        let context = match len {
+            0 => Some(UnleashContext::from_fields(Vec::new(), None, now())),
+            _ => self.input.get(..len as usize).and_then(|b| wire_context(&self.inner, index, b)),
+        };
+        let Some(context) = context else { return NO_CODE };
+        if variant {
+            self.inner.code(index, &context)
+        } else {
+            self.inner.is_enabled_at(index, &context) as u32
+        }
+    }
+
+    /// The answer (`{name, enabled, variant}` as JSON text) a code of feature `index` stands
+    /// for; empty text for a code the feature cannot give (which the glue's JSON.parse refuses).
+    #[wasm_bindgen(js_name = __wireRender, skip_typescript)]
+    pub fn wire_render(&self, index: u32, code: u32) -> String {
+        self.inner
+            .evaluation_of(index as usize, code)
+            .and_then(|answer| serde_json::to_string(&answer).ok())
+            .unwrap_or_default()
     }
 
     /// Every feature, in payload order.

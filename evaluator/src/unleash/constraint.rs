@@ -49,12 +49,22 @@ impl Check {
                 number.and_then(|n| n.partial_cmp(value)).is_some_and(|o| holds(*comparison, o)) != *inverted
             }
             Check::Semver { field, comparison, version, inverted } => {
-                let actual = context.field(field).and_then(|v| Version::parse(v.trim()).ok());
+                // Parsed once per context (kept with the attribute). Only text can be a
+                // version: a number's text has no two dots.
+                let actual = context.text_entry(field).and_then(|(entry, text)| entry.semver(text));
                 actual.is_some_and(|v| holds(*comparison, v.cmp_precedence(version))) != *inverted
             }
             Check::Cidr { field, nets, inverted } => {
-                let address = context.field(field).and_then(|v| v.parse::<IpAddr>().ok());
-                address.is_some_and(|ip| nets.iter().any(|net| net.contains(&ip))) != *inverted
+                // The cached reading trims; the SDKs do not, so text with surrounding spaces
+                // is no address here.
+                // An address starts and ends with a letter, a digit or ':'; text that does not
+                // is none (as given) and has nothing to trim (cheaper than comparing a trim).
+                let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b':');
+                let address = context
+                    .text_entry(field)
+                    .filter(|(_, text)| edge(text.as_bytes().first()) && edge(text.as_bytes().last()))
+                    .and_then(|(entry, text)| entry.ip(text));
+                address.is_some_and(|ip| nets.iter().any(|net| net.contains(ip))) != *inverted
             }
         }
     }

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::context::{json_type, Context, ContextError};
+use crate::context::{json_type, AttributeValue, Context, ContextError};
 use crate::keyed::SortedMap;
 
 /// The field date constraints read, whatever their `contextName` (as in the Unleash SDKs).
@@ -22,6 +22,10 @@ pub struct UnleashContext {
     /// `userId` as given, even empty (the `userWithId` strategy matches `""` against an empty
     /// list entry); from `properties` when not at the top level.
     user_id: Option<String>,
+    /// Whether `user_id` is also the `userId` field (it is, unless a top-level `userId` is an
+    /// object or array): then stickiness reads it here instead of looking the field up,
+    /// a third of a rollout's time.
+    user_id_is_field: bool,
 }
 
 impl UnleashContext {
@@ -31,7 +35,6 @@ impl UnleashContext {
         let Value::Object(map) = value else {
             return Err(ContextError::NotAnObject(json_type(&value)));
         };
-        let mut native = Context::default();
         let mut properties = None;
         let mut top = Vec::with_capacity(map.len());
         for (name, value) in map {
@@ -47,7 +50,10 @@ impl UnleashContext {
         }
         // Names come with the request: a sorted map, so no choice of names makes this slow.
         let top_names = SortedMap::from_entries(top.iter().map(|(name, _)| (name.clone(), ())).collect());
-        let mut user_id = top.iter().find(|(name, _)| name == "userId").and_then(|(_, v)| scalar_text(v));
+        let top_user = top.iter().find(|(name, _)| name == "userId").map(|(_, v)| v);
+        let user_id_is_field = top_user.is_none_or(|v| !(v.is_object() || v.is_array()));
+        let mut user_id = top_user.and_then(scalar_text);
+        let mut native = Context::default();
         // A top-level field hides the property of the same name even when it is empty, `0` or
         // `false` (the SDKs' `context[f] ?? context.properties[f]`); only an absent or `null`
         // one lets the property through.
@@ -64,12 +70,35 @@ impl UnleashContext {
             let value = if name == CURRENT_TIME { value } else { as_text(value) };
             native.set(name, value);
         }
+        Ok(Self::with_clock(native, user_id, user_id_is_field, now_ms))
+    }
+
+    /// A context from fields already resolved the way [`UnleashContext::from_value`] resolves
+    /// them: each the top-level value, else the property, `null`s left out; numbers and
+    /// booleans as their text, except a top-level `currentTime`, kept as given. `user_id` is
+    /// the `userId` as given (see [`UnleashContext::user_id`]). For callers that copy only
+    /// the fields a set reads ([`super::UnleashSet::reads`]), such as the WASM glue.
+    pub fn from_fields(fields: Vec<(String, Value)>, user_id: Option<String>, now_ms: Option<i64>) -> Self {
+        let mut native = Context::default();
+        // No `userId` field: `user_id` must be none too for it to stand for the field.
+        let mut user_id_is_field = user_id.is_none();
+        for (name, value) in fields {
+            if name == "userId" {
+                user_id_is_field = matches!((&value, &user_id), (Value::String(a), Some(b)) if a == b);
+            }
+            native.set(name, value);
+        }
+        Self::with_clock(native, user_id, user_id_is_field, now_ms)
+    }
+
+    /// `now_ms` stands in for a missing `currentTime`.
+    fn with_clock(mut native: Context, user_id: Option<String>, user_id_is_field: bool, now_ms: Option<i64>) -> Self {
         if native.attribute(CURRENT_TIME).is_none() {
             if let Some(ms) = now_ms {
                 native.set(CURRENT_TIME, ms);
             }
         }
-        Ok(UnleashContext { native, user_id })
+        UnleashContext { native, user_id, user_id_is_field }
     }
 
     /// The `userId` as given (an empty one too), for the `userWithId` strategy.
@@ -86,9 +115,21 @@ impl UnleashContext {
     /// A field as text, the way the SDKs' `resolveContextValue` returns it; an empty one is
     /// absent (what stickiness and the typed operators see).
     pub fn field(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        if self.user_id_is_field && name == "userId" {
+            return self.user_id.as_deref().filter(|s| !s.is_empty()).map(std::borrow::Cow::Borrowed);
+        }
         match self.native.attribute(name)? {
             Value::String(s) if !s.is_empty() => Some(std::borrow::Cow::Borrowed(s)),
             Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+            _ => None,
+        }
+    }
+
+    /// A field that is non-empty text, with its cached readings (version, address).
+    pub(crate) fn text_entry(&self, name: &str) -> Option<(&AttributeValue, &str)> {
+        let entry = self.native.attribute_entry(name)?;
+        match entry.value() {
+            Value::String(s) if !s.is_empty() => Some((entry, s.as_str())),
             _ => None,
         }
     }
@@ -130,5 +171,45 @@ pub fn now_ms() -> Option<i64> {
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
     {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// `field("userId")` reads the kept `user_id` when it stands for the field; whatever the
+    /// context, it must answer as a lookup in the native context would.
+    #[test]
+    fn the_kept_user_id_answers_as_the_userid_field() {
+        let values = [json!(null), json!(""), json!("u-1"), json!(42), json!(1.5), json!(true), json!(["u-2"]), json!({"a": 1})];
+        for top in values.iter().chain([&Value::Bool(false)]) {
+            for property in &values {
+                for (with_top, with_property) in [(true, true), (true, false), (false, true)] {
+                    let mut context = serde_json::Map::new();
+                    if with_top {
+                        context.insert("userId".into(), top.clone());
+                    }
+                    if with_property {
+                        context.insert("properties".into(), json!({"userId": property}));
+                    }
+                    let ctx = UnleashContext::from_value(Value::Object(context.clone()), None).unwrap();
+                    let looked_up = match ctx.native.attribute("userId") {
+                        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                        Some(Value::Number(n)) => Some(n.to_string()),
+                        _ => None,
+                    };
+                    assert_eq!(ctx.field("userId").map(|c| c.into_owned()), looked_up, "{context:?}");
+                }
+            }
+        }
+        let fields = |v: Value| vec![("userId".to_owned(), v)];
+        let given = UnleashContext::from_fields(fields(json!("a")), Some("b".into()), None);
+        assert_eq!(given.field("userId").as_deref(), Some("a"), "a user_id that is not the field is not read");
+        let given = UnleashContext::from_fields(fields(json!(["a"])), Some("a".into()), None);
+        assert_eq!(given.field("userId"), None);
+        let given = UnleashContext::from_fields(Vec::new(), Some("a".into()), None);
+        assert_eq!(given.field("userId"), None);
     }
 }

@@ -12,17 +12,21 @@
 pub mod constraint;
 pub mod context;
 pub mod payload;
+mod names;
+mod reads;
 pub mod strategy;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::hashing::SaltedHash;
 use crate::validation::{Problem, ValidationErrors};
 
-pub use context::{now_ms, UnleashContext};
+pub use context::{now_ms, UnleashContext, CURRENT_TIME};
+use names::NameIndex;
 use payload::{Dependency, Feature, Payload, VariantDef};
 use strategy::{normalized_hash, random_unit, Strategy};
 
@@ -32,11 +36,19 @@ pub const VARIANT_SEED: u32 = 86_028_157;
 /// The name of the variant served when no variant applies.
 pub const DISABLED_VARIANT: &str = "disabled";
 
+/// Answer code ([`UnleashSet::code`]): the feature is off.
+pub const CODE_OFF: u32 = 0;
+/// Answer code: the feature is on, with no variant (the `disabled` variant).
+pub const CODE_ON: u32 = 1;
+
 /// A loaded Unleash payload, ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct UnleashSet {
     features: Vec<CompiledFeature>,
-    index: HashMap<String, usize>,
+    /// Feature names to positions (`names.rs`; SipHash was half of a static toggle's time).
+    index: NameIndex,
+    /// Every context field some feature reads, sorted; [`UnleashSet::reads`] gives ids into it.
+    field_names: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -44,8 +56,19 @@ struct CompiledFeature {
     name: String,
     enabled: bool,
     strategies: Vec<Strategy>,
-    variants: Vec<VariantDef>,
+    variants: Variants,
     dependencies: Vec<Dependency>,
+    /// Per dependency, the parent's position (`None`: not in the payload).
+    parents: Vec<Option<usize>>,
+    /// On whatever the context (enabled, no dependencies, and no strategies or a first one
+    /// without constraints that always activates): the commonest toggle, answered at once.
+    always_on: bool,
+    /// Per strategy, where its variants start among the feature's answer codes (after the
+    /// feature's own variants).
+    variant_base: Vec<u32>,
+    /// The context fields evaluating this feature can read (its parents' included), as ids
+    /// into `field_names`.
+    reads: Vec<u32>,
 }
 
 /// What `getVariant` returns, in the SDKs' JSON shape.
@@ -96,8 +119,8 @@ impl UnleashSet {
     }
 
     pub fn from_payload(payload: Payload) -> UnleashSet {
-        let (features, segments) = payload.into_state();
-        let segments: HashMap<u64, Vec<constraint::Check>> = segments
+        let (features, segments_raw) = payload.into_state();
+        let segments: HashMap<u64, Vec<constraint::Check>> = segments_raw
             .iter()
             .map(|s| {
                 (
@@ -106,26 +129,159 @@ impl UnleashSet {
                 )
             })
             .collect();
-        let mut index = HashMap::with_capacity(features.len());
+        let segment_reads: HashMap<u64, &[payload::ConstraintDef]> =
+            segments_raw.iter().map(|s| (s.id, s.constraints.as_slice())).collect();
+        let own_reads: Vec<BTreeSet<String>> =
+            features.iter().map(|f| reads::feature(f, &segment_reads)).collect();
+        // Of two features with one name the last counts (as a map filled in order would).
+        let index = NameIndex::new(features.iter().map(|f| f.name.as_str()));
+        let position = |name: &str| index.get(name, |p| features.get(p as usize).map(|f| f.name.as_str()));
+        // A feature reads what its parents read (one level: a parent with parents of its own
+        // is not evaluated, see `dependencies_hold`).
+        let all_reads: Vec<BTreeSet<String>> = features
+            .iter()
+            .zip(&own_reads)
+            .map(|(f, own)| {
+                let mut reads = own.clone();
+                for d in &f.dependencies {
+                    if let Some(parent) = position(&d.feature) {
+                        reads.extend(own_reads[parent].iter().cloned());
+                    }
+                }
+                reads
+            })
+            .collect();
+        let parents: Vec<Vec<Option<usize>>> =
+            features.iter().map(|f| f.dependencies.iter().map(|d| position(&d.feature)).collect()).collect();
+        let field_names: Vec<String> = all_reads.iter().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect();
         let features: Vec<CompiledFeature> = features
             .into_iter()
-            .enumerate()
-            .map(|(i, f): (usize, Feature)| {
-                index.insert(f.name.clone(), i);
+            .zip(all_reads)
+            .zip(parents)
+            .map(|((f, reads), parents): ((Feature, BTreeSet<String>), Vec<Option<usize>>)| {
+                let mut strategies: Vec<Strategy> = f
+                    .strategies
+                    .iter()
+                    .map(|s| Strategy::compile(s, &f.name, &segments))
+                    .collect();
+                // Strategies after one that always activates are never reached.
+                if let Some(first) = strategies.iter().position(Strategy::is_unconditional) {
+                    strategies.truncate(first + 1);
+                }
+                let always_on = f.enabled
+                    && f.dependencies.is_empty()
+                    && strategies.first().is_none_or(Strategy::is_unconditional);
+                let mut base = f.variants.len() as u32;
+                let variant_base = strategies
+                    .iter()
+                    .map(|s| {
+                        let at = base;
+                        base = base.saturating_add(s.variants.len() as u32);
+                        at
+                    })
+                    .collect();
+                // The feature's variants hash under its name, with the first one's stickiness.
+                let variants = Variants::new(f.variants.first().and_then(|v| v.stickiness.clone()), &f.name, f.variants);
                 CompiledFeature {
-                    strategies: f
-                        .strategies
-                        .iter()
-                        .map(|s| Strategy::compile(s, &f.name, &segments))
-                        .collect(),
+                    strategies,
+                    always_on,
+                    parents,
                     name: f.name,
                     enabled: f.enabled,
-                    variants: f.variants,
+                    variants,
                     dependencies: f.dependencies,
+                    variant_base,
+                    reads: reads
+                        .iter()
+                        .filter_map(|r| field_names.binary_search(r).ok().map(|i| i as u32))
+                        .collect(),
                 }
             })
             .collect();
-        UnleashSet { features, index }
+        UnleashSet { features, index, field_names }
+    }
+
+    /// How many features the set has.
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+
+    /// The position of a feature (in payload order), for the `*_at` methods.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name, |p| self.features.get(p as usize).map(|f| f.name.as_str()))
+    }
+
+    /// Every context field some feature reads, sorted. Fields not named here never change an
+    /// answer, so a caller may leave them out of the context.
+    pub fn field_names(&self) -> &[String] {
+        &self.field_names
+    }
+
+    /// The fields evaluating feature `index` can read (its parents' included), as positions in
+    /// [`UnleashSet::field_names`]; empty for an index past the end.
+    pub fn reads(&self, index: usize) -> &[u32] {
+        self.features.get(index).map_or(&[], |f| f.reads.as_slice())
+    }
+
+    /// `isEnabled` of feature `index` (false past the end).
+    pub fn is_enabled_at(&self, index: usize, context: &UnleashContext) -> bool {
+        // The commonest toggle answered here, without the call.
+        self.features.get(index).is_some_and(|f| f.always_on || self.resolve(index, context).0)
+    }
+
+    /// Both answers of feature `index` as one code: [`CODE_OFF`], [`CODE_ON`] (no variant), or
+    /// `2 + k` for its variant `k`, counting the feature's variants, then each strategy's in
+    /// order. [`UnleashSet::evaluation_of`] turns a code back into the answer, so a caller
+    /// can keep one answer object per code. `CODE_OFF` past the end.
+    pub fn code(&self, index: usize, context: &UnleashContext) -> u32 {
+        if index >= self.features.len() {
+            return CODE_OFF;
+        }
+        let feature = &self.features[index];
+        let (enabled, strategy) = self.resolve(index, context);
+        if !enabled {
+            return CODE_OFF;
+        }
+        // A matching strategy with variants decides; otherwise the feature's variants do.
+        let chosen = match strategy.filter(|&s| !feature.strategies[s].variants.is_empty()) {
+            Some(s) => feature.strategies[s].variants.select(context).map(|k| feature.variant_base[s] + k as u32),
+            None => feature.variants.select(context).map(|k| k as u32),
+        };
+        chosen.map_or(CODE_ON, |k| 2 + k)
+    }
+
+    /// The answer a [`UnleashSet::code`] of feature `index` stands for (`None` for a code it
+    /// cannot give).
+    pub fn evaluation_of(&self, index: usize, code: u32) -> Option<UnleashEvaluation<'_>> {
+        let feature = self.features.get(index)?;
+        Some(UnleashEvaluation {
+            name: &feature.name,
+            enabled: code != CODE_OFF,
+            variant: self.variant_of_code(feature, code)?,
+        })
+    }
+
+    fn variant_of_code<'a>(&'a self, feature: &'a CompiledFeature, code: u32) -> Option<UnleashVariant<'a>> {
+        let k = match code {
+            CODE_OFF => return Some(UnleashVariant::disabled(false)),
+            CODE_ON => return Some(UnleashVariant::disabled(true)),
+            code => (code - 2) as usize,
+        };
+        let v = match k.checked_sub(feature.variants.len()) {
+            None => &feature.variants.defs[k],
+            Some(mut k) => feature.strategies.iter().find_map(|s| match s.variants.defs.get(k) {
+                Some(v) => Some(v),
+                None => {
+                    k -= s.variants.len();
+                    None
+                }
+            })?,
+        };
+        Some(UnleashVariant { name: &v.name, payload: v.payload.as_ref(), enabled: true, feature_enabled: true })
     }
 
     /// Feature names in payload order.
@@ -135,15 +291,13 @@ impl UnleashSet {
 
     /// `isEnabled(name, context)`; an unknown feature is disabled.
     pub fn is_enabled(&self, name: &str, context: &UnleashContext) -> bool {
-        self.index
-            .get(name)
-            .is_some_and(|&i| self.resolve(i, context).0)
+        self.index_of(name).is_some_and(|i| self.is_enabled_at(i, context))
     }
 
     /// `getVariant(name, context)`.
     pub fn get_variant<'a>(&'a self, name: &str, context: &UnleashContext) -> UnleashVariant<'a> {
-        match self.index.get(name) {
-            Some(&i) => self.variant_of(i, context).1,
+        match self.index_of(name) {
+            Some(i) => self.variant_of(i, context).1,
             None => UnleashVariant::disabled(false),
         }
     }
@@ -154,8 +308,8 @@ impl UnleashSet {
         name: &'a str,
         context: &UnleashContext,
     ) -> UnleashEvaluation<'a> {
-        match self.index.get(name) {
-            Some(&i) => {
+        match self.index_of(name) {
+            Some(i) => {
                 let (enabled, variant) = self.variant_of(i, context);
                 UnleashEvaluation {
                     name: &self.features[i].name,
@@ -183,51 +337,24 @@ impl UnleashSet {
         index: usize,
         context: &UnleashContext,
     ) -> (bool, UnleashVariant<'a>) {
-        let feature = &self.features[index];
-        let (enabled, strategy) = self.resolve(index, context);
-        if !enabled {
-            return (false, UnleashVariant::disabled(false));
-        }
-        // A matching strategy with variants decides; otherwise the feature's variants do.
-        let chosen = match strategy.filter(|s| !s.variants.is_empty()) {
-            Some(s) => select_variant(
-                &s.variants,
-                &s.group_id,
-                s.variant_stickiness.as_deref(),
-                context,
-            ),
-            None => select_variant(
-                &feature.variants,
-                &feature.name,
-                feature
-                    .variants
-                    .first()
-                    .and_then(|v| v.stickiness.as_deref()),
-                context,
-            ),
-        };
-        let variant = match chosen {
-            Some(v) => UnleashVariant {
-                name: &v.name,
-                payload: v.payload.as_ref(),
-                enabled: true,
-                feature_enabled: true,
-            },
-            None => UnleashVariant::disabled(true),
-        };
-        (true, variant)
+        let code = self.code(index, context);
+        let variant = self.variant_of_code(&self.features[index], code);
+        (code != CODE_OFF, variant.unwrap_or(UnleashVariant::disabled(code != CODE_OFF)))
     }
 
     /// Whether the feature is on, and the strategy that turned it on (if any).
-    fn resolve(&self, index: usize, context: &UnleashContext) -> (bool, Option<&Strategy>) {
+    fn resolve(&self, index: usize, context: &UnleashContext) -> (bool, Option<usize>) {
         let feature = &self.features[index];
+        if feature.always_on {
+            return (true, if feature.strategies.is_empty() { None } else { Some(0) });
+        }
         if !feature.enabled || !self.dependencies_hold(feature, context) {
             return (false, None);
         }
         if feature.strategies.is_empty() {
             return (true, None);
         }
-        match feature.strategies.iter().find(|s| s.is_enabled(context)) {
+        match feature.strategies.iter().position(|s| s.is_enabled(context)) {
             Some(strategy) => (true, Some(strategy)),
             None => (false, None),
         }
@@ -235,8 +362,8 @@ impl UnleashSet {
 
     /// Parents must exist and have no parents themselves (one level, as in the SDKs).
     fn dependencies_hold(&self, feature: &CompiledFeature, context: &UnleashContext) -> bool {
-        feature.dependencies.iter().all(|dependency| {
-            let Some(&parent) = self.index.get(&dependency.feature) else {
+        feature.dependencies.iter().zip(&feature.parents).all(|(dependency, parent)| {
+            let Some(parent) = *parent else {
                 return false;
             };
             if !self.features[parent].dependencies.is_empty() {
@@ -255,51 +382,86 @@ impl UnleashSet {
     }
 }
 
-/// The SDKs' `selectVariantDefinition`: overrides first, then the weighted hash.
-fn select_variant<'v>(
-    variants: &'v [VariantDef],
-    group_id: &str,
-    stickiness: Option<&str>,
-    context: &UnleashContext,
-) -> Option<&'v VariantDef> {
-    let total: u32 = variants
-        .iter()
-        .map(|v| v.weight)
-        .fold(0, u32::saturating_add);
-    if total == 0 {
-        return None;
-    }
-    let overridden = variants.iter().find(|v| {
-        v.overrides.iter().any(|o| {
-            context
-                .field(&o.context_name)
-                .is_some_and(|f| o.values.iter().any(|x| *x == *f))
-        })
-    });
-    if overridden.is_some() {
-        return overridden;
-    }
-    let unit = variant_unit(stickiness, context);
-    let target = normalized_hash(group_id, &unit, total, VARIANT_SEED);
-    let mut counter = 0u32;
-    for variant in variants.iter().filter(|v| v.weight > 0) {
-        counter = counter.saturating_add(variant.weight);
-        if counter >= target {
-            return Some(variant);
-        }
-    }
-    None
+/// A list of variants, with what choosing among them needs worked out at load.
+#[derive(Debug, Clone)]
+pub struct Variants {
+    pub defs: Vec<VariantDef>,
+    /// The sum of the weights.
+    total: u32,
+    /// Whether any variant has overrides.
+    overrides: bool,
+    unit: VariantUnit,
+    /// The group (`groupId` or the feature name) hashed with the variant seed.
+    group: SaltedHash,
 }
 
 /// The variant hash unit: `default` is userId, sessionId, remoteAddress, else random.
-fn variant_unit<'c>(stickiness: Option<&str>, context: &'c UnleashContext) -> Cow<'c, str> {
-    let random = || Cow::Owned(random_unit(100_000));
-    match stickiness {
-        None | Some("default") => ["userId", "sessionId", "remoteAddress"]
-            .iter()
-            .find_map(|f| context.field(f))
-            .unwrap_or_else(random),
-        Some("random") => random(),
-        Some(field) => context.field(field).unwrap_or_else(random),
+#[derive(Debug, Clone)]
+enum VariantUnit {
+    Default,
+    Random,
+    Field(String),
+}
+
+impl Variants {
+    pub fn new(stickiness: Option<String>, group: &str, defs: Vec<VariantDef>) -> Variants {
+        Variants {
+            total: defs.iter().map(|v| v.weight).fold(0, u32::saturating_add),
+            overrides: defs.iter().any(|v| !v.overrides.is_empty()),
+            unit: match stickiness.as_deref() {
+                None | Some("default") => VariantUnit::Default,
+                Some("random") => VariantUnit::Random,
+                Some(_) => VariantUnit::Field(stickiness.unwrap_or_default()),
+            },
+            group: SaltedHash::new(group, VARIANT_SEED),
+            defs,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// The SDKs' `selectVariantDefinition`: overrides first, then the weighted hash. The
+    /// position of the chosen variant.
+    fn select(&self, context: &UnleashContext) -> Option<usize> {
+        if self.total == 0 {
+            return None;
+        }
+        if self.overrides {
+            let overridden = self.defs.iter().position(|v| {
+                v.overrides.iter().any(|o| {
+                    context
+                        .field(&o.context_name)
+                        .is_some_and(|f| o.values.iter().any(|x| *x == *f))
+                })
+            });
+            if overridden.is_some() {
+                return overridden;
+            }
+        }
+        let random = || Cow::Owned(random_unit(100_000));
+        let unit = match &self.unit {
+            VariantUnit::Default => ["userId", "sessionId", "remoteAddress"]
+                .iter()
+                .find_map(|f| context.field(f))
+                .unwrap_or_else(random),
+            VariantUnit::Random => random(),
+            VariantUnit::Field(field) => context.field(field).unwrap_or_else(random),
+        };
+        let target = normalized_hash(&self.group, &unit, self.total);
+        let mut counter = 0u32;
+        for (k, variant) in self.defs.iter().enumerate().filter(|(_, v)| v.weight > 0) {
+            counter = counter.saturating_add(variant.weight);
+            if counter >= target {
+                return Some(k);
+            }
+        }
+        None
     }
 }
+

@@ -8,13 +8,14 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::hashing;
+use crate::hashing::SaltedHash;
 use crate::matching::compile_clause;
 use crate::model::{Clause, Operator};
 
 use super::constraint::{translate, Check};
 use super::context::UnleashContext;
-use super::payload::{value_text, StrategyDef, VariantDef};
+use super::payload::{value_text, StrategyDef};
+use super::Variants;
 
 /// Where a percentage strategy's unit comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +44,8 @@ pub enum Activation {
     /// The unit is in when `murmur3("groupId:unit") % 100 + 1 <= percentage`.
     Percentage {
         stickiness: Stickiness,
-        group_id: String,
+        /// murmur3 already past `groupId:` (seed 0).
+        group: SaltedHash,
         percentage: f64,
     },
     /// `percentage >= random(1..=100)`.
@@ -54,6 +56,8 @@ pub enum Activation {
     AnyOf(Vec<Check>),
     /// The context's `userId`, as given (empty included), is one of these.
     UserIds(Vec<String>),
+    /// The field is there (a percentage of 100 or more on that stickiness: every unit is in).
+    HasField(String),
 }
 
 /// A prepared strategy.
@@ -61,10 +65,9 @@ pub enum Activation {
 pub struct Strategy {
     pub checks: Vec<Check>,
     pub activation: Activation,
-    pub variants: Vec<VariantDef>,
-    /// Hash group for this strategy's variants: `groupId`, else the feature name.
-    pub group_id: String,
-    pub variant_stickiness: Option<String>,
+    /// Hashed under `groupId`, else the feature name; with the first variant's stickiness,
+    /// else the strategy's.
+    pub variants: Variants,
 }
 
 impl Strategy {
@@ -97,12 +100,12 @@ impl Strategy {
             },
             "gradualRolloutUserId" => Activation::Percentage {
                 stickiness: Stickiness::Field("userId".into()),
-                group_id: param("groupId").unwrap_or_default(),
+                group: SaltedHash::new(&param("groupId").unwrap_or_default(), 0),
                 percentage: percent("percentage"),
             },
             "gradualRolloutSessionId" => Activation::Percentage {
                 stickiness: Stickiness::Field("sessionId".into()),
-                group_id: param("groupId").unwrap_or_default(),
+                group: SaltedHash::new(&param("groupId").unwrap_or_default(), 0),
                 percentage: percent("percentage"),
             },
             "gradualRolloutRandom" => Activation::Random {
@@ -110,7 +113,7 @@ impl Strategy {
             },
             "flexibleRollout" => Activation::Percentage {
                 stickiness: Stickiness::parse(&param("stickiness").unwrap_or_default()),
-                group_id: param("groupId").unwrap_or_else(|| feature.to_string()),
+                group: SaltedHash::new(&param("groupId").unwrap_or_else(|| feature.to_string()), 0),
                 percentage: percent("rollout"),
             },
             "remoteAddress" => remote_address(split_list(param("IPs"))),
@@ -128,6 +131,16 @@ impl Strategy {
             // Custom strategies this engine does not know are off, like in the SDKs.
             _ => Activation::Never,
         };
+        // Every unit is in a rollout of 100 % (or more): no hash needed, only a unit (which
+        // `default` and `random` stickiness always have). Makes the usual "100 % with
+        // variants" toggle unconditional.
+        let activation = match activation {
+            Activation::Percentage { stickiness, percentage, .. } if percentage >= 100.0 => match stickiness {
+                Stickiness::Default | Stickiness::Random => Activation::Always,
+                Stickiness::Field(name) => Activation::HasField(name),
+            },
+            other => other,
+        };
         let group_id = param("groupId").unwrap_or_else(|| feature.to_string());
         let variant_stickiness = def
             .variants
@@ -137,10 +150,13 @@ impl Strategy {
         Strategy {
             checks,
             activation,
-            variants: def.variants.clone(),
-            group_id,
-            variant_stickiness,
+            variants: Variants::new(variant_stickiness, &group_id, def.variants.clone()),
         }
+    }
+
+    /// Activates whatever the context: no constraints, and an activation that always holds.
+    pub fn is_unconditional(&self) -> bool {
+        self.checks.is_empty() && matches!(self.activation, Activation::Always)
     }
 
     pub fn is_enabled(&self, context: &UnleashContext) -> bool {
@@ -155,7 +171,7 @@ impl Activation {
             Activation::Never => false,
             Activation::Percentage {
                 stickiness,
-                group_id,
+                group,
                 percentage,
             } => {
                 // Borrowed from the context when it is a string: no allocation per evaluation.
@@ -170,18 +186,20 @@ impl Activation {
                         None => return false,
                     },
                 };
-                *percentage > 0.0 && normalized_hash(group_id, &unit, 100, 0) as f64 <= *percentage
+                *percentage > 0.0 && normalized_hash(group, &unit, 100) as f64 <= *percentage
             }
             Activation::Random { percentage } => *percentage >= (random_u64() % 100 + 1) as f64,
             Activation::AnyOf(checks) => checks.iter().any(|check| check.matches(context)),
             Activation::UserIds(ids) => context.user_id().is_some_and(|user| ids.iter().any(|id| id == user)),
+            Activation::HasField(name) => context.field(name).is_some(),
         }
     }
 }
 
-/// Unleash's normalised hash: `murmur3("groupId:unit", seed) % normalizer + 1`.
-pub fn normalized_hash(group_id: &str, unit: &str, normalizer: u32, seed: u32) -> u32 {
-    hashing::hash_seeded(group_id, unit, seed) % normalizer.max(1) + 1
+/// Unleash's normalised hash: `murmur3("groupId:unit", seed) % normalizer + 1`, `group`
+/// holding the salt and seed.
+pub fn normalized_hash(group: &SaltedHash, unit: &str, normalizer: u32) -> u32 {
+    group.hash(unit) % normalizer.max(1) + 1
 }
 
 /// `"a, b ,c"` → `["a", "b", "c"]` (the SDKs split on commas with surrounding spaces).
