@@ -247,7 +247,12 @@ test("reports canary arms and experiment variants with its ingest token (a secre
       assert.equal(e.outcome, "ok");
       assert.ok(Number.isInteger(e.ts) && e.latency_ms >= 0, JSON.stringify(e));
     }
-    const status = await (await fetch(`${wd.base}/__edgeflag/status`)).json();
+    // The worker counts a batch as sent when the collector's answer reaches it, which can be
+    // just after the collector recorded the POST.
+    const status = await waitFor("the worker's count of sent events", async () => {
+      const s = await (await fetch(`${wd.base}/__edgeflag/status`)).json();
+      return s.events.sent >= posted.length ? s : null;
+    });
     assert.equal(status.events.sent, posted.length);
     assert.equal(status.events.lastError, null);
   } finally {
