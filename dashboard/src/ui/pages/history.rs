@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::publish::handle_outcome;
 use crate::ui::api;
+use crate::ui::fetched::Fetched;
 use crate::ui::components::diff_view::DiffView;
 use crate::ui::state::AppState;
 
@@ -15,7 +16,7 @@ use crate::ui::state::AppState;
 pub fn HistoryPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     // Refetched whenever the server publishes a new version (from this tab or anyone else).
-    let history = LocalResource::new(move || {
+    let history = Fetched::new(move || {
         let _ = state.published.with(|p| p.as_ref().map(|p| p.version));
         let server = state.server.get();
         async move { api::history(&server, 100).await }
