@@ -1,5 +1,6 @@
-//! [`Fetched`]: a `LocalResource` whose value type is erased, so the pages' background fetches
-//! share one copy of Leptos's async machinery.
+//! [`Fetched`] and [`Job`]: a `LocalResource` and an `Action` whose value and input types are
+//! erased, so the pages' background fetches and actions share one copy of Leptos's async
+//! machinery.
 //!
 //! `LocalResource<T>` is generic over its value and its future: each page's resource was its own
 //! copy of the async-derived signal, its scheduling and its read guards. Here every resource is
@@ -11,6 +12,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
@@ -55,4 +57,47 @@ impl<T: Clone + 'static> Fetched<T> {
 
 fn erased(source: Source) -> LocalResource<Erased> {
     LocalResource::new(move || source())
+}
+
+type Input = Arc<dyn Any + Send + Sync>;
+type Run = Box<dyn Fn(&Input) -> Pin<Box<dyn Future<Output = ()>>>>;
+
+/// `Action::new_local` with its input and future erased, for the same reason as [`Fetched`]:
+/// the pages' actions (publish, roll back, load, the canary's manual actions…) share one copy
+/// of Leptos's action machinery.
+pub struct Job<I> {
+    inner: Action<Input, ()>,
+    input: PhantomData<fn(I)>,
+}
+
+impl<I> Clone for Job<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I> Copy for Job<I> {}
+
+impl<I: Send + Sync + 'static> Job<I> {
+    pub fn new<Fut: Future<Output = ()> + 'static>(run: impl Fn(&I) -> Fut + 'static) -> Self {
+        let run: Run = Box::new(move |input: &Input| match input.downcast_ref::<I>() {
+            Some(input) => Box::pin(run(input)),
+            // Unreachable: only `dispatch` puts an input in, and it is an `I`.
+            None => Box::pin(async {}),
+        });
+        Self { inner: erased_job(run), input: PhantomData }
+    }
+
+    pub fn dispatch(&self, input: I) {
+        self.inner.dispatch(Arc::new(input));
+    }
+
+    /// True while a dispatched run has not finished.
+    pub fn pending(&self) -> Memo<bool> {
+        self.inner.pending()
+    }
+}
+
+fn erased_job(run: Run) -> Action<Input, ()> {
+    Action::new_local(move |input: &Input| run(input))
 }

@@ -26,7 +26,7 @@ use leptos::prelude::*;
 use crate::ui::components::When;
 
 use crate::ui::api;
-use crate::ui::fetched::Fetched;
+use crate::ui::fetched::{Fetched, Job};
 use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
 use crate::ui::components::chart::LineChart;
 use crate::ui::state::AppState;
@@ -185,7 +185,7 @@ pub fn CanaryPage() -> impl IntoView {
     });
 
     let confirming = RwSignal::new(None::<ManualAction>);
-    let act = Action::new_local(move |action: &ManualAction| {
+    let act = Job::new(move |action: &ManualAction| {
         let action = *action;
         async move {
             confirming.set(None);

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::publish::handle_outcome;
 use crate::ui::api;
-use crate::ui::fetched::Fetched;
+use crate::ui::fetched::{Fetched, Job};
 use crate::ui::components::diff_view::DiffView;
 use crate::ui::state::AppState;
 
@@ -22,7 +22,7 @@ pub fn HistoryPage() -> impl IntoView {
         async move { api::history(&server, 100).await }
     });
     let viewing = RwSignal::new(None::<(u64, String)>);
-    let view_version = Action::new_local(move |n: &u64| {
+    let view_version = Job::new(move |n: &u64| {
         let n = *n;
         async move {
             match api::version(&state.server.get_untracked(), n).await {
@@ -87,7 +87,7 @@ fn Rollback(version: u64) -> impl IntoView {
     let state = expect_context::<AppState>();
     let (confirming, set_confirming) = signal(false);
     // A new version like any other: an unedited page follows it, edits are rebased onto it.
-    let rollback = Action::new_local(move |_: &()| async move {
+    let rollback = Job::new(move |_: &()| async move {
         set_confirming.set(false);
         let Some(etag) = state.published.get_untracked().map(|p| p.etag) else { return };
         let server = state.server.get_untracked();
