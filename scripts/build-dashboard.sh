@@ -13,6 +13,10 @@ fi
 export PATH="$PWD/node_modules/.bin:$PATH"
 # Type-erased views: a smaller bundle (measured in dashboard/README.md).
 export RUSTFLAGS="${RUSTFLAGS:-} --cfg=erase_components"
+# LLVM inlines at opt-level "z" up to a cost of 5; at 0 only calls that cost nothing to inline
+# (and functions with one caller) are inlined: a smaller bundle (dashboard/README.md "Figures").
+# The dashboard only: the WASM package keeps its inlining for evaluation speed.
+export RUSTFLAGS="$RUSTFLAGS -Cllvm-args=-inline-threshold=0"
 # std rebuilt without the panic machinery, as for the WASM package.
 source scripts/wasm-size-flags.sh
 trunk build --release --offline "$@"

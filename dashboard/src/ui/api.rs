@@ -1,5 +1,5 @@
 //! HTTP calls to the edgeflag server (gloo-net). Futures here are not `Send`: callers use
-//! `LocalResource`, `Action::new_local` or `spawn_local`.
+//! `fetched::Fetched` (a `LocalResource`), `fetched::Job` (an `Action::new_local`) or `spawn_local`.
 
 use edgeflag_dashboard::api_types::{api_url, encode_key, header_message, write_outcome, HistoryEntry, WriteOutcome};
 use edgeflag_dashboard::canaries::{parse_canaries, Canaries};

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::ui::state::{AppState, Page};
 use crate::ui::storage;
 use crate::ui::sync::{retry_orphan, ORPHAN_KEY};
+use crate::ui::fetched::Job;
 
 /// Longest value shown in full in the conflict panel.
 const VALUE_CHARS: usize = 300;
@@ -137,7 +138,7 @@ pub fn OrphanPanel() -> impl IntoView {
         state.info("The old draft is open as edits against the server's version. Everything it holds that differs from the server counts as your edit: review the diff before publishing.");
         state.page.set(Page::Publish);
     };
-    let retry = Action::new_local(move |_: &()| retry_orphan(state));
+    let retry = Job::new(move |_: &()| retry_orphan(state));
     let export_href = move || {
         let text = state.orphan.with(|o| o.as_ref().map(|o| o.text.clone()).unwrap_or_default());
         format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&text)))

@@ -26,6 +26,7 @@ use leptos::prelude::*;
 use crate::ui::components::When;
 
 use crate::ui::api;
+use crate::ui::fetched::{Fetched, Job};
 use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
 use crate::ui::components::chart::LineChart;
 use crate::ui::state::AppState;
@@ -156,7 +157,7 @@ pub fn CanaryPage() -> impl IntoView {
     });
     // Fetched again on Refresh and with each of the controller's judgements, so the charts and
     // the page's judgement keep up with the live state (each fetch counts once in the streak).
-    let metrics = LocalResource::new(move || {
+    let metrics = Fetched::new(move || {
         refresh.track();
         controller_activity.track();
         let (server, key, env, mut window) = (state.server.get(), flag.get(), env.get(), window.get());
@@ -184,7 +185,7 @@ pub fn CanaryPage() -> impl IntoView {
     });
 
     let confirming = RwSignal::new(None::<ManualAction>);
-    let act = Action::new_local(move |action: &ManualAction| {
+    let act = Job::new(move |action: &ManualAction| {
         let action = *action;
         async move {
             confirming.set(None);

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use crate::ui::components::When;
 
 use crate::ui::api;
+use crate::ui::fetched::Fetched;
 use crate::ui::pages::flag_choice::{FlagChoice, FlagChoiceSelects};
 use crate::ui::state::AppState;
 
@@ -46,7 +47,7 @@ pub fn ExperimentPage() -> impl IntoView {
             })
             .flatten()
     });
-    let metrics = LocalResource::new(move || {
+    let metrics = Fetched::new(move || {
         refresh.track();
         let (server, key, env, window, pasted_mode) = (state.server.get(), flag.get(), env.get(), window.get(), use_pasted.get());
         async move {

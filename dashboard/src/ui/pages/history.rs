@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::publish::handle_outcome;
 use crate::ui::api;
+use crate::ui::fetched::{Fetched, Job};
 use crate::ui::components::diff_view::DiffView;
 use crate::ui::state::AppState;
 
@@ -15,13 +16,13 @@ use crate::ui::state::AppState;
 pub fn HistoryPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     // Refetched whenever the server publishes a new version (from this tab or anyone else).
-    let history = LocalResource::new(move || {
+    let history = Fetched::new(move || {
         let _ = state.published.with(|p| p.as_ref().map(|p| p.version));
         let server = state.server.get();
         async move { api::history(&server, 100).await }
     });
     let viewing = RwSignal::new(None::<(u64, String)>);
-    let view_version = Action::new_local(move |n: &u64| {
+    let view_version = Job::new(move |n: &u64| {
         let n = *n;
         async move {
             match api::version(&state.server.get_untracked(), n).await {
@@ -86,7 +87,7 @@ fn Rollback(version: u64) -> impl IntoView {
     let state = expect_context::<AppState>();
     let (confirming, set_confirming) = signal(false);
     // A new version like any other: an unedited page follows it, edits are rebased onto it.
-    let rollback = Action::new_local(move |_: &()| async move {
+    let rollback = Job::new(move |_: &()| async move {
         set_confirming.set(false);
         let Some(etag) = state.published.get_untracked().map(|p| p.etag) else { return };
         let server = state.server.get_untracked();

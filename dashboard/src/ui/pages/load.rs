@@ -6,6 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::ui::api;
 use crate::ui::state::AppState;
 use crate::ui::sync;
+use crate::ui::fetched::Job;
 
 /// Loads from the server in the form: the current edits travel as a saved draft, so they are
 /// kept (and rebased) when that server has their base, and kept aside otherwise.
@@ -18,8 +19,8 @@ async fn load_from_server(state: AppState) {
 pub fn LoadPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let (url, set_url) = signal(String::new());
-    let reload = Action::new_local(move |_: &()| load_from_server(state));
-    let from_url = Action::new_local(move |_: &()| async move {
+    let reload = Job::new(move |_: &()| load_from_server(state));
+    let from_url = Job::new(move |_: &()| async move {
         match api::get_text(&url.get_untracked()).await {
             Ok(text) => {
                 state.draft.set(text);

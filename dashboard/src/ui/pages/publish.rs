@@ -15,6 +15,7 @@ use crate::ui::api;
 use crate::ui::components::diff_view::DiffView;
 use crate::ui::state::AppState;
 use crate::ui::sync;
+use crate::ui::fetched::Job;
 
 fn json(text: &str) -> Value {
     edgeflag_dashboard::json::value(text).unwrap_or(Value::Null)
@@ -76,7 +77,7 @@ pub fn PublishPage() -> impl IntoView {
         state.draft.with(|d| diff_files(&base, &json(d)))
     });
     let base_version = move || state.base.with(|b| b.as_ref().map(|b| b.version));
-    let publish = Action::new_local(move |_: &()| async move {
+    let publish = Job::new(move |_: &()| async move {
         let text = state.draft.get_untracked();
         let Some(etag) = state.base.get_untracked().map(|b| b.etag) else {
             state.error("Load the published file from the server first (Load tab).");
