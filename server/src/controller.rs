@@ -204,8 +204,10 @@ pub struct Controller {
     /// (or a new leader) starts the comparisons again from the current stage, which spends a
     /// fresh share of the error budget (evaluator/ANALYSIS.md, "Error budgets").
     monitors: HashMap<Target, CanaryMonitor>,
-    /// Last logged hold reasons per canary, so an unchanged hold is not logged every tick.
-    last_hold: HashMap<Target, Vec<String>>,
+    /// The last logged hold per canary: its reasons without their figures, and when. A hold
+    /// whose reasons only changed in their counts and times ("needs about 1294 more canary
+    /// requests" → "… 859 …") is logged again after [`HOLD_LOG_EVERY_MS`], not every tick.
+    last_hold: HashMap<Target, (String, i64)>,
     /// Last logged metrics-source error per canary, so an outage is logged once, not every tick.
     last_source_error: HashMap<Target, String>,
     /// With replicas: whether this one leads, and the fence its decisions carry.
@@ -476,9 +478,11 @@ impl Controller {
         let mut decided = canary.clone();
         match j.action {
             CanaryAction::Hold | CanaryAction::NoAction => {
-                if self.last_hold.get(&target) != Some(&j.reasons) {
+                let shape = hold_shape(j.stage, &j.reasons);
+                let logged = self.last_hold.get(&target);
+                if logged.is_none_or(|(last, at)| *last != shape || now_ms - at >= HOLD_LOG_EVERY_MS) {
                     println!("edgeflag: canary-controller: {}: hold at stage {}: {}", label(&target), j.stage, j.reasons.join("; "));
-                    self.last_hold.insert(target, j.reasons.clone());
+                    self.last_hold.insert(target, (shape, now_ms));
                 }
                 return Some((decision, None));
             }
@@ -734,6 +738,31 @@ fn metric_envs(file: &FlagFile, key: &str, env: Option<&str>) -> Option<Vec<Stri
     )
 }
 
+/// How often an unchanged hold is logged again (its figures still move every tick).
+const HOLD_LOG_EVERY_MS: i64 = 60_000;
+
+/// A hold's stage and reasons with every figure taken out: two holds with the same shape say
+/// the same thing with other numbers.
+fn hold_shape(stage: usize, reasons: &[String]) -> String {
+    let mut shape = format!("{stage}:");
+    for r in reasons {
+        let mut in_number = false;
+        for c in r.chars() {
+            if c.is_ascii_digit() {
+                if !in_number {
+                    shape.push('#');
+                }
+                in_number = true;
+            } else if !(in_number && c == '.') {
+                shape.push(c);
+                in_number = false;
+            }
+        }
+        shape.push('\n');
+    }
+    shape
+}
+
 fn label((key, env): &Target) -> String {
     match env {
         Some(env) => format!("{key} [{env}]"),
@@ -775,6 +804,18 @@ fn audit_message(target: &Target, j: &CanaryJudgement, input: &CanaryInput) -> S
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn holds_that_differ_only_in_their_figures_have_one_shape() {
+        let hold = |needs: &str, rate: &str| {
+            vec![format!("too little traffic: needs about {needs} more canary requests (≈ 1m21s at the current rate of {rate}/s)")]
+        };
+        let a = super::hold_shape(0, &hold("1294", "16.04"));
+        assert_eq!(a, super::hold_shape(0, &hold("859", "15.7")));
+        assert!(a.contains("needs about # more") && a.contains("rate of #/s"), "{a}");
+        assert_ne!(a, super::hold_shape(1, &hold("859", "15.7")), "another stage");
+        assert_ne!(a, super::hold_shape(0, &["no check fails".to_string()]), "another reason");
+    }
+
     use super::*;
     use crate::metrics::Event;
 
