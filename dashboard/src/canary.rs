@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use edgeflag_evaluator::judgement::{self, CanaryInput, CanaryJudgement, CheckKind, JudgementError, Outcome};
+use edgeflag_evaluator::judgement::{
+    self, CanaryInput, CanaryJudgement, CanaryMonitor, CanaryPolicy, CheckKind, JudgementError, Outcome,
+};
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
 use edgeflag_evaluator::stats::Bucket;
 
@@ -127,44 +129,42 @@ pub fn canary_input(
     })
 }
 
-/// What a consecutive-failure count belongs to: a flag, an environment (`""` = all) and the
-/// canary's current stage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreakKey {
-    pub flag: String,
-    pub env: String,
-    pub stage: usize,
+/// The page's judgement state for the canary on screen: the evaluator's [`CanaryMonitor`], the
+/// one the server's controller keeps per canary, so the page counts consecutive failures (the
+/// sustained-failure rule, `failures_to_rollback`) and carries earlier stages' evidence by the
+/// same rules. It starts again when the flag or environment on screen changes; the monitor
+/// itself restarts the count with the stage. A tick is the metrics' `generated_at`, so a
+/// fetch judged again (a re-render) counts once.
+#[derive(Debug, Clone, Default)]
+pub struct PageMonitor {
+    target: Option<(String, Option<String>)>,
+    monitor: CanaryMonitor,
 }
 
-/// The count of consecutive failed judgements, carried from one metrics refresh to the next
-/// (the server's controller keeps the same count per canary), so the judgement's
-/// sustained-failure rule (`failures_to_rollback`) works in the page too. It starts again at
-/// 0 when the flag, the environment or the stage changes. Each fetch of metrics counts once,
-/// however often it is judged again (a draft edit re-judges the same numbers).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FailureStreak {
-    key: Option<StreakKey>,
-    /// The fetch judged last, the count it was judged with, and the count its judgement returned.
-    fetch: u64,
-    before: u32,
-    after: u32,
-}
-
-impl FailureStreak {
-    /// The `consecutive_failures` to judge metrics fetch number `fetch` of `key` with.
-    pub fn count_for(&self, key: &StreakKey, fetch: u64) -> u32 {
-        match &self.key {
-            Some(k) if k == key && fetch == self.fetch => self.before,
-            Some(k) if k == key => self.after,
-            _ => 0,
+impl PageMonitor {
+    /// Judges `canary` of `flag` in `env` on `input`: the judgement, and the failure count it
+    /// started from.
+    pub fn judge(
+        &mut self,
+        flag: &str,
+        env: Option<&str>,
+        canary: &Canary,
+        input: &CanaryInput,
+        policy: &CanaryPolicy,
+    ) -> Result<(CanaryJudgement, u32), JudgementError> {
+        let target = (flag.to_string(), env.map(str::to_string));
+        if self.target.as_ref() != Some(&target) {
+            *self = PageMonitor { target: Some(target), monitor: CanaryMonitor::new() };
         }
+        let judgement = self.monitor.judge(canary, input, policy)?;
+        Ok((judgement, self.monitor.judged_with()))
     }
+}
 
-    /// Records the judgement of fetch `fetch` of `key`.
-    pub fn record(&mut self, key: StreakKey, fetch: u64, judgement: &CanaryJudgement) {
-        let before = self.count_for(&key, fetch);
-        *self = FailureStreak { key: Some(key), fetch, before, after: judgement.consecutive_failures };
-    }
+/// The tick a metrics response is judged at: when it was generated (one per fetch), or `now`
+/// when the source did not say.
+pub fn judged_at(response: Option<&MetricsResponse>, now: &str) -> String {
+    response.map(|r| r.generated_at.as_str()).filter(|t| !t.is_empty()).unwrap_or(now).to_string()
 }
 
 /// The metrics window that covers the current stage (`window = "stage"`, the default): the
@@ -303,7 +303,7 @@ mod tests {
         assert_eq!(stage_window(None, now), "5m");
         assert_eq!(stage_window(Some("yesterday"), now), "5m");
     }
-    use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
+    use edgeflag_evaluator::judgement::judge_canary;
     use edgeflag_evaluator::stats::Bucket;
 
     const RESPONSE: &str = r#"{"flag": "payment-processor", "env": "prod", "window_seconds": 300, "bucket_seconds": 10,
@@ -460,35 +460,39 @@ mod tests {
         if let Some(a) = failing.arms.get_mut("canary") {
             a.summary.errors = 300;
         }
-        let key = |env: &str, stage: usize| StreakKey { flag: "payment-processor".into(), env: env.into(), stage };
-        let mut streak = FailureStreak::default();
-        // One refresh = one fetch, judged with the carried count, recorded.
-        let refresh = |streak: &mut FailureStreak, key: StreakKey, fetch: u64| {
-            let count = streak.count_for(&key, fetch);
-            let input = canary_input(Some(&failing), "2026-11-23T10:05:00Z", count).unwrap_or_else(|e| panic!("{e}"));
-            // Three failed judgements in a row roll back (the default is one: a crossed bound
-            // stays crossed on cumulative data).
-            let policy = CanaryPolicy { failures_to_rollback: 3, ..CanaryPolicy::default() };
-            let j = judge_canary(canary, &input, &policy).unwrap_or_else(|e| panic!("{e}"));
-            streak.record(key, fetch, &j);
-            (count, j.action.as_str())
+        // Three failed judgements in a row roll back (the default is one: a crossed bound stays
+        // crossed on cumulative data).
+        let policy = CanaryPolicy { failures_to_rollback: 3, ..CanaryPolicy::default() };
+        let mut page = PageMonitor::default();
+        // One refresh = one fetch, generated at `at`: judged, with the count it started from.
+        let mut refresh = |page: &mut PageMonitor, env: &str, canary: &Canary, at: &str, r: &MetricsResponse| {
+            let r = MetricsResponse { generated_at: at.into(), ..r.clone() };
+            let tick = judged_at(Some(&r), "2026-11-23T10:09:00Z");
+            let input = canary_input(Some(&r), &tick, 0).unwrap_or_else(|e| panic!("{e}"));
+            let (j, was) = page.judge("payment-processor", Some(env), canary, &input, &policy).unwrap_or_else(|e| panic!("{e}"));
+            (was, j.consecutive_failures, j.action.as_str())
         };
-        assert_eq!(refresh(&mut streak, key("prod", 0), 1), (0, "hold"));
-        // The same fetch judged again (a draft edit) does not count twice.
-        assert_eq!(refresh(&mut streak, key("prod", 0), 1), (0, "hold"));
-        assert_eq!(refresh(&mut streak, key("prod", 0), 2), (1, "hold"));
+        let t = |s: u32| format!("2026-11-23T10:05:{s:02}Z");
+        assert_eq!(refresh(&mut page, "prod", canary, &t(0), &failing), (0, 1, "hold"));
+        // The same fetch judged again (a re-render) does not count twice.
+        assert_eq!(refresh(&mut page, "prod", canary, &t(0), &failing), (0, 1, "hold"));
+        assert_eq!(refresh(&mut page, "prod", canary, &t(10), &failing), (1, 2, "hold"));
         // Third failed judgement in a row: the policy's sustained-failure rule rolls back.
-        assert_eq!(refresh(&mut streak, key("prod", 0), 3), (2, "rollback"));
-        assert_eq!(streak.count_for(&key("prod", 0), 4), 3);
-        // Another environment, or another stage, starts again at 0.
-        assert_eq!(streak.count_for(&key("staging", 0), 4), 0);
-        assert_eq!(streak.count_for(&key("prod", 1), 4), 0);
-        assert_eq!(refresh(&mut streak, key("staging", 0), 4), (0, "hold"));
-        assert_eq!(streak.count_for(&key("prod", 0), 5), 0, "back on prod: the old count is gone");
+        assert_eq!(refresh(&mut page, "prod", canary, &t(20), &failing), (2, 3, "rollback"));
+        // Another stage starts again at 0 (the monitor notices it from the canary itself).
+        let mut next = canary.clone();
+        next.current_stage += 1;
+        next.stage_started_at = Some(t(25));
+        assert_eq!(refresh(&mut page, "prod", &next, &t(30), &failing), (0, 1, "hold"));
+        // Another environment starts again at 0, and so does coming back.
+        assert_eq!(refresh(&mut page, "staging", canary, &t(40), &failing), (0, 1, "hold"));
+        assert_eq!(refresh(&mut page, "prod", canary, &t(50), &failing), (0, 1, "hold"));
         // A passing judgement resets the count.
-        let j = judge_canary(canary, &judge_input(&healthy_response(true)), &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
-        streak.record(key("staging", 0), 5, &j);
-        assert_eq!(streak.count_for(&key("staging", 0), 6), 0);
+        let healthy = healthy_response(true);
+        assert_eq!(refresh(&mut page, "prod", canary, &t(55), &healthy).1, 0);
+        // Without a generation time the page's clock is the tick.
+        assert_eq!(judged_at(Some(&MetricsResponse { generated_at: String::new(), ..healthy.clone() }), "now"), "now");
+        assert_eq!(judged_at(None, "now"), "now");
     }
 
     #[test]

@@ -92,6 +92,12 @@ impl CanaryMonitor {
     pub fn consecutive_failures(&self) -> u32 {
         self.failures
     }
+
+    /// The count the last judgement started from (the same tick judged again starts from the
+    /// same count): what a view shows as "was".
+    pub fn judged_with(&self) -> u32 {
+        self.last_tick.as_ref().map_or(0, |(_, before)| *before)
+    }
 }
 
 /// Whether a stage's evidence can move a comparison (both arms had traffic, or a latency shift).
@@ -145,9 +151,9 @@ mod tests {
         assert_eq!((j.action, j.consecutive_failures), (CanaryAction::Hold, 1), "the input's 99 is ignored");
         // The same tick again (a re-render): not counted twice.
         let j = m.judge(&canary(0, T0), &bad("2026-01-01T10:00:10Z"), &policy).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(j.consecutive_failures, 1);
+        assert_eq!((j.consecutive_failures, m.judged_with()), (1, 0));
         let j = m.judge(&canary(0, T0), &bad("2026-01-01T10:00:20Z"), &policy).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(j.consecutive_failures, 2);
+        assert_eq!((j.consecutive_failures, m.judged_with()), (2, 1));
         // An admin moved the stage: the count starts again.
         let j = m.judge(&canary(1, "2026-01-01T10:00:25Z"), &bad("2026-01-01T10:00:30Z"), &policy).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(j.consecutive_failures, 1);

@@ -1,7 +1,7 @@
 //! Canary: what the server runs now — each canary's live stage and status and the controller's
 //! last judgement (`GET /api/canaries`, polled while the tab is open) — with the stages and
 //! gates of the published flag, its metrics (the server's `/api/metrics` or a Prometheus
-//! server) as charts and this page's own `judge_canary` decision over them. The buttons
+//! server) as charts and this page's own decision over them (the evaluator's `CanaryMonitor`). The buttons
 //! (advance, pause, resume, roll back) act on the server at once, after a confirmation, as
 //! `PATCH /api/flags/{key}` of the canary fields; never through the draft.
 
@@ -13,13 +13,13 @@ use edgeflag_dashboard::canaries::{
     CanaryState, Canaries, Check, LiveCanary,
 };
 use edgeflag_dashboard::canary::{
-    canary_input, health_label, series_values, stage_window, ArmData, FailureStreak, ManualAction,
-    MetricsResponse, StreakKey,
+    canary_input, health_label, judged_at, series_values, stage_window, ArmData, ManualAction, MetricsResponse,
+    PageMonitor,
 };
 use edgeflag_dashboard::prometheus::{fill_query, query_range_url, query_url, to_arm, window_summary};
 use edgeflag_evaluator::promql;
 use edgeflag_evaluator::duration::parse_duration;
-use edgeflag_evaluator::judgement::{judge_canary, CanaryPolicy};
+use edgeflag_evaluator::judgement::CanaryPolicy;
 use edgeflag_evaluator::model::Canary;
 use leptos::prelude::*;
 
@@ -112,9 +112,9 @@ pub fn CanaryPage() -> impl IntoView {
     let use_prometheus = RwSignal::new(false);
     let prometheus = RwSignal::new(Prometheus::default());
     let refresh = RwSignal::new(0u32);
-    // Each metrics fetch gets a number, so the failure streak counts every fetch once.
-    let fetches = StoredValue::new(0u64);
-    let streak = StoredValue::new(FailureStreak::default());
+    // The page's judgement state: the failure count and earlier stages' evidence, as the
+    // controller keeps them (each fetch, by its generation time, counts once).
+    let monitor = StoredValue::new(PageMonitor::default());
 
     // The live state, polled while this tab is open.
     let live = RwSignal::new(None::<Result<Canaries, String>>);
@@ -156,23 +156,21 @@ pub fn CanaryPage() -> impl IntoView {
         })
     });
     // Fetched again on Refresh and with each of the controller's judgements, so the charts and
-    // the page's judgement keep up with the live state (each fetch counts once in the streak).
+    // the page's judgement keep up with the live state (each fetch counts once in its monitor).
     let metrics = Fetched::new(move || {
         refresh.track();
         controller_activity.track();
         let (server, key, env, mut window) = (state.server.get(), flag.get(), env.get(), window.get());
         if window == "stage" {
             // Untracked: a new stage refetches through `controller_activity` already (one fetch,
-            // so the failure streak counts it once).
+            // so the monitor counts it once).
             window = stage_window(shown.with_untracked(|s| s.as_ref().and_then(|s| s.canary.stage_started_at.clone())).as_deref(), &now_iso());
         }
         let prom = use_prometheus.get().then(|| prometheus.get());
-        fetches.update_value(|n| *n += 1);
-        let fetch = fetches.get_value();
         async move {
             // What was fetched travels with the result: while a new fetch is under way the
             // previous result is still shown, and its count must stay with its own flag/env.
-            let fetched_for = (fetch, key.clone(), env.clone());
+            let fetched_for = (key.clone(), env.clone());
             if key.is_empty() {
                 return (fetched_for, Err("no canary flag on the server".to_string()));
             }
@@ -249,9 +247,8 @@ pub fn CanaryPage() -> impl IntoView {
                 let Some(c) = shown.with(|s| s.as_ref().map(|s| s.canary.clone())) else { return view! { <p></p> }.into_any() };
                 match fetched {
                     None => view! { <p data-testid="canary-loading">"Loading metrics…"</p> }.into_any(),
-                    Some(((fetch, flag, env), result)) => {
-                        let key = StreakKey { flag, env, stage: c.current_stage };
-                        view! { <Judgement canary=c metrics=result streak=streak key=key fetch=fetch /> }.into_any()
+                    Some(((flag, env), result)) => {
+                        view! { <Judgement canary=c metrics=result monitor=monitor flag=flag env=env /> }.into_any()
                     }
                 }
             }}
@@ -440,18 +437,24 @@ fn Stages(shown: LiveCanary, at: String) -> impl IntoView {
 fn Judgement(
     canary: Canary,
     metrics: Result<MetricsResponse, String>,
-    streak: StoredValue<FailureStreak>,
-    key: StreakKey,
-    fetch: u64,
+    monitor: StoredValue<PageMonitor>,
+    flag: String,
+    /// `""`: the flag's base canary.
+    env: String,
 ) -> impl IntoView {
     let gate = canary.stages.get(canary.current_stage).map(|s| s.gate.clone());
-    // The failure count carried from the previous refresh of this flag, environment and stage.
-    let carried = streak.with_value(|s| s.count_for(&key, fetch));
-    let judgement = canary_input(metrics.as_ref().ok(), &now_iso(), carried)
-        .and_then(|input| judge_canary(&canary, &input, &CanaryPolicy::default()));
-    if let Ok(j) = &judgement {
-        streak.update_value(|s| s.record(key.clone(), fetch, j));
-    }
+    // Judged by the page's monitor at the fetch's generation time: a re-render of the same
+    // fetch does not count again; `carried` is the failure count the judgement started from.
+    let tick = judged_at(metrics.as_ref().ok(), &now_iso());
+    let env = (!env.is_empty()).then_some(env.as_str());
+    let judged = canary_input(metrics.as_ref().ok(), &tick, 0).and_then(|input| {
+        let judge = |m: &mut PageMonitor| m.judge(&flag, env, &canary, &input, &CanaryPolicy::default());
+        monitor.try_update_value(judge).unwrap_or_else(|| judge(&mut PageMonitor::default()))
+    });
+    let (judgement, carried) = match judged {
+        Ok((j, carried)) => (Ok(j), carried),
+        Err(e) => (Err(e), 0),
+    };
     let health = match (&metrics, &judgement) {
         (Ok(_), Ok(j)) => health_label(j),
         _ => "unknown",
@@ -485,7 +488,7 @@ fn Judgement(
                     "Consecutive failed judgements: {} (was {carried}; rollback at {}). Carried across refreshes of this flag, environment and stage.",
                     j.consecutive_failures, CanaryPolicy::default().failures_to_rollback
                 )}</p>
-                <p class="hint">"This page's own judgement of the metrics above (the evaluator's judge_canary, default policy); the server's controller decides on its own."</p>
+                <p class="hint">"This page's own judgement of the metrics above (the evaluator's CanaryMonitor, as the controller judges, with the default policy); the server's controller decides on its own."</p>
             </div>
         }.into_any(),
     };
