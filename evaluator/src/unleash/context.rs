@@ -196,27 +196,50 @@ impl UnleashContext {
 
     /// A field's attribute (absent or null: `None`), as `native.attribute_entry(name)` finds
     /// it, through the field's slot where there is one.
+    #[inline(always)]
     pub(crate) fn entry(&self, field: &Field) -> Option<&AttributeValue> {
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(slot) = field.slot {
-            // The first set to evaluate this context gets the slots; another set looks up.
-            let positions = self.positions.get_or_init(|| Positions {
-                set: slot.set,
-                slots: (0..slot.count).map(|_| AtomicU32::new(UNRESOLVED)).collect(),
-            });
-            if positions.set == slot.set {
-                if let Some(cell) = positions.slots.get(slot.index as usize) {
-                    // Relaxed: every thread that resolves a slot stores the same position.
-                    let mut at = cell.load(Ordering::Relaxed);
-                    if at == UNRESOLVED {
-                        at = self.native.attribute_position(&field.name).map_or(ABSENT, |p| p as u32);
-                        cell.store(at, Ordering::Relaxed);
+            if let Some(positions) = self.positions.get() {
+                if positions.set == slot.set {
+                    if let Some(cell) = positions.slots.get(slot.index as usize) {
+                        // Relaxed: every thread that resolves a slot stores the same position.
+                        return match cell.load(Ordering::Relaxed) {
+                            ABSENT => None,
+                            UNRESOLVED => self.resolve_slot(field, cell),
+                            at => self.native.attribute_entry_at(at as usize),
+                        };
                     }
-                    return if at == ABSENT { None } else { self.native.attribute_entry_at(at as usize) };
                 }
+                return self.native.attribute_entry(&field.name);
             }
+            return self.first_slot(field, slot);
         }
         self.native.attribute_entry(&field.name)
+    }
+
+    /// The first slot read: the first set to evaluate this context gets the slots; another set
+    /// looks its fields up by name.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[cold]
+    fn first_slot(&self, field: &Field, slot: Slot) -> Option<&AttributeValue> {
+        let positions = self.positions.get_or_init(|| Positions {
+            set: slot.set,
+            slots: (0..slot.count).map(|_| AtomicU32::new(UNRESOLVED)).collect(),
+        });
+        match positions.slots.get(slot.index as usize) {
+            Some(cell) if positions.set == slot.set => self.resolve_slot(field, cell),
+            _ => self.native.attribute_entry(&field.name),
+        }
+    }
+
+    /// Looks a field up by name and keeps where it is in its slot.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[cold]
+    fn resolve_slot(&self, field: &Field, cell: &AtomicU32) -> Option<&AttributeValue> {
+        let at = self.native.attribute_position(&field.name);
+        cell.store(at.map_or(ABSENT, |p| p as u32), Ordering::Relaxed);
+        self.native.attribute_entry_at(at?)
     }
 
     /// [`UnleashContext::field`] through the field's slot.
@@ -232,6 +255,7 @@ impl UnleashContext {
     }
 
     /// A field that is non-empty text, with its cached readings (version, address).
+    #[inline]
     pub(crate) fn text_entry_of(&self, field: &Field) -> Option<(&AttributeValue, &str)> {
         let entry = self.entry(field)?;
         match entry.value() {
