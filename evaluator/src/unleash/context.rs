@@ -45,7 +45,9 @@ pub struct Field {
     slot: Option<Slot>,
 }
 
+/// Read natively only (the WASM module keeps no slots: there a context lives for one call).
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 struct Slot {
     set: u64,
     index: u32,
