@@ -42,12 +42,13 @@ pub struct UnleashContext {
 #[derive(Debug, Clone)]
 pub struct Field {
     pub name: String,
+    /// Native only: the WASM module keeps no slots (there a context lives for one call).
+    #[cfg(not(target_arch = "wasm32"))]
     slot: Option<Slot>,
 }
 
-/// Read natively only (the WASM module keeps no slots: there a context lives for one call).
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Clone, Copy)]
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 struct Slot {
     set: u64,
     index: u32,
@@ -56,16 +57,24 @@ struct Slot {
 
 impl Field {
     pub fn new(name: impl Into<String>) -> Field {
-        Field { name: name.into(), slot: None }
+        Field {
+            name: name.into(),
+            #[cfg(not(target_arch = "wasm32"))]
+            slot: None,
+        }
     }
 
     /// Takes the field's slot in set `set`, whose fields are `names` (sorted); a name not
     /// among them keeps no slot and is looked up by name.
+    #[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
     pub(crate) fn bind(&mut self, set: u64, names: &[String]) {
-        self.slot = names
-            .binary_search_by(|n| n.as_str().cmp(&self.name))
-            .ok()
-            .map(|index| Slot { set, index: index as u32, count: names.len() as u32 });
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.slot = names
+                .binary_search_by(|n| n.as_str().cmp(&self.name))
+                .ok()
+                .map(|index| Slot { set, index: index as u32, count: names.len() as u32 });
+        }
     }
 }
 
