@@ -154,6 +154,16 @@ impl<V> SortedMap<V> {
             .map(|(_, v)| v)
     }
 
+    /// Where `key` is (a position for [`SortedMap::value_at`], valid until the next insert).
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.search(key).ok()
+    }
+
+    /// The value at a position from [`SortedMap::position`].
+    pub fn value_at(&self, position: usize) -> Option<&V> {
+        self.entries.get(position).map(|(_, v)| v)
+    }
+
     /// Adds or replaces one entry.
     pub fn insert(&mut self, key: String, value: V) {
         match self.search(&key) {

@@ -159,15 +159,33 @@ impl CompiledClause {
                 Some(key) => self.test.matches_str(key, None),
                 None => false,
             },
-            Attribute::Named(name) => match context.attribute_entry(name) {
-                Some(attribute) => match attribute.value() {
-                    Value::String(s) => self.test.matches_str(s, Some(attribute)),
-                    Value::Array(items) => items.iter().any(|item| self.test.matches_value(item)),
-                    value => self.test.matches_value(value),
-                },
-                None => false,
-            },
+            Attribute::Named(name) => self.entry_matches(context.attribute_entry(name)),
         }
+    }
+
+    /// The test on a named attribute's entry (`None`: absent or null), without the negation.
+    #[inline]
+    fn entry_matches(&self, attribute: Option<&AttributeValue>) -> bool {
+        match attribute {
+            Some(attribute) => match attribute.value() {
+                Value::String(s) => self.test.matches_str(s, Some(attribute)),
+                Value::Array(items) => items.iter().any(|item| self.test.matches_value(item)),
+                value => self.test.matches_value(value),
+            },
+            None => false,
+        }
+    }
+
+    /// [`CompiledClause::matches`] for a clause on a named attribute (not a segment test),
+    /// given that attribute's entry as [`Context::attribute_entry`] would find it: for
+    /// callers that keep where a context's attributes are (the Unleash context).
+    pub fn matches_entry(&self, attribute: Option<&AttributeValue>) -> bool {
+        let found = self.entry_matches(attribute);
+        let result = match &self.test {
+            Test::OneOf { invert, .. } => found != *invert,
+            _ => found,
+        };
+        result != self.negate
     }
 }
 

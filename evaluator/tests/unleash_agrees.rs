@@ -192,3 +192,32 @@ fn a_context_cut_to_the_fields_a_feature_reads_answers_the_same() {
     }
     assert!(dropped > CASES, "only {dropped} fields were cut in {CASES} cases: the test would not notice a miss");
 }
+
+/// A context keeps, per field of the first set that evaluates it, where that field is among
+/// its attributes (`unleash/context.rs`). Evaluated again, cloned, or evaluated by another set
+/// after the first took the slots, it must answer as a fresh context does.
+#[test]
+fn a_reused_context_answers_as_a_fresh_one() {
+    let all = cases(SEED, CASES / 4);
+    let sets: Vec<UnleashSet> =
+        all.iter().map(|c| UnleashSet::from_json(&c.payload.to_string()).expect("edgeflag reads the payload")).collect();
+    let fresh = |case: &Case| UnleashContext::from_value(case.context.clone(), Some(1_764_633_600_000)).expect("a context");
+    let mut bound_elsewhere = 0usize;
+    for (i, case) in all.iter().enumerate() {
+        let set = &sets[i];
+        let expected = set.evaluate(&case.feature, &fresh(case));
+        // Twice through this set's slots, then a clone that copies them.
+        let context = fresh(case);
+        assert_eq!(set.evaluate(&case.feature, &context), expected, "first use\ncase: {case:?}");
+        assert_eq!(set.evaluate(&case.feature, &context), expected, "second use\ncase: {case:?}");
+        assert_eq!(set.evaluate(&case.feature, &context.clone()), expected, "a clone\ncase: {case:?}");
+        // Another set evaluates the context first, so its slots are that set's, not this one's.
+        let j = (i + 1) % all.len();
+        let context = fresh(case);
+        // (Its answer is not compared: for another case's context a rollout may draw a random unit.)
+        let _ = sets[j].evaluate(&all[j].feature, &context);
+        bound_elsewhere += usize::from(!sets[j].field_names().is_empty());
+        assert_eq!(set.evaluate(&case.feature, &context), expected, "after set {j}\ncase: {case:?}");
+    }
+    assert!(bound_elsewhere > all.len() / 2, "only {bound_elsewhere} contexts took another set's slots first");
+}

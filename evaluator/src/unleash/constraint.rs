@@ -15,43 +15,66 @@ use ipnet::IpNet;
 use semver::Version;
 use serde_json::Value;
 
-use crate::matching::{compile_clause, CompiledClause, Comparison, SegmentLookup};
+use crate::matching::{compile_clause, Attribute, CompiledClause, Comparison, SegmentLookup, Test};
 use crate::model::{Clause, Operator};
 
-use super::context::{UnleashContext, CURRENT_TIME};
+use super::context::{Field, UnleashContext, CURRENT_TIME};
 use super::payload::{value_text, ConstraintDef};
 
 /// A prepared constraint.
 #[derive(Debug, Clone)]
 pub enum Check {
-    Clause(CompiledClause),
+    /// With its named attribute as a [`Field`] (none for a targeting-key or segment clause,
+    /// which go through the native context).
+    Clause(CompiledClause, Option<Field>),
     /// The answer regardless of the context (inversion already applied).
     Constant(bool),
     /// `NUM_*`: the context value read as a number, infinities included (the SDKs' `Number()`
     /// and `f64::from_str` read `"Infinity"` and `"1e400"`; the native operators refuse
     /// non-finite values), and so is the constraint's value.
-    Number { field: String, comparison: Comparison, value: f64, inverted: bool },
+    Number { field: Field, comparison: Comparison, value: f64, inverted: bool },
     /// `SEMVER_*`: by precedence, build metadata ignored (SemVer §10, as in the SDKs; the
     /// native operators order by build metadata too).
-    Semver { field: String, comparison: Comparison, version: Version, inverted: bool },
+    Semver { field: Field, comparison: Comparison, version: Version, inverted: bool },
     /// `IN_CIDR` and the `remoteAddress` strategy: the context value must be an address as
     /// given, without surrounding spaces (as in the SDKs; the native operator trims it).
-    Cidr { field: String, nets: Vec<IpNet>, inverted: bool },
+    Cidr { field: Field, nets: Vec<IpNet>, inverted: bool },
 }
 
 impl Check {
+    /// A clause check, its named attribute as a [`Field`].
+    pub fn clause(clause: CompiledClause) -> Check {
+        let field = match (&clause.attribute, &clause.test) {
+            (_, Test::Segment(_)) | (Attribute::TargetingKey, _) => None,
+            (Attribute::Named(name), _) => Some(Field::new(name.clone())),
+        };
+        Check::Clause(clause, field)
+    }
+
+    /// Takes slots in set `set` for the fields it reads (see [`Field::bind`]).
+    pub(crate) fn bind(&mut self, set: u64, names: &[String]) {
+        match self {
+            Check::Clause(_, Some(field))
+            | Check::Number { field, .. }
+            | Check::Semver { field, .. }
+            | Check::Cidr { field, .. } => field.bind(set, names),
+            Check::Clause(_, None) | Check::Constant(_) => {}
+        }
+    }
+
     pub fn matches(&self, context: &UnleashContext) -> bool {
         match self {
-            Check::Clause(clause) => clause.matches(context.native(), &NoSegments),
+            Check::Clause(clause, Some(field)) => clause.matches_entry(context.entry(field)),
+            Check::Clause(clause, None) => clause.matches(context.native(), &NoSegments),
             Check::Constant(answer) => *answer,
             Check::Number { field, comparison, value, inverted } => {
-                let number = context.field(field).and_then(|v| crate::decimal::parse_f64(v.trim()));
+                let number = context.field_value(field).and_then(|v| crate::decimal::parse_f64(v.trim()));
                 number.and_then(|n| n.partial_cmp(value)).is_some_and(|o| holds(*comparison, o)) != *inverted
             }
             Check::Semver { field, comparison, version, inverted } => {
                 // Parsed once per context (kept with the attribute). Only text can be a
                 // version: a number's text has no two dots.
-                let actual = context.text_entry(field).and_then(|(entry, text)| entry.semver(text));
+                let actual = context.text_entry_of(field).and_then(|(entry, text)| entry.semver(text));
                 actual.is_some_and(|v| holds(*comparison, v.cmp_precedence(version))) != *inverted
             }
             Check::Cidr { field, nets, inverted } => {
@@ -61,7 +84,7 @@ impl Check {
                 // is none (as given) and has nothing to trim (cheaper than comparing a trim).
                 let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b':');
                 let address = context
-                    .text_entry(field)
+                    .text_entry_of(field)
                     .filter(|(_, text)| edge(text.as_bytes().first()) && edge(text.as_bytes().last()))
                     .and_then(|(entry, text)| entry.ip(text));
                 address.is_some_and(|ip| nets.iter().any(|net| net.contains(ip))) != *inverted
@@ -163,7 +186,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
                 // "1e400" is infinite and compares (both references read it so); NaN is no
                 // number, so the constraint is false before inversion.
                 Some(value) if !value.is_nan() => Check::Number {
-                    field: def.context_name.clone(),
+                    field: Field::new(def.context_name.clone()),
                     comparison: comparison(operator),
                     value,
                     inverted: def.inverted,
@@ -178,7 +201,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
         | Operator::SemverGte => {
             return match single.as_deref().map(|v| Version::parse(v.trim())) {
                 Some(Ok(version)) => Check::Semver {
-                    field: def.context_name.clone(),
+                    field: Field::new(def.context_name.clone()),
                     comparison: comparison(operator),
                     version,
                     inverted: def.inverted,
@@ -202,7 +225,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
             if nets.is_empty() {
                 return invalid;
             }
-            return Check::Cidr { field: def.context_name.clone(), nets, inverted: def.inverted };
+            return Check::Cidr { field: Field::new(def.context_name.clone()), nets, inverted: def.inverted };
         }
         _ => return Check::Constant(false),
     };
@@ -218,7 +241,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
     match compile_clause(&clause, &|_| None, &mut problems) {
         // A regex the native engine refuses (look-around, back-references) is invalid, and
         // invalid constraints are false before inversion.
-        Some(compiled) if problems.is_empty() => Check::Clause(compiled),
+        Some(compiled) if problems.is_empty() => Check::clause(compiled),
         _ => invalid,
     }
 }

@@ -9,6 +9,9 @@
 
 use serde_json::Value;
 
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use crate::context::{json_type, AttributeValue, Context, ContextError};
 use crate::keyed::SortedMap;
 
@@ -26,6 +29,77 @@ pub struct UnleashContext {
     /// object or array): then stickiness reads it here instead of looking the field up,
     /// a third of a rollout's time.
     user_id_is_field: bool,
+    /// Where the fields of the set this context is evaluated against are among its
+    /// attributes, each found on first use: later reads (another strategy, another call with
+    /// this context) are an array read instead of a name lookup, the largest share of a
+    /// constraint's time. Native only: in the WASM module a context lives for one call.
+    #[cfg(not(target_arch = "wasm32"))]
+    positions: std::sync::OnceLock<Positions>,
+}
+
+/// A context field a loaded set reads: its name and, once the set is built, its slot (its
+/// place in [`super::UnleashSet::field_names`]) under that set's id.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    /// Native only: the WASM module keeps no slots (there a context lives for one call).
+    #[cfg(not(target_arch = "wasm32"))]
+    slot: Option<Slot>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    set: u64,
+    index: u32,
+    count: u32,
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>) -> Field {
+        Field {
+            name: name.into(),
+            #[cfg(not(target_arch = "wasm32"))]
+            slot: None,
+        }
+    }
+
+    /// Takes the field's slot in set `set`, whose fields are `names` (sorted); a name not
+    /// among them keeps no slot and is looked up by name.
+    #[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
+    pub(crate) fn bind(&mut self, set: u64, names: &[String]) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.slot = names
+                .binary_search_by(|n| n.as_str().cmp(&self.name))
+                .ok()
+                .map(|index| Slot { set, index: index as u32, count: names.len() as u32 });
+        }
+    }
+}
+
+/// Per slot, [`UNRESOLVED`], [`ABSENT`] or the attribute's position in the native context.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug)]
+struct Positions {
+    set: u64,
+    slots: Box<[AtomicU32]>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+const UNRESOLVED: u32 = u32::MAX;
+#[cfg(not(target_arch = "wasm32"))]
+const ABSENT: u32 = u32::MAX - 1;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Clone for Positions {
+    /// The clone's attributes are the same, so are their positions.
+    fn clone(&self) -> Self {
+        Positions {
+            set: self.set,
+            slots: self.slots.iter().map(|p| AtomicU32::new(p.load(Ordering::Relaxed))).collect(),
+        }
+    }
 }
 
 impl UnleashContext {
@@ -98,7 +172,13 @@ impl UnleashContext {
                 native.set(CURRENT_TIME, ms);
             }
         }
-        UnleashContext { native, user_id, user_id_is_field }
+        UnleashContext {
+            native,
+            user_id,
+            user_id_is_field,
+            #[cfg(not(target_arch = "wasm32"))]
+            positions: std::sync::OnceLock::new(),
+        }
     }
 
     /// The `userId` as given (an empty one too), for the `userWithId` strategy.
@@ -125,9 +205,70 @@ impl UnleashContext {
         }
     }
 
+    /// A field's attribute (absent or null: `None`), as `native.attribute_entry(name)` finds
+    /// it, through the field's slot where there is one.
+    #[inline(always)]
+    pub(crate) fn entry(&self, field: &Field) -> Option<&AttributeValue> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(slot) = field.slot {
+            if let Some(positions) = self.positions.get() {
+                if positions.set == slot.set {
+                    if let Some(cell) = positions.slots.get(slot.index as usize) {
+                        // Relaxed: every thread that resolves a slot stores the same position.
+                        return match cell.load(Ordering::Relaxed) {
+                            ABSENT => None,
+                            UNRESOLVED => self.resolve_slot(field, cell),
+                            at => self.native.attribute_entry_at(at as usize),
+                        };
+                    }
+                }
+                return self.native.attribute_entry(&field.name);
+            }
+            return self.first_slot(field, slot);
+        }
+        self.native.attribute_entry(&field.name)
+    }
+
+    /// The first slot read: the first set to evaluate this context gets the slots; another set
+    /// looks its fields up by name.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[cold]
+    fn first_slot(&self, field: &Field, slot: Slot) -> Option<&AttributeValue> {
+        let positions = self.positions.get_or_init(|| Positions {
+            set: slot.set,
+            slots: (0..slot.count).map(|_| AtomicU32::new(UNRESOLVED)).collect(),
+        });
+        match positions.slots.get(slot.index as usize) {
+            Some(cell) if positions.set == slot.set => self.resolve_slot(field, cell),
+            _ => self.native.attribute_entry(&field.name),
+        }
+    }
+
+    /// Looks a field up by name and keeps where it is in its slot.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[cold]
+    fn resolve_slot(&self, field: &Field, cell: &AtomicU32) -> Option<&AttributeValue> {
+        let at = self.native.attribute_position(&field.name);
+        cell.store(at.map_or(ABSENT, |p| p as u32), Ordering::Relaxed);
+        self.native.attribute_entry_at(at?)
+    }
+
+    /// [`UnleashContext::field`] through the field's slot.
+    pub(crate) fn field_value(&self, field: &Field) -> Option<std::borrow::Cow<'_, str>> {
+        if self.user_id_is_field && field.name == "userId" {
+            return self.field(&field.name);
+        }
+        match self.entry(field)?.value() {
+            Value::String(s) if !s.is_empty() => Some(std::borrow::Cow::Borrowed(s)),
+            Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+            _ => None,
+        }
+    }
+
     /// A field that is non-empty text, with its cached readings (version, address).
-    pub(crate) fn text_entry(&self, name: &str) -> Option<(&AttributeValue, &str)> {
-        let entry = self.native.attribute_entry(name)?;
+    #[inline]
+    pub(crate) fn text_entry_of(&self, field: &Field) -> Option<(&AttributeValue, &str)> {
+        let entry = self.entry(field)?;
         match entry.value() {
             Value::String(s) if !s.is_empty() => Some((entry, s.as_str())),
             _ => None,

@@ -198,6 +198,13 @@ impl UnleashSet {
                 }
             })
             .collect();
+        // Each set its own id, so a context's slots (`context.rs`) answer for one set only.
+        static SETS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = SETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut features = features;
+        for strategy in features.iter_mut().flat_map(|f| &mut f.strategies) {
+            strategy.bind(id, &field_names);
+        }
         UnleashSet { features, index, field_names }
     }
 

@@ -159,6 +159,18 @@ impl Strategy {
         self.checks.is_empty() && matches!(self.activation, Activation::Always)
     }
 
+    /// Takes slots in set `set` for the fields its checks read (see `Field::bind`).
+    pub(crate) fn bind(&mut self, set: u64, names: &[String]) {
+        for check in &mut self.checks {
+            check.bind(set, names);
+        }
+        if let Activation::AnyOf(checks) = &mut self.activation {
+            for check in checks {
+                check.bind(set, names);
+            }
+        }
+    }
+
     pub fn is_enabled(&self, context: &UnleashContext) -> bool {
         self.checks.iter().all(|check| check.matches(context)) && self.activation.holds(context)
     }
@@ -227,7 +239,7 @@ fn native_clause(attribute: &str, operator: Operator, values: Vec<String>) -> Op
     let mut problems = Vec::new();
     compile_clause(&clause, &|_| None, &mut problems)
         .filter(|_| problems.is_empty())
-        .map(Check::Clause)
+        .map(Check::clause)
 }
 
 /// The remote address equals an entry, or is inside one of its IPv4 ranges (the Node SDK only
@@ -244,7 +256,7 @@ fn remote_address(ranges: Vec<String>) -> Activation {
         .collect();
     let nets = super::constraint::nets(&cidrs);
     if !nets.is_empty() {
-        checks.push(Check::Cidr { field: "remoteAddress".to_owned(), nets, inverted: false });
+        checks.push(Check::Cidr { field: super::context::Field::new("remoteAddress"), nets, inverted: false });
     }
     if checks.is_empty() {
         Activation::Never
