@@ -8,23 +8,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
 import { FlagSet, PreparedContext, hash, bucket } from "../../wasm/pkg/node.js";
-import { corpusPath } from "./helpers.mjs";
+import { corpusPath, replayCorpus } from "./helpers.mjs";
 
 const corpus = JSON.parse(readFileSync(corpusPath, "utf8"));
 const sets = corpus.files.map((f) => new FlagSet(f.text));
 
-function replay(name, evaluateOne) {
-  const bad = [];
-  for (const c of corpus.cases) {
-    const got = evaluateOne(c, sets[c.file], c.env ?? undefined);
-    try {
-      assert.deepStrictEqual(got, c.expected);
-    } catch {
-      bad.push({ case: c, got });
-    }
-  }
-  assert.equal(bad.length, 0, `${name}: ${bad.length} mismatches, first: ${JSON.stringify(bad.slice(0, 3), null, 1)}`);
-}
+const replay = (name, evaluateOne) => replayCorpus(corpus, sets, name, evaluateOne);
 
 test("the corpus is large and varied", () => {
   assert.ok(corpus.cases.length >= 10_000, `${corpus.cases.length} cases`);

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import assert from "node:assert/strict";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const pkgDir = path.join(root, "wasm/pkg");
@@ -33,4 +34,22 @@ export function manyFlags(n, prefix = "flag") {
     });
   }
   return { schema_version: 1, flags };
+}
+
+/**
+ * Replays every case of the native corpus through `evaluateOne(case, set, env)` against
+ * `sets` (one per corpus file) and fails with the first mismatches: the native-vs-WASM
+ * differential, whichever path or loader is under test.
+ */
+export function replayCorpus(corpus, sets, name, evaluateOne) {
+  const bad = [];
+  for (const c of corpus.cases) {
+    const got = evaluateOne(c, sets[c.file], c.env ?? undefined);
+    try {
+      assert.deepStrictEqual(got, c.expected);
+    } catch {
+      bad.push({ case: c, got });
+    }
+  }
+  assert.equal(bad.length, 0, `${name}: ${bad.length} mismatches, first: ${JSON.stringify(bad.slice(0, 3), null, 1)}`);
 }

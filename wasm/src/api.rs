@@ -35,8 +35,6 @@ const ALL_FLAGS: u32 = u32::MAX;
 /// (`crate::layout`, for `FlagSet.loadValidated`): no new export, for the module's size.
 const LAYOUT: u32 = u32::MAX - 1;
 
-/// The largest context the fast path takes, in bytes; larger ones go the old way.
-const MAX_WIRE_BYTES: u32 = 4 * 1024 * 1024;
 
 /// A context converted once, for evaluating many flags for the same user (the hot loop).
 #[wasm_bindgen]
@@ -198,13 +196,7 @@ impl JsFlagSet {
     /// Where to write a context of `len` bytes (0 if too large: take the old path).
     #[wasm_bindgen(js_name = __wireInput, skip_typescript)]
     pub fn wire_input(&mut self, len: u32) -> u32 {
-        if len > MAX_WIRE_BYTES {
-            return 0;
-        }
-        if self.input.len() < len as usize {
-            self.input.resize((len as usize).next_power_of_two(), 0);
-        }
-        self.input.as_mut_ptr() as u32
+        crate::wire::input_for(&mut self.input, len)
     }
 
     /// Evaluates flag `flag` in environment `env` for the context in the input buffer

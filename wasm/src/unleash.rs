@@ -62,8 +62,6 @@ pub struct JsUnleashSet {
 
 /// Not a code: the context bytes could not be read; the glue takes the old path.
 const NO_CODE: u32 = u32::MAX;
-/// The largest context the wire takes, in bytes; larger ones go the old way.
-const MAX_WIRE_BYTES: u32 = 4 * 1024 * 1024;
 const TAG_TEXT: u8 = 1;
 const TAG_JSON: u8 = 2;
 const TAG_NUMBER: u8 = 3;
@@ -222,13 +220,7 @@ impl JsUnleashSet {
     /// Where to write a context of `len` bytes (0 if too large: take the old path).
     #[wasm_bindgen(js_name = __wireInput, skip_typescript)]
     pub fn wire_input(&mut self, len: u32) -> u32 {
-        if len > MAX_WIRE_BYTES {
-            return 0;
-        }
-        if self.input.len() < len as usize {
-            self.input.resize((len as usize).next_power_of_two(), 0);
-        }
-        self.input.as_mut_ptr() as u32
+        crate::wire::input_for(&mut self.input, len)
     }
 
     /// Feature `index` for the context in the input buffer (`len` bytes, 0 for none): its

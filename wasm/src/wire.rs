@@ -27,6 +27,21 @@ use edgeflag_evaluator::model::FlagKind;
 use edgeflag_evaluator::{Answer, Arm, Context, ErrorCode, FlagSet, Reason};
 use serde_json::Value;
 
+/// The largest context either wire takes, in bytes; larger ones go the old way.
+const MAX_WIRE_BYTES: u32 = 4 * 1024 * 1024;
+
+/// Where the glue writes a context of `len` bytes: `input`, grown to fit, or 0 when `len` is
+/// over the limit (the glue then takes the old path). Both wires (`FlagSet`, `UnleashSet`).
+pub(crate) fn input_for(input: &mut Vec<u8>, len: u32) -> u32 {
+    if len > MAX_WIRE_BYTES {
+        return 0;
+    }
+    if input.len() < len as usize {
+        input.resize((len as usize).next_power_of_two(), 0);
+    }
+    input.as_mut_ptr() as u32
+}
+
 /// Not a code: the answer does not fit (a variation past 4094, a rule past 2046) or the input
 /// could not be read. The glue then takes the old path for that call.
 pub const NO_CODE: u32 = u32::MAX;
