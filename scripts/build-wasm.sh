@@ -37,7 +37,7 @@ if [[ "$have" != "$want" ]]; then
 fi
 
 # Two builds of the one crate: the package root is the core engine, without the Unleash
-# payload model (the module edges and browsers load: ~60 KB gzipped smaller); `unleash/` is the
+# payload model (the module edges and browsers load, much smaller); `unleash/` is the
 # same API plus `evaluateUnleash`, imported as `edgeflag/unleash`. See wasm/README.md "Size".
 # EDGEFLAG_WASM_LEAN=1 skips the unleash/ build (faster when only the core is needed).
 build_one() { # out-dir cargo-feature-args...

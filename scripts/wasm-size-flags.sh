@@ -1,8 +1,8 @@
 # Sourced by build-wasm.sh and build-dashboard.sh: how the shipped .wasm files are compiled.
 #
 # Rust's prebuilt std for wasm32 carries the panic machinery: messages, source locations and
-# the formatting code behind them, about 50 KB of the module even though a panic on wasm32 can
-# only trap. Rebuilding std with the `immediate-abort` panic strategy drops it (panics still
+# the formatting code behind them, a large part of the module (wasm/README.md "Size") even
+# though a panic on wasm32 can only trap. Rebuilding std with the `immediate-abort` panic strategy drops it (panics still
 # trap, as they already do with panic = "abort"), `optimize_for_size` picks std's smaller
 # algorithms, and `location-detail=none` drops the source paths still kept for
 # `#[track_caller]`. All three are unstable options: RUSTC_BOOTSTRAP=1 lets the pinned stable
@@ -16,6 +16,6 @@ if [[ "${EDGEFLAG_WASM_STD:-rebuilt}" != prebuilt ]]; then
   export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
   export CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
   # --cfg edgeflag_size: the evaluator's load-time code (decode, validation, compile) gets
-  # #[optimize(size)] (evaluator/src/lib.rs): 2 KB smaller, evaluation as fast.
+  # #[optimize(size)] (evaluator/src/lib.rs): smaller, evaluation as fast (wasm/README.md "Size").
   export RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none --cfg edgeflag_size"
 fi

@@ -191,8 +191,8 @@ pub fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
 /// by Myers' greedy algorithm ("An O(ND) Difference Algorithm and Its Variations", 1986) over
 /// the lines between the common first and last ones.
 ///
-/// Why not the `similar` crate, which did this before: it was ~10 KB of the dashboard's wasm
-/// for this one function (dashboard/README.md "Figures").
+/// Why not the `similar` crate, which did this before: it cost the dashboard's wasm more than
+/// this one function is worth (dashboard/README.md "Figures").
 fn edit_script<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(LineTag, &'a str)> {
     let head = old.iter().zip(new).take_while(|(a, b)| a == b).count();
     let tail = old[head..].iter().rev().zip(new[head..].iter().rev()).take_while(|(a, b)| a == b).count();

@@ -3,8 +3,8 @@
 //! then decoded field by field with [`Field`], which names the path of a bad field.
 //!
 //! Why not `#[derive(Deserialize)]`: serde_json's text reader beside the engine's, and serde's
-//! visitors for each response type, were ~45 KB of the bundle (see README "Figures"); these
-//! few shapes are read here in a fraction of that.
+//! visitors for each response type, were a large part of the bundle (dashboard/README.md
+//! "Figures"); these few shapes are read here in a fraction of that.
 
 use edgeflag_evaluator::document;
 use serde_json::Value;

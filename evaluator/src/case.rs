@@ -2,8 +2,8 @@
 //! a fifth the size of std's.
 //!
 //! Why not std's: its lower-case path (a 1,462-entry char table, the Case_Ignorable and Cased
-//! sets for the final-sigma rule, and their code) was 6.7 KB of the 115 KB gzipped WASM
-//! module. Unicode's lower-case mappings come in runs (A–Z, Ā ā Ă ă …, Cyrillic, Deseret),
+//! sets for the final-sigma rule, and their code) weighs on the size-budgeted WASM module
+//! (wasm/README.md "Size"). Unicode's lower-case mappings come in runs (A–Z, Ā ā Ă ă …, Cyrillic, Deseret),
 //! so `case_tables.rs` stores 184 runs and two interval lists instead, generated from std by
 //! `examples/case_tables.rs`; `tests/lowercase_agrees.rs` checks every char against std.
 

@@ -21,7 +21,7 @@ pub struct Context {
 }
 
 /// Where a context keeps a reading: `OnceLock` natively (contexts are `Sync`); on wasm32,
-/// which has no threads, `OnceCell`, without the `Once` machinery (0.8 KB of the module).
+/// which has no threads, `OnceCell`, without the `Once` machinery (smaller module).
 #[cfg(not(target_arch = "wasm32"))]
 type Cache<T> = std::sync::OnceLock<T>;
 #[cfg(target_arch = "wasm32")]

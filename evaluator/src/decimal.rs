@@ -2,7 +2,7 @@
 //! JSON reader's floats and the numeric strings the number operators compare.
 //!
 //! Why not std's parser: it is Eisel–Lemire over a 10 KB table of 128-bit powers of five, and
-//! those random bits do not compress; they were 13.8 KB of the 125.6 KB gzipped WASM module.
+//! those random bits do not compress (the cost in the WASM module: wasm/README.md "Size").
 //! This is Clinger's exact fast path, which takes the numbers flag files and attributes hold
 //! (up to 19 digits, exponents up to ±22), in front of std's own always-exact fallback, the
 //! decimal-shift algorithm of Lemire's "Processing Long Numbers Quickly" (arXiv 2101.11408,

@@ -9,8 +9,7 @@
 //! `serde_path_to_error` and `serde_ignored` for the paths monomorphized three stacked
 //! deserializers per model type, more than half of the WASM module; then one serde `Deserialize`
 //! for this tree still linked serde_json's deserializer, serde's visitor machinery and, through
-//! serde's error messages, a second float printer: 28 KB of the module's 297 KB (see
-//! wasm/README.md "Size"). This reader is RFC 8259 as serde_json reads it (same grammar, same
+//! serde's error messages, a second float printer (measured in wasm/README.md "Size"). This reader is RFC 8259 as serde_json reads it (same grammar, same
 //! nesting limit, same messages with line and column; `tests/json_reader_agrees.rs` checks it
 //! against serde_json on generated and broken documents, and the `json_reader` fuzz target
 //! under coverage guidance), except that every number is correctly rounded
@@ -58,7 +57,8 @@ const MAX_DEPTH: u32 = 128;
 
 /// One JSON document as a `serde_json::Value` (of two equal keys the last wins): for callers
 /// outside the engine, such as the dashboard, so that a WASM build links one JSON text reader
-/// (serde_json's is 40 KB of the dashboard; `serde_json::from_value` then gives typed values).
+/// (serde_json's would be a second one in the dashboard; `serde_json::from_value` then gives
+/// typed values; dashboard/README.md "Figures" measures it).
 #[cfg_attr(edgeflag_size, optimize(size))]
 pub fn parse_value(text: &str) -> Result<Value, SyntaxError> {
     parse(text).map(Json::into_value)

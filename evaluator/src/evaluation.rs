@@ -97,7 +97,7 @@ impl Arm {
 }
 
 // Serialized as their `as_str` names: what serde's derive with `rename_all` writes, with one
-// small function instead of a derive per enum (1 KB of the WASM module).
+// small function instead of a derive per enum (a smaller WASM module).
 macro_rules! serialize_as_str {
     ($($t:ty),*) => {$(
         impl Serialize for $t {

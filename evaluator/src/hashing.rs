@@ -40,8 +40,8 @@ pub fn hash_seeded(salt: &str, unit: &str, seed: u32) -> u32 {
 const JOINED_ON_STACK: usize = 192;
 
 /// murmur3 x86 32-bit over one slice: the reference algorithm, written here rather than taken
-/// from the `murmur3` crate (whose `Read`-based loop was a quarter of a rollout's time and
-/// 0.6 KB of the WASM module); the tests check it against the crate and the published vectors.
+/// from the `murmur3` crate (whose `Read`-based loop costs a rollout time and the WASM module
+/// bytes; README "Benchmarks" and wasm/README.md "Size"); the tests check it against the crate and the published vectors.
 fn murmur3_32(bytes: &[u8], seed: u32) -> u32 {
     let mut state = Murmur3::new(seed);
     state.write(bytes);

@@ -6,11 +6,12 @@
 //! input: any single byte between date and time, at least one fractional digit with digits
 //! past nanoseconds dropped, `Z` or `z` or an offset up to ±23:59, and a leap second (`:60`)
 //! only where one can be, the last second of a month in UTC, read as its last nanosecond.
-//! Written here because `time`'s parser was 10 KB of the 291 KB WASM module for one format.
+//! Written here because `time`'s parser is a large part of a WASM module for one format
+//! (wasm/README.md "Size").
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
 // Calendar arithmetic in i64 (years 0000-9999 are well inside it); only the nanosecond
-// result is an i128. 128-bit division was 1 KB of the WASM module.
+// result is an i128: 128-bit division would link its own code into the WASM module.
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The instant, or `None` when the text is not an RFC 3339 date-time. Surrounding whitespace

@@ -1,8 +1,8 @@
 //! String-keyed lookups that are built once (per flag file, per context) and read on every
 //! evaluation: flag keys, targeting lists, segments' members, environments, attributes.
 //!
-//! Why not `HashMap`: hashbrown and SipHash were 13.7 KB of the 110 KB WASM module, one copy
-//! of the table code per key and value type. [`KeyMap`] is an open-addressing table of `u32`
+//! Why not `HashMap`: hashbrown and SipHash put one copy of the table code per key and value
+//! type in the WASM module (measured in wasm/README.md "Size"). [`KeyMap`] is an open-addressing table of `u32`
 //! positions into a vector of keys, probed by one small function whatever the value type. Its
 //! hash is not keyed (SipHash's defence against chosen collisions), so it only holds keys from
 //! the flag file, which is the admin's: a caller choosing what to look up can only walk the

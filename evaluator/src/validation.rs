@@ -188,7 +188,7 @@ fn is_plain_name(name: &str) -> bool {
 
 /// `text` as a JSON string literal, for paths and messages. Through `serde_json::to_string`,
 /// the writer the answers use: `Value`'s `Display` would link two more copies of it (compact
-/// and pretty, 3.8 KB of the WASM module).
+/// and pretty) into the WASM module.
 #[cfg_attr(edgeflag_size, optimize(size))]
 pub fn json_quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
@@ -196,7 +196,7 @@ pub fn json_quoted(text: &str) -> String {
 
 /// A number for a message, as JSON writes it (`25`, `0.5`, `1e300`). serde_json's printer,
 /// which the answers need anyway: `f64`'s own `Display` would link a second float printer
-/// (7 KB of the WASM module) for a handful of messages.
+/// into the WASM module for a handful of messages.
 #[cfg_attr(edgeflag_size, optimize(size))]
 pub fn number_text(n: f64) -> String {
     match serde_json::Number::from_f64(n) {

@@ -39,7 +39,7 @@ const STATE = Symbol("edgeflag.wire");
 
 // A large ASCII flag file crosses as bytes from the native TextEncoder (wasm/src/input.rs):
 // the generated glue copies a string character by character, in JS that is still cold when
-// a worker loads its flags (7 ms of a 1,000-flag cold start in Node). As many bytes as
+// a worker loads its flags (README "Cold start" measures it). As many bytes as
 // characters means every character was ASCII; other text, small files and objects take the
 // glue's path (and its limits and errors).
 const encoder = new TextEncoder();

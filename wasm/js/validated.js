@@ -2,7 +2,7 @@
 // already validated (it refuses an invalid file at publish; `/edge/manifest.json` carries the
 // SHA-256 of the body). The checked constructor parses, validates and compiles every flag at
 // load; in a new V8 isolate that is mostly V8 compiling the engine's load code while it runs
-// (45-60 ms for 1,000 flags, 9 ms once warm). Here the load only finds where each flag's text
+// (README "Cold start"). Here the load only finds where each flag's text
 // is (the module's byte scan of the first two JSON levels, wasm/src/layout.rs, then the keys
 // here) and checks the rest of the file (top level, environments, segments) through the
 // engine; each flag is loaded by the engine, with the checked constructor, the first time it
@@ -489,8 +489,8 @@ export class ValidatedFlagSet {
 
   /**
    * The set to evaluate every flag with: the whole file loaded at once (checked) when more
-   * than an eighth of its flags are not loaded yet, one flag at a time being slower (a
-   * 1,000-flag file: about 100 ms flag by flag in workerd, against a third of that whole);
+   * than an eighth of its flags are not loaded yet, one flag at a time being slower (about
+   * three times, in workerd: wasm/README.md "Server-validated files");
    * null to go flag by flag. A whole file that is invalid throws its problems, every time.
    */
   #whole() {

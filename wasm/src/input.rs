@@ -29,7 +29,7 @@ pub fn json_text(
     } else if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
         // ASCII JSON text, as wasm/js/fast.js passes a large flag file: `TextEncoder` is
         // native, where the glue copies a string character by character in JS that is still
-        // cold at load (7 ms of a 1,000-flag cold start in Node). Only ASCII, so that the
+        // cold at load (README "Cold start" measures it). Only ASCII, so that the
         // general UTF-8 validator stays out of the module (wire.rs); other text crosses as
         // a string.
         let len = bytes.length();

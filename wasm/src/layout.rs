@@ -1,9 +1,9 @@
 //! Where the containers of a flag file's first levels are, for `FlagSet.loadValidated`
-//! (`wasm/js/validated.js`), which loads each flag's text on first use. The same scan in JS
-//! costs a cold start about 4 ms (still-cold JS over 300 KB); here it is one byte loop. It
+//! (`wasm/js/validated.js`), which loads each flag's text on first use. The same scan in
+//! still-cold JS costs a cold start more (README "Cold start"); here it is one byte loop. It
 //! checks nothing: the JS side checks the layout it gets, the engine every part it loads.
 //! Reached through `__wireEvaluate` with flag `LAYOUT` (api.rs): a new export would cost the
-//! module more than the loop (the core module is within a few bytes of its 100 KB budget).
+//! module more than the loop (the core module is close to its size budget).
 
 /// Into `out`: `[depth, start, end]` for every object or array at depth 2
 /// (a top-level member's value) and 3 (an element of one), byte offsets, in the order they

@@ -27,8 +27,8 @@ pub mod unleash;
 pub use api::{JsFlagSet, PreparedContext};
 
 
-// Talc instead of Rust's default dlmalloc: 5 KB of the module was dlmalloc; talc is smaller
-// and faster at it (measured in README "Size"). Single-threaded wasm32 only, as the module is.
+// Talc instead of Rust's default dlmalloc: smaller and faster at it (measured in
+// wasm/README.md "Size"). Single-threaded wasm32 only, as the module is.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

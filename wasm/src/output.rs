@@ -75,7 +75,7 @@ fn write_evaluation(out: &mut String, e: &Evaluation) {
 }
 
 /// serde_json's text of a value or string. It cannot fail for these (string keys, finite
-/// numbers); `null` keeps this total without formatting serde_json's error (2 KB of text).
+/// numbers); `null` keeps this total without linking the formatting of serde_json's error.
 fn json<T: Serialize + ?Sized>(out: &mut String, value: &T) {
     match serde_json::to_string(value) {
         Ok(text) => out.push_str(&text),

@@ -11,7 +11,7 @@
 //!   tag 3 true    tag 4 false                 tag 5 JSON     u32 byte length + JSON text,
 //!                                                            non-ASCII escaped as \uXXXX
 //! ```
-//! ASCII only, so reading needs no UTF-8 validator in the module (0.6 KB): a string with
+//! ASCII only, so reading needs no UTF-8 validator in the module: a string with
 //! other characters is sent as its JSON text, escaped.
 //! Absent, `undefined` and `null` fields are not sent. Anything else the glue cannot write
 //! exactly (a BigInt, a cycle, a lone surrogate, a huge string, a context that is not a plain
@@ -161,7 +161,7 @@ pub(crate) fn ascii_owned(bytes: Vec<u8>) -> Option<String> {
         return None;
     }
     // SAFETY: ASCII is valid UTF-8, checked just above. (`String::from_utf8` would link
-    // the general UTF-8 validator, 0.6 KB of the module, to check it again.)
+    // the general UTF-8 validator into the module, to check it again.)
     Some(unsafe { String::from_utf8_unchecked(bytes) })
 }
 

@@ -36,7 +36,7 @@ pub fn index_rows(
 
 /// The rows of the indices `each()` returns, keyed by index. Every list of the forms goes
 /// through this one `<For>`: each `<For>` over its own closure types was another copy of the
-/// keyed diff, 3–12 KB of wasm each (dashboard/README.md "Figures").
+/// keyed diff (dashboard/README.md "Figures").
 pub fn keyed_rows(each: Arc<dyn Fn() -> Vec<usize> + Send + Sync>, row: Row) -> AnyView {
     view! { <For each=move || each() key=|i| *i children=move |i| row(i) /> }.into_any()
 }
