@@ -46,7 +46,7 @@ cargo_suite() {
   return "$status"
 }
 
-run_suite evaluator cargo_suite -p edgeflag-evaluator -p edgeflag-cli
+run_suite evaluator cargo_suite -p edgeflag-readers -p edgeflag-evaluator -p edgeflag-cli
 # fuzz before wasm: the WASM suite replays the corpora the smoke run grew (tests/js/fuzz-corpus.test.mjs).
 for suite in analysis unleash fuzz wasm providers server scale dashboard; do
   if [ -x "scripts/test-$suite.sh" ]; then

@@ -172,7 +172,7 @@ pub fn judged_at(response: Option<&MetricsResponse>, now: &str) -> String {
 /// the controller. Whole seconds since `stage_started_at`, within what `/api/metrics` serves
 /// (10 s to 1 h; older stages read their last hour); "5m" when the start is unknown.
 pub fn stage_window(stage_started_at: Option<&str>, now: &str) -> String {
-    let ns = |t: &str| edgeflag_evaluator::instant::parse(t);
+    let ns = |t: &str| edgeflag_readers::rfc3339::parse(t);
     match (stage_started_at.and_then(ns), ns(now)) {
         (Some(start), Some(now)) => format!("{}s", ((now - start) / 1_000_000_000).clamp(10, 3600)),
         _ => "5m".into(),
@@ -465,7 +465,7 @@ mod tests {
         let policy = CanaryPolicy { failures_to_rollback: 3, ..CanaryPolicy::default() };
         let mut page = PageMonitor::default();
         // One refresh = one fetch, generated at `at`: judged, with the count it started from.
-        let mut refresh = |page: &mut PageMonitor, env: &str, canary: &Canary, at: &str, r: &MetricsResponse| {
+        let refresh = |page: &mut PageMonitor, env: &str, canary: &Canary, at: &str, r: &MetricsResponse| {
             let r = MetricsResponse { generated_at: at.into(), ..r.clone() };
             let tick = judged_at(Some(&r), "2026-11-23T10:09:00Z");
             let input = canary_input(Some(&r), &tick, 0).unwrap_or_else(|e| panic!("{e}"));

@@ -1,6 +1,6 @@
 //! The flags list: what each flag is doing (status) and which flags match a search.
 
-use edgeflag_evaluator::case::to_lowercase;
+use edgeflag_readers::lowercase::to_lowercase;
 use edgeflag_evaluator::model::{CanaryStatus, Flag, FlagFile, FlagKind};
 
 /// What a flag is doing right now, as the list shows it.

@@ -126,7 +126,7 @@ fn number_value(text: &str) -> Option<Value> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(Value::from(i));
     }
-    edgeflag_evaluator::decimal::parse_f64(text).and_then(Number::from_f64).map(Value::Number)
+    edgeflag_readers::float_reader::parse_f64(text).and_then(Number::from_f64).map(Value::Number)
 }
 
 /// `<input type="datetime-local">` gives "2026-01-31T10:00" (or with seconds), in the time

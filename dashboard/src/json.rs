@@ -1,17 +1,17 @@
 //! JSON text in. Every response, draft and pasted document the dashboard reads goes through
-//! the engine's JSON reader (`document::parse_value`, the one that reads flag files) and is
+//! the engine's JSON reader (`json_reader::parse_value`, the one that reads flag files) and is
 //! then decoded field by field with [`Field`], which names the path of a bad field.
 //!
 //! Why not `#[derive(Deserialize)]`: serde_json's text reader beside the engine's, and serde's
 //! visitors for each response type, were a large part of the bundle (dashboard/README.md
 //! "Figures"); these few shapes are read here in a fraction of that.
 
-use edgeflag_evaluator::document;
+use edgeflag_readers::json_reader;
 use serde_json::Value;
 
 /// One JSON document; the error is serde_json's wording with line and column.
 pub fn value(text: &str) -> Result<Value, String> {
-    document::parse_value(text).map_err(|e| e.message)
+    json_reader::parse_value(text).map_err(|e| e.message)
 }
 
 /// A decoder from a JSON value, for [`Field::decode`] and [`Field::items`].

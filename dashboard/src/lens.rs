@@ -86,7 +86,7 @@ impl<U: 'static> Lens<Option<U>> {
 
 /// The path segment of a map key, as the evaluator writes it: `.prod`, or `["odd key"]` when
 /// the key is not a plain identifier.
-pub use edgeflag_evaluator::validation::path_segment as key_segment;
+pub use edgeflag_readers::json_text::path_segment as key_segment;
 
 /// `base` + `segment`, without a leading dot at the root.
 pub fn join_path(base: &str, segment: &str) -> String {

@@ -7,7 +7,7 @@
 //! controller judge the same numbers. Prometheus sends sample values as strings, including
 //! "NaN" and "+Inf"; non-finite values become gaps.
 
-use edgeflag_evaluator::decimal::parse_f64;
+use edgeflag_readers::float_reader::parse_f64;
 use edgeflag_evaluator::promql::{self, Target};
 use edgeflag_evaluator::stats::Bucket;
 use serde_json::Value;

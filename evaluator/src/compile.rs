@@ -7,13 +7,14 @@
 
 use crate::context::TARGETING_KEY;
 use crate::duration::parse_duration;
-use crate::keyed::{first_positions, KeyMap, KeySet};
+use crate::lookup_table::{first_positions, KeyMap, KeySet};
 use crate::matching::{compile_clause, CompiledClause};
 use crate::model::{
     Canary, CanaryStatus, EnvironmentOverride, Experiment, Flag, FlagFile, FlagKind, Rollout, Rule,
     Segment, Target, SCHEMA_VERSION,
 };
-use crate::validation::{field_path, number_text, Path, Problems, ValidationErrors};
+use crate::problems::{Path, Problems, ValidationErrors};
+use edgeflag_readers::json_text::{field_path, number_text};
 
 /// Longest flag or segment key accepted.
 pub const MAX_KEY_LEN: usize = 256;
@@ -362,10 +363,10 @@ fn reads_of(flags: &[CompiledFlag], segments: &[CompiledSegment]) -> (KeySet, Ve
             reads[flag].attributes.push(id);
         }
     }
-    // Ids in the contexts' order of names (length, then bytes: keyed::SortedMap), so that a
+    // Ids in the contexts' order of names (length, then bytes: lookup_table::SortedMap), so that a
     // caller writing attributes by ascending id writes them already sorted.
     // (The names are distinct: the sort the maps use gives every position.)
-    let order = crate::keyed::sorted_last_occurrences(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let order = crate::lookup_table::sorted_last_occurrences(&names.iter().map(String::as_str).collect::<Vec<_>>());
     let mut new_id = vec![0u32; names.len()];
     for (new, &old) in order.iter().enumerate() {
         new_id[old] = new as u32;
@@ -1008,7 +1009,7 @@ impl Compiler<'_> {
             );
         }
         if let Some(started) = &canary.stage_started_at {
-            if crate::instant::parse(started).is_none() {
+            if edgeflag_readers::rfc3339::parse(started).is_none() {
                 self.problems.push(
                     path.field("stage_started_at"),
                     format!("invalid RFC 3339 date-time {started:?}"),
@@ -1202,3 +1203,10 @@ fn join_suffix(path: &str, suffix: &str) -> String {
 pub fn stage_percent_bp(percent: f64) -> Option<u32> {
     percent_to_bp(percent)
 }
+
+/// Parses and fully validates a flag file, returning the model (not compiled).
+#[cfg_attr(edgeflag_size, optimize(size))]
+pub fn parse_flag_file(text: &str) -> Result<FlagFile, ValidationErrors> {
+    FlagSet::from_json(text).map(|set| set.into_file())
+}
+

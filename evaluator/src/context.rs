@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use semver::Version;
 use serde_json::Value;
 
-use crate::document::Json;
-use crate::keyed::SortedMap;
+use edgeflag_readers::json_reader::Json;
+use crate::lookup_table::SortedMap;
 
 /// The attribute name that refers to the context's targeting key.
 pub const TARGETING_KEY: &str = "targetingKey";
@@ -16,7 +16,7 @@ pub const TARGETING_KEY: &str = "targetingKey";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     targeting_key: Option<String>,
-    /// From the request, so a sorted map: no choice of names can make it slow (see `keyed`).
+    /// From the request, so a sorted map: no choice of names can make it slow (see `lookup_table`).
     attributes: SortedMap<AttributeValue>,
 }
 
@@ -63,9 +63,9 @@ impl AttributeValue {
         self.ip.get_or_init(|| s.trim().parse().ok()).as_ref()
     }
 
-    /// The string in lower case ([`crate::case`]).
+    /// The string in lower case ([`edgeflag_readers::lowercase`]).
     pub fn lowercase(&self, s: &str) -> &str {
-        self.lowercase.get_or_init(|| crate::case::to_lowercase(s).into_boxed_str())
+        self.lowercase.get_or_init(|| edgeflag_readers::lowercase::to_lowercase(s).into_boxed_str())
     }
 }
 
@@ -111,10 +111,10 @@ impl Context {
         }
     }
 
-    /// Reads JSON text (the engine's own reader, [`crate::document`]): an object, as
+    /// Reads JSON text (the engine's own reader, [`edgeflag_readers::json_reader`]): an object, as
     /// [`Context::from_value`] reads it.
     pub fn from_json(text: &str) -> Result<Self, ContextError> {
-        let json = crate::document::parse(text).map_err(|e| ContextError::Syntax(e.message))?;
+        let json = edgeflag_readers::json_reader::parse(text).map_err(|e| ContextError::Syntax(e.message))?;
         let Json::Object(entries) = json else {
             return Err(ContextError::NotAnObject(json.type_name()));
         };

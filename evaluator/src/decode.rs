@@ -6,18 +6,18 @@
 //!
 //! The model types also derive `Deserialize` for Rust callers; `tests/decode_agrees.rs` checks
 //! that both read the same files into the same model. This reader exists for the paths and for
-//! size: see [`crate::document`].
+//! size: see [`edgeflag_readers::json_reader`].
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use crate::document::{self, Json};
+use edgeflag_readers::json_reader::{self, Json};
 use crate::model::{
     Canary, CanaryStage, CanaryStatus, Clause, EnvironmentOverride, Experiment, ExperimentVariant,
     Flag, FlagFile, FlagKind, HealthGate, Operator, Prerequisite, Rollout, Rule, Segment,
     SegmentRule, Target, Variation,
 };
-use crate::validation::{Path, Problems};
+use crate::problems::{Path, Problems};
 
 /// A flag file decoded as far as possible: what decoded, and what did not.
 pub struct Decoded {
@@ -45,7 +45,7 @@ impl Decoded {
 /// `problems`. Returns `None` when the top level itself cannot be read.
 #[cfg_attr(edgeflag_size, optimize(size))]
 pub fn decode(text: &str, problems: &mut Problems) -> Option<Decoded> {
-    let json = match document::parse(text) {
+    let json = match json_reader::parse(text) {
         Ok(json) => json,
         Err(e) => {
             problems.push(e.path, format!("invalid JSON: {}", e.message));
@@ -229,7 +229,7 @@ impl<'a> Fields<'a> {
         // Objects of a flag file have a handful of fields: comparing each key with those before
         // it costs less than building a hash table for them.
         let first = (self.entries.len() > 16)
-            .then(|| crate::keyed::first_positions(&self.entries.iter().map(|(key, _)| key.as_ref()).collect::<Vec<_>>()));
+            .then(|| crate::lookup_table::first_positions(&self.entries.iter().map(|(key, _)| key.as_ref()).collect::<Vec<_>>()));
         for (i, ((key, _), used)) in self.entries.iter().zip(self.used).enumerate() {
             let path = || self.path.field(key);
             if !used {
@@ -724,7 +724,7 @@ fn segment(node: &Json, path: &Path, p: &mut Problems) -> Option<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validation::Problem;
+    use crate::problems::Problem;
 
     #[cfg_attr(edgeflag_size, optimize(size))]
     fn problems_of(text: &str) -> Vec<Problem> {

@@ -9,7 +9,7 @@
 //! by URL normalisation. `edgeflag validate` warns about these keys (a warning, not an error).
 
 use crate::model::FlagFile;
-use crate::validation::Problem;
+use crate::problems::Problem;
 
 /// Why `key` cannot travel in a URL path as it is, if it cannot.
 pub fn url_path_problem(key: &str) -> Option<String> {

@@ -201,7 +201,7 @@ impl Test {
                     Some(match attribute {
                         Some(a) => a.lowercase(s),
                         None => {
-                            lowered = crate::case::to_lowercase(s);
+                            lowered = edgeflag_readers::lowercase::to_lowercase(s);
                             lowered.as_str()
                         }
                     })
@@ -220,14 +220,14 @@ impl Test {
                     (false, _) => s,
                     (true, Some(a)) => a.lowercase(s),
                     (true, None) => {
-                        lowered = crate::case::to_lowercase(s);
+                        lowered = edgeflag_readers::lowercase::to_lowercase(s);
                         lowered.as_str()
                     }
                 };
                 values.iter().any(|needle| test.holds(haystack, needle))
             }
             Test::Regex(regexes) => regexes.iter().any(|r| r.is_match(s)),
-            Test::Number(cmp, values) => match crate::decimal::parse_f64(s.trim()) {
+            Test::Number(cmp, values) => match edgeflag_readers::float_reader::parse_f64(s.trim()) {
                 Some(n) if n.is_finite() => compare_numbers(*cmp, n, values),
                 _ => false,
             },
@@ -242,7 +242,7 @@ impl Test {
                 };
                 version.is_some_and(|v| versions.iter().any(|expected| cmp.holds(v.cmp(expected))))
             }
-            Test::Date { before, instants } => match crate::instant::parse(s) {
+            Test::Date { before, instants } => match edgeflag_readers::rfc3339::parse(s) {
                 Some(t) => compare_dates(*before, t, instants),
                 None => false,
             },
@@ -288,7 +288,7 @@ fn string_eq(actual: &str, expected: &str, case_insensitive: bool) -> bool {
         if actual.is_ascii() {
             actual.eq_ignore_ascii_case(expected)
         } else {
-            crate::case::to_lowercase(actual) == expected
+            edgeflag_readers::lowercase::to_lowercase(actual) == expected
         }
     } else {
         actual == expected
@@ -361,7 +361,7 @@ pub fn compile_clause(
             let mut values = Vec::with_capacity(clause.values.len());
             for (i, value) in clause.values.iter().enumerate() {
                 match value {
-                    Value::String(s) if ci => values.push(Value::String(crate::case::to_lowercase(s))),
+                    Value::String(s) if ci => values.push(Value::String(edgeflag_readers::lowercase::to_lowercase(s))),
                     Value::String(_) | Value::Number(_) | Value::Bool(_) => values.push(value.clone()),
                     other => problems.push((
                         format!("values[{i}]"),
@@ -379,7 +379,7 @@ pub fn compile_clause(
             };
             let values = each_string(problems)
                 .into_iter()
-                .map(|(_, s)| if ci { crate::case::to_lowercase(&s) } else { s })
+                .map(|(_, s)| if ci { edgeflag_readers::lowercase::to_lowercase(&s) } else { s })
                 .collect();
             Test::Strings { test, values, case_insensitive: ci }
         }
@@ -433,7 +433,7 @@ pub fn compile_clause(
         Operator::DateBefore | Operator::DateAfter => {
             let mut instants = Vec::new();
             for (i, value) in clause.values.iter().enumerate() {
-                match value.as_str().map(crate::instant::parse) {
+                match value.as_str().map(edgeflag_readers::rfc3339::parse) {
                     Some(Some(t)) => instants.push(t),
                     _ => problems.push((
                         format!("values[{i}]"),

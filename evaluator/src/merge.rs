@@ -182,13 +182,13 @@ impl fmt::Display for MergePath {
         for segment in &self.0 {
             match segment {
                 Segment::Field(name) => {
-                    let part = crate::validation::path_segment(name);
+                    let part = edgeflag_readers::json_text::path_segment(name);
                     // field_path's rule: no leading dot at the root.
                     text.push_str(if text.is_empty() { part.trim_start_matches('.') } else { &part });
                 }
                 Segment::Key(key) => {
                     text.push('[');
-                    text.push_str(&crate::validation::json_quoted(key));
+                    text.push_str(&edgeflag_readers::json_text::json_quoted(key));
                     text.push(']');
                 }
             }

@@ -158,8 +158,8 @@ impl Sample {
 /// the path of the bad field.
 pub fn parse_vector(text: &str) -> Result<Vec<Sample>, String> {
     // The engine's own reader, not serde_json's: a dashboard built with it links one JSON
-    // text reader (document::parse_value).
-    let root = crate::document::parse_value(text).map_err(|e| format!("not a Prometheus API response: {}", e.message))?;
+    // text reader (json_reader::parse_value).
+    let root = edgeflag_readers::json_reader::parse_value(text).map_err(|e| format!("not a Prometheus API response: {}", e.message))?;
     let status = root.get("status").and_then(|s| s.as_str()).ok_or("not a Prometheus API response: status: missing")?;
     if status != "success" {
         let field = |name: &str| root.get(name).and_then(|v| v.as_str()).unwrap_or("").to_string();
@@ -189,7 +189,7 @@ pub fn parse_vector(text: &str) -> Result<Vec<Sample>, String> {
             };
             let value = match s.get("value").and_then(|v| v.as_array()).map(Vec::as_slice) {
                 Some([t, serde_json::Value::String(v)]) if t.is_number() => {
-                    crate::decimal::parse_f64(v).filter(|x| x.is_finite())
+                    edgeflag_readers::float_reader::parse_f64(v).filter(|x| x.is_finite())
                 }
                 _ => return Err(format!("data.result[{i}].value: expected a [time, \"value\"] pair")),
             };
@@ -214,7 +214,7 @@ pub use summary::{arm_summary, latency_buckets};
 #[cfg(feature = "analysis")]
 mod summary {
     use super::Sample;
-    use crate::decimal::parse_f64;
+    use edgeflag_readers::float_reader::parse_f64;
     use crate::judgement::ArmSummary;
     use crate::stats::{Bucket, Histogram};
 

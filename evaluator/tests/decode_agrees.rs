@@ -19,7 +19,7 @@
 
 use edgeflag_evaluator::decode;
 use edgeflag_evaluator::model::FlagFile;
-use edgeflag_evaluator::validation::{Problem, Problems};
+use edgeflag_evaluator::problems::{Problem, Problems};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

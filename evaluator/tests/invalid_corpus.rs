@@ -140,7 +140,7 @@ fn hostile_inputs_are_errors_not_panics() {
     assert!(FlagSet::from_json(&deep).is_err());
     let many: Vec<Value> = (0..5000).map(|i| flag(json!({"key": format!("f{i}"), "off_variation": "x"}))).collect();
     let errors = FlagSet::from_json(&file(Value::Array(many))).unwrap_err();
-    assert_eq!(errors.problems.len(), edgeflag_evaluator::validation::MAX_PROBLEMS);
+    assert_eq!(errors.problems.len(), edgeflag_evaluator::problems::MAX_PROBLEMS);
     assert_eq!(errors.omitted, 4000);
     for junk in ["", "null", "\"x\"", "{\"schema_version\": -1, \"flags\": []}", "{\"schema_version\": 1, \"flags\": [1, \"x\", null]}"] {
         assert!(FlagSet::from_json(junk).is_err(), "{junk:?} accepted");

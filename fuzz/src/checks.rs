@@ -9,9 +9,10 @@
 
 use std::str;
 
-use edgeflag_evaluator::document::{self, Json};
+use edgeflag_readers::json_reader::{self, Json};
 use edgeflag_evaluator::unleash::{UnleashContext, UnleashSet};
-use edgeflag_evaluator::{decimal, instant, Context, FlagSet};
+use edgeflag_evaluator::{Context, FlagSet};
+use edgeflag_readers::{float_reader, rfc3339};
 use serde_json::Value;
 
 /// The example flag file the context target evaluates, and the replace target swaps out.
@@ -100,12 +101,12 @@ fn bits(x: Option<f64>) -> Option<u64> {
     x.map(f64::to_bits)
 }
 
-/// The float reader (`decimal::parse_f64`) against `str::parse::<f64>`, bit for bit: the same
+/// The float reader (`float_reader::parse_f64`) against `str::parse::<f64>`, bit for bit: the same
 /// texts refused, and the correctly rounded value for the rest, which is std's own answer
 /// wherever std reads the whole exponent (`correctly_rounded` elsewhere; see decimal.rs).
 pub fn float_reader(data: &[u8]) {
     let Ok(text) = str::from_utf8(data) else { return };
-    let ours = decimal::parse_f64(text);
+    let ours = float_reader::parse_f64(text);
     let expected = correctly_rounded(text);
     assert_eq!(bits(ours), bits(expected), "{text:?}: ours {ours:?}, correctly rounded {expected:?}");
     if std_reads_whole_exponent(text) {
@@ -167,7 +168,7 @@ fn same_shape(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// The JSON reader (`document::parse`) against serde_json with `float_roundtrip`: the same
+/// The JSON reader (`json_reader::parse`) against serde_json with `float_roundtrip`: the same
 /// documents accepted into the same values, the same documents refused with serde_json's
 /// message, line and column. Except where serde_json misrounds: every float the reader returns
 /// must be the correctly rounded value of its text ([`correctly_rounded`]), and where
@@ -176,7 +177,7 @@ fn same_shape(a: &Value, b: &Value) -> bool {
 /// way round), the correctly rounded value decides.
 pub fn json_reader(data: &[u8]) {
     let Ok(text) = str::from_utf8(data) else { return };
-    let ours = document::parse(text);
+    let ours = json_reader::parse(text);
     let theirs = serde_json::from_str::<Value>(text);
     if let Ok(json) = &ours {
         let mut numbers = Vec::new();
@@ -225,7 +226,7 @@ pub fn json_reader(data: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // RFC 3339
 
-/// The RFC 3339 reader (`instant::parse`) against the `time` crate's `Rfc3339`: the same texts
+/// The RFC 3339 reader (`rfc3339::parse`) against the `time` crate's `Rfc3339`: the same texts
 /// accepted as the same instant (nanoseconds), the same refused. Surrounding whitespace is
 /// trimmed by the reader, so `time` gets the trimmed text.
 pub fn rfc3339_reader(data: &[u8]) {
@@ -234,7 +235,7 @@ pub fn rfc3339_reader(data: &[u8]) {
     let by_time = time::OffsetDateTime::parse(text.trim(), &Rfc3339)
         .ok()
         .map(|t| t.unix_timestamp_nanos());
-    assert_eq!(instant::parse(text), by_time, "{text:?}");
+    assert_eq!(rfc3339::parse(text), by_time, "{text:?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,5 +22,5 @@ pub fn ms_to_rfc3339(ms: i64) -> String {
 /// Parses RFC 3339 into epoch milliseconds, with the engine's reader, so that event times and
 /// the canary judgement's times are read alike.
 pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
-    i64::try_from(edgeflag_evaluator::instant::parse(text)? / 1_000_000).ok()
+    i64::try_from(edgeflag_readers::rfc3339::parse(text)? / 1_000_000).ok()
 }

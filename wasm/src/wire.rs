@@ -139,7 +139,7 @@ pub fn context(set: &FlagSet, bytes: &[u8]) -> Option<Context> {
             }
             TAG_TRUE => Value::Bool(true),
             TAG_FALSE => Value::Bool(false),
-            TAG_JSON => edgeflag_evaluator::document::parse_value(&ascii(reader.bytes()?)?).ok()?,
+            TAG_JSON => edgeflag_readers::json_reader::parse_value(&ascii(reader.bytes()?)?).ok()?,
             _ => return None,
         };
         match slot {

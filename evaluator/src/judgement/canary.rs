@@ -388,7 +388,7 @@ fn validate_gate(gate: &HealthGate, stage_path: &str) -> Result<(), JudgementErr
 
 /// Unix nanoseconds.
 fn parse_time(text: &str, path: &str) -> Result<i128, JudgementError> {
-    crate::instant::parse(text).ok_or_else(|| JudgementError::new(path, format!("not an RFC 3339 time: {text:?}")))
+    edgeflag_readers::rfc3339::parse(text).ok_or_else(|| JudgementError::new(path, format!("not an RFC 3339 time: {text:?}")))
 }
 
 /// Milliseconds as "1h2m3s" (sub-second remainders as "ms").

@@ -68,7 +68,7 @@ impl Check {
             Check::Clause(clause, None) => clause.matches(context.native(), &NoSegments),
             Check::Constant(answer) => *answer,
             Check::Number { field, comparison, value, inverted } => {
-                let number = context.field_value(field).and_then(|v| crate::decimal::parse_f64(v.trim()));
+                let number = context.field_value(field).and_then(|v| edgeflag_readers::float_reader::parse_f64(v.trim()));
                 number.and_then(|n| n.partial_cmp(value)).is_some_and(|o| holds(*comparison, o)) != *inverted
             }
             Check::Semver { field, comparison, version, inverted } => {
@@ -182,7 +182,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
         | Operator::NumLte
         | Operator::NumGt
         | Operator::NumGte => {
-            return match single.as_deref().map(str::trim).and_then(crate::decimal::parse_f64) {
+            return match single.as_deref().map(str::trim).and_then(edgeflag_readers::float_reader::parse_f64) {
                 // "1e400" is infinite and compares (both references read it so); NaN is no
                 // number, so the constraint is false before inversion.
                 Some(value) if !value.is_nan() => Check::Number {
@@ -210,7 +210,7 @@ pub fn translate(def: &ConstraintDef) -> Check {
             };
         }
         Operator::DateBefore | Operator::DateAfter => match single {
-            Some(v) if crate::instant::parse(&v).is_some() => {
+            Some(v) if edgeflag_readers::rfc3339::parse(&v).is_some() => {
                 (CURRENT_TIME, vec![Value::String(v)])
             }
             _ => return invalid,

@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::context::{json_type, AttributeValue, Context, ContextError};
-use crate::keyed::SortedMap;
+use crate::lookup_table::SortedMap;
 
 /// The field date constraints read, whatever their `contextName` (as in the Unleash SDKs).
 pub const CURRENT_TIME: &str = "currentTime";

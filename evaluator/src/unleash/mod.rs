@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::hashing::SaltedHash;
-use crate::validation::{Problem, ValidationErrors};
+use crate::problems::{Problem, ValidationErrors};
 
 pub use context::{now_ms, UnleashContext, CURRENT_TIME};
 use names::NameIndex;

@@ -6,7 +6,7 @@
 //!
 //! The hash is not keyed, like `KeyMap`'s: the names come from the payload (the admin's), so
 //! a caller choosing what to look up can only walk the probe sequences the payload made, and
-//! those stay short at a load of at most one half (see `crate::keyed`).
+//! those stay short at a load of at most one half (see `crate::lookup_table`).
 
 const EMPTY: u32 = u32::MAX;
 

@@ -87,7 +87,7 @@ impl Strategy {
         let param = |name: &str| def.parameters.get(name).and_then(value_text);
         let percent = |name: &str| {
             param(name)
-                .and_then(|p| crate::decimal::parse_f64(p.trim()))
+                .and_then(|p| edgeflag_readers::float_reader::parse_f64(p.trim()))
                 .unwrap_or(f64::NAN)
         };
         let activation = match def.name.as_str() {

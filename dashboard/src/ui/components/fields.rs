@@ -124,7 +124,7 @@ pub fn FloatField(label: &'static str, lens: Lens<f64>, #[prop(default = "any")]
         <label class="field"><span class="label">{label}</span>
             <input type="number" class="narrow" step=step
                 prop:value=move || lens.with_value(|l| state.read(l, |v| float_to_text(*v))).unwrap_or_default()
-                on:change=move |ev| { match edgeflag_evaluator::decimal::parse_f64(event_target_value(&ev).trim()) {
+                on:change=move |ev| { match edgeflag_readers::float_reader::parse_f64(event_target_value(&ev).trim()) {
                     Some(v) if v.is_finite() => { set_local_error.set(None); lens.with_value(|l| state.write(l, |x| *x = v)) }
                     _ => set_local_error.set(Some("not a number".into())),
                 } } />

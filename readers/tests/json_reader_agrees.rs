@@ -1,4 +1,4 @@
-//! The engine's JSON reader (`document::parse`) must read text exactly as serde_json does:
+//! The engine's JSON reader (`json_reader::parse`) must read text exactly as serde_json does:
 //! the same documents accepted, into the same values, and the same documents refused, with
 //! serde_json's message, line and column. (The server and Rust callers use serde_json; edges
 //! and browsers use this reader through WASM; a flag file or context must mean the same.)
@@ -14,13 +14,13 @@
 //! deleted, inserted or replaced (mostly broken documents, at every kind of place), and a
 //! hand-written list of the grammar's edges.
 
-use edgeflag_evaluator::document::{self, Json};
+use edgeflag_readers::json_reader::{self, Json};
 use proptest::prelude::*;
 use serde_json::Value;
 
 /// Both readers' answers: the value, or the message of the refusal.
 fn both(text: &str) -> (Result<Value, String>, Result<Value, String>) {
-    let ours = document::parse(text)
+    let ours = json_reader::parse(text)
         .map(Json::into_value)
         .map_err(|e| e.message);
     let theirs = serde_json::from_str::<Value>(text).map_err(|e| e.to_string());
@@ -170,7 +170,7 @@ fn the_grammar_edges_read_the_same() {
 fn where_serde_json_misrounds_std_decides() {
     let number = format!("1{}e-745", "0".repeat(768));
     let text = format!("[{number}]");
-    let ours = document::parse(&text).map(Json::into_value).map_err(|e| e.message);
+    let ours = json_reader::parse(&text).map(Json::into_value).map_err(|e| e.message);
     let by_std = number.parse::<f64>().ok().and_then(serde_json::Number::from_f64);
     assert_eq!(by_std.as_ref().and_then(serde_json::Number::as_f64), Some(1e23));
     assert_eq!(ours, Ok(Value::Array(by_std.into_iter().map(Value::Number).collect())));
@@ -178,7 +178,7 @@ fn where_serde_json_misrounds_std_decides() {
 
 /// Decided: exponents are read whole, so where the digits make up for an exponent past
 /// 65,536 the reader is correctly rounded (as serde_json is; std's `parse` is not, see
-/// decimal_agrees.rs `exponents_are_read_whole`).
+/// float_reader_agrees.rs `exponents_are_read_whole`).
 #[test]
 fn long_digits_make_up_for_long_exponents() {
     for text in [
@@ -186,14 +186,14 @@ fn long_digits_make_up_for_long_exponents() {
         format!("[0.{}1e655360]", "0".repeat(655_359)),
     ] {
         assert_agree(&text);
-        assert_eq!(document::parse(&text).map(Json::into_value).ok(), Some(serde_json::json!([1.0])));
+        assert_eq!(json_reader::parse(&text).map(Json::into_value).ok(), Some(serde_json::json!([1.0])));
     }
 }
 
 #[test]
 fn a_syntax_error_keeps_the_path_where_the_text_broke() {
     // What serde_json cannot tell: where in the document. (Messages agree, tested above.)
-    let e = document::parse(r#"{"flags": [{"key": "a"}, {"key": "b", "rules": [1, 2, ]}]}"#)
+    let e = json_reader::parse(r#"{"flags": [{"key": "a"}, {"key": "b", "rules": [1, 2, ]}]}"#)
         .err()
         .map(|e| e.path);
     assert_eq!(e.as_deref(), Some("flags[1].rules"));

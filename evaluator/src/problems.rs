@@ -1,7 +1,7 @@
-//! Reading a flag file and reporting **every** problem with its JSON path.
+//! The problem list: **every** problem of a flag file, each with its JSON path.
 //!
-//! This module is the reporting side: [`Problem`] (a path and a message), the collector and the
-//! path syntax. Structural problems (JSON syntax, wrong types, missing, unknown and duplicate
+//! [`Problem`] (a path and a message), the collector ([`Problems`]) and the path built while
+//! reading ([`Path`]; its text syntax is `edgeflag_readers::json_text`). Structural problems (JSON syntax, wrong types, missing, unknown and duplicate
 //! fields) are found by [`crate::decode`]; semantic ones (unknown references, bad regexes,
 //! weights, stage order...) by [`crate::compile`]. Both report every problem, not the first.
 
@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::FlagFile;
+use edgeflag_readers::json_text::{field_path, index_path};
 
 /// More problems than this are summarised: nobody reads ten thousand lines, and a huge broken
 /// file must not cost unbounded memory.
@@ -158,67 +158,6 @@ impl From<Path<'_>> for String {
     fn from(path: Path<'_>) -> String {
         path.render()
     }
-}
-
-/// `parent.name`, or `parent["name"]` when the name is not a plain identifier.
-#[cfg_attr(edgeflag_size, optimize(size))]
-pub fn field_path(parent: &str, name: &str) -> String {
-    match (parent.is_empty(), is_plain_name(name)) {
-        (true, true) => name.to_string(),
-        (false, true) => format!("{parent}.{name}"),
-        (_, false) => format!("{parent}[{}]", json_quoted(name)),
-    }
-}
-
-/// The path segment of a member name: `.prod`, or `["odd key"]` when the name is not a plain
-/// identifier; what [`field_path`] appends (the dashboard's lenses build paths with it).
-#[cfg_attr(edgeflag_size, optimize(size))]
-pub fn path_segment(name: &str) -> String {
-    if is_plain_name(name) {
-        format!(".{name}")
-    } else {
-        format!("[{}]", json_quoted(name))
-    }
-}
-
-#[cfg_attr(edgeflag_size, optimize(size))]
-fn is_plain_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
-}
-
-/// `text` as a JSON string literal, for paths and messages. Through `serde_json::to_string`,
-/// the writer the answers use: `Value`'s `Display` would link two more copies of it (compact
-/// and pretty) into the WASM module.
-#[cfg_attr(edgeflag_size, optimize(size))]
-pub fn json_quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
-}
-
-/// A number for a message, as JSON writes it (`25`, `0.5`, `1e300`). serde_json's printer,
-/// which the answers need anyway: `f64`'s own `Display` would link a second float printer
-/// into the WASM module for a handful of messages.
-#[cfg_attr(edgeflag_size, optimize(size))]
-pub fn number_text(n: f64) -> String {
-    match serde_json::Number::from_f64(n) {
-        // Whole numbers as integers, as `f64`'s `Display` writes them: `25`, not `25.0`.
-        Some(_) if n.fract() == 0.0 && n.abs() < 1e15 => (n as i64).to_string(),
-        Some(number) => number.to_string(),
-        None if n.is_nan() => "NaN".to_owned(),
-        None if n > 0.0 => "infinity".to_owned(),
-        None => "-infinity".to_owned(),
-    }
-}
-
-/// `parent[index]`.
-#[cfg_attr(edgeflag_size, optimize(size))]
-pub fn index_path(parent: &str, index: usize) -> String {
-    format!("{parent}[{index}]")
-}
-
-/// Parses and fully validates a flag file, returning the model (not compiled).
-#[cfg_attr(edgeflag_size, optimize(size))]
-pub fn parse_flag_file(text: &str) -> Result<FlagFile, ValidationErrors> {
-    crate::compile::FlagSet::from_json(text).map(|set| set.into_file())
 }
 
 #[cfg(test)]

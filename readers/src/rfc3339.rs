@@ -2,7 +2,7 @@
 //! nanoseconds: the date operators, canary stage start times and the canary judgement's clock.
 //!
 //! Read exactly as the `time` crate's `Rfc3339` reads them (the engine and the server used
-//! it before), which `tests/instant_agrees.rs` checks against `time` on generated
+//! it before), which `tests/rfc3339_agrees.rs` checks against `time` on generated
 //! input: any single byte between date and time, at least one fractional digit with digits
 //! past nanoseconds dropped, `Z` or `z` or an offset up to ±23:59, and a leap second (`:60`)
 //! only where one can be, the last second of a month in UTC, read as its last nanosecond.

@@ -7,11 +7,11 @@
 //! mantissas past the 768 digits the algorithm keeps, exponents around every range edge, and
 //! random strings over the grammar's alphabet, which are mostly refusals.
 //!
-//! Except one documented difference (src/decimal.rs): std stops reading exponent digits at
+//! Except one documented difference (src/float_reader.rs): std stops reading exponent digits at
 //! 65,536, which is wrong when the digits make up for the exponent; the reader reads the
 //! exponent whole and is correctly rounded there (`exponents_are_read_whole`).
 
-use edgeflag_evaluator::decimal::parse_f64;
+use edgeflag_readers::float_reader::parse_f64;
 use proptest::prelude::*;
 
 fn assert_agree(text: &str) {

@@ -4,10 +4,10 @@
 //! Why not std's: its lower-case path (a 1,462-entry char table, the Case_Ignorable and Cased
 //! sets for the final-sigma rule, and their code) weighs on the size-budgeted WASM module
 //! (wasm/README.md "Size"). Unicode's lower-case mappings come in runs (A–Z, Ā ā Ă ă …, Cyrillic, Deseret),
-//! so `case_tables.rs` stores 184 runs and two interval lists instead, generated from std by
-//! `examples/case_tables.rs`; `tests/lowercase_agrees.rs` checks every char against std.
+//! so `lowercase_tables.rs` stores 184 runs and two interval lists instead, generated from std by
+//! `examples/lowercase_tables.rs`; `tests/lowercase_agrees.rs` checks every char against std.
 
-use crate::case_tables::{CASED, CASE_IGNORABLE, LOWER_RUNS};
+use crate::lowercase_tables::{CASED, CASE_IGNORABLE, LOWER_RUNS};
 
 /// `text.to_lowercase()`, char for char (including `İ` → `i̇` and the final-sigma rule).
 #[cfg_attr(edgeflag_size, optimize(size))]

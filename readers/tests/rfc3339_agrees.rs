@@ -1,4 +1,4 @@
-//! The engine's RFC 3339 reader (`instant::parse`) must read date-times exactly as the `time`
+//! The engine's RFC 3339 reader (`rfc3339::parse`) must read date-times exactly as the `time`
 //! crate's `Rfc3339` does (the engine used `time` before, and the server still does): the same
 //! texts accepted, as the same instant, and the same texts refused.
 //!
@@ -7,7 +7,7 @@
 //! up to ±24:60, 0 to 12 fractional digits, every separator byte), and the same texts with one
 //! byte deleted, inserted or replaced.
 
-use edgeflag_evaluator::instant;
+use edgeflag_readers::rfc3339;
 use proptest::prelude::*;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -19,7 +19,7 @@ fn by_time(text: &str) -> Option<i128> {
 }
 
 fn assert_agree(text: &str) {
-    assert_eq!(instant::parse(text), by_time(text), "{text:?}");
+    assert_eq!(rfc3339::parse(text), by_time(text), "{text:?}");
 }
 
 #[test]
@@ -111,7 +111,7 @@ proptest! {
 
     #[test]
     fn generated_texts_read_the_same(text in date_time()) {
-        prop_assert_eq!(instant::parse(&text), by_time(&text), "{:?}", text);
+        prop_assert_eq!(rfc3339::parse(&text), by_time(&text), "{:?}", text);
     }
 
     #[test]
@@ -125,6 +125,6 @@ proptest! {
             _ => bytes[at] = byte,
         }
         let text = String::from_utf8(bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(instant::parse(&text), by_time(&text), "{:?}", text);
+        prop_assert_eq!(rfc3339::parse(&text), by_time(&text), "{:?}", text);
     }
 }

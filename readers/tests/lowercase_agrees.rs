@@ -3,9 +3,9 @@
 //! context that decides it: each char before and after a `Σ`, next to a cased letter.
 //!
 //! When this fails after a Rust upgrade (a new Unicode version), regenerate the tables:
-//! `cargo run -p edgeflag-evaluator --example case_tables > evaluator/src/case_tables.rs`.
+//! `cargo run -p edgeflag-readers --example lowercase_tables > readers/src/lowercase_tables.rs`.
 
-use edgeflag_evaluator::case::to_lowercase;
+use edgeflag_readers::lowercase::to_lowercase;
 use proptest::prelude::*;
 
 fn assert_agree(text: &str) {

@@ -7,7 +7,7 @@
 //! (up to 19 digits, exponents up to ±22), in front of std's own always-exact fallback, the
 //! decimal-shift algorithm of Lemire's "Processing Long Numbers Quickly" (arXiv 2101.11408,
 //! section 11), ported from `core::num::dec2flt::{decimal_seq, slow}` (MIT/Apache-2.0).
-//! `tests/decimal_agrees.rs` checks it bit for bit against std on generated text, and the
+//! `tests/float_reader_agrees.rs` checks it bit for bit against std on generated text, and the
 //! `float_reader` fuzz target (fuzz/README.md) against std under coverage guidance.
 //!
 //! One deliberate difference from std: **exponents are read whole**. std stops adding exponent

@@ -13,20 +13,20 @@
 //! nesting limit, same messages with line and column; `tests/json_reader_agrees.rs` checks it
 //! against serde_json on generated and broken documents, and the `json_reader` fuzz target
 //! under coverage guidance), except that every number is correctly rounded
-//! ([`crate::decimal`]), where serde_json's default may be one unit in the last place off for
+//! ([`crate::float_reader`]), where serde_json's default may be one unit in the last place off for
 //! long mantissas. Even serde_json's `float_roundtrip` misrounds a halfway value written with
 //! more than 768 digits (`"1"` + 768 zeros + `"e-745"` is exactly 10^23: 1e23 here, as std
 //! reads it; serde_json says 1.0000000000000001e23), and std's own `parse` is wrong where
 //! an exponent past 65,536 is made up for by the digits (`"1"` + 655,360 zeros +
 //! `"e-655360"` is 1 here and in serde_json; std says infinity): both decided for the
 //! correctly rounded value, and tested in `tests/json_reader_agrees.rs` and
-//! `tests/decimal_agrees.rs`.
+//! `tests/float_reader_agrees.rs`.
 
 use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
 
-use crate::validation::{field_path, index_path};
+use crate::json_text::{field_path, index_path};
 
 /// A JSON value that keeps object keys in document order, duplicates included. Strings and
 /// keys without escapes borrow from the text: a flag file's tree is read and dropped once per
@@ -470,7 +470,7 @@ impl<'t> Reader<'t> {
                 return Ok(n);
             }
         }
-        match crate::decimal::parse_f64(text).and_then(Number::from_f64) {
+        match crate::float_reader::parse_f64(text).and_then(Number::from_f64) {
             Some(n) => Ok(n),
             None => Err((Broken::NumberOutOfRange, self.exponent_overflow(text, start).unwrap_or(self.pos))),
         }
@@ -564,7 +564,7 @@ impl Json<'_> {
             Json::Bool(b) => format!("boolean `{b}`"),
             Json::Number(n) if n.is_f64() => format!("floating point `{n}`"),
             Json::Number(n) => format!("integer `{n}`"),
-            Json::String(s) => format!("string {}", crate::validation::json_quoted(s)),
+            Json::String(s) => format!("string {}", crate::json_text::json_quoted(s)),
             Json::Array(_) => "sequence".to_owned(),
             Json::Object(_) => "map".to_owned(),
         }
