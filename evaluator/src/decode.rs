@@ -146,6 +146,21 @@ fn key_of(node: &Json) -> Option<String> {
     }
 }
 
+/// Reads one JSON object into a struct, its fields declared once: `name: how(reader)`, where
+/// `how` is [`Fields::required`], [`Fields::or_default`], [`Fields::optional`] or [`Fields::or`]
+/// (with the default after the reader), and the JSON member is the field's own name. This list
+/// is what `tests/decode_agrees.rs` holds against the model's serde attributes: the same names,
+/// the same required and defaulted fields. Fields are read (and their problems reported) in the
+/// order listed; then every member not listed is reported as unknown.
+macro_rules! object {
+    ($node:expr, $path:expr, $p:expr, $ty:ident { $($field:ident: $how:ident($($read:expr),+)),* $(,)? }) => {{
+        let mut f = Fields::of($node, $path, $p)?;
+        $(let $field = f.$how(stringify!($field), $p, $($read),+);)*
+        f.finish($p);
+        Some($ty { $($field: $field?),* })
+    }};
+}
+
 /// A reader of one field (or element) value: reports its problems under `path`, and returns
 /// `None` when the value cannot be used.
 type Read<T> = fn(&Json, &Path, &mut Problems) -> Option<T>;
@@ -219,6 +234,15 @@ impl<'a> Fields<'a> {
     ) -> Option<T> {
         match self.take(name) {
             None => Some(T::default()),
+            Some((node, path)) => read(node, &path, problems),
+        }
+    }
+
+    /// Absent is `default` (`null` is not, as for [`Fields::or_default`]).
+    #[cfg_attr(edgeflag_size, optimize(size))]
+    fn or<T>(&mut self, name: &str, problems: &mut Problems, read: Read<T>, default: T) -> Option<T> {
+        match self.take(name) {
+            None => Some(default),
             Some((node, path)) => read(node, &path, problems),
         }
     }
@@ -426,100 +450,55 @@ fn canary_status(node: &Json, path: &Path, problems: &mut Problems) -> Option<Ca
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
-fn flag(node: &Json, path: &Path, problems: &mut Problems) -> Option<Flag> {
-    let p = problems;
-    let mut f = Fields::of(node, path, p)?;
-    let key = f.required("key", p, string);
-    let description = f.or_default("description", p, string);
-    let tags = f.or_default("tags", p, strings);
-    let kind = f.required("kind", p, flag_kind);
-    let variations = f.required("variations", p, |n, path, p| list(n, path, p, variation));
-    let enabled = f.required("enabled", p, boolean);
-    let off_variation = f.required("off_variation", p, string);
-    let default_variation = f.required("default_variation", p, string);
-    let prerequisites = f.or_default("prerequisites", p, |n, path, p| {
-        list(n, path, p, prerequisite)
-    });
-    let targets = f.or_default("targets", p, targets);
-    let deny = f.or_default("deny", p, strings);
-    let rules = f.or_default("rules", p, rules);
-    let rollout = f.optional("rollout", p, rollout);
-    let canary = f.optional("canary", p, canary);
-    let experiment = f.optional("experiment", p, experiment);
-    let environments = f.or_default("environments", p, environment_overrides);
-    f.finish(p);
-    Some(Flag {
-        key: key?,
-        description: description?,
-        tags: tags?,
-        kind: kind?,
-        variations: variations?,
-        enabled: enabled?,
-        off_variation: off_variation?,
-        default_variation: default_variation?,
-        prerequisites: prerequisites?,
-        targets: targets?,
-        deny: deny?,
-        rules: rules?,
-        rollout: rollout?,
-        canary: canary?,
-        experiment: experiment?,
-        environments: environments?,
+fn flag(node: &Json, path: &Path, p: &mut Problems) -> Option<Flag> {
+    object!(node, path, p, Flag {
+        key: required(string),
+        description: or_default(string),
+        tags: or_default(strings),
+        kind: required(flag_kind),
+        variations: required(|n, path, p| list(n, path, p, variation)),
+        enabled: required(boolean),
+        off_variation: required(string),
+        default_variation: required(string),
+        prerequisites: or_default(|n, path, p| list(n, path, p, prerequisite)),
+        targets: or_default(targets),
+        deny: or_default(strings),
+        rules: or_default(rules),
+        rollout: optional(rollout),
+        canary: optional(canary),
+        experiment: optional(experiment),
+        environments: or_default(environment_overrides),
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn variation(node: &Json, path: &Path, p: &mut Problems) -> Option<Variation> {
-    let mut f = Fields::of(node, path, p)?;
-    let name = f.required("name", p, string);
-    let value = f.required("value", p, any_value);
-    let description = f.or_default("description", p, string);
-    f.finish(p);
-    Some(Variation {
-        name: name?,
-        value: value?,
-        description: description?,
+    object!(node, path, p, Variation {
+        name: required(string),
+        value: required(any_value),
+        description: or_default(string),
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn prerequisite(node: &Json, path: &Path, p: &mut Problems) -> Option<Prerequisite> {
-    let mut f = Fields::of(node, path, p)?;
-    let flag = f.required("flag", p, string);
-    let variation = f.required("variation", p, string);
-    f.finish(p);
-    Some(Prerequisite {
-        flag: flag?,
-        variation: variation?,
-    })
+    object!(node, path, p, Prerequisite { flag: required(string), variation: required(string) })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn targets(node: &Json, path: &Path, p: &mut Problems) -> Option<Vec<Target>> {
     list(node, path, p, |node, path, p| {
-        let mut f = Fields::of(node, path, p)?;
-        let variation = f.required("variation", p, string);
-        let keys = f.required("keys", p, strings);
-        f.finish(p);
-        Some(Target {
-            variation: variation?,
-            keys: keys?,
-        })
+        object!(node, path, p, Target { variation: required(string), keys: required(strings) })
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn rules(node: &Json, path: &Path, p: &mut Problems) -> Option<Vec<Rule>> {
     list(node, path, p, |node, path, p| {
-        let mut f = Fields::of(node, path, p)?;
-        let description = f.or_default("description", p, string);
-        let clauses = f.required("clauses", p, clauses);
-        let variation = f.required("variation", p, string);
-        f.finish(p);
-        Some(Rule {
-            description: description?,
-            clauses: clauses?,
-            variation: variation?,
+        object!(node, path, p, Rule {
+            description: or_default(string),
+            clauses: required(clauses),
+            variation: required(string),
         })
     })
 }
@@ -527,121 +506,72 @@ fn rules(node: &Json, path: &Path, p: &mut Problems) -> Option<Vec<Rule>> {
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn clauses(node: &Json, path: &Path, p: &mut Problems) -> Option<Vec<Clause>> {
     list(node, path, p, |node, path, p| {
-        let mut f = Fields::of(node, path, p)?;
-        let attribute = f.or_default("attribute", p, string);
-        let operator = f.required("operator", p, operator);
-        let values = f.required("values", p, |n, path, p| list(n, path, p, any_value));
-        let negate = f.or_default("negate", p, boolean);
-        let case_insensitive = f.or_default("case_insensitive", p, boolean);
-        f.finish(p);
-        Some(Clause {
-            attribute: attribute?,
-            operator: operator?,
-            values: values?,
-            negate: negate?,
-            case_insensitive: case_insensitive?,
+        object!(node, path, p, Clause {
+            attribute: or_default(string),
+            operator: required(operator),
+            values: required(|n, path, p| list(n, path, p, any_value)),
+            negate: or_default(boolean),
+            case_insensitive: or_default(boolean),
         })
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn rollout(node: &Json, path: &Path, p: &mut Problems) -> Option<Rollout> {
-    let mut f = Fields::of(node, path, p)?;
-    let percent_bp = f.required("percent_bp", p, u32_);
-    let variation = f.required("variation", p, string);
-    let stickiness = f.optional("stickiness", p, string);
-    let salt = f.optional("salt", p, string);
-    f.finish(p);
-    Some(Rollout {
-        percent_bp: percent_bp?,
-        variation: variation?,
-        stickiness: stickiness?,
-        salt: salt?,
+    object!(node, path, p, Rollout {
+        percent_bp: required(u32_),
+        variation: required(string),
+        stickiness: optional(string),
+        salt: optional(string),
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn canary(node: &Json, path: &Path, p: &mut Problems) -> Option<Canary> {
-    let mut f = Fields::of(node, path, p)?;
-    let baseline = f.required("baseline", p, string);
-    let canary = f.required("canary", p, string);
-    let stages = f.required("stages", p, |n, path, p| list(n, path, p, canary_stage));
-    let current_stage = f.or_default("current_stage", p, usize_);
-    let status = f.or_default("status", p, canary_status);
-    let stage_started_at = f.optional("stage_started_at", p, string);
-    let stickiness = f.optional("stickiness", p, string);
-    let salt = f.optional("salt", p, string);
-    f.finish(p);
-    Some(Canary {
-        baseline: baseline?,
-        canary: canary?,
-        stages: stages?,
-        current_stage: current_stage?,
-        status: status?,
-        stage_started_at: stage_started_at?,
-        stickiness: stickiness?,
-        salt: salt?,
+    object!(node, path, p, Canary {
+        baseline: required(string),
+        canary: required(string),
+        stages: required(|n, path, p| list(n, path, p, canary_stage)),
+        current_stage: or_default(usize_),
+        status: or_default(canary_status),
+        stage_started_at: optional(string),
+        stickiness: optional(string),
+        salt: optional(string),
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn canary_stage(node: &Json, path: &Path, p: &mut Problems) -> Option<CanaryStage> {
-    let mut f = Fields::of(node, path, p)?;
-    let percent = f.required("percent", p, number);
-    let min_duration = f.required("min_duration", p, string);
-    let gate = f.required("gate", p, health_gate);
-    f.finish(p);
-    Some(CanaryStage {
-        percent: percent?,
-        min_duration: min_duration?,
-        gate: gate?,
+    object!(node, path, p, CanaryStage {
+        percent: required(number),
+        min_duration: required(string),
+        gate: required(health_gate),
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn health_gate(node: &Json, path: &Path, p: &mut Problems) -> Option<HealthGate> {
-    let mut f = Fields::of(node, path, p)?;
-    let max_error_rate = f.required("max_error_rate", p, number);
-    let max_p99_ms = f.required("max_p99_ms", p, number);
-    let min_samples = f.required("min_samples", p, u64_);
-    f.finish(p);
-    Some(HealthGate {
-        max_error_rate: max_error_rate?,
-        max_p99_ms: max_p99_ms?,
-        min_samples: min_samples?,
+    object!(node, path, p, HealthGate {
+        max_error_rate: required(number),
+        max_p99_ms: required(number),
+        min_samples: required(u64_),
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn experiment(node: &Json, path: &Path, p: &mut Problems) -> Option<Experiment> {
-    let mut f = Fields::of(node, path, p)?;
-    let variants = f.required("variants", p, |n, path, p| {
-        list(n, path, p, |node, path, p| {
-            let mut f = Fields::of(node, path, p)?;
-            let variation = f.required("variation", p, string);
-            let weight_bp = f.required("weight_bp", p, u32_);
-            f.finish(p);
-            Some(ExperimentVariant {
-                variation: variation?,
-                weight_bp: weight_bp?,
-            })
-        })
-    });
-    let traffic_bp = match f.take("traffic_bp") {
-        None => Some(crate::model::FULL_TRAFFIC_BP),
-        Some((node, path)) => u32_(node, &path, p),
-    };
-    let stickiness = f.optional("stickiness", p, string);
-    let salt = f.optional("salt", p, string);
-    let experiment_salt = f.optional("experiment_salt", p, string);
-    f.finish(p);
-    Some(Experiment {
-        variants: variants?,
-        traffic_bp: traffic_bp?,
-        stickiness: stickiness?,
-        salt: salt?,
-        experiment_salt: experiment_salt?,
+    object!(node, path, p, Experiment {
+        variants: required(|n, path, p| list(n, path, p, experiment_variant)),
+        traffic_bp: or(u32_, crate::model::FULL_TRAFFIC_BP),
+        stickiness: optional(string),
+        salt: optional(string),
+        experiment_salt: optional(string),
     })
+}
+
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn experiment_variant(node: &Json, path: &Path, p: &mut Problems) -> Option<ExperimentVariant> {
+    object!(node, path, p, ExperimentVariant { variation: required(string), weight_bp: required(u32_) })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
@@ -674,51 +604,32 @@ fn environment_overrides(
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn environment_override(node: &Json, path: &Path, p: &mut Problems) -> Option<EnvironmentOverride> {
-    let mut f = Fields::of(node, path, p)?;
-    let enabled = f.optional("enabled", p, boolean);
-    let default_variation = f.optional("default_variation", p, string);
-    let targets = f.optional("targets", p, targets);
-    let deny = f.optional("deny", p, strings);
-    let rules = f.optional("rules", p, rules);
-    let rollout = f.optional("rollout", p, rollout);
-    let canary = f.optional("canary", p, canary);
-    let experiment = f.optional("experiment", p, experiment);
-    f.finish(p);
-    Some(EnvironmentOverride {
-        enabled: enabled?,
-        default_variation: default_variation?,
-        targets: targets?,
-        deny: deny?,
-        rules: rules?,
-        rollout: rollout?,
-        canary: canary?,
-        experiment: experiment?,
+    object!(node, path, p, EnvironmentOverride {
+        enabled: optional(boolean),
+        default_variation: optional(string),
+        targets: optional(targets),
+        deny: optional(strings),
+        rules: optional(rules),
+        rollout: optional(rollout),
+        canary: optional(canary),
+        experiment: optional(experiment),
     })
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn segment(node: &Json, path: &Path, p: &mut Problems) -> Option<Segment> {
-    let mut f = Fields::of(node, path, p)?;
-    let key = f.required("key", p, string);
-    let description = f.or_default("description", p, string);
-    let included = f.or_default("included", p, strings);
-    let excluded = f.or_default("excluded", p, strings);
-    let rules = f.or_default("rules", p, |n, path, p| {
-        list(n, path, p, |node, path, p| {
-            let mut f = Fields::of(node, path, p)?;
-            let clauses = f.required("clauses", p, clauses);
-            f.finish(p);
-            Some(SegmentRule { clauses: clauses? })
-        })
-    });
-    f.finish(p);
-    Some(Segment {
-        key: key?,
-        description: description?,
-        included: included?,
-        excluded: excluded?,
-        rules: rules?,
+    object!(node, path, p, Segment {
+        key: required(string),
+        description: or_default(string),
+        included: or_default(strings),
+        excluded: or_default(strings),
+        rules: or_default(|n, path, p| list(n, path, p, segment_rule)),
     })
+}
+
+#[cfg_attr(edgeflag_size, optimize(size))]
+fn segment_rule(node: &Json, path: &Path, p: &mut Problems) -> Option<SegmentRule> {
+    object!(node, path, p, SegmentRule { clauses: required(clauses) })
 }
 
 #[cfg(test)]
