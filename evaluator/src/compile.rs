@@ -1198,11 +1198,6 @@ fn join_suffix(path: &str, suffix: &str) -> String {
     }
 }
 
-/// Canary stage percents of a canary, in basis points (for tools that show them).
-#[cfg_attr(edgeflag_size, optimize(size))]
-pub fn stage_percent_bp(percent: f64) -> Option<u32> {
-    percent_to_bp(percent)
-}
 
 /// Parses and fully validates a flag file, returning the model (not compiled).
 #[cfg_attr(edgeflag_size, optimize(size))]

@@ -2,7 +2,7 @@
 //!
 //! Every problem is reported with its path, and decoding goes on after one: every unknown and
 //! duplicate field, every missing field and every wrong type of a flag are listed at once.
-//! Semantic problems (unknown references, weights, stage order...) are [`crate::compile`]'s.
+//! Semantic problems (unknown references, weights, stage order...) are `crate::compile`'s.
 //!
 //! The model types also derive `Deserialize` for Rust callers; `tests/decode_agrees.rs` checks
 //! that both read the same files into the same model. This reader exists for the paths and for

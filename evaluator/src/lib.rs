@@ -21,32 +21,37 @@
 //! assert_eq!(result.value, Some(&serde_json::json!(true)));
 //! ```
 //!
-//! Modules, one job each: [`model`] is the file format, [`decode`] reads it (reporting every
-//! problem with its path in a [`problems`] list), [`compile`] prepares the immutable form,
-//! [`hashing`] is the bucketing spec, [`matching`] tests clauses, [`evaluation`] applies the
-//! precedence, [`context`] is the user; a private lookup table (`lookup_table`) holds the
-//! flag file's string-keyed lookups. The size-driven readers (JSON, floats, RFC 3339,
-//! lower-casing) live in the internal `edgeflag-readers` crate (readers/). [`merge`] combines two writers' edits of one
-//! version (the server's per-flag writes, the dashboard's rebase); [`merge_patch`] applies
-//! JSON Merge Patches (RFC 7396, the server's `PATCH`). [`promql`] holds the queries the
-//! server's canary controller and the dashboard run against a Prometheus-compatible API.
+//! The API: the [`model`] (the file format), [`FlagSet`] (a loaded, validated file),
+//! [`Context`] (the user), [`Evaluation`] (an answer), [`Problem`] (what is wrong with a file,
+//! with its path), [`unleash`] (Unleash payloads) and, with the `analysis` feature, `judgement`
+//! (canary decisions and experiment statistics). [`hashing`] is the published bucketing spec.
+//! Shared rules the server, the dashboard and the providers call rather than copy: [`decode`]
+//! (a file's structure even when it does not validate, for editors), [`merge`] (two writers'
+//! edits of one version), [`merge_patch`] (RFC 7396, the server's `PATCH`), [`promql`] (the
+//! canary queries), [`openfeature`] (the OpenFeature mapping), [`duration`] and [`keys`].
+//!
+//! Inside, one job per module: `compile` prepares the immutable form, `matching` tests
+//! clauses, `evaluation` applies the precedence, `context` reads the user, [`problems`] is the
+//! problem list, and `lookup_table` holds the flag file's string-keyed lookups (private: its
+//! hash is unkeyed, so it must only ever hold the file's own keys). The size-driven readers
+//! (JSON, floats, RFC 3339, lower case) are the internal `edgeflag-readers` crate (readers/).
 
 // Load-time code (decoding, validation, compiling) is optimised for size in the WASM builds
 // (`--cfg edgeflag_size`, set by scripts/wasm-size-flags.sh with the other unstable options);
 // evaluation keeps the profile's opt-level. Native builds never see it.
 #![cfg_attr(edgeflag_size, feature(optimize_attribute))]
 
-pub mod compile;
-pub mod context;
+mod compile;
+mod context;
 pub mod decode;
 pub mod duration;
-pub mod evaluation;
+mod evaluation;
 pub mod hashing;
 // Unkeyed hashing: it must only ever hold the flag file's own keys, so it stays private.
 mod lookup_table;
 // Which keys travel in URL paths as they are (`edgeflag validate`'s warnings).
 pub mod keys;
-pub mod matching;
+mod matching;
 pub mod merge;
 pub mod merge_patch;
 pub mod model;

@@ -3,7 +3,7 @@
 //! [`Problem`] (a path and a message), the collector ([`Problems`]) and the path built while
 //! reading ([`Path`]; its text syntax is `edgeflag_readers::json_text`). Structural problems (JSON syntax, wrong types, missing, unknown and duplicate
 //! fields) are found by [`crate::decode`]; semantic ones (unknown references, bad regexes,
-//! weights, stage order...) by [`crate::compile`]. Both report every problem, not the first.
+//! weights, stage order...) by `crate::compile`. Both report every problem, not the first.
 
 use std::fmt;
 

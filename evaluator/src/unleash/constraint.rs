@@ -1,4 +1,4 @@
-//! Unleash constraints translated into native clauses ([`crate::matching`]), so both formats
+//! Unleash constraints translated into native clauses (`crate::matching`), so both formats
 //! share one operator implementation. What the native validator would reject (empty value
 //! lists, unparsable numbers, dates, versions, regexes) Unleash evaluates to `false` before
 //! `inverted` applies, so those become constants here instead of load errors.

@@ -2,7 +2,7 @@
 //! delta-API event stream) and answer `isEnabled` / `getVariant` as the Unleash SDKs do.
 //!
 //! One engine: constraints are translated into native clauses and run by
-//! [`crate::matching`]; percentages and variants hash with [`crate::hashing`] (murmur3 of
+//! `crate::matching`; percentages and variants hash with [`crate::hashing`] (murmur3 of
 //! `groupId:unit`, seed 0, `% 100 + 1` for rollouts; seed 86028157, `% total weight + 1` for
 //! variants). What is Unleash-specific is only the glue: strategies are OR'd, a strategy is its
 //! constraints AND its activation, variants come from the first enabled strategy that has
