@@ -9,7 +9,6 @@ use edgeflag_evaluator::judgement::{
     self, CanaryInput, CanaryJudgement, CanaryMonitor, CanaryPolicy, CheckKind, JudgementError, Outcome,
 };
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
-use edgeflag_evaluator::stats::Bucket;
 
 use crate::json::{self, Field};
 
@@ -62,7 +61,7 @@ fn metrics_response(f: Field<'_>) -> Result<MetricsResponse, String> {
 
 fn arm_data(f: Field<'_>) -> Result<ArmData, String> {
     Ok(ArmData {
-        summary: f.field("summary")?.decode(arm_summary)?,
+        summary: f.field("summary")?.decode(ArmSummary::decode)?,
         series: f.field("series")?.items(|p| {
             Ok(SeriesPoint {
                 start: p.field("start")?.string()?,
@@ -71,23 +70,6 @@ fn arm_data(f: Field<'_>) -> Result<ArmData, String> {
                 error_rate: p.field("error_rate")?.opt_f64()?,
                 p99_ms: p.field("p99_ms")?.opt_f64()?,
             })
-        })?,
-    })
-}
-
-/// The evaluator's `ArmSummary` as the server writes it (only `requests` and `errors` required,
-/// as in its serde form).
-fn arm_summary(f: Field<'_>) -> Result<ArmSummary, String> {
-    Ok(ArmSummary {
-        requests: f.field("requests")?.u64()?,
-        errors: f.field("errors")?.u64()?,
-        error_rate: f.field("error_rate")?.opt_f64()?.unwrap_or(0.0),
-        p50_ms: f.field("p50_ms")?.opt_f64()?,
-        p90_ms: f.field("p90_ms")?.opt_f64()?,
-        p99_ms: f.field("p99_ms")?.opt_f64()?,
-        mean_latency_ms: f.field("mean_latency_ms")?.opt_f64()?,
-        latency_buckets: f.field("latency_buckets")?.items(|b| {
-            Ok(Bucket { le: b.field("le")?.opt_f64()?, count: b.field("count")?.u64()? })
         })?,
     })
 }

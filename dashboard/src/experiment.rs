@@ -5,11 +5,9 @@
 use std::collections::BTreeMap;
 
 use edgeflag_evaluator::judgement::{ConversionArm, ExperimentData, MetricData, MetricValues};
-use edgeflag_evaluator::stats::SampleSummary;
 use edgeflag_evaluator::model::Experiment;
 
 use crate::canary::MetricsResponse;
-use crate::json::Field;
 
 /// The experiment in force for `env` (an environment's own split replaces the flag's).
 pub fn effective_experiment<'a>(flag: &'a edgeflag_evaluator::model::Flag, env: Option<&str>) -> Option<&'a Experiment> {
@@ -43,46 +41,13 @@ pub fn data_from_metrics(experiment: &Experiment, response: &MetricsResponse) ->
 /// Pasted JSON (the `ExperimentData` shape): a syntax error with its line and column, a bad
 /// field with its path.
 pub fn data_from_json(text: &str) -> Result<ExperimentData, String> {
-    crate::json::decode(text, experiment_data).map_err(|e| format!("experiment data: {e}"))
-}
-
-fn experiment_data(f: Field<'_>) -> Result<ExperimentData, String> {
-    Ok(ExperimentData {
-        assignments: f.field("assignments")?.entries(|n| n.u64())?.into_iter().collect(),
-        metrics: f.field("metrics")?.items(metric_data)?,
-    })
-}
-
-fn metric_data(f: Field<'_>) -> Result<MetricData, String> {
-    let arms = f.field("arms")?.present()?;
-    let kind = f.field("kind")?;
-    let values = match kind.string()?.as_str() {
-        "conversion" => MetricValues::Conversion {
-            arms: arms
-                .entries(|a| Ok(ConversionArm { units: a.field("units")?.u64()?, conversions: a.field("conversions")?.u64()? }))?
-                .into_iter()
-                .collect(),
-        },
-        "mean" => MetricValues::Mean {
-            arms: arms
-                .entries(|a| {
-                    Ok(SampleSummary {
-                        count: a.field("count")?.u64()?,
-                        mean: a.field("mean")?.f64()?,
-                        variance: a.field("variance")?.f64()?,
-                    })
-                })?
-                .into_iter()
-                .collect(),
-        },
-        other => return Err(kind.invalid(&format!("\"conversion\" or \"mean\", not {other:?}"))),
-    };
-    Ok(MetricData { name: f.field("name")?.string()?, higher_is_better: f.field("higher_is_better")?.bool_or(true)?, values })
+    crate::json::decode(text, ExperimentData::decode).map_err(|e| format!("experiment data: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edgeflag_evaluator::stats::SampleSummary;
     use crate::canary::parse_metrics;
     use edgeflag_evaluator::judgement::{analyze_experiment, AnalysisConfig, SrmStatus};
 

@@ -8,7 +8,8 @@
 //! - [`float_reader`]: decimal text to `f64`, correctly rounded (against `str::parse::<f64>`);
 //! - [`rfc3339`]: RFC 3339 date-times (against the `time` crate);
 //! - [`lowercase`]: `str::to_lowercase` from smaller tables (against std, every char);
-//! - [`json_text`]: paths, quoted names and numbers as JSON writes them, for messages.
+//! - [`json_text`]: paths, quoted names and numbers as JSON writes them, for messages;
+//! - [`json_fields`]: a JSON value decoded field by field, each error with its path.
 //!
 //! Not for use outside edgeflag: the engine's API is `edgeflag-evaluator`'s.
 
@@ -17,6 +18,7 @@
 #![cfg_attr(edgeflag_size, feature(optimize_attribute))]
 
 pub mod float_reader;
+pub mod json_fields;
 pub mod json_reader;
 pub mod json_text;
 pub mod lowercase;

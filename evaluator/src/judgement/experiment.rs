@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use edgeflag_readers::json_fields::Field;
 use serde::{Deserialize, Serialize};
 
 use super::JudgementError;
@@ -48,6 +49,48 @@ pub enum MetricValues {
     Conversion { arms: BTreeMap<String, ConversionArm> },
     /// Count, mean and sample variance per variation: Welch's t-test.
     Mean { arms: BTreeMap<String, SampleSummary> },
+}
+
+impl ExperimentData {
+    /// Reads data in the JSON form above (pasted into the dashboard, or built from its metrics),
+    /// each bad field named by its path. Without serde's deserializer, for the dashboard's bundle
+    /// (`edgeflag_readers::json_fields`); `experiment/tests.rs` holds it against the serde form.
+    pub fn decode(f: Field<'_>) -> Result<ExperimentData, String> {
+        Ok(ExperimentData {
+            assignments: f.field("assignments")?.entries(|n| n.u64())?.into_iter().collect(),
+            metrics: f.field("metrics")?.items(MetricData::decode)?,
+        })
+    }
+}
+
+impl MetricData {
+    /// One metric, as [`ExperimentData::decode`] reads it: `kind` picks the arms' shape.
+    pub fn decode(f: Field<'_>) -> Result<MetricData, String> {
+        let arms = f.field("arms")?.present()?;
+        let kind = f.field("kind")?;
+        let values = match kind.string()?.as_str() {
+            "conversion" => MetricValues::Conversion {
+                arms: arms
+                    .entries(|a| Ok(ConversionArm { units: a.field("units")?.u64()?, conversions: a.field("conversions")?.u64()? }))?
+                    .into_iter()
+                    .collect(),
+            },
+            "mean" => MetricValues::Mean {
+                arms: arms
+                    .entries(|a| {
+                        Ok(SampleSummary {
+                            count: a.field("count")?.u64()?,
+                            mean: a.field("mean")?.f64()?,
+                            variance: a.field("variance")?.f64()?,
+                        })
+                    })?
+                    .into_iter()
+                    .collect(),
+            },
+            other => return Err(kind.invalid(&format!("\"conversion\" or \"mean\", not {other:?}"))),
+        };
+        Ok(MetricData { name: f.field("name")?.string()?, higher_is_better: f.field("higher_is_better")?.bool_or(true)?, values })
+    }
 }
 
 /// Conversions out of units for one variation.

@@ -4,6 +4,7 @@
 //! server's controller and the dashboard both call [`canary_input`], so they judge the same
 //! numbers the same way.
 
+use edgeflag_readers::json_fields::Field;
 use serde::{Deserialize, Serialize};
 
 use super::canary::CanaryInput;
@@ -46,6 +47,27 @@ pub struct ArmSummary {
     /// with the baseline is `no_data`).
     #[serde(default)]
     pub latency_buckets: Vec<Bucket>,
+}
+
+impl ArmSummary {
+    /// Reads a summary as the server writes it (the serde form above: only `requests` and
+    /// `errors` required), each bad field named by its path. Without serde's deserializer, for
+    /// the dashboard's bundle (`edgeflag_readers::json_fields`); `decodes_what_serde_writes`
+    /// holds the two forms together.
+    pub fn decode(f: Field<'_>) -> Result<ArmSummary, String> {
+        Ok(ArmSummary {
+            requests: f.field("requests")?.u64()?,
+            errors: f.field("errors")?.u64()?,
+            error_rate: f.field("error_rate")?.opt_f64()?.unwrap_or(0.0),
+            p50_ms: f.field("p50_ms")?.opt_f64()?,
+            p90_ms: f.field("p90_ms")?.opt_f64()?,
+            p99_ms: f.field("p99_ms")?.opt_f64()?,
+            mean_latency_ms: f.field("mean_latency_ms")?.opt_f64()?,
+            latency_buckets: f.field("latency_buckets")?.items(|b| {
+                Ok(Bucket { le: b.field("le")?.opt_f64()?, count: b.field("count")?.u64()? })
+            })?,
+        })
+    }
 }
 
 /// The judgement's input from the canary's and the baseline's summaries over the same window:
@@ -132,6 +154,29 @@ fn arm_metrics(summary: &ArmSummary, bounds: &[Option<f64>]) -> ArmMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_what_serde_writes() {
+        let full = ArmSummary {
+            requests: 5120,
+            errors: 20,
+            error_rate: 20.0 / 5120.0,
+            p50_ms: Some(35.2),
+            p90_ms: None,
+            p99_ms: Some(101.5),
+            mean_latency_ms: Some(38.8),
+            latency_buckets: vec![Bucket { le: Some(35.5), count: 2400 }, Bucket { le: None, count: 51 }],
+        };
+        let written = serde_json::to_value(&full).unwrap_or_default();
+        assert_eq!(ArmSummary::decode(Field::root(&written)), Ok(full));
+        // As serde reads it: only the counts required; a bad field named by its path.
+        let minimal = serde_json::json!({"requests": 3, "errors": 0});
+        let by_serde: Option<ArmSummary> = serde_json::from_value(minimal.clone()).ok();
+        assert_eq!(ArmSummary::decode(Field::root(&minimal)).ok(), by_serde);
+        let bad = serde_json::json!({"requests": 3, "errors": 0, "latency_buckets": [{"le": "x", "count": 1}]});
+        assert_eq!(ArmSummary::decode(Field::root(&bad)), Err("latency_buckets[0].le: expected a number, got a string".into()));
+        assert_eq!(ArmSummary::decode(Field::root(&serde_json::json!({"errors": 1}))), Err("requests: missing".into()));
+    }
     use crate::judgement::{judge_canary, CanaryPolicy, CheckKind, Outcome};
     use crate::model::{Canary, CanaryStage, CanaryStatus, HealthGate};
 

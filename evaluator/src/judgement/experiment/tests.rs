@@ -292,3 +292,36 @@ fn metric_data_reads_both_kinds_and_names_what_is_missing() {
     let lenient = r#"{"name": "m", "kind": "conversion", "arms": {"a": {"units": 1, "conversions": 1, "mean": "n/a"}}}"#;
     assert!(serde_json::from_str::<MetricData>(lenient).is_ok());
 }
+
+#[test]
+fn data_decodes_what_serde_writes() {
+    let data = ExperimentData {
+        assignments: [("control".to_string(), 5012), ("treatment".to_string(), 4988)].into_iter().collect(),
+        metrics: vec![
+            MetricData {
+                name: "checkout".into(),
+                higher_is_better: true,
+                values: MetricValues::Conversion {
+                    arms: [("control".to_string(), ConversionArm { units: 1000, conversions: 52 })].into_iter().collect(),
+                },
+            },
+            MetricData {
+                name: "latency".into(),
+                higher_is_better: false,
+                values: MetricValues::Mean {
+                    arms: [("treatment".to_string(), SampleSummary { count: 10, mean: 12.5, variance: 4.25 })].into_iter().collect(),
+                },
+            },
+        ],
+    };
+    let written = serde_json::to_value(&data).unwrap_or_default();
+    assert_eq!(ExperimentData::decode(Field::root(&written)), Ok(data));
+    let defaults = serde_json::json!({"metrics": [{"name": "m", "kind": "conversion", "arms": {}}]});
+    let by_serde: Option<ExperimentData> = serde_json::from_value(defaults.clone()).ok();
+    assert_eq!(ExperimentData::decode(Field::root(&defaults)).ok(), by_serde);
+    let bad = serde_json::json!({"metrics": [{"name": "m", "kind": "ratio", "arms": {}}]});
+    assert_eq!(
+        ExperimentData::decode(Field::root(&bad)),
+        Err("metrics[0].kind: expected \"conversion\" or \"mean\", not \"ratio\"".into())
+    );
+}
