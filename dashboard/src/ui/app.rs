@@ -19,6 +19,11 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     sync::start(state);
+    // Another screen shows the text or its problems: form edits are written into it first.
+    Effect::new(move |_| {
+        state.page.track();
+        state.flush();
+    });
     view! {
         <header class="top">
             <h1>"edgeflag"</h1>

@@ -1,8 +1,13 @@
-//! The app state, provided as context. The draft *text* is the single source of truth: the
-//! raw editor edits it directly, forms edit the parsed model and write it back as text, and
-//! one memo parses, validates and compiles it with the evaluator for everyone else.
+//! The app state, provided as context. The draft *text* is what is saved, rebased and
+//! published: the raw editor edits it directly, and one memo parses, validates and compiles it
+//! with the evaluator for everyone else. Forms edit the model itself (`edits`), in place, and
+//! their edits reach the text once typing pauses (`FLUSH_AFTER`) or before anything reads the
+//! text (`flush`): a keystroke no longer clones, serializes, re-parses and recompiles the whole
+//! file, which at 5,000 flags is what made typing lag.
 
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+use std::time::Duration;
 
 use edgeflag_dashboard::draft::{draft_state, DraftState, Published, SavedDraft, WorkingCopy, DRAFT_KEY, OLD_DRAFT_KEY, TOKEN_KEY};
 use edgeflag_dashboard::rebase::{ByPath, Pending, Side};
@@ -109,6 +114,20 @@ pub struct PreviewInput {
     pub source: PreviewSource,
 }
 
+// The forms' model while it is ahead of the text (form edits not yet written into it; `None`
+// when the text says it all), and the pending write of it into the text. One app per page.
+// Plain cells with a `Trigger` rather than a signal of `FlagFile` and a stored handle: each new
+// signal or stored type instantiates Leptos's reactive code again (dashboard/README.md "Figures").
+thread_local! {
+    static EDITS: RefCell<Option<FlagFile>> = const { RefCell::new(None) };
+    static FLUSH_TIMER: Cell<Option<TimeoutHandle>> = const { Cell::new(None) };
+}
+
+/// How long a pause in form edits is before they are written into the draft's text (and the
+/// file validated again): longer than the gap between two keystrokes, short enough that the
+/// problems list follows at once.
+pub const FLUSH_AFTER: Duration = Duration::from_millis(250);
+
 /// The text of a new, empty file (when no server answers): not a draft by itself.
 pub const EMPTY_FILE: &str = "{\n  \"schema_version\": 1,\n  \"flags\": []\n}";
 
@@ -124,6 +143,8 @@ pub struct AppState {
     /// The publish message, kept with the draft (across rebases and reloads).
     pub message: RwSignal<String>,
     pub parsed: Memo<Arc<Parsed>>,
+    /// Notifies the model's readers when the forms' edits (`EDITS`) change.
+    edited: Trigger,
     /// How the draft relates to the server (computed once per change).
     pub status: Memo<DraftState>,
     /// The newest published version, parsed (the preview's "published" choice, the Canary tab).
@@ -183,6 +204,7 @@ impl AppState {
             published,
             message: RwSignal::new(String::new()),
             parsed,
+            edited: Trigger::new(),
             status,
             published_parsed,
             pending,
@@ -215,25 +237,95 @@ impl AppState {
         self.notice.set(Some(Notice { text: text.into(), error: true }));
     }
 
-    /// Reads the model (tracked). `None` while the raw JSON does not parse.
+    /// Reads the model (tracked): the forms' edits when they are ahead of the text. `None`
+    /// while the raw JSON does not parse.
     pub fn with_model<R>(&self, f: impl FnOnce(&FlagFile) -> R) -> Option<R> {
-        self.parsed.with(|p| p.model.as_ref().map(f))
+        let mut f = Some(f);
+        let mut out = None;
+        self.visit_model(&mut |model| out = f.take().map(|f| f(model)));
+        out
+    }
+
+    /// The model, to `visit` (tracked). Not generic, so compiled once for every reader.
+    fn visit_model(&self, visit: &mut dyn FnMut(&FlagFile)) {
+        self.edited.track();
+        let edited = EDITS.with_borrow(|edits| match edits {
+            Some(model) => {
+                visit(model);
+                true
+            }
+            None => false,
+        });
+        if !edited {
+            self.parsed.with(|p| {
+                if let Some(model) = &p.model {
+                    visit(model);
+                }
+            });
+        }
     }
 
     /// Reads one part of the model (tracked).
     pub fn read<T, R>(&self, lens: &Lens<T>, f: impl FnOnce(&T) -> R) -> Option<R> {
-        self.parsed.with(|p| p.model.as_ref().and_then(|m| lens.get(m)).map(f))
+        self.with_model(|m| lens.get(m).map(f)).flatten()
     }
 
-    /// Edits the model and writes it back into the draft as pretty JSON.
+    /// Edits the model in place; the text follows when typing pauses (see [`AppState::flush`]).
+    /// The first edit after the text changed starts from the parsed model (one clone); the
+    /// next ones change it directly.
     pub fn update_model(&self, f: impl FnOnce(&mut FlagFile)) {
-        let Some(mut model) = self.parsed.with_untracked(|p| p.model.clone()) else {
-            self.error("The raw JSON does not parse: fix it in the Raw JSON tab before using the forms.");
+        let start = match EDITS.with_borrow(Option::is_some) {
+            true => None,
+            false => match self.parsed.with_untracked(|p| p.model.clone()) {
+                Some(model) => Some(model),
+                None => {
+                    self.error("The raw JSON does not parse: fix it in the Raw JSON tab before using the forms.");
+                    return;
+                }
+            },
+        };
+        EDITS.with_borrow_mut(|edits| {
+            if let Some(model) = start {
+                *edits = Some(model);
+            }
+            if let Some(model) = edits.as_mut() {
+                f(model);
+            }
+        });
+        self.edited.notify();
+        self.schedule_flush();
+    }
+
+    fn schedule_flush(&self) {
+        let state = *self;
+        if let Some(pending) = FLUSH_TIMER.take() {
+            pending.clear();
+        }
+        // Without a timer (it cannot fail in a browser), write the text now.
+        match set_timeout_with_handle(move || state.flush(), FLUSH_AFTER) {
+            Ok(handle) => FLUSH_TIMER.set(Some(handle)),
+            Err(_) => self.flush(),
+        }
+    }
+
+    /// Writes the forms' edits into the draft's text as pretty JSON (then the file is parsed
+    /// and validated again). Runs when typing pauses, and before anything reads the text:
+    /// saving, rebasing, publishing, another screen, the page going away.
+    pub fn flush(&self) {
+        if let Some(pending) = FLUSH_TIMER.take() {
+            pending.clear();
+        }
+        let Some(text) = EDITS.with_borrow(|e| e.as_ref().map(serde_json::to_string_pretty)) else {
             return;
         };
-        f(&mut model);
-        match serde_json::to_string_pretty(&model) {
-            Ok(text) => self.draft.set(text),
+        match text {
+            Ok(text) => {
+                // The text first: readers that see the edits gone then parse the new text.
+                self.draft.set(text);
+                EDITS.set(None);
+                self.edited.notify();
+            }
+            // The edits stay (nothing is lost); the admin sees why they are not saved.
             Err(e) => self.error(format!("could not serialize the flag file: {e}")),
         }
     }
@@ -258,6 +350,7 @@ impl AppState {
 
     /// The working copy (untracked): base, text and message. `None` without a server.
     pub fn copy_untracked(&self) -> Option<WorkingCopy> {
+        self.flush();
         Some(WorkingCopy {
             base: self.base.get_untracked()?,
             text: self.draft.get_untracked(),
@@ -267,6 +360,7 @@ impl AppState {
 
     /// Makes `copy` the working copy.
     pub fn set_copy(&self, copy: WorkingCopy) {
+        self.flush();
         self.offline_base.set(None);
         self.base.set(Some(copy.base));
         self.draft.set(copy.text);
@@ -299,6 +393,7 @@ impl AppState {
 
     /// The draft as it would be saved now (untracked).
     pub fn saved_untracked(&self) -> Option<SavedDraft> {
+        self.flush();
         self.saved_with(self.draft.get_untracked(), self.message.get_untracked())
     }
 
@@ -307,32 +402,53 @@ impl AppState {
     pub fn persist_draft(&self) {
         let state = *self;
         Effect::new(move |_| {
-            let text = state.draft.get();
-            let message = state.message.get();
-            if !state.ready.get() {
-                return;
-            }
+            state.draft.track();
+            state.message.track();
             state.offline_base.track();
-            // The status memo already knows whether there are edits (no second parse here).
-            let saved = match (state.status.get(), state.base.get()) {
-                (DraftState::NoServer, _) | (_, None) => state.saved_with(text, message),
-                (s, Some(base)) if s.is_edited() => Some(SavedDraft {
-                    text,
-                    base_etag: Some(base.etag),
-                    base_version: Some(base.version),
-                    message,
-                }),
-                _ => None,
-            };
-            storage::remove_local(OLD_DRAFT_KEY);
-            let ok = match saved {
-                Some(saved) => storage::save_local(DRAFT_KEY, &saved.to_json()),
-                None => storage::remove_local(DRAFT_KEY),
-            };
-            if !ok {
-                state.error("The browser refused to save the draft locally (storage full or disabled).");
+            state.base.track();
+            state.status.track();
+            if state.ready.get() {
+                state.persist_now();
             }
         });
+        // Form edits typed just before the tab is closed or reloaded are saved too.
+        let _ = window_event_listener(leptos::ev::pagehide, move |_| {
+            state.flush();
+            if state.ready.get_untracked() {
+                state.persist_now();
+            }
+        });
+    }
+
+    /// Saves the draft in localStorage now, or removes it when it has no edits (untracked).
+    fn persist_now(&self) {
+        let (text, message) = (self.draft.get_untracked(), self.message.get_untracked());
+        // The status memo already knows whether there are edits (no second parse here).
+        let saved = match (self.status.get_untracked(), self.base.get_untracked()) {
+            (DraftState::NoServer, _) | (_, None) => self.saved_with(text, message),
+            (s, Some(base)) if s.is_edited() => Some(SavedDraft {
+                text,
+                base_etag: Some(base.etag),
+                base_version: Some(base.version),
+                message,
+            }),
+            _ => None,
+        };
+        storage::remove_local(OLD_DRAFT_KEY);
+        let ok = match saved {
+            Some(saved) => storage::save_local(DRAFT_KEY, &saved.to_json()),
+            None => storage::remove_local(DRAFT_KEY),
+        };
+        if !ok {
+            self.error("The browser refused to save the draft locally (storage full or disabled).");
+        }
+    }
+
+    /// Replaces the draft's text (the raw editor, a loaded file, a restored draft): form edits
+    /// not yet in the text are written into it first, so a pending write cannot land on top.
+    pub fn set_text(&self, text: String) {
+        self.flush();
+        self.draft.set(text);
     }
 
     pub fn set_token(&self, token: String) {

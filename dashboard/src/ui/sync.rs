@@ -55,10 +55,10 @@ pub async fn load(state: AppState, saved: Option<SavedDraft>) {
                 Some(saved) => {
                     state.base.set(None);
                     state.offline_base.set(saved.base_version.zip(saved.base_etag));
-                    state.draft.set(saved.text);
+                    state.set_text(saved.text);
                     state.message.set(saved.message);
                 }
-                None if state.draft.with_untracked(String::is_empty) => state.draft.set(EMPTY_FILE.into()),
+                None if state.draft.with_untracked(String::is_empty) => state.set_text(EMPTY_FILE.into()),
                 None => {}
             }
             state.error(format!("Could not load from the server ({e}). Working on the local draft; open a file or URL in Load / export."));

@@ -23,7 +23,7 @@ pub fn LoadPage() -> impl IntoView {
     let from_url = Job::new(move |_: &()| async move {
         match api::get_text(&url.get_untracked()).await {
             Ok(text) => {
-                state.draft.set(text);
+                state.set_text(text);
                 state.info("Loaded the file into the draft. Publish to make it live.");
             }
             Err(e) => state.error(e),
@@ -35,7 +35,7 @@ pub fn LoadPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match JsFuture::from(file.text()).await {
                 Ok(text) => {
-                    state.draft.set(text.as_string().unwrap_or_default());
+                    state.set_text(text.as_string().unwrap_or_default());
                     state.info(format!("Imported {} into the draft. Publish to make it live.", file.name()));
                 }
                 Err(_) => state.error("Could not read the file."),

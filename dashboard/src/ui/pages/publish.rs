@@ -78,6 +78,7 @@ pub fn PublishPage() -> impl IntoView {
     });
     let base_version = move || state.base.with(|b| b.as_ref().map(|b| b.version));
     let publish = Job::new(move |_: &()| async move {
+        state.flush();
         let text = state.draft.get_untracked();
         let Some(etag) = state.base.get_untracked().map(|b| b.etag) else {
             state.error("Load the published file from the server first (Load tab).");

@@ -44,7 +44,7 @@ pub fn RawPage() -> impl IntoView {
                 <label class="field grow"><span class="label">"Flag file"</span>
                     <textarea node_ref=editor spellcheck="false" data-testid="raw-editor" class="mono" rows="30"
                         prop:value=move || state.draft.get()
-                        on:input=move |ev| state.draft.set(event_target_value(&ev))></textarea>
+                        on:input=move |ev| state.set_text(event_target_value(&ev))></textarea>
                 </label>
                 <div class="problems" aria-live="polite">
                     <h3>{move || match problems().len() { 0 => "No problems".to_string(), 1 => "1 problem".to_string(), n => format!("{n} problems") }}</h3>
