@@ -387,6 +387,28 @@ async function main() {
     assert(await page.inputValue('[data-testid=publish-message]') === '', 'the message is cleared after publishing');
   });
 
+  await test('a form edit is kept when the page reloads or publishes right after it (forms write the text once typing pauses, and before anything reads it)', async () => {
+    const description = () => page.locator('label.field:has(> span.label:text-is("Description")) textarea').first();
+    const editInForm = async (value) => {
+      await tab(page, 'Flags');
+      await page.click('table.flags button.link:text-is("search-ranking")');
+      await description().fill(value);
+      await description().press('Tab'); // the change event: the form edit
+    };
+    // Reloaded at once, inside the pause before the text is written: the page saves it as it goes.
+    await editInForm('typed right before a reload');
+    await page.reload();
+    await page.waitForFunction(() => /differs/.test(document.querySelector('[data-testid=draft-state]')?.textContent ?? ''));
+    await tab(page, 'Raw JSON');
+    const restored = JSON.parse(await page.inputValue('[data-testid=raw-editor]'));
+    assert(restored.flags.find((f) => f.key === 'search-ranking').description === 'typed right before a reload', 'the edit typed before the reload was lost');
+    // Published at once: the publish carries the form's edit.
+    await editInForm('typed right before publishing');
+    const version = await publish(page, ['flag search-ranking']);
+    const published = await getJson(`/api/flags/versions/${version}`);
+    assert(published.flags.find((f) => f.key === 'search-ranking').description === 'typed right before publishing', 'the publish missed the form edit');
+  });
+
   await test('no uncaught errors in the page', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });

@@ -302,21 +302,22 @@ impl AppState {
             pending.clear();
         }
         // Without a timer (it cannot fail in a browser), write the text now.
-        match set_timeout_with_handle(move || state.flush(), FLUSH_AFTER) {
+        match set_timeout_with_handle(move || _ = state.flush(), FLUSH_AFTER) {
             Ok(handle) => FLUSH_TIMER.set(Some(handle)),
-            Err(_) => self.flush(),
+            Err(_) => _ = self.flush(),
         }
     }
 
     /// Writes the forms' edits into the draft's text as pretty JSON (then the file is parsed
     /// and validated again). Runs when typing pauses, and before anything reads the text:
     /// saving, rebasing, publishing, another screen, the page going away.
-    pub fn flush(&self) {
+    /// Whether there were edits to write.
+    pub fn flush(&self) -> bool {
         if let Some(pending) = FLUSH_TIMER.take() {
             pending.clear();
         }
         let Some(text) = EDITS.with_borrow(|e| e.as_ref().map(serde_json::to_string_pretty)) else {
-            return;
+            return false;
         };
         match text {
             Ok(text) => {
@@ -324,9 +325,13 @@ impl AppState {
                 self.draft.set(text);
                 EDITS.set(None);
                 self.edited.notify();
+                true
             }
             // The edits stay (nothing is lost); the admin sees why they are not saved.
-            Err(e) => self.error(format!("could not serialize the flag file: {e}")),
+            Err(e) => {
+                self.error(format!("could not serialize the flag file: {e}"));
+                false
+            }
         }
     }
 
@@ -411,10 +416,10 @@ impl AppState {
                 state.persist_now();
             }
         });
-        // Form edits typed just before the tab is closed or reloaded are saved too.
+        // Form edits typed just before the tab is closed or reloaded are saved too. Only then:
+        // a tab without edits must not remove the draft another tab saved.
         let _ = window_event_listener(leptos::ev::pagehide, move |_| {
-            state.flush();
-            if state.ready.get_untracked() {
+            if state.flush() && state.ready.get_untracked() {
                 state.persist_now();
             }
         });
