@@ -66,13 +66,9 @@ fn logistic(x: f64) -> f64 {
     }
 }
 
-fn ln_gamma(x: f64) -> f64 {
-    statrs::function::gamma::ln_gamma(x)
-}
-
 /// ln B(a, b) for a, b > 0 (callers check).
 fn ln_beta(a: f64, b: f64) -> f64 {
-    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+    super::special::ln_beta(a, b)
 }
 
 /// Where `f` (concave, returning its value and slope) falls to `target`, searching from
