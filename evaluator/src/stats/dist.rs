@@ -45,25 +45,8 @@ struct StudentsT {
 }
 
 impl StudentsT {
-    /// P(T > t) = I_x(df/2, 1/2) / 2 for t ≥ 0, with x = df / (df + t²) and 1 − x = t² / (df + t²)
-    /// each computed directly (1 − x is the small one for large df).
     fn sf(self, t: f64) -> f64 {
-        let tail = |t: f64| {
-            let t2 = t * t;
-            let (x, y) = if t2 < self.df {
-                let r = t2 / self.df;
-                (1.0 / (1.0 + r), r / (1.0 + r))
-            } else {
-                let r = self.df / t2;
-                (r / (1.0 + r), 1.0 / (1.0 + r))
-            };
-            0.5 * special::regularized_beta(self.df / 2.0, 0.5, x, y)
-        };
-        if t >= 0.0 {
-            tail(t)
-        } else {
-            1.0 - tail(-t)
-        }
+        special::students_t_sf(t, self.df)
     }
 }
 
