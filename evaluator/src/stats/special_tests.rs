@@ -146,6 +146,9 @@ fn chi_square_tail_known_values() {
     close(regularized_gamma_q(5e3, 5.5e3), 3.6183295580964793e-12, 1e-12);
     close(regularized_gamma_q(5e5, 5.03e5), 1.1445084182949127e-5, 1e-11);
     close(regularized_gamma_q(5e5, 4.95e5), 0.99999999999934998, 1e-15);
+    // Beyond GAMMA_ITERATION_LIMIT (a = 2e10, 3 and −2 standard deviations): Wilson–Hilferty.
+    close(regularized_gamma_q(2e10, 20000424264.06871), 0.0013499816005839186, 1e-8);
+    close(regularized_gamma_q(2e10, 19999717157.287525), 0.977250249826956, 1e-8);
     assert_eq!(regularized_gamma_q(3.0, 0.0), 1.0);
     assert!(regularized_gamma_q(0.0, 1.0).is_nan());
     assert!(regularized_gamma_q(1.0, -1.0).is_nan());
