@@ -352,7 +352,8 @@ fn regularized_beta_with_logs(a: f64, b: f64, x: f64, y: f64, ln_x: f64, ln_y: f
 /// I_x(a, b) by its continued fraction, given ln(x^a y^b).
 fn beta_continued_fraction(a: f64, b: f64, x: f64, ln_power: f64) -> f64 {
     let ln_prefactor = ln_power - ln_beta(a, b);
-    let max_iterations = 1000 + (20.0 * a.max(b).sqrt()) as usize;
+    // Capped so that no shape can overflow the count (callers keep a, b ≤ 5e7).
+    let max_iterations = 1000 + (20.0 * a.max(b).sqrt()).min(1e7) as usize;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
     let mut d = 1.0 - qab * x / qap;
