@@ -3,7 +3,7 @@
 //!
 //! Hand-written instead of `statrs` because of the dashboard's size budget: `statrs` cost the
 //! bundle 7.0 KB gzipped (a stub experiment), and with this module in its place the bundle went
-//! from 417,976 to 413,841 B gzipped (−4.1 KB, measured in one session on 2026-12-02;
+//! from 417,976 to 413,855 B gzipped (−4.1 KB, measured in one session on 2026-12-02;
 //! dashboard/README.md "Figures"). `statrs` stays a
 //! dev-dependency: the tests below compare every function with it over wide ranges, and with
 //! high-precision values (mpmath at 50 digits) where `statrs` itself is off.
