@@ -3,8 +3,9 @@
 //! regenerate: `python -m venv v && v/bin/pip install scipy statsmodels`, then run the
 //! snippets (`import numpy as np; from scipy import stats; from scipy.stats import norm`).
 //!
-//! Tolerances: p-values and statistics to 1e-9 relative unless noted; statrs' incomplete
-//! beta/gamma functions agree with SciPy's cephes to roughly 1e-10 or better.
+//! Tolerances: p-values and statistics to 1e-9 relative unless noted; the engine's incomplete
+//! beta/gamma functions (src/stats/special.rs) agree with SciPy's cephes to roughly 1e-11 or
+//! better.
 #![cfg(feature = "analysis")]
 
 use edgeflag_evaluator::stats::{

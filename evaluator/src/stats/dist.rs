@@ -1,16 +1,10 @@
-//! The distributions, wrapped so that no input can reach a `statrs` assertion.
+//! The distributions (normal, Student's t, chi-square), with their arguments checked.
 //!
-//! `statrs` panics on some out-of-domain arguments (e.g. `inverse_cdf` outside [0, 1], a
-//! NaN into the incomplete beta function). These wrappers check the arguments first and
-//! report a [`StatsError`] instead.
+//! The special functions underneath ([`super::special`]) return NaN outside their domains;
+//! these wrappers check the arguments first and turn any NaN result into a [`StatsError`], so
+//! no input yields a panic or a NaN.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
-
-use super::{check_probability, StatsError};
-
-fn standard_normal() -> Result<Normal, StatsError> {
-    Normal::new(0.0, 1.0).map_err(|e| StatsError::degenerate(format!("normal distribution: {e}")))
-}
+use super::{check_probability, special, StatsError};
 
 fn checked_result(what: &str, value: f64) -> Result<f64, StatsError> {
     if value.is_nan() {
@@ -25,7 +19,7 @@ pub fn normal_sf(z: f64) -> Result<f64, StatsError> {
     if z.is_nan() {
         return Err(StatsError::degenerate("z statistic is NaN"));
     }
-    checked_result("normal tail", standard_normal()?.sf(z))
+    checked_result("normal tail", special::normal_sf(z))
 }
 
 /// Two-sided p-value of a z statistic: 2·P(Z > |z|), at most 1.
@@ -36,13 +30,25 @@ pub fn normal_two_sided_p(z: f64) -> Result<f64, StatsError> {
 /// The standard normal quantile Φ⁻¹(p) for p in (0, 1).
 pub fn normal_quantile(p: f64) -> Result<f64, StatsError> {
     check_probability("probability", p)?;
-    checked_result("normal quantile", standard_normal()?.inverse_cdf(p))
+    checked_result("normal quantile", special::normal_quantile(p))
 }
 
 /// Above this many degrees of freedom the normal distribution is used: it is then within ~5e-8
-/// (relative, in the tail) of the t distribution, while statrs' t tail drifts (1e-6 at 1e9
-/// degrees of freedom, against SciPy) and its t quantile panics for infinite df.
+/// (relative, in the tail) of the t distribution, and the incomplete beta function's continued
+/// fraction would need O(√df) steps.
 const NORMAL_DF: f64 = 1e8;
+
+/// Student's t with `df` degrees of freedom (checked > 0).
+#[derive(Clone, Copy)]
+struct StudentsT {
+    df: f64,
+}
+
+impl StudentsT {
+    fn sf(self, t: f64) -> f64 {
+        special::students_t_sf(t, self.df)
+    }
+}
 
 /// `Ok(None)` means "use the normal distribution" (df is huge or infinite).
 fn students_t(df: f64) -> Result<Option<StudentsT>, StatsError> {
@@ -52,9 +58,7 @@ fn students_t(df: f64) -> Result<Option<StudentsT>, StatsError> {
     if df > NORMAL_DF {
         return Ok(None);
     }
-    StudentsT::new(0.0, 1.0, df)
-        .map(Some)
-        .map_err(|e| StatsError::degenerate(format!("t distribution: {e}")))
+    Ok(Some(StudentsT { df }))
 }
 
 /// Two-sided p-value of a t statistic with `df` degrees of freedom.
@@ -78,9 +82,9 @@ pub fn students_t_quantile(p: f64, df: f64) -> Result<f64, StatsError> {
     let Some(dist) = students_t(df)? else {
         return normal_quantile(p);
     };
-    // statrs' own `inverse_cdf` for t panics for tiny p, is wrong for df < ~0.01 and hangs for
-    // some large df (probed with statrs 0.18), so the quantile is found by bisection on its
-    // survival function, which is reliable over the whole domain.
+    // Bisection on the survival function: reliable over the whole domain, where inverting the
+    // incomplete beta function is not (statrs 0.18's `inverse_cdf` for t panics for tiny p, is
+    // wrong for df < ~0.01 and hangs for some large df).
     let upper_tail = if p > 0.5 { 1.0 - p } else { p };
     if upper_tail == 0.5 {
         return Ok(0.0);
@@ -88,7 +92,7 @@ pub fn students_t_quantile(p: f64, df: f64) -> Result<f64, StatsError> {
     let mut high = 1.0f64;
     while checked_result("t tail", dist.sf(high))? > upper_tail {
         high *= 2.0;
-        // Beyond this statrs' tail underflows (k² overflows): no usable quantile.
+        // Beyond this the tail underflows (t² overflows): no usable quantile.
         if high > 1e150 {
             return Err(StatsError::degenerate(format!("t quantile of {p} with {df} degrees of freedom is too large")));
         }
@@ -117,8 +121,7 @@ pub fn chi_squared_sf(x: f64, df: f64) -> Result<f64, StatsError> {
     if !df.is_finite() || df <= 0.0 {
         return Err(StatsError::degenerate(format!("degrees of freedom must be > 0, got {df}")));
     }
-    let dist = ChiSquared::new(df).map_err(|e| StatsError::degenerate(format!("chi-square distribution: {e}")))?;
-    checked_result("chi-square tail", dist.sf(x))
+    checked_result("chi-square tail", special::regularized_gamma_q(df / 2.0, x / 2.0))
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //!
 //! Every function takes plain numbers, checks them, and returns a [`StatsError`] instead of
 //! panicking on NaN, infinities, empty samples or impossible counts. The distributions
-//! (normal, Student's t, chi-square) come from `statrs`; [`dist`] is the only module that
-//! calls it, so its preconditions are checked in one place.
+//! (normal, Student's t, chi-square) are in [`dist`], which checks their arguments in one
+//! place; the special functions under them (`special`) are the engine's own, kept small for the
+//! dashboard's bundle.
 //!
 //! The results match SciPy / statsmodels for the same inputs; `tests/stats_reference.rs`
 //! holds the reference values and the Python that produced them. [`sequential`] holds the
@@ -17,6 +18,7 @@ pub mod mann_whitney;
 pub mod power;
 pub mod proportion;
 pub mod sequential;
+mod special;
 pub mod srm;
 pub mod welch;
 

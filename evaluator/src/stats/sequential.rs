@@ -66,13 +66,9 @@ fn logistic(x: f64) -> f64 {
     }
 }
 
-fn ln_gamma(x: f64) -> f64 {
-    statrs::function::gamma::ln_gamma(x)
-}
-
 /// ln B(a, b) for a, b > 0 (callers check).
 fn ln_beta(a: f64, b: f64) -> f64 {
-    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+    super::special::ln_beta(a, b)
 }
 
 /// Where `f` (concave, returning its value and slope) falls to `target`, searching from
@@ -492,7 +488,9 @@ impl NormalMixture {
     pub fn log_evidence(&self, theta0: f64) -> f64 {
         let (v, t) = (self.variance, self.prior_variance);
         let d = self.estimate - theta0;
-        0.5 * (v / (v + t)).ln() + d * d * t / (2.0 * v * (v + t))
+        // d²/(2v) · τ²/(v + τ²), not d² τ² / (2 v (v + τ²)): with v and τ² tiny that denominator
+        // underflows to 0 and d = 0 gave 0/0 (found by the no-panic property test).
+        0.5 * (v / (v + t)).ln() + d * d / (2.0 * v) * (t / (v + t))
     }
 
     /// Always-valid p-value of θ = θ0 at this look: min(1, 1/Λ(θ0)).
@@ -602,5 +600,8 @@ mod tests {
         assert!(NormalMixture::new(0.0, 0.0, 1.0).is_err());
         assert!(NormalMixture::new(f64::NAN, 1.0, 1.0).is_err());
         assert!(tuned_prior_variance(-1.0, 0.05).is_err());
+        // 2 v (v + τ²) underflows here.
+        let Ok(tiny) = NormalMixture::new(0.0, 2.0868173982579507e-262, 3.2379944322744386e-87) else { panic!() };
+        assert!(tiny.log_evidence(0.0).is_finite(), "{}", tiny.log_evidence(0.0));
     }
 }
