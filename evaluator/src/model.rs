@@ -48,6 +48,11 @@ pub enum FlagKind {
 }
 
 impl FlagKind {
+    /// Every kind, in declaration order: a kind's position here is its code on the WASM wire
+    /// (`wasm/js/fast.js` mirrors this list as `KINDS`; `tests/js/wasm-api.test.mjs` checks it).
+    pub const ALL: [FlagKind; 4] = [FlagKind::Boolean, FlagKind::String, FlagKind::Number, FlagKind::Json];
+
+    /// The kind's name in flag files and APIs.
     pub fn as_str(self) -> &'static str {
         match self {
             FlagKind::Boolean => "boolean",
@@ -55,6 +60,31 @@ impl FlagKind {
             FlagKind::Number => "number",
             FlagKind::Json => "json",
         }
+    }
+
+    /// The kind named `name` (exactly as [`FlagKind::as_str`] writes it), if any.
+    pub fn parse(name: &str) -> Option<FlagKind> {
+        FlagKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// A name that is not a [`FlagKind`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownFlagKind(pub String);
+
+impl std::fmt::Display for UnknownFlagKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown flag kind {:?} (expected one of {})", self.0, FlagKind::ALL.map(FlagKind::as_str).join(", "))
+    }
+}
+
+impl std::error::Error for UnknownFlagKind {}
+
+impl std::str::FromStr for FlagKind {
+    type Err = UnknownFlagKind;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        FlagKind::parse(name).ok_or_else(|| UnknownFlagKind(name.to_string()))
     }
 }
 

@@ -236,3 +236,20 @@ fn example_file_answers_the_seed_scenarios() {
     assert_eq!(s.evaluate("payment-processor", &u, Some("dev")).arm, Some(Arm::Canary));
     assert_eq!(s.evaluate_all(&u, Some("prod")).len(), 7);
 }
+
+#[test]
+fn flag_kinds_parse_as_they_are_written() {
+    use std::str::FromStr;
+    for (i, kind) in FlagKind::ALL.into_iter().enumerate() {
+        assert_eq!(FlagKind::parse(kind.as_str()), Some(kind));
+        assert_eq!(FlagKind::from_str(kind.as_str()), Ok(kind));
+        assert_eq!(kind as usize, i, "ALL is in declaration order: the WASM wire sends `kind as u32`");
+        assert_eq!(serde_json::to_value(kind).ok(), Some(json!(kind.as_str())), "serde writes the same name");
+    }
+    assert_eq!(FlagKind::ALL.map(FlagKind::as_str), ["boolean", "string", "number", "json"]);
+    for bad in ["", "Boolean", "bool", "object", " json"] {
+        assert_eq!(FlagKind::parse(bad), None, "{bad:?}");
+        let err = FlagKind::from_str(bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&format!("{bad:?}")), "{err}");
+    }
+}
