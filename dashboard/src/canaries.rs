@@ -6,7 +6,7 @@
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
 use serde_json::{Map, Value};
 
-use crate::canary::{apply_manual, effective_canary, ManualAction};
+use crate::canary::{apply_manual, ManualAction};
 use crate::json::{self, Field};
 
 /// `GET /api/canaries`.
@@ -146,12 +146,12 @@ fn judgement(f: Field<'_>) -> Result<Judgement, String> {
     })
 }
 
-/// Which canary `env` runs (as [`effective_canary`] chooses): `Some(None)` the flag's own,
-/// `Some(Some(env))` the environment override's, `None` no canary there.
+/// Which canary `env` runs (the split in force there, [`Flag::split`]): `Some(None)` the
+/// flag's own, `Some(Some(env))` the environment override's, `None` no canary there.
 pub fn canary_owner(flag: &Flag, env: Option<&str>) -> Option<Option<String>> {
-    let canary = effective_canary(flag, env)?;
-    let own = flag.canary.as_ref().is_some_and(|c| std::ptr::eq(c, canary));
-    Some(if own { None } else { env.map(str::to_string) })
+    let split = flag.split(env);
+    split.canary?;
+    Some(split.owner.map(str::to_string))
 }
 
 /// The state of the canary `env` runs for `flag`.
@@ -166,7 +166,7 @@ pub fn state_for<'a>(canaries: &'a Canaries, flag: &Flag, env: Option<&str>) -> 
 /// of them since the version the admin acted on.
 pub fn manual_patch(flag: &Flag, env: Option<&str>, action: ManualAction, now: &str) -> Result<Value, String> {
     let owner = canary_owner(flag, env).ok_or_else(|| format!("{} has no canary here", flag.key))?;
-    let before = effective_canary(flag, env).cloned().ok_or_else(|| format!("{} has no canary here", flag.key))?;
+    let before = flag.split(env).canary.cloned().ok_or_else(|| format!("{} has no canary here", flag.key))?;
     let mut after = before.clone();
     apply_manual(&mut after, action, now)?;
     let changes = controller_fields_changed(&before, &after);
@@ -281,7 +281,7 @@ pub struct LiveCanary {
 
 /// The canary `env` runs for `flag` as the server runs it now (`None`: no canary there).
 pub fn live_canary(flag: &Flag, env: Option<&str>, canaries: Option<&Canaries>) -> Option<LiveCanary> {
-    let published = effective_canary(flag, env)?.clone();
+    let published = flag.split(env).canary?.clone();
     let live = canaries.and_then(|c| state_for(c, flag, env)).cloned();
     Some(LiveCanary {
         canary: match &live {
@@ -296,7 +296,7 @@ pub fn live_canary(flag: &Flag, env: Option<&str>, canaries: Option<&Canaries>) 
 /// Whether the canary in `flag` (as just fetched) is still in the state the view showed: the
 /// admin acts on what they saw, or not at all.
 pub fn still_as_shown(flag: &Flag, env: Option<&str>, shown: &CanaryState) -> Result<(), String> {
-    let Some(c) = effective_canary(flag, env) else {
+    let Some(c) = flag.split(env).canary else {
         return Err(format!("{} has no canary here any more", flag.key));
     };
     if c.status.as_str() == shown.status && c.current_stage == shown.current_stage {
@@ -356,6 +356,7 @@ pub fn confirm_text(action: ManualAction, flag: &str, env: Option<&str>, state: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edgeflag_evaluator::model::EnvironmentOverride;
     use serde_json::json;
 
     const RESPONSE: &str = r#"{"version": 12, "canaries": [
@@ -409,6 +410,33 @@ mod tests {
         assert_eq!(canary_owner(&f, Some("prod")), Some(None), "prod has no override: the flag's canary");
         assert_eq!(state_for(&c, &f, Some("prod")).map(|s| s.current_stage), Some(1));
         assert_eq!(state_for(&c, &f, Some("dev")).map(|s| s.status.as_str()), Some("completed"));
+    }
+
+    /// The edge cases of the split in force, as the engine evaluates them: an override of
+    /// `enabled` alone runs the flag's canary; a rollout or experiment there means no canary.
+    #[test]
+    fn overrides_without_a_canary_choose_as_the_engine_does() {
+        let c = parse_canaries(RESPONSE).unwrap();
+        let mut f = flag();
+        let rollout = edgeflag_evaluator::model::Rollout { percent_bp: 10, variation: f.variations[0].name.clone(), stickiness: None, salt: None };
+        f.environments.insert("qa".into(), EnvironmentOverride { enabled: Some(true), ..Default::default() });
+        f.environments.insert("edge".into(), EnvironmentOverride { rollout: Some(rollout), ..Default::default() });
+        assert_eq!(canary_owner(&f, Some("qa")), Some(None), "only `enabled`: the flag's canary");
+        assert_eq!(state_for(&c, &f, Some("qa")).map(|s| s.current_stage), Some(1));
+        assert_eq!(canary_owner(&f, Some("edge")), None, "a rollout replaces the canary there");
+        assert!(live_canary(&f, Some("edge"), Some(&c)).is_none());
+        assert!(manual_patch(&f, Some("edge"), ManualAction::Pause, "2026-12-01T11:00:00Z").is_err());
+        assert_eq!(canary_owner(&f, Some("undeclared")), Some(None), "no override: the flag's canary");
+        // The engine agrees: the canary arm in qa, none in edge.
+        let mut file = crate::testdata::example();
+        file.environments.extend(["qa".to_string(), "edge".to_string()]);
+        if let Some(slot) = file.flags.iter_mut().find(|x| x.key == f.key) {
+            *slot = f.clone();
+        }
+        let set = edgeflag_evaluator::FlagSet::from_file(file).unwrap_or_else(|e| panic!("{e}"));
+        let user = edgeflag_evaluator::Context::new("u-1");
+        assert!(set.evaluate(&f.key, &user, Some("qa")).arm.is_some());
+        assert_eq!(set.evaluate(&f.key, &user, Some("edge")).arm, None);
     }
 
     #[test]

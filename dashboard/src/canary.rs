@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use edgeflag_evaluator::judgement::{
     self, CanaryInput, CanaryJudgement, CanaryMonitor, CanaryPolicy, CheckKind, JudgementError, Outcome,
 };
-use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
+use edgeflag_evaluator::model::{Canary, CanaryStatus};
 
 use crate::json::{self, Field};
 
@@ -72,24 +72,6 @@ fn arm_data(f: Field<'_>) -> Result<ArmData, String> {
             })
         })?,
     })
-}
-
-/// The canary in force for `env`: the environment's own split when it overrides one (a
-/// rollout or experiment there means no canary), else the flag's.
-pub fn effective_canary<'a>(flag: &'a Flag, env: Option<&str>) -> Option<&'a Canary> {
-    match env.and_then(|e| flag.environments.get(e)) {
-        Some(o) if o.overrides_split() => o.canary.as_ref(),
-        _ => flag.canary.as_ref(),
-    }
-}
-
-/// The mutable canary for `env` (same choice as [`effective_canary`]).
-pub fn effective_canary_mut<'a>(flag: &'a mut Flag, env: Option<&str>) -> Option<&'a mut Canary> {
-    let overrides = env.and_then(|e| flag.environments.get(e)).is_some_and(|o| o.overrides_split());
-    match env {
-        Some(e) if overrides => flag.environments.get_mut(e).and_then(|o| o.canary.as_mut()),
-        _ => flag.canary.as_mut(),
-    }
 }
 
 /// The judgement's input from a metrics response (or none, when the source failed), through
@@ -275,6 +257,7 @@ pub fn apply_manual(canary: &mut Canary, action: ManualAction, now: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edgeflag_evaluator::model::Flag;
 
     #[test]
     fn the_page_reads_the_metrics_since_the_stage_start() {
@@ -322,7 +305,7 @@ mod tests {
         assert_eq!(input.baseline.as_ref().map(|b| (b.requests, b.errors, b.p99_ms)), Some((5000, 20, Some(100.0))));
         assert_eq!(input.consecutive_failures, 2);
         let f = flag();
-        let canary = effective_canary(&f, Some("prod")).unwrap_or_else(|| panic!("no canary"));
+        let canary = f.split(Some("prod")).canary.unwrap_or_else(|| panic!("no canary"));
         let j = judge_canary(canary, &input, &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(health_label(&j), "unknown");
         let failed_source = canary_input(None, "2026-11-23T10:05:00Z", 0).unwrap_or_else(|e| panic!("{e}"));
@@ -337,7 +320,7 @@ mod tests {
             c.summary = ArmSummary { requests: 1000, errors: 200, error_rate: 0.2, p99_ms: Some(90.0), ..Default::default() };
         }
         let f = flag();
-        let canary = effective_canary(&f, None).unwrap_or_else(|| panic!("no canary"));
+        let canary = f.split(None).canary.unwrap_or_else(|| panic!("no canary"));
         let j = judge_canary(canary, &judge_input(&r), &CanaryPolicy::default())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(health_label(&j), "failing");
@@ -350,7 +333,7 @@ mod tests {
             c.summary = ArmSummary { requests: 1000, errors: 4, error_rate: 0.004, p99_ms: Some(90.0), ..Default::default() };
         }
         let f = flag();
-        let canary = effective_canary(&f, None).unwrap_or_else(|| panic!("no canary"));
+        let canary = f.split(None).canary.unwrap_or_else(|| panic!("no canary"));
         let j = judge_canary(canary, &judge_input(&r), &CanaryPolicy::default())
             .unwrap_or_else(|e| panic!("{e}"));
         // A reported p99 without the distribution cannot be bounded: the p99 gate is not proven.
@@ -380,7 +363,7 @@ mod tests {
     #[test]
     fn server_latency_buckets_let_the_page_judge_latency_against_the_baseline() {
         let f = flag();
-        let canary = effective_canary(&f, Some("prod")).unwrap_or_else(|| panic!("no canary"));
+        let canary = f.split(Some("prod")).canary.unwrap_or_else(|| panic!("no canary"));
         let latency = |r: &MetricsResponse| {
             let j = judge_canary(canary, &judge_input(r), &CanaryPolicy::default()).unwrap_or_else(|e| panic!("{e}"));
             let outcome = j.checks.iter().find(|c| c.check == CheckKind::LatencyVsBaseline).map(|c| c.outcome);
@@ -437,7 +420,7 @@ mod tests {
     #[test]
     fn the_failure_count_carries_across_refreshes_and_resets_on_a_new_canary() {
         let f = flag();
-        let canary = effective_canary(&f, Some("prod")).unwrap_or_else(|| panic!("no canary"));
+        let canary = f.split(Some("prod")).canary.unwrap_or_else(|| panic!("no canary"));
         let mut failing = healthy_response(true);
         if let Some(a) = failing.arms.get_mut("canary") {
             a.summary.errors = 300;
@@ -480,14 +463,14 @@ mod tests {
     #[test]
     fn environment_override_wins() {
         let f = flag();
-        assert_eq!(effective_canary(&f, Some("dev")).map(|c| c.status), Some(CanaryStatus::Completed));
-        assert_eq!(effective_canary(&f, Some("prod")).map(|c| c.status), Some(CanaryStatus::Running));
+        assert_eq!(f.split(Some("dev")).canary.map(|c| c.status), Some(CanaryStatus::Completed));
+        assert_eq!(f.split(Some("prod")).canary.map(|c| c.status), Some(CanaryStatus::Running));
         let mut f = f;
-        if let Some(c) = effective_canary_mut(&mut f, Some("dev")) {
+        if let Some(c) = f.split_mut(Some("dev")).canary.as_mut() {
             c.status = CanaryStatus::Paused;
         }
         assert_eq!(f.canary.as_ref().map(|c| c.status), Some(CanaryStatus::Running));
-        assert_eq!(effective_canary(&f, Some("dev")).map(|c| c.status), Some(CanaryStatus::Paused));
+        assert_eq!(f.split(Some("dev")).canary.map(|c| c.status), Some(CanaryStatus::Paused));
     }
 
     #[test]

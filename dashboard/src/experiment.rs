@@ -9,14 +9,6 @@ use edgeflag_evaluator::model::Experiment;
 
 use crate::canary::MetricsResponse;
 
-/// The experiment in force for `env` (an environment's own split replaces the flag's).
-pub fn effective_experiment<'a>(flag: &'a edgeflag_evaluator::model::Flag, env: Option<&str>) -> Option<&'a Experiment> {
-    match env.and_then(|e| flag.environments.get(e)) {
-        Some(o) if o.overrides_split() => o.experiment.as_ref(),
-        _ => flag.experiment.as_ref(),
-    }
-}
-
 /// Per-variant counts from `/api/metrics`: assignments are requests, and the `conversion`
 /// metric counts `ok` outcomes. Variants without data count 0 (the sample-ratio check sees them).
 pub fn data_from_metrics(experiment: &Experiment, response: &MetricsResponse) -> ExperimentData {

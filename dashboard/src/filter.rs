@@ -171,13 +171,6 @@ pub fn all_tags(file: &FlagFile) -> Vec<String> {
     tags
 }
 
-/// Parses a kind `<select>` value; anything else means "any kind".
-pub fn parse_kind(text: &str) -> Option<FlagKind> {
-    [FlagKind::Boolean, FlagKind::String, FlagKind::Number, FlagKind::Json]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,8 +233,8 @@ mod tests {
     #[test]
     fn tags_and_selects_parse() {
         assert_eq!(all_tags(&sample_file()), ["checkout", "search", "ui"]);
-        assert_eq!(parse_kind("number"), Some(FlagKind::Number));
-        assert_eq!(parse_kind(""), None);
+        assert_eq!(FlagKind::parse("number"), Some(FlagKind::Number));
+        assert_eq!(FlagKind::parse(""), None);
         assert_eq!(StatusFilter::parse("canary"), StatusFilter::Canary);
         assert_eq!(StatusFilter::parse("nonsense"), StatusFilter::Any);
     }

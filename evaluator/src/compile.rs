@@ -11,7 +11,7 @@ use crate::lookup_table::{first_positions, KeyMap, KeySet};
 use crate::matching::{compile_clause, CompiledClause};
 use crate::model::{
     Canary, CanaryStatus, EnvironmentOverride, Experiment, Flag, FlagFile, FlagKind, Rollout, Rule,
-    Segment, Target, SCHEMA_VERSION,
+    Segment, SplitRef, Target, SCHEMA_VERSION,
 };
 use crate::problems::{Path, Problems, ValidationErrors};
 use edgeflag_readers::json_text::{field_path, number_text};
@@ -636,11 +636,7 @@ impl Compiler<'_> {
         let scope = FlagScope { flag, variations: &variations, segment_index };
         let targets = self.compile_targets(&scope, &flag.targets, &flag.deny, path);
         let rules = self.compile_rules(&scope, &flag.rules, &path.field("rules"));
-        let split = self.compile_split(
-            &scope,
-            SplitParts { rollout: &flag.rollout, canary: &flag.canary, experiment: &flag.experiment },
-            path,
-        );
+        let split = self.compile_split(&scope, flag.split(None), path);
         let base = match (default_variation, targets, rules, split) {
             (Some(default_variation), Some((deny, targets)), Some(rules), Some(split)) => {
                 Some(CompiledTargeting { enabled: flag.enabled, default_variation, deny, targets, rules, split })
@@ -676,7 +672,7 @@ impl Compiler<'_> {
                     &placeholder
                 }
             };
-            if let Some(env) = self.compile_override(&scope, base_ref, over, &env_path) {
+            if let Some(env) = self.compile_override(&scope, base_ref, name, over, &env_path) {
                 compiled_envs.push((name.clone(), env));
             }
         }
@@ -914,7 +910,7 @@ impl Compiler<'_> {
 
     /// The split; `Some(None)` when the flag has none, `None` when it is invalid.
     #[cfg_attr(edgeflag_size, optimize(size))]
-    fn compile_split(&mut self, scope: &FlagScope, parts: SplitParts, path: &Path) -> Option<Option<Split>> {
+    fn compile_split(&mut self, scope: &FlagScope, parts: SplitRef, path: &Path) -> Option<Option<Split>> {
         let count = parts.rollout.is_some() as u8 + parts.canary.is_some() as u8 + parts.experiment.is_some() as u8;
         if count > 1 {
             self.problems.push(path, "only one of rollout, canary and experiment may be set");
@@ -1085,6 +1081,7 @@ impl Compiler<'_> {
         &mut self,
         scope: &FlagScope,
         base: &CompiledTargeting,
+        name: &str,
         over: &EnvironmentOverride,
         path: &Path,
     ) -> Option<CompiledTargeting> {
@@ -1108,9 +1105,9 @@ impl Compiler<'_> {
         if let Some(rules) = &over.rules {
             env.rules = self.compile_rules(scope, rules, &path.field("rules")).unwrap_or_default();
         }
-        if over.overrides_split() {
-            let parts = SplitParts { rollout: &over.rollout, canary: &over.canary, experiment: &over.experiment };
-            env.split = self.compile_split(scope, parts, path).flatten();
+        // The model's rule for which split is in force here (`Flag::split`).
+        if let Some(split) = over.split(name) {
+            env.split = self.compile_split(scope, split, path).flatten();
         }
         (self.problems_len() == before).then_some(env)
     }
@@ -1155,12 +1152,6 @@ struct FlagScope<'a> {
     flag: &'a Flag,
     variations: &'a KeyMap<usize>,
     segment_index: &'a KeyMap<usize>,
-}
-
-struct SplitParts<'a> {
-    rollout: &'a Option<Rollout>,
-    canary: &'a Option<Canary>,
-    experiment: &'a Option<Experiment>,
 }
 
 /// A percent with at most two decimals, in basis points.

@@ -424,13 +424,7 @@ fn one_of<T: Copy>(
 
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn flag_kind(node: &Json, path: &Path, problems: &mut Problems) -> Option<FlagKind> {
-    const ALL: [FlagKind; 4] = [
-        FlagKind::Boolean,
-        FlagKind::String,
-        FlagKind::Number,
-        FlagKind::Json,
-    ];
-    one_of(node, path, problems, &ALL, FlagKind::as_str)
+    one_of(node, path, problems, &FlagKind::ALL, FlagKind::as_str)
 }
 
 #[cfg_attr(edgeflag_size, optimize(size))]

@@ -48,6 +48,11 @@ pub enum FlagKind {
 }
 
 impl FlagKind {
+    /// Every kind, in declaration order: a kind's position here is its code on the WASM wire
+    /// (`wasm/js/fast.js` mirrors this list as `KINDS`; `tests/js/wasm-api.test.mjs` checks it).
+    pub const ALL: [FlagKind; 4] = [FlagKind::Boolean, FlagKind::String, FlagKind::Number, FlagKind::Json];
+
+    /// The kind's name in flag files and APIs.
     pub fn as_str(self) -> &'static str {
         match self {
             FlagKind::Boolean => "boolean",
@@ -55,6 +60,31 @@ impl FlagKind {
             FlagKind::Number => "number",
             FlagKind::Json => "json",
         }
+    }
+
+    /// The kind named `name` (exactly as [`FlagKind::as_str`] writes it), if any.
+    pub fn parse(name: &str) -> Option<FlagKind> {
+        FlagKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// A name that is not a [`FlagKind`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownFlagKind(pub String);
+
+impl std::fmt::Display for UnknownFlagKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown flag kind {:?} (expected one of {})", self.0, FlagKind::ALL.map(FlagKind::as_str).join(", "))
+    }
+}
+
+impl std::error::Error for UnknownFlagKind {}
+
+impl std::str::FromStr for FlagKind {
+    type Err = UnknownFlagKind;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        FlagKind::parse(name).ok_or_else(|| UnknownFlagKind(name.to_string()))
     }
 }
 
@@ -101,6 +131,58 @@ pub struct Flag {
     pub environments: BTreeMap<String, EnvironmentOverride>,
 }
 
+impl Flag {
+    /// The split in force in environment `env` (`None`: no environment): the override's when
+    /// `env`'s override sets any of `rollout`, `canary` or `experiment`, else the flag's own.
+    /// So an override that sets only `enabled` (or targeting) keeps the flag's split, and one
+    /// with a rollout but no canary means no canary there. An environment without an override
+    /// (including a name the file does not declare) gets the flag's split; whether `env` may be
+    /// evaluated at all is the file's question ([`FlagFile::environments`]), which the engine
+    /// answers with an error.
+    ///
+    /// This is the one statement of the rule: the engine compiles overrides by it, and the
+    /// dashboard and the canary controller find an environment's canary or experiment by it.
+    pub fn split(&self, env: Option<&str>) -> SplitRef<'_> {
+        let own = SplitRef {
+            owner: None,
+            rollout: self.rollout.as_ref(),
+            canary: self.canary.as_ref(),
+            experiment: self.experiment.as_ref(),
+        };
+        env.and_then(|e| self.environments.get_key_value(e)).and_then(|(name, o)| o.split(name)).unwrap_or(own)
+    }
+
+    /// The split [`Flag::split`] chooses, to change in place (setting a field sets it where
+    /// the split in force is declared: in `env`'s override, or on the flag).
+    pub fn split_mut(&mut self, env: Option<&str>) -> SplitMut<'_> {
+        let owner = self.split(env).owner.is_some();
+        match env.filter(|_| owner).and_then(|e| self.environments.get_mut(e)) {
+            Some(o) => SplitMut { rollout: &mut o.rollout, canary: &mut o.canary, experiment: &mut o.experiment },
+            None => SplitMut { rollout: &mut self.rollout, canary: &mut self.canary, experiment: &mut self.experiment },
+        }
+    }
+}
+
+/// A flag's split as [`Flag::split`] finds it in force: the `rollout`, `canary` and
+/// `experiment` of one place (a valid file sets at most one of them there).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitRef<'a> {
+    /// Where the split is declared: the environment whose override sets it, `None` for the
+    /// flag's own.
+    pub owner: Option<&'a str>,
+    pub rollout: Option<&'a Rollout>,
+    pub canary: Option<&'a Canary>,
+    pub experiment: Option<&'a Experiment>,
+}
+
+/// [`SplitRef`]'s mutable form, from [`Flag::split_mut`].
+#[derive(Debug)]
+pub struct SplitMut<'a> {
+    pub rollout: &'a mut Option<Rollout>,
+    pub canary: &'a mut Option<Canary>,
+    pub experiment: &'a mut Option<Experiment>,
+}
+
 /// A named value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(deny_unknown_fields))]
@@ -138,6 +220,17 @@ impl EnvironmentOverride {
     /// Whether this override replaces the flag's split.
     pub fn overrides_split(&self) -> bool {
         self.rollout.is_some() || self.canary.is_some() || self.experiment.is_some()
+    }
+
+    /// The split this override (of environment `name`) puts in force, when it replaces the
+    /// flag's: [`Flag::split`] for a caller that already holds the override.
+    pub fn split<'a>(&'a self, name: &'a str) -> Option<SplitRef<'a>> {
+        self.overrides_split().then_some(SplitRef {
+            owner: Some(name),
+            rollout: self.rollout.as_ref(),
+            canary: self.canary.as_ref(),
+            experiment: self.experiment.as_ref(),
+        })
     }
 }
 

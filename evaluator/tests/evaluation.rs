@@ -236,3 +236,103 @@ fn example_file_answers_the_seed_scenarios() {
     assert_eq!(s.evaluate("payment-processor", &u, Some("dev")).arm, Some(Arm::Canary));
     assert_eq!(s.evaluate_all(&u, Some("prod")).len(), 7);
 }
+
+/// `Flag::split` (the model's one statement of which split is in force in an environment)
+/// against what the engine evaluates there, for each kind of override: the engine is the truth.
+#[test]
+fn the_split_in_force_is_the_one_the_engine_evaluates() {
+    let stage = json!([{"percent": 100, "min_duration": "1m", "gate": {"max_error_rate": 0.1, "max_p99_ms": 1000, "min_samples": 10}}]);
+    let flag = bool_flag(json!({
+        // The flag's own split: everyone on the canary arm, served "on".
+        "canary": {"baseline": "off", "canary": "on", "stages": stage},
+        "environments": {
+            "only-enabled": {"enabled": true},
+            "targeting": {"default_variation": "on", "deny": ["nobody"]},
+            "rollout": {"rollout": {"percent_bp": 10000, "variation": "off"}},
+            "experiment": {"experiment": {"variants": [{"variation": "off", "weight_bp": 10000}]}},
+            "canary": {"canary": {"baseline": "on", "canary": "off", "stages": stage}},
+        }
+    }));
+    let declared = ["only-enabled", "targeting", "rollout", "experiment", "canary", "no-override"];
+    let s = set_with(json!({"schema_version": 1, "environments": declared, "flags": [flag.clone()]}));
+    let model = &s.file().flags[0];
+    let what = |env: Option<&str>| {
+        let split = model.split(env);
+        (split.owner, split.rollout.is_some(), split.canary.map(|c| c.canary.as_str()), split.experiment.is_some())
+    };
+    // (owner, a rollout, the canary's variation, an experiment)
+    let base = (None, false, Some("on"), false);
+    assert_eq!(what(None), base);
+    assert_eq!(what(Some("only-enabled")), base, "an override of `enabled` only keeps the flag's split");
+    assert_eq!(what(Some("targeting")), base, "targeting overrides keep the flag's split");
+    assert_eq!(what(Some("no-override")), base);
+    assert_eq!(what(Some("rollout")), (Some("rollout"), true, None, false), "a rollout there: no canary");
+    assert_eq!(what(Some("experiment")), (Some("experiment"), false, None, true));
+    assert_eq!(what(Some("canary")), (Some("canary"), false, Some("off"), false));
+    // An undeclared name has no override: the flag's split (the engine refuses to evaluate
+    // there, below; the model cannot know which names the file declares).
+    assert_eq!(what(Some("qa")), base);
+
+    for env in [None].into_iter().chain(declared.map(Some)) {
+        let split = model.split(env);
+        let r = s.evaluate("f", &user("u"), env);
+        assert_eq!(r.error_code, None, "{env:?}");
+        assert_eq!(r.arm, split.canary.map(|_| Arm::Canary), "{env:?}: the canary arm iff a canary is in force");
+        assert_eq!(r.experiment, split.experiment.is_some(), "{env:?}");
+        assert_eq!(r.reason, Reason::Split, "{env:?}: every place here has a split serving everyone");
+        let served = split.canary.map(|c| c.canary.as_str()).or(split.rollout.map(|r| r.variation.as_str()));
+        let served = served.or(split.experiment.map(|e| e.variants[0].variation.as_str()));
+        assert_eq!(r.variant, served, "{env:?}");
+    }
+    let qa = s.evaluate("f", &user("u"), Some("qa"));
+    assert_eq!(qa.error_code, Some(ErrorCode::InvalidContext));
+    // Without declared environments any name evaluates, with the split `Flag::split` names.
+    let open = set_with(json!({"schema_version": 1, "flags": [flag]}));
+    let r = open.evaluate("f", &user("u"), Some("qa"));
+    assert_eq!((r.arm, r.variant), (Some(Arm::Canary), Some("on")));
+    assert_eq!(open.file().flags[0].split(Some("qa")).owner, None);
+}
+
+/// `Flag::split_mut` changes the split where `Flag::split` finds it.
+#[test]
+fn the_mutable_split_is_the_one_in_force() {
+    let stage = json!([{"percent": 10, "min_duration": "1m", "gate": {"max_error_rate": 0.1, "max_p99_ms": 1000, "min_samples": 10}}]);
+    let s = set(json!([bool_flag(json!({
+        "canary": {"baseline": "off", "canary": "on", "stages": stage},
+        "environments": {
+            "dev": {"canary": {"baseline": "off", "canary": "on", "stages": stage}},
+            "prod": {"enabled": true},
+            "staging": {"rollout": {"percent_bp": 10, "variation": "on"}},
+        }
+    }))]));
+    let mut flag = s.into_file().flags.remove(0);
+    let stage_of = |f: &edgeflag_evaluator::model::Flag, env| f.split(Some(env)).canary.map(|c| c.current_stage);
+    for (env, stage) in [("dev", 7), ("prod", 8)] {
+        if let Some(c) = flag.split_mut(Some(env)).canary.as_mut() {
+            c.current_stage = stage;
+        }
+        assert_eq!(stage_of(&flag, env), Some(stage), "{env}");
+    }
+    assert_eq!(flag.environments["dev"].canary.as_ref().map(|c| c.current_stage), Some(7));
+    assert_eq!(flag.canary.as_ref().map(|c| c.current_stage), Some(8), "prod keeps the flag's split: its canary changed");
+    // Clearing the rollout an override puts in force clears it there: the flag's split is back.
+    *flag.split_mut(Some("staging")).rollout = None;
+    assert_eq!(flag.split(Some("staging")).owner, None, "an override without a split falls back to the flag's");
+}
+
+#[test]
+fn flag_kinds_parse_as_they_are_written() {
+    use std::str::FromStr;
+    for (i, kind) in FlagKind::ALL.into_iter().enumerate() {
+        assert_eq!(FlagKind::parse(kind.as_str()), Some(kind));
+        assert_eq!(FlagKind::from_str(kind.as_str()), Ok(kind));
+        assert_eq!(kind as usize, i, "ALL is in declaration order: the WASM wire sends `kind as u32`");
+        assert_eq!(serde_json::to_value(kind).ok(), Some(json!(kind.as_str())), "serde writes the same name");
+    }
+    assert_eq!(FlagKind::ALL.map(FlagKind::as_str), ["boolean", "string", "number", "json"]);
+    for bad in ["", "Boolean", "bool", "object", " json"] {
+        assert_eq!(FlagKind::parse(bad), None, "{bad:?}");
+        let err = FlagKind::from_str(bad).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(&format!("{bad:?}")), "{err}");
+    }
+}

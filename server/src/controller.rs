@@ -26,7 +26,7 @@ use edgeflag_evaluator::judgement::{
     CanaryMonitor, CheckResult, RiskLevels, TrafficNeed,
 };
 use edgeflag_evaluator::merge::{self, MergePath, Segment};
-use edgeflag_evaluator::model::{Canary, CanaryStatus};
+use edgeflag_evaluator::model::{Canary, CanaryStatus, Flag};
 use edgeflag_evaluator::{FlagFile, FlagSet};
 use serde::Serialize;
 use serde_json::Value;
@@ -697,26 +697,27 @@ pub fn running_canaries(file: &FlagFile) -> Vec<Target> {
 /// Every canary in the file, whatever its status: per flag the base one, then environment
 /// overrides (in name order).
 pub fn all_canaries(file: &FlagFile) -> Vec<Target> {
-    let mut out = Vec::new();
-    for flag in &file.flags {
-        if flag.canary.is_some() {
-            out.push((flag.key.clone(), None));
-        }
-        for (env, o) in &flag.environments {
-            if o.canary.is_some() {
-                out.push((flag.key.clone(), Some(env.clone())));
-            }
-        }
-    }
-    out
+    file.flags.iter().flat_map(|flag| canary_envs(flag).into_iter().map(|env| (flag.key.clone(), env))).collect()
 }
 
+/// Where `flag` declares a canary: `None` for its own, then the environments whose override
+/// puts one in force (in name order).
+pub fn canary_envs(flag: &Flag) -> Vec<Option<String>> {
+    let places = std::iter::once(None).chain(flag.environments.keys().map(|e| Some(e.as_str())));
+    places.filter(|&env| declared_canary(flag, env).is_some()).map(|env| env.map(str::to_string)).collect()
+}
+
+/// The canary in force in `env` ([`Flag::split`]) when `env` is where it is declared.
+fn declared_canary<'a>(flag: &'a Flag, env: Option<&str>) -> Option<&'a Canary> {
+    let split = flag.split(env);
+    (split.owner == env).then_some(split.canary)?
+}
+
+/// The canary a target names: the split in force in its environment ([`Flag::split`]) when
+/// that environment is where the split is declared (`None`: the flag's own). An environment
+/// that keeps the flag's split runs the base canary, which is the target `(key, None)`.
 pub fn find_canary<'a>(file: &'a FlagFile, (key, env): &Target) -> Option<&'a Canary> {
-    let flag = file.flags.iter().find(|f| &f.key == key)?;
-    match env {
-        None => flag.canary.as_ref(),
-        Some(env) => flag.environments.get(env)?.canary.as_ref(),
-    }
+    declared_canary(file.flags.iter().find(|f| &f.key == key)?, env.as_deref())
 }
 
 /// The metric environments a canary serves: its own for an override; for the base canary,
@@ -732,7 +733,7 @@ fn metric_envs(file: &FlagFile, key: &str, env: Option<&str>) -> Option<Vec<Stri
     Some(
         file.environments
             .iter()
-            .filter(|e| !flag.environments.get(*e).is_some_and(|o| o.overrides_split()))
+            .filter(|e| flag.split(Some(e)).owner.is_none())
             .cloned()
             .collect(),
     )
@@ -883,6 +884,53 @@ mod tests {
         assert_eq!(judged_range(&canary, None, now), (now, now), "a start in the future: nothing yet");
         canary.stage_started_at = None;
         assert_eq!(judged_range(&canary, None, now), (now - 3_600_000, now), "unknown start: the retained hour");
+    }
+
+    /// Which canary each environment runs, as the engine evaluates it: the controller's
+    /// targets, the environments whose metrics judge the flag's own canary, and the demo's
+    /// clock restart all follow `Flag::split`.
+    #[test]
+    fn targets_and_metric_environments_follow_the_split_in_force() {
+        let stage = serde_json::json!([{"percent": 100, "min_duration": "1s", "gate": {"max_error_rate": 0.05, "max_p99_ms": 500, "min_samples": 10}}]);
+        let file = serde_json::json!({
+            "schema_version": 1, "environments": ["dev", "staging", "prod", "qa"],
+            "flags": [{
+                "key": "f", "kind": "boolean", "enabled": true, "off_variation": "off", "default_variation": "off",
+                "variations": [{"name": "off", "value": false}, {"name": "on", "value": true}],
+                // The flag's own canary serves "on" to everyone; dev's own serves "off".
+                "canary": {"baseline": "off", "canary": "on", "stages": stage},
+                "environments": {
+                    "dev": {"canary": {"baseline": "on", "canary": "off", "stages": stage}},
+                    "staging": {"rollout": {"percent_bp": 10000, "variation": "off"}},
+                    "prod": {"enabled": true, "deny": ["nobody"]},
+                }
+            }]
+        });
+        let set = FlagSet::from_json(&file.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        let file = set.file();
+        let base: Target = ("f".into(), None);
+        let dev: Target = ("f".into(), Some("dev".into()));
+        assert_eq!(all_canaries(file), [base.clone(), dev.clone()]);
+        assert_eq!(find_canary(file, &dev).map(|c| c.canary.as_str()), Some("off"));
+        for env in ["staging", "prod", "qa", "undeclared"] {
+            assert!(find_canary(file, &("f".into(), Some(env.into()))).is_none(), "{env}: no canary declared there");
+        }
+        let base_envs = metric_envs(file, "f", None).unwrap_or_default();
+        assert_eq!(base_envs, ["prod", "qa"], "prod overrides only targeting; staging's rollout replaces the canary");
+        assert_eq!(metric_envs(file, "f", Some("dev")), Some(vec!["dev".to_string()]));
+        // The engine agrees: the flag's canary ("on" on the canary arm) runs exactly there.
+        let user = edgeflag_evaluator::Context::new("u");
+        for env in &file.environments {
+            let r = set.evaluate("f", &user, Some(env));
+            let runs_base = r.arm == Some(edgeflag_evaluator::Arm::Canary) && r.variant == Some("on");
+            assert_eq!(runs_base, base_envs.contains(env), "{env}");
+        }
+        assert_eq!(set.evaluate("f", &user, Some("dev")).variant, Some("off"));
+        // The demo restarts the clocks of those two canaries, each where it is declared.
+        let mut file = file.clone();
+        assert_eq!(crate::demo::restart_stage_clocks(&mut file, "2026-12-02T00:00:00Z"), 2);
+        let started = |t: &Target| find_canary(&file, t).and_then(|c| c.stage_started_at.clone());
+        assert_eq!((started(&base).as_deref(), started(&dev).as_deref()), (Some("2026-12-02T00:00:00Z"), Some("2026-12-02T00:00:00Z")));
     }
 
     /// Two running canaries, A and B, with stages judged after 1 s (started long ago).

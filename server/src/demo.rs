@@ -63,11 +63,13 @@ pub fn restart_stage_clocks(file: &mut edgeflag_evaluator::FlagFile, now: &str) 
     use edgeflag_evaluator::model::CanaryStatus;
     let mut n = 0;
     for flag in &mut file.flags {
-        let overrides = flag.environments.values_mut().filter_map(|o| o.canary.as_mut());
-        for canary in flag.canary.as_mut().into_iter().chain(overrides) {
-            if canary.status == CanaryStatus::Running {
-                canary.stage_started_at = Some(now.to_string());
-                n += 1;
+        // The canaries the controller runs (`all_canaries`), each where it is declared.
+        for env in crate::controller::canary_envs(flag) {
+            if let Some(canary) = flag.split_mut(env.as_deref()).canary.as_mut() {
+                if canary.status == CanaryStatus::Running {
+                    canary.stage_started_at = Some(now.to_string());
+                    n += 1;
+                }
             }
         }
     }

@@ -72,6 +72,34 @@ test("evaluateAs reports TYPE_MISMATCH for the wrong kind and rejects unknown ki
   assertEdgeflagError(() => flags.evaluateAs("flag-0", "colour", alice), "INVALID_ARGUMENT", /colour/);
 });
 
+// fast.js names the engine's kind codes with its own KINDS list (it must mirror Rust's
+// FlagKind::ALL): a flag of another kind than asked takes the fast path only when the names
+// agree, so any disagreement shows here as a value where TYPE_MISMATCH is due, or the reverse.
+test("evaluateAs agrees on every pair of kinds (fast.js's KINDS mirror FlagKind::ALL)", () => {
+  const kinds = { boolean: [true, false], string: ["a", "b"], number: [1, 2], json: [{ a: 1 }, [2]] };
+  const flags = Object.entries(kinds).map(([kind, [on, off]]) => ({
+    key: `${kind}-flag`, kind, enabled: true, off_variation: "off", default_variation: "on",
+    variations: [{ name: "on", value: on }, { name: "off", value: off }],
+  }));
+  const set = new FlagSet({ schema_version: 1, flags });
+  for (const flagKind of Object.keys(kinds)) {
+    for (const asked of Object.keys(kinds)) {
+      const r = set.evaluateAs(`${flagKind}-flag`, asked, alice);
+      if (asked === flagKind) {
+        assert.equal(r.errorCode, undefined, `${flagKind} asked as ${asked}`);
+        assert.deepEqual(r.value, kinds[flagKind][0]);
+      } else {
+        assert.equal(r.errorCode, "TYPE_MISMATCH", `${flagKind} asked as ${asked}`);
+      }
+    }
+  }
+  // The source list itself, in Rust's order (the wire's kind code is the position).
+  const fast = readFileSync(path.join(pkgDir, "fast.js"), "utf8");
+  const list = fast.match(/const KINDS = (\[[^\]]*\]);/);
+  assert.ok(list, "fast.js declares KINDS");
+  assert.deepEqual(JSON.parse(list[1]), ["boolean", "string", "number", "json"]);
+});
+
 test("evaluateAll answers every flag in file order", () => {
   const flags = new FlagSet(manyFlags(100));
   const all = flags.evaluateAll({ targetingKey: "u-1", country: "US" });

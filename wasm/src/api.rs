@@ -61,13 +61,7 @@ fn env(value: &JsValue) -> Result<Option<String>, EvaluateError> {
 #[cfg_attr(edgeflag_size, optimize(size))]
 fn kind(value: &JsValue) -> Result<FlagKind, EvaluateError> {
     let name = input::string_arg(value, "kind", MAX_NAME_CHARS)?;
-    match name.as_str() {
-        "boolean" => Ok(FlagKind::Boolean),
-        "string" => Ok(FlagKind::String),
-        "number" => Ok(FlagKind::Number),
-        "json" => Ok(FlagKind::Json),
-        _ => Err(EvaluateError::Kind(name)),
-    }
+    FlagKind::parse(&name).ok_or(EvaluateError::Kind(name))
 }
 
 #[wasm_bindgen(js_class = FlagSet)]

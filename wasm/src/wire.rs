@@ -23,7 +23,6 @@
 //! written or parsed per call. The code carries every field of the answer, so
 //! [`unpack`] + `FlagSet::evaluation` rebuild exactly the answer the engine gave.
 
-use edgeflag_evaluator::model::FlagKind;
 use edgeflag_evaluator::{Answer, Arm, Context, ErrorCode, FlagSet, Reason};
 use serde_json::Value;
 
@@ -203,12 +202,8 @@ pub fn reads(set: &FlagSet) -> Vec<u32> {
     let mut out = vec![set.environment_names().next().is_some() as u32];
     for index in 0..set.len() {
         let Some(reads) = set.reads(index) else { break };
-        let kind = match set.flag_kind(index) {
-            Some(FlagKind::Boolean) => 0,
-            Some(FlagKind::String) => 1,
-            Some(FlagKind::Number) => 2,
-            _ => 3,
-        };
+        // The kind's position in `FlagKind::ALL` (fast.js's `KINDS`).
+        let kind = set.flag_kind(index).map_or(3, |k| k as u32);
         out.push(reads.targeting_key as u32 | (reads.all_attributes as u32) << 1 | kind << 2);
         out.push(reads.attributes.len() as u32);
         out.extend_from_slice(&reads.attributes);

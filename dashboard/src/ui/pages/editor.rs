@@ -89,16 +89,15 @@ fn KindSelect(lens: Lens<FlagKind>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let lens = stored(lens);
     let current = move || lens.with_value(|l| state.read(l, |k| *k)).unwrap_or(FlagKind::Boolean);
-    let kinds = [FlagKind::Boolean, FlagKind::String, FlagKind::Number, FlagKind::Json];
     view! {
         <label class="field"><span class="label">"Kind"</span>
             <select on:change=move |ev| {
                 let text = event_target_value(&ev);
-                if let Some(k) = kinds.into_iter().find(|k| k.as_str() == text) {
+                if let Some(k) = FlagKind::parse(&text) {
                     lens.with_value(|l| state.write(l, |x| *x = k));
                 }
             }>
-                {kinds.into_iter().map(|k| view! { <option value=k.as_str() selected=move || current() == k>{k.as_str()}</option> }).collect_view()}
+                {FlagKind::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected=move || current() == k>{k.as_str()}</option> }).collect_view()}
             </select>
             <FieldErrors path=lens.with_value(|l| l.path().to_string()) />
         </label>

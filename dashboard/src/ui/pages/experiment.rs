@@ -3,7 +3,7 @@
 //! `analyze_experiment`. Data comes from `/api/metrics` (conversion = `ok` outcomes) or is
 //! pasted as JSON.
 
-use edgeflag_dashboard::experiment::{data_from_json, data_from_metrics, effective_experiment};
+use edgeflag_dashboard::experiment::{data_from_json, data_from_metrics};
 use edgeflag_evaluator::judgement::{analyze_experiment, AnalysisConfig, ExperimentData, ExperimentReport};
 use edgeflag_evaluator::model::Experiment;
 use leptos::prelude::*;
@@ -43,7 +43,7 @@ pub fn ExperimentPage() -> impl IntoView {
                 m.flags
                     .iter()
                     .find(|f| f.key == key)
-                    .and_then(|f| effective_experiment(f, (!env.is_empty()).then_some(env.as_str())).cloned())
+                    .and_then(|f| f.split((!env.is_empty()).then_some(env.as_str())).experiment.cloned())
             })
             .flatten()
     });

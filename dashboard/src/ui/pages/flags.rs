@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use edgeflag_dashboard::filter::{all_tags, filter_flags, flag_status, parse_kind, Filter, StatusFilter};
+use edgeflag_dashboard::filter::{all_tags, filter_flags, flag_status, Filter, StatusFilter};
 use edgeflag_dashboard::forms::{new_flag, unique_key};
 use edgeflag_evaluator::model::FlagKind;
 use leptos::prelude::*;
@@ -43,9 +43,9 @@ pub fn FlagsPage() -> impl IntoView {
                     </select>
                 </label>
                 <label class="field"><span class="label">"Kind"</span>
-                    <select on:change=move |ev| filter.update(|f| f.kind = parse_kind(&event_target_value(&ev)))>
+                    <select on:change=move |ev| filter.update(|f| f.kind = FlagKind::parse(&event_target_value(&ev)))>
                         <option value="">"any kind"</option>
-                        {[FlagKind::Boolean, FlagKind::String, FlagKind::Number, FlagKind::Json].into_iter()
+                        {FlagKind::ALL.into_iter()
                             .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
                     </select>
                 </label>
@@ -165,8 +165,8 @@ fn NewFlag() -> impl IntoView {
                 <input type="text" required prop:value=key on:input=move |ev| set_key.set(event_target_value(&ev)) />
             </label>
             <label class="field"><span class="label">"Kind"</span>
-                <select on:change=move |ev| set_kind.set(parse_kind(&event_target_value(&ev)).unwrap_or(FlagKind::Boolean))>
-                    {[FlagKind::Boolean, FlagKind::String, FlagKind::Number, FlagKind::Json].into_iter()
+                <select on:change=move |ev| set_kind.set(FlagKind::parse(&event_target_value(&ev)).unwrap_or(FlagKind::Boolean))>
+                    {FlagKind::ALL.into_iter()
                         .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
                 </select>
             </label>
