@@ -168,17 +168,20 @@ fn query_flag(search: &str) -> Option<&str> {
 /// A key as a path segment (or query value).
 pub fn encode_key(key: &str) -> String {
     // The last `.` is encoded when what follows it reads as a file extension to the server.
-    let file_dot = key
-        .rsplit_once('.')
-        .filter(|(_, ext)| FILE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)))
-        .map(|(stem, _)| stem.len());
+    let bytes = key.as_bytes();
+    let file_dot = bytes
+        .iter()
+        .rposition(|&b| b == b'.')
+        .filter(|&i| FILE_EXTENSIONS.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(&bytes[i + 1..])));
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(key.len());
-    for (i, b) in key.bytes().enumerate() {
-        let keep = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && Some(i) != file_dot);
-        if keep {
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && Some(i) != file_dot) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
     out

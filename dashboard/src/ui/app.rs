@@ -13,11 +13,14 @@ use super::pages::{
 };
 use super::state::{AppState, Page};
 use super::sync;
+use super::url;
 
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
+    // The URL first: the screen and flag it names are shown while the file loads.
+    url::start(state);
     sync::start(state);
     view! {
         <header class="top">
