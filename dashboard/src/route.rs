@@ -13,6 +13,8 @@
 //! Two more cases cannot travel as a path segment at all: `.` and `..` (browsers drop them,
 //! encoded or not, as dot segments) and the empty key (an editor mid-rename); they go as
 //! `/edit?flag=…`, `/canary?flag=…`, `/experiment?flag=…`, which are accepted for any key.
+//! A key that ends like a file name (`config.json`) stays as it is: the host answers every
+//! path under `/flags/` with the dashboard (the edgeflag server does, `server/src/http/static_files.rs`).
 //!
 //! Pure and natively tested; `ui::url` binds it to the browser's history.
 
@@ -99,14 +101,6 @@ impl Default for Route {
 /// Longer paths are not a dashboard URL (a key is at most 256 bytes, 768 encoded).
 pub const MAX_PATH: usize = 4096;
 
-/// File extensions after which the server answers a missing path with a 404 instead of the
-/// dashboard (server/src/http/static_files.rs `ASSET_EXTENSIONS`): a key ending in one of them
-/// (`config.json`) has its last `.` encoded, so `/flags/config%2Ejson` still reloads.
-const FILE_EXTENSIONS: [&str; 18] = [
-    "js", "mjs", "wasm", "css", "html", "htm", "map", "json", "txt", "ico", "png", "svg", "jpg", "jpeg", "webp", "woff",
-    "woff2", "webmanifest",
-];
-
 impl Route {
     /// The route, with `flag` dropped on screens that have none.
     pub fn new(page: Page, flag: Option<String>) -> Self {
@@ -115,38 +109,49 @@ impl Route {
 
     /// The URL (path and, for keys a path cannot carry, a query) of this route.
     pub fn to_url(&self) -> String {
-        let key = match (&self.flag, self.page.takes_flag()) {
-            (Some(key), true) => key,
-            _ => return format!("/{}", self.page.slug()),
-        };
-        if key.is_empty() || key == "." || key == ".." {
-            return format!("/{}?flag={}", self.page.slug(), encode_key(key));
+        let mut url = String::from("/");
+        match self.flag.as_deref().filter(|_| self.page.takes_flag()) {
+            None => url.push_str(self.page.slug()),
+            Some(key) if key.is_empty() || key == "." || key == ".." => {
+                url.push_str(self.page.slug());
+                url.push_str("?flag=");
+                encode_key(&mut url, key);
+            }
+            Some(key) => {
+                url.push_str("flags/");
+                encode_key(&mut url, key);
+                if self.page != Page::Editor {
+                    url.push('/');
+                    url.push_str(self.page.slug());
+                }
+            }
         }
-        let key = encode_key(key);
-        match self.page {
-            Page::Editor => format!("/flags/{key}"),
-            page => format!("/flags/{key}/{}", page.slug()),
-        }
+        url
     }
 
     /// The route `path` (`location.pathname`) and `search` (`location.search`, with or without
     /// its `?`) name; `None` for a path that is no dashboard URL (the caller shows the list).
     pub fn parse(path: &str, search: &str) -> Option<Route> {
-        if path.len() > MAX_PATH || !path.starts_with('/') {
+        if path.len() > MAX_PATH {
             return None;
         }
         // One trailing slash is forgiven: `/flags/` is `/flags`.
-        let trimmed = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
-        let segments: Vec<&str> = trimmed[1..].split('/').collect();
-        let route = match segments.as_slice() {
-            [""] | ["flags"] => Route::default(),
-            ["flags", key] => Route { page: Page::Editor, flag: Some(decode_key(key)?) },
-            ["flags", key, tab] => {
-                let page = [Page::Canary, Page::Experiment].into_iter().find(|p| p.slug() == *tab)?;
+        let path = path.strip_prefix('/')?;
+        let mut segments = path.strip_suffix('/').unwrap_or(path).split('/');
+        let first = segments.next()?;
+        let (second, third) = (segments.next(), segments.next());
+        if segments.next().is_some() {
+            return None;
+        }
+        let route = match (first, second, third) {
+            ("" | "flags", None, None) => Route::default(),
+            ("flags", Some(key), None) => Route { page: Page::Editor, flag: Some(decode_key(key)?) },
+            ("flags", Some(key), Some(tab)) => {
+                let page = [Page::Canary, Page::Experiment].into_iter().find(|p| p.slug() == tab)?;
                 Route { page, flag: Some(decode_key(key)?) }
             }
-            [slug] => {
-                let page = Page::TABS.into_iter().find(|p| p.slug() == *slug)?;
+            (slug, None, None) => {
+                let page = Page::TABS.into_iter().find(|p| p.slug() == slug)?;
                 let flag = match query_flag(search) {
                     Some(encoded) if page.takes_flag() => Some(decode(encoded)?),
                     _ => None,
@@ -165,18 +170,11 @@ fn query_flag(search: &str) -> Option<&str> {
     search.split('&').find_map(|pair| pair.strip_prefix("flag=").or((pair == "flag").then_some("")))
 }
 
-/// A key as a path segment (or query value).
-pub fn encode_key(key: &str) -> String {
-    // The last `.` is encoded when what follows it reads as a file extension to the server.
-    let bytes = key.as_bytes();
-    let file_dot = bytes
-        .iter()
-        .rposition(|&b| b == b'.')
-        .filter(|&i| FILE_EXTENSIONS.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(&bytes[i + 1..])));
+/// Appends `key` as a path segment (or query value).
+fn encode_key(out: &mut String, key: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(key.len());
-    for (i, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && Some(i) != file_dot) {
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));
         } else {
             out.push('%');
@@ -184,7 +182,6 @@ pub fn encode_key(key: &str) -> String {
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out
 }
 
 /// A path segment back to its key: `None` for a bad escape or text that is not UTF-8, and for
@@ -194,20 +191,18 @@ fn decode_key(segment: &str) -> Option<String> {
 }
 
 fn decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        out.push(if b == b'%' { hex_digit(bytes.next()?)? << 4 | hex_digit(bytes.next()?)? } else { b });
     }
     String::from_utf8(out).ok()
+}
+
+/// `0-9a-fA-F` only (`u8::from_str_radix` would also take `%+1`).
+fn hex_digit(b: u8) -> Option<u8> {
+    // `to_digit(16)` is below 16.
+    char::from(b).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]
@@ -257,6 +252,8 @@ mod tests {
             "/flags//canary",
             "/flags/%zz",
             "/flags/%4",
+            "/flags/%+1",
+            "/flags/%-1",
             "/flags/%C3",
             "//flags",
             "/segments/x",
@@ -273,9 +270,9 @@ mod tests {
         assert_eq!(Route::new(Page::Canary, Some("a/b?c#d%e f".into())).to_url(), "/flags/a%2Fb%3Fc%23d%25e%20f/canary");
         assert_eq!(Route::new(Page::Editor, Some("café".into())).to_url(), "/flags/caf%C3%A9");
         assert_eq!(Route::new(Page::Editor, Some("checkout.v2".into())).to_url(), "/flags/checkout.v2");
-        // A key that ends like a file name would be a 404 on reload (the server's asset rule).
-        assert_eq!(Route::new(Page::Editor, Some("config.JSON".into())).to_url(), "/flags/config%2EJSON");
-        assert_eq!(Route::new(Page::Editor, Some("a.b.js".into())).to_url(), "/flags/a.b%2Ejs");
+        // A key that ends like a file name stays as it is: the server answers every path under
+        // /flags/ with the dashboard (server/src/http/static_files.rs).
+        assert_eq!(Route::new(Page::Editor, Some("config.json".into())).to_url(), "/flags/config.json");
     }
 
     #[test]
@@ -302,7 +299,7 @@ mod tests {
         #[test]
         fn every_route_round_trips(page in any_page(), flag in proptest::option::of(prop_oneof![
             Just(".".to_string()), Just("..".to_string()), Just(String::new()),
-            "[a-z0-9.]{1,6}\\.(json|js|v2|WASM)",
+            "[a-z0-9.]{1,6}\\.(json|js|v2)",
             "\\PC{0,40}",
         ])) {
             let want = Route::new(page, flag);

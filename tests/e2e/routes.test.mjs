@@ -9,10 +9,10 @@ import { assert, openPage, ROOT, run, sleep, startServer, tempDir, test, TOKEN }
 
 const example = JSON.parse(readFileSync(join(ROOT, 'examples/flags.json'), 'utf8'));
 // A second canary flag, so that the canary choice in a URL is not simply the tab's default
-// (the first), with a key that must be encoded: `/` and a file-like `.json` ending (which the
-// server would answer with a 404 on reload if the dot were left as it is).
+// (the first), with a key that must be encoded (`/`) and a file-like `.json` ending (which the
+// server must still answer with the dashboard on reload).
 const ODD = 'eu/payments.json';
-const ODD_PATH = 'eu%2Fpayments%2Ejson';
+const ODD_PATH = 'eu%2Fpayments.json';
 const file = structuredClone(example);
 file.flags.push({ ...structuredClone(example.flags.find((f) => f.key === 'payment-processor')), key: ODD });
 
