@@ -31,7 +31,12 @@ pub fn index_rows(
     count: impl Fn() -> usize + Send + Sync + 'static,
     row: impl Fn(usize) -> AnyView + Send + Sync + 'static,
 ) -> AnyView {
-    keyed_rows(Arc::new(move || (0..count()).collect()), Arc::new(row))
+    index_rows_dyn(Arc::new(count), Arc::new(row))
+}
+
+/// Compiled once: the `0..count()` list per caller's closure type was ~290 B of wasm each.
+fn index_rows_dyn(count: Arc<dyn Fn() -> usize + Send + Sync>, row: Row) -> AnyView {
+    keyed_rows(Arc::new(move || (0..count()).collect()), row)
 }
 
 /// The rows of the indices `each()` returns, keyed by index. Every list of the forms goes

@@ -7,6 +7,7 @@ use edgeflag_evaluator::model::{Flag, FlagKind, Variation};
 use leptos::prelude::*;
 
 use super::env::EnvironmentsEditor;
+use super::flag_choice::missing_flag;
 use super::preview::FlagPreview;
 use crate::ui::components::fields::{CheckField, FieldErrors, KeyListField, NameSelect, TextField};
 use crate::ui::components::rules::RulesEditor;
@@ -32,7 +33,7 @@ pub fn EditorPage() -> impl IntoView {
                     // A link to a flag the file does not have (yet): said once it is loaded.
                     {move || state.selected.with(|key| (!key.is_empty() && state.ready.get()).then(|| view! {
                         <p class="notice error" data-testid="missing-flag">
-                            {format!("No flag \"{key}\" in this draft: it may have been deleted or renamed, or the link is wrong.")}
+                            {missing_flag(key, "in this draft")}
                         </p>
                     }))}
                     <p>"Choose a flag in the "

@@ -37,6 +37,11 @@ impl FlagChoice {
 }
 
 /// The two selects of a [`FlagChoice`]; `id` prefixes the test ids (`<id>-flag`, `<id>-env`),
+/// What a screen says of a chosen flag (from a link) that `place` does not have.
+pub fn missing_flag(key: &str, place: &str) -> String {
+    format!("No flag \"{key}\" {place}: it may have been deleted or renamed, or the link is wrong.")
+}
+
 /// `all_label` names the "no environment" option.
 #[component]
 pub fn FlagChoiceSelects(choice: FlagChoice, id: &'static str, all_label: &'static str) -> impl IntoView {
@@ -67,8 +72,7 @@ pub fn FlagChoiceSelects(choice: FlagChoice, id: &'static str, all_label: &'stat
         </label>
         {move || missing().filter(|_| state.ready.get()).map(|k| view! {
             <p class="notice error" data-testid="missing-flag">
-                {format!("No flag \"{k}\" {}: it may have been deleted or renamed, or the link is wrong.",
-                    if id == "canary" { "with a canary on the server" } else { "with an experiment in the draft" })}
+                {missing_flag(&k, if id == "canary" { "with a canary on the server" } else { "with an experiment in the draft" })}
             </p>
         })}
     }
