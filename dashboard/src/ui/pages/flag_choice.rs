@@ -36,13 +36,14 @@ impl FlagChoice {
     }
 }
 
-/// The two selects of a [`FlagChoice`]; `id` prefixes the test ids (`<id>-flag`, `<id>-env`),
 /// What a screen says of a chosen flag (from a link) that `place` does not have.
 pub fn missing_flag(key: &str, place: &str) -> String {
     format!("No flag \"{key}\" {place}: it may have been deleted or renamed, or the link is wrong.")
 }
 
-/// `all_label` names the "no environment" option.
+/// The two selects of a [`FlagChoice`]; `id` prefixes the test ids (`<id>-flag`, `<id>-env`),
+/// `all_label` names the "no environment" option. A chosen flag the list does not have is
+/// listed and said missing (once the file is loaded).
 #[component]
 pub fn FlagChoiceSelects(choice: FlagChoice, id: &'static str, all_label: &'static str) -> impl IntoView {
     let FlagChoice { flags, envs, chosen, flag, env } = choice;
