@@ -36,12 +36,13 @@ fi
 echo "== end-to-end tests (Chromium)"
 # dashboard.test.mjs: the screens; canary.test.mjs: the canary view's metrics sources, with a
 # real Prometheus scraping the server (its tests print "skip - ..." when prometheus is missing);
-# concurrent.test.mjs: the page, the canary controller and a second admin writing at once.
+# concurrent.test.mjs: the page, the canary controller and a second admin writing at once;
+# routes.test.mjs: the URLs (deep links, back button, reloads, selection by key).
 e2e_status=0
 e2e_passed=0
 e2e_failed=0
 e2e_skipped=0
-for suite in dashboard canary concurrent; do
+for suite in dashboard canary concurrent routes; do
   log="target/${suite}-e2e.log"
   node "tests/e2e/${suite}.test.mjs" | tee "$log" || e2e_status=$?
   summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || true)

@@ -19,6 +19,7 @@ pub mod lens;
 pub mod problems;
 pub mod prometheus;
 pub mod rebase;
+pub mod route;
 
 #[cfg(test)]
 mod testdata;

@@ -108,7 +108,8 @@ async fn assets_are_sent_precompressed_by_accept_encoding_with_vary_and_cache_he
     }
 
     // index.html, at / and as the SPA fallback: compressed, never cached without revalidation.
-    for path in ["/", "/index.html", "/canary/payment-processor", "/flags/a.b/canary"] {
+    // A flag URL whose key ends like a file name (`config.json`) is the dashboard too.
+    for path in ["/", "/index.html", "/canary/payment-processor", "/flags/a.b/canary", "/flags/config.json"] {
         let resp = get(path, Some("br, gzip")).await.expect("get");
         assert_eq!(resp.status(), 200, "{path}");
         assert_eq!(header(&resp, CACHE_CONTROL), Some("no-cache"), "{path}");

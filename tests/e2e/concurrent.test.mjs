@@ -160,7 +160,8 @@ const draftKeys = (page) => page.evaluate(() => Object.keys(localStorage).filter
 
 async function reload(page) {
   await page.reload();
-  await page.waitForSelector('[data-testid=match-count]');
+  // A reload stays on the tab its URL names (not always the flags list): wait for the app.
+  await page.waitForSelector('nav.tabs button[aria-current=page]');
   await page.waitForFunction(() => /version \d+|differs/.test(document.querySelector('[data-testid=draft-state]')?.textContent ?? ''));
 }
 

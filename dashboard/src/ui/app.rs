@@ -3,7 +3,7 @@
 use edgeflag_dashboard::draft::DraftState;
 use leptos::prelude::*;
 
-use crate::ui::components::When;
+use crate::ui::components::{effect, When};
 
 use super::components::sync_panels::{ConflictPanel, OrphanPanel, RebaseNote};
 use super::pages::{
@@ -13,14 +13,17 @@ use super::pages::{
 };
 use super::state::{AppState, Page};
 use super::sync;
+use super::url;
 
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
+    // The URL first: the screen and flag it names are shown while the file loads.
+    url::start(state);
     sync::start(state);
     // Another screen shows the text or its problems: form edits are written into it first.
-    Effect::new(move |_| {
+    effect(move || {
         state.page.track();
         state.flush();
     });

@@ -9,3 +9,4 @@ pub mod pages;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod url;

@@ -16,52 +16,11 @@ use edgeflag_dashboard::problems::ProblemIndex;
 use edgeflag_evaluator::{FlagFile, FlagSet, Problem};
 use leptos::prelude::*;
 
+use super::components::effect;
 use super::storage;
 
-/// The screens, one per tab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    Flags,
-    Editor,
-    Segments,
-    Raw,
-    Preview,
-    Publish,
-    History,
-    Load,
-    Canary,
-    Experiment,
-}
-
-impl Page {
-    pub const TABS: [Page; 10] = [
-        Page::Flags,
-        Page::Editor,
-        Page::Segments,
-        Page::Raw,
-        Page::Preview,
-        Page::Publish,
-        Page::History,
-        Page::Load,
-        Page::Canary,
-        Page::Experiment,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Page::Flags => "Flags",
-            Page::Editor => "Edit flag",
-            Page::Segments => "Segments",
-            Page::Raw => "Raw JSON",
-            Page::Preview => "Preview",
-            Page::Publish => "Publish",
-            Page::History => "History",
-            Page::Load => "Load / export",
-            Page::Canary => "Canary",
-            Page::Experiment => "Experiment",
-        }
-    }
-}
+// The screens are the route module's, so that their URLs are tested natively.
+pub use edgeflag_dashboard::route::Page;
 
 /// The draft, parsed by the evaluator.
 pub struct Parsed {
@@ -167,8 +126,14 @@ pub struct AppState {
     pub server: RwSignal<String>,
     pub token: RwSignal<String>,
     pub page: RwSignal<Page>,
-    /// Index of the flag open in the editor.
-    pub selected: RwSignal<Option<usize>>,
+    /// The key of the flag open in the editor ("": none; keys are never empty in a valid
+    /// file): a key, not an index, so that deleting or reordering other flags, a rebase or a
+    /// server-side change never opens another flag.
+    pub selected: RwSignal<String>,
+    /// The Canary and Experiment tabs' chosen flag ("": the first that applies). Kept here,
+    /// not in the tab, so that the URL carries and restores it (`ui::url`).
+    pub canary_flag: RwSignal<String>,
+    pub experiment_flag: RwSignal<String>,
     pub notice: RwSignal<Option<Notice>>,
     pub preview: RwSignal<PreviewInput>,
     /// A problem path the raw editor should select (set by "jump to").
@@ -217,7 +182,9 @@ impl AppState {
             server: RwSignal::new(String::new()),
             token: RwSignal::new(storage::load_session(TOKEN_KEY).unwrap_or_default()),
             page: RwSignal::new(Page::Flags),
-            selected: RwSignal::new(None),
+            selected: RwSignal::new(String::new()),
+            canary_flag: RwSignal::new(String::new()),
+            experiment_flag: RwSignal::new(String::new()),
             notice: RwSignal::new(None),
             preview: RwSignal::new(PreviewInput {
                 targeting_key: "user-1".into(),
@@ -406,7 +373,7 @@ impl AppState {
     /// unedited page is no draft, so a reload simply shows the server's version).
     pub fn persist_draft(&self) {
         let state = *self;
-        Effect::new(move |_| {
+        effect(move || {
             state.draft.track();
             state.message.track();
             state.offline_base.track();

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use super::api;
+use super::components::effect;
 use super::state::{AppState, EMPTY_FILE};
 use super::storage;
 
@@ -165,7 +166,7 @@ pub fn receive(state: AppState, server: Published) {
 /// server, edits are rebased onto it, conflicts wait for the admin (see `ConflictPanel`).
 fn follow_server(state: AppState) {
     let attributed = StoredValue::new((0u64, 0u64, Vec::<String>::new()));
-    Effect::new(move |_| {
+    effect(move || {
         if !state.ready.get() {
             return;
         }

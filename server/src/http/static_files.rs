@@ -7,8 +7,9 @@
 //! content, so they are `immutable` for a year; `index.html` (which names the current hashes),
 //! the SPA fallback and anything else is `no-cache` (revalidated with `Last-Modified`).
 //!
-//! Only a page route falls back to `index.html`: a path whose last segment has no extension,
-//! outside the API prefixes. A missing asset (`/app-0123456789abcdef.js` from a stale page) is
+//! Only a page route falls back to `index.html`: a path under `/flags/` (the dashboard's flag
+//! URLs, whose last segment is a key such as `config.json`) or whose last segment has no
+//! extension, outside the API prefixes. A missing asset (`/app-0123456789abcdef.js` from a stale page) is
 //! a 404, not HTML a browser would refuse as script, and an unknown API path is a JSON 404, not
 //! a 200 with the dashboard that an API client would try to parse.
 
@@ -64,6 +65,10 @@ pub fn router(dir: &Path) -> Router {
 /// Path prefixes that belong to the API: never answered with the dashboard.
 const API_PREFIXES: [&str; 4] = ["/api/", "/edge/", "/ofrep/", "/metrics/"];
 
+/// The dashboard's flag URLs (`/flags/<key>`, `/flags/<key>/canary`; dashboard/src/route.rs):
+/// pages whatever the key ends with.
+const DASHBOARD_FLAGS: &str = "/flags/";
+
 /// What a dashboard build (or a file put beside it) is made of.
 const ASSET_EXTENSIONS: [&str; 18] = [
     "js", "mjs", "wasm", "css", "html", "htm", "map", "json", "txt", "ico", "png", "svg", "jpg", "jpeg", "webp",
@@ -84,6 +89,8 @@ enum RouteKind {
 fn route_kind(path: &str) -> RouteKind {
     if path == "/api" || API_PREFIXES.iter().any(|p| path.starts_with(p)) {
         RouteKind::Api
+    } else if path.starts_with(DASHBOARD_FLAGS) {
+        RouteKind::Page
     } else if path
         .rsplit('/')
         .next()
@@ -172,7 +179,7 @@ mod tests {
         for asset in ["/missing-fedcba9876543210.js", "/favicon.ico", "/snippets/x/a.js", "/index.html"] {
             assert_eq!(route_kind(asset), RouteKind::Asset, "{asset}");
         }
-        for page in ["/", "/canary/payment-processor", "/flags/new-dashboard/canary", "/apis", "/edgeflag", "/flags/checkout.v2"] {
+        for page in ["/", "/canary/payment-processor", "/flags/new-dashboard/canary", "/apis", "/edgeflag", "/flags/checkout.v2", "/flags/config.json", "/flags/eu%2Fpayments.js/canary"] {
             assert_eq!(route_kind(page), RouteKind::Page, "{page}");
         }
     }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::{stored, SLens};
 use crate::ui::state::AppState;
+use crate::ui::url;
 
 /// The evaluator's messages for `path` (and form conversion errors), beside the field.
 #[component]
@@ -38,12 +39,24 @@ pub fn TextField(
     lens: Lens<String>,
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] multiline: bool,
+    // The open flag's key: the editor's selection (and the URL) follow a rename.
+    #[prop(optional)] selection: bool,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
     let lens = stored(lens);
     let value = move || lens.with_value(|l| state.read(l, |s| s.clone())).unwrap_or_default();
     let invalid = move || lens.with_value(|l| !state.problems_at(l.path()).is_empty());
-    let set = move |text: String| lens.with_value(|l| state.write(l, |s| *s = text));
+    let set = move |text: String| {
+        let open = state.selected.with_untracked(|key| {
+            lens.with_value(|l| state.parsed.with_untracked(|p| p.model.as_ref().and_then(|m| l.get(m)).is_some_and(|k| k == key)))
+        });
+        if selection && open {
+            // Replaced, not pushed: the old URL names no flag any more.
+            url::replace_next();
+            state.selected.set(text.clone());
+        }
+        lens.with_value(|l| state.write(l, |s| *s = text))
+    };
     let input = if multiline {
         view! { <textarea rows="2" placeholder=placeholder aria-invalid=move || invalid().to_string()
             prop:value=value on:change=move |ev| set(event_target_value(&ev))></textarea> }.into_any()

@@ -31,7 +31,12 @@ pub fn index_rows(
     count: impl Fn() -> usize + Send + Sync + 'static,
     row: impl Fn(usize) -> AnyView + Send + Sync + 'static,
 ) -> AnyView {
-    keyed_rows(Arc::new(move || (0..count()).collect()), Arc::new(row))
+    index_rows_dyn(Arc::new(count), Arc::new(row))
+}
+
+/// Compiled once: the `0..count()` list per caller's closure type was ~290 B of wasm each.
+fn index_rows_dyn(count: Arc<dyn Fn() -> usize + Send + Sync>, row: Row) -> AnyView {
+    keyed_rows(Arc::new(move || (0..count()).collect()), row)
 }
 
 /// The rows of the indices `each()` returns, keyed by index. Every list of the forms goes
@@ -39,6 +44,16 @@ pub fn index_rows(
 /// keyed diff (dashboard/README.md "Figures").
 pub fn keyed_rows(each: Arc<dyn Fn() -> Vec<usize> + Send + Sync>, row: Row) -> AnyView {
     view! { <For each=move || each() key=|i| *i children=move |i| row(i) /> }.into_any()
+}
+
+/// `Effect::new`, compiled once: each `Effect::new` over its own closure type was another copy
+/// of the effect's scheduling loop with the closure inlined (~1–2 KB of wasm before wasm-opt).
+pub fn effect(f: impl Fn() + 'static) {
+    effect_dyn(Box::new(f));
+}
+
+fn effect_dyn(f: Box<dyn Fn()>) {
+    Effect::new(move |_| f());
 }
 
 /// Leptos's `<Show>`, compiled once: `Show` is generic over its condition and its children's

@@ -105,7 +105,7 @@ async fn from_prometheus(p: Prometheus, flag: String, env: String, window: Strin
 pub fn CanaryPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     // The server's flags (the newest published version), not the draft's.
-    let choice = FlagChoice::new(state, |f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()), true);
+    let choice = FlagChoice::new(state, state.canary_flag, |f| f.canary.is_some() || f.environments.values().any(|o| o.canary.is_some()), true);
     let FlagChoice { flag, env, .. } = choice;
     // "stage": since the current stage started, what the controller judges.
     let window = RwSignal::new("stage".to_string());

@@ -7,6 +7,7 @@ use edgeflag_evaluator::model::{Flag, FlagKind, Variation};
 use leptos::prelude::*;
 
 use super::env::EnvironmentsEditor;
+use super::flag_choice::missing_flag;
 use super::preview::FlagPreview;
 use crate::ui::components::fields::{CheckField, FieldErrors, KeyListField, NameSelect, TextField};
 use crate::ui::components::rules::RulesEditor;
@@ -18,19 +19,26 @@ use crate::ui::state::{AppState, Page};
 #[component]
 pub fn EditorPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    // Re-create the form when another flag is opened (lenses hold the index).
-    let valid_index = move || {
-        let selected = state.selected.get()?;
-        state.with_model(|m| selected < m.flags.len()).filter(|ok| *ok).map(|_| selected)
+    // Where the selected key is now: a flag deleted or moved above the open one moves it, and
+    // the form (whose lenses hold the index) is re-created there.
+    let index = move || {
+        let key = state.selected.get();
+        state.with_model(|m| m.flags.iter().position(|f| f.key == key)).flatten()
     };
     view! {
-        {move || match valid_index() {
+        {move || match index() {
             Some(index) => view! { <FlagEditor index=index /> }.into_any(),
             None => view! {
                 <section><h2>"Edit flag"</h2>
+                    // A link to a flag the file does not have (yet): said once it is loaded.
+                    {move || state.selected.with(|key| (!key.is_empty() && state.ready.get()).then(|| view! {
+                        <p class="notice error" data-testid="missing-flag">
+                            {missing_flag(key, "in this draft")}
+                        </p>
+                    }))}
                     <p>"Choose a flag in the "
                         <button type="button" class="link" on:click=move |_| state.page.set(Page::Flags)>"flags list"</button>
-                        " first."</p>
+                        "."</p>
                 </section>
             }.into_any(),
         }}
@@ -58,7 +66,7 @@ fn FlagEditor(index: usize) -> impl IntoView {
             </p>
             <FlagPreview key=key />
             <fieldset><legend>"Basics"</legend>
-                <TextField label="Key" lens=lens!(flag, key) />
+                <TextField label="Key" lens=lens!(flag, key) selection=true />
                 <TextField label="Description" lens=lens!(flag, description) multiline=true />
                 <KeyListField label="Tags" lens=lens!(flag, tags) placeholder="ui, checkout" />
                 <KindSelect lens=lens!(flag, kind) />

@@ -30,7 +30,7 @@ fn pct(v: Option<f64>) -> String {
 #[component]
 pub fn ExperimentPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let choice = FlagChoice::new(state, |f| f.experiment.is_some() || f.environments.values().any(|o| o.experiment.is_some()), false);
+    let choice = FlagChoice::new(state, state.experiment_flag, |f| f.experiment.is_some() || f.environments.values().any(|o| o.experiment.is_some()), false);
     let FlagChoice { flag, env, .. } = choice;
     let window = RwSignal::new("1h".to_string());
     let pasted = RwSignal::new(String::new());

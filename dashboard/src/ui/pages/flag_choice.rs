@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::ui::state::AppState;
 
 /// The flags a screen applies to, the chosen one (the first until the admin picks), and the
-/// declared environments with the chosen one.
+/// declared environments with the chosen one. The chosen flag is the app state's (the URL's).
 #[derive(Clone, Copy)]
 pub struct FlagChoice {
     pub flags: Memo<Vec<String>>,
@@ -18,7 +18,7 @@ pub struct FlagChoice {
 
 impl FlagChoice {
     /// Over the draft's flags, or with `published` over the server's newest version's.
-    pub fn new(state: AppState, applies: fn(&Flag) -> bool, published: bool) -> Self {
+    pub fn new(state: AppState, chosen: RwSignal<String>, applies: fn(&Flag) -> bool, published: bool) -> Self {
         let with_model = move |f: &dyn Fn(&edgeflag_evaluator::FlagFile) -> Vec<String>| {
             if published {
                 state.published_parsed.with(|p| p.as_ref().and_then(|p| p.model.as_ref().map(f))).unwrap_or_default()
@@ -28,7 +28,6 @@ impl FlagChoice {
         };
         let flags = Memo::new(move |_| with_model(&|m| m.flags.iter().filter(|f| applies(f)).map(|f| f.key.clone()).collect()));
         let envs = Memo::new(move |_| with_model(&|m| m.environments.clone()));
-        let chosen = RwSignal::new(String::new());
         let flag = Memo::new(move |_| {
             let c = chosen.get();
             if c.is_empty() { flags.with(|l| l.first().cloned().unwrap_or_default()) } else { c }
@@ -37,18 +36,33 @@ impl FlagChoice {
     }
 }
 
+/// What a screen says of a chosen flag (from a link) that `place` does not have.
+pub fn missing_flag(key: &str, place: &str) -> String {
+    format!("No flag \"{key}\" {place}: it may have been deleted or renamed, or the link is wrong.")
+}
+
 /// The two selects of a [`FlagChoice`]; `id` prefixes the test ids (`<id>-flag`, `<id>-env`),
-/// `all_label` names the "no environment" option.
+/// `all_label` names the "no environment" option. A chosen flag the list does not have is
+/// listed and said missing (once the file is loaded).
 #[component]
 pub fn FlagChoiceSelects(choice: FlagChoice, id: &'static str, all_label: &'static str) -> impl IntoView {
     let FlagChoice { flags, envs, chosen, flag, env } = choice;
+    let state = expect_context::<AppState>();
+    // A chosen key the list does not have (a link to a missing flag).
+    let missing = move || chosen.with(|c| (!c.is_empty() && !flags.with(|l| l.contains(c))).then(|| c.clone()));
     view! {
         <label>"Flag "
             <select data-testid=format!("{id}-flag") on:change=move |ev| chosen.set(event_target_value(&ev))>
-                {move || flags.get().into_iter().map(|k| {
-                    let selected = k == flag.get_untracked();
-                    view! { <option value=k.clone() selected=selected>{k.clone()}</option> }
-                }).collect_view()}
+                // `prop:selected`: the choice also changes from the URL (back button) while shown.
+                // A missing choice is listed (last), not replaced by the first flag in the select.
+                {move || {
+                    let mut keys = flags.get();
+                    keys.extend(missing());
+                    keys.into_iter().map(|k| {
+                        let (value, text) = (k.clone(), k.clone());
+                        view! { <option value=value prop:selected=move || flag.with(|f| *f == k)>{text}</option> }
+                    }).collect_view()
+                }}
             </select>
         </label>
         <label>"Environment "
@@ -57,5 +71,10 @@ pub fn FlagChoiceSelects(choice: FlagChoice, id: &'static str, all_label: &'stat
                 {move || envs.get().into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
             </select>
         </label>
+        {move || missing().filter(|_| state.ready.get()).map(|k| view! {
+            <p class="notice error" data-testid="missing-flag">
+                {missing_flag(&k, if id == "canary" { "with a canary on the server" } else { "with an experiment in the draft" })}
+            </p>
+        })}
     }
 }

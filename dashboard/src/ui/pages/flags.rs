@@ -91,7 +91,7 @@ fn FlagRow(index: usize) -> impl IntoView {
     let key = move || field(|f| f.key.clone());
     let problems = move || state.problems_within(&format!("flags[{index}]"));
     let open = move |_| {
-        state.selected.set(Some(index));
+        state.selected.set(key());
         state.page.set(Page::Editor);
     };
     let duplicate = move |_| {
@@ -104,12 +104,17 @@ fn FlagRow(index: usize) -> impl IntoView {
         });
     };
     let delete = move |_| {
+        let mut deleted = None;
         state.update_model(|m| {
             if index < m.flags.len() {
-                m.flags.remove(index);
+                deleted = Some(m.flags.remove(index).key);
             }
         });
-        state.selected.set(None);
+        // Only the deleted flag leaves the editor: the selection is by key, so any other open
+        // flag stays open wherever it moved to.
+        if deleted.is_some_and(|k| state.selected.with_untracked(|s| *s == k)) {
+            state.selected.set(String::new());
+        }
         set_confirming.set(false);
     };
     view! {
@@ -147,14 +152,14 @@ fn NewFlag() -> impl IntoView {
             state.error("A new flag needs a key.");
             return;
         }
-        let mut index = None;
+        let mut created = false;
         state.update_model(|m| {
-            index = Some(m.flags.len());
+            created = true;
             m.flags.push(new_flag(&key, kind.get_untracked()));
         });
-        if index.is_some() {
+        if created {
             set_key.set(String::new());
-            state.selected.set(index);
+            state.selected.set(key);
             state.page.set(Page::Editor);
         }
     };

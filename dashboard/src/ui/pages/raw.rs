@@ -6,6 +6,7 @@ use edgeflag_evaluator::Problem;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
+use crate::ui::components::effect;
 use crate::ui::state::AppState;
 
 #[component]
@@ -30,7 +31,7 @@ pub fn RawPage() -> impl IntoView {
         area.set_scroll_top(((line - 5.0).max(0.0) * line_height) as i32);
     };
     // A jump requested from elsewhere (e.g. a problem link in the header).
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(problem) = state.jump.get() {
             jump(problem);
             state.jump.set(None);
