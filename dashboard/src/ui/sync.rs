@@ -120,6 +120,8 @@ fn keep_aside(state: AppState, saved: SavedDraft) {
 /// Re-runs the restore for a draft kept aside (after a failed fetch, say).
 pub async fn retry_orphan(state: AppState) {
     let Some(saved) = state.orphan.get_untracked() else { return };
+    // A form edit made just before the click counts as an edit.
+    state.flush();
     storage::remove_local(ORPHAN_KEY);
     state.orphan.set(None);
     if state.is_edited() {

@@ -48,7 +48,8 @@ pub fn TextField(
     let invalid = move || lens.with_value(|l| !state.problems_at(l.path()).is_empty());
     let set = move |text: String| {
         let open = state.selected.with_untracked(|key| {
-            lens.with_value(|l| state.parsed.with_untracked(|p| p.model.as_ref().and_then(|m| l.get(m)).is_some_and(|k| k == key)))
+            // The model with form edits not yet in the text (a second rename within the pause).
+            lens.with_value(|l| untrack(|| state.read(l, |k| k == key)).unwrap_or(false))
         });
         if selection && open {
             // Replaced, not pushed: the old URL names no flag any more.

@@ -3,7 +3,7 @@
 //! draft that could not be matched to this server's history.
 
 use edgeflag_dashboard::draft::WorkingCopy;
-use edgeflag_dashboard::rebase::{choices_for, resolve, show_value, Side};
+use edgeflag_dashboard::rebase::{choices_for, rebase, resolve, show_value, Rebase, Side};
 use leptos::prelude::*;
 
 use crate::ui::state::{AppState, Page};
@@ -39,7 +39,11 @@ pub fn ConflictPanel() -> impl IntoView {
         })
     };
     let apply = move |all: Option<Side>| {
-        let (Some(pending), Some(copy)) = (state.pending.get_untracked(), state.copy_untracked()) else { return };
+        // The copy first: it writes a form edit made just before the click into the text.
+        let (Some(copy), Some(shown)) = (state.copy_untracked(), state.pending.get_untracked()) else { return };
+        // The conflicts worked out again from the text as it is now, so that such an edit is
+        // in the result; without conflicts left, the rebase that follows the server applies it.
+        let Rebase::Conflicts(pending) = rebase(&copy, &shown.server) else { return };
         let choices = state.choices.with_untracked(|picked| choices_for(&pending, picked, all));
         let mine = choices.iter().filter(|c| **c == Side::Mine).count();
         let next: WorkingCopy = resolve(&copy, &pending, &choices);
