@@ -80,6 +80,9 @@ pub struct PreviewInput {
 thread_local! {
     static EDITS: RefCell<Option<FlagFile>> = const { RefCell::new(None) };
     static FLUSH_TIMER: Cell<Option<TimeoutHandle>> = const { Cell::new(None) };
+    // Where the editor's flag was opened: two flags with one key (a file that does not
+    // validate yet) are told apart by it.
+    static SELECTED_AT: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
 /// How long a pause in form edits is before they are written into the draft's text (and the
@@ -235,6 +238,23 @@ impl AppState {
     /// Reads one part of the model (tracked).
     pub fn read<T, R>(&self, lens: &Lens<T>, f: impl FnOnce(&T) -> R) -> Option<R> {
         self.with_model(|m| lens.get(m).map(f)).flatten()
+    }
+
+    /// Opens flag `index` (key `key`) in the editor.
+    pub fn open_flag(&self, key: String, index: usize) {
+        SELECTED_AT.set(index);
+        self.selected.set(key);
+    }
+
+    /// Where the editor's flag `key` is in `model`: where it was opened while that flag still
+    /// has the key (a duplicate key elsewhere, or a rename to another flag's key, does not move
+    /// the editor), else the first flag with the key (it moved, or came from a URL).
+    pub fn selected_index(&self, model: &FlagFile, key: &str) -> Option<usize> {
+        let at = SELECTED_AT.get();
+        match model.flags.get(at) {
+            Some(flag) if flag.key == key => Some(at),
+            _ => model.flags.iter().position(|f| f.key == key),
+        }
     }
 
     /// Edits the model in place; the text follows when typing pauses (see [`AppState::flush`]).

@@ -23,7 +23,7 @@ pub fn EditorPage() -> impl IntoView {
     // the form (whose lenses hold the index) is re-created there.
     let index = move || {
         let key = state.selected.get();
-        state.with_model(|m| m.flags.iter().position(|f| f.key == key)).flatten()
+        state.with_model(|m| state.selected_index(m, &key)).flatten()
     };
     view! {
         {move || match index() {

@@ -91,7 +91,7 @@ fn FlagRow(index: usize) -> impl IntoView {
     let key = move || field(|f| f.key.clone());
     let problems = move || state.problems_within(&format!("flags[{index}]"));
     let open = move |_| {
-        state.selected.set(key());
+        state.open_flag(key(), index);
         state.page.set(Page::Editor);
     };
     let duplicate = move |_| {
@@ -152,14 +152,14 @@ fn NewFlag() -> impl IntoView {
             state.error("A new flag needs a key.");
             return;
         }
-        let mut created = false;
+        let mut created = None;
         state.update_model(|m| {
-            created = true;
             m.flags.push(new_flag(&key, kind.get_untracked()));
+            created = Some(m.flags.len() - 1);
         });
-        if created {
+        if let Some(index) = created {
             set_key.set(String::new());
-            state.selected.set(key);
+            state.open_flag(key, index);
             state.page.set(Page::Editor);
         }
     };
