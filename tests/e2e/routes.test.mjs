@@ -125,6 +125,22 @@ async function main() {
     await page.evaluate(() => localStorage.clear());
   });
 
+  await test('renaming the open flag to another flag\'s key keeps the editor on the renamed flag', async () => {
+    await page.goto(`${base}/flags/search-ranking`);
+    await page.waitForSelector('#editor-title code');
+    const description = 'section.editor label.field:has(> span.label:text-is("Description")) textarea';
+    const own = example.flags.find((f) => f.key === 'search-ranking').description;
+    assert(await page.inputValue(description) === own, 'the editor shows search-ranking');
+    // The key of a flag listed before it (a duplicate the file then shows as a problem): the
+    // editor stays on the flag it has open, not the first one with that key.
+    await page.fill(KEY_FIELD, 'mobile-banner');
+    await page.press(KEY_FIELD, 'Tab');
+    await page.waitForFunction(() => location.pathname === '/flags/mobile-banner');
+    await sleep(600); // past the pause after which the forms write the text
+    assert(await page.inputValue(description) === own, `the editor moved to the other flag: ${await page.inputValue(description)}`);
+    await page.evaluate(() => localStorage.clear());
+  });
+
   await test('a link to a missing flag, before and after the file loads, says so clearly', async () => {
     await page.evaluate(() => localStorage.clear());
     // The file arrives late: the link is kept, and the message waits for it.

@@ -249,12 +249,17 @@ impl AppState {
     /// Where the editor's flag `key` is in `model`: where it was opened while that flag still
     /// has the key (a duplicate key elsewhere, or a rename to another flag's key, does not move
     /// the editor), else the first flag with the key (it moved, or came from a URL).
+    /// What it finds is remembered, so that a flag opened from a URL is told apart too.
     pub fn selected_index(&self, model: &FlagFile, key: &str) -> Option<usize> {
         let at = SELECTED_AT.get();
-        match model.flags.get(at) {
+        let found = match model.flags.get(at) {
             Some(flag) if flag.key == key => Some(at),
             _ => model.flags.iter().position(|f| f.key == key),
+        };
+        if let Some(found) = found {
+            SELECTED_AT.set(found);
         }
+        found
     }
 
     /// Edits the model in place; the text follows when typing pauses (see [`AppState::flush`]).
