@@ -10,18 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { generatedFlagFile } from '../tests/e2e/generated-flags.mjs';
+
 const dists = process.argv.slice(2).map((d) => resolve(d));
 if (dists.length === 0) throw new Error('usage: node bench/form-edit-5000.mjs DIST [DIST ...]');
 const dir = mkdtempSync(join(tmpdir(), 'edgeflag-form-bench-'));
-const big = { schema_version: 1, flags: [] };
-for (let i = 0; i < 5000; i++) {
-  big.flags.push({
-    key: `flag-${String(i).padStart(4, '0')}`, description: `Generated flag number ${i}`, tags: [`team-${i % 20}`],
-    kind: 'boolean', enabled: i % 3 !== 0, off_variation: 'off', default_variation: 'off',
-    variations: [{ name: 'on', value: true }, { name: 'off', value: false }],
-    rollout: { percent_bp: (i * 37) % 10001, variation: 'on' },
-  });
-}
+const big = generatedFlagFile(5000);
 const file = join(dir, 'big.json');
 writeFileSync(file, JSON.stringify(big, null, 2));
 
@@ -42,36 +36,39 @@ for (let round = 0; round < 3; round++) {
   for (const [k, dist] of dists.entries()) {
     const port = 18500 + k;
     const server = await serve(dist, port);
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForSelector('nav.tabs');
-    await page.click('nav.tabs button[data-page="Load / export"]');
-    await page.setInputFiles('[data-testid=import-file]', file);
-    await page.click('nav.tabs button[data-page="Flags"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=match-count]')?.textContent.includes('of 5000'));
-    await page.fill('[data-testid=flag-search]', 'flag-2500');
-    await page.click('table.flags button.link:text-is("flag-2500")');
-    await page.waitForSelector('input[aria-label="Rollout in percent"]');
-    const times = await page.evaluate(async () => {
-      const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-      const out = [];
-      for (let i = 0; i < 8; i++) {
-        // Looked up each time: a build may render the field anew after an edit.
-        const input = document.querySelector('input[aria-label="Rollout in percent"]');
-        const t0 = performance.now();
-        input.value = String(10 + i);
-        input.dispatchEvent(new Event('change', { bubbles: true }));
-        await frame();
-        out.push(performance.now() - t0);
-        await new Promise((r) => setTimeout(r, 600)); // past any pause-triggered write
-      }
-      return out;
-    });
-    const rollout = await page.evaluate(() => document.querySelector('input[aria-label="Rollout in percent"]').value);
-    if (rollout !== '17') throw new Error(`the last edit did not stick: ${rollout}`);
-    results[dist].push(...times);
-    await page.close();
-    server.kill();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForSelector('nav.tabs');
+      await page.click('nav.tabs button[data-page="Load / export"]');
+      await page.setInputFiles('[data-testid=import-file]', file);
+      await page.click('nav.tabs button[data-page="Flags"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid=match-count]')?.textContent.includes('of 5000'));
+      await page.fill('[data-testid=flag-search]', 'flag-2500');
+      await page.click('table.flags button.link:text-is("flag-2500")');
+      await page.waitForSelector('input[aria-label="Rollout in percent"]');
+      const times = await page.evaluate(async () => {
+        const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        const out = [];
+        for (let i = 0; i < 8; i++) {
+          // Looked up each time: a build may render the field anew after an edit.
+          const input = document.querySelector('input[aria-label="Rollout in percent"]');
+          const t0 = performance.now();
+          input.value = String(10 + i);
+          input.dispatchEvent(new Event('change', { bubbles: true }));
+          await frame();
+          out.push(performance.now() - t0);
+          await new Promise((r) => setTimeout(r, 600)); // past any pause-triggered write
+        }
+        return out;
+      });
+      const rollout = await page.evaluate(() => document.querySelector('input[aria-label="Rollout in percent"]').value);
+      if (rollout !== '17') throw new Error(`the last edit did not stick: ${rollout}`);
+      results[dist].push(...times);
+      await page.close();
+    } finally {
+      server.kill(); // also when a run fails: a server left behind would hold the port
+    }
   }
 }
 await browser.close();

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { assert, openPage, ROOT, run, SHOTS, startServer, tempDir, test, TOKEN } from './harness.mjs';
+import { generatedFlagFile } from './generated-flags.mjs';
 
 const example = JSON.parse(readFileSync(join(ROOT, 'examples/flags.json'), 'utf8'));
 
@@ -304,15 +305,7 @@ async function main() {
   });
 
   await test('filtering a 5,000-flag file finds the right flags (time reported, not asserted)', async () => {
-    const big = { schema_version: 1, flags: [] };
-    for (let i = 0; i < 5000; i++) {
-      big.flags.push({
-        key: `flag-${String(i).padStart(4, '0')}`, description: `Generated flag number ${i}`, tags: [`team-${i % 20}`],
-        kind: 'boolean', enabled: i % 3 !== 0, off_variation: 'off', default_variation: 'off',
-        variations: [{ name: 'on', value: true }, { name: 'off', value: false }],
-        rollout: { percent_bp: (i * 37) % 10001, variation: 'on' },
-      });
-    }
+    const big = generatedFlagFile(5000);
     const path = join(tempDir('edgeflag-e2e-big-'), 'big.json');
     writeFileSync(path, JSON.stringify(big, null, 2));
     await tab(page, 'Load / export');
