@@ -1,6 +1,6 @@
 //! The app state, provided as context. The draft *text* is what is saved, rebased and
 //! published: the raw editor edits it directly, and one memo parses, validates and compiles it
-//! with the evaluator for everyone else. Forms edit the model itself (`edits`), in place, and
+//! with the evaluator for everyone else. Forms edit the model itself (`EDITS`), in place, and
 //! their edits reach the text once typing pauses (`FLUSH_AFTER`) or before anything reads the
 //! text (`flush`): a keystroke no longer clones, serializes, re-parses and recompiles the whole
 //! file, which at 5,000 flags is what made typing lag.
