@@ -83,6 +83,11 @@ async function waitForDraftVersion(page, version, pattern) {
     throw new Error(`draft state "${shown}", expected /${pattern}/ with version >= ${version}; history: ${history.join(', ')}`);
   }
 }
+/** The published version the draft-state line names, or null. */
+async function draftBaseVersion(page) {
+  const m = (await text(page, '[data-testid=draft-state]')).match(/published version (\d+)/);
+  return m ? Number(m[1]) : null;
+}
 const serverFlag = async (key) => (await getJson('/api/flags')).flags.find((f) => f.key === key);
 const canaryOf = async (key) => (await serverFlag(key)).canary;
 
@@ -317,9 +322,20 @@ async function main() {
     const keys = await page.$$eval('.diff-entry h4', (hs) => hs.map((h) => h.textContent.split(' — ')[0]));
     assert(JSON.stringify(keys) === '["flag search-ranking"]', `the old draft's diff is its own edit only: ${keys}`);
     await tab(page, 'Raw JSON');
-    const draft = JSON.parse(await page.inputValue('[data-testid=raw-editor]'));
+    // The controller may still be advancing payment-processor, and the page rebases the draft
+    // when it sees a new version: compare the draft with the version it says it is based on,
+    // read before and after the text so that a rebase in between is read again.
+    const { draft, baseVersion } = await waitFor('a draft whose base holds still while it is read', async () => {
+      const before = await draftBaseVersion(page);
+      const text = await page.inputValue('[data-testid=raw-editor]');
+      const after = await draftBaseVersion(page);
+      return before !== null && before === after && before >= current && { draft: JSON.parse(text), baseVersion: before };
+    });
+    const baseFile = await getJson(`/api/flags/versions/${baseVersion}`);
     assert(draft.flags.find((f) => f.key === RANKING).canary.status === 'rolled_back', 'the old draft would re-open the canary');
-    assert(JSON.stringify(draft.flags.find((f) => f.key === PAYMENT).canary) === JSON.stringify((await serverFlag(PAYMENT)).canary), 'the old draft undid the controller');
+    const draftPayment = JSON.stringify(draft.flags.find((f) => f.key === PAYMENT).canary);
+    const basePayment = JSON.stringify(baseFile.flags.find((f) => f.key === PAYMENT).canary);
+    assert(draftPayment === basePayment, `the old draft undid the controller: draft ${draftPayment}, version ${baseVersion} ${basePayment}`);
     assert(JSON.stringify(await draftKeys(page)) === '["edgeflag.draft.v2"]', `migrated: ${await draftKeys(page)}`);
     await tab(page, 'Publish');
     await page.click('[data-testid=discard-draft]');
