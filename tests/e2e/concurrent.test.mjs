@@ -448,6 +448,102 @@ async function main() {
     assert(published.flags.find((f) => f.key === 'search-ranking').description === 'typed right before publishing', 'the publish missed the form edit');
   });
 
+  await test('an edit made while a publish is on its way is not lost: it stays as a draft against the version just published', async () => {
+    const editInForm = async (key, value) => {
+      await tab(page, 'Flags');
+      await page.click(`table.flags button.link:text-is("${key}")`);
+      const field = page.locator('label.field:has(> span.label:text-is("Description")) textarea').first();
+      await field.fill(value);
+      await field.press('Tab');
+    };
+    let version = null;
+    let later = null;
+    // The PUT is held until the admin has made a second edit (a slow network); a 412 (the
+    // controller wrote meanwhile) rebases and the admin publishes again.
+    for (let attempt = 0; attempt < 4 && version === null; attempt++) {
+      await editInForm('search-ranking', `sent while publishing (${attempt})`);
+      let release;
+      const held = new Promise((r) => { release = r; });
+      let sent;
+      const seen = new Promise((r) => { sent = r; });
+      await page.route('**/api/flags', async (route) => {
+        if (route.request().method() !== 'PUT') return route.continue();
+        sent();
+        await held;
+        return route.continue();
+      });
+      await tab(page, 'Publish');
+      await page.waitForSelector('[data-testid=publish]:not([disabled])');
+      if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
+      await page.click('[data-testid=publish]');
+      await seen;
+      // Each attempt types a new value: after a 412 the one before is in the draft, and sent.
+      later = `typed while the publish was on its way (${attempt})`;
+      await editInForm('checkout-redesign', later);
+      // Past the forms' pause, so that the edit is in the text before the answer comes.
+      await sleep(400);
+      release();
+      const notice = await (await page.waitForFunction(() => {
+        const n = document.querySelector('[data-testid=notice]')?.textContent ?? '';
+        return /Published version \d+|Not published/.test(n) && n;
+      })).jsonValue();
+      await page.unrouteAll();
+      const m = notice.match(/Published version (\d+)/);
+      if (m) {
+        version = Number(m[1]);
+        assert(/kept as your draft/.test(notice), `the notice says the later edit is kept: ${notice}`);
+      } else {
+        assert(/the server moved to version \d+/.test(notice), `publish failed: ${notice}`);
+        // Start the next attempt from the rebased draft, without the in-flight edit's flag.
+        await page.waitForFunction(() => !/Publishing/.test(document.querySelector('[data-testid=publish]')?.textContent ?? ''));
+      }
+    }
+    assert(version !== null, 'could not publish in 4 attempts');
+    const published = await getJson(`/api/flags/versions/${version}`);
+    assert(/^sent while publishing/.test(published.flags.find((f) => f.key === 'search-ranking').description), 'the publish carried what was sent');
+    assert(published.flags.find((f) => f.key === 'checkout-redesign').description !== later, 'the later edit was not sent');
+    await waitForDraftVersion(page, version, 'draft differs from published version (\\d+)');
+    await tab(page, 'Publish');
+    const keys = await page.$$eval('.diff-entry h4', (hs) => hs.map((h) => h.textContent.split(' — ')[0]));
+    assert(JSON.stringify(keys) === '["flag checkout-redesign"]', `the draft is the later edit only: ${keys}`);
+    // It survives a reload, and publishes.
+    await reload(page);
+    const again = await publish(page, ['flag checkout-redesign']);
+    const after = await getJson(`/api/flags/versions/${again}`);
+    assert(after.flags.find((f) => f.key === 'checkout-redesign').description === later, 'the later edit was lost');
+  });
+
+  await test('an unmatched old draft is never opened over edits made on the page since', async () => {
+    const server = await fetch(`${base}/api/flags`);
+    const file = JSON.parse(await server.text());
+    file.flags.find((f) => f.key === 'mobile-banner').description = 'from an unmatched old draft';
+    const orphan = { text: JSON.stringify(file, null, 2), base_etag: '"gone"', base_version: 9999, message: '' };
+    await page.evaluate((e) => localStorage.setItem('edgeflag.draft.unmatched', e), JSON.stringify(orphan));
+    await reload(page);
+    await page.waitForSelector('[data-testid=orphan]');
+    await setDescription(page, 'search-ranking', 'made on the page after the old draft was set aside');
+    await page.click('[data-testid=orphan-adopt]');
+    await page.waitForFunction(() => /Not opened: the page has edits of yours/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+    await tab(page, 'Raw JSON');
+    const kept = JSON.parse(await page.inputValue('[data-testid=raw-editor]'));
+    assert(kept.flags.find((f) => f.key === 'search-ranking').description === 'made on the page after the old draft was set aside', 'the page\'s edit was replaced');
+    assert(kept.flags.find((f) => f.key === 'mobile-banner').description !== 'from an unmatched old draft', 'the old draft was laid over the page');
+    assert(await page.locator('[data-testid=orphan]').count() === 1, 'the old draft is still offered');
+    // With the page's edits discarded, it opens.
+    await tab(page, 'Publish');
+    await page.click('[data-testid=discard-draft]');
+    await page.click('[data-testid=discard-confirm]');
+    await page.waitForFunction(() => /same as published version/.test(document.querySelector('[data-testid=draft-state]')?.textContent ?? ''));
+    await page.click('[data-testid=orphan-adopt]');
+    await page.waitForSelector('[data-testid=orphan]', { state: 'detached' });
+    await page.waitForSelector('.diff-entry h4');
+    const keys = await page.$$eval('.diff-entry h4', (hs) => hs.map((h) => h.textContent.split(' — ')[0]));
+    assert(JSON.stringify(keys) === '["flag mobile-banner"]', `the old draft opened as edits: ${keys}`);
+    await page.click('[data-testid=discard-draft]');
+    await page.click('[data-testid=discard-confirm]');
+    await page.waitForFunction(() => /same as published version/.test(document.querySelector('[data-testid=draft-state]')?.textContent ?? ''));
+  });
+
   await test('no uncaught errors in the page', async () => {
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });

@@ -134,7 +134,13 @@ pub fn OrphanPanel() -> impl IntoView {
         state.info("The unmatched draft was discarded.");
     };
     let adopt = move |_| {
-        let (Some(orphan), Some(base)) = (state.orphan.get_untracked(), state.base.get_untracked()) else { return };
+        let (Some(orphan), Some(copy)) = (state.orphan.get_untracked(), state.copy_untracked()) else { return };
+        // Opening it replaces the page's text: never over edits the admin made since.
+        if copy.is_edited() {
+            state.error("Not opened: the page has edits of yours, which the old draft would replace. Publish or discard them first (Publish tab), or export the old draft.");
+            return;
+        }
+        let base = copy.base;
         storage::remove_local(ORPHAN_KEY);
         state.orphan.set(None);
         state.pending.set(None);

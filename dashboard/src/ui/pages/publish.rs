@@ -5,7 +5,7 @@
 
 use edgeflag_dashboard::api_types::WriteOutcome;
 use edgeflag_dashboard::diff::diff_files;
-use edgeflag_dashboard::draft::{DraftState, Published, WorkingCopy};
+use edgeflag_dashboard::draft::{same_content, DraftState, Published, WorkingCopy};
 use leptos::prelude::*;
 
 use crate::ui::components::When;
@@ -26,14 +26,25 @@ pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, text: Option
     match outcome {
         WriteOutcome::Published { version, etag } => {
             match text {
-                // What we sent is that version: the working copy is clean on it.
+                // What we sent is that version. Edits made while the request was out are edits
+                // over what was sent, so they stay, as a draft against it; without them the
+                // working copy is clean on it.
                 Some(text) => {
                     let published = Published { text, etag, version };
                     state.published.set(Some(published.clone()));
                     state.pending.set(None);
                     state.rebase_note.set(None);
-                    state.set_copy(WorkingCopy::following(published));
-                    state.info(format!("Published version {version}."));
+                    let later = state.copy_untracked().map(|c| c.text).filter(|now| !same_content(now, &published.text));
+                    match later {
+                        Some(text) => {
+                            state.set_copy(WorkingCopy { base: published, text, message: String::new() });
+                            state.info(format!("Published version {version}. What you edited while it was being sent is not in it: it is kept as your draft."));
+                        }
+                        None => {
+                            state.set_copy(WorkingCopy::following(published));
+                            state.info(format!("Published version {version}."));
+                        }
+                    }
                 }
                 // A rollback: fetch what it published, then follow or rebase like any new version.
                 None => {
