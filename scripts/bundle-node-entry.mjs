@@ -11,13 +11,17 @@
 // the build fails and says which names differ.
 //
 //   node scripts/bundle-node-entry.mjs wasm/pkg   (build-wasm.sh runs it on the core package)
-import { readFileSync, writeFileSync, renameSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const dir = path.resolve(process.argv[2] ?? "wasm/pkg");
 const read = (f) => readFileSync(path.join(dir, f), "utf8");
 const entry = read("node.js");
+const HEADER = "// edgeflag Node entry, one module (scripts/bundle-node-entry.mjs inlined the files below).";
+if (entry.startsWith(HEADER)) {
+  throw new Error(`bundle-node-entry: ${dir}/node.js is already one module; run scripts/build-wasm.sh to start again from wasm/js/node.js`);
+}
 
 const GLUE = "./edgeflag_wasm.js";
 // What the entry and the inlined files import from each other: only these are inlined.
@@ -47,7 +51,7 @@ function inlined(file) {
   });
 }
 
-const parts = [`// edgeflag Node entry, one module (scripts/bundle-node-entry.mjs inlined the files below).\n`];
+const parts = [HEADER, ""];
 const external = [];
 const body = [];
 const order = [GLUE];
@@ -81,8 +85,14 @@ const exportsOf = async (url) => {
 const before = await exportsOf(pathToFileURL(path.join(dir, "node.js")).href);
 const tmp = path.join(dir, "node.bundled.js");
 writeFileSync(tmp, parts.join("\n"));
-const after = await exportsOf(pathToFileURL(tmp).href);
+let after;
+try {
+  after = await exportsOf(pathToFileURL(tmp).href);
+} finally {
+  if (after === undefined) rmSync(tmp, { force: true });
+}
 if (before.names.join() !== after.names.join() || before.answer !== after.answer) {
+  rmSync(tmp, { force: true });
   throw new Error(`bundle-node-entry: the bundle differs from the module graph:\n  before ${before.names.join(" ")} ${before.answer}\n  after  ${after.names.join(" ")} ${after.answer}`);
 }
 renameSync(tmp, path.join(dir, "node.js"));

@@ -215,7 +215,8 @@ function scanWith(scratch, text) {
   const { read, written } = textEncoder.encodeInto(text, new Uint8Array(memory.buffer, ptr, text.length));
   if (read !== text.length || written !== text.length) return null;
   // No copy of our own: `digest` copies the bytes before it returns (WebCrypto: "get a copy of
-  // the bytes held by the data parameter", step 2), so the scan may then grow the memory.
+  // the bytes held by the data parameter", step 2), so the scan may then grow the memory. A
+  // runtime that read them later could only get a wrong digest: the checked load then.
   const digest = crypto.subtle.digest("SHA-256", new Uint8Array(memory.buffer, ptr, text.length));
   const end = scratch.__wireEvaluate(LAYOUT, 0, text.length);
   const u32 = new Uint32Array(__wireMemory().buffer);
