@@ -1,9 +1,9 @@
 // Rewrites a built package's Node entry (DIR/node.js) as one ES module: the wasm-bindgen glue,
-// fast.js and validated.js inlined in the order Node would
-// evaluate them, then node.js's own instantiation. Why: Node's ES module loader costs about
-// 0.4 ms of CPU per file at a cold start (resolve, realpath, read, compile, link), and `import
-// "edgeflag"` loaded four; measured with bench/peers/cold-ab.mjs, one file takes ~1.4 ms off
-// the ~8 ms import (wasm/README.md "Server-validated files"). The other entries (edge.js,
+// fast.js and validated.js inlined in the order Node would evaluate them, then node.js's own
+// instantiation. Why: Node's ES module loader costs about 0.4 ms of CPU per file at a cold
+// start (resolve, realpath, read, compile, link), and `import "edgeflag"` loaded four; one
+// file takes 1.0-1.4 ms off the ~8 ms import (wasm/README.md "Build", the top README's
+// "Cold start, 1,000 flags"). The other entries (edge.js,
 // web.js) and the separate files stay as they are: workerd and bundlers take modules as listed.
 //
 // The check after writing: the bundle must export exactly the names the module graph did,
