@@ -99,6 +99,9 @@ else
   ' wasm/js/package.json "$OUT/package.json"
 fi
 cp wasm/README.md "$OUT/README.md" 2>/dev/null || true
+# The core Node entry as one module (0.4 ms of Node's module loader per file at a cold start);
+# the unleash entry keeps its files (unleash.js shares the glue with it). See the script.
+node scripts/bundle-node-entry.mjs "$OUT"
 
 for wasm in "$OUT/edgeflag_wasm_bg.wasm" "$OUT/unleash/edgeflag_wasm_bg.wasm"; do
   [[ -f "$wasm" ]] || continue

@@ -24,7 +24,7 @@ const CURRENT_TIME = "currentTime";
 const P = UnleashSet.prototype;
 const old = { isEnabled: P.isEnabled, getVariant: P.getVariant, evaluate: P.evaluate, replace: P.replace };
 const STATE = Symbol("edgeflag.unleashWire");
-const encoder = new TextEncoder();
+const utf8Encoder = new TextEncoder();
 
 // Views of WASM memory; remade when the memory grows (the old buffer is then detached).
 let memory = null;
@@ -137,7 +137,7 @@ function put(set, w, o, id, v, raw) {
         // Not ASCII: UTF-8 through the native encoder. A lone surrogate has no UTF-8 form
         // (the encoder would write U+FFFD where the old path refuses the context): old path.
         if (!v.isWellFormed()) return -1;
-        len = encoder.encodeInto(v, u8.subarray(start, start + 3 * n)).written;
+        len = utf8Encoder.encodeInto(v, u8.subarray(start, start + 3 * n)).written;
       }
       header(o, id, TAG_TEXT, len);
       return start + len;

@@ -20,7 +20,7 @@
 import { FlagSet as LoadedSet, __wireMemory } from "./edgeflag_wasm.js";
 import { FlagSet } from "./fast.js";
 
-const encoder = new TextEncoder();
+const textEncoder = new TextEncoder();
 
 function hexOf(buffer) {
   const digest = new Uint8Array(buffer);
@@ -191,7 +191,7 @@ function keyOf(s, i) {
 // (wasm/src/layout.rs, reached through api.rs's `LAYOUT`).
 const LAYOUT = 0xfffffffe;
 /** Longer text goes to the checked load, which refuses it (input.rs MAX_FLAG_FILE_CHARS). */
-const MAX_FILE_CHARS = 16 * 1024 * 1024;
+const MAX_TEXT_CHARS = 16 * 1024 * 1024;
 
 /**
  * The module's byte scan of ASCII `text` (byte and character offsets then agree), written
@@ -212,10 +212,12 @@ function scanWith(scratch, text) {
   const ptr = scratch.__wireInput(text.length);
   if (ptr === 0) return null;
   const memory = __wireMemory();
-  const { read, written } = encoder.encodeInto(text, new Uint8Array(memory.buffer, ptr, text.length));
+  const { read, written } = textEncoder.encodeInto(text, new Uint8Array(memory.buffer, ptr, text.length));
   if (read !== text.length || written !== text.length) return null;
-  // A copy for the digest: a runtime may read it after the scan has grown (and detached) memory.
-  const digest = crypto.subtle.digest("SHA-256", new Uint8Array(memory.buffer, ptr, text.length).slice());
+  // No copy of our own: `digest` copies the bytes before it returns (WebCrypto: "get a copy of
+  // the bytes held by the data parameter", step 2), so the scan may then grow the memory. A
+  // runtime that read them later could only get a wrong digest: the checked load then.
+  const digest = crypto.subtle.digest("SHA-256", new Uint8Array(memory.buffer, ptr, text.length));
   const end = scratch.__wireEvaluate(LAYOUT, 0, text.length);
   const u32 = new Uint32Array(__wireMemory().buffer);
   const count = u32[end >>> 2];
@@ -427,10 +429,10 @@ class Lazy {
 }
 
 async function loadLazy(text, sha256) {
-  if (typeof text !== "string" || typeof sha256 !== "string" || text.length > MAX_FILE_CHARS) return null;
+  if (typeof text !== "string" || typeof sha256 !== "string" || text.length > MAX_TEXT_CHARS) return null;
   // The digest is started first: where it runs on another thread (Node), the scan overlaps it.
   const scanned = scan(text);
-  const digest = scanned?.digest ?? crypto.subtle.digest("SHA-256", encoder.encode(text));
+  const digest = scanned?.digest ?? crypto.subtle.digest("SHA-256", textEncoder.encode(text));
   const shape = layout(text, scanned?.lists ?? null);
   const hex = hexOf(await digest);
   if (shape === null || hex !== sha256.toLowerCase()) return null;
