@@ -3,6 +3,7 @@
 use edgeflag_dashboard::draft::DraftState;
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::components::{effect, When};
 
 use super::components::sync_panels::{ConflictPanel, OrphanPanel, RebaseNote};
@@ -65,7 +66,7 @@ fn Tabs() -> impl IntoView {
                 <button type="button" class="tab" data-page=page.label()
                     aria-current=move || (state.page.get() == page).then_some("page")
                     on:click=move |_| state.page.set(page)>{page.label()}</button>
-            }).collect_view()}
+            }).collect_any()}
         </nav>
     }
 }

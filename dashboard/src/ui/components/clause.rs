@@ -9,6 +9,7 @@ use edgeflag_dashboard::lens::Lens;
 use edgeflag_evaluator::model::{Clause, Operator};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::components::When;
 use serde_json::Value;
 
@@ -47,7 +48,7 @@ pub fn ClauseEditor(list: Lens<Vec<Clause>>, index: usize) -> impl IntoView {
                 <select on:change=move |ev| set_operator(event_target_value(&ev))>
                     {Operator::ALL.into_iter().map(|op| view! {
                         <option value=op.as_str() selected=move || operator.get() == op>{op.as_str()}</option>
-                    }).collect_view()}
+                    }).collect_any()}
                 </select>
                 <FieldErrors path=clause.with_value(|l| format!("{}.operator", l.path())) />
             </label>
@@ -90,7 +91,7 @@ fn ValueEditor(values: Lens<Vec<Value>>, index: usize, input: Memo<ValueInput>) 
                 {move || { let current = text(); segments().into_iter().map(|s| {
                     let selected = s == current;
                     let v = s.clone(); view! { <option value=v selected=selected>{s}</option> }
-                }).collect_view() }}
+                }).collect_any() }}
             </select>
         }.into_any(),
         ValueInput::Date => view! {

@@ -3,6 +3,8 @@
 use edgeflag_dashboard::diff::{DiffEntry, LineTag};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
+
 #[component]
 pub fn DiffView(#[prop(into)] entries: Signal<Vec<DiffEntry>>, #[prop(optional)] empty: &'static str) -> impl IntoView {
     view! {
@@ -23,9 +25,9 @@ pub fn DiffView(#[prop(into)] entries: Signal<Vec<DiffEntry>>, #[prop(optional)]
                                 LineTag::Gap => ("gap", "  "),
                             };
                             view! { <span class=class>{mark}{line.text}"\n"</span> }
-                        }).collect_view()}</pre>
+                        }).collect_any()}</pre>
                     </section>
-                }).collect_view().into_any()
+                }).collect_any().into_any()
             }}
         </div>
     }

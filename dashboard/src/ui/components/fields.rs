@@ -4,6 +4,8 @@ use edgeflag_dashboard::forms::{bp_to_percent, float_to_text, parse_key_list, pe
 use edgeflag_dashboard::lens::Lens;
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
+
 use super::{stored, SLens};
 use crate::ui::state::AppState;
 use crate::ui::url;
@@ -24,7 +26,7 @@ pub fn FieldErrors(
     };
     view! {
         <span class="field-errors" aria-live="polite">
-            {move || messages().into_iter().map(|m| view! { <span class="field-error">{m}</span> }).collect_view()}
+            {move || messages().into_iter().map(|m| view! { <span class="field-error">{m}</span> }).collect_any()}
         </span>
     }
 }
@@ -200,7 +202,7 @@ pub fn NameSelect(label: &'static str, lens: Lens<String>, #[prop(into)] names: 
                 let text = if name.is_empty() { "(none)".to_string() } else { name.clone() };
                 view! { <option value=name selected=selected>{text}</option> }
             })
-            .collect_view()
+            .collect_any()
     };
     view! {
         <label class="field"><span class="label">{label}</span>

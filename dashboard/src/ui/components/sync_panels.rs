@@ -6,6 +6,7 @@ use edgeflag_dashboard::draft::WorkingCopy;
 use edgeflag_dashboard::rebase::{choices_for, rebase, resolve, show_value, Rebase, Side};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::state::{AppState, Page};
 use crate::ui::storage;
 use crate::ui::sync::{retry_orphan, ORPHAN_KEY};
@@ -96,7 +97,7 @@ pub fn ConflictPanel() -> impl IntoView {
                                     <span class="hint">{format!("In version {base_version}, before both changes: {}", show_value(c.base.as_ref(), VALUE_CHARS))}</span>
                                 </li>
                             }
-                        }).collect_view()}
+                        }).collect_any()}
                     </ul>
                     <div class="row">
                         <button type="button" data-testid="conflict-apply" disabled=move || !all_chosen() on:click=move |_| apply(None)>

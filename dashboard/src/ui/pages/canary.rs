@@ -23,6 +23,7 @@ use edgeflag_evaluator::judgement::CanaryPolicy;
 use edgeflag_evaluator::model::Canary;
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::components::When;
 
 use crate::ui::api;
@@ -222,7 +223,7 @@ pub fn CanaryPage() -> impl IntoView {
                             disabled=move || act.pending().get()
                                 || !shown.with(|s| s.as_ref().and_then(|s| s.live.as_ref()).is_some_and(|s| action_applies(action, &s.status)))
                             on:click=move |_| confirming.set(Some(action))>{label}</button>
-                    }).collect_view()}
+                    }).collect_any()}
             </div>
             {move || confirming.get().zip(live_state()).map(|(action, s)| {
                 let e = env_opt();
@@ -316,7 +317,7 @@ fn ChecksTable(checks: Vec<Check>, id: &'static str) -> impl IntoView {
             <tbody>{checks.into_iter().map(|c| view! {
                 <tr class=format!("outcome-{}", c.outcome)><td>{c.check.clone()}</td><td>{c.outcome.clone()}</td><td>{num(c.observed)}</td>
                     <td><Bounds check=c.clone() /></td><td>{num(c.limit)}</td><td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr>
-            }).collect_view()}</tbody>
+            }).collect_any()}</tbody>
         </table>
     }
 }
@@ -361,7 +362,7 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
             <h3>"The controller's last judgement"</h3>
             <p data-testid="controller-decision">"Decision: "<strong>{j.action.clone()}</strong>
                 {format!(" at stage {}{on}, {}{wrote}", j.stage + 1, j.at)}</p>
-            <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+            <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_any()}</ul>
             {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> })}
             {j.needs.map(|n| view! { <p class="notice" data-testid="controller-needs">{n.reason}</p> })}
             <p class="hint" data-testid="controller-range">{format!(
@@ -427,7 +428,7 @@ fn Stages(shown: LiveCanary, at: String) -> impl IntoView {
                         <td>{i + 1}</td><td>{s.percent}</td><td>{s.min_duration}</td>
                         <td>{s.gate.max_error_rate}</td><td>{s.gate.max_p99_ms}</td><td>{s.gate.min_samples}</td>
                     </tr>
-                }).collect_view()}
+                }).collect_any()}
             </tbody>
         </table>
     }
@@ -481,7 +482,7 @@ fn Judgement(
             <div class="decision">
                 <p data-testid="canary-decision">"Decision: "<strong>{j.action.as_str()}</strong>
                     {j.next_stage.map(|n| format!(" (to stage {})", n + 1))}</p>
-                <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_any()}</ul>
                 {j.needs.map(|n| view! { <p class="notice" data-testid="canary-needs">{n.reason}</p> })}
                 <ChecksTable checks=j.checks.iter().map(check_of).collect() id="canary-checks" />
                 <p data-testid="canary-failures">{format!(

@@ -6,6 +6,8 @@ use edgeflag_dashboard::lens::Lens;
 use edgeflag_evaluator::model::{Flag, FlagKind, Variation};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
+
 use super::env::EnvironmentsEditor;
 use super::flag_choice::missing_flag;
 use super::preview::FlagPreview;
@@ -105,7 +107,7 @@ fn KindSelect(lens: Lens<FlagKind>) -> impl IntoView {
                     lens.with_value(|l| state.write(l, |x| *x = k));
                 }
             }>
-                {FlagKind::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected=move || current() == k>{k.as_str()}</option> }).collect_view()}
+                {FlagKind::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected=move || current() == k>{k.as_str()}</option> }).collect_any()}
             </select>
             <FieldErrors path=lens.with_value(|l| l.path().to_string()) />
         </label>

@@ -8,6 +8,7 @@ use edgeflag_dashboard::lens::{key_segment, Lens};
 use edgeflag_evaluator::model::{EnvironmentOverride, Flag};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::components::When;
 
 use crate::ui::components::fields::{FieldErrors, KeyListField};
@@ -164,7 +165,7 @@ fn EnabledOverride(lens: Lens<Option<bool>>) -> impl IntoView {
                 let value = choices.iter().find(|(t, _)| *t == text).and_then(|(_, v)| *v);
                 lens.with_value(|l| state.write(l, |x| *x = value));
             }>
-                {choices.into_iter().map(|(t, v)| view! { <option value=t selected=move || current() == v>{t}</option> }).collect_view()}
+                {choices.into_iter().map(|(t, v)| view! { <option value=t selected=move || current() == v>{t}</option> }).collect_any()}
             </select>
         </label>
     }
@@ -186,7 +187,7 @@ fn DefaultOverride(lens: Lens<Option<String>>, names: Signal<Vec<String>>) -> im
                 {move || names.get().into_iter().map(|n| {
                     let selected = current().as_deref() == Some(n.as_str());
                     let v = n.clone(); view! { <option value=v selected=selected>{n}</option> }
-                }).collect_view()}
+                }).collect_any()}
             </select>
             <FieldErrors path=lens.with_value(|l| l.path().to_string()) />
         </label>

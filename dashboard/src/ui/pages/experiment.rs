@@ -8,6 +8,7 @@ use edgeflag_evaluator::judgement::{analyze_experiment, AnalysisConfig, Experime
 use edgeflag_evaluator::model::Experiment;
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::components::When;
 
 use crate::ui::api;
@@ -102,7 +103,7 @@ fn Report(experiment: Experiment, data: ExperimentData) -> impl IntoView {
         .assignments
         .iter()
         .map(|(v, n)| view! { <tr><td>{v.clone()}</td><td>{*n}</td></tr> })
-        .collect_view();
+        .collect_any();
     let body = match report {
         Err(e) => view! { <p class="notice error" data-testid="experiment-error">{e}</p> }.into_any(),
         Ok(r) => {
@@ -125,9 +126,9 @@ fn Report(experiment: Experiment, data: ExperimentData) -> impl IntoView {
                                 <td>{c.p_value.map(|p| if p < 1e-4 { format!("{p:.2e}") } else { format!("{p:.4}") }).unwrap_or_else(|| "—".into())}</td><td data-testid="winner">{c.winner.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td>{c.remaining_per_arm.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td><td>{c.reason.clone()}</td>
                             </tr>
-                        }).collect_view()}</tbody>
+                        }).collect_any()}</tbody>
                     </table>
-                }).collect_view()}
+                }).collect_any()}
             }
             .into_any()
         }

@@ -7,6 +7,7 @@ use edgeflag_dashboard::forms::{new_flag, unique_key};
 use edgeflag_evaluator::model::FlagKind;
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::components::When;
 
 use crate::ui::components::keyed_rows;
@@ -39,19 +40,19 @@ pub fn FlagsPage() -> impl IntoView {
                 <label class="field"><span class="label">"Tag"</span>
                     <select on:change=move |ev| filter.update(|f| f.tag = event_target_value(&ev))>
                         <option value="">"any tag"</option>
-                        {move || tags.get().into_iter().map(|t| { let v = t.clone(); view! { <option value=v>{t}</option> } }).collect_view()}
+                        {move || tags.get().into_iter().map(|t| { let v = t.clone(); view! { <option value=v>{t}</option> } }).collect_any()}
                     </select>
                 </label>
                 <label class="field"><span class="label">"Kind"</span>
                     <select on:change=move |ev| filter.update(|f| f.kind = FlagKind::parse(&event_target_value(&ev)))>
                         <option value="">"any kind"</option>
                         {FlagKind::ALL.into_iter()
-                            .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                            .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_any()}
                     </select>
                 </label>
                 <label class="field"><span class="label">"Status"</span>
                     <select data-testid="status-filter" on:change=move |ev| filter.update(|f| f.status = StatusFilter::parse(&event_target_value(&ev)))>
-                        {StatusFilter::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                        {StatusFilter::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_any()}
                     </select>
                 </label>
             </div>
@@ -172,7 +173,7 @@ fn NewFlag() -> impl IntoView {
             <label class="field"><span class="label">"Kind"</span>
                 <select on:change=move |ev| set_kind.set(FlagKind::parse(&event_target_value(&ev)).unwrap_or(FlagKind::Boolean))>
                     {FlagKind::ALL.into_iter()
-                        .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                        .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_any()}
                 </select>
             </label>
             <button type="submit">"Create flag"</button>

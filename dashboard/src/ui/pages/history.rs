@@ -3,6 +3,7 @@
 use edgeflag_dashboard::diff::diff_files;
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::components::When;
 use serde_json::Value;
 
@@ -49,7 +50,7 @@ pub fn HistoryPage() -> impl IntoView {
                                     <td><button type="button" on:click=move |_| { view_version.dispatch(e.version); }>"View"</button>
                                         <Rollback version=e.version /></td>
                                 </tr>
-                            }).collect_view()}
+                            }).collect_any()}
                         </tbody>
                     </table>
                 }.into_any(),

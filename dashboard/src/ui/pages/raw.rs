@@ -6,6 +6,7 @@ use edgeflag_evaluator::Problem;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::components::effect;
 use crate::ui::state::AppState;
 
@@ -53,7 +54,7 @@ pub fn RawPage() -> impl IntoView {
                         {move || problems().into_iter().map(|p| {
                             let label = if p.path.is_empty() { p.message.clone() } else { format!("{}: {}", p.path, p.message) };
                             view! { <li><button type="button" class="link" on:click=move |_| jump(p.clone())>{label}</button></li> }
-                        }).collect_view()}
+                        }).collect_any()}
                     </ol>
                 </div>
             </div>
