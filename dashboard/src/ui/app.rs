@@ -106,6 +106,6 @@ fn NoticeBanner() -> impl IntoView {
                 <span>{n.text}</span>
                 <button type="button" aria-label="Dismiss" on:click=move |_| state.notice.set(None)>"×"</button>
             </div>
-        })}
+        }.into_any())}
     }
 }

@@ -24,7 +24,7 @@ pub fn RebaseNote() -> impl IntoView {
                 <span>{note}</span>
                 <button type="button" class="link" aria-label="Dismiss" on:click=move |_| state.rebase_note.set(None)>"×"</button>
             </p>
-        })}
+        }.into_any())}
     }
 }
 
@@ -109,6 +109,7 @@ pub fn ConflictPanel() -> impl IntoView {
                     </div>
                 </div>
             }
+            .into_any()
         })}
     }
 }
@@ -162,13 +163,14 @@ pub fn OrphanPanel() -> impl IntoView {
                     <div class="row">
                         {current.map(|v| view! {
                             <button type="button" data-testid="orphan-adopt" on:click=adopt>{format!("Open it as edits against version {v}…")}</button>
-                        })}
+                        }.into_any())}
                         <button type="button" on:click=move |_| { retry.dispatch(()); }>"Try again"</button>
                         <a href=export_href download="unmatched-draft.json">"Export it"</a>
                         <button type="button" class="danger" data-testid="orphan-discard" on:click=discard>"Discard it"</button>
                     </div>
                 </div>
             }
+            .into_any()
         })}
     }
 }

@@ -214,7 +214,7 @@ pub fn CanaryPage() -> impl IntoView {
                 None => view! { <p data-testid="canary-none">"No canary for this flag in this environment on the server."</p> }.into_any(),
                 Some(s) => view! { <Stages shown=s at=live_at.get_untracked() /> }.into_any(),
             }}
-            {move || live_state().map(|s| view! { <ControllerJudgement state=s /> })}
+            {move || live_state().map(|s| view! { <ControllerJudgement state=s /> }.into_any())}
             <div class="row" role="group" aria-label="Act on the server">
                 {[(ManualAction::Advance, "canary-advance", "Advance…"), (ManualAction::Pause, "canary-pause", "Pause…"),
                   (ManualAction::Resume, "canary-resume", "Resume…"), (ManualAction::Rollback, "canary-rollback", "Roll back…")]
@@ -242,6 +242,7 @@ pub fn CanaryPage() -> impl IntoView {
                         <button type="button" data-testid="canary-confirm-cancel" on:click=move |_| confirming.set(None)>"Cancel"</button>
                     </div>
                 }
+                .into_any()
             })}
             {move || {
                 let fetched = metrics.get();
@@ -340,6 +341,7 @@ fn Bounds(check: Check) -> impl IntoView {
                 <line class="limit" x1=x(b.limit) x2=x(b.limit) y1="0" y2="10" />
             </svg>
         }
+        .into_any()
     });
     view! { <span data-testid="check-bounds">{bar}" "{text}</span> }
 }
@@ -363,8 +365,8 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
             <p data-testid="controller-decision">"Decision: "<strong>{j.action.clone()}</strong>
                 {format!(" at stage {}{on}, {}{wrote}", j.stage + 1, j.at)}</p>
             <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_any()}</ul>
-            {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> })}
-            {j.needs.map(|n| view! { <p class="notice" data-testid="controller-needs">{n.reason}</p> })}
+            {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> }.into_any())}
+            {j.needs.map(|n| view! { <p class="notice" data-testid="controller-needs">{n.reason}</p> }.into_any())}
             <p class="hint" data-testid="controller-range">{format!(
                 "Judged on every request since {}{}; the bounds stay valid however often they are read.",
                 j.judged_from.as_deref().unwrap_or("the stage started"),
@@ -463,7 +465,7 @@ fn Judgement(
     let as_of = metrics.as_ref().ok().map(|r| {
         format!("Metrics as of {}; fetched again with each of the controller's judgements and on Refresh.", r.generated_at)
     });
-    let source_error = metrics.as_ref().err().map(|e| view! { <p class="notice error" data-testid="metrics-error">"Metrics source failed: "{e.clone()}</p> });
+    let source_error = metrics.as_ref().err().map(|e| view! { <p class="notice error" data-testid="metrics-error">"Metrics source failed: "{e.clone()}</p> }.into_any());
     let charts = metrics.as_ref().ok().map(|r| {
         let arms = |pick| vec![("canary", series_values(r, "canary", pick)), ("baseline", series_values(r, "baseline", pick))];
         view! {
@@ -475,6 +477,7 @@ fn Judgement(
                     thresholds=gate.iter().map(|g| g.max_p99_ms).collect() />
             </div>
         }
+        .into_any()
     });
     let decision = match judgement {
         Err(e) => view! { <p class="notice error" data-testid="canary-decision">"Cannot judge: "{e.to_string()}</p> }.into_any(),
@@ -483,7 +486,7 @@ fn Judgement(
                 <p data-testid="canary-decision">"Decision: "<strong>{j.action.as_str()}</strong>
                     {j.next_stage.map(|n| format!(" (to stage {})", n + 1))}</p>
                 <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_any()}</ul>
-                {j.needs.map(|n| view! { <p class="notice" data-testid="canary-needs">{n.reason}</p> })}
+                {j.needs.map(|n| view! { <p class="notice" data-testid="canary-needs">{n.reason}</p> }.into_any())}
                 <ChecksTable checks=j.checks.iter().map(check_of).collect() id="canary-checks" />
                 <p data-testid="canary-failures">{format!(
                     "Consecutive failed judgements: {} (was {carried}; rollback at {}). Carried across refreshes of this flag, environment and stage.",
@@ -495,7 +498,7 @@ fn Judgement(
     };
     view! {
         <h3>"This page's judgement of the metrics"</h3>
-        {as_of.map(|t| view! { <p class="hint" data-testid="metrics-as-of">{t}</p> })}
+        {as_of.map(|t| view! { <p class="hint" data-testid="metrics-as-of">{t}</p> }.into_any())}
         <p class=format!("health health-{health}") data-testid="canary-health">"Health: "<strong>{health}</strong></p>
         {source_error}
         {charts}

@@ -37,7 +37,7 @@ pub fn EditorPage() -> impl IntoView {
                         <p class="notice error" data-testid="missing-flag">
                             {missing_flag(key, "in this draft")}
                         </p>
-                    }))}
+                    }.into_any()))}
                     <p>"Choose a flag in the "
                         <button type="button" class="link" on:click=move |_| state.page.set(Page::Flags)>"flags list"</button>
                         "."</p>

@@ -76,6 +76,6 @@ pub fn FlagChoiceSelects(choice: FlagChoice, id: &'static str, all_label: &'stat
             <p class="notice error" data-testid="missing-flag">
                 {missing_flag(&k, if id == "canary" { "with a canary on the server" } else { "with an experiment in the draft" })}
             </p>
-        })}
+        }.into_any())}
     }
 }
