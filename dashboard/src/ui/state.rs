@@ -116,8 +116,8 @@ pub struct AppState {
     pub pending: RwSignal<Option<Pending>>,
     pub choices: RwSignal<ByPath<Side>>,
     pub attribution: RwSignal<ByPath<Attribution>>,
-    /// "The server moved to version N (…); your edits were rebased onto it."
-    pub rebase_note: RwSignal<Option<String>>,
+    /// "The server moved to version N (…); your edits were rebased onto it.", "" for none.
+    pub rebase_note: RwSignal<String>,
     /// A saved draft whose base this server does not have: shown, never applied on its own.
     pub orphan: RwSignal<Option<SavedDraft>>,
     /// The base (version, ETag) of a draft restored while the server was unreachable, so that
@@ -178,7 +178,7 @@ impl AppState {
             pending,
             choices: RwSignal::new(Default::default()),
             attribution: RwSignal::new(Default::default()),
-            rebase_note: RwSignal::new(None),
+            rebase_note: RwSignal::new(String::new()),
             orphan: RwSignal::new(None),
             offline_base: RwSignal::new(None),
             ready: RwSignal::new(false),

@@ -202,13 +202,13 @@ fn follow_server(state: AppState) {
                 leptos::task::spawn_local(async move {
                     let history = api::history(&url(state), 200).await.unwrap_or_default();
                     let authors = authors_between(&history, from, server.version);
-                    state.rebase_note.set(Some(rebase_note(server.version, &authors, &kept_theirs)));
+                    state.rebase_note.set(rebase_note(server.version, &authors, &kept_theirs));
                 });
             }
             Rebase::Conflicts(pending) => {
                 let key = (copy.base.version, server.version, pending.conflicts.iter().map(|c| c.path.to_string()).collect::<Vec<_>>());
                 if state.pending.with_untracked(|p| p.as_ref() != Some(&pending)) {
-                    state.rebase_note.set(None); // the panel says more than the note
+                    state.rebase_note.set(String::new()); // the panel says more than the note
                     state.pending.set(Some(pending.clone()));
                 }
                 if attributed.with_value(|a| *a != key) {

@@ -19,10 +19,10 @@ const VALUE_CHARS: usize = 300;
 pub fn RebaseNote() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
-        {move || state.rebase_note.get().map(|note| view! {
+        {move || Some(state.rebase_note.get()).filter(|note| !note.is_empty()).map(|note| view! {
             <p class="rebase-note" role="status" data-testid="rebase-note">
                 <span>{note}</span>
-                <button type="button" class="link" aria-label="Dismiss" on:click=move |_| state.rebase_note.set(None)>"×"</button>
+                <button type="button" class="link" aria-label="Dismiss" on:click=move |_| state.rebase_note.set(String::new())>"×"</button>
             </p>
         }.into_any())}
     }
@@ -51,7 +51,7 @@ pub fn ConflictPanel() -> impl IntoView {
         let version = pending.server.version;
         state.pending.set(None);
         state.choices.set(Default::default());
-        state.rebase_note.set(None);
+        state.rebase_note.set(String::new());
         state.set_copy(next);
         state.info(format!(
             "Your edits are now on version {version}: {mine} of {} field(s) keep your value, the others the server's. Review the diff and publish.",

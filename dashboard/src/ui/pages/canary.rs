@@ -112,7 +112,7 @@ pub fn CanaryPage() -> impl IntoView {
     let window = RwSignal::new("stage".to_string());
     let use_prometheus = RwSignal::new(false);
     let prometheus = RwSignal::new(Prometheus::default());
-    let refresh = RwSignal::new(0u32);
+    let refresh = Trigger::new();
     // The page's judgement state: the failure count and earlier stages' evidence, as the
     // controller keeps them (each fetch, by its generation time, counts once).
     let monitor = StoredValue::new(PageMonitor::default());
@@ -203,7 +203,7 @@ pub fn CanaryPage() -> impl IntoView {
                     <input data-testid="canary-window" size="5" prop:value=move || window.get()
                         on:change=move |ev| window.set(event_target_value(&ev)) />
                 </label>
-                <button type="button" data-testid="canary-refresh" on:click=move |_| { refresh.update(|n| *n += 1); poll_live(); }>"Refresh"</button>
+                <button type="button" data-testid="canary-refresh" on:click=move |_| { refresh.notify(); poll_live(); }>"Refresh"</button>
             </div>
             <PrometheusSettings enabled=use_prometheus settings=prometheus />
             {move || match live.with(|l| l.as_ref().and_then(|l| l.as_ref().err().cloned())) {

@@ -137,12 +137,12 @@ fn VariationsEditor(flag: Lens<Flag>) -> impl IntoView {
         {index_rows(count, move |i| {
             let variation = list.get_value().at(i);
             let value = stored(lens!(variation, value));
-            let (local_error, set_local_error) = signal(None::<String>);
+            let local_error = RwSignal::new(String::new());
             let set_value = move |text: String| {
                 let k = kind.with_value(|l| state.read(l, |k| *k)).unwrap_or(FlagKind::String);
                 match variation_value_from_input(k, &text) {
-                    Ok(v) => { set_local_error.set(None); value.with_value(|l| state.write(l, |x| *x = v)) }
-                    Err(e) => set_local_error.set(Some(e)),
+                    Ok(v) => { local_error.set(String::new()); value.with_value(|l| state.write(l, |x| *x = v)) }
+                    Err(e) => local_error.set(e),
                 }
             };
             view! {

@@ -36,7 +36,7 @@ pub fn ExperimentPage() -> impl IntoView {
     let window = RwSignal::new("1h".to_string());
     let pasted = RwSignal::new(String::new());
     let use_pasted = RwSignal::new(false);
-    let refresh = RwSignal::new(0u32);
+    let refresh = Trigger::new();
     let experiment = Memo::new(move |_| {
         let (key, env) = (flag.get(), env.get());
         state
@@ -64,7 +64,7 @@ pub fn ExperimentPage() -> impl IntoView {
             <div class="row">
                 <FlagChoiceSelects choice=choice id="experiment" all_label="(all)" />
                 <label>"Window "<input size="5" prop:value=move || window.get() on:change=move |ev| window.set(event_target_value(&ev)) /></label>
-                <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+                <button type="button" on:click=move |_| refresh.notify()>"Refresh"</button>
             </div>
             <label><input type="checkbox" data-testid="experiment-use-pasted" prop:checked=move || use_pasted.get()
                 on:change=move |ev| use_pasted.set(event_target_checked(&ev)) />" Use pasted data instead of /api/metrics"</label>

@@ -85,7 +85,7 @@ fn FlagTable(matches: Memo<Vec<usize>>) -> impl IntoView {
 #[component]
 fn FlagRow(index: usize) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let (confirming, set_confirming) = signal(false);
+    let confirming = RwSignal::new(false);
     let field = move |f: fn(&edgeflag_evaluator::model::Flag) -> String| {
         state.with_model(|m| m.flags.get(index).map(f)).flatten().unwrap_or_default()
     };
@@ -116,7 +116,7 @@ fn FlagRow(index: usize) -> impl IntoView {
         if deleted.is_some_and(|k| state.selected.with_untracked(|s| *s == k)) {
             state.selected.set(String::new());
         }
-        set_confirming.set(false);
+        confirming.set(false);
     };
     view! {
         <tr>
@@ -131,10 +131,10 @@ fn FlagRow(index: usize) -> impl IntoView {
                 <When when=move || !confirming.get() fallback=move || view! {
                     <span role="alert">{move || format!("Delete {}?", key())}</span>
                     <button type="button" class="danger" on:click=delete>"Yes, delete"</button>
-                    <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
+                    <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
                 }>
                     <button type="button" on:click=duplicate aria-label=move || format!("Duplicate {}", key())>"Duplicate"</button>
-                    <button type="button" class="danger" on:click=move |_| set_confirming.set(true) aria-label=move || format!("Delete {}", key())>"Delete"</button>
+                    <button type="button" class="danger" on:click=move |_| confirming.set(true) aria-label=move || format!("Delete {}", key())>"Delete"</button>
                 </When>
             </td>
         </tr>
@@ -144,11 +144,11 @@ fn FlagRow(index: usize) -> impl IntoView {
 #[component]
 fn NewFlag() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let (key, set_key) = signal(String::new());
-    let (kind, set_kind) = signal(FlagKind::Boolean);
+    let key_input = RwSignal::new(String::new());
+    let kind = RwSignal::new(FlagKind::Boolean);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let key = key.get_untracked().trim().to_string();
+        let key = key_input.get_untracked().trim().to_string();
         if key.is_empty() {
             state.error("A new flag needs a key.");
             return;
@@ -159,7 +159,7 @@ fn NewFlag() -> impl IntoView {
             created = Some(m.flags.len() - 1);
         });
         if let Some(index) = created {
-            set_key.set(String::new());
+            key_input.set(String::new());
             state.open_flag(key, index);
             state.page.set(Page::Editor);
         }
@@ -168,10 +168,10 @@ fn NewFlag() -> impl IntoView {
         <form class="row new-flag" on:submit=create>
             <h3>"New flag"</h3>
             <label class="field"><span class="label">"Key"</span>
-                <input type="text" required prop:value=key on:input=move |ev| set_key.set(event_target_value(&ev)) />
+                <input type="text" required prop:value=key_input on:input=move |ev| key_input.set(event_target_value(&ev)) />
             </label>
             <label class="field"><span class="label">"Kind"</span>
-                <select on:change=move |ev| set_kind.set(FlagKind::parse(&event_target_value(&ev)).unwrap_or(FlagKind::Boolean))>
+                <select on:change=move |ev| kind.set(FlagKind::parse(&event_target_value(&ev)).unwrap_or(FlagKind::Boolean))>
                     {FlagKind::ALL.into_iter()
                         .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_any()}
                 </select>

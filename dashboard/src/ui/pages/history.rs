@@ -86,10 +86,10 @@ fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
 #[component]
 fn Rollback(version: u64) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let (confirming, set_confirming) = signal(false);
+    let confirming = RwSignal::new(false);
     // A new version like any other: an unedited page follows it, edits are rebased onto it.
     let rollback = Job::new(move |_: &()| async move {
-        set_confirming.set(false);
+        confirming.set(false);
         let Some(etag) = state.published.get_untracked().map(|p| p.etag) else { return };
         let server = state.server.get_untracked();
         let message = format!("roll back to version {version}");
@@ -98,11 +98,11 @@ fn Rollback(version: u64) -> impl IntoView {
     });
     view! {
         <When when=move || confirming.get() fallback=move || view! {
-            <button type="button" on:click=move |_| set_confirming.set(true)>"Roll back…"</button>
+            <button type="button" on:click=move |_| confirming.set(true)>"Roll back…"</button>
         }>
             <span role="alert">{format!("Publish version {version} again?")}</span>
             <button type="button" class="danger" on:click=move |_| { rollback.dispatch(()); }>"Yes, roll back"</button>
-            <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
+            <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
         </When>
     }
 }

@@ -31,7 +31,7 @@ pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, text: Option
                     let published = Published { text, etag, version };
                     state.published.set(Some(published.clone()));
                     state.pending.set(None);
-                    state.rebase_note.set(None);
+                    state.rebase_note.set(String::new());
                     state.set_copy(WorkingCopy::following(published));
                     state.info(format!("Published version {version}."));
                 }
@@ -103,12 +103,12 @@ pub fn PublishPage() -> impl IntoView {
             _ => None,
         }
     };
-    let (confirm_discard, set_confirm_discard) = signal(false);
+    let confirm_discard = RwSignal::new(false);
     let discard = move |_| {
-        set_confirm_discard.set(false);
+        confirm_discard.set(false);
         if let Some(server) = state.published.get_untracked() {
             state.pending.set(None);
-            state.rebase_note.set(None);
+            state.rebase_note.set(String::new());
             state.set_copy(WorkingCopy::following(server));
             state.info("Your edits were discarded; the page shows the server's version.");
         }
@@ -137,11 +137,11 @@ pub fn PublishPage() -> impl IntoView {
             </form>
             <When when=move || state.is_edited()>
                 <When when=move || confirm_discard.get() fallback=move || view! {
-                    <button type="button" class="danger" data-testid="discard-draft" on:click=move |_| set_confirm_discard.set(true)>"Discard my edits…"</button>
+                    <button type="button" class="danger" data-testid="discard-draft" on:click=move |_| confirm_discard.set(true)>"Discard my edits…"</button>
                 }>
                     <span role="alert">"Discard all your edits and show the server's version?"</span>
                     <button type="button" class="danger" data-testid="discard-confirm" on:click=discard>"Yes, discard"</button>
-                    <button type="button" on:click=move |_| set_confirm_discard.set(false)>"Cancel"</button>
+                    <button type="button" on:click=move |_| confirm_discard.set(false)>"Cancel"</button>
                 </When>
             </When>
         </section>
