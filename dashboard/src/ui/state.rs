@@ -152,10 +152,11 @@ impl AppState {
             |a: Option<&Arc<Parsed>>, b: Option<&Arc<Parsed>>| a.map(Arc::as_ptr) != b.map(Arc::as_ptr),
         );
         let published: RwSignal<Option<Published>> = RwSignal::new(None);
-        // Parsed again only when the server's version changes, not on every poll.
-        let published_text = Memo::new(move |_| published.with(|p| p.as_ref().map(|p| (p.etag.clone(), p.text.clone()))));
+        // Parsed again only when the server's text changes, not on every poll. A `String` memo
+        // ("" for none: a published file is never empty), not one more memo type.
+        let published_text = Memo::new(move |_| published.with(|p| p.as_ref().map(|p| p.text.clone()).unwrap_or_default()));
         let published_parsed = Memo::new_with_compare(
-            move |_| published_text.with(|p| p.as_ref().map(|(_, text)| Arc::new(parse(text)))),
+            move |_| published_text.with(|text| (!text.is_empty()).then(|| Arc::new(parse(text)))),
             |a: Option<&Option<Arc<Parsed>>>, b: Option<&Option<Arc<Parsed>>>| {
                 a.map(|a| a.as_ref().map(Arc::as_ptr)) != b.map(|b| b.as_ref().map(Arc::as_ptr))
             },

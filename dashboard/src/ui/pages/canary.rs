@@ -150,10 +150,11 @@ pub fn CanaryPage() -> impl IntoView {
     let live_state = move || shown.with(|s| s.as_ref().and_then(|s| s.live.clone()));
 
     // The controller's activity on this canary: a new judgement, stage or status.
+    // One string (a `String` memo, not one more memo type): status, stage, judgement time.
     let controller_activity = Memo::new(move |_| {
-        shown.with(|s| {
-            let s = s.as_ref()?.live.as_ref()?;
-            Some((s.status.clone(), s.current_stage, s.last_judgement.as_ref().map(|j| j.at.clone())))
+        shown.with(|s| match s.as_ref().and_then(|s| s.live.as_ref()) {
+            Some(s) => format!("{} {} {}", s.status, s.current_stage, s.last_judgement.as_ref().map_or("-", |j| j.at.as_str())),
+            None => String::new(),
         })
     });
     // Fetched again on Refresh and with each of the controller's judgements, so the charts and
