@@ -120,9 +120,9 @@ pub struct AppState {
     pub rebase_note: RwSignal<String>,
     /// A saved draft whose base this server does not have: shown, never applied on its own.
     pub orphan: RwSignal<Option<SavedDraft>>,
-    /// The base (version, ETag) of a draft restored while the server was unreachable, so that
-    /// saving it again keeps it.
-    pub offline_base: RwSignal<Option<(u64, String)>>,
+    /// The base (version and ETag; its text is not known offline) of a draft restored while
+    /// the server was unreachable, so that saving it again keeps it.
+    pub offline_base: RwSignal<Option<Published>>,
     /// Set once the saved draft has been restored: saving and rebasing start then.
     pub ready: RwSignal<bool>,
     /// Server base URL; empty means this page's origin.
@@ -384,7 +384,7 @@ impl AppState {
             // No server: keep the text, and the base it was restored with, if any.
             None => {
                 let base = self.offline_base.get_untracked();
-                Some(SavedDraft { text, base_version: base.as_ref().map(|b| b.0), base_etag: base.map(|b| b.1), message })
+                Some(SavedDraft { text, base_version: base.as_ref().map(|b| b.version), base_etag: base.map(|b| b.etag), message })
             }
         }
     }

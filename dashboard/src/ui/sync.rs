@@ -55,7 +55,9 @@ pub async fn load(state: AppState, saved: Option<SavedDraft>) {
             match saved {
                 Some(saved) => {
                     state.base.set(None);
-                    state.offline_base.set(saved.base_version.zip(saved.base_etag));
+                    state.offline_base.set(
+                        saved.base_version.zip(saved.base_etag).map(|(version, etag)| Published { text: String::new(), etag, version }),
+                    );
                     state.set_text(saved.text);
                     state.message.set(saved.message);
                 }

@@ -88,14 +88,10 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
     };
     let base_flag = move || flag.with_value(|l| state.read(l, Clone::clone));
     // Copyable lenses: the nested view closures below are re-run and must not move them.
-    let parts = StoredValue::new((
-        lens!(over, enabled),
-        lens!(over, default_variation),
-        lens!(over, targets),
-        lens!(over, deny),
-        lens!(over, rules),
-    ));
-    let splits = StoredValue::new((lens!(over, rollout), lens!(over, canary), lens!(over, experiment)));
+    // One stored value per lens (types the other editors store too), not a stored tuple type.
+    let (enabled, default_variation) = (stored(lens!(over, enabled)), stored(lens!(over, default_variation)));
+    let (targets, deny, rules) = (stored(lens!(over, targets)), stored(lens!(over, deny)), stored(lens!(over, rules)));
+    let (rollout, canary, experiment) = (stored(lens!(over, rollout)), stored(lens!(over, canary)), stored(lens!(over, experiment)));
     let over_path = over.path().to_string();
     view! {
         <fieldset class="environment">
@@ -105,22 +101,22 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
                 move || if exists() { "Remove override (inherit everything)" } else { "Override in this environment" }
             }</button>
             <When when=exists.clone()>
-                <EnabledOverride lens=parts.get_value().0 />
-                <DefaultOverride lens=parts.get_value().1 names=names />
-                <Overridable label="Override individual targets" lens=parts.get_value().2
+                <EnabledOverride lens=enabled.get_value() />
+                <DefaultOverride lens=default_variation.get_value() names=names />
+                <Overridable label="Override individual targets" lens=targets.get_value()
                     initial=Arc::new(move || base_flag().map(|f| f.targets).unwrap_or_default())>
-                    <TargetsEditor list=parts.get_value().2.some() names=names />
+                    <TargetsEditor list=targets.get_value().some() names=names />
                 </Overridable>
-                <Overridable label="Override the deny list" lens=parts.get_value().3
+                <Overridable label="Override the deny list" lens=deny.get_value()
                     initial=Arc::new(move || base_flag().map(|f| f.deny).unwrap_or_default())>
-                    <KeyListField label="Deny list" lens=parts.get_value().3.some() />
+                    <KeyListField label="Deny list" lens=deny.get_value().some() />
                 </Overridable>
-                <Overridable label="Override the rules" lens=parts.get_value().4
+                <Overridable label="Override the rules" lens=rules.get_value()
                     initial=Arc::new(move || base_flag().map(|f| f.rules).unwrap_or_default())>
-                    <RulesEditor list=parts.get_value().4.some() names=names />
+                    <RulesEditor list=rules.get_value().some() names=names />
                 </Overridable>
                 <p class="hint">"Split: \"none\" inherits the flag's split; any other choice replaces it here."</p>
-                <SplitEditor rollout=splits.get_value().0 canary=splits.get_value().1 experiment=splits.get_value().2 names=names />
+                <SplitEditor rollout=rollout.get_value() canary=canary.get_value() experiment=experiment.get_value() names=names />
                 <FieldErrors path=over_path.clone() />
             </When>
         </fieldset>

@@ -1,6 +1,7 @@
 //! History: the server's versions with author and changed flags; view any, roll back.
 
 use edgeflag_dashboard::diff::diff_files;
+use edgeflag_dashboard::draft::Published;
 use leptos::prelude::*;
 
 use crate::ui::components::CollectAny;
@@ -22,12 +23,14 @@ pub fn HistoryPage() -> impl IntoView {
         let server = state.server.get();
         async move { api::history(&server, 100).await }
     });
-    let viewing = RwSignal::new(None::<(u64, String)>);
+    // The version being viewed (its ETag is not needed here): a `Published`, the signal type the
+    // state already has, not one more.
+    let viewing = RwSignal::new(None::<Published>);
     let view_version = Job::new(move |n: &u64| {
         let n = *n;
         async move {
             match api::version(&state.server.get_untracked(), n).await {
-                Ok(text) => viewing.set(Some((n, text))),
+                Ok(text) => viewing.set(Some(Published { text, etag: String::new(), version: n })),
                 Err(e) => state.error(e),
             }
         }
@@ -61,21 +64,21 @@ pub fn HistoryPage() -> impl IntoView {
 }
 
 #[component]
-fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
+fn VersionView(viewing: RwSignal<Option<Published>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let json = |t: &str| edgeflag_dashboard::json::value(t).unwrap_or(Value::Null);
     let entries = Signal::derive(move || {
         let published = state.published.with(|p| p.as_ref().map(|p| json(&p.text))).unwrap_or(Value::Null);
-        viewing.with(|v| v.as_ref().map(|(_, text)| diff_files(&published, &json(text)))).unwrap_or_default()
+        viewing.with(|v| v.as_ref().map(|v| diff_files(&published, &json(&v.text)))).unwrap_or_default()
     });
     view! {
         <When when=move || viewing.with(Option::is_some)>
             <div class="version-view" data-testid="version-view">
-                <h3>{move || format!("Version {}", viewing.with(|v| v.as_ref().map_or(0, |v| v.0)))}</h3>
+                <h3>{move || format!("Version {}", viewing.with(|v| v.as_ref().map_or(0, |v| v.version)))}</h3>
                 <h4>"Compared with the published version"</h4>
                 <DiffView entries=entries empty="Same as the published version." />
                 <details><summary>"Full JSON"</summary>
-                    <pre class="mono">{move || viewing.with(|v| v.as_ref().map(|v| v.1.clone()).unwrap_or_default())}</pre>
+                    <pre class="mono">{move || viewing.with(|v| v.as_ref().map(|v| v.text.clone()).unwrap_or_default())}</pre>
                 </details>
                 <button type="button" on:click=move |_| viewing.set(None)>"Close"</button>
             </div>
