@@ -1,5 +1,7 @@
 //! History: the server's versions with author and changed flags; view any, roll back.
 
+use std::sync::Arc;
+
 use edgeflag_dashboard::diff::diff_files;
 use edgeflag_dashboard::draft::Published;
 use leptos::prelude::*;
@@ -11,7 +13,7 @@ use serde_json::Value;
 use super::publish::handle_outcome;
 use crate::ui::api;
 use crate::ui::fetched::{Fetched, Job};
-use crate::ui::components::diff_view::DiffView;
+use crate::ui::components::diff_view::{DiffView, Entries};
 use crate::ui::state::AppState;
 
 #[component]
@@ -67,7 +69,7 @@ pub fn HistoryPage() -> impl IntoView {
 fn VersionView(viewing: RwSignal<Option<Published>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let json = |t: &str| edgeflag_dashboard::json::value(t).unwrap_or(Value::Null);
-    let entries = Signal::derive(move || {
+    let entries: Entries = Arc::new(move || {
         let published = state.published.with(|p| p.as_ref().map(|p| json(&p.text))).unwrap_or(Value::Null);
         viewing.with(|v| v.as_ref().map(|v| diff_files(&published, &json(&v.text)))).unwrap_or_default()
     });
@@ -76,7 +78,7 @@ fn VersionView(viewing: RwSignal<Option<Published>>) -> impl IntoView {
             <div class="version-view" data-testid="version-view">
                 <h3>{move || format!("Version {}", viewing.with(|v| v.as_ref().map_or(0, |v| v.version)))}</h3>
                 <h4>"Compared with the published version"</h4>
-                <DiffView entries=entries empty="Same as the published version." />
+                <DiffView entries=entries.clone() empty="Same as the published version." />
                 <details><summary>"Full JSON"</summary>
                     <pre class="mono">{move || viewing.with(|v| v.as_ref().map(|v| v.text.clone()).unwrap_or_default())}</pre>
                 </details>

@@ -3,6 +3,8 @@
 //! meanwhile (412), the server's new version is fetched and the edits rebased onto it; the
 //! admin reviews the rebased diff and publishes again. Nothing is ever overwritten silently.
 
+use std::sync::Arc;
+
 use edgeflag_dashboard::api_types::WriteOutcome;
 use edgeflag_dashboard::diff::diff_files;
 use edgeflag_dashboard::draft::{DraftState, Published, WorkingCopy};
@@ -12,7 +14,7 @@ use crate::ui::components::When;
 use serde_json::Value;
 
 use crate::ui::api;
-use crate::ui::components::diff_view::DiffView;
+use crate::ui::components::diff_view::{DiffView, Entries};
 use crate::ui::state::AppState;
 use crate::ui::sync;
 use crate::ui::fetched::Job;
@@ -72,7 +74,7 @@ pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, text: Option
 pub fn PublishPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     // The admin's changes only: their text against the version it is based on.
-    let entries = Signal::derive(move || {
+    let entries: Entries = Arc::new(move || {
         let base = state.base.with(|b| b.as_ref().map(|b| json(&b.text))).unwrap_or(Value::Null);
         state.draft.with(|d| diff_files(&base, &json(d)))
     });
