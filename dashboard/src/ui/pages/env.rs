@@ -134,18 +134,32 @@ fn Overridable<T: Clone + Send + Sync + 'static>(
     let state = expect_context::<AppState>();
     let lens = stored(lens);
     let on = move || lens.with_value(|l| state.read(l, Option::is_some)).unwrap_or(false);
+    let set = move |replace: bool| {
+        let value = replace.then(|| initial());
+        lens.with_value(|l| state.write(l, |x| *x = value));
+    };
+    override_toggle(label, Arc::new(on), Arc::new(set), children)
+}
+
+/// The checkbox and the editor of an [`Overridable`], compiled once: only reading and writing
+/// the part is per type (the whole component was one copy per overridable type).
+fn override_toggle(
+    label: &'static str,
+    on: Arc<dyn Fn() -> bool + Send + Sync>,
+    set: Arc<dyn Fn(bool) + Send + Sync>,
+    children: ChildrenFn,
+) -> AnyView {
+    let checked = on.clone();
     view! {
         <div class="overridable">
             <label class="field check">
-                <input type="checkbox" prop:checked=on on:change=move |ev| {
-                    let value = event_target_checked(&ev).then(|| initial());
-                    lens.with_value(|l| state.write(l, |x| *x = value));
-                } />
+                <input type="checkbox" prop:checked=move || checked() on:change=move |ev| set(event_target_checked(&ev)) />
                 <span class="label">{label}</span>
             </label>
-            <When when=on>{children()}</When>
+            <When when=move || on()>{children()}</When>
         </div>
     }
+    .into_any()
 }
 
 #[component]
