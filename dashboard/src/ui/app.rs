@@ -77,9 +77,9 @@ fn StatusBar() -> impl IntoView {
     let draft_state = state.status;
     let problems = move || state.parsed.with(|p| p.problems.len());
     let first_problem = move |_| {
-        if let Some(p) = state.parsed.with_untracked(|p| p.problems.problems.first().cloned()) {
+        if state.parsed.with_untracked(|p| !p.problems.problems.is_empty()) {
             state.page.set(Page::Raw);
-            state.jump.set(Some(p));
+            state.jump.set(true);
         }
     };
     view! {
@@ -101,10 +101,10 @@ fn StatusBar() -> impl IntoView {
 fn NoticeBanner() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
-        {move || state.notice.get().map(|n| view! {
-            <div class=if n.error { "notice error" } else { "notice" } role="status" data-testid="notice">
-                <span>{n.text}</span>
-                <button type="button" aria-label="Dismiss" on:click=move |_| state.notice.set(None)>"×"</button>
+        {move || Some(state.notice.get()).filter(|text| !text.is_empty()).map(|text| view! {
+            <div class=if state.notice_is_error.get() { "notice error" } else { "notice" } role="status" data-testid="notice">
+                <span>{text}</span>
+                <button type="button" aria-label="Dismiss" on:click=move |_| state.notice.set(String::new())>"×"</button>
             </div>
         }.into_any())}
     }

@@ -13,7 +13,7 @@ use edgeflag_dashboard::draft::{draft_state, DraftState, Published, SavedDraft, 
 use edgeflag_dashboard::rebase::{ByPath, Pending, Side};
 use edgeflag_dashboard::lens::Lens;
 use edgeflag_dashboard::problems::ProblemIndex;
-use edgeflag_evaluator::{FlagFile, FlagSet, Problem};
+use edgeflag_evaluator::{FlagFile, FlagSet};
 use leptos::prelude::*;
 
 use super::components::effect;
@@ -42,13 +42,6 @@ fn parse(text: &str) -> Parsed {
             problems: ProblemIndex::new(errors.problems),
         },
     }
-}
-
-/// A message in the banner.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
-    pub text: String,
-    pub error: bool,
 }
 
 /// Who last changed a conflicting field on the server: version and author.
@@ -137,10 +130,14 @@ pub struct AppState {
     /// not in the tab, so that the URL carries and restores it (`ui::url`).
     pub canary_flag: RwSignal<String>,
     pub experiment_flag: RwSignal<String>,
-    pub notice: RwSignal<Option<Notice>>,
+    /// The banner's message ("" for none) and whether it is an error: `String` and `bool`
+    /// signals, not one more signal type.
+    pub notice: RwSignal<String>,
+    pub notice_is_error: RwSignal<bool>,
     pub preview: RwSignal<PreviewInput>,
-    /// A problem path the raw editor should select (set by "jump to").
-    pub jump: RwSignal<Option<Problem>>,
+    /// Set by the header's problem link: the raw editor selects the first problem once shown
+    /// (a `bool` signal, not one more signal type).
+    pub jump: RwSignal<bool>,
 }
 
 impl AppState {
@@ -189,23 +186,26 @@ impl AppState {
             selected: RwSignal::new(String::new()),
             canary_flag: RwSignal::new(String::new()),
             experiment_flag: RwSignal::new(String::new()),
-            notice: RwSignal::new(None),
+            notice: RwSignal::new(String::new()),
+            notice_is_error: RwSignal::new(false),
             preview: RwSignal::new(PreviewInput {
                 targeting_key: "user-1".into(),
                 attributes: vec![("country".into(), "FR".into())],
                 environment: String::new(),
                 source: PreviewSource::Draft,
             }),
-            jump: RwSignal::new(None),
+            jump: RwSignal::new(false),
         }
     }
 
     pub fn info(&self, text: impl Into<String>) {
-        self.notice.set(Some(Notice { text: text.into(), error: false }));
+        self.notice_is_error.set(false);
+        self.notice.set(text.into());
     }
 
     pub fn error(&self, text: impl Into<String>) {
-        self.notice.set(Some(Notice { text: text.into(), error: true }));
+        self.notice_is_error.set(true);
+        self.notice.set(text.into());
     }
 
     /// Reads the model (tracked): the forms' edits when they are ahead of the text. `None`

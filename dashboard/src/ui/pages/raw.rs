@@ -31,11 +31,13 @@ pub fn RawPage() -> impl IntoView {
         let line = line_of(&text, start) as f64;
         area.set_scroll_top(((line - 5.0).max(0.0) * line_height) as i32);
     };
-    // A jump requested from elsewhere (e.g. a problem link in the header).
+    // A jump to the first problem requested from elsewhere (the problem link in the header).
     effect(move || {
-        if let Some(problem) = state.jump.get() {
-            jump(problem);
-            state.jump.set(None);
+        if state.jump.get() {
+            if let Some(problem) = state.parsed.with_untracked(|p| p.problems.problems.first().cloned()) {
+                jump(problem);
+            }
+            state.jump.set(false);
         }
     });
     let problems = move || state.parsed.with(|p| p.problems.problems.clone());
