@@ -19,9 +19,11 @@ const MAX_ROWS: usize = 200;
 #[component]
 pub fn FlagsPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let filter = RwSignal::new(Filter::default());
+    // The controls' values as typed and chosen ("" for any), the filter built from them:
+    // `String` signals like the rest of the page, not one more signal type.
+    let (text, tag, kind, status) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let matches = Memo::new(move |_| {
-        let filter = filter.get();
+        let filter = Filter { text: text.get(), tag: tag.get(), kind: FlagKind::parse(&kind.get()), status: StatusFilter::parse(&status.get()) };
         state.with_model(|m| filter_flags(m, &filter)).unwrap_or_default()
     });
     let tags = Memo::new(move |_| state.with_model(all_tags).unwrap_or_default());
@@ -34,24 +36,24 @@ pub fn FlagsPage() -> impl IntoView {
             </When>
             <div class="filters row" role="search">
                 <label class="field"><span class="label">"Search key or description"</span>
-                    <input type="search" data-testid="flag-search" prop:value=move || filter.with(|f| f.text.clone())
-                        on:input=move |ev| filter.update(|f| f.text = event_target_value(&ev)) />
+                    <input type="search" data-testid="flag-search" prop:value=move || text.get()
+                        on:input=move |ev| text.set(event_target_value(&ev)) />
                 </label>
                 <label class="field"><span class="label">"Tag"</span>
-                    <select on:change=move |ev| filter.update(|f| f.tag = event_target_value(&ev))>
+                    <select on:change=move |ev| tag.set(event_target_value(&ev))>
                         <option value="">"any tag"</option>
                         {move || tags.get().into_iter().map(|t| { let v = t.clone(); view! { <option value=v>{t}</option> } }).collect_any()}
                     </select>
                 </label>
                 <label class="field"><span class="label">"Kind"</span>
-                    <select on:change=move |ev| filter.update(|f| f.kind = FlagKind::parse(&event_target_value(&ev)))>
+                    <select on:change=move |ev| kind.set(event_target_value(&ev))>
                         <option value="">"any kind"</option>
                         {FlagKind::ALL.into_iter()
                             .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_any()}
                     </select>
                 </label>
                 <label class="field"><span class="label">"Status"</span>
-                    <select data-testid="status-filter" on:change=move |ev| filter.update(|f| f.status = StatusFilter::parse(&event_target_value(&ev)))>
+                    <select data-testid="status-filter" on:change=move |ev| status.set(event_target_value(&ev))>
                         {StatusFilter::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_any()}
                     </select>
                 </label>
