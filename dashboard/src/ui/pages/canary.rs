@@ -65,6 +65,41 @@ impl Default for Prometheus {
     }
 }
 
+/// The Prometheus settings as edited, one `String` signal per field (a signal of the whole
+/// struct would be one more signal type).
+#[derive(Clone, Copy)]
+struct PrometheusInputs {
+    url: RwSignal<String>,
+    requests: RwSignal<String>,
+    error_rate: RwSignal<String>,
+    p99_ms: RwSignal<String>,
+    latency_buckets: RwSignal<String>,
+}
+
+impl PrometheusInputs {
+    fn new() -> Self {
+        let p = Prometheus::default();
+        PrometheusInputs {
+            url: RwSignal::new(p.url),
+            requests: RwSignal::new(p.requests),
+            error_rate: RwSignal::new(p.error_rate),
+            p99_ms: RwSignal::new(p.p99_ms),
+            latency_buckets: RwSignal::new(p.latency_buckets),
+        }
+    }
+
+    /// The settings now (tracked).
+    fn get(&self) -> Prometheus {
+        Prometheus {
+            url: self.url.get(),
+            requests: self.requests.get(),
+            error_rate: self.error_rate.get(),
+            p99_ms: self.p99_ms.get(),
+            latency_buckets: self.latency_buckets.get(),
+        }
+    }
+}
+
 async fn from_prometheus(p: Prometheus, flag: String, env: String, window: String) -> Result<MetricsResponse, String> {
     if p.url.trim().is_empty() {
         return Err("no Prometheus URL set".into());
@@ -111,7 +146,7 @@ pub fn CanaryPage() -> impl IntoView {
     // "stage": since the current stage started, what the controller judges.
     let window = RwSignal::new("stage".to_string());
     let use_prometheus = RwSignal::new(false);
-    let prometheus = RwSignal::new(Prometheus::default());
+    let prometheus = PrometheusInputs::new();
     let refresh = Trigger::new();
     // The page's judgement state: the failure count and earlier stages' evidence, as the
     // controller keeps them (each fetch, by its generation time, counts once).
@@ -381,12 +416,12 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
 }
 
 #[component]
-fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -> impl IntoView {
-    let field = move |label: &'static str, id: &'static str, get: fn(&Prometheus) -> String, set: fn(&mut Prometheus, String)| {
+fn PrometheusSettings(enabled: RwSignal<bool>, settings: PrometheusInputs) -> impl IntoView {
+    let field = move |label: &'static str, id: &'static str, value: RwSignal<String>| {
         view! {
             <label class="block">{label}
-                <input class="mono wide" data-testid=id prop:value=move || settings.with(get)
-                    on:change=move |ev| { let v = event_target_value(&ev); settings.update(|p| set(p, v)); } />
+                <input class="mono wide" data-testid=id prop:value=move || value.get()
+                    on:change=move |ev| value.set(event_target_value(&ev)) />
             </label>
         }
     };
@@ -395,11 +430,11 @@ fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -
             <summary>"Metrics source: "{move || if enabled.get() { "Prometheus" } else { "this server's /api/metrics" }}</summary>
             <label><input type="checkbox" data-testid="use-prometheus" prop:checked=move || enabled.get()
                 on:change=move |ev| enabled.set(event_target_checked(&ev)) />" Use a Prometheus server (query_range API)"</label>
-            {field("Prometheus URL", "prometheus-url", |p| p.url.clone(), |p, v| p.url = v)}
-            {field("Requests per step", "prometheus-requests", |p| p.requests.clone(), |p, v| p.requests = v)}
-            {field("Error rate", "prometheus-error-rate", |p| p.error_rate.clone(), |p, v| p.error_rate = v)}
-            {field("p99 (ms)", "prometheus-p99", |p| p.p99_ms.clone(), |p, v| p.p99_ms = v)}
-            {field("Latency buckets over the window (instant query, by le)", "prometheus-latency-buckets", |p| p.latency_buckets.clone(), |p, v| p.latency_buckets = v)}
+            {field("Prometheus URL", "prometheus-url", settings.url)}
+            {field("Requests per step", "prometheus-requests", settings.requests)}
+            {field("Error rate", "prometheus-error-rate", settings.error_rate)}
+            {field("p99 (ms)", "prometheus-p99", settings.p99_ms)}
+            {field("Latency buckets over the window (instant query, by le)", "prometheus-latency-buckets", settings.latency_buckets)}
             <p class="hint">"Placeholders: {flag} {env} {arm}, {step} and {window} (seconds). Prometheus must allow this page's origin (--web.cors.origin)."</p>
         </details>
     }
