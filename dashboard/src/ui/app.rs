@@ -64,7 +64,9 @@ fn Tabs() -> impl IntoView {
         <nav class="tabs" aria-label="Screens">
             {Page::TABS.into_iter().map(|page| view! {
                 <button type="button" class="tab" data-page=page.label()
-                    aria-current=move || (state.page.get() == page).then_some("page")
+                    // "false" (not current, as ARIA defines it) rather than no attribute: a
+                    // `String` attribute like the others, not one more reactive attribute type.
+                    aria-current=move || if state.page.get() == page { "page".to_string() } else { "false".to_string() }
                     on:click=move |_| state.page.set(page)>{page.label()}</button>
             }).collect_any()}
         </nav>
