@@ -65,6 +65,14 @@ impl Default for Prometheus {
     }
 }
 
+/// The manual actions: the action, its button's test id and label.
+const ACTIONS: [(ManualAction, &str, &str); 4] = [
+    (ManualAction::Advance, "canary-advance", "Advance…"),
+    (ManualAction::Pause, "canary-pause", "Pause…"),
+    (ManualAction::Resume, "canary-resume", "Resume…"),
+    (ManualAction::Rollback, "canary-rollback", "Roll back…"),
+];
+
 /// The Prometheus settings as edited, one `String` signal per field (a signal of the whole
 /// struct would be one more signal type).
 #[derive(Clone, Copy)]
@@ -219,11 +227,13 @@ pub fn CanaryPage() -> impl IntoView {
         }
     });
 
-    let confirming = RwSignal::new(None::<ManualAction>);
+    // The action waiting for confirmation, by `ManualAction::as_str` ("" for none): a `String`
+    // signal, not one more signal type.
+    let confirming = RwSignal::new(String::new());
     let act = Job::new(move |action: &ManualAction| {
         let action = *action;
         async move {
-            confirming.set(None);
+            confirming.set(String::new());
             let shown = shown.with_untracked(|s| s.as_ref().and_then(|s| s.live.clone()));
             act_on_server(state, flag.get_untracked(), env.get_untracked(), action, shown).await;
             poll_live();
@@ -252,16 +262,14 @@ pub fn CanaryPage() -> impl IntoView {
             }}
             {move || live_state().map(|s| view! { <ControllerJudgement state=s /> }.into_any())}
             <div class="row" role="group" aria-label="Act on the server">
-                {[(ManualAction::Advance, "canary-advance", "Advance…"), (ManualAction::Pause, "canary-pause", "Pause…"),
-                  (ManualAction::Resume, "canary-resume", "Resume…"), (ManualAction::Rollback, "canary-rollback", "Roll back…")]
-                    .into_iter().map(|(action, id, label)| view! {
+                {ACTIONS.into_iter().map(|(action, id, label)| view! {
                         <button type="button" data-testid=id class:danger=action == ManualAction::Rollback
                             disabled=move || act.pending().get()
                                 || !shown.with(|s| s.as_ref().and_then(|s| s.live.as_ref()).is_some_and(|s| action_applies(action, &s.status)))
-                            on:click=move |_| confirming.set(Some(action))>{label}</button>
+                            on:click=move |_| confirming.set(action.as_str().to_string())>{label}</button>
                     }).collect_any()}
             </div>
-            {move || confirming.get().zip(live_state()).map(|(action, s)| {
+            {move || confirming.with(|c| ACTIONS.into_iter().map(|a| a.0).find(|a| a.as_str() == c)).zip(live_state()).map(|(action, s)| {
                 let e = env_opt();
                 let text = confirm_text(action, &flag.get_untracked(), e.as_deref(), &s);
                 view! {
@@ -275,7 +283,7 @@ pub fn CanaryPage() -> impl IntoView {
                         </When>
                         <button type="button" class:danger=action == ManualAction::Rollback data-testid="canary-confirm-yes"
                             on:click=move |_| { act.dispatch(action); }>"Yes, on the server"</button>
-                        <button type="button" data-testid="canary-confirm-cancel" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                        <button type="button" data-testid="canary-confirm-cancel" on:click=move |_| confirming.set(String::new())>"Cancel"</button>
                     </div>
                 }
                 .into_any()
