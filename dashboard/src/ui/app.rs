@@ -3,8 +3,7 @@
 use edgeflag_dashboard::draft::DraftState;
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::{effect, When};
+use crate::ui::components::{effect, CollectAny, When};
 
 use super::components::sync_panels::{ConflictPanel, OrphanPanel, RebaseNote};
 use super::pages::{

@@ -9,8 +9,7 @@ use edgeflag_dashboard::lens::Lens;
 use edgeflag_evaluator::model::{Clause, Operator};
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 use serde_json::Value;
 
 use super::fields::{CheckField, FieldErrors, TextField};

@@ -4,9 +4,7 @@ use edgeflag_dashboard::forms::{bp_to_percent, float_to_text, parse_key_list, pe
 use edgeflag_dashboard::lens::Lens;
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-
-use super::{stored, SLens};
+use super::{stored, CollectAny, SLens};
 use crate::ui::state::AppState;
 use crate::ui::url;
 

@@ -8,10 +8,8 @@ use edgeflag_dashboard::lens::Lens;
 use edgeflag_evaluator::model::{Canary, CanaryStatus, Experiment, ExperimentVariant, Rollout};
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-
 use super::fields::{FieldErrors, FloatField, NameSelect, OptTextField, PercentField, TextField, UintField};
-use super::{index_rows, stored};
+use super::{index_rows, stored, CollectAny};
 use crate::ui::state::AppState;
 
 #[component]

@@ -23,8 +23,7 @@ use edgeflag_evaluator::judgement::CanaryPolicy;
 use edgeflag_evaluator::model::Canary;
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 
 use crate::ui::api;
 use crate::ui::fetched::{Fetched, Job};

@@ -8,8 +8,7 @@ use edgeflag_dashboard::lens::{key_segment, Lens};
 use edgeflag_evaluator::model::{EnvironmentOverride, Flag};
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 
 use crate::ui::components::fields::{FieldErrors, KeyListField};
 use crate::ui::components::rules::RulesEditor;
@@ -87,8 +86,8 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
         }));
     };
     let base_flag = move || flag.with_value(|l| state.read(l, Clone::clone));
-    // Copyable lenses: the nested view closures below are re-run and must not move them.
-    // One stored value per lens (types the other editors store too), not a stored tuple type.
+    // Copyable lenses: the nested view closures below are re-run and must not move them. One
+    // stored value per lens (types the other editors store too), not a stored tuple type.
     let (enabled, default_variation) = (stored(lens!(over, enabled)), stored(lens!(over, default_variation)));
     let (targets, deny, rules) = (stored(lens!(over, targets)), stored(lens!(over, deny)), stored(lens!(over, rules)));
     let (rollout, canary, experiment) = (stored(lens!(over, rollout)), stored(lens!(over, canary)), stored(lens!(over, experiment)));

@@ -8,8 +8,7 @@ use edgeflag_evaluator::judgement::{analyze_experiment, AnalysisConfig, Experime
 use edgeflag_evaluator::model::Experiment;
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 
 use crate::ui::api;
 use crate::ui::fetched::Fetched;

@@ -7,8 +7,7 @@ use edgeflag_dashboard::forms::{new_flag, unique_key};
 use edgeflag_evaluator::model::FlagKind;
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 
 use crate::ui::components::keyed_rows;
 use crate::ui::state::{AppState, Page};

@@ -6,8 +6,7 @@ use edgeflag_dashboard::diff::diff_files;
 use edgeflag_dashboard::draft::Published;
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 use serde_json::Value;
 
 use super::publish::handle_outcome;

@@ -4,8 +4,7 @@ use edgeflag_dashboard::forms::context_json;
 use edgeflag_evaluator::{Context, Evaluation};
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::index_rows;
+use crate::ui::components::{index_rows, CollectAny};
 use crate::ui::state::{AppState, Parsed, PreviewSource};
 
 /// One evaluated flag, as text for the table.

@@ -6,8 +6,7 @@ use edgeflag_evaluator::Problem;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
-use crate::ui::components::CollectAny;
-use crate::ui::components::effect;
+use crate::ui::components::{effect, CollectAny};
 use crate::ui::state::AppState;
 
 #[component]
