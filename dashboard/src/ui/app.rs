@@ -3,7 +3,7 @@
 use edgeflag_dashboard::draft::DraftState;
 use leptos::prelude::*;
 
-use crate::ui::components::{effect, When};
+use crate::ui::components::{effect, CollectAny, When};
 
 use super::components::sync_panels::{ConflictPanel, OrphanPanel, RebaseNote};
 use super::pages::{
@@ -63,9 +63,11 @@ fn Tabs() -> impl IntoView {
         <nav class="tabs" aria-label="Screens">
             {Page::TABS.into_iter().map(|page| view! {
                 <button type="button" class="tab" data-page=page.label()
-                    aria-current=move || (state.page.get() == page).then_some("page")
+                    // "false" (not current, as ARIA defines it) rather than no attribute: a
+                    // `String` attribute like the others, not one more reactive attribute type.
+                    aria-current=move || if state.page.get() == page { "page".to_string() } else { "false".to_string() }
                     on:click=move |_| state.page.set(page)>{page.label()}</button>
-            }).collect_view()}
+            }).collect_any()}
         </nav>
     }
 }
@@ -76,9 +78,9 @@ fn StatusBar() -> impl IntoView {
     let draft_state = state.status;
     let problems = move || state.parsed.with(|p| p.problems.len());
     let first_problem = move |_| {
-        if let Some(p) = state.parsed.with_untracked(|p| p.problems.problems.first().cloned()) {
+        if state.parsed.with_untracked(|p| !p.problems.problems.is_empty()) {
             state.page.set(Page::Raw);
-            state.jump.set(Some(p));
+            state.jump.set(true);
         }
     };
     view! {
@@ -100,11 +102,11 @@ fn StatusBar() -> impl IntoView {
 fn NoticeBanner() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
-        {move || state.notice.get().map(|n| view! {
-            <div class=if n.error { "notice error" } else { "notice" } role="status" data-testid="notice">
-                <span>{n.text}</span>
-                <button type="button" aria-label="Dismiss" on:click=move |_| state.notice.set(None)>"×"</button>
+        {move || Some(state.notice.get()).filter(|text| !text.is_empty()).map(|text| view! {
+            <div class=if state.notice_is_error.get() { "notice error" } else { "notice" } role="status" data-testid="notice">
+                <span>{text}</span>
+                <button type="button" aria-label="Dismiss" on:click=move |_| state.notice.set(String::new())>"×"</button>
             </div>
-        })}
+        }.into_any())}
     }
 }

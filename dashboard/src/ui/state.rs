@@ -13,7 +13,7 @@ use edgeflag_dashboard::draft::{draft_state, DraftState, Published, SavedDraft, 
 use edgeflag_dashboard::rebase::{ByPath, Pending, Side};
 use edgeflag_dashboard::lens::Lens;
 use edgeflag_dashboard::problems::ProblemIndex;
-use edgeflag_evaluator::{FlagFile, FlagSet, Problem};
+use edgeflag_evaluator::{FlagFile, FlagSet};
 use leptos::prelude::*;
 
 use super::components::effect;
@@ -42,13 +42,6 @@ fn parse(text: &str) -> Parsed {
             problems: ProblemIndex::new(errors.problems),
         },
     }
-}
-
-/// A message in the banner.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
-    pub text: String,
-    pub error: bool,
 }
 
 /// Who last changed a conflicting field on the server: version and author.
@@ -116,13 +109,13 @@ pub struct AppState {
     pub pending: RwSignal<Option<Pending>>,
     pub choices: RwSignal<ByPath<Side>>,
     pub attribution: RwSignal<ByPath<Attribution>>,
-    /// "The server moved to version N (…); your edits were rebased onto it."
-    pub rebase_note: RwSignal<Option<String>>,
+    /// "The server moved to version N (…); your edits were rebased onto it.", "" for none.
+    pub rebase_note: RwSignal<String>,
     /// A saved draft whose base this server does not have: shown, never applied on its own.
     pub orphan: RwSignal<Option<SavedDraft>>,
-    /// The base (version, ETag) of a draft restored while the server was unreachable, so that
-    /// saving it again keeps it.
-    pub offline_base: RwSignal<Option<(u64, String)>>,
+    /// The base (version and ETag; its text is not known offline) of a draft restored while
+    /// the server was unreachable, so that saving it again keeps it.
+    pub offline_base: RwSignal<Option<Published>>,
     /// Set once the saved draft has been restored: saving and rebasing start then.
     pub ready: RwSignal<bool>,
     /// Server base URL; empty means this page's origin.
@@ -137,10 +130,14 @@ pub struct AppState {
     /// not in the tab, so that the URL carries and restores it (`ui::url`).
     pub canary_flag: RwSignal<String>,
     pub experiment_flag: RwSignal<String>,
-    pub notice: RwSignal<Option<Notice>>,
+    /// The banner's message ("" for none) and whether it is an error: `String` and `bool`
+    /// signals, not one more signal type.
+    pub notice: RwSignal<String>,
+    pub notice_is_error: RwSignal<bool>,
     pub preview: RwSignal<PreviewInput>,
-    /// A problem path the raw editor should select (set by "jump to").
-    pub jump: RwSignal<Option<Problem>>,
+    /// Set by the header's problem link: the raw editor selects the first problem once shown
+    /// (a `bool` signal, not one more signal type).
+    pub jump: RwSignal<bool>,
 }
 
 impl AppState {
@@ -152,10 +149,11 @@ impl AppState {
             |a: Option<&Arc<Parsed>>, b: Option<&Arc<Parsed>>| a.map(Arc::as_ptr) != b.map(Arc::as_ptr),
         );
         let published: RwSignal<Option<Published>> = RwSignal::new(None);
-        // Parsed again only when the server's version changes, not on every poll.
-        let published_text = Memo::new(move |_| published.with(|p| p.as_ref().map(|p| (p.etag.clone(), p.text.clone()))));
+        // Parsed again only when the server's text changes, not on every poll. A `String` memo
+        // ("" for none: a published file is never empty), not one more memo type.
+        let published_text = Memo::new(move |_| published.with(|p| p.as_ref().map(|p| p.text.clone()).unwrap_or_default()));
         let published_parsed = Memo::new_with_compare(
-            move |_| published_text.with(|p| p.as_ref().map(|(_, text)| Arc::new(parse(text)))),
+            move |_| published_text.with(|text| (!text.is_empty()).then(|| Arc::new(parse(text)))),
             |a: Option<&Option<Arc<Parsed>>>, b: Option<&Option<Arc<Parsed>>>| {
                 a.map(|a| a.as_ref().map(Arc::as_ptr)) != b.map(|b| b.as_ref().map(Arc::as_ptr))
             },
@@ -178,7 +176,7 @@ impl AppState {
             pending,
             choices: RwSignal::new(Default::default()),
             attribution: RwSignal::new(Default::default()),
-            rebase_note: RwSignal::new(None),
+            rebase_note: RwSignal::new(String::new()),
             orphan: RwSignal::new(None),
             offline_base: RwSignal::new(None),
             ready: RwSignal::new(false),
@@ -188,23 +186,26 @@ impl AppState {
             selected: RwSignal::new(String::new()),
             canary_flag: RwSignal::new(String::new()),
             experiment_flag: RwSignal::new(String::new()),
-            notice: RwSignal::new(None),
+            notice: RwSignal::new(String::new()),
+            notice_is_error: RwSignal::new(false),
             preview: RwSignal::new(PreviewInput {
                 targeting_key: "user-1".into(),
                 attributes: vec![("country".into(), "FR".into())],
                 environment: String::new(),
                 source: PreviewSource::Draft,
             }),
-            jump: RwSignal::new(None),
+            jump: RwSignal::new(false),
         }
     }
 
     pub fn info(&self, text: impl Into<String>) {
-        self.notice.set(Some(Notice { text: text.into(), error: false }));
+        self.notice_is_error.set(false);
+        self.notice.set(text.into());
     }
 
     pub fn error(&self, text: impl Into<String>) {
-        self.notice.set(Some(Notice { text: text.into(), error: true }));
+        self.notice_is_error.set(true);
+        self.notice.set(text.into());
     }
 
     /// Reads the model (tracked): the forms' edits when they are ahead of the text. `None`
@@ -383,7 +384,7 @@ impl AppState {
             // No server: keep the text, and the base it was restored with, if any.
             None => {
                 let base = self.offline_base.get_untracked();
-                Some(SavedDraft { text, base_version: base.as_ref().map(|b| b.0), base_etag: base.map(|b| b.1), message })
+                Some(SavedDraft { text, base_version: base.as_ref().map(|b| b.version), base_etag: base.map(|b| b.etag), message })
             }
         }
     }

@@ -55,7 +55,9 @@ pub async fn load(state: AppState, saved: Option<SavedDraft>) {
             match saved {
                 Some(saved) => {
                     state.base.set(None);
-                    state.offline_base.set(saved.base_version.zip(saved.base_etag));
+                    state.offline_base.set(
+                        saved.base_version.zip(saved.base_etag).map(|(version, etag)| Published { text: String::new(), etag, version }),
+                    );
                     state.set_text(saved.text);
                     state.message.set(saved.message);
                 }
@@ -202,13 +204,13 @@ fn follow_server(state: AppState) {
                 leptos::task::spawn_local(async move {
                     let history = api::history(&url(state), 200).await.unwrap_or_default();
                     let authors = authors_between(&history, from, server.version);
-                    state.rebase_note.set(Some(rebase_note(server.version, &authors, &kept_theirs)));
+                    state.rebase_note.set(rebase_note(server.version, &authors, &kept_theirs));
                 });
             }
             Rebase::Conflicts(pending) => {
                 let key = (copy.base.version, server.version, pending.conflicts.iter().map(|c| c.path.to_string()).collect::<Vec<_>>());
                 if state.pending.with_untracked(|p| p.as_ref() != Some(&pending)) {
-                    state.rebase_note.set(None); // the panel says more than the note
+                    state.rebase_note.set(String::new()); // the panel says more than the note
                     state.pending.set(Some(pending.clone()));
                 }
                 if attributed.with_value(|a| *a != key) {

@@ -3,6 +3,8 @@
 use edgeflag_dashboard::canary::{chart, points_attr};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
+
 const W: f64 = 300.0;
 const H: f64 = 100.0;
 
@@ -24,16 +26,16 @@ pub fn LineChart(
             let dots = points
                 .iter()
                 .map(|(x, y)| view! { <circle class=format!("dot {arm}") cx=*x cy=*y r="2" /> })
-                .collect_view();
+                .collect_any();
             view! { <polyline class=format!("series {arm}") data-arm=*arm points=points_attr(&points) />{dots} }
         })
-        .collect_view();
+        .collect_any();
     let limits = c
         .thresholds
         .into_iter()
         .map(|y| view! { <line class="threshold" data-testid="threshold" x1="0" x2=W y1=y y2=y /> })
-        .collect_view();
-    let legend = series.iter().map(|(arm, _)| view! { <span class=format!("legend {arm}")>{*arm}</span> }).collect_view();
+        .collect_any();
+    let legend = series.iter().map(|(arm, _)| view! { <span class=format!("legend {arm}")>{*arm}</span> }).collect_any();
     view! {
         <figure class="chart" data-testid="chart">
             <figcaption>{title}" (max "{edgeflag_dashboard::forms::measured(c.y_max)}{unit}") "{legend}</figcaption>

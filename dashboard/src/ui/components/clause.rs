@@ -9,7 +9,7 @@ use edgeflag_dashboard::lens::Lens;
 use edgeflag_evaluator::model::{Clause, Operator};
 use leptos::prelude::*;
 
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 use serde_json::Value;
 
 use super::fields::{CheckField, FieldErrors, TextField};
@@ -20,17 +20,16 @@ use crate::ui::state::AppState;
 pub fn ClauseEditor(list: Lens<Vec<Clause>>, index: usize) -> impl IntoView {
     let state = expect_context::<AppState>();
     let clause = list.at(index);
-    let operator = {
-        let clause = clause.clone();
-        Memo::new(move |_| state.read(&clause, |c| c.operator).unwrap_or(Operator::In))
-    };
-    let input = Memo::new(move |_| ValueInput::for_operator(operator.get()));
     let list = stored(list);
     let values = stored(lens!(clause, values));
     let attribute = lens!(clause, attribute);
     let negate = lens!(clause, negate);
     let case_insensitive = lens!(clause, case_insensitive);
     let clause = stored(clause);
+    // A closure, not a `Memo<Operator>` (one more memo type): what depends on it is memoized
+    // already (the `When` conditions, the value input below).
+    let operator = move || clause.with_value(|l| state.read(l, |c| c.operator)).unwrap_or(Operator::In);
+    let input = Memo::new(move |_| ValueInput::for_operator(operator()));
     let count = move || values.with_value(|l| state.read(l, Vec::len)).unwrap_or(0);
     let set_operator = move |text: String| {
         if let Some(op) = parse_operator(&text) {
@@ -40,14 +39,14 @@ pub fn ClauseEditor(list: Lens<Vec<Clause>>, index: usize) -> impl IntoView {
     view! {
         <fieldset class="clause">
             <legend>{format!("Clause {}", index + 1)}</legend>
-            <When when=move || uses_attribute(operator.get())>
+            <When when=move || uses_attribute(operator())>
                 <TextField label="Attribute" lens=attribute.clone() placeholder="country" />
             </When>
             <label class="field"><span class="label">"Operator"</span>
                 <select on:change=move |ev| set_operator(event_target_value(&ev))>
                     {Operator::ALL.into_iter().map(|op| view! {
-                        <option value=op.as_str() selected=move || operator.get() == op>{op.as_str()}</option>
-                    }).collect_view()}
+                        <option value=op.as_str() selected=move || operator() == op>{op.as_str()}</option>
+                    }).collect_any()}
                 </select>
                 <FieldErrors path=clause.with_value(|l| format!("{}.operator", l.path())) />
             </label>
@@ -60,7 +59,7 @@ pub fn ClauseEditor(list: Lens<Vec<Clause>>, index: usize) -> impl IntoView {
                 <FieldErrors path=values.with_value(|l| l.path().to_string()) />
             </div>
             <CheckField label="Negate (match when it does not match)" lens=negate />
-            <When when=move || is_string_operator(operator.get())>
+            <When when=move || is_string_operator(operator())>
                 <CheckField label="Ignore case" lens=case_insensitive.clone() />
             </When>
             <button type="button" class="danger" on:click=move |_| list.with_value(|l| state.write(l, |v| { if index < v.len() { v.remove(index); } }))>
@@ -90,7 +89,7 @@ fn ValueEditor(values: Lens<Vec<Value>>, index: usize, input: Memo<ValueInput>) 
                 {move || { let current = text(); segments().into_iter().map(|s| {
                     let selected = s == current;
                     let v = s.clone(); view! { <option value=v selected=selected>{s}</option> }
-                }).collect_view() }}
+                }).collect_any() }}
             </select>
         }.into_any(),
         ValueInput::Date => view! {

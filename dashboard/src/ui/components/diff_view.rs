@@ -1,14 +1,22 @@
 //! A readable diff: one block per changed flag or segment, changed lines marked.
 
+use std::sync::Arc;
+
 use edgeflag_dashboard::diff::{DiffEntry, LineTag};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
+
+/// The entries to show, recomputed when the signals they read change. A plain callback, not
+/// a `Signal<Vec<DiffEntry>>`: one signal type fewer (dashboard/README.md "Figures").
+pub type Entries = Arc<dyn Fn() -> Vec<DiffEntry> + Send + Sync>;
+
 #[component]
-pub fn DiffView(#[prop(into)] entries: Signal<Vec<DiffEntry>>, #[prop(optional)] empty: &'static str) -> impl IntoView {
+pub fn DiffView(entries: Entries, #[prop(optional)] empty: &'static str) -> impl IntoView {
     view! {
         <div class="diff" data-testid="diff">
             {move || {
-                let entries = entries.get();
+                let entries = entries();
                 if entries.is_empty() {
                     return view! { <p class="hint">{if empty.is_empty() { "No changes." } else { empty }}</p> }.into_any();
                 }
@@ -23,9 +31,9 @@ pub fn DiffView(#[prop(into)] entries: Signal<Vec<DiffEntry>>, #[prop(optional)]
                                 LineTag::Gap => ("gap", "  "),
                             };
                             view! { <span class=class>{mark}{line.text}"\n"</span> }
-                        }).collect_view()}</pre>
+                        }).collect_any()}</pre>
                     </section>
-                }).collect_view().into_any()
+                }).collect_any().into_any()
             }}
         </div>
     }

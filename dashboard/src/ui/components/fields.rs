@@ -4,27 +4,29 @@ use edgeflag_dashboard::forms::{bp_to_percent, float_to_text, parse_key_list, pe
 use edgeflag_dashboard::lens::Lens;
 use leptos::prelude::*;
 
-use super::{stored, SLens};
+use super::{stored, CollectAny, SLens};
 use crate::ui::state::AppState;
 use crate::ui::url;
 
 /// The evaluator's messages for `path` (and form conversion errors), beside the field.
+/// `local`: the form's own conversion error, "" for none (a `String` signal like the others,
+/// not one more signal type).
 #[component]
 pub fn FieldErrors(
     path: String,
-    #[prop(optional, into)] local: Option<Signal<Option<String>>>,
+    #[prop(optional, into)] local: Option<Signal<String>>,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
     let messages = move || {
         let mut all = state.problems_at(&path);
-        if let Some(Some(extra)) = local.map(|l| l.get()) {
+        if let Some(extra) = local.map(|l| l.get()).filter(|e| !e.is_empty()) {
             all.insert(0, extra);
         }
         all
     };
     view! {
         <span class="field-errors" aria-live="polite">
-            {move || messages().into_iter().map(|m| view! { <span class="field-error">{m}</span> }).collect_view()}
+            {move || messages().into_iter().map(|m| view! { <span class="field-error">{m}</span> }).collect_any()}
         </span>
     }
 }
@@ -108,7 +110,7 @@ pub fn CheckField(label: &'static str, lens: Lens<bool>) -> impl IntoView {
 pub fn PercentField(label: &'static str, lens: Lens<u32>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let lens = stored(lens);
-    let (local_error, set_local_error) = signal(None::<String>);
+    let local_error = RwSignal::new(String::new());
     let bp = move || lens.with_value(|l| state.read(l, |v| *v)).unwrap_or(0);
     let set_bp = move |v: u32| lens.with_value(|l| state.write(l, |x| *x = v));
     view! {
@@ -116,12 +118,12 @@ pub fn PercentField(label: &'static str, lens: Lens<u32>) -> impl IntoView {
             <span class="label">{label}</span>
             <input type="range" min="0" max="10000" step="1" aria-label=format!("{label} slider")
                 prop:value=move || bp().to_string()
-                on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { set_local_error.set(None); set_bp(v) } } />
+                on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse() { local_error.set(String::new()); set_bp(v) } } />
             <input type="number" class="narrow" min="0" max="100" step="0.01" aria-label=format!("{label} in percent")
                 prop:value=move || bp_to_percent(bp())
                 on:change=move |ev| { match percent_to_bp(&event_target_value(&ev)) {
-                    Ok(v) => { set_local_error.set(None); set_bp(v) }
-                    Err(e) => set_local_error.set(Some(e)),
+                    Ok(v) => { local_error.set(String::new()); set_bp(v) }
+                    Err(e) => local_error.set(e),
                 } } />
             <span class="unit">"%"</span>
             <FieldErrors path=path_of(lens) local=local_error />
@@ -133,14 +135,14 @@ pub fn PercentField(label: &'static str, lens: Lens<u32>) -> impl IntoView {
 pub fn FloatField(label: &'static str, lens: Lens<f64>, #[prop(default = "any")] step: &'static str) -> impl IntoView {
     let state = expect_context::<AppState>();
     let lens = stored(lens);
-    let (local_error, set_local_error) = signal(None::<String>);
+    let local_error = RwSignal::new(String::new());
     view! {
         <label class="field"><span class="label">{label}</span>
             <input type="number" class="narrow" step=step
                 prop:value=move || lens.with_value(|l| state.read(l, |v| float_to_text(*v))).unwrap_or_default()
                 on:change=move |ev| { match edgeflag_readers::float_reader::parse_f64(event_target_value(&ev).trim()) {
-                    Some(v) if v.is_finite() => { set_local_error.set(None); lens.with_value(|l| state.write(l, |x| *x = v)) }
-                    _ => set_local_error.set(Some("not a number".into())),
+                    Some(v) if v.is_finite() => { local_error.set(String::new()); lens.with_value(|l| state.write(l, |x| *x = v)) }
+                    _ => local_error.set("not a number".into()),
                 } } />
             <FieldErrors path=path_of(lens) local=local_error />
         </label>
@@ -151,14 +153,14 @@ pub fn FloatField(label: &'static str, lens: Lens<f64>, #[prop(default = "any")]
 pub fn UintField(label: &'static str, lens: Lens<u64>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let lens = stored(lens);
-    let (local_error, set_local_error) = signal(None::<String>);
+    let local_error = RwSignal::new(String::new());
     view! {
         <label class="field"><span class="label">{label}</span>
             <input type="number" class="narrow" min="0" step="1"
                 prop:value=move || lens.with_value(|l| state.read(l, |v| v.to_string())).unwrap_or_default()
                 on:change=move |ev| { match event_target_value(&ev).trim().parse::<u64>() {
-                    Ok(v) => { set_local_error.set(None); lens.with_value(|l| state.write(l, |x| *x = v)) }
-                    Err(_) => set_local_error.set(Some("a whole number ≥ 0".into())),
+                    Ok(v) => { local_error.set(String::new()); lens.with_value(|l| state.write(l, |x| *x = v)) }
+                    Err(_) => local_error.set("a whole number ≥ 0".into()),
                 } } />
             <FieldErrors path=path_of(lens) local=local_error />
         </label>
@@ -200,7 +202,7 @@ pub fn NameSelect(label: &'static str, lens: Lens<String>, #[prop(into)] names: 
                 let text = if name.is_empty() { "(none)".to_string() } else { name.clone() };
                 view! { <option value=name selected=selected>{text}</option> }
             })
-            .collect_view()
+            .collect_any()
     };
     view! {
         <label class="field"><span class="label">{label}</span>

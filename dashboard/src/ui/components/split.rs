@@ -9,7 +9,7 @@ use edgeflag_evaluator::model::{Canary, CanaryStatus, Experiment, ExperimentVari
 use leptos::prelude::*;
 
 use super::fields::{FieldErrors, FloatField, NameSelect, OptTextField, PercentField, TextField, UintField};
-use super::{index_rows, stored};
+use super::{index_rows, stored, CollectAny};
 use crate::ui::state::AppState;
 
 #[component]
@@ -55,7 +55,7 @@ pub fn SplitEditor(
                 <select on:change=move |ev| switch(event_target_value(&ev))>
                     {SplitKind::ALL.into_iter().map(|k| view! {
                         <option value=k.as_str() selected=move || kind.get() == k>{k.as_str()}</option>
-                    }).collect_view()}
+                    }).collect_any()}
                 </select>
             </label>
             {move || match kind.get() {
@@ -103,7 +103,7 @@ fn CanaryEditor(lens: Lens<Canary>, names: Signal<Vec<String>>) -> impl IntoView
                     } }>
                         {move || (0..count().max(current_value() + 1)).map(|i| view! {
                             <option value=i.to_string() selected=move || current_value() == i>{format!("stage {}", i + 1)}</option>
-                        }).collect_view()}
+                        }).collect_any()}
                     </select>
                     <FieldErrors path=current.with_value(|l| l.path().to_string()) />
                 </label>
@@ -116,7 +116,7 @@ fn CanaryEditor(lens: Lens<Canary>, names: Signal<Vec<String>>) -> impl IntoView
                     }>
                         {statuses.into_iter().map(|s| view! {
                             <option value=s.as_str() selected=move || status_value() == s>{s.as_str()}</option>
-                        }).collect_view()}
+                        }).collect_any()}
                     </select>
                 </label>
             </div>

@@ -6,6 +6,7 @@ use edgeflag_dashboard::draft::WorkingCopy;
 use edgeflag_dashboard::rebase::{choices_for, rebase, resolve, show_value, Rebase, Side};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::state::{AppState, Page};
 use crate::ui::storage;
 use crate::ui::sync::{retry_orphan, ORPHAN_KEY};
@@ -18,12 +19,12 @@ const VALUE_CHARS: usize = 300;
 pub fn RebaseNote() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
-        {move || state.rebase_note.get().map(|note| view! {
+        {move || Some(state.rebase_note.get()).filter(|note| !note.is_empty()).map(|note| view! {
             <p class="rebase-note" role="status" data-testid="rebase-note">
                 <span>{note}</span>
-                <button type="button" class="link" aria-label="Dismiss" on:click=move |_| state.rebase_note.set(None)>"×"</button>
+                <button type="button" class="link" aria-label="Dismiss" on:click=move |_| state.rebase_note.set(String::new())>"×"</button>
             </p>
-        })}
+        }.into_any())}
     }
 }
 
@@ -50,7 +51,7 @@ pub fn ConflictPanel() -> impl IntoView {
         let version = pending.server.version;
         state.pending.set(None);
         state.choices.set(Default::default());
-        state.rebase_note.set(None);
+        state.rebase_note.set(String::new());
         state.set_copy(next);
         state.info(format!(
             "Your edits are now on version {version}: {mine} of {} field(s) keep your value, the others the server's. Review the diff and publish.",
@@ -96,7 +97,7 @@ pub fn ConflictPanel() -> impl IntoView {
                                     <span class="hint">{format!("In version {base_version}, before both changes: {}", show_value(c.base.as_ref(), VALUE_CHARS))}</span>
                                 </li>
                             }
-                        }).collect_view()}
+                        }).collect_any()}
                     </ul>
                     <div class="row">
                         <button type="button" data-testid="conflict-apply" disabled=move || !all_chosen() on:click=move |_| apply(None)>
@@ -108,6 +109,7 @@ pub fn ConflictPanel() -> impl IntoView {
                     </div>
                 </div>
             }
+            .into_any()
         })}
     }
 }
@@ -167,13 +169,14 @@ pub fn OrphanPanel() -> impl IntoView {
                     <div class="row">
                         {current.map(|v| view! {
                             <button type="button" data-testid="orphan-adopt" on:click=adopt>{format!("Open it as edits against version {v}…")}</button>
-                        })}
+                        }.into_any())}
                         <button type="button" on:click=move |_| { retry.dispatch(()); }>"Try again"</button>
                         <a href=export_href download="unmatched-draft.json">"Export it"</a>
                         <button type="button" class="danger" data-testid="orphan-discard" on:click=discard>"Discard it"</button>
                     </div>
                 </div>
             }
+            .into_any()
         })}
     }
 }

@@ -23,7 +23,7 @@ use edgeflag_evaluator::judgement::CanaryPolicy;
 use edgeflag_evaluator::model::Canary;
 use leptos::prelude::*;
 
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 
 use crate::ui::api;
 use crate::ui::fetched::{Fetched, Job};
@@ -60,6 +60,49 @@ impl Default for Prometheus {
             error_rate: promql::ERROR_RATE_PER_STEP.to_owned(),
             p99_ms: promql::P99_MS_PER_STEP.to_owned(),
             latency_buckets: promql::LATENCY_BUCKETS.to_owned(),
+        }
+    }
+}
+
+/// The manual actions: the action, its button's test id and label.
+const ACTIONS: [(ManualAction, &str, &str); 4] = [
+    (ManualAction::Advance, "canary-advance", "Advance…"),
+    (ManualAction::Pause, "canary-pause", "Pause…"),
+    (ManualAction::Resume, "canary-resume", "Resume…"),
+    (ManualAction::Rollback, "canary-rollback", "Roll back…"),
+];
+
+/// The Prometheus settings as edited, one `String` signal per field (a signal of the whole
+/// struct would be one more signal type).
+#[derive(Clone, Copy)]
+struct PrometheusInputs {
+    url: RwSignal<String>,
+    requests: RwSignal<String>,
+    error_rate: RwSignal<String>,
+    p99_ms: RwSignal<String>,
+    latency_buckets: RwSignal<String>,
+}
+
+impl PrometheusInputs {
+    fn new() -> Self {
+        let p = Prometheus::default();
+        PrometheusInputs {
+            url: RwSignal::new(p.url),
+            requests: RwSignal::new(p.requests),
+            error_rate: RwSignal::new(p.error_rate),
+            p99_ms: RwSignal::new(p.p99_ms),
+            latency_buckets: RwSignal::new(p.latency_buckets),
+        }
+    }
+
+    /// The settings now (tracked).
+    fn get(&self) -> Prometheus {
+        Prometheus {
+            url: self.url.get(),
+            requests: self.requests.get(),
+            error_rate: self.error_rate.get(),
+            p99_ms: self.p99_ms.get(),
+            latency_buckets: self.latency_buckets.get(),
         }
     }
 }
@@ -110,8 +153,8 @@ pub fn CanaryPage() -> impl IntoView {
     // "stage": since the current stage started, what the controller judges.
     let window = RwSignal::new("stage".to_string());
     let use_prometheus = RwSignal::new(false);
-    let prometheus = RwSignal::new(Prometheus::default());
-    let refresh = RwSignal::new(0u32);
+    let prometheus = PrometheusInputs::new();
+    let refresh = Trigger::new();
     // The page's judgement state: the failure count and earlier stages' evidence, as the
     // controller keeps them (each fetch, by its generation time, counts once).
     let monitor = StoredValue::new(PageMonitor::default());
@@ -149,10 +192,11 @@ pub fn CanaryPage() -> impl IntoView {
     let live_state = move || shown.with(|s| s.as_ref().and_then(|s| s.live.clone()));
 
     // The controller's activity on this canary: a new judgement, stage or status.
+    // One string (a `String` memo, not one more memo type): status, stage, judgement time.
     let controller_activity = Memo::new(move |_| {
-        shown.with(|s| {
-            let s = s.as_ref()?.live.as_ref()?;
-            Some((s.status.clone(), s.current_stage, s.last_judgement.as_ref().map(|j| j.at.clone())))
+        shown.with(|s| match s.as_ref().and_then(|s| s.live.as_ref()) {
+            Some(s) => format!("{} {} {}", s.status, s.current_stage, s.last_judgement.as_ref().map_or("-", |j| j.at.as_str())),
+            None => String::new(),
         })
     });
     // Fetched again on Refresh and with each of the controller's judgements, so the charts and
@@ -182,11 +226,13 @@ pub fn CanaryPage() -> impl IntoView {
         }
     });
 
-    let confirming = RwSignal::new(None::<ManualAction>);
+    // The action waiting for confirmation, by `ManualAction::as_str` ("" for none): a `String`
+    // signal, not one more signal type.
+    let confirming = RwSignal::new(String::new());
     let act = Job::new(move |action: &ManualAction| {
         let action = *action;
         async move {
-            confirming.set(None);
+            confirming.set(String::new());
             let shown = shown.with_untracked(|s| s.as_ref().and_then(|s| s.live.clone()));
             act_on_server(state, flag.get_untracked(), env.get_untracked(), action, shown).await;
             poll_live();
@@ -202,7 +248,7 @@ pub fn CanaryPage() -> impl IntoView {
                     <input data-testid="canary-window" size="5" prop:value=move || window.get()
                         on:change=move |ev| window.set(event_target_value(&ev)) />
                 </label>
-                <button type="button" data-testid="canary-refresh" on:click=move |_| { refresh.update(|n| *n += 1); poll_live(); }>"Refresh"</button>
+                <button type="button" data-testid="canary-refresh" on:click=move |_| { refresh.notify(); poll_live(); }>"Refresh"</button>
             </div>
             <PrometheusSettings enabled=use_prometheus settings=prometheus />
             {move || match live.with(|l| l.as_ref().and_then(|l| l.as_ref().err().cloned())) {
@@ -213,18 +259,16 @@ pub fn CanaryPage() -> impl IntoView {
                 None => view! { <p data-testid="canary-none">"No canary for this flag in this environment on the server."</p> }.into_any(),
                 Some(s) => view! { <Stages shown=s at=live_at.get_untracked() /> }.into_any(),
             }}
-            {move || live_state().map(|s| view! { <ControllerJudgement state=s /> })}
+            {move || live_state().map(|s| view! { <ControllerJudgement state=s /> }.into_any())}
             <div class="row" role="group" aria-label="Act on the server">
-                {[(ManualAction::Advance, "canary-advance", "Advance…"), (ManualAction::Pause, "canary-pause", "Pause…"),
-                  (ManualAction::Resume, "canary-resume", "Resume…"), (ManualAction::Rollback, "canary-rollback", "Roll back…")]
-                    .into_iter().map(|(action, id, label)| view! {
+                {ACTIONS.into_iter().map(|(action, id, label)| view! {
                         <button type="button" data-testid=id class:danger=action == ManualAction::Rollback
                             disabled=move || act.pending().get()
                                 || !shown.with(|s| s.as_ref().and_then(|s| s.live.as_ref()).is_some_and(|s| action_applies(action, &s.status)))
-                            on:click=move |_| confirming.set(Some(action))>{label}</button>
-                    }).collect_view()}
+                            on:click=move |_| confirming.set(action.as_str().to_string())>{label}</button>
+                    }).collect_any()}
             </div>
-            {move || confirming.get().zip(live_state()).map(|(action, s)| {
+            {move || confirming.with(|c| ACTIONS.into_iter().map(|a| a.0).find(|a| a.as_str() == c)).zip(live_state()).map(|(action, s)| {
                 let e = env_opt();
                 let text = confirm_text(action, &flag.get_untracked(), e.as_deref(), &s);
                 view! {
@@ -238,9 +282,10 @@ pub fn CanaryPage() -> impl IntoView {
                         </When>
                         <button type="button" class:danger=action == ManualAction::Rollback data-testid="canary-confirm-yes"
                             on:click=move |_| { act.dispatch(action); }>"Yes, on the server"</button>
-                        <button type="button" data-testid="canary-confirm-cancel" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                        <button type="button" data-testid="canary-confirm-cancel" on:click=move |_| confirming.set(String::new())>"Cancel"</button>
                     </div>
                 }
+                .into_any()
             })}
             {move || {
                 let fetched = metrics.get();
@@ -316,7 +361,7 @@ fn ChecksTable(checks: Vec<Check>, id: &'static str) -> impl IntoView {
             <tbody>{checks.into_iter().map(|c| view! {
                 <tr class=format!("outcome-{}", c.outcome)><td>{c.check.clone()}</td><td>{c.outcome.clone()}</td><td>{num(c.observed)}</td>
                     <td><Bounds check=c.clone() /></td><td>{num(c.limit)}</td><td>{num(c.baseline)}</td><td>{num(c.p_value)}</td><td>{c.reason}</td></tr>
-            }).collect_view()}</tbody>
+            }).collect_any()}</tbody>
         </table>
     }
 }
@@ -339,6 +384,7 @@ fn Bounds(check: Check) -> impl IntoView {
                 <line class="limit" x1=x(b.limit) x2=x(b.limit) y1="0" y2="10" />
             </svg>
         }
+        .into_any()
     });
     view! { <span data-testid="check-bounds">{bar}" "{text}</span> }
 }
@@ -361,9 +407,9 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
             <h3>"The controller's last judgement"</h3>
             <p data-testid="controller-decision">"Decision: "<strong>{j.action.clone()}</strong>
                 {format!(" at stage {}{on}, {}{wrote}", j.stage + 1, j.at)}</p>
-            <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
-            {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> })}
-            {j.needs.map(|n| view! { <p class="notice" data-testid="controller-needs">{n.reason}</p> })}
+            <ul data-testid="controller-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_any()}</ul>
+            {j.error.map(|e| view! { <p class="notice error" data-testid="controller-error">"Not written: "{e}</p> }.into_any())}
+            {j.needs.map(|n| view! { <p class="notice" data-testid="controller-needs">{n.reason}</p> }.into_any())}
             <p class="hint" data-testid="controller-range">{format!(
                 "Judged on every request since {}{}; the bounds stay valid however often they are read.",
                 j.judged_from.as_deref().unwrap_or("the stage started"),
@@ -377,12 +423,12 @@ fn ControllerJudgement(state: CanaryState) -> impl IntoView {
 }
 
 #[component]
-fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -> impl IntoView {
-    let field = move |label: &'static str, id: &'static str, get: fn(&Prometheus) -> String, set: fn(&mut Prometheus, String)| {
+fn PrometheusSettings(enabled: RwSignal<bool>, settings: PrometheusInputs) -> impl IntoView {
+    let field = move |label: &'static str, id: &'static str, value: RwSignal<String>| {
         view! {
             <label class="block">{label}
-                <input class="mono wide" data-testid=id prop:value=move || settings.with(get)
-                    on:change=move |ev| { let v = event_target_value(&ev); settings.update(|p| set(p, v)); } />
+                <input class="mono wide" data-testid=id prop:value=move || value.get()
+                    on:change=move |ev| value.set(event_target_value(&ev)) />
             </label>
         }
     };
@@ -391,11 +437,11 @@ fn PrometheusSettings(enabled: RwSignal<bool>, settings: RwSignal<Prometheus>) -
             <summary>"Metrics source: "{move || if enabled.get() { "Prometheus" } else { "this server's /api/metrics" }}</summary>
             <label><input type="checkbox" data-testid="use-prometheus" prop:checked=move || enabled.get()
                 on:change=move |ev| enabled.set(event_target_checked(&ev)) />" Use a Prometheus server (query_range API)"</label>
-            {field("Prometheus URL", "prometheus-url", |p| p.url.clone(), |p, v| p.url = v)}
-            {field("Requests per step", "prometheus-requests", |p| p.requests.clone(), |p, v| p.requests = v)}
-            {field("Error rate", "prometheus-error-rate", |p| p.error_rate.clone(), |p, v| p.error_rate = v)}
-            {field("p99 (ms)", "prometheus-p99", |p| p.p99_ms.clone(), |p, v| p.p99_ms = v)}
-            {field("Latency buckets over the window (instant query, by le)", "prometheus-latency-buckets", |p| p.latency_buckets.clone(), |p, v| p.latency_buckets = v)}
+            {field("Prometheus URL", "prometheus-url", settings.url)}
+            {field("Requests per step", "prometheus-requests", settings.requests)}
+            {field("Error rate", "prometheus-error-rate", settings.error_rate)}
+            {field("p99 (ms)", "prometheus-p99", settings.p99_ms)}
+            {field("Latency buckets over the window (instant query, by le)", "prometheus-latency-buckets", settings.latency_buckets)}
             <p class="hint">"Placeholders: {flag} {env} {arm}, {step} and {window} (seconds). Prometheus must allow this page's origin (--web.cors.origin)."</p>
         </details>
     }
@@ -427,7 +473,7 @@ fn Stages(shown: LiveCanary, at: String) -> impl IntoView {
                         <td>{i + 1}</td><td>{s.percent}</td><td>{s.min_duration}</td>
                         <td>{s.gate.max_error_rate}</td><td>{s.gate.max_p99_ms}</td><td>{s.gate.min_samples}</td>
                     </tr>
-                }).collect_view()}
+                }).collect_any()}
             </tbody>
         </table>
     }
@@ -462,7 +508,7 @@ fn Judgement(
     let as_of = metrics.as_ref().ok().map(|r| {
         format!("Metrics as of {}; fetched again with each of the controller's judgements and on Refresh.", r.generated_at)
     });
-    let source_error = metrics.as_ref().err().map(|e| view! { <p class="notice error" data-testid="metrics-error">"Metrics source failed: "{e.clone()}</p> });
+    let source_error = metrics.as_ref().err().map(|e| view! { <p class="notice error" data-testid="metrics-error">"Metrics source failed: "{e.clone()}</p> }.into_any());
     let charts = metrics.as_ref().ok().map(|r| {
         let arms = |pick| vec![("canary", series_values(r, "canary", pick)), ("baseline", series_values(r, "baseline", pick))];
         view! {
@@ -474,6 +520,7 @@ fn Judgement(
                     thresholds=gate.iter().map(|g| g.max_p99_ms).collect() />
             </div>
         }
+        .into_any()
     });
     let decision = match judgement {
         Err(e) => view! { <p class="notice error" data-testid="canary-decision">"Cannot judge: "{e.to_string()}</p> }.into_any(),
@@ -481,8 +528,8 @@ fn Judgement(
             <div class="decision">
                 <p data-testid="canary-decision">"Decision: "<strong>{j.action.as_str()}</strong>
                     {j.next_stage.map(|n| format!(" (to stage {})", n + 1))}</p>
-                <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
-                {j.needs.map(|n| view! { <p class="notice" data-testid="canary-needs">{n.reason}</p> })}
+                <ul data-testid="canary-reasons">{j.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_any()}</ul>
+                {j.needs.map(|n| view! { <p class="notice" data-testid="canary-needs">{n.reason}</p> }.into_any())}
                 <ChecksTable checks=j.checks.iter().map(check_of).collect() id="canary-checks" />
                 <p data-testid="canary-failures">{format!(
                     "Consecutive failed judgements: {} (was {carried}; rollback at {}). Carried across refreshes of this flag, environment and stage.",
@@ -494,7 +541,7 @@ fn Judgement(
     };
     view! {
         <h3>"This page's judgement of the metrics"</h3>
-        {as_of.map(|t| view! { <p class="hint" data-testid="metrics-as-of">{t}</p> })}
+        {as_of.map(|t| view! { <p class="hint" data-testid="metrics-as-of">{t}</p> }.into_any())}
         <p class=format!("health health-{health}") data-testid="canary-health">"Health: "<strong>{health}</strong></p>
         {source_error}
         {charts}

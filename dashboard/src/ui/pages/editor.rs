@@ -6,6 +6,8 @@ use edgeflag_dashboard::lens::Lens;
 use edgeflag_evaluator::model::{Flag, FlagKind, Variation};
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
+
 use super::env::EnvironmentsEditor;
 use super::flag_choice::missing_flag;
 use super::preview::FlagPreview;
@@ -35,7 +37,7 @@ pub fn EditorPage() -> impl IntoView {
                         <p class="notice error" data-testid="missing-flag">
                             {missing_flag(key, "in this draft")}
                         </p>
-                    }))}
+                    }.into_any()))}
                     <p>"Choose a flag in the "
                         <button type="button" class="link" on:click=move |_| state.page.set(Page::Flags)>"flags list"</button>
                         "."</p>
@@ -105,7 +107,7 @@ fn KindSelect(lens: Lens<FlagKind>) -> impl IntoView {
                     lens.with_value(|l| state.write(l, |x| *x = k));
                 }
             }>
-                {FlagKind::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected=move || current() == k>{k.as_str()}</option> }).collect_view()}
+                {FlagKind::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected=move || current() == k>{k.as_str()}</option> }).collect_any()}
             </select>
             <FieldErrors path=lens.with_value(|l| l.path().to_string()) />
         </label>
@@ -135,12 +137,12 @@ fn VariationsEditor(flag: Lens<Flag>) -> impl IntoView {
         {index_rows(count, move |i| {
             let variation = list.get_value().at(i);
             let value = stored(lens!(variation, value));
-            let (local_error, set_local_error) = signal(None::<String>);
+            let local_error = RwSignal::new(String::new());
             let set_value = move |text: String| {
                 let k = kind.with_value(|l| state.read(l, |k| *k)).unwrap_or(FlagKind::String);
                 match variation_value_from_input(k, &text) {
-                    Ok(v) => { set_local_error.set(None); value.with_value(|l| state.write(l, |x| *x = v)) }
-                    Err(e) => set_local_error.set(Some(e)),
+                    Ok(v) => { local_error.set(String::new()); value.with_value(|l| state.write(l, |x| *x = v)) }
+                    Err(e) => local_error.set(e),
                 }
             };
             view! {

@@ -8,7 +8,7 @@ use edgeflag_dashboard::lens::{key_segment, Lens};
 use edgeflag_evaluator::model::{EnvironmentOverride, Flag};
 use leptos::prelude::*;
 
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 
 use crate::ui::components::fields::{FieldErrors, KeyListField};
 use crate::ui::components::rules::RulesEditor;
@@ -86,15 +86,11 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
         }));
     };
     let base_flag = move || flag.with_value(|l| state.read(l, Clone::clone));
-    // Copyable lenses: the nested view closures below are re-run and must not move them.
-    let parts = StoredValue::new((
-        lens!(over, enabled),
-        lens!(over, default_variation),
-        lens!(over, targets),
-        lens!(over, deny),
-        lens!(over, rules),
-    ));
-    let splits = StoredValue::new((lens!(over, rollout), lens!(over, canary), lens!(over, experiment)));
+    // Copyable lenses: the nested view closures below are re-run and must not move them. One
+    // stored value per lens (types the other editors store too), not a stored tuple type.
+    let (enabled, default_variation) = (stored(lens!(over, enabled)), stored(lens!(over, default_variation)));
+    let (targets, deny, rules) = (stored(lens!(over, targets)), stored(lens!(over, deny)), stored(lens!(over, rules)));
+    let (rollout, canary, experiment) = (stored(lens!(over, rollout)), stored(lens!(over, canary)), stored(lens!(over, experiment)));
     let over_path = over.path().to_string();
     view! {
         <fieldset class="environment">
@@ -104,22 +100,22 @@ fn EnvironmentEditor(flag: Lens<Flag>, env: String, names: Signal<Vec<String>>) 
                 move || if exists() { "Remove override (inherit everything)" } else { "Override in this environment" }
             }</button>
             <When when=exists.clone()>
-                <EnabledOverride lens=parts.get_value().0 />
-                <DefaultOverride lens=parts.get_value().1 names=names />
-                <Overridable label="Override individual targets" lens=parts.get_value().2
+                <EnabledOverride lens=enabled.get_value() />
+                <DefaultOverride lens=default_variation.get_value() names=names />
+                <Overridable label="Override individual targets" lens=targets.get_value()
                     initial=Arc::new(move || base_flag().map(|f| f.targets).unwrap_or_default())>
-                    <TargetsEditor list=parts.get_value().2.some() names=names />
+                    <TargetsEditor list=targets.get_value().some() names=names />
                 </Overridable>
-                <Overridable label="Override the deny list" lens=parts.get_value().3
+                <Overridable label="Override the deny list" lens=deny.get_value()
                     initial=Arc::new(move || base_flag().map(|f| f.deny).unwrap_or_default())>
-                    <KeyListField label="Deny list" lens=parts.get_value().3.some() />
+                    <KeyListField label="Deny list" lens=deny.get_value().some() />
                 </Overridable>
-                <Overridable label="Override the rules" lens=parts.get_value().4
+                <Overridable label="Override the rules" lens=rules.get_value()
                     initial=Arc::new(move || base_flag().map(|f| f.rules).unwrap_or_default())>
-                    <RulesEditor list=parts.get_value().4.some() names=names />
+                    <RulesEditor list=rules.get_value().some() names=names />
                 </Overridable>
                 <p class="hint">"Split: \"none\" inherits the flag's split; any other choice replaces it here."</p>
-                <SplitEditor rollout=splits.get_value().0 canary=splits.get_value().1 experiment=splits.get_value().2 names=names />
+                <SplitEditor rollout=rollout.get_value() canary=canary.get_value() experiment=experiment.get_value() names=names />
                 <FieldErrors path=over_path.clone() />
             </When>
         </fieldset>
@@ -137,18 +133,32 @@ fn Overridable<T: Clone + Send + Sync + 'static>(
     let state = expect_context::<AppState>();
     let lens = stored(lens);
     let on = move || lens.with_value(|l| state.read(l, Option::is_some)).unwrap_or(false);
+    let set = move |replace: bool| {
+        let value = replace.then(|| initial());
+        lens.with_value(|l| state.write(l, |x| *x = value));
+    };
+    override_toggle(label, Arc::new(on), Arc::new(set), children)
+}
+
+/// The checkbox and the editor of an [`Overridable`], compiled once: only reading and writing
+/// the part is per type (the whole component was one copy per overridable type).
+fn override_toggle(
+    label: &'static str,
+    on: Arc<dyn Fn() -> bool + Send + Sync>,
+    set: Arc<dyn Fn(bool) + Send + Sync>,
+    children: ChildrenFn,
+) -> AnyView {
+    let checked = on.clone();
     view! {
         <div class="overridable">
             <label class="field check">
-                <input type="checkbox" prop:checked=on on:change=move |ev| {
-                    let value = event_target_checked(&ev).then(|| initial());
-                    lens.with_value(|l| state.write(l, |x| *x = value));
-                } />
+                <input type="checkbox" prop:checked=move || checked() on:change=move |ev| set(event_target_checked(&ev)) />
                 <span class="label">{label}</span>
             </label>
-            <When when=on>{children()}</When>
+            <When when=move || on()>{children()}</When>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -164,7 +174,7 @@ fn EnabledOverride(lens: Lens<Option<bool>>) -> impl IntoView {
                 let value = choices.iter().find(|(t, _)| *t == text).and_then(|(_, v)| *v);
                 lens.with_value(|l| state.write(l, |x| *x = value));
             }>
-                {choices.into_iter().map(|(t, v)| view! { <option value=t selected=move || current() == v>{t}</option> }).collect_view()}
+                {choices.into_iter().map(|(t, v)| view! { <option value=t selected=move || current() == v>{t}</option> }).collect_any()}
             </select>
         </label>
     }
@@ -186,7 +196,7 @@ fn DefaultOverride(lens: Lens<Option<String>>, names: Signal<Vec<String>>) -> im
                 {move || names.get().into_iter().map(|n| {
                     let selected = current().as_deref() == Some(n.as_str());
                     let v = n.clone(); view! { <option value=v selected=selected>{n}</option> }
-                }).collect_view()}
+                }).collect_any()}
             </select>
             <FieldErrors path=lens.with_value(|l| l.path().to_string()) />
         </label>

@@ -8,7 +8,7 @@ use edgeflag_evaluator::judgement::{analyze_experiment, AnalysisConfig, Experime
 use edgeflag_evaluator::model::Experiment;
 use leptos::prelude::*;
 
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 
 use crate::ui::api;
 use crate::ui::fetched::Fetched;
@@ -35,7 +35,7 @@ pub fn ExperimentPage() -> impl IntoView {
     let window = RwSignal::new("1h".to_string());
     let pasted = RwSignal::new(String::new());
     let use_pasted = RwSignal::new(false);
-    let refresh = RwSignal::new(0u32);
+    let refresh = Trigger::new();
     let experiment = Memo::new(move |_| {
         let (key, env) = (flag.get(), env.get());
         state
@@ -63,7 +63,7 @@ pub fn ExperimentPage() -> impl IntoView {
             <div class="row">
                 <FlagChoiceSelects choice=choice id="experiment" all_label="(all)" />
                 <label>"Window "<input size="5" prop:value=move || window.get() on:change=move |ev| window.set(event_target_value(&ev)) /></label>
-                <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+                <button type="button" on:click=move |_| refresh.notify()>"Refresh"</button>
             </div>
             <label><input type="checkbox" data-testid="experiment-use-pasted" prop:checked=move || use_pasted.get()
                 on:change=move |ev| use_pasted.set(event_target_checked(&ev)) />" Use pasted data instead of /api/metrics"</label>
@@ -102,7 +102,7 @@ fn Report(experiment: Experiment, data: ExperimentData) -> impl IntoView {
         .assignments
         .iter()
         .map(|(v, n)| view! { <tr><td>{v.clone()}</td><td>{*n}</td></tr> })
-        .collect_view();
+        .collect_any();
     let body = match report {
         Err(e) => view! { <p class="notice error" data-testid="experiment-error">{e}</p> }.into_any(),
         Ok(r) => {
@@ -125,9 +125,9 @@ fn Report(experiment: Experiment, data: ExperimentData) -> impl IntoView {
                                 <td>{c.p_value.map(|p| if p < 1e-4 { format!("{p:.2e}") } else { format!("{p:.4}") }).unwrap_or_else(|| "—".into())}</td><td data-testid="winner">{c.winner.clone().unwrap_or_else(|| "—".into())}</td>
                                 <td>{c.remaining_per_arm.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td><td>{c.reason.clone()}</td>
                             </tr>
-                        }).collect_view()}</tbody>
+                        }).collect_any()}</tbody>
                     </table>
-                }).collect_view()}
+                }).collect_any()}
             }
             .into_any()
         }

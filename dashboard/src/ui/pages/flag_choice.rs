@@ -3,6 +3,7 @@
 use edgeflag_evaluator::model::Flag;
 use leptos::prelude::*;
 
+use crate::ui::components::CollectAny;
 use crate::ui::state::AppState;
 
 /// The flags a screen applies to, the chosen one (the first until the admin picks), and the
@@ -61,20 +62,20 @@ pub fn FlagChoiceSelects(choice: FlagChoice, id: &'static str, all_label: &'stat
                     keys.into_iter().map(|k| {
                         let (value, text) = (k.clone(), k.clone());
                         view! { <option value=value prop:selected=move || flag.with(|f| *f == k)>{text}</option> }
-                    }).collect_view()
+                    }).collect_any()
                 }}
             </select>
         </label>
         <label>"Environment "
             <select data-testid=format!("{id}-env") on:change=move |ev| env.set(event_target_value(&ev))>
                 <option value="">{all_label}</option>
-                {move || envs.get().into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
+                {move || envs.get().into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_any()}
             </select>
         </label>
         {move || missing().filter(|_| state.ready.get()).map(|k| view! {
             <p class="notice error" data-testid="missing-flag">
                 {missing_flag(&k, if id == "canary" { "with a canary on the server" } else { "with an experiment in the draft" })}
             </p>
-        })}
+        }.into_any())}
     }
 }

@@ -7,7 +7,7 @@ use edgeflag_dashboard::forms::{new_flag, unique_key};
 use edgeflag_evaluator::model::FlagKind;
 use leptos::prelude::*;
 
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 
 use crate::ui::components::keyed_rows;
 use crate::ui::state::{AppState, Page};
@@ -18,9 +18,11 @@ const MAX_ROWS: usize = 200;
 #[component]
 pub fn FlagsPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let filter = RwSignal::new(Filter::default());
+    // The controls' values as typed and chosen ("" for any), the filter built from them:
+    // `String` signals like the rest of the page, not one more signal type.
+    let (text, tag, kind, status) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let matches = Memo::new(move |_| {
-        let filter = filter.get();
+        let filter = Filter { text: text.get(), tag: tag.get(), kind: FlagKind::parse(&kind.get()), status: StatusFilter::parse(&status.get()) };
         state.with_model(|m| filter_flags(m, &filter)).unwrap_or_default()
     });
     let tags = Memo::new(move |_| state.with_model(all_tags).unwrap_or_default());
@@ -33,25 +35,25 @@ pub fn FlagsPage() -> impl IntoView {
             </When>
             <div class="filters row" role="search">
                 <label class="field"><span class="label">"Search key or description"</span>
-                    <input type="search" data-testid="flag-search" prop:value=move || filter.with(|f| f.text.clone())
-                        on:input=move |ev| filter.update(|f| f.text = event_target_value(&ev)) />
+                    <input type="search" data-testid="flag-search" prop:value=move || text.get()
+                        on:input=move |ev| text.set(event_target_value(&ev)) />
                 </label>
                 <label class="field"><span class="label">"Tag"</span>
-                    <select on:change=move |ev| filter.update(|f| f.tag = event_target_value(&ev))>
+                    <select on:change=move |ev| tag.set(event_target_value(&ev))>
                         <option value="">"any tag"</option>
-                        {move || tags.get().into_iter().map(|t| { let v = t.clone(); view! { <option value=v>{t}</option> } }).collect_view()}
+                        {move || tags.get().into_iter().map(|t| { let v = t.clone(); view! { <option value=v>{t}</option> } }).collect_any()}
                     </select>
                 </label>
                 <label class="field"><span class="label">"Kind"</span>
-                    <select on:change=move |ev| filter.update(|f| f.kind = FlagKind::parse(&event_target_value(&ev)))>
+                    <select on:change=move |ev| kind.set(event_target_value(&ev))>
                         <option value="">"any kind"</option>
                         {FlagKind::ALL.into_iter()
-                            .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                            .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_any()}
                     </select>
                 </label>
                 <label class="field"><span class="label">"Status"</span>
-                    <select data-testid="status-filter" on:change=move |ev| filter.update(|f| f.status = StatusFilter::parse(&event_target_value(&ev)))>
-                        {StatusFilter::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
+                    <select data-testid="status-filter" on:change=move |ev| status.set(event_target_value(&ev))>
+                        {StatusFilter::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_any()}
                     </select>
                 </label>
             </div>
@@ -84,7 +86,7 @@ fn FlagTable(matches: Memo<Vec<usize>>) -> impl IntoView {
 #[component]
 fn FlagRow(index: usize) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let (confirming, set_confirming) = signal(false);
+    let confirming = RwSignal::new(false);
     let field = move |f: fn(&edgeflag_evaluator::model::Flag) -> String| {
         state.with_model(|m| m.flags.get(index).map(f)).flatten().unwrap_or_default()
     };
@@ -115,7 +117,7 @@ fn FlagRow(index: usize) -> impl IntoView {
         if deleted.is_some_and(|k| state.selected.with_untracked(|s| *s == k)) {
             state.selected.set(String::new());
         }
-        set_confirming.set(false);
+        confirming.set(false);
     };
     view! {
         <tr>
@@ -130,10 +132,10 @@ fn FlagRow(index: usize) -> impl IntoView {
                 <When when=move || !confirming.get() fallback=move || view! {
                     <span role="alert">{move || format!("Delete {}?", key())}</span>
                     <button type="button" class="danger" on:click=delete>"Yes, delete"</button>
-                    <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
+                    <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
                 }>
                     <button type="button" on:click=duplicate aria-label=move || format!("Duplicate {}", key())>"Duplicate"</button>
-                    <button type="button" class="danger" on:click=move |_| set_confirming.set(true) aria-label=move || format!("Delete {}", key())>"Delete"</button>
+                    <button type="button" class="danger" on:click=move |_| confirming.set(true) aria-label=move || format!("Delete {}", key())>"Delete"</button>
                 </When>
             </td>
         </tr>
@@ -143,11 +145,11 @@ fn FlagRow(index: usize) -> impl IntoView {
 #[component]
 fn NewFlag() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let (key, set_key) = signal(String::new());
-    let (kind, set_kind) = signal(FlagKind::Boolean);
+    let key_input = RwSignal::new(String::new());
+    let kind = RwSignal::new(FlagKind::Boolean);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let key = key.get_untracked().trim().to_string();
+        let key = key_input.get_untracked().trim().to_string();
         if key.is_empty() {
             state.error("A new flag needs a key.");
             return;
@@ -158,7 +160,7 @@ fn NewFlag() -> impl IntoView {
             created = Some(m.flags.len() - 1);
         });
         if let Some(index) = created {
-            set_key.set(String::new());
+            key_input.set(String::new());
             state.open_flag(key, index);
             state.page.set(Page::Editor);
         }
@@ -167,12 +169,12 @@ fn NewFlag() -> impl IntoView {
         <form class="row new-flag" on:submit=create>
             <h3>"New flag"</h3>
             <label class="field"><span class="label">"Key"</span>
-                <input type="text" required prop:value=key on:input=move |ev| set_key.set(event_target_value(&ev)) />
+                <input type="text" required prop:value=key_input on:input=move |ev| key_input.set(event_target_value(&ev)) />
             </label>
             <label class="field"><span class="label">"Kind"</span>
-                <select on:change=move |ev| set_kind.set(FlagKind::parse(&event_target_value(&ev)).unwrap_or(FlagKind::Boolean))>
+                <select on:change=move |ev| kind.set(FlagKind::parse(&event_target_value(&ev)).unwrap_or(FlagKind::Boolean))>
                     {FlagKind::ALL.into_iter()
-                        .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                        .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_any()}
                 </select>
             </label>
             <button type="submit">"Create flag"</button>

@@ -1,15 +1,18 @@
 //! History: the server's versions with author and changed flags; view any, roll back.
 
+use std::sync::Arc;
+
 use edgeflag_dashboard::diff::diff_files;
+use edgeflag_dashboard::draft::Published;
 use leptos::prelude::*;
 
-use crate::ui::components::When;
+use crate::ui::components::{CollectAny, When};
 use serde_json::Value;
 
 use super::publish::handle_outcome;
 use crate::ui::api;
 use crate::ui::fetched::{Fetched, Job};
-use crate::ui::components::diff_view::DiffView;
+use crate::ui::components::diff_view::{DiffView, Entries};
 use crate::ui::state::AppState;
 
 #[component]
@@ -21,12 +24,14 @@ pub fn HistoryPage() -> impl IntoView {
         let server = state.server.get();
         async move { api::history(&server, 100).await }
     });
-    let viewing = RwSignal::new(None::<(u64, String)>);
+    // The version being viewed (its ETag is not needed here): a `Published`, the signal type the
+    // state already has, not one more.
+    let viewing = RwSignal::new(None::<Published>);
     let view_version = Job::new(move |n: &u64| {
         let n = *n;
         async move {
             match api::version(&state.server.get_untracked(), n).await {
-                Ok(text) => viewing.set(Some((n, text))),
+                Ok(text) => viewing.set(Some(Published { text, etag: String::new(), version: n })),
                 Err(e) => state.error(e),
             }
         }
@@ -49,7 +54,7 @@ pub fn HistoryPage() -> impl IntoView {
                                     <td><button type="button" on:click=move |_| { view_version.dispatch(e.version); }>"View"</button>
                                         <Rollback version=e.version /></td>
                                 </tr>
-                            }).collect_view()}
+                            }).collect_any()}
                         </tbody>
                     </table>
                 }.into_any(),
@@ -60,21 +65,21 @@ pub fn HistoryPage() -> impl IntoView {
 }
 
 #[component]
-fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
+fn VersionView(viewing: RwSignal<Option<Published>>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let json = |t: &str| edgeflag_dashboard::json::value(t).unwrap_or(Value::Null);
-    let entries = Signal::derive(move || {
+    let entries: Entries = Arc::new(move || {
         let published = state.published.with(|p| p.as_ref().map(|p| json(&p.text))).unwrap_or(Value::Null);
-        viewing.with(|v| v.as_ref().map(|(_, text)| diff_files(&published, &json(text)))).unwrap_or_default()
+        viewing.with(|v| v.as_ref().map(|v| diff_files(&published, &json(&v.text)))).unwrap_or_default()
     });
     view! {
         <When when=move || viewing.with(Option::is_some)>
             <div class="version-view" data-testid="version-view">
-                <h3>{move || format!("Version {}", viewing.with(|v| v.as_ref().map_or(0, |v| v.0)))}</h3>
+                <h3>{move || format!("Version {}", viewing.with(|v| v.as_ref().map_or(0, |v| v.version)))}</h3>
                 <h4>"Compared with the published version"</h4>
-                <DiffView entries=entries empty="Same as the published version." />
+                <DiffView entries=entries.clone() empty="Same as the published version." />
                 <details><summary>"Full JSON"</summary>
-                    <pre class="mono">{move || viewing.with(|v| v.as_ref().map(|v| v.1.clone()).unwrap_or_default())}</pre>
+                    <pre class="mono">{move || viewing.with(|v| v.as_ref().map(|v| v.text.clone()).unwrap_or_default())}</pre>
                 </details>
                 <button type="button" on:click=move |_| viewing.set(None)>"Close"</button>
             </div>
@@ -85,10 +90,10 @@ fn VersionView(viewing: RwSignal<Option<(u64, String)>>) -> impl IntoView {
 #[component]
 fn Rollback(version: u64) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let (confirming, set_confirming) = signal(false);
+    let confirming = RwSignal::new(false);
     // A new version like any other: an unedited page follows it, edits are rebased onto it.
     let rollback = Job::new(move |_: &()| async move {
-        set_confirming.set(false);
+        confirming.set(false);
         let Some(etag) = state.published.get_untracked().map(|p| p.etag) else { return };
         let server = state.server.get_untracked();
         let message = format!("roll back to version {version}");
@@ -97,11 +102,11 @@ fn Rollback(version: u64) -> impl IntoView {
     });
     view! {
         <When when=move || confirming.get() fallback=move || view! {
-            <button type="button" on:click=move |_| set_confirming.set(true)>"Roll back…"</button>
+            <button type="button" on:click=move |_| confirming.set(true)>"Roll back…"</button>
         }>
             <span role="alert">{format!("Publish version {version} again?")}</span>
             <button type="button" class="danger" on:click=move |_| { rollback.dispatch(()); }>"Yes, roll back"</button>
-            <button type="button" on:click=move |_| set_confirming.set(false)>"Cancel"</button>
+            <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
         </When>
     }
 }

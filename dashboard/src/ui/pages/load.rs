@@ -18,7 +18,7 @@ async fn load_from_server(state: AppState) {
 #[component]
 pub fn LoadPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let (url, set_url) = signal(String::new());
+    let url = RwSignal::new(String::new());
     let reload = Job::new(move |_: &()| load_from_server(state));
     let from_url = Job::new(move |_: &()| async move {
         match api::get_text(&url.get_untracked()).await {
@@ -58,7 +58,7 @@ pub fn LoadPage() -> impl IntoView {
             </form>
             <form class="row" on:submit=move |ev| { ev.prevent_default(); from_url.dispatch(()); }>
                 <label class="field"><span class="label">"Flag file URL"</span>
-                    <input type="url" required prop:value=url on:input=move |ev| set_url.set(event_target_value(&ev)) />
+                    <input type="url" required prop:value=url on:input=move |ev| url.set(event_target_value(&ev)) />
                 </label>
                 <button type="submit">"Load into draft"</button>
             </form>

@@ -4,7 +4,7 @@ use edgeflag_dashboard::forms::context_json;
 use edgeflag_evaluator::{Context, Evaluation};
 use leptos::prelude::*;
 
-use crate::ui::components::index_rows;
+use crate::ui::components::{index_rows, CollectAny};
 use crate::ui::state::{AppState, Parsed, PreviewSource};
 
 /// One evaluated flag, as text for the table.
@@ -130,7 +130,7 @@ fn ResultTable(rows: Vec<Row>) -> impl IntoView {
                         <td>{r.key}</td><td class="mono" data-testid="value">{r.value}</td><td data-testid="variant">{r.variant}</td>
                         <td data-testid="reason">{r.reason}</td><td>{r.arm}</td><td>{r.detail}</td>
                     </tr>
-                }}).collect_view()}
+                }}).collect_any()}
             </tbody>
         </table>
     }
@@ -155,7 +155,7 @@ fn ContextForm() -> impl IntoView {
                         {move || envs().into_iter().map(|e| {
                             let selected = preview.with_untracked(|p| p.environment == e);
                             let v = e.clone(); view! { <option value=v selected=selected>{e}</option> }
-                        }).collect_view()}
+                        }).collect_any()}
                     </select>
                 </label>
             </div>

@@ -3,6 +3,8 @@
 //! meanwhile (412), the server's new version is fetched and the edits rebased onto it; the
 //! admin reviews the rebased diff and publishes again. Nothing is ever overwritten silently.
 
+use std::sync::Arc;
+
 use edgeflag_dashboard::api_types::WriteOutcome;
 use edgeflag_dashboard::diff::diff_files;
 use edgeflag_dashboard::draft::{same_content, DraftState, Published, WorkingCopy};
@@ -12,7 +14,7 @@ use crate::ui::components::When;
 use serde_json::Value;
 
 use crate::ui::api;
-use crate::ui::components::diff_view::DiffView;
+use crate::ui::components::diff_view::{DiffView, Entries};
 use crate::ui::state::AppState;
 use crate::ui::sync;
 use crate::ui::fetched::Job;
@@ -33,18 +35,17 @@ pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, text: Option
                     let published = Published { text, etag, version };
                     state.published.set(Some(published.clone()));
                     state.pending.set(None);
-                    state.rebase_note.set(None);
+                    state.rebase_note.set(String::new());
                     let later = state.copy_untracked().map(|c| c.text).filter(|now| !same_content(now, &published.text));
-                    match later {
-                        Some(text) => {
-                            state.set_copy(WorkingCopy { base: published, text, message: String::new() });
-                            state.info(format!("Published version {version}. What you edited while it was being sent is not in it: it is kept as your draft."));
-                        }
-                        None => {
-                            state.set_copy(WorkingCopy::following(published));
-                            state.info(format!("Published version {version}."));
-                        }
-                    }
+                    let kept = later.is_some();
+                    state.set_copy(match later {
+                        Some(text) => WorkingCopy { base: published, text, message: String::new() },
+                        None => WorkingCopy::following(published),
+                    });
+                    state.info(format!(
+                        "Published version {version}.{}",
+                        if kept { " What you edited while it was being sent is not in it: it is kept as your draft." } else { "" }
+                    ));
                 }
                 // A rollback: fetch what it published, then follow or rebase like any new version.
                 None => {
@@ -83,7 +84,7 @@ pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, text: Option
 pub fn PublishPage() -> impl IntoView {
     let state = expect_context::<AppState>();
     // The admin's changes only: their text against the version it is based on.
-    let entries = Signal::derive(move || {
+    let entries: Entries = Arc::new(move || {
         let base = state.base.with(|b| b.as_ref().map(|b| json(&b.text))).unwrap_or(Value::Null);
         state.draft.with(|d| diff_files(&base, &json(d)))
     });
@@ -114,12 +115,12 @@ pub fn PublishPage() -> impl IntoView {
             _ => None,
         }
     };
-    let (confirm_discard, set_confirm_discard) = signal(false);
+    let confirm_discard = RwSignal::new(false);
     let discard = move |_| {
-        set_confirm_discard.set(false);
+        confirm_discard.set(false);
         if let Some(server) = state.published.get_untracked() {
             state.pending.set(None);
-            state.rebase_note.set(None);
+            state.rebase_note.set(String::new());
             state.set_copy(WorkingCopy::following(server));
             state.info("Your edits were discarded; the page shows the server's version.");
         }
@@ -148,11 +149,11 @@ pub fn PublishPage() -> impl IntoView {
             </form>
             <When when=move || state.is_edited()>
                 <When when=move || confirm_discard.get() fallback=move || view! {
-                    <button type="button" class="danger" data-testid="discard-draft" on:click=move |_| set_confirm_discard.set(true)>"Discard my edits…"</button>
+                    <button type="button" class="danger" data-testid="discard-draft" on:click=move |_| confirm_discard.set(true)>"Discard my edits…"</button>
                 }>
                     <span role="alert">"Discard all your edits and show the server's version?"</span>
                     <button type="button" class="danger" data-testid="discard-confirm" on:click=discard>"Yes, discard"</button>
-                    <button type="button" on:click=move |_| set_confirm_discard.set(false)>"Cancel"</button>
+                    <button type="button" on:click=move |_| confirm_discard.set(false)>"Cancel"</button>
                 </When>
             </When>
         </section>

@@ -6,7 +6,7 @@ use edgeflag_evaluator::Problem;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
-use crate::ui::components::effect;
+use crate::ui::components::{effect, CollectAny};
 use crate::ui::state::AppState;
 
 #[component]
@@ -30,11 +30,13 @@ pub fn RawPage() -> impl IntoView {
         let line = line_of(&text, start) as f64;
         area.set_scroll_top(((line - 5.0).max(0.0) * line_height) as i32);
     };
-    // A jump requested from elsewhere (e.g. a problem link in the header).
+    // A jump to the first problem requested from elsewhere (the problem link in the header).
     effect(move || {
-        if let Some(problem) = state.jump.get() {
-            jump(problem);
-            state.jump.set(None);
+        if state.jump.get() {
+            if let Some(problem) = state.parsed.with_untracked(|p| p.problems.problems.first().cloned()) {
+                jump(problem);
+            }
+            state.jump.set(false);
         }
     });
     let problems = move || state.parsed.with(|p| p.problems.problems.clone());
@@ -53,7 +55,7 @@ pub fn RawPage() -> impl IntoView {
                         {move || problems().into_iter().map(|p| {
                             let label = if p.path.is_empty() { p.message.clone() } else { format!("{}: {}", p.path, p.message) };
                             view! { <li><button type="button" class="link" on:click=move |_| jump(p.clone())>{label}</button></li> }
-                        }).collect_view()}
+                        }).collect_any()}
                     </ol>
                 </div>
             </div>
