@@ -23,6 +23,7 @@ use super::storage;
 pub use edgeflag_dashboard::route::Page;
 
 /// The draft, parsed by the evaluator.
+#[derive(Default)]
 pub struct Parsed {
     /// The structure, when the text deserializes (even if validation fails): forms need it.
     pub model: Option<FlagFile>,
@@ -103,7 +104,7 @@ pub struct AppState {
     /// How the draft relates to the server (computed once per change).
     pub status: Memo<DraftState>,
     /// The newest published version, parsed (the preview's "published" choice, the Canary tab).
-    pub published_parsed: Memo<Option<Arc<Parsed>>>,
+    pub published_parsed: Memo<Arc<Parsed>>,
     /// A rebase waiting for the admin's choice per conflicting field, the choices made so far
     /// (by path), and who changed each field on the server.
     pub pending: RwSignal<Option<Pending>>,
@@ -152,11 +153,10 @@ impl AppState {
         // Parsed again only when the server's text changes, not on every poll. A `String` memo
         // ("" for none: a published file is never empty), not one more memo type.
         let published_text = Memo::new(move |_| published.with(|p| p.as_ref().map(|p| p.text.clone()).unwrap_or_default()));
+        // None loaded: an empty `Parsed` (no model, no problems), not one more memo type.
         let published_parsed = Memo::new_with_compare(
-            move |_| published_text.with(|text| (!text.is_empty()).then(|| Arc::new(parse(text)))),
-            |a: Option<&Option<Arc<Parsed>>>, b: Option<&Option<Arc<Parsed>>>| {
-                a.map(|a| a.as_ref().map(Arc::as_ptr)) != b.map(|b| b.as_ref().map(Arc::as_ptr))
-            },
+            move |_| Arc::new(published_text.with(|text| if text.is_empty() { Parsed::default() } else { parse(text) })),
+            |a: Option<&Arc<Parsed>>, b: Option<&Arc<Parsed>>| a.map(Arc::as_ptr) != b.map(Arc::as_ptr),
         );
         let base: RwSignal<Option<Published>> = RwSignal::new(None);
         let pending: RwSignal<Option<Pending>> = RwSignal::new(None);

@@ -10,16 +10,46 @@ pub mod split;
 pub mod sync_panels;
 pub mod targeting;
 
+use std::any::Any;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use edgeflag_dashboard::lens::Lens;
 use leptos::prelude::*;
 
-/// A lens the view closures can copy.
-pub type SLens<T> = StoredValue<Lens<T>>;
+/// A lens the view closures can copy. Every lens is kept in one stored type (the lens as
+/// `dyn Any`): a `StoredValue<Lens<T>>` per part type was its own copy of the arena code
+/// (19 of them; dashboard/README.md "Figures").
+pub struct SLens<T: 'static> {
+    stored: StoredValue<Arc<dyn Any + Send + Sync>>,
+    part: PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> Clone for SLens<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: 'static> Copy for SLens<T> {}
+
+impl<T: 'static> SLens<T> {
+    /// The lens (a clone: three `Arc`s).
+    pub fn get_value(&self) -> Lens<T> {
+        match self.stored.get_value().downcast_ref::<Lens<T>>() {
+            Some(lens) => lens.clone(),
+            // `stored` is the only constructor and keeps a `Lens<T>`.
+            None => unreachable!("an SLens<T> holds a Lens<T>"),
+        }
+    }
+
+    pub fn with_value<R>(&self, f: impl FnOnce(&Lens<T>) -> R) -> R {
+        f(&self.get_value())
+    }
+}
 
 pub fn stored<T: 'static>(lens: Lens<T>) -> SLens<T> {
-    StoredValue::new(lens)
+    SLens { stored: StoredValue::new(Arc::new(lens)), part: PhantomData }
 }
 
 /// One row of a list, by index.

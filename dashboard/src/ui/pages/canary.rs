@@ -184,7 +184,7 @@ pub fn CanaryPage() -> impl IntoView {
         live.with(|l| {
             let canaries = l.as_ref().and_then(|l| l.as_ref().ok());
             state.published_parsed.with(|p| {
-                let flags = p.as_ref().and_then(|p| p.model.as_ref()).map_or(&[][..], |m| &m.flags);
+                let flags = p.model.as_ref().map_or(&[][..], |m| &m.flags);
                 flags.iter().find(|f| f.key == key).and_then(|f| live_canary(f, env.as_deref(), canaries))
             })
         })

@@ -22,7 +22,7 @@ impl FlagChoice {
     pub fn new(state: AppState, chosen: RwSignal<String>, applies: fn(&Flag) -> bool, published: bool) -> Self {
         let with_model = move |f: &dyn Fn(&edgeflag_evaluator::FlagFile) -> Vec<String>| {
             if published {
-                state.published_parsed.with(|p| p.as_ref().and_then(|p| p.model.as_ref().map(f))).unwrap_or_default()
+                state.published_parsed.with(|p| p.model.as_ref().map(f)).unwrap_or_default()
             } else {
                 state.with_model(f).unwrap_or_default()
             }

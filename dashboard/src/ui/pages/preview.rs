@@ -58,9 +58,9 @@ fn evaluate(state: AppState, source: PreviewSource, only: Option<&str>) -> Resul
     };
     match source {
         PreviewSource::Draft => state.parsed.with(|p| run(p, "The draft")),
-        PreviewSource::Published => state.published_parsed.with(|p| match p {
-            Some(p) => run(p, "The published version"),
-            None => Err("No published version is loaded (not connected to a server).".into()),
+        PreviewSource::Published => state.published_parsed.with(|p| match p.model.is_some() || p.problems.len() > 0 {
+            true => run(p, "The published version"),
+            false => Err("No published version is loaded (not connected to a server).".into()),
         }),
     }
 }
