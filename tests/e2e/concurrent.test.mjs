@@ -113,6 +113,33 @@ async function opsPatch(token, key, patch, message) {
   return body.version;
 }
 
+/** Holds the page's next publish (PUT /api/flags): before it reaches the server, or with
+ * `answered`, after the server has written it and before the page sees the answer. */
+async function holdPublish(page, { answered = false } = {}) {
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let seen;
+  const sent = new Promise((r) => { seen = r; });
+  await page.route('**/api/flags', async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    if (!answered) {
+      seen();
+      await held;
+      return route.continue();
+    }
+    const response = await route.fetch();
+    seen(response.status());
+    await held;
+    return route.fulfill({ response });
+  });
+  return { sent, release: async () => { release(); } };
+}
+
+const publishNotice = async (page) => (await page.waitForFunction(() => {
+  const n = document.querySelector('[data-testid=notice]')?.textContent ?? '';
+  return /Published version \d+|Not published/.test(n) && n;
+})).jsonValue();
+
 async function tab(page, label) {
   await page.click(`nav.tabs button[data-page="${label}"]`);
 }
@@ -480,6 +507,9 @@ async function main() {
       // Each attempt types a new value: after a 412 the one before is in the draft, and sent.
       later = `typed while the publish was on its way (${attempt})`;
       await editInForm('checkout-redesign', later);
+      // And the message for the next publish.
+      await tab(page, 'Publish');
+      await page.fill('[data-testid=publish-message]', 'typed while the first publish was on its way');
       // Past the forms' pause, so that the edit is in the text before the answer comes.
       await sleep(400);
       release();
@@ -506,11 +536,65 @@ async function main() {
     await tab(page, 'Publish');
     const keys = await page.$$eval('.diff-entry h4', (hs) => hs.map((h) => h.textContent.split(' — ')[0]));
     assert(JSON.stringify(keys) === '["flag checkout-redesign"]', `the draft is the later edit only: ${keys}`);
+    assert(await page.inputValue('[data-testid=publish-message]') === 'typed while the first publish was on its way', 'the message typed meanwhile was kept');
     // It survives a reload, and publishes.
     await reload(page);
     const again = await publish(page, ['flag checkout-redesign']);
     const after = await getJson(`/api/flags/versions/${again}`);
     assert(after.flags.find((f) => f.key === 'checkout-redesign').description === later, 'the later edit was lost');
+  });
+
+  await test('discarding while a publish is on its way: the page follows the version published, with no draft that would undo it', async () => {
+    for (let attempt = 0; ; attempt++) {
+      await setDescription(page, 'search-ranking', `published, then discarded on the page (${attempt})`);
+      const hold = await holdPublish(page);
+      await tab(page, 'Publish');
+      if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
+      await page.click('[data-testid=publish]');
+      await hold.sent;
+      await page.click('[data-testid=discard-draft]');
+      await page.click('[data-testid=discard-confirm]');
+      await hold.release();
+      const notice = await publishNotice(page);
+      await page.unrouteAll();
+      const m = notice.match(/Published version (\d+)/);
+      if (!m) {
+        // The controller wrote meanwhile (412): the discard left nothing to publish; go again.
+        assert(attempt < 3 && /the server moved/.test(notice), `publish failed: ${notice}`);
+        continue;
+      }
+      assert(!/kept as your draft/.test(notice), `no draft is kept after a discard: ${notice}`);
+      await waitForDraftVersion(page, Number(m[1]), 'same as published version (\\d+)');
+      assert((await draftKeys(page)).length === 0, 'no draft saved');
+      break;
+    }
+  });
+
+  await test('a publish answered after the page has already seen a later version: the page stays on the later one, with no draft', async () => {
+    await setDescription(page, 'search-ranking', 'published while ops-bot writes after it');
+    const hold = await holdPublish(page, { answered: true });
+    await tab(page, 'Publish');
+    if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
+    await page.click('[data-testid=publish]');
+    const status = await hold.sent;
+    if (status !== 200) {
+      await hold.release();
+      await page.unrouteAll();
+      throw new Error(`the held publish was answered ${status} (another writer came first); not the case under test`);
+    }
+    const mine = (await getJson('/api/flags/history?limit=1'))[0].version;
+    const after = await opsPatch(opsToken, 'mobile-banner', { description: 'ops-bot, right after the admin' }, 'after the admin');
+    assert(after > mine, `ops-bot wrote after the admin: ${after} > ${mine}`);
+    // The page's poll brings ops-bot's version before the publish's answer arrives.
+    await waitForDraftVersion(page, after, 'published version (\\d+)');
+    await hold.release();
+    const notice = await publishNotice(page);
+    await page.unrouteAll();
+    assert(!/kept as your draft/.test(notice), `nothing of the admin's is left to keep: ${notice}`);
+    await waitForDraftVersion(page, after, 'same as published version (\\d+)');
+    const shown = await text(page, '[data-testid=draft-state]');
+    assert(Number(shown.match(/version (\d+)/)[1]) >= after, `the page went back to an older version: ${shown}`);
+    assert((await draftKeys(page)).length === 0, 'no draft saved');
   });
 
   await test('an unmatched old draft is never opened over edits made on the page since', async () => {

@@ -23,25 +23,35 @@ fn json(text: &str) -> Value {
     edgeflag_dashboard::json::value(text).unwrap_or(Value::Null)
 }
 
-/// Applies a write's outcome (publish or history rollback) to the state.
-pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, text: Option<String>) {
+/// Applies a write's outcome to the state: `sent` is the working copy a publish sent (`None`
+/// for a history rollback).
+pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, sent: Option<WorkingCopy>) {
     match outcome {
         WriteOutcome::Published { version, etag } => {
-            match text {
+            match sent {
                 // What we sent is that version. Edits made while the request was out are edits
-                // over what was sent, so they stay, as a draft against it; without them the
-                // working copy is clean on it.
-                Some(text) => {
-                    let published = Published { text, etag, version };
-                    state.published.set(Some(published.clone()));
-                    state.pending.set(None);
-                    state.rebase_note.set(String::new());
-                    let later = state.copy_untracked().map(|c| c.text).filter(|now| !same_content(now, &published.text));
-                    let kept = later.is_some();
-                    state.set_copy(match later {
-                        Some(text) => WorkingCopy { base: published, text, message: String::new() },
-                        None => WorkingCopy::following(published),
-                    });
+                // over what was sent, so they stay, as a draft against it (with a message typed
+                // meanwhile); without them (or after a discard) the working copy is clean on it.
+                // When a poll already brought a later version (someone wrote after us), the page
+                // stays on that one: ours is in it.
+                Some(sent) => {
+                    let mut kept = false;
+                    if !state.published.get_untracked().is_some_and(|p| p.version > version) {
+                        let published = Published { text: sent.text, etag, version };
+                        state.published.set(Some(published.clone()));
+                        state.pending.set(None);
+                        state.rebase_note.set(String::new());
+                        let later = state.copy_untracked().filter(|c| c.is_edited() && !same_content(&c.text, &published.text));
+                        kept = later.is_some();
+                        state.set_copy(match later {
+                            Some(c) => WorkingCopy {
+                                base: published,
+                                text: c.text,
+                                message: if c.message == sent.message { String::new() } else { c.message },
+                            },
+                            None => WorkingCopy::following(published),
+                        });
+                    }
                     state.info(format!(
                         "Published version {version}.{}",
                         if kept { " What you edited while it was being sent is not in it: it is kept as your draft." } else { "" }
@@ -90,14 +100,12 @@ pub fn PublishPage() -> impl IntoView {
     });
     let base_version = move || state.base.with(|b| b.as_ref().map(|b| b.version));
     let publish = Job::new(move |_: &()| async move {
-        state.flush();
-        let text = state.draft.get_untracked();
-        let Some(etag) = state.base.get_untracked().map(|b| b.etag) else {
+        let Some(copy) = state.copy_untracked() else {
             state.error("Load the published file from the server first (Load tab).");
             return;
         };
-        let outcome = api::write(&state.server.get_untracked(), &etag, &state.token.get_untracked(), &state.message.get_untracked(), Some(text.clone()), None).await;
-        handle_outcome(state, outcome, Some(text)).await;
+        let outcome = api::write(&state.server.get_untracked(), &copy.base.etag, &state.token.get_untracked(), &copy.message, Some(copy.text.clone()), None).await;
+        handle_outcome(state, outcome, Some(copy)).await;
     });
     let blocked = move || {
         let problems = state.parsed.with(|p| p.problems.len());
