@@ -132,7 +132,7 @@ async function holdPublish(page, { answered = false } = {}) {
     await held;
     return route.fulfill({ response });
   });
-  return { sent, release: async () => { release(); } };
+  return { sent, release };
 }
 
 const publishNotice = async (page) => (await page.waitForFunction(() => {
@@ -489,21 +489,12 @@ async function main() {
     // controller wrote meanwhile) rebases and the admin publishes again.
     for (let attempt = 0; attempt < 4 && version === null; attempt++) {
       await editInForm('search-ranking', `sent while publishing (${attempt})`);
-      let release;
-      const held = new Promise((r) => { release = r; });
-      let sent;
-      const seen = new Promise((r) => { sent = r; });
-      await page.route('**/api/flags', async (route) => {
-        if (route.request().method() !== 'PUT') return route.continue();
-        sent();
-        await held;
-        return route.continue();
-      });
+      const hold = await holdPublish(page);
       await tab(page, 'Publish');
       await page.waitForSelector('[data-testid=publish]:not([disabled])');
       if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
       await page.click('[data-testid=publish]');
-      await seen;
+      await hold.sent;
       // Each attempt types a new value: after a 412 the one before is in the draft, and sent.
       later = `typed while the publish was on its way (${attempt})`;
       await editInForm('checkout-redesign', later);
@@ -512,11 +503,8 @@ async function main() {
       await page.fill('[data-testid=publish-message]', 'typed while the first publish was on its way');
       // Past the forms' pause, so that the edit is in the text before the answer comes.
       await sleep(400);
-      release();
-      const notice = await (await page.waitForFunction(() => {
-        const n = document.querySelector('[data-testid=notice]')?.textContent ?? '';
-        return /Published version \d+|Not published/.test(n) && n;
-      })).jsonValue();
+      await hold.release();
+      const notice = await publishNotice(page);
       await page.unrouteAll();
       const m = notice.match(/Published version (\d+)/);
       if (m) {
