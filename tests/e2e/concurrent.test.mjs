@@ -585,6 +585,48 @@ async function main() {
     assert((await draftKeys(page)).length === 0, 'no draft saved');
   });
 
+  await test('a poll that reaches the admin\'s own version before the publish is answered leaves no "server moved" note about it', async () => {
+    const editInForm = async (key, value) => {
+      await tab(page, 'Flags');
+      await page.click(`table.flags button.link:text-is("${key}")`);
+      const field = page.locator('label.field:has(> span.label:text-is("Description")) textarea').first();
+      await field.fill(value);
+      await field.press('Tab');
+    };
+    await setDescription(page, 'search-ranking', 'published, seen by the poll before the answer');
+    // The page's history reads are held too: the note's, which names who moved the server,
+    // then arrives after the publish's answer.
+    let releaseHistory;
+    const historyHeld = new Promise((r) => { releaseHistory = r; });
+    await page.route('**/api/flags/history*', async (route) => { await historyHeld; return route.continue(); });
+    const hold = await holdPublish(page, { answered: true });
+    await tab(page, 'Publish');
+    if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
+    await page.click('[data-testid=publish]');
+    const status = await hold.sent;
+    if (status !== 200) {
+      hold.release(); releaseHistory();
+      await page.unrouteAll();
+      throw new Error(`the held publish was answered ${status} (another writer came first); not the case under test`);
+    }
+    const mine = (await getJson('/api/flags/history?limit=1'))[0].version;
+    // An edit meanwhile: the poll then rebases it onto the admin's own version.
+    await editInForm('checkout-redesign', 'typed while the poll saw our own version');
+    await waitForDraftVersion(page, mine, 'draft differs from published version (\\d+)');
+    hold.release();
+    await publishNotice(page);
+    releaseHistory();
+    await sleep(1500);
+    await page.unrouteAll();
+    const note = await text(page, '[data-testid=rebase-note]');
+    assert(!/server moved to version/.test(note), `a note about the admin's own publish: ${note}`);
+    // Leave no draft for the next test.
+    await tab(page, 'Publish');
+    await page.click('[data-testid=discard-draft]');
+    await page.click('[data-testid=discard-confirm]');
+    await page.waitForFunction(() => /same as published version/.test(document.querySelector('[data-testid=draft-state]')?.textContent ?? ''));
+  });
+
   await test('an unmatched old draft is never opened over edits made on the page since', async () => {
     const server = await fetch(`${base}/api/flags`);
     const file = JSON.parse(await server.text());

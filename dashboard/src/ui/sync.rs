@@ -4,6 +4,7 @@
 //! edits, they are rebased onto it (`edgeflag_dashboard::rebase`). The decisions are the
 //! library's; this module only fetches and applies them.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use edgeflag_dashboard::draft::{read_saved, restore, with_base, Based, Published, Restore, SavedDraft, WorkingCopy, DRAFT_KEY, OLD_DRAFT_KEY};
@@ -22,6 +23,13 @@ pub const POLL: Duration = Duration::from_secs(3);
 ///
 /// [`OrphanPanel`]: super::components::sync_panels::OrphanPanel
 pub const ORPHAN_KEY: &str = "edgeflag.draft.unmatched";
+thread_local! {
+    /// The version this page's last publish made: a poll that reaches it before the publish's
+    /// answer rebases onto it, and its note ("the server moved to version N") would describe
+    /// the admin's own publish, after the answer had cleared it.
+    pub static OWN_VERSION: Cell<u64> = const { Cell::new(0) };
+}
+
 /// Beyond this many versions between a conflict's base and the server, who changed a field is
 /// taken from the history's changed flags rather than by fetching every version.
 const MAX_VERSIONS_FETCHED: u64 = 20;
@@ -204,7 +212,9 @@ fn follow_server(state: AppState) {
                 leptos::task::spawn_local(async move {
                     let history = api::history(&url(state), 200).await.unwrap_or_default();
                     let authors = authors_between(&history, from, server.version);
-                    state.rebase_note.set(rebase_note(server.version, &authors, &kept_theirs));
+                    if OWN_VERSION.with(Cell::get) != server.version {
+                        state.rebase_note.set(rebase_note(server.version, &authors, &kept_theirs));
+                    }
                 });
             }
             Rebase::Conflicts(pending) => {

@@ -35,6 +35,7 @@ pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, sent: Option
                 // When a poll already brought a later version (someone wrote after us), the page
                 // stays on that one: ours is in it.
                 Some(sent) => {
+                    sync::OWN_VERSION.with(|v| v.set(version));
                     let mut kept = false;
                     if !state.published.get_untracked().is_some_and(|p| p.version > version) {
                         let published = Published { text: sent.text, etag, version };
