@@ -135,6 +135,24 @@ async function holdPublish(page, { answered = false } = {}) {
   return { sent, release };
 }
 
+/** Clicks Publish with the server's answer held (`holdPublish` with `answered`). Returns the
+ * hold and the newest version once the server has written it; throws (releasing everything,
+ * `onRefused` too) when another writer came first, which is not the case under test. */
+async function publishHeld(page, onRefused = () => {}) {
+  const hold = await holdPublish(page, { answered: true });
+  await tab(page, 'Publish');
+  if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
+  await page.click('[data-testid=publish]');
+  const status = await hold.sent;
+  if (status !== 200) {
+    hold.release();
+    onRefused();
+    await page.unrouteAll();
+    throw new Error(`the held publish was answered ${status} (another writer came first); not the case under test`);
+  }
+  return { hold, mine: (await getJson('/api/flags/history?limit=1'))[0].version };
+}
+
 const publishNotice = async (page) => (await page.waitForFunction(() => {
   const n = document.querySelector('[data-testid=notice]')?.textContent ?? '';
   return /Published version \d+|Not published/.test(n) && n;
@@ -178,6 +196,15 @@ async function setRollout(page, key, percent) {
   await input.fill(String(percent));
   await input.press('Tab');
   await page.waitForFunction(() => /differs/.test(document.querySelector('[data-testid=draft-state]')?.textContent ?? ''));
+}
+
+/** A flag's description typed in its form (the change event: a form edit). */
+async function editDescriptionInForm(page, key, value) {
+  await tab(page, 'Flags');
+  await page.click(`table.flags button.link:text-is("${key}")`);
+  const field = page.locator('label.field:has(> span.label:text-is("Description")) textarea').first();
+  await field.fill(value);
+  await field.press('Tab');
 }
 
 async function setDescription(page, key, description) {
@@ -454,13 +481,7 @@ async function main() {
   });
 
   await test('a form edit is kept when the page reloads or publishes right after it (forms write the text once typing pauses, and before anything reads it)', async () => {
-    const description = () => page.locator('label.field:has(> span.label:text-is("Description")) textarea').first();
-    const editInForm = async (value) => {
-      await tab(page, 'Flags');
-      await page.click('table.flags button.link:text-is("search-ranking")');
-      await description().fill(value);
-      await description().press('Tab'); // the change event: the form edit
-    };
+    const editInForm = (value) => editDescriptionInForm(page, 'search-ranking', value);
     // Reloaded at once, inside the pause before the text is written: the page saves it as it goes.
     await editInForm('typed right before a reload');
     await page.reload();
@@ -476,19 +497,12 @@ async function main() {
   });
 
   await test('an edit made while a publish is on its way is not lost: it stays as a draft against the version just published', async () => {
-    const editInForm = async (key, value) => {
-      await tab(page, 'Flags');
-      await page.click(`table.flags button.link:text-is("${key}")`);
-      const field = page.locator('label.field:has(> span.label:text-is("Description")) textarea').first();
-      await field.fill(value);
-      await field.press('Tab');
-    };
     let version = null;
     let later = null;
     // The PUT is held until the admin has made a second edit (a slow network); a 412 (the
     // controller wrote meanwhile) rebases and the admin publishes again.
     for (let attempt = 0; attempt < 4 && version === null; attempt++) {
-      await editInForm('search-ranking', `sent while publishing (${attempt})`);
+      await editDescriptionInForm(page, 'search-ranking', `sent while publishing (${attempt})`);
       const hold = await holdPublish(page);
       await tab(page, 'Publish');
       await page.waitForSelector('[data-testid=publish]:not([disabled])');
@@ -497,7 +511,7 @@ async function main() {
       await hold.sent;
       // Each attempt types a new value: after a 412 the one before is in the draft, and sent.
       later = `typed while the publish was on its way (${attempt})`;
-      await editInForm('checkout-redesign', later);
+      await editDescriptionInForm(page, 'checkout-redesign', later);
       // And the message for the next publish.
       await tab(page, 'Publish');
       await page.fill('[data-testid=publish-message]', 'typed while the first publish was on its way');
@@ -560,17 +574,7 @@ async function main() {
 
   await test('a publish answered after the page has already seen a later version: the page stays on the later one, with no draft', async () => {
     await setDescription(page, 'search-ranking', 'published while ops-bot writes after it');
-    const hold = await holdPublish(page, { answered: true });
-    await tab(page, 'Publish');
-    if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
-    await page.click('[data-testid=publish]');
-    const status = await hold.sent;
-    if (status !== 200) {
-      await hold.release();
-      await page.unrouteAll();
-      throw new Error(`the held publish was answered ${status} (another writer came first); not the case under test`);
-    }
-    const mine = (await getJson('/api/flags/history?limit=1'))[0].version;
+    const { hold, mine } = await publishHeld(page);
     const after = await opsPatch(opsToken, 'mobile-banner', { description: 'ops-bot, right after the admin' }, 'after the admin');
     assert(after > mine, `ops-bot wrote after the admin: ${after} > ${mine}`);
     // The page's poll brings ops-bot's version before the publish's answer arrives.
@@ -586,32 +590,15 @@ async function main() {
   });
 
   await test('a poll that reaches the admin\'s own version before the publish is answered leaves no "server moved" note about it', async () => {
-    const editInForm = async (key, value) => {
-      await tab(page, 'Flags');
-      await page.click(`table.flags button.link:text-is("${key}")`);
-      const field = page.locator('label.field:has(> span.label:text-is("Description")) textarea').first();
-      await field.fill(value);
-      await field.press('Tab');
-    };
     await setDescription(page, 'search-ranking', 'published, seen by the poll before the answer');
     // The page's history reads are held too: the note's, which names who moved the server,
     // then arrives after the publish's answer.
     let releaseHistory;
     const historyHeld = new Promise((r) => { releaseHistory = r; });
     await page.route('**/api/flags/history*', async (route) => { await historyHeld; return route.continue(); });
-    const hold = await holdPublish(page, { answered: true });
-    await tab(page, 'Publish');
-    if (await page.locator('[data-testid=notice] button').count()) await page.click('[data-testid=notice] button');
-    await page.click('[data-testid=publish]');
-    const status = await hold.sent;
-    if (status !== 200) {
-      hold.release(); releaseHistory();
-      await page.unrouteAll();
-      throw new Error(`the held publish was answered ${status} (another writer came first); not the case under test`);
-    }
-    const mine = (await getJson('/api/flags/history?limit=1'))[0].version;
+    const { hold, mine } = await publishHeld(page, releaseHistory);
     // An edit meanwhile: the poll then rebases it onto the admin's own version.
-    await editInForm('checkout-redesign', 'typed while the poll saw our own version');
+    await editDescriptionInForm(page, 'checkout-redesign', 'typed while the poll saw our own version');
     await waitForDraftVersion(page, mine, 'draft differs from published version (\\d+)');
     hold.release();
     await publishNotice(page);
