@@ -102,6 +102,20 @@ pub fn same_content(a: &str, b: &str) -> bool {
     }
 }
 
+/// The working copy after the page's publish became `published`, given the copy `now`:
+/// edits made while the request was out are edits over what was sent, so they stay, as a draft
+/// against `published` (with a message typed meanwhile: not `sent_message`); without them, or
+/// after a discard, the copy is clean on it. The `bool`: whether edits were kept.
+pub fn after_publish(published: Published, sent_message: &str, now: Option<WorkingCopy>) -> (WorkingCopy, bool) {
+    match now.filter(|c| c.is_edited() && !same_content(&c.text, &published.text)) {
+        Some(c) => {
+            let message = if c.message == sent_message { String::new() } else { c.message };
+            (WorkingCopy { base: published, text: c.text, message }, true)
+        }
+        None => (WorkingCopy::following(published), false),
+    }
+}
+
 /// What to do with a saved draft once the server's current version is known.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Restore {
@@ -213,6 +227,29 @@ mod tests {
 
     fn published(text: &str, version: u64) -> Published {
         Published { text: text.into(), etag: format!("\"e{version}\""), version }
+    }
+
+    #[test]
+    fn after_publish_keeps_only_edits_made_while_it_was_out() {
+        let v1 = published(r#"{"v":1}"#, 1);
+        let v2 = published(r#"{"v":2}"#, 2);
+        let copy = |base: &Published, text: &str, message: &str| WorkingCopy { base: base.clone(), text: text.into(), message: message.into() };
+        // Nothing typed since: clean on the version published, message cleared.
+        let (next, kept) = after_publish(v2.clone(), "m", Some(copy(&v1, r#"{ "v": 2 }"#, "m")));
+        assert_eq!((next, kept), (WorkingCopy::following(v2.clone()), false));
+        // An edit and a new message typed meanwhile: a draft against it, both kept.
+        let (next, kept) = after_publish(v2.clone(), "m", Some(copy(&v1, r#"{"v":3}"#, "next")));
+        assert!(kept);
+        assert_eq!(next, copy(&v2, r#"{"v":3}"#, "next"));
+        // The same message as sent is not kept.
+        assert_eq!(after_publish(v2.clone(), "m", Some(copy(&v1, r#"{"v":3}"#, "m"))).0.message, "");
+        // Discarded while it was out (the copy unedited on the old base): clean on the new one,
+        // not a draft that would undo the publish.
+        assert_eq!(after_publish(v2.clone(), "m", Some(copy(&v1, r#"{"v":1}"#, ""))), (WorkingCopy::following(v2.clone()), false));
+        // A poll already rebased the copy onto the version published: the same answers.
+        assert_eq!(after_publish(v2.clone(), "m", Some(copy(&v2, r#"{"v":3}"#, ""))).1, true);
+        assert_eq!(after_publish(v2.clone(), "m", Some(copy(&v2, r#"{"v":2}"#, ""))).1, false);
+        assert_eq!(after_publish(v2.clone(), "m", None), (WorkingCopy::following(v2), false));
     }
 
     fn saved(text: &str, version: Option<u64>) -> SavedDraft {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use edgeflag_dashboard::api_types::WriteOutcome;
 use edgeflag_dashboard::diff::diff_files;
-use edgeflag_dashboard::draft::{same_content, DraftState, Published, WorkingCopy};
+use edgeflag_dashboard::draft::{after_publish, DraftState, Published, WorkingCopy};
 use leptos::prelude::*;
 
 use crate::ui::components::When;
@@ -29,11 +29,9 @@ pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, sent: Option
     match outcome {
         WriteOutcome::Published { version, etag } => {
             match sent {
-                // What we sent is that version. Edits made while the request was out are edits
-                // over what was sent, so they stay, as a draft against it (with a message typed
-                // meanwhile); without them (or after a discard) the working copy is clean on it.
-                // When a poll already brought a later version (someone wrote after us), the page
-                // stays on that one: ours is in it.
+                // What we sent is that version; edits made meanwhile stay as a draft on it
+                // (`after_publish`). When a poll already brought a later version (someone wrote
+                // after us), the page stays on that one: ours is in it.
                 Some(sent) => {
                     sync::OWN_VERSION.with(|v| v.set(version));
                     let mut kept = false;
@@ -42,16 +40,9 @@ pub async fn handle_outcome(state: AppState, outcome: WriteOutcome, sent: Option
                         state.published.set(Some(published.clone()));
                         state.pending.set(None);
                         state.rebase_note.set(String::new());
-                        let later = state.copy_untracked().filter(|c| c.is_edited() && !same_content(&c.text, &published.text));
-                        kept = later.is_some();
-                        state.set_copy(match later {
-                            Some(c) => WorkingCopy {
-                                base: published,
-                                text: c.text,
-                                message: if c.message == sent.message { String::new() } else { c.message },
-                            },
-                            None => WorkingCopy::following(published),
-                        });
+                        let (next, edits_kept) = after_publish(published, &sent.message, state.copy_untracked());
+                        kept = edits_kept;
+                        state.set_copy(next);
                     }
                     state.info(format!(
                         "Published version {version}.{}",
