@@ -1,6 +1,7 @@
 //! Stage durations as admins write them: "90s", "10m", "1h30m", "2d".
 
 use std::time::Duration;
+use edgeflag_readers::json_text::json_quoted as q;
 
 /// Parses a sequence of `<integer><unit>` parts with units d, h, m, s, ms.
 #[cfg_attr(edgeflag_size, optimize(size))]
@@ -14,11 +15,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
-            return Err(format!("invalid duration {text:?}: expected a number at {rest:?}"));
+            return Err(format!("invalid duration {}: expected a number at {}", q(text), q(rest)));
         }
         let number: u64 = rest[..digits]
             .parse()
-            .map_err(|_| format!("invalid duration {text:?}: number too large"))?;
+            .map_err(|_| format!("invalid duration {}: number too large", q(text)))?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let millis_per_unit: u64 = match &rest[..unit_len] {
@@ -27,14 +28,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
-            "" => return Err(format!("invalid duration {text:?}: missing unit (d, h, m, s, ms)")),
-            other => return Err(format!("invalid duration {text:?}: unknown unit {other:?}")),
+            "" => return Err(format!("invalid duration {}: missing unit (d, h, m, s, ms)", q(text))),
+            other => return Err(format!("invalid duration {}: unknown unit {}", q(text), q(other))),
         };
         rest = &rest[unit_len..];
         total = number
             .checked_mul(millis_per_unit)
             .and_then(|ms| total.checked_add(ms))
-            .ok_or_else(|| format!("invalid duration {text:?}: too long"))?;
+            .ok_or_else(|| format!("invalid duration {}: too long", q(text)))?;
     }
     Ok(Duration::from_millis(total))
 }

@@ -22,6 +22,7 @@ use crate::context::Context;
 use crate::hashing;
 use crate::matching::SegmentLookup;
 use crate::model::{CanaryStatus, FlagKind};
+use edgeflag_readers::json_text::json_quoted as q;
 
 /// Why a value was served (OpenFeature reason names, plus `PREREQUISITE_FAILED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -241,7 +242,7 @@ impl FlagSet {
     pub fn evaluate<'a>(&'a self, key: &'a str, context: &Context, env: Option<&str>) -> Evaluation<'a> {
         match self.index.get(key) {
             Some(&index) => self.evaluation(index, self.answer(index, context, env), env),
-            None => Evaluation::error(key, ErrorCode::FlagNotFound, format!("flag {key:?} not found")),
+            None => Evaluation::error(key, ErrorCode::FlagNotFound, format!("flag {} not found", q(key))),
         }
     }
 
@@ -258,7 +259,7 @@ impl FlagSet {
             Some(&index) if self.flags[index].kind != kind => Evaluation::error(
                 result.key,
                 ErrorCode::TypeMismatch,
-                format!("flag {key:?} is {}, not {}", self.flags[index].kind.as_str(), kind.as_str()),
+                format!("flag {} is {}, not {}", q(key), self.flags[index].kind.as_str(), kind.as_str()),
             ),
             _ => result,
         }
@@ -304,10 +305,10 @@ impl FlagSet {
         };
         let served = answer.variation.and_then(|v| source.variations.get(v));
         let error_message = answer.error_code.map(|code| match code {
-            ErrorCode::InvalidContext => format!("unknown environment {:?}", env.unwrap_or_default()),
+            ErrorCode::InvalidContext => format!("unknown environment {}", q(env.unwrap_or_default())),
             ErrorCode::TargetingKeyMissing => {
                 let stickiness = self.targeting(index, env).split.as_ref().map_or("targetingKey", |s| s.stickiness().name());
-                format!("no unit for the split: context attribute {stickiness:?} is missing or not a string or integer")
+                format!("no unit for the split: context attribute {} is missing or not a string or integer", q(stickiness))
             }
             other => other.as_str().to_owned(),
         });

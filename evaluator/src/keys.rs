@@ -10,11 +10,12 @@
 
 use crate::model::FlagFile;
 use crate::problems::Problem;
+use edgeflag_readers::json_text::json_quoted as q;
 
 /// Why `key` cannot travel in a URL path as it is, if it cannot.
 pub fn url_path_problem(key: &str) -> Option<String> {
     if key == "." || key == ".." {
-        return Some(format!("key {key:?} is removed by URL normalisation"));
+        return Some(format!("key {} is removed by URL normalisation", q(key)));
     }
     let unsafe_chars: Vec<char> = key
         .chars()
@@ -25,14 +26,15 @@ pub fn url_path_problem(key: &str) -> Option<String> {
     }
     let mut shown: Vec<String> = Vec::new();
     for c in &unsafe_chars {
-        let s = format!("{:?}", c.to_string());
+        let s = q(&c.to_string());
         if !shown.contains(&s) {
             shown.push(s);
         }
     }
     let breaks = unsafe_chars.iter().any(|c| matches!(c, '?' | '#' | '%'));
     Some(format!(
-        "key {key:?} needs percent-encoding in URLs ({}){}",
+        "key {} needs percent-encoding in URLs ({}){}",
+        q(key),
         shown.join(", "),
         if breaks { "; OFREP providers, which do not encode keys, cannot reach it" } else { "" }
     ))

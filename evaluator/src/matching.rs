@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::context::{json_type, AttributeValue, Context, TARGETING_KEY};
 use crate::model::{Clause, Operator};
+use edgeflag_readers::json_text::json_quoted as q;
 
 /// Regexes larger than this are rejected at load time (bounded memory for hostile input).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -451,7 +452,7 @@ pub fn compile_clause(
                     Ok(net) => nets.push(net),
                     Err(_) => problems.push((
                         format!("values[{i}]"),
-                        format!("invalid CIDR {text:?}: write e.g. \"10.0.0.0/8\" or \"2001:db8::/32\""),
+                        format!("invalid CIDR {}: write e.g. \"10.0.0.0/8\" or \"2001:db8::/32\"", q(text)),
                     )),
                 }
             }
@@ -462,7 +463,7 @@ pub fn compile_clause(
             for (i, key) in each_string(problems) {
                 match segment_index(&key) {
                     Some(index) => indices.push(index),
-                    None => problems.push((format!("values[{i}]"), format!("unknown segment {key:?}"))),
+                    None => problems.push((format!("values[{i}]"), format!("unknown segment {}", q(&key)))),
                 }
             }
             Test::Segment(indices)

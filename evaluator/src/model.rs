@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use edgeflag_readers::json_text::json_quoted as q;
 
 /// The only flag-file schema version this engine reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -74,7 +75,7 @@ pub struct UnknownFlagKind(pub String);
 
 impl std::fmt::Display for UnknownFlagKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unknown flag kind {:?} (expected one of {})", self.0, FlagKind::ALL.map(FlagKind::as_str).join(", "))
+        write!(f, "unknown flag kind {} (expected one of {})", q(&self.0), FlagKind::ALL.map(FlagKind::as_str).join(", "))
     }
 }
 

@@ -33,7 +33,9 @@ fn is_plain_name(name: &str) -> bool {
 /// and pretty) into the WASM module.
 #[cfg_attr(edgeflag_size, optimize(size))]
 pub fn json_quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("{text:?}"))
+    // Writing a `&str` into a `Vec` cannot fail; not `{:?}`, which would link Rust's own
+    // escaping (and its Unicode tables) into the WASM module for this alone.
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// A number for a message, as JSON writes it (`25`, `0.5`, `1e300`). serde_json's printer,

@@ -42,7 +42,7 @@ pub enum EvaluateError {
     Argument(#[from] InputError),
     #[error(transparent)]
     Context(#[from] ContextInputError),
-    #[error("unknown flag kind {0:?}: expected \"boolean\", \"string\", \"number\" or \"json\"")]
+    #[error("unknown flag kind {}: expected \"boolean\", \"string\", \"number\" or \"json\"", edgeflag_readers::json_text::json_quoted(.0))]
     Kind(String),
     #[error("could not build the result: {0}")]
     Output(String),

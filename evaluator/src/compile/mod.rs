@@ -20,6 +20,7 @@ use crate::matching::CompiledClause;
 use crate::model::{EnvironmentOverride, Flag, FlagFile, FlagKind, Segment, SCHEMA_VERSION};
 use crate::problems::{Path, Problems, ValidationErrors};
 use edgeflag_readers::json_text::field_path;
+use edgeflag_readers::json_text::json_quoted as q;
 
 /// Longest flag or segment key accepted.
 pub const MAX_KEY_LEN: usize = 256;
@@ -446,7 +447,7 @@ impl Compiler<'_> {
             if name.trim().is_empty() {
                 self.problems.push(path, "environment name is empty");
             } else if first[i] != i {
-                self.problems.push(path, format!("duplicate environment {name:?}"));
+                self.problems.push(path, format!("duplicate environment {}", q(name)));
             }
         }
         KeySet::from_keys(names.iter().filter(|n| !n.trim().is_empty()).cloned())
@@ -480,7 +481,7 @@ impl Compiler<'_> {
             next_valid += 1;
             if first[i] != i {
                 let first = original[valid[first[i]].0];
-                self.problems.push(path(), format!("duplicate key {key:?} (first used at {list}[{first}])"));
+                self.problems.push(path(), format!("duplicate key {} (first used at {list}[{first}])", q(key)));
             } else {
                 entries.push((key.to_string(), position));
             }
@@ -502,7 +503,7 @@ impl Compiler<'_> {
             if included.contains(key) {
                 self.problems.push(
                     path.field("excluded").index(i),
-                    format!("{key:?} is both included and excluded"),
+                    format!("{} is both included and excluded", q(key)),
                 );
             }
         }
@@ -562,7 +563,7 @@ impl Compiler<'_> {
             if !environments.is_empty() && !environments.contains(name) {
                 self.problems.push(
                     env_path,
-                    format!("environment {name:?} is not declared in the top-level \"environments\" list"),
+                    format!("environment {} is not declared in the top-level \"environments\" list", q(name)),
                 );
                 continue;
             }
@@ -618,7 +619,7 @@ impl Compiler<'_> {
             } else {
                 self.problems.push(
                     v_path.field("name"),
-                    format!("duplicate variation name {:?}", variation.name),
+                    format!("duplicate variation name {}", q(&variation.name)),
                 );
             }
             let fits = match flag.kind {
@@ -649,7 +650,7 @@ impl Compiler<'_> {
             None => {
                 let mut known: Vec<&str> = variations.keys().collect();
                 known.sort_unstable();
-                self.problems.push(path, format!("unknown variation {name:?} (variations: {})", known.join(", ")));
+                self.problems.push(path, format!("unknown variation {} (variations: {})", q(name), known.join(", ")));
                 None
             }
         }

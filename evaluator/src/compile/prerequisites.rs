@@ -5,6 +5,7 @@ use super::{Compiler, MAX_PREREQUISITE_DEPTH};
 use crate::lookup_table::KeyMap;
 use crate::model::Flag;
 use crate::problems::Path;
+use edgeflag_readers::json_text::json_quoted as q;
 
 impl Compiler<'_> {
     #[cfg_attr(edgeflag_size, optimize(size))]
@@ -27,7 +28,7 @@ impl Compiler<'_> {
             let Some(&target) = flag_index.get(&prerequisite.flag) else {
                 if !self.broken_flag_keys.contains(&prerequisite.flag) {
                     self.problems
-                        .push(p_path.field("flag"), format!("unknown flag {:?}", prerequisite.flag));
+                        .push(p_path.field("flag"), format!("unknown flag {}", q(&prerequisite.flag)));
                 }
                 ok = false;
                 continue;
@@ -38,7 +39,7 @@ impl Compiler<'_> {
                 None => {
                     self.problems.push(
                         p_path.field("variation"),
-                        format!("flag {:?} has no variation {:?}", prerequisite.flag, prerequisite.variation),
+                        format!("flag {} has no variation {}", q(&prerequisite.flag), q(&prerequisite.variation)),
                     );
                     ok = false;
                 }

@@ -8,7 +8,7 @@ use crate::duration::parse_duration;
 use crate::lookup_table::first_positions;
 use crate::model::{Canary, CanaryStatus, Experiment, Rollout, SplitRef};
 use crate::problems::Path;
-use edgeflag_readers::json_text::number_text;
+use edgeflag_readers::json_text::{json_quoted as q, number_text};
 
 /// Where the unit for hashing comes from.
 #[derive(Debug, Clone)]
@@ -168,7 +168,7 @@ impl Compiler<'_> {
             if edgeflag_readers::rfc3339::parse(started).is_none() {
                 self.problems.push(
                     path.field("stage_started_at"),
-                    format!("invalid RFC 3339 date-time {started:?}"),
+                    format!("invalid RFC 3339 date-time {}", q(started)),
                 );
             }
         }
@@ -206,7 +206,7 @@ impl Compiler<'_> {
             if first[v] != v {
                 self.problems.push(
                     v_path.field("variation"),
-                    format!("variation {:?} appears twice in the experiment", variant.variation),
+                    format!("variation {} appears twice in the experiment", q(&variant.variation)),
                 );
             }
             if let Some(index) = self.variation_ref(scope.variations, &variant.variation, &v_path.field("variation")) {

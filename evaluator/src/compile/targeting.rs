@@ -5,6 +5,7 @@ use crate::lookup_table::{first_positions, KeyMap, KeySet};
 use crate::matching::{compile_clause, CompiledClause};
 use crate::model::{Rule, Target};
 use crate::problems::Path;
+use edgeflag_readers::json_text::json_quoted as q;
 
 impl Compiler<'_> {
     #[cfg_attr(edgeflag_size, optimize(size))]
@@ -56,7 +57,7 @@ impl Compiler<'_> {
         let first_deny = first_positions(&deny.iter().map(String::as_str).collect::<Vec<_>>());
         for (i, key) in deny.iter().enumerate() {
             if first_deny[i] != i {
-                self.problems.push(path.field("deny").index(i), format!("duplicate key {key:?}"));
+                self.problems.push(path.field("deny").index(i), format!("duplicate key {}", q(key)));
             }
         }
         let deny_set = KeySet::from_keys(deny.iter().cloned());
@@ -77,10 +78,10 @@ impl Compiler<'_> {
             let variation = self.variation_ref(scope.variations, &target.variation, &t_path.field("variation"));
             for (k, key) in target.keys.iter().enumerate() {
                 if deny_set.contains(key) {
-                    self.problems.push(t_path.field("keys").index(k), format!("{key:?} is also on the deny list"));
+                    self.problems.push(t_path.field("keys").index(k), format!("{} is also on the deny list", q(key)));
                 } else if let Some(v) = variation {
                     if first[candidate] != candidate {
-                        self.problems.push(t_path.field("keys").index(k), format!("{key:?} is targeted more than once"));
+                        self.problems.push(t_path.field("keys").index(k), format!("{} is targeted more than once", q(key)));
                     } else {
                         entries.push((key.clone(), v));
                     }
