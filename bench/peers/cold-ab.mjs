@@ -3,7 +3,8 @@
 // wall clock, as bench/js-peers.mjs --cold-only measures it) with GrowthBook beside them, then
 // the same builds in real workerd (bench/workerd-cold). On a shared machine only the ratios
 // within one run are worth reading. A build with `validated.js` is also measured through
-// `FlagSet.loadValidated(text, sha256)` (the server-validated, lazy load), named "<dir> loadValidated".
+// `FlagSet.loadValidated(text, sha256)` (the server-validated, lazy load), named "<dir> loadValidated",
+// and, when it takes the manifest's `xxh64` too, with that ("<dir> loadValidated xxh64").
 //
 //   node bench/peers/cold-ab.mjs [--rounds 9] target/pkg-before wasm/pkg
 import { execFileSync } from "node:child_process";
@@ -31,7 +32,10 @@ writeFileSync(gbFile, JSON.stringify(W.growthbookPayload(1000)));
 const ctx = JSON.stringify({ targetingKey: "user-1", ...W.USER });
 // The checksum the server publishes with the file (/edge/manifest.json), for loadValidated.
 const sha256 = createHash("sha256").update(readFileSync(flagsFile)).digest("hex");
+const { xxh64 } = await import("../../tests/js/xxh64.mjs");
+const checksum = xxh64(readFileSync(flagsFile));
 const validated = (p) => existsSync(path.join(p, "validated.js"));
+const takesXxh64 = (p) => validated(p) && readFileSync(path.join(p, "validated.js"), "utf8").includes("XXH64");
 
 const bodies = Object.fromEntries(pkgs.map((p) => [path.relative(root, p), `const text = readFileSync(${JSON.stringify(flagsFile)}, "utf8"); const t0 = performance.now();
   const { FlagSet } = await import(${JSON.stringify(pathToFileURL(path.join(p, "node.js")).href)});
@@ -41,6 +45,12 @@ for (const p of pkgs.filter(validated)) {
   bodies[`${path.relative(root, p)} loadValidated`] = `const text = readFileSync(${JSON.stringify(flagsFile)}, "utf8"); const t0 = performance.now();
   const { FlagSet } = await import(${JSON.stringify(pathToFileURL(path.join(p, "node.js")).href)});
   const answer = (await FlagSet.loadValidated(text, ${JSON.stringify(sha256)})).evaluate("rules-5-2", ${ctx}).value;`;
+}
+for (const p of pkgs.filter(takesXxh64)) {
+  bodies[`${path.relative(root, p)} loadValidated xxh64`] = `const text = readFileSync(${JSON.stringify(flagsFile)}, "utf8"); const t0 = performance.now();
+  const { FlagSet } = await import(${JSON.stringify(pathToFileURL(path.join(p, "node.js")).href)});
+  const set = await FlagSet.loadValidated(text, ${JSON.stringify(checksum)}); if (!set.lazy) throw new Error("xxh64 not taken");
+  const answer = set.evaluate("rules-5-2", ${ctx}).value;`;
 }
 bodies.GrowthBook = `const text = readFileSync(${JSON.stringify(gbFile)}, "utf8"); const t0 = performance.now();
   const { GrowthBookClient } = await import("@growthbook/growthbook");
@@ -84,7 +94,10 @@ const workers = pkgs.map((p, i) => {
   writeFileSync(path.join(d, "config.capnp"), validated(p) ? config : config.split("\n").filter((l) => !l.includes("validated.js")).join("\n"));
   const name = path.relative(root, p);
   const file = path.join(d, "config.capnp");
-  return validated(p) ? [[name, file, ""], [`${name} loadValidated`, file, `?sha256=${sha256}`]] : [[name, file, ""]];
+  const rows = [[name, file, ""]];
+  if (validated(p)) rows.push([`${name} loadValidated`, file, `?checksum=${sha256}`]);
+  if (takesXxh64(p)) rows.push([`${name} loadValidated xxh64`, file, `?checksum=${checksum}`]);
+  return rows;
 }).flat();
 const wd = {};
 for (let r = 0; r < Math.min(rounds, 7); r++) {

@@ -151,6 +151,7 @@ fn export_writes_the_published_file_and_its_manifest() {
     use sha2::Digest;
     let sha: String = sha2::Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(manifest["sha256"], sha.as_str());
+    assert_eq!(manifest["xxh64"], edgeflag_evaluator::checksum::file_checksum_hex(&body).as_str());
     assert_eq!((manifest["version"].as_u64(), manifest["etag"].as_str()), (Some(2), Some(v2.etag.as_str())));
     assert_eq!((manifest["file"].as_str(), manifest["immutable"].as_str()), (Some("flags.json"), Some("versions/2.json")));
     assert_eq!(manifest["bytes"].as_u64(), Some(body.len() as u64));

@@ -41,6 +41,8 @@
 // evaluation keeps the profile's opt-level. Native builds never see it.
 #![cfg_attr(edgeflag_size, feature(optimize_attribute))]
 
+// The published file checksum (XXH64) that `FlagSet.loadValidated` checks in the module.
+pub mod checksum;
 mod compile;
 mod context;
 pub mod decode;

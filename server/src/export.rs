@@ -4,12 +4,13 @@
 //!
 //! ```text
 //! DIR/flags.json          the current file (canonical JSON, byte for byte what GET /api/flags serves)
-//! DIR/manifest.json       {"version", "etag", "sha256", "bytes", "created_at", "file", "immutable"}
+//! DIR/manifest.json       {"version", "etag", "sha256", "xxh64", "bytes", "created_at", "file", "immutable"}
 //! DIR/versions/<n>.json   the same bytes under a name that never changes (cache it forever)
 //! ```
 //!
 //! An edge polls the small `manifest.json` (or revalidates `flags.json` with its ETag), and
-//! checks the body it fetched against `sha256` before swapping it in. Files are written to a
+//! checks the body it fetched against `sha256` before swapping it in (or hands it with `xxh64`
+//! to `FlagSet.loadValidated`, which checks that one inside the WASM module). Files are written to a
 //! temporary name and renamed, the manifest last, so a reader never sees a torn file, nor a
 //! manifest naming a file that is not there yet.
 
@@ -29,6 +30,10 @@ pub struct Manifest {
     pub etag: String,
     /// Lowercase hex SHA-256 of the file's bytes.
     pub sha256: String,
+    /// The engine's file checksum (XXH64, 16 lowercase hex digits) of the same bytes: what
+    /// `FlagSet.loadValidated` checks without loading WebCrypto (evaluator `checksum`).
+    #[serde(default)] // absent from manifests written before it
+    pub xxh64: String,
     pub bytes: u64,
     /// When the version was written (RFC 3339).
     pub created_at: String,
@@ -45,6 +50,7 @@ impl Manifest {
             version,
             etag: etag.to_string(),
             sha256: hex(&Sha256::digest(body)),
+            xxh64: edgeflag_evaluator::checksum::file_checksum_hex(body),
             bytes: body.len() as u64,
             created_at: created_at.to_string(),
             file: "flags.json".into(),

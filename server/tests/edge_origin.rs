@@ -40,6 +40,8 @@ async fn the_origin_tells_caches_how_long_and_how_stale() {
     let sha: String = sha2::Sha256::digest(&api_body).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!((m["version"].as_u64(), m["etag"].as_str(), m["sha256"].as_str()), (Some(1), Some(etag.as_str()), Some(sha.as_str())));
     assert_eq!(m["bytes"].as_u64(), Some(api_body.len() as u64));
+    // The checksum loadValidated checks in the module: of the very bytes served.
+    assert_eq!(m["xxh64"].as_str(), Some(edgeflag_evaluator::checksum::file_checksum_hex(&api_body).as_str()));
     let immutable = http.get(server.url(&format!("/edge/{}", m["immutable"].as_str().expect("path")))).send().await.expect("GET");
     assert_eq!(header(&immutable, "cache-control"), "public, max-age=31536000, immutable");
     assert_eq!(immutable.bytes().await.expect("body"), api_body);

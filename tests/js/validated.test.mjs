@@ -10,9 +10,11 @@ import { readFileSync } from "node:fs";
 
 import { FlagSet, PreparedContext, ValidatedFlagSet } from "../../wasm/pkg/node.js";
 import { corpusPath, examplesFlags, manyFlags, replayCorpus } from "./helpers.mjs";
+import { xxh64 } from "./xxh64.mjs";
 
 const sha256 = (text) => createHash("sha256").update(text, "utf8").digest("hex");
-const load = (text) => FlagSet.loadValidated(text, sha256(text));
+// The manifest's `xxh64`, as an edge passes it (the fast path; `sha256` is tested below).
+const load = (text) => FlagSet.loadValidated(text, xxh64(text));
 const corpus = JSON.parse(readFileSync(corpusPath, "utf8"));
 
 /** Every flag's answer through every path, plus evaluateAll, for comparing two sets. */
@@ -120,13 +122,52 @@ test("invalid files: lazily, each broken flag throws its own problems with whole
   assert.ok(lazilyFound > 0, "some corpus file had problems only inside flags");
 });
 
+test("either checksum of the manifest: xxh64 checked in the module, sha256 with WebCrypto", async () => {
+  // The module's XXH64 against the reference (xxh64.mjs, from the specification), for text
+  // that is ASCII (the module's layout) and not (the layout in JS, the checksum in the module).
+  const ascii = examplesFlags;
+  const other = JSON.stringify(manyFlags(40, "ключ-é-🚩"));
+  for (const text of [ascii, other]) {
+    const right = await FlagSet.loadValidated(text, xxh64(text));
+    assert.equal(right.lazy, true, "the module's checksum is XXH64 of the UTF-8 bytes");
+    assert.deepStrictEqual(right.evaluateAll({ targetingKey: "u" }), new FlagSet(text).evaluateAll({ targetingKey: "u" }));
+    assert.equal((await FlagSet.loadValidated(text, xxh64(text).toUpperCase())).lazy, true, "upper-case hex");
+    assert.equal((await FlagSet.loadValidated(text, sha256(text))).lazy, true, "the SHA-256 still does");
+    // One bit off, in either checksum: the whole file is loaded and checked at once.
+    const flip = (hex) => hex.slice(0, -1) + (parseInt(hex.at(-1), 16) ^ 1).toString(16);
+    assert.equal((await FlagSet.loadValidated(text, flip(xxh64(text)))).lazy, false);
+    assert.equal((await FlagSet.loadValidated(text, flip(sha256(text)))).lazy, false);
+    // Neither form (a truncated digest, a prefix, not hex): the checked load too.
+    for (const digest of [xxh64(text).slice(1), `xxh64:${xxh64(text)}`, "g".repeat(16), sha256(text).slice(0, 63), ""]) {
+      assert.equal((await FlagSet.loadValidated(text, digest)).lazy, false, JSON.stringify(digest));
+    }
+  }
+  // Lengths across a 32-byte stripe, so every tail (8-, 4- and 1-byte steps) is taken: loaded
+  // lazily only when the module computed the reference's digest.
+  const flag = JSON.stringify(manyFlags(1, "p").flags[0]);
+  for (let pad = 0; pad < 40; pad++) {
+    const text = `{"schema_version":1,"flags":[${flag}]${" ".repeat(pad)}}`;
+    assert.equal((await FlagSet.loadValidated(text, xxh64(text))).lazy, true, `pad ${pad}`);
+  }
+  // Larger than a context may be (4 MB): the file's own limit applies to the checksum.
+  const big = manyFlags(3000, "big");
+  for (const f of big.flags) f.description = "d".repeat(1500);
+  const bigText = JSON.stringify(big);
+  assert.ok(bigText.length > 4 * 1024 * 1024);
+  const bigSet = await FlagSet.loadValidated(bigText, xxh64(bigText));
+  assert.equal(bigSet.lazy, true);
+  assert.equal(bigSet.evaluate("big-2999", { targetingKey: "u" }).value, new FlagSet(bigText).evaluate("big-2999", { targetingKey: "u" }).value);
+});
+
 test("a checksum that does not match: the whole file is checked at load, as by new FlagSet", async () => {
   for (const bad of corpus.invalid) {
-    await assert.rejects(FlagSet.loadValidated(bad.text, "0".repeat(64)), (e) => {
-      assert.equal(e.code, "INVALID_FLAG_FILE");
-      assert.deepStrictEqual(e.problems, bad.problems);
-      return true;
-    });
+    for (const digest of ["0".repeat(64), "0".repeat(16)]) {
+      await assert.rejects(FlagSet.loadValidated(bad.text, digest), (e) => {
+        assert.equal(e.code, "INVALID_FLAG_FILE");
+        assert.deepStrictEqual(e.problems, bad.problems);
+        return true;
+      });
+    }
   }
   const set = await FlagSet.loadValidated(examplesFlags, sha256(examplesFlags + " "));
   assert.equal(set.lazy, false);

@@ -1,6 +1,8 @@
-// `FlagSet.loadValidated(text, sha256)`: the edge's cold-start path for a file the server has
-// already validated (it refuses an invalid file at publish; `/edge/manifest.json` carries the
-// SHA-256 of the body). The checked constructor parses, validates and compiles every flag at
+// `FlagSet.loadValidated(text, checksum)`: the edge's cold-start path for a file the server
+// has already validated (it refuses an invalid file at publish; `/edge/manifest.json` carries
+// the body's XXH64, `xxh64`, checked here inside the module in the same pass as the scan, and
+// its SHA-256, `sha256`, checked with WebCrypto: Node loads WebCrypto's JS for that, ~3 ms of
+// a cold start). The checked constructor parses, validates and compiles every flag at
 // load; in a new V8 isolate that is mostly V8 compiling the engine's load code while it runs
 // (README "Cold start"). Here the load only finds where each flag's text
 // is (the module's byte scan of the first two JSON levels, wasm/src/layout.rs, then the keys
@@ -15,8 +17,10 @@
 // file's (tests/js/validated.test.mjs replays the native corpus through this path).
 // What changes is when a broken flag is reported: on its first evaluation (an EdgeflagError
 // with the problems' paths in the whole file), not at load. The checksum makes that an
-// accident that cannot happen silently: a text whose SHA-256 is not the one given is loaded
-// by the checked constructor, which refuses a bad file with every problem.
+// accident that cannot happen silently: a text whose checksum is not the one given is loaded
+// by the checked constructor, which refuses a bad file with every problem. Neither checksum is
+// a signature (whoever can change the file where it is served can change the manifest too):
+// they tell the validated text from any other by accident, and 64 bits do that.
 import { FlagSet as LoadedSet, __wireMemory } from "./edgeflag_wasm.js";
 import { FlagSet } from "./fast.js";
 
@@ -190,39 +194,55 @@ function keyOf(s, i) {
 // `__wireEvaluate`'s flag index for "the layout of the text in the input buffer"
 // (wasm/src/layout.rs, reached through api.rs's `LAYOUT`).
 const LAYOUT = 0xfffffffe;
+// `__wireInput`'s bit for "a flag file's bytes" (a larger limit than a context's: wire.rs).
+const FILE_INPUT = 0x80000000;
 /** Longer text goes to the checked load, which refuses it (input.rs MAX_FLAG_FILE_CHARS). */
 const MAX_TEXT_CHARS = 16 * 1024 * 1024;
+/** The manifest's `xxh64` (checked in the module) or its `sha256` (checked with WebCrypto). */
+const XXH64_HEX = /^[0-9a-f]{16}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
- * The module's byte scan of ASCII `text` (byte and character offsets then agree), written
- * into a set's input buffer, and the checksum of those bytes (started). Null when the text is
- * not ASCII or too large for the buffer.
+ * The module's pass over the UTF-8 bytes of `text`: the file's XXH64 (`checksum`, hex; not
+ * computed when `sha256` is asked for instead), and,
+ * when the text is ASCII (byte and character offsets then agree), where its containers are
+ * (`lists`, else null). With `sha256`, also the SHA-256 of the bytes, started (`digest`).
+ * Null when the text is too large for the module's buffer.
  */
-function scan(text) {
+function scan(text, sha256) {
   // A set only for its input buffer, freed after: the buffer is as large as the text.
   const scratch = new LoadedSet('{"schema_version":1,"flags":[]}');
   try {
-    return scanWith(scratch, text);
+    return scanWith(scratch, text, sha256);
   } finally {
     scratch.free();
   }
 }
 
-function scanWith(scratch, text) {
-  const ptr = scratch.__wireInput(text.length);
+function scanWith(scratch, text, sha256) {
+  let len = text.length;
+  let ptr = scratch.__wireInput((FILE_INPUT | len) >>> 0);
   if (ptr === 0) return null;
-  const memory = __wireMemory();
-  const { read, written } = textEncoder.encodeInto(text, new Uint8Array(memory.buffer, ptr, text.length));
-  if (read !== text.length || written !== text.length) return null;
+  const { read, written } = textEncoder.encodeInto(text, new Uint8Array(__wireMemory().buffer, ptr, len));
+  const ascii = read === len && written === len;
+  if (!ascii) {
+    // Offsets in bytes are not the string's: only the checksum is wanted from the module.
+    const bytes = textEncoder.encode(text);
+    len = bytes.length;
+    ptr = scratch.__wireInput((FILE_INPUT | len) >>> 0);
+    if (ptr === 0) return null;
+    new Uint8Array(__wireMemory().buffer, ptr, len).set(bytes);
+  }
   // No copy of our own: `digest` copies the bytes before it returns (WebCrypto: "get a copy of
   // the bytes held by the data parameter", step 2), so the scan may then grow the memory. A
   // runtime that read them later could only get a wrong digest: the checked load then.
-  const digest = crypto.subtle.digest("SHA-256", new Uint8Array(memory.buffer, ptr, text.length));
-  const end = scratch.__wireEvaluate(LAYOUT, 0, text.length);
+  const digest = sha256 ? crypto.subtle.digest("SHA-256", new Uint8Array(__wireMemory().buffer, ptr, len)) : null;
+  const end = scratch.__wireEvaluate(LAYOUT, sha256 ? 0 : 1, len) >>> 2;
   const u32 = new Uint32Array(__wireMemory().buffer);
-  const count = u32[end >>> 2];
+  const count = u32[end];
+  const checksum = u32[end + 2].toString(16).padStart(8, "0") + u32[end + 1].toString(16).padStart(8, "0");
   // Copied out: the list lives in the scratch set's memory, freed next.
-  return { digest, lists: containersOf(u32.slice((end >>> 2) - count, end >>> 2)) };
+  return { digest, checksum, lists: ascii ? containersOf(u32.slice(end - count, end)) : null };
 }
 
 /**
@@ -428,14 +448,17 @@ class Lazy {
   }
 }
 
-async function loadLazy(text, sha256) {
-  if (typeof text !== "string" || typeof sha256 !== "string" || text.length > MAX_TEXT_CHARS) return null;
-  // The digest is started first: where it runs on another thread (Node), the scan overlaps it.
-  const scanned = scan(text);
-  const digest = scanned?.digest ?? crypto.subtle.digest("SHA-256", textEncoder.encode(text));
+async function loadLazy(text, checksum) {
+  if (typeof text !== "string" || typeof checksum !== "string" || text.length > MAX_TEXT_CHARS) return null;
+  const want = checksum.toLowerCase();
+  const sha256 = SHA256_HEX.test(want);
+  if (!sha256 && !XXH64_HEX.test(want)) return null;
+  // A SHA-256 is started first: where it runs on another thread (Node), the scan overlaps it.
+  const scanned = scan(text, sha256);
+  const digest = sha256 ? scanned?.digest ?? crypto.subtle.digest("SHA-256", textEncoder.encode(text)) : null;
   const shape = layout(text, scanned?.lists ?? null);
-  const hex = hexOf(await digest);
-  if (shape === null || hex !== sha256.toLowerCase()) return null;
+  const got = sha256 ? hexOf(await digest) : scanned?.checksum;
+  if (shape === null || got !== want) return null;
   const { flags } = shape;
   // The file without its flags, through the checked load: the top level, environments and
   // every segment are checked now; keys must be unique (the checked load would say which).
@@ -460,10 +483,10 @@ export class ValidatedFlagSet {
   /** Moves whenever the sets that answer change (handles then look their flag up again). */
   #generation = 0;
 
-  /** Loads `text` (the server's body, with the SHA-256 hex of its UTF-8 bytes). */
-  static async load(text, sha256) {
+  /** Loads `text` (the server's body, with the manifest's `xxh64` or `sha256` of it). */
+  static async load(text, checksum) {
     const set = new ValidatedFlagSet();
-    set.#lazy = await loadLazy(text, sha256);
+    set.#lazy = await loadLazy(text, checksum);
     if (set.#lazy === null) set.#full = new FlagSet(text);
     return set;
   }
@@ -515,8 +538,8 @@ export class ValidatedFlagSet {
   }
 
   /** Like `loadValidated`, for a newer version: atomic, the old flags answer until it is in. */
-  async replaceValidated(text, sha256) {
-    const lazy = await loadLazy(text, sha256);
+  async replaceValidated(text, checksum) {
+    const lazy = await loadLazy(text, checksum);
     const full = lazy === null ? new FlagSet(text) : null;
     this.#drop();
     this.#lazy = lazy;
@@ -613,5 +636,5 @@ class ValidatedHandle {
   }
 }
 
-/** `FlagSet.loadValidated(text, sha256)`: see `ValidatedFlagSet`. */
-FlagSet.loadValidated = (text, sha256) => ValidatedFlagSet.load(text, sha256);
+/** `FlagSet.loadValidated(text, checksum)`: see `ValidatedFlagSet`. */
+FlagSet.loadValidated = (text, checksum) => ValidatedFlagSet.load(text, checksum);

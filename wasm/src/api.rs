@@ -32,7 +32,8 @@ fn wire_environments(set: &FlagSet) -> Vec<String> {
 /// `__wireEvaluate`'s flag index for "every flag".
 const ALL_FLAGS: u32 = u32::MAX;
 /// `__wireEvaluate`'s flag index for "the layout of the flag file in the input buffer"
-/// (`crate::layout`, for `FlagSet.loadValidated`): no new export, for the module's size.
+/// (`crate::layout`, for `FlagSet.loadValidated`), with `env` 1 also the file checksum: no new
+/// export, for the module's size.
 const LAYOUT: u32 = u32::MAX - 1;
 
 
@@ -201,9 +202,14 @@ impl JsFlagSet {
     #[wasm_bindgen(js_name = __wireEvaluate, skip_typescript)]
     pub fn wire_evaluate(&mut self, flag: u32, env: u32, len: u32) -> u32 {
         if flag == LAYOUT {
-            crate::layout::layout(self.input.get(..len as usize).unwrap_or_default(), &mut self.codes);
-            // The address of the last number, the count of those before it.
-            return self.codes.as_ptr() as u32 + 4 * (self.codes.len() as u32 - 1);
+            let text = self.input.get(..len as usize).unwrap_or_default();
+            crate::layout::layout(text, &mut self.codes);
+            // With `env` 1, the file checksum the manifest publishes as `xxh64`, after the count
+            // (low word first); the SHA-256 path does not pay for it.
+            let sum = if env == 1 { edgeflag_evaluator::checksum::file_checksum(text) } else { 0 };
+            self.codes.extend_from_slice(&[sum as u32, (sum >> 32) as u32]);
+            // The address of the count of the numbers before it.
+            return self.codes.as_ptr() as u32 + 4 * (self.codes.len() as u32 - 3);
         }
         let fail = if flag == ALL_FLAGS { 0 } else { NO_CODE };
         let Some(env) = self.wire_env(env).map(|e| e.map(str::to_owned)) else { return fail };

@@ -87,19 +87,23 @@ export interface FlagSet {
 }
 
 /**
- * A flag file loaded by `FlagSet.loadValidated(text, sha256)` (import `ValidatedFlagSet` or
- * use the static): the same methods and answers as `FlagSet`. When the SHA-256 matches, the
+ * A flag file loaded by `FlagSet.loadValidated(text, checksum)` (import `ValidatedFlagSet` or
+ * use the static): the same methods and answers as `FlagSet`. When the checksum matches, the
  * load checks the top level, environments and segments and finds each flag's text; each flag
  * is loaded (and checked) by the engine the first time it is evaluated, with its
  * prerequisites and segments. A flag that is in fact invalid then throws its problems (paths
- * in the whole file) from every evaluation that reaches it. When the SHA-256 does not match,
+ * in the whole file) from every evaluation that reaches it. When the checksum does not match,
  * or the text is not laid out as expected, the whole file is loaded and checked at once, as by
  * `new FlagSet(text)`, which throws every problem.
  */
 export declare class ValidatedFlagSet {
   private constructor();
-  /** `FlagSet.loadValidated`: `sha256` is the hex SHA-256 of the text's UTF-8 bytes (the server's `/edge/manifest.json` `sha256`). */
-  static load(text: string, sha256: string): Promise<ValidatedFlagSet>;
+  /**
+   * `FlagSet.loadValidated`. `checksum`: the server's `/edge/manifest.json` `xxh64` (16 hex
+   * digits: XXH64 of the text's UTF-8 bytes, checked inside the module, the faster cold
+   * start) or its `sha256` (64 hex digits, checked with WebCrypto).
+   */
+  static load(text: string, checksum: string): Promise<ValidatedFlagSet>;
   /** Whether flags are loaded on first use (the checksum matched) rather than all at load. */
   readonly lazy: boolean;
   /** Counts successful loads: 1 after `load`, +1 per `replace` or `replaceValidated`. */
@@ -108,7 +112,7 @@ export declare class ValidatedFlagSet {
   /** Like `FlagSet.replace`: the whole new file is checked at once; on error the old flags stay. */
   replace(file: FlagFile | string): void;
   /** Like `load`, for a newer version: on error the old flags stay. */
-  replaceValidated(text: string, sha256: string): Promise<void>;
+  replaceValidated(text: string, checksum: string): Promise<void>;
   evaluate(flagKey: string, context: EvaluationContext | string, env?: string | null): EvaluationResult;
   evaluateAs(flagKey: string, kind: FlagKind, context: EvaluationContext | string, env?: string | null): EvaluationResult;
   evaluateAll(context: EvaluationContext | string, env?: string | null): EvaluationResult[];
@@ -124,9 +128,10 @@ export declare class ValidatedFlagSet {
 export declare namespace FlagSet {
   /**
    * Loads a file the edgeflag server validated when it was published, for a fast cold
-   * start: see `ValidatedFlagSet`. `sha256` is the hex SHA-256 of the text's UTF-8 bytes.
+   * start: see `ValidatedFlagSet`. `checksum` is the manifest's `xxh64` (recommended) or
+   * `sha256` of the text's UTF-8 bytes.
    */
-  function loadValidated(text: string, sha256: string): Promise<ValidatedFlagSet>;
+  function loadValidated(text: string, checksum: string): Promise<ValidatedFlagSet>;
 }
 
 /**

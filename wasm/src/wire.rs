@@ -29,10 +29,18 @@ use serde_json::Value;
 /// The largest context either wire takes, in bytes; larger ones go the old way.
 const MAX_WIRE_BYTES: u32 = 4 * 1024 * 1024;
 
-/// Where the glue writes a context of `len` bytes: `input`, grown to fit, or 0 when `len` is
-/// over the limit (the glue then takes the old path). Both wires (`FlagSet`, `UnleashSet`).
+/// `len` with this bit: a flag file's UTF-8 bytes for the layout scan and checksum
+/// (`FlagSet.loadValidated`), up to `MAX_FILE_BYTES`, not a context.
+pub const FILE_INPUT: u32 = 1 << 31;
+/// A flag file of `input::MAX_FLAG_FILE_CHARS` characters, each up to 3 UTF-8 bytes.
+const MAX_FILE_BYTES: u32 = 3 * crate::input::MAX_FLAG_FILE_CHARS;
+
+/// Where the glue writes a context of `len` bytes (or a file's, with `FILE_INPUT`): `input`,
+/// grown to fit, or 0 when `len` is over the limit (the glue then takes the old path). Both
+/// wires (`FlagSet`, `UnleashSet`).
 pub(crate) fn input_for(input: &mut Vec<u8>, len: u32) -> u32 {
-    if len > MAX_WIRE_BYTES {
+    let (len, max) = if len & FILE_INPUT != 0 { (len & !FILE_INPUT, MAX_FILE_BYTES) } else { (len, MAX_WIRE_BYTES) };
+    if len > max {
         return 0;
     }
     if input.len() < len as usize {
