@@ -16,6 +16,17 @@ PROFILE=wasm-release
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT=wasm/pkg
 source scripts/wasm-size-flags.sh
+# Without the multivalue and reference-types features (on by default since rustc 1.82) every
+# export takes and returns only i32s: V8 then calls them through its generic wrapper, where an
+# export with an externref parameter or several results gets a wrapper compiled by its
+# optimizing compiler when the module is compiled, ~1.1 ms of a Node cold start for the 12
+# such exports here (wasm/README.md "Server-validated files"). wasm-bindgen then passes JS
+# values through its heap slab and results through memory; the module is also 0.9 KB smaller.
+# Only with the rebuilt std: Rust's prebuilt std has both features, and wasm-bindgen then
+# looks for the reference-types intrinsics the crates no longer have.
+if [[ "${EDGEFLAG_WASM_STD:-rebuilt}" != prebuilt ]]; then
+  export RUSTFLAGS="${RUSTFLAGS:-} -Ctarget-feature=-multivalue,-reference-types"
+fi
 if [[ -n "${RUSTC_BOOTSTRAP:-}" ]]; then
   # MIR inlining is off at opt-level "s"; on, it shrinks this module and pays back the speed
   # that the cap on wasm-opt's one-caller inlining below costs (wasm/README.md "Size"). Not
@@ -56,8 +67,8 @@ build_one() { # out-dir cargo-feature-args...
       echo "build-wasm: $WASM_OPT missing; run 'npm install' at the repo root" >&2
       exit 1
     fi
-    # The features rustc 1.95 enables by default for wasm32-unknown-unknown; wasm-opt must
-    # know them to read the module, and adds none beyond them.
+    # The features rustc 1.95 enables by default for wasm32-unknown-unknown (the module uses
+    # neither multivalue nor reference types, see above); wasm-opt adds none beyond them.
     # --one-caller-inline-max-function-size 25: wasm-opt inlines every function with one
     # caller by default; big inlined bodies compress worse (measured: -4 % gzipped here).
     # --zero-filled-memory --low-memory-unused: the module defines its memory (zeroed at
