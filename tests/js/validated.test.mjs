@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { FlagSet, PreparedContext, ValidatedFlagSet } from "../../wasm/pkg/node.js";
+import { edgeflagMissing, startEdgeflag } from "./edgeflag-server.mjs";
 import { corpusPath, examplesFlags, manyFlags, replayCorpus } from "./helpers.mjs";
 import { xxh64 } from "./xxh64.mjs";
 
@@ -157,6 +158,39 @@ test("either checksum of the manifest: xxh64 checked in the module, sha256 with 
   const bigSet = await FlagSet.loadValidated(bigText, xxh64(bigText));
   assert.equal(bigSet.lazy, true);
   assert.equal(bigSet.evaluate("big-2999", { targetingKey: "u" }).value, new FlagSet(bigText).evaluate("big-2999", { targetingKey: "u" }).value);
+});
+
+test("the real server's /edge/manifest.json: its xxh64 and sha256 are what loadValidated checks, version by version", { skip: edgeflagMissing }, async () => {
+  const server = await startEdgeflag();
+  try {
+    const fetchVersion = async () => {
+      const manifest = await (await fetch(`${server.base}/edge/manifest.json`)).json();
+      const text = await (await fetch(`${server.base}/edge/${manifest.immutable}`)).text();
+      return { manifest, text };
+    };
+    const first = await fetchVersion();
+    assert.equal(first.manifest.xxh64, xxh64(first.text), "the reference's XXH64 of the served bytes");
+    const set = await FlagSet.loadValidated(first.text, first.manifest.xxh64);
+    assert.equal(set.lazy, true, "the server's xxh64 is the module's");
+    assert.equal((await FlagSet.loadValidated(first.text, first.manifest.sha256)).lazy, true);
+    const ctx = { targetingKey: "alice", country: "FR" };
+    assert.deepStrictEqual(set.evaluateAll(ctx), new FlagSet(first.text).evaluateAll(ctx));
+    // A new version: the next manifest's checksum swaps it in lazily; the old one does not match.
+    const key = JSON.parse(first.text).flags[0].key;
+    await server.publish((file) => {
+      file.flags[0].enabled = !file.flags[0].enabled;
+      return file;
+    });
+    const second = await fetchVersion();
+    assert.equal(second.manifest.version, first.manifest.version + 1);
+    assert.notEqual(second.manifest.xxh64, first.manifest.xxh64);
+    await set.replaceValidated(second.text, second.manifest.xxh64);
+    assert.equal(set.lazy, true);
+    assert.deepStrictEqual(set.evaluate(key, ctx), new FlagSet(second.text).evaluate(key, ctx));
+    assert.equal((await FlagSet.loadValidated(second.text, first.manifest.xxh64)).lazy, false, "a stale manifest: the checked load");
+  } finally {
+    await server.stop();
+  }
 });
 
 test("a checksum that does not match: the whole file is checked at load, as by new FlagSet", async () => {
