@@ -24,8 +24,12 @@ source scripts/wasm-size-flags.sh
 # values through its heap slab and results through memory; the module is also 0.9 KB smaller.
 # Only with the rebuilt std: Rust's prebuilt std has both features, and wasm-bindgen then
 # looks for the reference-types intrinsics the crates no longer have.
+# wasm-opt is then not told of them either, so a module that used them would fail to build.
+WASM_OPT_FEATURES=(--enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext)
 if [[ "${EDGEFLAG_WASM_STD:-rebuilt}" != prebuilt ]]; then
   export RUSTFLAGS="${RUSTFLAGS:-} -Ctarget-feature=-multivalue,-reference-types"
+else
+  WASM_OPT_FEATURES+=(--enable-multivalue --enable-reference-types)
 fi
 if [[ -n "${RUSTC_BOOTSTRAP:-}" ]]; then
   # MIR inlining is off at opt-level "s"; on, it shrinks this module and pays back the speed
@@ -67,16 +71,14 @@ build_one() { # out-dir cargo-feature-args...
       echo "build-wasm: $WASM_OPT missing; run 'npm install' at the repo root" >&2
       exit 1
     fi
-    # The features rustc 1.95 enables by default for wasm32-unknown-unknown (the module uses
-    # neither multivalue nor reference types, see above); wasm-opt adds none beyond them.
+    # The features rustc 1.95 enables by default for wasm32-unknown-unknown but multivalue and
+    # reference types (see above); wasm-opt adds none beyond them.
     # --one-caller-inline-max-function-size 25: wasm-opt inlines every function with one
     # caller by default; big inlined bodies compress worse (measured: -4 % gzipped here).
     # --zero-filled-memory --low-memory-unused: the module defines its memory (zeroed at
     # instantiation) and Rust leaves its first KB unused; both let data and addresses shrink.
     "$WASM_OPT" -Oz --converge --one-caller-inline-max-function-size 25 --strip-debug --strip-producers \
-      --zero-filled-memory --low-memory-unused \
-      --enable-bulk-memory --enable-multivalue --enable-mutable-globals \
-      --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext \
+      --zero-filled-memory --low-memory-unused "${WASM_OPT_FEATURES[@]}" \
       -o "$out/edgeflag_wasm_bg.wasm.opt" "$out/edgeflag_wasm_bg.wasm"
     mv "$out/edgeflag_wasm_bg.wasm.opt" "$out/edgeflag_wasm_bg.wasm"
   fi

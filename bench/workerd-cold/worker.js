@@ -35,6 +35,8 @@ export default {
         flags = new FlagSet(flagsText);
       }
       const loadMs = performance.now() - t;
+      // Before evaluateAll, which may load the whole file (lazy then turns false).
+      const lazyAtLoad = flags.lazy === true;
       t = performance.now();
       flags.evaluate("rules-5-2", { targetingKey: "user-1", country: "FR" });
       const firstEvaluateMs = performance.now() - t;
@@ -47,6 +49,7 @@ export default {
         firstEvaluateAllMs: performance.now() - t,
         flags: flags.flagKeys.length,
         lazy: flags.lazy === true,
+        lazyAtLoad,
       };
     }
     return Response.json(timings);

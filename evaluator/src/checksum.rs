@@ -1,6 +1,6 @@
 //! The flag file's fast checksum: XXH64 (seed 0) of its UTF-8 bytes, written as 16 lowercase
 //! hex digits. The server publishes it beside the SHA-256 (`/edge/manifest.json`'s `xxh64`);
-//! `FlagSet.loadValidated` checks it inside the module, in the pass that finds where each flag
+//! `FlagSet.loadValidated` checks it inside the module, in the call that finds where each flag
 //! is, instead of loading WebCrypto for the SHA-256 (Node pays ~3 ms of a ~20 ms cold start
 //! for that: README "Cold start").
 //!

@@ -1,6 +1,6 @@
 // `FlagSet.loadValidated(text, checksum)`: the edge's cold-start path for a file the server
 // has already validated (it refuses an invalid file at publish; `/edge/manifest.json` carries
-// the body's XXH64, `xxh64`, checked here inside the module in the same pass as the scan, and
+// the body's XXH64, `xxh64`, checked here inside the module in the call that scans the layout, and
 // its SHA-256, `sha256`, checked with WebCrypto: Node loads WebCrypto's JS for that, ~3 ms of
 // a cold start). The checked constructor parses, validates and compiles every flag at
 // load; in a new V8 isolate that is mostly V8 compiling the engine's load code while it runs
@@ -203,19 +203,23 @@ const XXH64_HEX = /^[0-9a-f]{16}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
- * The module's pass over the UTF-8 bytes of `text`: the file's XXH64 (`checksum`, hex; not
- * computed when `sha256` is asked for instead), and,
- * when the text is ASCII (byte and character offsets then agree), where its containers are
- * (`lists`, else null). With `sha256`, also the SHA-256 of the bytes, started (`digest`).
- * Null when the text is too large for the module's buffer.
+ * The module's passes over the UTF-8 bytes of `text`, in one call: the file's XXH64
+ * (`checksum`, hex; not computed when `sha256` is asked for instead) and, when the text is
+ * ASCII (byte and character offsets then agree), where its containers are (`lists`, else
+ * null). With `sha256`, also the SHA-256 of the bytes, started (`digest`). Null when the text
+ * is too large for the module's buffer, or the module could not take it (out of memory): the
+ * checked load then.
  */
 function scan(text, sha256) {
   // A set only for its input buffer, freed after: the buffer is as large as the text.
-  const scratch = new LoadedSet('{"schema_version":1,"flags":[]}');
+  let scratch = null;
   try {
+    scratch = new LoadedSet('{"schema_version":1,"flags":[]}');
     return scanWith(scratch, text, sha256);
+  } catch {
+    return null;
   } finally {
-    scratch.free();
+    scratch?.free();
   }
 }
 
@@ -237,7 +241,8 @@ function scanWith(scratch, text, sha256) {
   // the bytes held by the data parameter", step 2), so the scan may then grow the memory. A
   // runtime that read them later could only get a wrong digest: the checked load then.
   const digest = sha256 ? crypto.subtle.digest("SHA-256", new Uint8Array(__wireMemory().buffer, ptr, len)) : null;
-  const end = scratch.__wireEvaluate(LAYOUT, sha256 ? 0 : 1, len) >>> 2;
+  // `env` bits: 1 the layout (ASCII text only), 2 the XXH64.
+  const end = scratch.__wireEvaluate(LAYOUT, (ascii ? 1 : 0) | (sha256 ? 0 : 2), len) >>> 2;
   const u32 = new Uint32Array(__wireMemory().buffer);
   const count = u32[end];
   const checksum = u32[end + 2].toString(16).padStart(8, "0") + u32[end + 1].toString(16).padStart(8, "0");
@@ -456,9 +461,11 @@ async function loadLazy(text, checksum) {
   // A SHA-256 is started first: where it runs on another thread (Node), the scan overlaps it.
   const scanned = scan(text, sha256);
   const digest = sha256 ? scanned?.digest ?? crypto.subtle.digest("SHA-256", textEncoder.encode(text)) : null;
+  // The module's XXH64 is known already: a text that does not match is not laid out in JS.
+  if (!sha256 && scanned?.checksum !== want) return null;
   const shape = layout(text, scanned?.lists ?? null);
-  const got = sha256 ? hexOf(await digest) : scanned?.checksum;
-  if (shape === null || got !== want) return null;
+  if (sha256 && hexOf(await digest) !== want) return null;
+  if (shape === null) return null;
   const { flags } = shape;
   // The file without its flags, through the checked load: the top level, environments and
   // every segment are checked now; keys must be unique (the checked load would say which).

@@ -32,8 +32,8 @@ fn wire_environments(set: &FlagSet) -> Vec<String> {
 /// `__wireEvaluate`'s flag index for "every flag".
 const ALL_FLAGS: u32 = u32::MAX;
 /// `__wireEvaluate`'s flag index for "the layout of the flag file in the input buffer"
-/// (`crate::layout`, for `FlagSet.loadValidated`), with `env` 1 also the file checksum: no new
-/// export, for the module's size.
+/// (`crate::layout`, for `FlagSet.loadValidated`) and the file checksum, as `env`'s bits ask:
+/// no new export, for the module's size.
 const LAYOUT: u32 = u32::MAX - 1;
 
 
@@ -203,10 +203,16 @@ impl JsFlagSet {
     pub fn wire_evaluate(&mut self, flag: u32, env: u32, len: u32) -> u32 {
         if flag == LAYOUT {
             let text = self.input.get(..len as usize).unwrap_or_default();
-            crate::layout::layout(text, &mut self.codes);
-            // With `env` 1, the file checksum the manifest publishes as `xxh64`, after the count
-            // (low word first); the SHA-256 path does not pay for it.
-            let sum = if env == 1 { edgeflag_evaluator::checksum::file_checksum(text) } else { 0 };
+            // `env` bit 0: the layout (not wanted for a text whose byte offsets are not its
+            // character offsets); bit 1: the file checksum the manifest publishes as `xxh64`,
+            // after the count (low word first), which the SHA-256 path does not pay for.
+            self.codes.clear();
+            if env & 1 != 0 {
+                crate::layout::layout(text, &mut self.codes);
+            } else {
+                self.codes.push(0);
+            }
+            let sum = if env & 2 != 0 { edgeflag_evaluator::checksum::file_checksum(text) } else { 0 };
             self.codes.extend_from_slice(&[sum as u32, (sum >> 32) as u32]);
             // The address of the count of the numbers before it.
             return self.codes.as_ptr() as u32 + 4 * (self.codes.len() as u32 - 3);

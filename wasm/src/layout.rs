@@ -1,6 +1,6 @@
 //! Where the containers of a flag file's first levels are, for `FlagSet.loadValidated`
 //! (`wasm/js/validated.js`), which loads each flag's text on first use. The same scan in
-//! still-cold JS costs a cold start more (README "Cold start"); here it is one byte loop. It
+//! still-cold JS costs a cold start more (README "Cold start"); here it is two tight loops. It
 //! checks nothing: the JS side checks the layout it gets, the engine every part it loads.
 //! Reached through `__wireEvaluate` with flag `LAYOUT` (api.rs): a new export would cost the
 //! module more than the loop (the core module is close to its size budget).
@@ -75,5 +75,22 @@ mod tests {
             15, // the count
         ];
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn escaped_backslashes_unterminated_strings_and_a_backslash_last() {
+        let mut out = Vec::new();
+        // `"\\"` is a whole string (an escaped backslash): the brackets after it count.
+        let text = br#"{"a":[{}],"b":"\\","c":[[]]}"#;
+        layout(text, &mut out);
+        let at = |s: &str| text.windows(s.len()).position(|w| w == s.as_bytes()).unwrap_or(usize::MAX) as u32;
+        let (a, c) = (at("[{}]"), at("[[]]"));
+        assert_eq!(out, vec![3, a + 1, a + 3, 2, a, a + 4, 3, c + 1, c + 3, 2, c, c + 4, 12]);
+        // A string never closed, and a backslash as the last byte: nothing closes, no panic.
+        for text in [&br#"{"a":[{"k":"v}]}"#[..], br#"{"a":[{"k":"v\"#, br#"{"a":[{}"#, b"\\"] {
+            layout(text, &mut out);
+            assert_eq!(out.last(), Some(&(out.len() as u32 - 1)), "{text:?}");
+            assert!(out.len() <= 4, "{text:?}: {out:?}");
+        }
     }
 }

@@ -39,12 +39,15 @@ const MAX_FILE_BYTES: u32 = 3 * crate::input::MAX_FLAG_FILE_CHARS;
 /// grown to fit, or 0 when `len` is over the limit (the glue then takes the old path). Both
 /// wires (`FlagSet`, `UnleashSet`).
 pub(crate) fn input_for(input: &mut Vec<u8>, len: u32) -> u32 {
-    let (len, max) = if len & FILE_INPUT != 0 { (len & !FILE_INPUT, MAX_FILE_BYTES) } else { (len, MAX_WIRE_BYTES) };
+    let file = len & FILE_INPUT != 0;
+    let (len, max) = if file { (len & !FILE_INPUT, MAX_FILE_BYTES) } else { (len, MAX_WIRE_BYTES) };
     if len > max {
         return 0;
     }
     if input.len() < len as usize {
-        input.resize((len as usize).next_power_of_two(), 0);
+        // A context buffer is reused call after call: rounded up, it grows rarely. A file's is
+        // used once (WASM memory never shrinks): exactly its size.
+        input.resize(if file { len as usize } else { (len as usize).next_power_of_two() }, 0);
     }
     input.as_mut_ptr() as u32
 }

@@ -69,14 +69,15 @@ pub async fn flags(State(app): State<AppState>, headers: HeaderMap) -> Response 
     tagged(snap.body.clone(), &snap.etag, snap.version, app.edge_cache.header(), &headers)
 }
 
-/// `GET /edge/manifest.json`: version, ETag, SHA-256, size and time of the current file.
+/// `GET /edge/manifest.json`: version, ETag, SHA-256, XXH64, size and time of the current file.
 pub async fn manifest(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let snap = app.flags.current();
     let manifest = Manifest::of(&snap);
     let mut body = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     body.push(b'\n');
-    // Its own tag: the manifest of version n, not the file.
-    let etag = format!("\"m-{}\"", snap.etag.trim_matches('"'));
+    // Its own tag: the manifest of version n, not the file. "m2-" since the manifest carries
+    // `xxh64`: a cache holding an older manifest of the same version must not revalidate it.
+    let etag = format!("\"m2-{}\"", snap.etag.trim_matches('"'));
     tagged(body.into(), &etag, snap.version, app.edge_cache.header(), &headers)
 }
 
