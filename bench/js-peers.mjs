@@ -14,8 +14,7 @@
 // Ratios are against the fastest peer in the same run. Peers: flagd-core (interpreter mode),
 // GrowthBook, unleash-client, Flipt.
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -23,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as W from "./peers/workloads.mjs";
 import * as S from "./peers/node-systems.mjs";
 import { bestNs, median, table } from "./peers/measure.mjs";
+import { hasLoadValidated, manifestChecksums, takesXxh64 } from "./peers/manifest.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -157,19 +157,16 @@ if (!quick || args.includes("--cold")) {
   const url = (p) => JSON.stringify(pathToFileURL(p).href);
   const ctx = JSON.stringify({ targetingKey: "user-1", ...W.USER });
   // The checksum the server publishes with the file (/edge/manifest.json `xxh64`, checked in
-  // the module), for loadValidated; tests/js/xxh64.mjs is a reference written from the spec.
-  // (A build from before the xxh64, given with --pkg, takes the SHA-256.)
-  const { xxh64 } = await import("../tests/js/xxh64.mjs");
-  const validatedJs = path.join(pkgDir, "validated.js");
-  const takesXxh64 = existsSync(validatedJs) && readFileSync(validatedJs, "utf8").includes("XXH64");
-  const checksum = takesXxh64 ? xxh64(JSON.stringify(files.edgeflag[1])) : createHash("sha256").update(JSON.stringify(files.edgeflag[1])).digest("hex");
+  // the module), for loadValidated; a build from before the xxh64 (--pkg) takes the SHA-256.
+  const published = manifestChecksums(JSON.stringify(files.edgeflag[1]));
+  const checksum = takesXxh64(pkgDir) ? published.xxh64 : published.sha256;
   // Each script: read the file (not timed), then import → load → first answer (timed).
   const scripts = {
     edgeflag: `const text = readFileSync(${at("edgeflag.json")}, "utf8"); const t0 = performance.now();
       const { FlagSet } = await import(${url(path.join(pkgDir, "node.js"))});
       const answer = new FlagSet(text).evaluate("rules-5-2", ${ctx}).value;`,
     // The server-validated file, flags loaded on first use (builds since 2026-12-02).
-    ...(existsSync(path.join(pkgDir, "validated.js")) && {
+    ...(hasLoadValidated(pkgDir) && {
       "edgeflag loadValidated": `const text = readFileSync(${at("edgeflag.json")}, "utf8"); const t0 = performance.now();
       const { FlagSet } = await import(${url(path.join(pkgDir, "node.js"))});
       const set = await FlagSet.loadValidated(text, ${JSON.stringify(checksum)}); if (!set.lazy) throw new Error("the checksum was not taken: the checked load ran");
@@ -231,7 +228,7 @@ if (!quick || args.includes("--cold")) {
   writeFileSync(path.join(root, "target/edgeflag-wasm/flags-1000.json"), JSON.stringify(W.edgeflagFile(1000)));
   const { startWorkerd } = await import("../tests/js/workerd.mjs");
   const modes = { checked: "" };
-  if (existsSync(path.join(pkgDir, "validated.js"))) modes.loadValidated = `?checksum=${checksum}`;
+  if (hasLoadValidated(pkgDir)) modes.loadValidated = `?checksum=${checksum}`;
   workerdCold = {};
   for (const [mode, query] of Object.entries(modes)) {
     const wd = [];

@@ -8,13 +8,13 @@
 //
 //   node bench/peers/cold-ab.mjs [--rounds 9] target/pkg-before wasm/pkg
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 import * as W from "./workloads.mjs";
 import { median } from "./measure.mjs";
+import { hasLoadValidated, manifestChecksums, takesXxh64 } from "./manifest.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const args = process.argv.slice(2);
@@ -30,12 +30,9 @@ writeFileSync(flagsFile, JSON.stringify(W.edgeflagFile(1000)));
 const gbFile = path.join(dir, "growthbook.json");
 writeFileSync(gbFile, JSON.stringify(W.growthbookPayload(1000)));
 const ctx = JSON.stringify({ targetingKey: "user-1", ...W.USER });
-// The checksum the server publishes with the file (/edge/manifest.json), for loadValidated.
-const sha256 = createHash("sha256").update(readFileSync(flagsFile)).digest("hex");
-const { xxh64 } = await import("../../tests/js/xxh64.mjs");
-const checksum = xxh64(readFileSync(flagsFile));
-const validated = (p) => existsSync(path.join(p, "validated.js"));
-const takesXxh64 = (p) => validated(p) && readFileSync(path.join(p, "validated.js"), "utf8").includes("XXH64");
+// The checksums the server publishes with the file (/edge/manifest.json), for loadValidated.
+const { sha256, xxh64: checksum } = manifestChecksums(readFileSync(flagsFile));
+const validated = hasLoadValidated;
 
 const bodies = Object.fromEntries(pkgs.map((p) => [path.relative(root, p), `const text = readFileSync(${JSON.stringify(flagsFile)}, "utf8"); const t0 = performance.now();
   const { FlagSet } = await import(${JSON.stringify(pathToFileURL(path.join(p, "node.js")).href)});
